@@ -1,0 +1,42 @@
+package proto
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Encode marshals a payload with msgpack, stamping the schema version.
+func Encode(m Versioned) ([]byte, error) {
+	b, err := msgpack.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %T: %w", m, err)
+	}
+	return b, nil
+}
+
+// Decode unmarshals data into m and refuses an unknown schema version.
+func Decode(data []byte, m Versioned) error {
+	if err := msgpack.Unmarshal(data, m); err != nil {
+		return fmt.Errorf("decoding %T: %w", m, err)
+	}
+	if v := m.Schema(); v < 1 || v > SchemaVersion {
+		return fmt.Errorf("decoding %T: schema version %d not supported (this build knows 1..%d)", m, v, SchemaVersion)
+	}
+	return nil
+}
+
+// MsgID is the deterministic Nats-Msg-Id of a message: its source, its key
+// and the hash of its content. The same content published twice inside the
+// stream's dedup window is stored once.
+func MsgID(source, key string, content []byte) string {
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write(content)
+	return source + ":" + key + ":" + hex.EncodeToString(h.Sum(nil)[:12])
+}

@@ -1,0 +1,56 @@
+package proto
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	in := &ContactUpsert{V: SchemaVersion, RunID: "r1", Op: OpCreate, Key: "u1", Email: "a@b.c",
+		Attributes: map[string]any{"FIRSTNAME": "Ann", "LOYALTY_POINTS": 12.5, "PUSH_OPTIN": true, "DOB": "2000-01-02"},
+		SourceVersion: 42}
+	b, err := Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out ContactUpsert
+	if err := Decode(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Key != "u1" || out.Attributes["LOYALTY_POINTS"] != 12.5 || out.Attributes["PUSH_OPTIN"] != true || out.SourceVersion != 42 {
+		t.Fatalf("round trip lost data: %+v", out)
+	}
+}
+
+func TestDecodeRefusesUnknownVersion(t *testing.T) {
+	b, _ := Encode(&RawUser{V: SchemaVersion + 1})
+	err := Decode(b, &RawUser{})
+	if err == nil || !strings.Contains(err.Error(), "schema version") {
+		t.Fatalf("want schema version error, got %v", err)
+	}
+	b, _ = Encode(&RawUser{})
+	if err := Decode(b, &RawUser{}); err == nil {
+		t.Fatal("want error for missing schema version")
+	}
+}
+
+func TestMsgIDDeterministic(t *testing.T) {
+	a := MsgID("braze", "k", []byte("x"))
+	if a != MsgID("braze", "k", []byte("x")) {
+		t.Fatal("not deterministic")
+	}
+	if a == MsgID("braze", "k", []byte("y")) || a == MsgID("braze", "k2", []byte("x")) {
+		t.Fatal("collision on different input")
+	}
+}
+
+func TestToken(t *testing.T) {
+	for in, want := range map[string]string{"": "unknown", "Malformed JSON": "malformed_json", "a.b>*": "a_b__", "http_429": "http_429"} {
+		if got := Token(in); got != want {
+			t.Errorf("Token(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := DLQSubject("loader", "Invalid Phone"); got != "dlq.loader.invalid_phone" {
+		t.Fatal(got)
+	}
+}

@@ -1,0 +1,128 @@
+package proto
+
+// SchemaVersion is the version of every payload defined here. Bump it when a
+// change is not backward compatible, and teach Decode the old shape.
+const SchemaVersion = 1
+
+// Versioned is implemented by every payload.
+type Versioned interface{ Schema() int }
+
+// RawUser is one line of a Braze segment export, as read. The transformer
+// parses Line; the extractor only checks it is a JSON object with a braze_id.
+type RawUser struct {
+	V          int    `msgpack:"v"`
+	RunID      string `msgpack:"run"`
+	BrazeID    string `msgpack:"bid"`
+	ExportedAt int64  `msgpack:"at"` // unix ms when the export was requested: the source version
+	Line       []byte `msgpack:"line"`
+}
+
+func (m *RawUser) Schema() int { return m.V }
+
+// Op kinds of a ContactUpsert, as known from the connector's own memory.
+const (
+	OpCreate = "create" // the connector never sent this key before
+	OpUpdate = "update" // the key was sent before with other content
+)
+
+// ContactUpsert asks the loader to make a Brevo contact hold these attributes.
+// Attribute values are string, float64, bool or nil (date attributes travel
+// as "YYYY-MM-DD" strings).
+type ContactUpsert struct {
+	V             int            `msgpack:"v"`
+	RunID         string         `msgpack:"run"`
+	Op            string         `msgpack:"op"`
+	Key           string         `msgpack:"key"` // ext_id, or email when there is no external id
+	BrazeID       string         `msgpack:"bid"`
+	ExtID         string         `msgpack:"ext,omitempty"`
+	Email         string         `msgpack:"email,omitempty"`
+	Attributes    map[string]any `msgpack:"attrs"`
+	SourceVersion int64          `msgpack:"sv"` // unix ms of the source record's version
+	Fingerprint   string         `msgpack:"fp"`
+}
+
+func (m *ContactUpsert) Schema() int { return m.V }
+
+// DeadLetter is what lands on dlq.<stage>.<reason>: the original message with
+// the reason it could not be handled.
+type DeadLetter struct {
+	V               int                 `msgpack:"v"`
+	Stage           string              `msgpack:"stage"`
+	Reason          string              `msgpack:"reason"` // short, machine-readable: malformed_json, no_identifier, ...
+	Detail          string              `msgpack:"detail"` // human-readable, with the vendor's error when there is one
+	OriginalSubject string              `msgpack:"subj"`
+	Headers         map[string][]string `msgpack:"hdr,omitempty"`
+	Data            []byte              `msgpack:"data"`
+	Attempts        uint64              `msgpack:"attempts"`
+	RunID           string              `msgpack:"run,omitempty"`
+	FailedAt        int64               `msgpack:"at"` // unix ms
+}
+
+func (m *DeadLetter) Schema() int { return m.V }
+
+// Run states.
+const (
+	RunRunning   = "running"
+	RunExported  = "exported" // the extractor published everything
+	RunCompleted = "completed"
+	RunFailed    = "failed"
+)
+
+// SyncRun is the record of one sync of one resource, kept in BucketState
+// under RunKey(id). The extractor writes it; counters of the other stages
+// live under CounterKey.
+type SyncRun struct {
+	V          int    `msgpack:"v"`
+	ID         string `msgpack:"id"`
+	Resource   string `msgpack:"res"`
+	Type       string `msgpack:"type"` // full | incremental
+	Status     string `msgpack:"status"`
+	Error      string `msgpack:"err,omitempty"`
+	StartedAt  int64  `msgpack:"started"`
+	ExportedAt int64  `msgpack:"exported_at"` // unix ms the export was requested
+	FinishedAt int64  `msgpack:"finished,omitempty"`
+	Exported   int64  `msgpack:"exported"`  // lines published to RAW
+	Malformed  int64  `msgpack:"malformed"` // lines dead-lettered by the extractor
+}
+
+func (m *SyncRun) Schema() int { return m.V }
+
+// Counters are one worker instance's counts for one run, kept in BucketState
+// under CounterKey(run, stage, instance). Readers sum them across instances.
+type Counters struct {
+	V            int   `msgpack:"v"`
+	Processed    int64 `msgpack:"processed"`    // messages handled (acked or dead-lettered)
+	Published    int64 `msgpack:"published"`    // messages passed downstream
+	Unchanged    int64 `msgpack:"unchanged"`    // records skipped: same fingerprint
+	Created      int64 `msgpack:"created"`      // contacts created at the vendor
+	Updated      int64 `msgpack:"updated"`      // contacts updated at the vendor
+	Failed       int64 `msgpack:"failed"`       // permanent failures
+	DeadLettered int64 `msgpack:"deadlettered"` // messages sent to the DLQ
+}
+
+func (m *Counters) Schema() int { return m.V }
+
+// Add adds o to c.
+func (c *Counters) Add(o Counters) {
+	c.Processed += o.Processed
+	c.Published += o.Published
+	c.Unchanged += o.Unchanged
+	c.Created += o.Created
+	c.Updated += o.Updated
+	c.Failed += o.Failed
+	c.DeadLettered += o.DeadLettered
+}
+
+// RunKey is the BucketState key of a run.
+func RunKey(id string) string { return "run." + id }
+
+// LastRunKey is the BucketState key naming the latest run of a resource.
+func LastRunKey(resource string) string { return "lastrun." + Token(resource) }
+
+// CounterKey is the BucketState key of one instance's counters for a run.
+func CounterKey(run, stage, instance string) string {
+	return "count." + run + "." + Token(stage) + "." + Token(instance)
+}
+
+// CounterPrefix is the prefix of every counter key of a run.
+func CounterPrefix(run string) string { return "count." + run + "." }

@@ -1,0 +1,70 @@
+package proto
+
+import "strings"
+
+// Streams.
+const (
+	StreamRaw   = "RAW"   // raw.<vendor>.<resource>: what the extractor read
+	StreamOps   = "OPS"   // ops.<vendor>.<operation>: what the loader must do
+	StreamDLQ   = "DLQ"   // dlq.<stage>.<reason>: what no stage could handle
+	StreamAudit = "AUDIT" // audit.<vendor>: one entry per vendor API call
+)
+
+// Subjects.
+const (
+	SubjectRawBrazeUsers          = "raw.braze.users"
+	SubjectOpsBrevoContactsUpsert = "ops.brevo.contacts.upsert"
+	SubjectsRaw                   = "raw.>"
+	SubjectsOps                   = "ops.>"
+	SubjectsDLQ                   = "dlq.>"
+	SubjectsAudit                 = "audit.>"
+)
+
+// Key-value buckets.
+const (
+	// BucketState holds sync runs, cursors and per-worker run counters.
+	BucketState = "tajo_state"
+	// BucketFingerprints maps a record key to the hash of its last mapped content.
+	BucketFingerprints = "tajo_fingerprints"
+)
+
+// Headers set on every message.
+const (
+	HeaderMsgID         = "Nats-Msg-Id"
+	HeaderSchema        = "Tajo-Schema"
+	HeaderRunID         = "Tajo-Run-Id"
+	HeaderSourceVersion = "Tajo-Source-Version"
+	HeaderKey           = "Tajo-Key"
+)
+
+// Stages, as they appear in DLQ subjects and counters.
+const (
+	StageExtractor   = "extractor"
+	StageTransformer = "transformer"
+	StageLoader      = "loader"
+)
+
+// DLQSubject is the subject a dead letter of stage for reason is published on.
+// Reason is reduced to a single subject token.
+func DLQSubject(stage, reason string) string {
+	return "dlq." + Token(stage) + "." + Token(reason)
+}
+
+// Token turns s into a valid single NATS subject token: lower case, with
+// anything outside [a-z0-9_-] replaced by '_'. Empty input becomes "unknown".
+func Token(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,3 @@
+module github.com/tajo-sync/tajo/services/extractor
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/tajo-sync/tajo/services/loader
+
+go 1.26
