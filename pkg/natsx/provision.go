@@ -1,0 +1,149 @@
+package natsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// ProvisionOptions tune the streams and buckets Provision creates.
+type ProvisionOptions struct {
+	// Replicas of every stream and bucket; default 1 (3 in a cluster).
+	Replicas int `yaml:"replicas"`
+	// DedupWindow is how long a Nats-Msg-Id is remembered; default 2m.
+	DedupWindow time.Duration `yaml:"dedup_window"`
+	// DLQMaxAge is how long dead letters are kept; default 30 days.
+	DLQMaxAge time.Duration `yaml:"dlq_max_age"`
+	// AuditMaxAge is how long audit entries are kept; default 7 days.
+	AuditMaxAge time.Duration `yaml:"audit_max_age"`
+}
+
+func (o ProvisionOptions) withDefaults() ProvisionOptions {
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.DedupWindow <= 0 {
+		o.DedupWindow = 2 * time.Minute
+	}
+	if o.DLQMaxAge <= 0 {
+		o.DLQMaxAge = 30 * 24 * time.Hour
+	}
+	if o.AuditMaxAge <= 0 {
+		o.AuditMaxAge = 7 * 24 * time.Hour
+	}
+	return o
+}
+
+// Streams returns the stream configurations Provision applies.
+func Streams(o ProvisionOptions) []jetstream.StreamConfig {
+	o = o.withDefaults()
+	return []jetstream.StreamConfig{
+		{
+			Name:        proto.StreamRaw,
+			Description: "raw records read from the vendors, one consumer per subject",
+			Subjects:    []string{proto.SubjectsRaw},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			Duplicates:  o.DedupWindow,
+		},
+		{
+			Name:        proto.StreamOps,
+			Description: "operations the loader must apply at the vendors",
+			Subjects:    []string{proto.SubjectsOps},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			Duplicates:  o.DedupWindow,
+		},
+		{
+			Name:        proto.StreamDLQ,
+			Description: "messages no stage could handle, with the reason",
+			Subjects:    []string{proto.SubjectsDLQ},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			MaxAge:      o.DLQMaxAge,
+			Duplicates:  o.DedupWindow,
+		},
+		{
+			Name:        proto.StreamAudit,
+			Description: "one entry per vendor API call",
+			Subjects:    []string{proto.SubjectsAudit},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+			MaxAge:      o.AuditMaxAge,
+		},
+	}
+}
+
+// Buckets returns the key-value configurations Provision applies.
+func Buckets(o ProvisionOptions) []jetstream.KeyValueConfig {
+	o = o.withDefaults()
+	return []jetstream.KeyValueConfig{
+		{Bucket: proto.BucketState, Description: "sync runs, cursors and counters", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+		{Bucket: proto.BucketFingerprints, Description: "hash of the last mapped record per key", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+	}
+}
+
+// provisionAttempts bounds retries of a create that raced another process.
+const provisionAttempts = 5
+
+// Provision creates or updates the RAW, OPS, DLQ and AUDIT streams and the
+// state and fingerprint buckets. It is idempotent and safe to call from
+// several processes at once.
+func Provision(ctx context.Context, js jetstream.JetStream, o ProvisionOptions) error {
+	for _, cfg := range Streams(o) {
+		err := retryRace(ctx, func() error {
+			_, err := js.CreateOrUpdateStream(ctx, cfg)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("provisioning stream %s (%v): %w", cfg.Name, cfg.Subjects, err)
+		}
+	}
+	for _, cfg := range Buckets(o) {
+		err := retryRace(ctx, func() error {
+			_, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("provisioning key-value bucket %s: %w", cfg.Bucket, err)
+		}
+	}
+	return nil
+}
+
+// retryRace retries fn when it lost a create race against another process:
+// the update path then finds the resource the other process created.
+func retryRace(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := 1; attempt <= provisionAttempts; attempt++ {
+		err = fn()
+		if err == nil || !lostRace(err) {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
+	return err
+}
+
+func lostRace(err error) bool {
+	return errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) ||
+		errors.Is(err, jetstream.ErrBucketExists) ||
+		errors.Is(err, jetstream.ErrStreamNotFound)
+}
