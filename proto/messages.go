@@ -126,3 +126,15 @@ func CounterKey(run, stage, instance string) string {
 
 // CounterPrefix is the prefix of every counter key of a run.
 func CounterPrefix(run string) string { return "count." + run + "." }
+
+// SyncRequest asks for a sync run (JSON, on SubjectSyncRequest).
+type SyncRequest struct {
+	Type string `json:"type"` // full | incremental
+}
+
+// SyncReply answers a SyncRequest.
+type SyncReply struct {
+	RunID string `json:"run_id,omitempty"`
+	Busy  bool   `json:"busy,omitempty"`
+	Error string `json:"error,omitempty"`
+}

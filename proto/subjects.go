@@ -68,3 +68,10 @@ func Token(s string) string {
 	}
 	return b.String()
 }
+
+// Control subjects (core NATS request/reply, JSON bodies).
+const (
+	// SubjectSyncRequest asks the extractor to start a users sync:
+	// SyncRequest in, SyncReply out.
+	SubjectSyncRequest = "tajo.ctl.sync.users"
+)
