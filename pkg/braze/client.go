@@ -1,0 +1,204 @@
+package braze
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Vendor names this API in Calls.
+const Vendor = "braze"
+
+// Call describes one HTTP call, handed to Config.Observer after it completes.
+type Call struct {
+	Vendor   string
+	Method   string
+	Path     string // the route or URL path: never the query, never the key
+	Status   int    // 0 when no response arrived
+	Duration time.Duration
+	Err      error
+	Attempt  int // 1-based; see WithAttempt
+}
+
+type attemptKey struct{}
+
+// WithAttempt marks calls made with ctx as the n-th attempt of one logical
+// operation, so that retry middleware outside the client shows up in Calls.
+func WithAttempt(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, attemptKey{}, n)
+}
+
+func attemptOf(ctx context.Context) int {
+	if n, ok := ctx.Value(attemptKey{}).(int); ok && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// Client calls the Braze REST API. Safe for concurrent use.
+type Client struct {
+	base      *url.URL
+	auth      string
+	http      *http.Client
+	timeout   time.Duration
+	userAgent string
+	observer  func(Call)
+	limits    limits
+
+	// now and wait are the clock, replaced in tests.
+	now  func() time.Time
+	wait func(context.Context, time.Duration) error
+}
+
+// New validates cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	base, _ := url.Parse(strings.TrimRight(cfg.BaseURL, "/")) // Validate parsed it
+	c := &Client{
+		base:      base,
+		auth:      "Bearer " + strings.TrimSpace(cfg.APIKey),
+		http:      cfg.HTTPClient,
+		timeout:   cfg.Timeout,
+		userAgent: cfg.UserAgent,
+		observer:  cfg.Observer,
+		now:       time.Now,
+		wait:      sleep,
+	}
+	if c.http == nil {
+		c.http = defaultHTTPClient()
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	return c, nil
+}
+
+// RateLimit returns the last rate-limit state seen per bucket ("default",
+// "users.export.ids").
+func (c *Client) RateLimit() map[string]RateLimit { return c.limits.snapshot() }
+
+// apiCall is one JSON request to the REST API.
+type apiCall struct {
+	method string
+	path   string // also the route shown in errors and Calls
+	query  url.Values
+	body   any // JSON-encoded when non-nil
+	bucket string
+}
+
+// do sends call and decodes a 2xx JSON answer into out (when out is non-nil).
+func (c *Client) do(ctx context.Context, call apiCall, out any) error {
+	if d := c.limits.delay(call.bucket, c.now()); d > 0 {
+		if err := c.wait(ctx, d); err != nil {
+			return fmt.Errorf("braze: %s %s: waiting %v for the rate-limit reset: %w", call.method, call.path, d, err)
+		}
+	}
+	req, err := c.newRequest(ctx, call)
+	if err != nil {
+		return err
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req = req.WithContext(reqCtx)
+
+	start := c.now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		err = transportError(ctx, call.method, call.path, "sending request", err)
+		c.observe(ctx, call.method, call.path, 0, start, err)
+		return err
+	}
+	defer closeBody(resp.Body)
+	rl, _ := c.limits.update(call.bucket, resp.Header)
+
+	switch {
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		err = newAPIError(call.method, call.path, resp, rl.Reset)
+	case out != nil:
+		err = decodeJSON(ctx, call.method, call.path, resp.Body, out)
+	}
+	c.observe(ctx, call.method, call.path, resp.StatusCode, start, err)
+	return err
+}
+
+func (c *Client) newRequest(ctx context.Context, call apiCall) (*http.Request, error) {
+	u := *c.base
+	u.Path = c.base.Path + call.path
+	u.RawQuery = call.query.Encode()
+	var body io.Reader
+	if call.body != nil {
+		raw, err := json.Marshal(call.body)
+		if err != nil {
+			return nil, fmt.Errorf("braze: %s %s: encoding request: %w", call.method, call.path, err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, call.method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("braze: %s %s: building request: %w", call.method, call.path, err)
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+func (c *Client) observe(ctx context.Context, method, path string, status int, start time.Time, err error) {
+	if c.observer == nil {
+		return
+	}
+	c.observer(Call{
+		Vendor: Vendor, Method: method, Path: path, Status: status,
+		Duration: c.now().Sub(start), Err: err, Attempt: attemptOf(ctx),
+	})
+}
+
+// decodeJSON streams body into out. A body that ends early is a transport
+// failure (retryable); a complete body that is not the expected JSON is not.
+func decodeJSON(ctx context.Context, method, path string, body io.Reader, out any) error {
+	r := &readErr{r: body}
+	if err := json.NewDecoder(r).Decode(out); err != nil {
+		if r.err != nil || errors.Is(err, io.ErrUnexpectedEOF) {
+			return transportError(ctx, method, path, "reading response", err)
+		}
+		return fmt.Errorf("braze: %s %s: decoding response: %w", method, path, err)
+	}
+	return nil
+}
+
+// readErr remembers a read failure so that a decoder's syntax error caused by
+// a cut connection is told apart from a malformed body.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
+}
+
+// closeBody drains a little so the connection can be reused, without
+// reading an unbounded body we do not want.
+func closeBody(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, 4<<10)
+	_ = body.Close()
+}
