@@ -1,0 +1,62 @@
+# tajo: every target works on a fresh clone with only Go installed. go.work
+# ties the modules together, so everything runs from the repository root.
+
+SHELL := bash
+GO    ?= go
+
+# The version stamped into bin/tajo (and the services, where they declare
+# main.version; -X on a missing symbol is ignored by the linker).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+# Module directories come from go.work: a `./...` pattern cannot span modules
+# from a root that is not a module itself, so list each one.
+MODULE_DIRS := $(patsubst $(CURDIR)/%,%,$(shell $(GO) list -m -f '{{.Dir}}'))
+PKGS        := $(addprefix ./,$(addsuffix /...,$(MODULE_DIRS)))
+SERVICES    := extractor transformer loader
+
+RUN_ARGS    ?= --sandbox
+BENCH_USERS ?= 200000
+BENCH_PKG   ?= ./tools/tajo/internal/bench
+BENCH_TIME  ?= 1x
+
+.PHONY: all build run test lint bench clean
+
+all: build
+
+## build: bin/tajo and one binary per service.
+build: bin/tajo $(addprefix bin/,$(SERVICES))
+
+# Always rebuilt; go's build cache makes an unchanged rebuild cheap.
+.PHONY: bin/tajo $(addprefix bin/,$(SERVICES))
+bin/tajo:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./tools/tajo
+
+$(addprefix bin/,$(SERVICES)): bin/%:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./services/$*/cmd/$*
+
+## run: the whole pipeline in one process against the built-in simulators.
+run: bin/tajo
+	./bin/tajo run $(RUN_ARGS)
+
+## test: formatting, vet, then every test of every module with the race
+## detector, in random order.
+test: lint
+	$(GO) test -race -shuffle=on -count=1 -timeout 15m $(PKGS)
+
+## lint: gofmt must have nothing to say; go vet on every module.
+lint:
+	@unformatted="$$(gofmt -l $(MODULE_DIRS))"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt -l lists files that need formatting (run gofmt -w on them):"; \
+		echo "$$unformatted"; exit 1; \
+	fi
+	$(GO) vet $(PKGS)
+
+## bench: end-to-end throughput; BENCH_USERS users through the pipeline.
+bench:
+	BENCH_USERS=$(BENCH_USERS) $(GO) test -run '^$$' -bench . -benchtime $(BENCH_TIME) -timeout 60m $(BENCH_PKG)
+
+## clean: remove built binaries (the state under $$TAJO_HOME is left alone).
+clean:
+	rm -rf bin/
