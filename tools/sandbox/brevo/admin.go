@@ -1,0 +1,147 @@
+package brevo
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+)
+
+// State is what GET /_admin/state reports.
+type State struct {
+	Contacts int `json:"contacts"`
+	// Requests counts /v3 requests by "METHOD /v3/path-template STATUS".
+	Requests           map[string]int     `json:"requests"`
+	Imports            ImportState        `json:"imports"`
+	BlacklistFlagsSent BlacklistFlagsSent `json:"blacklistFlagsSent"`
+	// UnknownAttributes counts attribute values dropped because the account has
+	// no such attribute, by name.
+	UnknownAttributes map[string]int `json:"unknownAttributes"`
+	// UnknownFields counts body fields the simulator ignored, by
+	// "METHOD /v3/path-template field".
+	UnknownFields map[string]int `json:"unknownFields"`
+}
+
+// ImportState sums the import processes.
+type ImportState struct {
+	Count     int `json:"count"`
+	Completed int `json:"completed"`
+	// ConcurrentViolations counts imports submitted while another was still
+	// queued or in process; Brevo asks for one at a time.
+	ConcurrentViolations int          `json:"concurrentViolations"`
+	Rows                 ImportResult `json:"rows"`
+}
+
+// BlacklistFlagsSent counts requests that carried a blacklist flag at all,
+// whatever its value: an untouched flag must stay absent.
+type BlacklistFlagsSent struct {
+	EmailBlacklisted     int `json:"emailBlacklisted"`     // POST/PUT /contacts
+	SMSBlacklisted       int `json:"smsBlacklisted"`       // POST/PUT /contacts
+	ImportEmailBlacklist int `json:"importEmailBlacklist"` // POST /contacts/import
+	ImportSMSBlacklist   int `json:"importSmsBlacklist"`   // POST /contacts/import
+}
+
+// State returns a snapshot of the admin state.
+func (s *Server) State() State {
+	s.lock()
+	defer s.mu.Unlock()
+	st := State{
+		Contacts:           len(s.st.contacts),
+		Requests:           maps.Clone(s.stats.requests),
+		BlacklistFlagsSent: s.stats.blacklistSent,
+		UnknownAttributes:  maps.Clone(s.stats.unknownAttributes),
+		UnknownFields:      maps.Clone(s.stats.unknownFields),
+		Imports:            ImportState{Count: len(s.imports.all), ConcurrentViolations: s.imports.violations},
+	}
+	for _, p := range s.imports.all {
+		if !p.completed {
+			continue
+		}
+		st.Imports.Completed++
+		r := &st.Imports.Rows
+		r.Rows += p.result.Rows
+		r.Created += p.result.Created
+		r.Updated += p.result.Updated
+		r.Skipped += p.result.Skipped
+		r.Invalid += p.result.Invalid
+	}
+	return st
+}
+
+// Requests returns the request counters (see State.Requests).
+func (s *Server) Requests() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.stats.requests)
+}
+
+// Contacts returns a copy of every contact, in creation order.
+func (s *Server) Contacts() []Contact {
+	s.lock()
+	defer s.mu.Unlock()
+	out := make([]Contact, len(s.st.contacts))
+	for i := range s.st.contacts {
+		out[i] = s.export(i)
+	}
+	return out
+}
+
+// ContactByExtID returns the contact whose ext_id is id.
+func (s *Server) ContactByExtID(id string) (Contact, bool) {
+	s.lock()
+	defer s.mu.Unlock()
+	return s.exportFrom(s.st.byExtID, id)
+}
+
+// ContactByEmail returns the contact with this email (compared case-insensitively).
+func (s *Server) ContactByEmail(email string) (Contact, bool) {
+	norm, ok := normalizeEmail(email)
+	if !ok {
+		return Contact{}, false
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	return s.exportFrom(s.st.byEmail, norm)
+}
+
+func (s *Server) exportFrom(index map[string]int32, key string) (Contact, bool) {
+	i, ok := s.st.lookup(index, key)
+	if !ok {
+		return Contact{}, false
+	}
+	return s.export(i), true
+}
+
+func (s *Server) adminState(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.State())
+}
+
+func (s *Server) adminReset(w http.ResponseWriter, r *http.Request) {
+	s.Reset()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// adminContacts streams every contact as NDJSON. It copies a chunk at a time so a
+// million contacts neither hold the lock for the whole transfer nor sit in memory
+// twice; contacts created meanwhile may or may not be included.
+func (s *Server) adminContacts(w http.ResponseWriter, r *http.Request) {
+	const chunk = 1000
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	for from := 0; ; from += chunk {
+		s.lock()
+		n := min(len(s.st.contacts), from+chunk)
+		batch := make([]Contact, 0, max(n-from, 0))
+		for i := from; i < n; i++ {
+			batch = append(batch, s.export(i))
+		}
+		s.mu.Unlock()
+		for _, c := range batch {
+			if err := enc.Encode(c); err != nil {
+				return // the client went away
+			}
+		}
+		if len(batch) < chunk || r.Context().Err() != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,47 @@
+// Package brevo is an in-memory simulator of the Brevo API v3 contact endpoints,
+// written from Brevo's own published specifications (shared/specs/brevo) and the
+// project's API notes, never from the connector's client code, so that a client's
+// misreading of the API is caught instead of mirrored.
+//
+// The simulator is a product: the demo, every test, benchmark and chaos run hits it
+// over real HTTP. It serves, under /v3:
+//
+//	GET  /contacts/attributes
+//	POST /contacts/attributes/{category}/{name}     (categories normal and category)
+//	GET  /contacts, POST /contacts
+//	GET  /contacts/{identifier}, PUT /contacts/{identifier}
+//	POST /contacts/import                           (jsonBody or fileBody)
+//	GET  /processes, GET /processes/{processId}
+//
+// and, without authentication, /_admin/state and /_admin/contacts (NDJSON) for tests.
+//
+// Decisions where the specs are silent or contradict each other:
+//
+//   - ext_id is a contact identifier. The account has a text attribute EXT_ID that
+//     holds it: POST/PUT take the top-level ext_id field (or attributes.EXT_ID), the
+//     import takes attributes.EXT_ID (its jsonBody item has only email and
+//     attributes), and reads return it as attributes.EXT_ID.
+//   - SMS is an identifier too: validated as a phone number with a country code
+//     ("+33...", "0033..." or "33...") and stored in E.164 ("+33...").
+//   - Unknown attributes are silently ignored (the import spec says so; the
+//     create/update spec only says they "must be present"); each ignored name is
+//     counted in the admin state so tests can prove the connector created its
+//     attributes first. Unknown top-level body fields are ignored and counted the
+//     same way.
+//   - A value of the wrong JSON type for its attribute is ignored (the old value is
+//     kept), except a string in a date attribute that is not YYYY-MM-DD, which is a
+//     400 invalid_parameter (API notes, newer than the spec). An empty string
+//     erases the attribute in create/update; in an import only with
+//     emptyContactsAttributes.
+//   - modifiedSince is inclusive (modifiedAt >= modifiedSince); times are kept to
+//     the millisecond, the precision Brevo prints.
+//   - Imports run strictly one at a time, FIFO; a process is "queued" for the first
+//     quarter of Config.ImportDelay after it reaches the head of the queue,
+//     "in_process" for the rest, then "completed", and its rows are applied at that
+//     instant. Progress is evaluated lazily against Config.Now on every request (a
+//     timer nudges it with the real clock), so tests with a fake clock are
+//     deterministic and no goroutine outlives the server. notifyUrl is accepted but
+//     not called; fileUrl is refused (the sandbox fetches nothing).
+//
+// A Server is safe for concurrent use; one mutex guards all state.
+package brevo

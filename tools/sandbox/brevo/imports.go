@@ -1,0 +1,292 @@
+package brevo
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// importProcess is one POST /contacts/import: parsed at once, applied when done.
+type importProcess struct {
+	id          int64
+	submitted   time.Time
+	start, done time.Time // set when the process reaches the head of the queue
+	rows        []importRow
+	opts        importOptions
+	completed   bool
+	result      ImportResult
+}
+
+type importRow struct {
+	email string
+	attrs map[string]any
+}
+
+type importOptions struct {
+	lists          []int32
+	updateExisting bool
+	emptyErases    bool
+	emailBlacklist bool
+	smsBlacklist   bool
+	fromText       bool
+}
+
+// ImportResult counts what an import did with its rows.
+type ImportResult struct {
+	Rows    int `json:"rows"`
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+	// Skipped rows matched an existing contact with updateExistingContacts false.
+	Skipped int `json:"skipped"`
+	// Invalid rows (bad email or SMS, no identifier, an identifier owned by
+	// another contact) were dropped without failing the import.
+	Invalid int `json:"invalid"`
+}
+
+// importQueue runs imports strictly one after another, as Brevo requires.
+type importQueue struct {
+	all        []*importProcess // id = index + 1
+	pending    []*importProcess // FIFO, head is queued or in_process
+	lastDone   time.Time
+	violations int // imports submitted while another was not completed
+}
+
+// advanceImports completes every import whose time has come; call with the lock
+// held. Rows are applied at the process's completion instant, not at the time of
+// the request that happens to observe it, so results do not depend on polling.
+func (s *Server) advanceImports(now time.Time) {
+	q := &s.imports
+	for len(q.pending) > 0 {
+		p := q.pending[0]
+		if p.start.IsZero() {
+			p.start = p.submitted
+			if q.lastDone.After(p.start) {
+				p.start = q.lastDone
+			}
+			p.done = p.start.Add(s.cfg.ImportDelay)
+			// With the real clock nobody may poll: wake up to complete on time.
+			// With a fake clock the nudge finds nothing to do.
+			time.AfterFunc(max(p.done.Sub(now), 0)+time.Millisecond, s.nudge)
+		}
+		if now.Before(p.done) {
+			return
+		}
+		s.runImport(p)
+		q.lastDone = p.done
+		q.pending[0] = nil
+		q.pending = q.pending[1:]
+	}
+}
+
+func (s *Server) nudge() {
+	s.lock()
+	s.mu.Unlock()
+}
+
+func (s *Server) runImport(p *importProcess) {
+	yes := true
+	opts := changeOpts{
+		coerceOpts:  coerceOpts{fromText: p.opts.fromText, lenientDates: true},
+		emptyErases: p.opts.emptyErases,
+		contactID:   true,
+	}
+	for _, row := range p.rows {
+		c := change{lists: p.opts.lists}
+		if p.opts.emailBlacklist {
+			c.emailBlacklisted = &yes
+		}
+		if p.opts.smsBlacklist {
+			c.smsBlacklisted = &yes
+		}
+		if row.email != "" {
+			email, ok := normalizeEmail(row.email)
+			if !ok {
+				p.result.Invalid++
+				continue
+			}
+			c.email = email
+		}
+		if e := s.addAttributes(&c, row.attrs, opts); e != nil || !c.hasIdentifier() {
+			p.result.Invalid++
+			continue
+		}
+		res := s.st.resolve(&c)
+		switch {
+		case res.missing || len(res.conflicts) > 0:
+			p.result.Invalid++
+		case res.idx >= 0 && !p.opts.updateExisting:
+			p.result.Skipped++
+		case res.idx >= 0:
+			s.st.apply(res.idx, &c, p.done)
+			p.result.Updated++
+		default:
+			s.st.apply(-1, &c, p.done)
+			p.result.Created++
+		}
+	}
+	p.rows = nil // the rows are not needed any more; a million of them are heavy
+	p.completed = true
+}
+
+// status is the process status as GET /processes reports it: queued until it has
+// been at the head of the queue for a quarter of ImportDelay, then in_process.
+func (p *importProcess) status(now time.Time, delay time.Duration) string {
+	switch {
+	case p.completed:
+		return "completed"
+	case p.start.IsZero() || now.Before(p.start.Add(delay/4)):
+		return "queued"
+	}
+	return "in_process"
+}
+
+func (s *Server) importContacts(w http.ResponseWriter, r *http.Request) {
+	b, e := readBody(w, r, maxImportBody)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	p, newList, e := parseImport(b)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	now := s.lock()
+	defer s.mu.Unlock()
+	s.countUnknownFields(r, b)
+	if _, ok := b.fields["emailBlacklist"]; ok {
+		s.stats.blacklistSent.ImportEmailBlacklist++
+	}
+	if _, ok := b.fields["smsBlacklist"]; ok {
+		s.stats.blacklistSent.ImportSMSBlacklist++
+	}
+	if newList {
+		s.lists++
+		p.opts.lists = append(p.opts.lists, s.lists)
+	}
+	q := &s.imports
+	if len(q.pending) > 0 {
+		q.violations++
+	}
+	p.id = int64(len(q.all)) + 1
+	p.submitted = now
+	p.result.Rows = len(p.rows)
+	q.all = append(q.all, p)
+	q.pending = append(q.pending, p)
+	s.advanceImports(now)
+	writeJSON(w, http.StatusAccepted, map[string]int64{"processId": p.id})
+}
+
+// parseImport validates an import request; newList reports that the contacts go
+// to a list created for them.
+func parseImport(b *body) (p *importProcess, newList bool, e *apiError) {
+	_, hasURL := b.str("fileUrl")
+	fileBody, hasFile := b.str("fileBody")
+	var items []struct {
+		Email      *string        `json:"email"`
+		Attributes map[string]any `json:"attributes"`
+	}
+	hasJSON := b.take("jsonBody", "array of objects {email: string, attributes: object}", &items)
+	p = &importProcess{}
+	p.opts.lists = b.listIDs("listIds")
+	var nl struct {
+		ListName string `json:"listName"`
+		FolderID int64  `json:"folderId"`
+	}
+	b.take("newList", "object {listName: string, folderId: integer}", &nl)
+	b.str("notifyUrl")
+	b.boolean("disableNotification")
+	p.opts.emailBlacklist = isTrue(b.boolean("emailBlacklist"))
+	p.opts.smsBlacklist = isTrue(b.boolean("smsBlacklist"))
+	upd := b.boolean("updateExistingContacts")
+	p.opts.updateExisting = upd == nil || *upd
+	p.opts.emptyErases = isTrue(b.boolean("emptyContactsAttributes"))
+	if b.err != nil {
+		return nil, false, b.err
+	}
+	switch n := count(hasURL, hasFile, hasJSON); {
+	case n == 0:
+		return nil, false, missing("fileUrl, fileBody or jsonBody is mandatory")
+	case n > 1:
+		return nil, false, badRequest("Pass only one of fileUrl, fileBody or jsonBody")
+	case hasURL:
+		return nil, false, badRequest("fileUrl imports are not simulated by the sandbox (it fetches nothing): send jsonBody or fileBody")
+	}
+	newList = nl.ListName != ""
+	switch {
+	case len(p.opts.lists) == 0 && !newList:
+		return nil, false, missing("listIds or newList is mandatory")
+	case newList && nl.FolderID <= 0:
+		return nil, false, missing("newList.folderId is mandatory when newList.listName is given")
+	}
+	if hasJSON {
+		p.rows = make([]importRow, len(items))
+		for i, it := range items {
+			if it.Email != nil {
+				p.rows[i].email = *it.Email
+			}
+			p.rows[i].attrs = it.Attributes
+		}
+	} else {
+		p.opts.fromText = true
+		if p.rows, e = parseCSV(fileBody); e != nil {
+			return nil, false, e
+		}
+	}
+	if len(p.rows) == 0 {
+		return nil, false, badRequest("The import contains no contacts")
+	}
+	return p, newList, nil
+}
+
+// parseCSV reads Brevo's fileBody: semicolon-separated, a header row of attribute
+// names, EMAIL naming the email column.
+func parseCSV(text string) ([]importRow, *apiError) {
+	rd := csv.NewReader(strings.NewReader(text))
+	rd.Comma = ';'
+	rd.FieldsPerRecord = -1
+	rd.LazyQuotes = true
+	header, err := rd.Read()
+	if err != nil {
+		return nil, badRequest("fileBody has no header row")
+	}
+	for i := range header {
+		header[i] = strings.ToUpper(strings.TrimSpace(header[i]))
+	}
+	var rows []importRow
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, badRequest("fileBody is not valid CSV: %v", err)
+		}
+		row := importRow{attrs: map[string]any{}}
+		for i, cell := range rec {
+			switch {
+			case i >= len(header):
+			case header[i] == attrEmail:
+				row.email = strings.TrimSpace(cell)
+			default:
+				row.attrs[header[i]] = cell
+			}
+		}
+		rows = append(rows, row)
+	}
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+func count(flags ...bool) int {
+	n := 0
+	for _, f := range flags {
+		if f {
+			n++
+		}
+	}
+	return n
+}

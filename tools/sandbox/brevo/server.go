@@ -1,0 +1,203 @@
+package brevo
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultImportDelay is how long an import process takes when Config.ImportDelay is zero.
+const DefaultImportDelay = 200 * time.Millisecond
+
+// Config configures a Server.
+type Config struct {
+	// APIKey is accepted in the api-key header. Empty: no key is accepted until AddKey.
+	APIKey string `yaml:"api_key"`
+	// RateLimit enforces Brevo's General-plan limits and sends the x-sib-ratelimit-*
+	// headers. Off by default so functional tests are not throttled.
+	RateLimit bool `yaml:"rate_limit"`
+	// Now is the clock for timestamps, rate-limit windows and import progress.
+	// Default time.Now.
+	Now func() time.Time `yaml:"-"`
+	// ImportDelay is how long an import process stays queued/in_process once it is
+	// at the head of the queue. Default DefaultImportDelay.
+	ImportDelay time.Duration `yaml:"import_delay"`
+}
+
+// Server simulates the Brevo API v3. It is an http.Handler serving /v3/... and
+// /_admin/...; all methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	api     *http.ServeMux
+	admin   *http.ServeMux
+	mu      sync.Mutex
+	keys    map[string]bool
+	attrs   []attribute
+	attrIdx map[string]uint16
+	st      *store
+	imports importQueue
+	stats   counters
+	limits  map[bool]*bucket // keyed by "is a /contacts endpoint"
+	lists   int32            // last list id handed out by an import's newList
+}
+
+// counters are what the admin state reports beyond the contacts themselves.
+type counters struct {
+	requests          map[string]int
+	unknownAttributes map[string]int
+	unknownFields     map[string]int
+	blacklistSent     BlacklistFlagsSent
+}
+
+// New returns a simulator with a fresh account: default attributes, no contacts.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ImportDelay <= 0 {
+		cfg.ImportDelay = DefaultImportDelay
+	}
+	s := &Server{cfg: cfg, keys: map[string]bool{}}
+	if cfg.APIKey != "" {
+		s.keys[cfg.APIKey] = true
+	}
+	s.reset()
+	s.routes()
+	return s
+}
+
+// AddKey makes key a valid api-key as well.
+func (s *Server) AddKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[key] = true
+}
+
+// Reset forgets every contact, import, custom attribute, counter and rate-limit
+// window, as if the account were new. API keys are kept.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+}
+
+func (s *Server) reset() {
+	s.attrs = defaultAttributes()
+	s.attrIdx = map[string]uint16{}
+	for i, a := range s.attrs {
+		s.attrIdx[a.name] = uint16(i)
+	}
+	s.st = newStore()
+	s.imports = importQueue{}
+	s.stats = counters{requests: map[string]int{}, unknownAttributes: map[string]int{}, unknownFields: map[string]int{}}
+	s.limits = map[bool]*bucket{true: newBucket(contactsLimits), false: newBucket(otherLimits)}
+	s.lists = 0
+}
+
+func (s *Server) routes() {
+	s.api = http.NewServeMux()
+	s.api.HandleFunc("GET /v3/contacts/attributes", s.listAttributes)
+	s.api.HandleFunc("POST /v3/contacts/attributes/{attributeCategory}/{attributeName}", s.createAttribute)
+	s.api.HandleFunc("GET /v3/contacts", s.listContacts)
+	s.api.HandleFunc("POST /v3/contacts", s.createContact)
+	s.api.HandleFunc("GET /v3/contacts/{identifier}", s.getContact)
+	s.api.HandleFunc("PUT /v3/contacts/{identifier}", s.updateContact)
+	s.api.HandleFunc("POST /v3/contacts/import", s.importContacts)
+	s.api.HandleFunc("GET /v3/processes", s.listProcesses)
+	s.api.HandleFunc("GET /v3/processes/{processId}", s.getProcess)
+
+	s.admin = http.NewServeMux()
+	s.admin.HandleFunc("GET /_admin/state", s.adminState)
+	s.admin.HandleFunc("GET /_admin/contacts", s.adminContacts)
+	s.admin.HandleFunc("POST /_admin/reset", s.adminReset)
+}
+
+// statusWriter remembers the status for the request counters.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP authenticates, rate-limits and counts every /v3 request, then routes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_admin/") {
+		s.admin.ServeHTTP(w, r)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	_, pattern := s.api.Handler(r)
+	defer func() {
+		key := pattern
+		if key == "" {
+			key = r.Method + " <unmatched>"
+		}
+		s.mu.Lock()
+		s.stats.requests[key+" "+strconv.Itoa(sw.status)]++
+		s.mu.Unlock()
+	}()
+	if pattern == "" {
+		writeError(sw, s.unrouted(r))
+		return
+	}
+	if !s.authorized(r.Header.Get("api-key")) {
+		writeError(sw, &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized, Message: "Key not found"})
+		return
+	}
+	if s.cfg.RateLimit {
+		_, path, _ := strings.Cut(pattern, " ")
+		s.mu.Lock()
+		q, ok := s.limits[strings.HasPrefix(path, "/v3/contacts")].take(s.cfg.Now())
+		s.mu.Unlock()
+		q.setHeaders(sw.Header())
+		if !ok {
+			writeError(sw, &apiError{Status: http.StatusTooManyRequests, Code: codeTooManyRequests,
+				Message: "The expected rate limit is exceeded."})
+			return
+		}
+	}
+	s.api.ServeHTTP(sw, r)
+}
+
+// unrouted answers a path no route serves: 405 when another method would match.
+func (s *Server) unrouted(r *http.Request) *apiError {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.api.Handler(probe); p != "" {
+			return &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
+				Message: r.Method + " Method is not allowed on this path"}
+		}
+	}
+	return notFound("Invalid route: " + r.URL.Path)
+}
+
+func (s *Server) authorized(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return key != "" && s.keys[key]
+}
+
+// lock takes the state lock and brings import processes up to the current time;
+// every handler starts with it so progress never depends on who is polling.
+func (s *Server) lock() time.Time {
+	s.mu.Lock()
+	now := s.cfg.Now()
+	s.advanceImports(now)
+	return now
+}
