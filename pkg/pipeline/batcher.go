@@ -1,0 +1,167 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// session pulls messages with one Messages iterator and cuts them into
+// batches on batches until ctx is done (it then naks what it holds), the
+// worker is paused (it then drains the iterator and dispatches what it
+// held), or the iterator fails (it returns why).
+func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
+	it, err := w.cons.Messages(
+		jetstream.PullMaxMessages(w.pullMax()),
+		jetstream.WithMessagesErrOnMissingHeartbeat(false),
+	)
+	if err != nil {
+		return fmt.Errorf("pulling from %s/%s: %w", w.cfg.Stream, w.cfg.Durable, err)
+	}
+	msgs := make(chan jetstream.Msg)
+	errc := make(chan error, 1)
+	go pump(it, msgs, errc)
+
+	b := batcher{size: w.cfg.BatchSize, bytes: w.cfg.BatchBytes, wait: w.cfg.BatchWait, timer: time.NewTimer(time.Hour)}
+	b.timer.Stop()
+	defer b.timer.Stop()
+
+	var pauseC <-chan time.Time
+	if w.cfg.Paused != nil {
+		t := time.NewTicker(w.cfg.PausePoll)
+		defer t.Stop()
+		pauseC = t.C
+	}
+	open, draining := true, false
+	var sessionErr error
+	for {
+		if !open && b.empty() {
+			return sessionErr
+		}
+		var in <-chan jetstream.Msg
+		if open && !b.full() {
+			in = msgs
+		}
+		var out chan<- []*Msg
+		if b.ready || (!open && !b.empty()) {
+			out = batches
+		}
+		select {
+		case <-ctx.Done():
+			if open {
+				it.Drain()
+				for m := range msgs {
+					w.release(m)
+				}
+			}
+			for _, m := range b.take() {
+				w.release(m.m)
+			}
+			for _, m := range b.take() { // the held message, if any
+				w.release(m.m)
+			}
+			return nil
+		case m, ok := <-in:
+			if !ok {
+				open = false
+				select {
+				case sessionErr = <-errc:
+				default:
+				}
+				continue
+			}
+			b.add(newMsg(m))
+		case <-b.timer.C:
+			b.ready = true
+		case out <- b.cur:
+			b.take()
+		case <-pauseC:
+			if open && !draining && w.cfg.Paused() {
+				draining = true
+				it.Drain()
+			}
+		}
+	}
+}
+
+// release hands an unstarted message back for immediate redelivery,
+// possibly to another replica.
+func (w *Worker) release(m jetstream.Msg) {
+	if err := m.Nak(); err != nil {
+		w.log.Debug("nak of an unstarted message failed; it returns after ack_wait", "error", err)
+	}
+}
+
+func (w *Worker) pullMax() int {
+	return max(min(w.cfg.Concurrency*w.cfg.BatchSize*2, w.cfg.MaxAckPending), 1)
+}
+
+// pump moves messages from the iterator to msgs until the iterator closes.
+// An error other than a close the worker asked for is sent on errc before
+// msgs is closed.
+func pump(it jetstream.MessagesContext, msgs chan<- jetstream.Msg, errc chan<- error) {
+	defer close(msgs)
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, jetstream.ErrConnectionClosed) {
+				errc <- err
+			}
+			it.Stop()
+			return
+		}
+		msgs <- m
+	}
+}
+
+// batcher accumulates one batch; ready says it should be dispatched
+// (count, bytes or time reached). A message that would overflow the byte
+// limit is held for the next batch.
+type batcher struct {
+	size, bytes int
+	wait        time.Duration
+	timer       *time.Timer
+
+	cur      []*Msg
+	curBytes int
+	held     *Msg
+	ready    bool
+}
+
+func (b *batcher) empty() bool { return len(b.cur) == 0 && b.held == nil }
+
+// full reports that no message can be added before a dispatch.
+func (b *batcher) full() bool { return b.held != nil || len(b.cur) >= b.size }
+
+func (b *batcher) add(m *Msg) {
+	n := len(m.Data)
+	if len(b.cur) > 0 && b.curBytes+n > b.bytes {
+		b.held = m
+		b.ready = true
+		return
+	}
+	b.cur = append(b.cur, m)
+	b.curBytes += n
+	if len(b.cur) == 1 {
+		b.timer.Reset(b.wait)
+	}
+	if len(b.cur) >= b.size || b.curBytes >= b.bytes {
+		b.ready = true
+	}
+}
+
+// take returns the current batch and starts the next one with the held
+// message, if any.
+func (b *batcher) take() []*Msg {
+	out := b.cur
+	b.cur, b.curBytes, b.ready = nil, 0, false
+	b.timer.Stop()
+	if h := b.held; h != nil {
+		b.held = nil
+		b.add(h)
+	}
+	return out
+}

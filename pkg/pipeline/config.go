@@ -1,0 +1,177 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// Config configures a Worker. Zero values take the documented defaults.
+type Config struct {
+	// Stream the consumer reads, e.g. proto.StreamRaw. Required.
+	Stream string `yaml:"stream"`
+	// Durable is the consumer name every replica shares; default
+	// DurableName(Stage, Subject).
+	Durable string `yaml:"durable"`
+	// Subject is the consumer's filter subject, e.g. proto.SubjectRawBrazeUsers.
+	// Required: on a work-queue stream each filter has exactly one consumer.
+	Subject string `yaml:"subject"`
+	// Stage names the worker in dead-letter subjects and logs. Required.
+	Stage string `yaml:"stage"`
+
+	// Concurrency is how many batches are handled at once; default 1.
+	Concurrency int `yaml:"concurrency"`
+	// BatchSize is the most messages in a batch; default 100.
+	BatchSize int `yaml:"batch_size"`
+	// BatchBytes is the most payload bytes in a batch (a single larger
+	// message makes a batch of its own); default 1 MiB.
+	BatchBytes int `yaml:"batch_bytes"`
+	// BatchWait is how long a batch that has a message waits to fill;
+	// default 200ms.
+	BatchWait time.Duration `yaml:"batch_wait"`
+
+	// AckWait is the server's redelivery timeout; default 30s. The runtime
+	// reports progress every AckWait/3 while a batch is being handled.
+	AckWait time.Duration `yaml:"ack_wait"`
+	// MaxDeliver is how many times a message is handled before it is
+	// dead-lettered with reason max_deliveries; default 10.
+	MaxDeliver int `yaml:"max_deliver"`
+	// MaxAckPending bounds the messages delivered and not yet settled across
+	// all replicas; default Concurrency*BatchSize*2.
+	MaxAckPending int `yaml:"max_ack_pending"`
+	// Backoff spaces the redeliveries of retryable failures.
+	Backoff Backoff `yaml:"backoff"`
+	// DrainTimeout bounds how long Run waits for in-flight batches after
+	// its context is cancelled; then the handlers' context is cancelled.
+	// Default 30s.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// PausePoll is how often Paused is consulted; default 250ms.
+	PausePoll time.Duration `yaml:"pause_poll"`
+
+	// Logger receives the runtime's logs; default discards them.
+	Logger *slog.Logger `yaml:"-"`
+	// Paused, when set and returning true, stops the worker fetching (e.g.
+	// a circuit breaker is open); messages already fetched are handled.
+	Paused func() bool `yaml:"-"`
+	// Observe, when set, is told how each message was settled; it runs on
+	// the handling goroutine and must be quick and concurrency-safe.
+	Observe func(m *Msg, o Outcome) `yaml:"-"`
+}
+
+// Outcome is how the runtime settled a message.
+type Outcome struct {
+	Kind   OutcomeKind
+	Reason string // dead-letter reason, when Kind is DeadLettered
+	Err    error  // the handler's error, nil when acked
+}
+
+// OutcomeKind enumerates settlements.
+type OutcomeKind int
+
+const (
+	Acked        OutcomeKind = iota // handled, acked
+	Retried                         // nakked for a later redelivery
+	DeadLettered                    // published to the DLQ and terminated
+)
+
+func (k OutcomeKind) String() string {
+	switch k {
+	case Acked:
+		return "acked"
+	case Retried:
+		return "retried"
+	case DeadLettered:
+		return "dead_lettered"
+	}
+	return fmt.Sprintf("outcome(%d)", int(k))
+}
+
+// DurableName is the consumer name shared by every replica of stage
+// reading subject: e.g. "transformer_raw_braze_users".
+func DurableName(stage, subject string) string {
+	return proto.Token(stage) + "_" + proto.Token(strings.NewReplacer("*", "any", ">", "all").Replace(subject))
+}
+
+// Validate reports a configuration the runtime cannot run, naming the field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Stream == "" {
+		errs = append(errs, errors.New("stream is required"))
+	}
+	if c.Subject == "" {
+		errs = append(errs, errors.New("subject (the consumer's filter) is required"))
+	}
+	if c.Stage == "" {
+		errs = append(errs, errors.New("stage is required"))
+	}
+	if strings.ContainsAny(c.Durable, ". *>\t\n") {
+		errs = append(errs, fmt.Errorf("durable %q must not contain '.', '*', '>' or spaces", c.Durable))
+	}
+	for name, v := range map[string]int{"concurrency": c.Concurrency, "batch_size": c.BatchSize,
+		"batch_bytes": c.BatchBytes, "max_deliver": c.MaxDeliver, "max_ack_pending": c.MaxAckPending} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("%s %d must not be negative", name, v))
+		}
+	}
+	for name, v := range map[string]time.Duration{"batch_wait": c.BatchWait, "ack_wait": c.AckWait,
+		"drain_timeout": c.DrainTimeout, "pause_poll": c.PausePoll} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("%s %s must not be negative", name, v))
+		}
+	}
+	if c.AckWait > 0 && c.AckWait < 300*time.Millisecond {
+		errs = append(errs, fmt.Errorf("ack_wait %s is too short to report progress in time (minimum 300ms)", c.AckWait))
+	}
+	if err := c.Backoff.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxAckPending > 0 && c.MaxAckPending < max(c.BatchSize, 1) {
+		errs = append(errs, fmt.Errorf("max_ack_pending %d is below batch_size %d: batches could never fill", c.MaxAckPending, c.BatchSize))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("pipeline config for stage %q: %w", c.Stage, err)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Durable == "" {
+		c.Durable = DurableName(c.Stage, c.Subject)
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 1
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 100
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = 1 << 20
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = 200 * time.Millisecond
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = 10
+	}
+	if c.MaxAckPending == 0 {
+		c.MaxAckPending = c.Concurrency * c.BatchSize * 2
+	}
+	c.Backoff = c.Backoff.withDefaults()
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = 30 * time.Second
+	}
+	if c.PausePoll == 0 {
+		c.PausePoll = 250 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

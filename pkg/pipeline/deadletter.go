@@ -1,0 +1,69 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// PublishDeadLetter publishes a proto.DeadLetter for a message that could
+// not be handled to proto.DLQSubject(stage, reason) and waits for the DLQ
+// stream to store it. It is for callers with no incoming message (the
+// extractor dead-letters a malformed export line); the Worker dead-letters
+// on its own. The dead letter's Nats-Msg-Id derives from the original's
+// Nats-Msg-Id header (or from subject and data), so a retry stores it once.
+func PublishDeadLetter(ctx context.Context, js jetstream.JetStream, stage, reason string, detail string,
+	subject string, hdr nats.Header, data []byte, attempts uint64) error {
+	id := hdr.Get(proto.HeaderMsgID)
+	if id == "" {
+		id = proto.MsgID(subject, "", data)
+	}
+	m, err := deadLetterMsg(stage, reason, detail, subject, hdr, data, attempts, "dlq:"+proto.Token(stage)+":"+id)
+	if err != nil {
+		return err
+	}
+	if _, err := js.PublishMsg(ctx, m); err != nil {
+		return fmt.Errorf("publishing dead letter of %s to %s: %w", subject, m.Subject, err)
+	}
+	return nil
+}
+
+// deadLetterMsg builds the DLQ message; msgID deduplicates it.
+func deadLetterMsg(stage, reason, detail, subject string, hdr nats.Header, data []byte, attempts uint64, msgID string) (*nats.Msg, error) {
+	dl := &proto.DeadLetter{
+		V:               proto.SchemaVersion,
+		Stage:           stage,
+		Reason:          proto.Token(reason),
+		Detail:          detail,
+		OriginalSubject: subject,
+		Headers:         map[string][]string(hdr),
+		Data:            data,
+		Attempts:        attempts,
+		RunID:           hdr.Get(proto.HeaderRunID),
+		FailedAt:        time.Now().UnixMilli(),
+	}
+	body, err := proto.Encode(dl)
+	if err != nil {
+		return nil, fmt.Errorf("encoding dead letter of %s: %w", subject, err)
+	}
+	m := nats.NewMsg(proto.DLQSubject(stage, reason))
+	m.Data = body
+	m.Header.Set(proto.HeaderMsgID, msgID)
+	m.Header.Set(proto.HeaderSchema, strconv.Itoa(proto.SchemaVersion))
+	if dl.RunID != "" {
+		m.Header.Set(proto.HeaderRunID, dl.RunID)
+	}
+	return m, nil
+}
+
+// deadLetterID is the Nats-Msg-Id of the dead letter of a stream message:
+// a redelivery of the same message produces the same id.
+func deadLetterID(stream string, seq uint64) string {
+	return "dlq:" + stream + ":" + strconv.FormatUint(seq, 10)
+}

@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// dlqPublishTimeout bounds the wait for the DLQ stream to store a dead letter.
+const dlqPublishTimeout = 10 * time.Second
+
+// handle runs one batch through the handler and settles every message.
+func (w *Worker) handle(ctx context.Context, batch []*Msg) {
+	stop := w.keepAlive(batch)
+	defer stop()
+
+	todo := batch[:0:0]
+	for _, m := range batch {
+		if m.NumDelivered > uint64(w.cfg.MaxDeliver) {
+			w.deadLetter(ctx, m, ReasonMaxDeliveries,
+				fmt.Errorf("delivered %d times, more than max_deliver %d: not handled again", m.NumDelivered, w.cfg.MaxDeliver))
+			continue
+		}
+		todo = append(todo, m)
+	}
+	if len(todo) == 0 {
+		return
+	}
+	errs := w.call(ctx, todo)
+	for i, m := range todo {
+		w.settle(ctx, m, errs[i])
+	}
+}
+
+// call runs the handler, turning a panic or a malformed result into an
+// error for every message of the batch.
+func (w *Worker) call(ctx context.Context, batch []*Msg) (errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("handler panicked; the batch will be redelivered", "panic", r, "batch", len(batch), "stack", string(debug.Stack()))
+			errs = Errors(len(batch), fmt.Errorf("handler panicked: %v", r))
+		}
+	}()
+	errs = w.h.HandleBatch(ctx, batch)
+	switch {
+	case errs == nil:
+		return make([]error, len(batch))
+	case len(errs) != len(batch):
+		err := fmt.Errorf("handler returned %d results for a batch of %d", len(errs), len(batch))
+		w.log.Error("handler broke its contract; the batch will be redelivered", "error", err)
+		return Errors(len(batch), err)
+	}
+	return errs
+}
+
+// settle applies decide's verdict on err to m.
+func (w *Worker) settle(ctx context.Context, m *Msg, err error) {
+	a := w.pol.decide(err, m.NumDelivered)
+	switch a.kind {
+	case actAck:
+		if aerr := m.m.Ack(); aerr != nil {
+			w.log.Warn("ack failed; the message will be redelivered", "subject", m.Subject, "seq", m.StreamSeq, "error", aerr)
+		}
+		w.observe(m, Outcome{Kind: Acked})
+	case actNak:
+		w.nak(m, a.delay, err)
+	case actDeadLetter:
+		w.deadLetter(ctx, m, a.reason, err)
+	}
+}
+
+func (w *Worker) nak(m *Msg, delay time.Duration, err error) {
+	if nerr := m.m.NakWithDelay(delay); nerr != nil {
+		w.log.Warn("nak failed; the message returns after ack_wait", "subject", m.Subject, "seq", m.StreamSeq, "error", nerr)
+	}
+	w.log.Debug("message will be retried", "subject", m.Subject, "seq", m.StreamSeq, "delivered", m.NumDelivered, "delay", delay, "error", err)
+	w.observe(m, Outcome{Kind: Retried, Err: err})
+}
+
+// deadLetter publishes m to the DLQ and, once the DLQ stream has stored it,
+// terminates m. If the publish fails, m is nakked with backoff.
+func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason string, cause error) {
+	dl, err := deadLetterMsg(w.cfg.Stage, reason, cause.Error(), m.Subject, m.Header, m.Data, m.NumDelivered,
+		deadLetterID(w.cfg.Stream, m.StreamSeq))
+	if err == nil {
+		pctx, cancel := context.WithTimeout(ctx, dlqPublishTimeout)
+		_, err = w.js.PublishMsg(pctx, dl)
+		cancel()
+	}
+	if err != nil {
+		w.log.Error("dead-lettering failed; retrying the message later", "subject", m.Subject, "seq", m.StreamSeq, "reason", reason, "error", err)
+		w.nak(m, w.pol.backoff.delay(m.NumDelivered, w.pol.rand), fmt.Errorf("dead-lettering (%s: %v): %w", reason, cause, err))
+		return
+	}
+	if terr := m.m.TermWithReason(reason); terr != nil {
+		// The dead letter is stored; a redelivery dead-letters it again
+		// under the same Nats-Msg-Id, which the DLQ stream deduplicates.
+		w.log.Warn("term after dead-lettering failed", "subject", m.Subject, "seq", m.StreamSeq, "error", terr)
+	}
+	w.log.Debug("dead-lettered", "subject", m.Subject, "seq", m.StreamSeq, "reason", reason, "dlq", dl.Subject, "error", cause)
+	w.observe(m, Outcome{Kind: DeadLettered, Reason: reason, Err: cause})
+}
+
+func (w *Worker) observe(m *Msg, o Outcome) {
+	if w.cfg.Observe != nil {
+		w.cfg.Observe(m, o)
+	}
+}
+
+// keepAlive reports progress on every message of batch every AckWait/3
+// until stop is called, so a slow handler does not cause redelivery.
+func (w *Worker) keepAlive(batch []*Msg) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(w.cfg.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range batch {
+					_ = m.m.InProgress() // fails only for a settled message or a lost connection
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}

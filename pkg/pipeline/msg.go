@@ -1,0 +1,43 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Msg is one delivered message as a handler sees it. Handlers read it and
+// return an error for it; they never ack it themselves.
+type Msg struct {
+	Subject      string
+	Header       nats.Header
+	Data         []byte
+	NumDelivered uint64 // 1 on the first delivery
+	StreamSeq    uint64 // the message's sequence in its stream
+
+	m jetstream.Msg
+}
+
+func newMsg(m jetstream.Msg) *Msg {
+	out := &Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data(), m: m}
+	if md, err := m.Metadata(); err == nil {
+		out.NumDelivered = md.NumDelivered
+		out.StreamSeq = md.Sequence.Stream
+	}
+	return out
+}
+
+// Handler handles a batch and returns one error per message, in order: see
+// the package documentation for what each error leads to. A nil slice
+// means every message succeeded. ctx is cancelled when the worker gives up
+// waiting for in-flight batches at shutdown.
+type Handler interface {
+	HandleBatch(ctx context.Context, batch []*Msg) []error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, batch []*Msg) []error
+
+// HandleBatch calls f.
+func (f HandlerFunc) HandleBatch(ctx context.Context, batch []*Msg) []error { return f(ctx, batch) }
