@@ -28,17 +28,22 @@ func (c *Client) WaitExport(ctx context.Context, exportURL string, open func() (
 		defer cancel()
 	}
 	delay := policy.Initial
+	var last error // the last answer that made us poll again
 	for attempt := 1; ; attempt++ {
 		n, err := c.download(WithAttempt(ctx, attempt), exportURL, open)
-		if err == nil {
+		switch {
+		case err == nil:
 			return n, nil
-		}
-		if !errors.Is(err, ErrExportNotReady) && !Retryable(err) {
+		case ctx.Err() != nil && last != nil:
+			// The deadline cut an attempt: why we were still waiting is
+			// the useful part.
+			return 0, fmt.Errorf("waiting for export after %d attempts: %w (last: %w)", attempt, ctx.Err(), last)
+		case !errors.Is(err, ErrExportNotReady) && !Retryable(err):
 			return n, fmt.Errorf("waiting for export (attempt %d): %w", attempt, err)
 		}
-		wait := max(delay, RetryAfter(err))
-		if werr := c.wait(ctx, wait); werr != nil {
-			return 0, fmt.Errorf("waiting for export after %d attempts: %w (last: %w)", attempt, werr, err)
+		last = err
+		if werr := c.wait(ctx, max(delay, RetryAfter(err))); werr != nil {
+			return 0, fmt.Errorf("waiting for export after %d attempts: %w (last: %w)", attempt, werr, last)
 		}
 		delay = policy.next(delay)
 	}
