@@ -69,16 +69,15 @@ func TestExportSegmentValidatesAndReportsConcurrentExport(t *testing.T) {
 
 // exportHost serves an export URL the way S3 does: AccessDenied until ready.
 type exportHost struct {
-	notReady  int   // answers 403 this many times first
-	truncate  int   // then cuts this many downloads short
-	hits      int32 // GETs seen
-	sawAuth   atomic.Bool
-	payload   []byte
-	forbidden string
+	notReady int // answers 403 this many times first
+	truncate int // then cuts this many downloads short
+	payload  []byte
+	hits     atomic.Int32 // GETs seen
+	sawAuth  atomic.Bool
 }
 
 func (e *exportHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := int(atomic.AddInt32(&e.hits, 1))
+	n := int(e.hits.Add(1))
 	if r.Header.Get("Authorization") != "" {
 		e.sawAuth.Store(true)
 	}
@@ -142,20 +141,20 @@ func TestWaitExport(t *testing.T) {
 	fast := Backoff{Initial: time.Millisecond, Max: 4 * time.Millisecond}
 	tests := []struct {
 		name      string
-		host      exportHost
+		notReady  int
+		truncate  int
 		policy    Backoff
 		wantErr   error
 		wantOpens int
 	}{
-		{"ready at once", exportHost{}, fast, nil, 1},
-		{"403 three times", exportHost{notReady: 3}, fast, nil, 1},
-		{"truncated then whole", exportHost{notReady: 1, truncate: 2}, fast, nil, 3},
-		{"never ready within timeout", exportHost{notReady: 1 << 30}, Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Timeout: 50 * time.Millisecond}, ErrExportNotReady, 0},
+		{"ready at once", 0, 0, fast, nil, 1},
+		{"403 three times", 3, 0, fast, nil, 1},
+		{"truncated then whole", 1, 2, fast, nil, 3},
+		{"never ready within timeout", 1 << 30, 0, Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Timeout: 50 * time.Millisecond}, ErrExportNotReady, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.host.payload = payload
-			srv := httptest.NewServer(&tt.host)
+			srv := httptest.NewServer(&exportHost{notReady: tt.notReady, truncate: tt.truncate, payload: payload})
 			defer srv.Close()
 			c, rec := newTestClient(t, nil)
 			dst := &bufferFile{}
@@ -178,7 +177,7 @@ func TestWaitExport(t *testing.T) {
 					t.Fatalf("call %d has Attempt %d", i, call.Attempt)
 				}
 			}
-			if want := tt.host.notReady + tt.host.truncate + 1; len(calls) != want {
+			if want := tt.notReady + tt.truncate + 1; len(calls) != want {
 				t.Fatalf("%d calls, want %d", len(calls), want)
 			}
 		})
