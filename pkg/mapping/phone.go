@@ -1,0 +1,271 @@
+package mapping
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Phone numbers are normalised to E.164 with libphonenumber's metadata.
+// phonenumbers.Parse plus IsValidNumber costs ~30 µs a number on the
+// reference machine, mostly in an extension regexp run on every input: too
+// slow for million-user exports. So the common shapes ("+1 415-555-2671",
+// "(415) 555-2671", "07911 123456": digits, an optional leading '+', and
+// spaces, dashes, dots, slashes or parentheses) take a fast path that
+// applies the same metadata rules with regexps compiled once per region.
+// The fast path only ever answers "valid, and here is the E.164 form";
+// anything else (letters, extensions, leading zeros that Italy keeps,
+// regions whose national prefix needs a rewrite rule, numbers it cannot
+// confirm) goes to the library. TestPhoneFastPathAgreesWithLibrary pins the
+// two paths to the same answers.
+
+// normalizePhone returns raw in E.164, reading numbers without a country
+// code as numbers of region.
+func normalizePhone(raw, region string) (string, error) {
+	if e164, ok := fastE164(raw, region); ok {
+		return e164, nil
+	}
+	return slowE164(raw, region)
+}
+
+// slowE164 is the library's answer.
+func slowE164(raw, region string) (string, error) {
+	num, err := phonenumbers.Parse(raw, region)
+	if err != nil {
+		return "", fmt.Errorf("not a phone number (region %s)", region)
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", fmt.Errorf("not a valid phone number for its country (region %s)", region)
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// fastE164 handles the common shapes; ok is false when the library must
+// decide.
+func fastE164(raw, region string) (string, bool) {
+	digits, plus, ok := cleanPhone(raw)
+	if !ok {
+		return "", false
+	}
+	if plus {
+		for l := 1; l <= 3 && l < len(digits); l++ {
+			cc, _ := strconv.Atoi(digits[:l])
+			regions := phonenumbers.GetRegionCodesForCountryCode(cc)
+			if len(regions) == 0 {
+				continue // country codes are prefix-free: try a longer one
+			}
+			national := digits[l:]
+			if national[0] == '0' || !validForCountry(cc, regions, national) {
+				return "", false
+			}
+			return "+" + digits, true
+		}
+		return "", false
+	}
+	meta := regionMetadata(region)
+	if meta == nil || !meta.simpleNationalPrefix {
+		return "", false
+	}
+	national := digits
+	if np := meta.nationalPrefix; np != "" && strings.HasPrefix(digits, np) {
+		// libphonenumber strips the national prefix whenever what remains
+		// is a possible number; when the stripped form is not valid the
+		// library must decide between the two readings.
+		national = digits[len(np):]
+	}
+	if national == "" || national[0] == '0' {
+		return "", false
+	}
+	regions := phonenumbers.GetRegionCodesForCountryCode(meta.countryCode)
+	if !validForCountry(meta.countryCode, regions, national) {
+		return "", false
+	}
+	return "+" + strconv.Itoa(meta.countryCode) + national, true
+}
+
+// cleanPhone drops the formatting people type and reports whether only
+// digits remain (after an optional leading '+').
+func cleanPhone(raw string) (digits string, plus, ok bool) {
+	s := strings.TrimSpace(raw)
+	if strings.HasPrefix(s, "+") {
+		plus, s = true, s[1:]
+	}
+	var b [32]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if n == len(b) {
+				return "", false, false
+			}
+			b[n] = c
+			n++
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/':
+		default:
+			return "", false, false
+		}
+	}
+	if n < 4 {
+		return "", false, false
+	}
+	return string(b[:n]), plus, true
+}
+
+// validForCountry mirrors phonenumbers.IsValidNumber: among the regions
+// sharing a country code, the first whose leading digits match (or, lacking
+// leading digits, that validates the number) decides.
+func validForCountry(cc int, regions []string, national string) bool {
+	if len(regions) == 1 {
+		m := regionOrNonGeo(regions[0], cc)
+		return m != nil && m.valid(national)
+	}
+	for _, r := range regions {
+		m := regionOrNonGeo(r, cc)
+		if m == nil {
+			continue
+		}
+		if m.leadingDigits != nil {
+			if m.leadingDigits.MatchString(national) {
+				return m.valid(national)
+			}
+			continue
+		}
+		if m.valid(national) {
+			return true
+		}
+	}
+	return false
+}
+
+// numberDesc is one compiled number pattern with its possible lengths.
+type numberDesc struct {
+	lengths []int32 // empty: any length the general description allows
+	re      *regexp.Regexp
+}
+
+func (d numberDesc) matches(national string) bool {
+	if len(d.lengths) > 0 {
+		found := false
+		for _, l := range d.lengths {
+			if int32(len(national)) == l {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return d.re.MatchString(national)
+}
+
+// phoneMeta is what the fast path needs of one region's metadata.
+type phoneMeta struct {
+	countryCode          int
+	nationalPrefix       string
+	simpleNationalPrefix bool // the prefix is stripped as is, with no rewrite rule
+	leadingDigits        *regexp.Regexp
+	general              numberDesc
+	types                []numberDesc
+}
+
+// valid is libphonenumber's IsValidNumberForRegion: the number fits the
+// general description and at least one number type.
+func (m *phoneMeta) valid(national string) bool {
+	if !m.general.matches(national) {
+		return false
+	}
+	for _, t := range m.types {
+		if t.matches(national) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	phoneIndexOnce sync.Once
+	phoneByRegion  map[string]*phonenumbers.PhoneMetadata
+	phoneNonGeo    map[int]*phonenumbers.PhoneMetadata
+	phoneCompiled  sync.Map // region or "001+cc" -> *phoneMeta; compiled on first use
+)
+
+func loadPhoneIndex() {
+	phoneByRegion = map[string]*phonenumbers.PhoneMetadata{}
+	phoneNonGeo = map[int]*phonenumbers.PhoneMetadata{}
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		// The metadata is embedded in the library: failing to read it is a
+		// broken build. With an empty index every number takes the slow path.
+		return
+	}
+	for _, m := range coll.GetMetadata() {
+		if m.GetId() == "001" {
+			phoneNonGeo[int(m.GetCountryCode())] = m
+		} else {
+			phoneByRegion[m.GetId()] = m
+		}
+	}
+}
+
+func regionMetadata(region string) *phoneMeta { return regionOrNonGeo(region, 0) }
+
+func regionOrNonGeo(region string, cc int) *phoneMeta {
+	key := region
+	if region == "001" {
+		key = "001+" + strconv.Itoa(cc)
+	}
+	if m, ok := phoneCompiled.Load(key); ok {
+		return m.(*phoneMeta)
+	}
+	phoneIndexOnce.Do(loadPhoneIndex)
+	var md *phonenumbers.PhoneMetadata
+	if region == "001" {
+		md = phoneNonGeo[cc]
+	} else {
+		md = phoneByRegion[region]
+	}
+	if md == nil {
+		return nil
+	}
+	m := compilePhoneMeta(md)
+	phoneCompiled.Store(key, m)
+	return m
+}
+
+func compilePhoneMeta(md *phonenumbers.PhoneMetadata) *phoneMeta {
+	np, npp := md.GetNationalPrefix(), md.GetNationalPrefixForParsing()
+	m := &phoneMeta{
+		countryCode:          int(md.GetCountryCode()),
+		nationalPrefix:       np,
+		simpleNationalPrefix: (npp == "" || npp == np) && md.GetNationalPrefixTransformRule() == "" && isInteger(np+"0"),
+		general:              compileDesc(md.GetGeneralDesc()),
+	}
+	if ld := md.GetLeadingDigits(); ld != "" {
+		m.leadingDigits = regexp.MustCompile("^(?:" + ld + ")")
+	}
+	// Fixed line and mobile first: most numbers are one of them.
+	for _, d := range []*phonenumbers.PhoneNumberDesc{
+		md.GetFixedLine(), md.GetMobile(), md.GetTollFree(), md.GetPremiumRate(),
+		md.GetSharedCost(), md.GetVoip(), md.GetPersonalNumber(), md.GetPager(),
+		md.GetUan(), md.GetVoicemail(),
+	} {
+		if d.GetNationalNumberPattern() == "" {
+			continue
+		}
+		m.types = append(m.types, compileDesc(d))
+	}
+	return m
+}
+
+func compileDesc(d *phonenumbers.PhoneNumberDesc) numberDesc {
+	return numberDesc{
+		lengths: d.GetPossibleLength(),
+		re:      regexp.MustCompile("^(?:" + d.GetNationalNumberPattern() + ")$"),
+	}
+}
