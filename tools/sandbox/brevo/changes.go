@@ -3,8 +3,8 @@ package brevo
 import (
 	"net/http"
 	"sort"
-	"time"
 	"strconv"
+	"time"
 )
 
 // changeOpts says how a source's attribute values are read.
