@@ -285,3 +285,32 @@ func phoneKey(s string) string {
 	}
 	return string(d[:n])
 }
+
+// Alias returns the user alias of user i; ok is false for the 90% of users
+// without one.
+func (g *Generator) Alias(i int) (name, label string, ok bool) {
+	if i < 0 || i >= g.n || !hasAlias(i) {
+		return "", "", false
+	}
+	return aliasPrefix + strconv.Itoa(i), aliasLabel, true
+}
+
+// IndexOfAlias returns the user with the alias (name, label).
+func (g *Generator) IndexOfAlias(name, label string) (int, bool) {
+	digits, ok := strings.CutPrefix(name, aliasPrefix)
+	if !ok || label != aliasLabel {
+		return 0, false
+	}
+	i, err := strconv.Atoi(digits)
+	if err != nil || i < 0 || i >= g.n || !hasAlias(i) || strconv.Itoa(i) != digits {
+		return 0, false
+	}
+	return i, true
+}
+
+const (
+	aliasPrefix = "crm-"
+	aliasLabel  = "crm_id"
+)
+
+func hasAlias(i int) bool { return i%10 == 3 }

@@ -204,15 +204,15 @@ func (g *Generator) appendUser(dst []byte, i, version int, f *Filter, withBrazeI
 		e.b = g.appendBrazeID(e.b, i, id.created)
 		e.b = append(e.b, '"')
 	}
-	if i%10 == 3 && e.want("user_aliases") {
+	if hasAlias(i) && e.want("user_aliases") {
 		s := e.open("user_aliases", '[')
 		o := e.openElem('{')
 		e.key("alias_name")
 		e.b = append(e.b, '"')
-		e.b = append(e.b, "crm-"...)
+		e.b = append(e.b, aliasPrefix...)
 		e.b = strconv.AppendInt(e.b, int64(i), 10)
 		e.b = append(e.b, '"')
-		e.str("alias_label", "crm_id")
+		e.str("alias_label", aliasLabel)
 		e.close(o, '}')
 		e.close(s, ']')
 	}
