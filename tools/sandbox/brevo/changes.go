@@ -47,7 +47,11 @@ func (s *Server) addAttributes(c *change, attrs map[string]any, o changeOpts) *a
 				c.extID = str
 			}
 		case name == attrContactID && o.contactID:
-			id, err := strconv.ParseInt(scalarText(v), 10, 64)
+			str := scalarText(v)
+			if str == "" {
+				continue
+			}
+			id, err := strconv.ParseInt(str, 10, 64)
 			if err != nil || id <= 0 {
 				return badRequest("Invalid CONTACT_ID")
 			}

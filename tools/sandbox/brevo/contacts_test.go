@@ -71,14 +71,13 @@ func TestUniqueness(t *testing.T) {
 		{"SMS of another contact", map[string]any{"email": "b@example.com", "updateEnabled": true, "attributes": map[string]any{"SMS": "004915112345678"}}, []any{"SMS"}},
 		{"email of another contact", map[string]any{"ext_id": "B", "email": "a@example.com", "updateEnabled": true}, []any{"email"}},
 		{"ext_id and SMS of another contact", map[string]any{"ext_id": "A", "email": "b@example.com", "updateEnabled": true}, []any{"email"}},
-		{"new contact with a taken SMS", map[string]any{"email": "c@example.com", "updateEnabled": true, "attributes": map[string]any{"SMS": "+4915112345678"}}, nil},
+		{"new contact with a taken SMS", map[string]any{"email": "c@example.com", "updateEnabled": true, "attributes": map[string]any{"SMS": "+4915112345678"}}, []any{"SMS"}},
+		{"SMS alone identifies its owner", map[string]any{"updateEnabled": true, "attributes": map[string]any{"SMS": "+4915112345678", "FIRSTNAME": "A"}}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := h.do("POST", "/v3/contacts", tc.body)
 			if tc.dups == nil {
-				// c@ does not exist, so the SMS match makes it an update of A with a
-				// new email: Brevo resolves by SMS when email and ext_id are unknown.
 				r.expect(t, 204, "")
 				return
 			}

@@ -53,9 +53,15 @@ func newHarness(t *testing.T, cfg Config) *harness {
 		cfg.Now = clock.Now
 	}
 	srv := New(cfg)
-	ts := httptest.NewServer(srv)
+	return &harness{t: t, srv: srv, url: newTestHTTP(t, srv), clock: clock}
+}
+
+// newTestHTTP serves h on a random 127.0.0.1 port until the test ends.
+func newTestHTTP(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return &harness{t: t, srv: srv, url: ts.URL, clock: clock}
+	return ts.URL
 }
 
 type response struct {

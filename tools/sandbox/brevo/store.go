@@ -58,7 +58,9 @@ type resolution struct {
 
 // resolve finds the contact a change targets, trying identifiers in Brevo's merge
 // priority: contact id, ext_id, email, SMS. The first that matches wins; any other
-// identifier owned by a different contact is a conflict.
+// identifier owned by a different contact is a conflict. SMS only identifies a
+// contact given by SMS alone: a new email with a taken SMS is Brevo's everyday
+// "SMS is already associated with another Contact", not an update of the owner.
 func (st *store) resolve(c *change) resolution {
 	res := resolution{idx: -1}
 	if c.contactID != 0 {
@@ -78,7 +80,8 @@ func (st *store) resolve(c *change) resolution {
 		owner, ok := l.index[l.key]
 		switch {
 		case !ok:
-		case res.idx < 0 || int(owner) == res.idx:
+		case int(owner) == res.idx,
+			res.idx < 0 && (l.name != "SMS" || c.contactID == 0 && c.extID == "" && c.email == ""):
 			res.idx = int(owner)
 			res.matched = append(res.matched, l.name)
 		default:
