@@ -82,8 +82,8 @@ func TestImportOneAtATime(t *testing.T) {
 		name          string
 	}{
 		{0, "in_process", "queued", "First"},
-		{5 * time.Second, "completed", "queued", "First"},  // second starts now, at t=10s
-		{2 * time.Second, "completed", "queued", "First"},  // still in its first quarter
+		{5 * time.Second, "completed", "queued", "First"}, // second starts now, at t=10s
+		{2 * time.Second, "completed", "queued", "First"}, // still in its first quarter
 		{1 * time.Second, "completed", "in_process", "First"},
 		{6 * time.Second, "completed", "in_process", "First"},
 		{1 * time.Second, "completed", "completed", "Second"}, // t=20s
