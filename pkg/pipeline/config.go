@@ -40,6 +40,12 @@ type Config struct {
 	// MaxDeliver is how many times a message is handled before it is
 	// dead-lettered with reason max_deliveries; default 10.
 	MaxDeliver int `yaml:"max_deliver"`
+	// PoisonDeliveries: a message delivered this many times is dead-lettered
+	// (reason max_deliveries) without being handled again, which stops a
+	// record that crashes the process from crash-looping the stage.
+	// RetryAfter throttles count as deliveries, so keep it well above
+	// MaxDeliver; default 10*MaxDeliver.
+	PoisonDeliveries int `yaml:"poison_deliveries"`
 	// MaxAckPending bounds the messages delivered and not yet settled across
 	// all replicas; default Concurrency*BatchSize*2.
 	MaxAckPending int `yaml:"max_ack_pending"`
@@ -112,7 +118,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("durable %q must not contain '.', '*', '>' or spaces", c.Durable))
 	}
 	for name, v := range map[string]int{"concurrency": c.Concurrency, "batch_size": c.BatchSize,
-		"batch_bytes": c.BatchBytes, "max_deliver": c.MaxDeliver, "max_ack_pending": c.MaxAckPending} {
+		"batch_bytes": c.BatchBytes, "max_deliver": c.MaxDeliver, "poison_deliveries": c.PoisonDeliveries, "max_ack_pending": c.MaxAckPending} {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("%s %d must not be negative", name, v))
 		}
@@ -159,6 +165,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxDeliver == 0 {
 		c.MaxDeliver = 10
+	}
+	if c.PoisonDeliveries == 0 {
+		c.PoisonDeliveries = 10 * c.MaxDeliver
 	}
 	if c.MaxAckPending == 0 {
 		c.MaxAckPending = c.Concurrency * c.BatchSize * 2

@@ -18,9 +18,9 @@ func (w *Worker) handle(ctx context.Context, batch []*Msg) {
 
 	todo := batch[:0:0]
 	for _, m := range batch {
-		if m.NumDelivered > uint64(w.cfg.MaxDeliver) {
+		if m.NumDelivered >= uint64(w.cfg.PoisonDeliveries) {
 			w.deadLetter(ctx, m, ReasonMaxDeliveries,
-				fmt.Errorf("delivered %d times, more than max_deliver %d: not handled again", m.NumDelivered, w.cfg.MaxDeliver))
+				fmt.Errorf("delivered %d times (poison_deliveries %d): not handled again", m.NumDelivered, w.cfg.PoisonDeliveries))
 			continue
 		}
 		todo = append(todo, m)

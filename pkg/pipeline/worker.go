@@ -110,6 +110,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		hcancel()
 		<-done
 	}
+	// Acks are fire-and-forget: make sure the server has them before
+	// reporting the batches finished.
+	if ferr := w.js.Conn().FlushTimeout(5 * time.Second); ferr != nil && err == nil {
+		w.log.Warn("flushing acks at shutdown failed; unacked messages return after ack_wait", "error", ferr)
+	}
 	w.log.Info("worker stopped")
 	return err
 }

@@ -1,0 +1,430 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+func TestWorkerAcksOnNil(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		return nil
+	})
+	publishN(t, js, testSubject, 50, 0)
+	start(t, w)
+	eventually(t, 10*time.Second, "50 messages handled and acked", func() bool {
+		return rec.total() == 50 && drained(t, js, cfg)
+	})
+	s, err := js.Stream(context.Background(), proto.StreamRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.CachedInfo().State.Msgs; n != 0 {
+		t.Fatalf("work-queue stream still holds %d messages after acks", n)
+	}
+	if rec.tries["7"][0] != 1 {
+		t.Fatalf("first delivery NumDelivered = %d, want 1", rec.tries["7"][0])
+	}
+}
+
+func TestWorkerRetryAfterRedeliversAfterDelay(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.MaxDeliver = 2 // RetryAfter must never dead-letter, even past MaxDeliver
+	const delay = 400 * time.Millisecond
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		if b[0].NumDelivered < 3 {
+			return pipeline.Errors(len(b), pipeline.RetryAfter(delay, errors.New("429")))
+		}
+		return nil
+	})
+	publishN(t, js, testSubject, 1, 0)
+	start(t, w)
+	eventually(t, 10*time.Second, "third delivery acked", func() bool { return rec.deliveries("0") == 3 && drained(t, js, cfg) })
+	seen := rec.seen["0"]
+	for i := 1; i < len(seen); i++ {
+		if gap := seen[i].Sub(seen[i-1]); gap < delay-50*time.Millisecond || gap > delay+time.Second {
+			t.Errorf("redelivery %d came %s after the previous one, want about %s", i, gap, delay)
+		}
+	}
+	if dls := deadLetters(t, js); len(dls) != 0 {
+		t.Fatalf("RetryAfter dead-lettered: %+v", dls[0])
+	}
+}
+
+func TestWorkerGenericErrorBacksOff(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.Backoff = pipeline.Backoff{Initial: 200 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.1}
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		if b[0].NumDelivered < 3 {
+			return pipeline.Errors(len(b), errors.New("connection reset"))
+		}
+		return nil
+	})
+	publishN(t, js, testSubject, 1, 0)
+	start(t, w)
+	eventually(t, 10*time.Second, "third delivery acked", func() bool { return rec.deliveries("0") == 3 && drained(t, js, cfg) })
+	seen := rec.seen["0"]
+	// 200ms after the first failure, 400ms after the second, +-10%.
+	for i, want := range []time.Duration{200 * time.Millisecond, 400 * time.Millisecond} {
+		gap := seen[i+1].Sub(seen[i])
+		if gap < want*85/100 || gap > want+time.Second {
+			t.Errorf("retry %d came %s after the failure, want about %s", i+1, gap, want)
+		}
+	}
+}
+
+func TestWorkerPermanentDeadLettersAndTerms(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		errs := make([]error, len(b))
+		for i, m := range b {
+			if string(m.Data) == "bad" {
+				errs[i] = pipeline.Permanent("Invalid Phone", errors.New("phone +1 555 is not a number"))
+			}
+		}
+		return errs
+	})
+	ctx := context.Background()
+	msg := nats.NewMsg(testSubject)
+	msg.Data = []byte("bad")
+	msg.Header.Set(proto.HeaderRunID, "run-42")
+	msg.Header.Set("X-Custom", "kept")
+	if _, err := js.PublishMsg(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, js, testSubject, 3, 0)
+	start(t, w)
+	eventually(t, 10*time.Second, "everything settled", func() bool { return rec.total() == 4 && drained(t, js, cfg) })
+
+	dls := deadLetters(t, js)
+	if len(dls) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dls))
+	}
+	dl := dls[0]
+	if dl.Stage != "test" || dl.Reason != "invalid_phone" || dl.OriginalSubject != testSubject ||
+		string(dl.Data) != "bad" || dl.RunID != "run-42" || dl.Attempts != 1 ||
+		dl.Headers["X-Custom"][0] != "kept" || dl.Detail == "" || dl.FailedAt == 0 {
+		t.Fatalf("dead letter = %+v", dl)
+	}
+	if rec.deliveries("bad") != 1 {
+		t.Fatalf("terminated message delivered %d times", rec.deliveries("bad"))
+	}
+}
+
+func TestWorkerDeadLettersAfterMaxDeliveries(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.MaxDeliver = 3
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		return pipeline.Errors(len(b), errors.New("vendor 500"))
+	})
+	publishN(t, js, testSubject, 1, 0)
+	start(t, w)
+	eventually(t, 10*time.Second, "dead letter after 3 attempts", func() bool { return drained(t, js, cfg) && len(deadLetters(t, js)) == 1 })
+	dl := deadLetters(t, js)[0]
+	if dl.Reason != pipeline.ReasonMaxDeliveries || dl.Attempts != 3 || dl.Detail != "vendor 500" {
+		t.Fatalf("dead letter = %+v", dl)
+	}
+	if n := rec.deliveries("0"); n != 3 {
+		t.Fatalf("handled %d times, want exactly MaxDeliver=3", n)
+	}
+}
+
+func TestWorkerPanicNaksAndRedelivers(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		if b[0].NumDelivered == 1 {
+			panic("boom")
+		}
+		return nil
+	})
+	publishN(t, js, testSubject, 5, 0)
+	start(t, w)
+	eventually(t, 10*time.Second, "redelivered after the panic and acked", func() bool {
+		return rec.total() == 10 && drained(t, js, cfg)
+	})
+	for i := range 5 {
+		if got := rec.tries[fmt.Sprint(i)]; !slices.Equal(got, []uint64{1, 2}) {
+			t.Fatalf("message %d deliveries %v, want [1 2]", i, got)
+		}
+	}
+}
+
+func TestWorkerBatching(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		n, size    int
+		batchSize  int
+		batchBytes int
+		want       []int
+	}{
+		{name: "by count", n: 25, batchSize: 10, want: []int{10, 10, 5}},
+		{name: "by bytes", n: 9, size: 300, batchSize: 100, batchBytes: 1000, want: []int{3, 3, 3}},
+		{name: "oversized message alone", n: 2, size: 2000, batchSize: 100, batchBytes: 1000, want: []int{1, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			js := setup(t)
+			cfg := baseConfig()
+			cfg.BatchSize, cfg.BatchBytes, cfg.BatchWait = tc.batchSize, tc.batchBytes, 300*time.Millisecond
+			cfg.MaxAckPending = 1000
+			rec := newRecorder()
+			w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error { rec.record(b); return nil })
+			publishN(t, js, testSubject, tc.n, tc.size)
+			start(t, w)
+			eventually(t, 10*time.Second, "all handled", func() bool { return rec.total() == tc.n })
+			if got := rec.batchSizes(); !slices.Equal(got, tc.want) {
+				t.Fatalf("batch sizes %v, want %v", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("by time", func(t *testing.T) {
+		js := setup(t)
+		cfg := baseConfig()
+		cfg.BatchSize, cfg.BatchWait = 100, 300*time.Millisecond
+		var got atomic.Int64
+		var firstAt atomic.Int64
+		w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+			got.Store(int64(len(b)))
+			firstAt.Store(time.Now().UnixNano())
+			return nil
+		})
+		start(t, w)
+		began := time.Now()
+		publishN(t, js, testSubject, 3, 0)
+		eventually(t, 5*time.Second, "a partial batch", func() bool { return got.Load() > 0 })
+		waited := time.Duration(firstAt.Load() - began.UnixNano())
+		if got.Load() != 3 || waited < 250*time.Millisecond || waited > 2*time.Second {
+			t.Fatalf("batch of %d after %s, want 3 after about 300ms", got.Load(), waited)
+		}
+	})
+}
+
+func TestWorkerConcurrencyBound(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.Concurrency, cfg.BatchSize, cfg.BatchWait = 3, 2, 5*time.Millisecond
+	var active, peak, handled atomic.Int64
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		n := active.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(30 * time.Millisecond) // simulated vendor call
+		active.Add(-1)
+		handled.Add(int64(len(b)))
+		return nil
+	})
+	publishN(t, js, testSubject, 40, 0)
+	start(t, w)
+	eventually(t, 10*time.Second, "all handled", func() bool { return handled.Load() == 40 })
+	if p := peak.Load(); p != 3 {
+		t.Fatalf("peak concurrent batches %d, want 3", p)
+	}
+}
+
+func TestWorkerGracefulStopFinishesInFlight(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.BatchSize = 5
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	var ctxErr atomic.Value
+	var handled atomic.Int64
+	w := newWorker(t, js, cfg, func(ctx context.Context, b []*pipeline.Msg) []error {
+		if handled.Load() == 0 {
+			close(entered)
+			<-release
+		}
+		if ctx.Err() != nil {
+			ctxErr.Store(ctx.Err())
+		}
+		handled.Add(int64(len(b)))
+		return nil
+	})
+	publishN(t, js, testSubject, 5, 0)
+	stop := start(t, w)
+	<-entered
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	select {
+	case err := <-stopped:
+		t.Fatalf("Run returned (%v) while a batch was in flight", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-stopped; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if handled.Load() != 5 || ctxErr.Load() != nil {
+		t.Fatalf("handled %d (want 5), handler context error %v", handled.Load(), ctxErr.Load())
+	}
+	eventually(t, 5*time.Second, "in-flight batch acked", func() bool { return drained(t, js, cfg) })
+}
+
+func TestWorkerDrainTimeoutCancelsHandler(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.DrainTimeout = 200 * time.Millisecond
+	entered := make(chan struct{}, 1)
+	w := newWorker(t, js, cfg, func(ctx context.Context, b []*pipeline.Msg) []error {
+		entered <- struct{}{}
+		<-ctx.Done()
+		return pipeline.Errors(len(b), ctx.Err())
+	})
+	publishN(t, js, testSubject, 1, 0)
+	stop := start(t, w)
+	<-entered
+	began := time.Now()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > 2*time.Second {
+		t.Fatalf("stop took %s with a 200ms drain timeout", took)
+	}
+	// The cancelled batch was nakked: another worker gets it at once.
+	rec := newRecorder()
+	w2 := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error { rec.record(b); return nil })
+	start(t, w2)
+	eventually(t, 5*time.Second, "redelivery to the next worker", func() bool { return rec.total() == 1 && drained(t, js, cfg) })
+}
+
+func TestWorkerInProgressPreventsRedelivery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 3s; run without -short")
+	}
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.AckWait, cfg.Concurrency = time.Second, 2
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		time.Sleep(3 * time.Second) // a Brevo import being polled
+		return nil
+	})
+	publishN(t, js, testSubject, 3, 0)
+	start(t, w)
+	eventually(t, 10*time.Second, "slow batch acked", func() bool { return rec.total() >= 3 && drained(t, js, cfg) })
+	if n := rec.total(); n != 3 {
+		t.Fatalf("%d deliveries of 3 messages: redelivered while in progress (tries %v)", n, rec.tries)
+	}
+}
+
+func TestWorkersShareOneDurable(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.BatchSize = 5
+	var mu sync.Mutex
+	seen := map[string]int{}
+	perWorker := make([]atomic.Int64, 2)
+	for i := range 2 {
+		w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+			mu.Lock()
+			for _, m := range b {
+				seen[string(m.Data)]++
+			}
+			mu.Unlock()
+			perWorker[i].Add(int64(len(b)))
+			time.Sleep(2 * time.Millisecond)
+			return nil
+		})
+		start(t, w)
+	}
+	publishN(t, js, testSubject, 300, 0)
+	eventually(t, 20*time.Second, "300 handled", func() bool { return perWorker[0].Load()+perWorker[1].Load() >= 300 && drained(t, js, cfg) })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 300 {
+		t.Fatalf("%d distinct messages handled, want 300", len(seen))
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Fatalf("message %s handled %d times", k, n)
+		}
+	}
+	if perWorker[0].Load() == 0 || perWorker[1].Load() == 0 {
+		t.Fatalf("work not shared: %d / %d", perWorker[0].Load(), perWorker[1].Load())
+	}
+}
+
+func TestWorkerPausedStopsFetching(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.PausePoll = 10 * time.Millisecond
+	var paused atomic.Bool
+	var polls atomic.Int64
+	paused.Store(true)
+	cfg.Paused = func() bool { polls.Add(1); return paused.Load() }
+	var handled atomic.Int64
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error { handled.Add(int64(len(b))); return nil })
+	publishN(t, js, testSubject, 10, 0)
+	start(t, w)
+	eventually(t, 5*time.Second, "several pause polls", func() bool { return polls.Load() >= 5 })
+	if handled.Load() != 0 {
+		t.Fatalf("handled %d messages while paused", handled.Load())
+	}
+	c, err := js.Consumer(context.Background(), cfg.Stream, pipeline.DurableName(cfg.Stage, cfg.Subject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := c.CachedInfo(); i.NumAckPending != 0 || i.NumPending != 10 {
+		t.Fatalf("paused worker fetched: pending %d, ack pending %d", i.NumPending, i.NumAckPending)
+	}
+	paused.Store(false)
+	eventually(t, 5*time.Second, "handled after resume", func() bool { return handled.Load() == 10 && drained(t, js, cfg) })
+}
+
+func TestWorkerObserveReportsOutcomes(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	var mu sync.Mutex
+	kinds := map[pipeline.OutcomeKind]int{}
+	cfg.Observe = func(_ *pipeline.Msg, o pipeline.Outcome) { mu.Lock(); kinds[o.Kind]++; mu.Unlock() }
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		errs := make([]error, len(b))
+		for i, m := range b {
+			if string(m.Data) == "1" {
+				errs[i] = pipeline.Permanent("bad", nil)
+			}
+		}
+		return errs
+	})
+	publishN(t, js, testSubject, 3, 0)
+	start(t, w)
+	eventually(t, 5*time.Second, "three outcomes", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return kinds[pipeline.Acked] == 2 && kinds[pipeline.DeadLettered] == 1
+	})
+}
