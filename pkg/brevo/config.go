@@ -1,0 +1,96 @@
+package brevo
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout bounds one API call (not an export download) when
+// Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// DefaultBaseURL is Brevo's API v3 endpoint.
+const DefaultBaseURL = "https://api.brevo.com/v3"
+
+// DefaultUserAgent is sent when Config.UserAgent is empty.
+const DefaultUserAgent = "tajo (+https://github.com/tajo-sync/tajo)"
+
+// ErrInvalidConfig is wrapped by every error Config.Validate returns.
+var ErrInvalidConfig = errors.New("brevo: invalid config")
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the API root, path included. Default DefaultBaseURL.
+	BaseURL string `yaml:"base_url"`
+	// APIKey is the v3 API key (xkeysib-...), sent in the api-key header.
+	// Required.
+	APIKey string `yaml:"-"`
+	// HTTPClient carries every call. Default: a client with dial, TLS and
+	// response-header timeouts and TLS 1.2 minimum. Insert middleware
+	// (rate limiters, breakers, tracing) as its Transport.
+	HTTPClient *http.Client `yaml:"-"`
+	// Timeout bounds one API call including reading its response. Default
+	// DefaultTimeout.
+	Timeout time.Duration `yaml:"timeout"`
+	// UserAgent is sent on every call. Default DefaultUserAgent.
+	UserAgent string `yaml:"user_agent"`
+	// Observer, when set, is called after every HTTP call, from the calling
+	// goroutine. It must not block.
+	Observer func(Call) `yaml:"-"`
+}
+
+// Validate reports what is missing or malformed, without revealing the key.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.APIKey) == "" {
+		return fmt.Errorf("%w: APIKey is empty: set the Brevo API v3 key", ErrInvalidConfig)
+	}
+	baseURL := c.BaseURL
+	if baseURL == "" {
+		baseURL = DefaultBaseURL
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return fmt.Errorf("%w: BaseURL %q does not parse: %v", ErrInvalidConfig, c.BaseURL, err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("%w: BaseURL %q: scheme must be https (or http for a local sandbox)", ErrInvalidConfig, c.BaseURL)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%w: BaseURL %q: want scheme://host[:port][/path] with no credentials, query or fragment", ErrInvalidConfig, c.BaseURL)
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidConfig, c.Timeout)
+	}
+	return nil
+}
+
+// String keeps the key out of logs that print a Config with %v or %+v.
+func (c Config) String() string {
+	return fmt.Sprintf("brevo.Config{BaseURL:%q APIKey:[redacted] Timeout:%v UserAgent:%q}", c.BaseURL, c.Timeout, c.UserAgent)
+}
+
+// GoString keeps the key out of %#v.
+func (c Config) GoString() string { return c.String() }
+
+// defaultHTTPClient has no overall Timeout: each call gets Config.Timeout
+// through its context, which also covers reading the body.
+func defaultHTTPClient() *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   16,
+		ForceAttemptHTTP2:     true,
+	}}
+}

@@ -1,0 +1,178 @@
+package brevo
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// maxErrorBody bounds how much of an error response is read.
+const maxErrorBody = 64 << 10
+
+// APIError is a non-2xx answer from Brevo: {"code","message","metadata"}.
+type APIError struct {
+	Method string
+	Path   string // the route, e.g. /contacts/{identifier}: no query, no email
+	Status int
+	// Code is Brevo's error code (invalid_parameter, not_enough_credits,
+	// account_in_process, ...). Brevo has changed codes over time: classify
+	// by Status, and duplicates by DuplicateIdentifiers.
+	Code string
+	// Message is Brevo's message or, for a non-JSON body, its start.
+	Message string
+	// DuplicateIdentifiers names the identifiers (email, SMS, EXT_ID, ...)
+	// already held by another contact, from metadata.duplicate_identifiers.
+	DuplicateIdentifiers []string
+	// Metadata is the whole metadata object, when the error carried one.
+	Metadata map[string]any
+	// Reset is when the rate-limit window resets (x-sib-ratelimit-reset);
+	// zero when the response did not say.
+	Reset time.Time
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "brevo: %s %s: %d", e.Method, e.Path, e.Status)
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	} else {
+		b.WriteString(" ")
+		b.WriteString(http.StatusText(e.Status))
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if len(e.DuplicateIdentifiers) > 0 {
+		fmt.Fprintf(&b, " (duplicate identifiers %v)", e.DuplicateIdentifiers)
+	}
+	return b.String()
+}
+
+// TransportError is a failure to get a whole response: connection refused or
+// reset, timeout, a body cut short. The request may or may not have reached
+// Brevo.
+type TransportError struct {
+	Method string
+	Path   string
+	Op     string // what was being done: "sending request", "reading response"
+	Err    error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("brevo: %s %s: %s: %v", e.Method, e.Path, e.Op, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Retryable reports whether trying the same call again later may succeed:
+// 408, 425 (account_in_process), 429 and 5xx answers, and transport failures
+// other than an untrusted certificate. Other 4xx, including 402
+// not_enough_credits, are permanent. A cancelled or expired caller context
+// is not retryable: the caller gave up.
+func Retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		switch s := apiErr.Status; {
+		case s == http.StatusRequestTimeout, s == http.StatusTooEarly, s == http.StatusTooManyRequests:
+			return true
+		default:
+			return s >= 500
+		}
+	}
+	var tErr *TransportError
+	if errors.As(err, &tErr) {
+		return !certificateError(tErr.Err)
+	}
+	return false
+}
+
+// RetryAfter is how long to wait before retrying a throttled (429) call: until
+// the reset the rate-limit headers announced. Zero when err is not a 429 or
+// the headers said nothing; the caller then uses its own backoff.
+func RetryAfter(err error) time.Duration {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests || apiErr.Reset.IsZero() {
+		return 0
+	}
+	return max(time.Until(apiErr.Reset), 0)
+}
+
+// DuplicateIdentifiers returns the identifiers Brevo refused because another
+// contact holds them (["SMS"], ["email"], ...), or nil. The usual remedy for
+// SMS is to retry without it and report the record.
+func DuplicateIdentifiers(err error) []string {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return nil
+	}
+	return apiErr.DuplicateIdentifiers
+}
+
+func certificateError(err error) bool {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		invalid          x509.CertificateInvalidError
+		hostname         x509.HostnameError
+		verification     *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknownAuthority) || errors.As(err, &invalid) ||
+		errors.As(err, &hostname) || errors.As(err, &verification)
+}
+
+// newAPIError reads a bounded prefix of the error body; failing to read it
+// still yields the status, which is what classification needs.
+func newAPIError(method, path string, resp *http.Response, reset time.Time) *APIError {
+	e := &APIError{Method: method, Path: path, Status: resp.StatusCode, Reset: reset}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var body struct {
+		Code     string         `json:"code"`
+		Message  string         `json:"message"`
+		Metadata map[string]any `json:"metadata"`
+	}
+	if json.Unmarshal(raw, &body) != nil {
+		e.Message = snippet(raw)
+		return e
+	}
+	e.Code, e.Message, e.Metadata = body.Code, body.Message, body.Metadata
+	if ids, ok := body.Metadata["duplicate_identifiers"].([]any); ok {
+		for _, id := range ids {
+			if s, ok := id.(string); ok {
+				e.DuplicateIdentifiers = append(e.DuplicateIdentifiers, s)
+			}
+		}
+	}
+	return e
+}
+
+// snippet keeps a non-JSON error body (a proxy's HTML page) readable in one
+// log line.
+func snippet(raw []byte) string {
+	const maxLen = 200
+	s := strings.Join(strings.Fields(string(raw)), " ")
+	if len(s) > maxLen {
+		s = s[:maxLen] + "..."
+	}
+	return s
+}
+
+// transportError turns an http.Client failure into an error that says what
+// failed without the URL (url.Error would repeat it, identifiers included)
+// and keeps a cancelled caller context recognisable as such.
+func transportError(ctx context.Context, method, path, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("brevo: %s %s: %s: %w", method, path, op, ctxErr)
+	}
+	return &TransportError{Method: method, Path: path, Op: op, Err: stripURL(err)}
+}

@@ -1,0 +1,183 @@
+package brevo
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// DefaultImportMaxBytes keeps an import body under Brevo's advice of about
+// 8 MB (the hard limit is 10 MB).
+const DefaultImportMaxBytes = 8_000_000
+
+// importTailReserve is room kept in every batch for the closing options
+// (`],"listIds":[...],"updateExistingContacts":...}`), so that a full batch
+// still yields a body within its limit for any reasonable list of lists.
+const importTailReserve = 1024
+
+const importHead = `{"jsonBody":[`
+
+// ErrContactTooLarge is returned by ImportBatch.Add for a contact that could
+// not fit even in an empty batch.
+var ErrContactTooLarge = errors.New("brevo: contact too large for an import batch")
+
+// ImportContact is one contact of an import.
+type ImportContact struct {
+	Email string
+	// ExtID is carried as the EXT_ID attribute: the import's jsonBody has no
+	// ext_id field. Brevo matches an import on EXT_ID before email.
+	ExtID string
+	// Attributes are keyed by upper-case attribute name.
+	Attributes map[string]any
+}
+
+// ImportOptions are the settings of one import.
+type ImportOptions struct {
+	// ListIDs receive the imported contacts. Required by Brevo.
+	ListIDs []int64
+	// UpdateExistingContacts is sent as given: false creates new contacts
+	// only (Brevo's own default is true).
+	UpdateExistingContacts bool
+	// EmptyContactsAttributes lets empty values erase existing data.
+	EmptyContactsAttributes bool
+	// DisableNotification stops Brevo's email about the import.
+	DisableNotification bool
+}
+
+// ImportBatch accumulates contacts into an import body that stays within a
+// byte limit. Each contact is encoded once, when added; the body is the
+// concatenation. Reuse a batch with Reset to keep its buffers. Not safe for
+// concurrent use.
+type ImportBatch struct {
+	maxBytes int
+	buf      []byte // importHead, then the contacts separated by commas
+	n        int
+	scratch  []byte
+	keys     []string
+}
+
+// NewImportBatch returns an empty batch whose body will not exceed maxBytes
+// (DefaultImportMaxBytes when maxBytes <= 0).
+func NewImportBatch(maxBytes int) *ImportBatch {
+	if maxBytes <= 0 {
+		maxBytes = DefaultImportMaxBytes
+	}
+	return &ImportBatch{maxBytes: maxBytes, buf: append(make([]byte, 0, 64<<10), importHead...)}
+}
+
+// Len is the number of contacts in the batch.
+func (b *ImportBatch) Len() int { return b.n }
+
+// Size is the number of body bytes the contacts take so far, excluding the
+// closing options.
+func (b *ImportBatch) Size() int { return len(b.buf) }
+
+// Reset empties the batch, keeping its memory.
+func (b *ImportBatch) Reset() {
+	b.buf, b.n = b.buf[:len(importHead)], 0
+}
+
+// Add encodes c into the batch. It returns false, leaving the batch as it
+// was, when c would take the body over the limit: send the batch, Reset it
+// and add c again. An error means c itself cannot be imported (no
+// identifier, an unencodable value, ErrContactTooLarge).
+func (b *ImportBatch) Add(c ImportContact) (ok bool, err error) {
+	b.scratch, err = b.appendContact(b.scratch[:0], c)
+	if err != nil {
+		return false, err
+	}
+	if len(importHead)+len(b.scratch)+importTailReserve > b.maxBytes {
+		return false, fmt.Errorf("%w: %d bytes encoded, limit %d", ErrContactTooLarge, len(b.scratch), b.maxBytes)
+	}
+	if len(b.buf)+1+len(b.scratch)+importTailReserve > b.maxBytes {
+		return false, nil
+	}
+	if b.n > 0 {
+		b.buf = append(b.buf, ',')
+	}
+	b.buf = append(b.buf, b.scratch...)
+	b.n++
+	return true, nil
+}
+
+// Body returns the complete request body of POST /contacts/import for the
+// batch. The bytes are the batch's own: valid until the next Add or Reset.
+func (b *ImportBatch) Body(opts ImportOptions) ([]byte, error) {
+	if b.n == 0 {
+		return nil, errors.New("brevo: import batch is empty")
+	}
+	if len(opts.ListIDs) == 0 {
+		return nil, errors.New("brevo: import needs at least one list id")
+	}
+	contacts := len(b.buf)
+	body := append(b.buf, `],"listIds":[`...)
+	for i, id := range opts.ListIDs {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = strconv.AppendInt(body, id, 10)
+	}
+	body = append(body, `],"updateExistingContacts":`...)
+	body = strconv.AppendBool(body, opts.UpdateExistingContacts)
+	body = append(body, `,"emptyContactsAttributes":`...)
+	body = strconv.AppendBool(body, opts.EmptyContactsAttributes)
+	body = append(body, `,"disableNotification":`...)
+	body = strconv.AppendBool(body, opts.DisableNotification)
+	body = append(body, '}')
+	b.buf = body[:contacts] // keep any growth, drop the tail
+	if len(body) > b.maxBytes {
+		return nil, fmt.Errorf("brevo: import body of %d bytes exceeds %d: too many list ids", len(body), b.maxBytes)
+	}
+	return body, nil
+}
+
+// appendContact encodes {"email":...,"attributes":{"EXT_ID":...,...}} with
+// attributes in name order, so equal contacts give equal bytes.
+func (b *ImportBatch) appendContact(dst []byte, c ImportContact) ([]byte, error) {
+	if extID, ok := c.Attributes["EXT_ID"]; ok && c.ExtID != "" && extID != c.ExtID {
+		return dst, fmt.Errorf("brevo: import contact: ExtID %q and attribute EXT_ID %v disagree", c.ExtID, extID)
+	}
+	if c.Email == "" && c.ExtID == "" && !hasSMS(c.Attributes) && !hasExtIDAttr(c.Attributes) {
+		return dst, fmt.Errorf("import contact: %w", ErrNoIdentifier)
+	}
+	dst = append(dst, '{')
+	if c.Email != "" {
+		dst = append(dst, `"email":`...)
+		dst = appendString(dst, c.Email)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"attributes":{`...)
+	first := true
+	if c.ExtID != "" {
+		dst = append(dst, `"EXT_ID":`...)
+		dst = appendString(dst, c.ExtID)
+		first = false
+	}
+	b.keys = b.keys[:0]
+	for k := range c.Attributes {
+		if k == "EXT_ID" && c.ExtID != "" {
+			continue
+		}
+		b.keys = append(b.keys, k)
+	}
+	slices.Sort(b.keys)
+	for _, k := range b.keys {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		var err error
+		if dst, err = appendValue(dst, c.Attributes[k]); err != nil {
+			return dst, fmt.Errorf("brevo: import contact: attribute %s: %w", k, err)
+		}
+	}
+	return append(dst, '}', '}'), nil
+}
+
+func hasExtIDAttr(attrs map[string]any) bool {
+	s, ok := attrs["EXT_ID"].(string)
+	return ok && s != ""
+}
