@@ -32,7 +32,7 @@ func coerce(v value, typ string) (any, error) {
 // stores them as garbage or not at all.
 func toFloat(v value) (float64, error) {
 	if v.kind != kindNumber && v.kind != kindString {
-		return 0, fmt.Errorf("cannot read a %s as a number", v.kind)
+		return 0, fmt.Errorf("cannot read %s as a number", v.kind)
 	}
 	s := strings.TrimSpace(v.str)
 	if s == "" {
@@ -107,7 +107,7 @@ func toBool(v value) (bool, error) {
 		}
 		return false, fmt.Errorf("not one of true/false, yes/no, 1/0")
 	}
-	return false, fmt.Errorf("cannot read a %s as a boolean", v.kind)
+	return false, fmt.Errorf("cannot read %s as a boolean", v.kind)
 }
 
 // toText trims strings, formats numbers and booleans, and joins arrays of
@@ -128,7 +128,7 @@ func toText(v value) (string, error) {
 		parts := make([]string, 0, len(v.arr))
 		for _, it := range v.arr {
 			if it.kind == kindArray || it.kind == kindObject {
-				return "", fmt.Errorf("cannot write a nested %s as text", it.kind)
+				return "", fmt.Errorf("cannot write a nested value (%s) as text", it.kind)
 			}
 			if it.empty() {
 				continue
@@ -144,7 +144,7 @@ func toText(v value) (string, error) {
 		}
 		return strings.Join(parts, ","), nil
 	}
-	return "", fmt.Errorf("cannot write a %s as text", v.kind)
+	return "", fmt.Errorf("cannot write %s as text", v.kind)
 }
 
 // formatNumber writes a JSON number literal the way a person expects to

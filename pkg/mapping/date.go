@@ -29,6 +29,9 @@ var dateLayouts = []string{
 // seconds: 1e11 seconds is in the year 5138, so no real date is confused.
 const unixMillisFrom = 1e11
 
+// maxUnixSeconds is 9999-12-31T23:59:59Z, the last day a YYYY-MM-DD can hold.
+const maxUnixSeconds = 253402300799
+
 // toDate returns the UTC calendar day of v as "YYYY-MM-DD", the only date
 // format Brevo accepts. Numbers (and numeric strings) are unix seconds, or
 // milliseconds when too large to be seconds.
@@ -43,7 +46,7 @@ func toDate(v value) (string, error) {
 	case kindNumber:
 		s = v.str
 	default:
-		return "", fmt.Errorf("cannot read a %s as a date", v.kind)
+		return "", fmt.Errorf("cannot read %s as a date", v.kind)
 	}
 	if isDecimal(s) {
 		return unixDate(s)
@@ -70,14 +73,12 @@ func unixDate(s string) (string, error) {
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || f < 0 {
 		return "", fmt.Errorf("not a unix time")
 	}
-	var t time.Time
 	if f >= unixMillisFrom {
-		t = time.UnixMilli(int64(f))
-	} else {
-		t = time.Unix(int64(f), 0)
+		f /= 1000
 	}
-	if t.Year() > 9999 {
+	if f > maxUnixSeconds {
 		return "", fmt.Errorf("unix time out of range")
 	}
+	t := time.Unix(int64(f), 0)
 	return t.UTC().Format(time.DateOnly), nil
 }

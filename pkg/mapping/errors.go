@@ -14,8 +14,8 @@ const (
 // RecordError says why a whole record cannot become a Brevo contact. Retrying
 // cannot help: the record belongs in the dead-letter queue.
 type RecordError struct {
-	Reason string // one of the Reason* tokens
-	Detail string // human-readable; never contains the record's personal data
+	Reason string `json:"reason"` // one of the Reason* tokens
+	Detail string `json:"detail"` // human-readable; never contains the record's personal data
 }
 
 func (e *RecordError) Error() string {

@@ -130,7 +130,7 @@ func (m *Mapper) Map(line []byte) (Contact, error) {
 		}
 		if !v.empty() {
 			if v.kind != kindString {
-				return Contact{}, recordErr(ReasonInvalidEmail, "%s is a %s, not an email address", m.emailSource, v.kind)
+				return Contact{}, recordErr(ReasonInvalidEmail, "%s is %s, not an email address", m.emailSource, v.kind)
 			}
 			if c.Email, err = normalizeEmail(v.str); err != nil {
 				return Contact{}, recordErr(ReasonInvalidEmail, "%s: %v", m.emailSource, err)
@@ -172,7 +172,7 @@ func (m *Mapper) mapRule(r *rule, u *exportUser, custom map[string]json.RawMessa
 			return nil, ""
 		}
 		if ps.kind != kindString {
-			return nil, fmt.Sprintf("push_subscribe is a %s, not a subscription state", ps.kind)
+			return nil, fmt.Sprintf("push_subscribe is %s, not a subscription state", ps.kind)
 		}
 		return strings.TrimSpace(ps.str) == "opted_in", ""
 	}
@@ -186,7 +186,7 @@ func (m *Mapper) mapRule(r *rule, u *exportUser, custom map[string]json.RawMessa
 	switch r.how {
 	case phone:
 		if v.kind != kindString && v.kind != kindNumber {
-			return nil, fmt.Sprintf("a %s is not a phone number", v.kind)
+			return nil, fmt.Sprintf("%s is not a phone number", v.kind)
 		}
 		e164, err := normalizePhone(v.str, m.phoneRegion(u))
 		if err != nil {
@@ -250,7 +250,7 @@ func identifier(raw json.RawMessage) (string, error) {
 	case kindString, kindNumber:
 		return strings.TrimSpace(v.str), nil
 	}
-	return "", fmt.Errorf("is a %s, not a string", v.kind)
+	return "", fmt.Errorf("is %s, not a string", v.kind)
 }
 
 func orNone(s string) string {

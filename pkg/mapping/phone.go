@@ -71,11 +71,13 @@ func fastE164(raw, region string) (string, bool) {
 		return "", false
 	}
 	national := digits
-	if np := meta.nationalPrefix; np != "" && strings.HasPrefix(digits, np) {
-		// libphonenumber strips the national prefix whenever what remains
-		// is a possible number; when the stripped form is not valid the
-		// library must decide between the two readings.
-		national = digits[len(np):]
+	if meta.nationalPrefix != nil {
+		if loc := meta.nationalPrefix.FindStringIndex(digits); loc != nil {
+			// libphonenumber strips the national prefix whenever what
+			// remains is a possible number; when the stripped form is not
+			// valid the library must decide between the two readings.
+			national = digits[loc[1]:]
+		}
 	}
 	if national == "" || national[0] == '0' {
 		return "", false
@@ -167,8 +169,8 @@ func (d numberDesc) matches(national string) bool {
 // phoneMeta is what the fast path needs of one region's metadata.
 type phoneMeta struct {
 	countryCode          int
-	nationalPrefix       string
-	simpleNationalPrefix bool // the prefix is stripped as is, with no rewrite rule
+	nationalPrefix       *regexp.Regexp // national_prefix_for_parsing, anchored; nil if none
+	simpleNationalPrefix bool           // the prefix is stripped as matched, with no rewrite rule
 	leadingDigits        *regexp.Regexp
 	general              numberDesc
 	types                []numberDesc
@@ -239,12 +241,20 @@ func regionOrNonGeo(region string, cc int) *phoneMeta {
 }
 
 func compilePhoneMeta(md *phonenumbers.PhoneMetadata) *phoneMeta {
-	np, npp := md.GetNationalPrefix(), md.GetNationalPrefixForParsing()
 	m := &phoneMeta{
 		countryCode:          int(md.GetCountryCode()),
-		nationalPrefix:       np,
-		simpleNationalPrefix: (npp == "" || npp == np) && md.GetNationalPrefixTransformRule() == "" && isInteger(np+"0"),
+		simpleNationalPrefix: md.GetNationalPrefixTransformRule() == "",
 		general:              compileDesc(md.GetGeneralDesc()),
+	}
+	npp := md.GetNationalPrefixForParsing()
+	if npp == "" {
+		npp = md.GetNationalPrefix() // the library's default too
+	}
+	if npp != "" {
+		m.nationalPrefix = regexp.MustCompile("^(?:" + npp + ")")
+		// A capture group carries a carrier code or feeds a rewrite: the
+		// library's job.
+		m.simpleNationalPrefix = m.simpleNationalPrefix && m.nationalPrefix.NumSubexp() == 0
 	}
 	if ld := md.GetLeadingDigits(); ld != "" {
 		m.leadingDigits = regexp.MustCompile("^(?:" + ld + ")")

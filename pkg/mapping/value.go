@@ -18,8 +18,9 @@ const (
 	kindObject
 )
 
+// String names the kind with its article, as messages use it.
 func (k kind) String() string {
-	return [...]string{"null", "string", "number", "boolean", "array", "object"}[k]
+	return [...]string{"null", "a string", "a number", "a boolean", "an array", "an object"}[k]
 }
 
 // value is one JSON value of the export, decoded only as far as coercion
