@@ -1,0 +1,174 @@
+package state_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+func newStore(t *testing.T) (*state.Store, jetstream.JetStream) {
+	t.Helper()
+	_, _, js := natsxtest.Start(t)
+	s, err := state.NewStore(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, js
+}
+
+func TestRuns(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if _, err := s.GetRun(ctx, "nope"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("GetRun of a missing run = %v, want ErrNotFound", err)
+	}
+	if _, err := s.LastRun(ctx, "users"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("LastRun with none = %v, want ErrNotFound", err)
+	}
+	r := &proto.SyncRun{ID: state.NewID(), Resource: "users", Type: "full", Status: proto.RunRunning, StartedAt: 1}
+	if err := s.PutRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLastRun(ctx, "users", r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.Status, r.Exported = proto.RunExported, 1000
+	if err := s.PutRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LastRun(ctx, "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != r.ID || got.Status != proto.RunExported || got.Exported != 1000 || got.V != proto.SchemaVersion {
+		t.Fatalf("LastRun = %+v", got)
+	}
+}
+
+func TestCursors(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if v, err := s.GetCursor(ctx, "brevo.contacts"); err != nil || v != "" {
+		t.Fatalf("unset cursor = %q, %v; want empty, nil", v, err)
+	}
+	if err := s.PutCursor(ctx, "brevo.contacts", "2026-11-28T13:00:00Z"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.GetCursor(ctx, "brevo.contacts"); err != nil || v != "2026-11-28T13:00:00Z" {
+		t.Fatalf("cursor = %q, %v", v, err)
+	}
+}
+
+func TestCountersSumAcrossInstances(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	run := state.NewID()
+	a, b := s.NewCounter(proto.StageLoader, "pod-a"), s.NewCounter(proto.StageLoader, "pod-b")
+	tr := s.NewCounter(proto.StageTransformer, "pod-a")
+	other := s.NewCounter(proto.StageLoader, "pod-a")
+
+	var wg sync.WaitGroup
+	for _, c := range []*state.Counter{a, b} {
+		for range 20 { // concurrent Adds on one counter must not lose a snapshot
+			wg.Go(func() {
+				if err := c.Add(ctx, run, proto.Counters{Processed: 5, Created: 2, Updated: 3}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if err := tr.Add(ctx, run, proto.Counters{Processed: 7, Published: 6, Unchanged: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Add(ctx, "another-run", proto.Counters{Processed: 1000}); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := s.Counters(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := got[proto.StageLoader]; l.Processed != 200 || l.Created != 80 || l.Updated != 120 {
+		t.Fatalf("loader counters %+v, want processed 200 created 80 updated 120", l)
+	}
+	if tc := got[proto.StageTransformer]; tc.Processed != 7 || tc.Published != 6 || tc.Unchanged != 1 {
+		t.Fatalf("transformer counters %+v", tc)
+	}
+	if len(got) != 2 {
+		t.Fatalf("stages %v, want loader and transformer only", got)
+	}
+	empty, err := s.Counters(ctx, "no-such-run")
+	if err != nil || len(empty) != 0 {
+		t.Fatalf("counters of an unknown run = %v, %v", empty, err)
+	}
+}
+
+func TestDrained(t *testing.T) {
+	s, js := newStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cons, err := js.CreateOrUpdateConsumer(ctx, proto.StreamRaw, jetstream.ConsumerConfig{
+		Durable: "d", FilterSubject: "raw.test.d", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(want bool, when string) {
+		t.Helper()
+		got, err := s.Drained(ctx, js, proto.StreamRaw, "d")
+		if err != nil || got != want {
+			t.Fatalf("%s: Drained = %v, %v; want %v", when, got, err, want)
+		}
+	}
+	check(true, "empty")
+	for i := range 2 {
+		if _, err := js.Publish(ctx, "raw.test.d", fmt.Appendf(nil, "%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(false, "pending")
+	batch, err := cons.FetchNoWait(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("fetched %d", len(msgs))
+	}
+	check(false, "delivered, unacked")
+	if err := msgs[0].NakWithDelay(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := msgs[1].DoubleAck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(false, "one waiting for a delayed redelivery")
+	if _, err := s.Drained(ctx, js, proto.StreamRaw, "missing"); err == nil {
+		t.Fatal("Drained of a missing consumer: want error")
+	}
+}
+
+func TestNewIDIsSortableAndUnique(t *testing.T) {
+	re := regexp.MustCompile(`^\d{8}T\d{6}Z-[0-9a-f]{6}$`)
+	seen := map[string]bool{}
+	for range 100 {
+		id := state.NewID()
+		if !re.MatchString(id) || seen[id] {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		seen[id] = true
+	}
+}
