@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,6 +22,8 @@ type Worker struct {
 	cons jetstream.Consumer
 	pol  policy
 	log  *slog.Logger
+
+	running atomic.Bool
 }
 
 // NewWorker validates cfg and creates or updates the durable pull consumer
@@ -81,6 +84,9 @@ func (w *Worker) Durable() string { return w.cfg.Durable }
 // returns nil. It returns an error only if consuming cannot go on (the
 // connection was closed).
 func (w *Worker) Run(ctx context.Context) error {
+	if !w.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("pipeline worker %s: Run called twice; create a Worker per Run", w.cfg.Durable)
+	}
 	// Handlers outlive ctx by up to DrainTimeout so in-flight work finishes.
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
