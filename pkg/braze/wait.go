@@ -42,7 +42,7 @@ func (c *Client) WaitExport(ctx context.Context, exportURL string, open func() (
 			return n, fmt.Errorf("waiting for export (attempt %d): %w", attempt, err)
 		}
 		last = err
-		if werr := c.wait(ctx, max(delay, RetryAfter(err))); werr != nil {
+		if werr := c.wait(ctx, max(delay, retryAfter(err, c.now()))); werr != nil {
 			return 0, fmt.Errorf("waiting for export after %d attempts: %w (last: %w)", attempt, werr, last)
 		}
 		delay = policy.next(delay)

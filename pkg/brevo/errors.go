@@ -101,12 +101,14 @@ func Retryable(err error) bool {
 // RetryAfter is how long to wait before retrying a throttled (429) call: until
 // the reset the rate-limit headers announced. Zero when err is not a 429 or
 // the headers said nothing; the caller then uses its own backoff.
-func RetryAfter(err error) time.Duration {
+func RetryAfter(err error) time.Duration { return retryAfter(err, time.Now()) }
+
+func retryAfter(err error, now time.Time) time.Duration {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests || apiErr.Reset.IsZero() {
 		return 0
 	}
-	return max(time.Until(apiErr.Reset), 0)
+	return max(apiErr.Reset.Sub(now), 0)
 }
 
 // DuplicateIdentifiers returns the identifiers Brevo refused because another

@@ -75,6 +75,6 @@ func (c *Client) WaitProcess(ctx context.Context, id int64, policy Backoff) (Pro
 			return Process{}, fmt.Errorf("waiting for process %d (poll %d): %w", id, attempt, err)
 		}
 		delay = policy.next(delay)
-		wait = max(delay, RetryAfter(err))
+		wait = max(delay, retryAfter(err, c.now()))
 	}
 }
