@@ -34,6 +34,10 @@ type Options struct {
 	// ExportDelay is how long a Braze segment export takes to be ready.
 	// Default 300ms.
 	ExportDelay time.Duration
+	// StoreExports writes export ZIP entries uncompressed (Braze deflates
+	// them): for benchmarks, where deflating a million users costs more CPU
+	// than the connector under test.
+	StoreExports bool
 }
 
 // DefaultOptions are the demo's: 10,000 users, seed 1, the vendors' rate
@@ -103,6 +107,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		BrevoAPIKey: o.BrevoAPIKey,
 		Braze: braze.New(braze.Config{
 			APIKey: o.BrazeAPIKey, Gen: g, ExportDelay: o.ExportDelay, RateLimit: o.RateLimits,
+			StoreExports: o.StoreExports,
 		}),
 		Brevo:   brevo.New(brevo.Config{APIKey: o.BrevoAPIKey, RateLimit: o.RateLimits}),
 		serving: make(chan error, 2),

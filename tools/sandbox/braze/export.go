@@ -196,8 +196,15 @@ func (s *Server) writeZip(r *http.Request, w io.Writer, ex *export) error {
 	if s.cfg.StoreExports {
 		method = zip.Store
 	}
+	var fw *flate.Writer // entries are written one after the other: one compressor serves all
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
+		if fw == nil {
+			var err error
+			fw, err = flate.NewWriter(out, flate.BestSpeed)
+			return fw, err
+		}
+		fw.Reset(out)
+		return fw, nil
 	})
 	var (
 		entry   io.Writer

@@ -39,7 +39,7 @@ func (c *clock) Advance(d time.Duration) {
 
 func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)} }
 
-func start(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+func start(t testing.TB, cfg Config) (*Server, *httptest.Server) {
 	t.Helper()
 	if cfg.APIKey == "" {
 		cfg.APIKey = testKey
@@ -54,7 +54,7 @@ func start(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 }
 
 // call makes a request and returns the response with its body read.
-func call(t *testing.T, method, url, key string, body any) (*http.Response, []byte) {
+func call(t testing.TB, method, url, key string, body any) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -90,7 +90,7 @@ func call(t *testing.T, method, url, key string, body any) (*http.Response, []by
 	return resp, data
 }
 
-func decode[T any](t *testing.T, data []byte) T {
+func decode[T any](t testing.TB, data []byte) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {
@@ -214,7 +214,7 @@ type exportResponse struct {
 	URL          string
 }
 
-func requestExport(t *testing.T, ts *httptest.Server, body any) exportResponse {
+func requestExport(t testing.TB, ts *httptest.Server, body any) exportResponse {
 	t.Helper()
 	resp, data := call(t, "POST", ts.URL+"/users/export/segment", testKey, body)
 	if resp.StatusCode/100 != 2 {
