@@ -8,22 +8,28 @@ import (
 	"time"
 )
 
-// dateLayouts are the shapes Braze writes dates in, tried in order. Braze's
-// own samples mix them: created_at as "2020-07-10 15:00:00.000 UTC", other
-// timestamps as RFC 3339 with or without fraction and offset, dob as a bare
-// date. Layouts without a zone are read as UTC. time.Parse accepts a
-// fraction after the seconds even when the layout has none.
-var dateLayouts = []string{
-	time.RFC3339,              // 2020-01-26T22:45:53.953Z, 2021-07-07T20:45:24.000+00:00
-	"2006-01-02 15:04:05 MST", // 2020-07-10 15:00:00.000 UTC
-	"2006-01-02 15:04:05 -0700",
-	"2006-01-02 15:04:05 -07:00",
-	"2006-01-02 15:04:05Z07:00",
-	"2006-01-02T15:04:05Z0700", // offset without colon
-	"2006-01-02T15:04:05",      // no zone
-	"2006-01-02 15:04:05",
-	time.DateOnly,
-}
+// Layouts of the dates Braze writes. Braze's own samples mix them:
+// created_at as "2020-07-10 15:00:00.000 UTC", other timestamps as RFC 3339
+// with or without fraction and offset, dob as a bare date. Layouts without a
+// zone are read as UTC. time.Parse accepts a fraction after the seconds even
+// when the layout has none. The layouts are grouped by the character after
+// the date so that the usual shape parses on the first try: a failed
+// time.Parse allocates its error, and Map runs a million times a sync.
+var (
+	dateLayoutsT = []string{
+		time.RFC3339,               // 2020-01-26T22:45:53.953Z, 2021-07-07T20:45:24.000+00:00
+		"2006-01-02T15:04:05Z0700", // offset without colon
+		"2006-01-02T15:04:05",      // no zone
+	}
+	dateLayoutsSpace = []string{
+		"2006-01-02 15:04:05 MST", // 2020-07-10 15:00:00.000 UTC
+		"2006-01-02 15:04:05 -0700",
+		"2006-01-02 15:04:05 -07:00",
+		"2006-01-02 15:04:05Z07:00",
+		"2006-01-02 15:04:05",
+	}
+	dateLayoutsDay = []string{time.DateOnly}
+)
 
 // unixMillisFrom is the smallest number read as milliseconds rather than
 // seconds: 1e11 seconds is in the year 5138, so no real date is confused.
@@ -51,7 +57,18 @@ func toDate(v value) (string, error) {
 	if isDecimal(s) {
 		return unixDate(s)
 	}
-	for _, layout := range dateLayouts {
+	layouts := dateLayoutsDay
+	if len(s) > 10 {
+		switch s[10] {
+		case 'T':
+			layouts = dateLayoutsT
+		case ' ':
+			layouts = dateLayoutsSpace
+		default:
+			return "", fmt.Errorf("not a date in a known format")
+		}
+	}
+	for _, layout := range layouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			if strings.HasSuffix(layout, "MST") && t.Location() != time.UTC && !isUTCName(s) {
 				// time.Parse accepts any zone abbreviation but cannot know its

@@ -1,96 +1,92 @@
 package mapping
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
 )
 
-// exportUser holds the top-level fields of a Braze export line that can be
-// mapped. encoding/json skips the large arrays (campaigns, devices, ...)
-// without copying them; json.RawMessage defers decoding until a rule needs
-// the value.
-type exportUser struct {
-	ExternalID         json.RawMessage `json:"external_id"`
-	BrazeID            json.RawMessage `json:"braze_id"`
-	FirstName          json.RawMessage `json:"first_name"`
-	LastName           json.RawMessage `json:"last_name"`
-	Email              json.RawMessage `json:"email"`
-	Phone              json.RawMessage `json:"phone"`
-	DOB                json.RawMessage `json:"dob"`
-	Gender             json.RawMessage `json:"gender"`
-	Country            json.RawMessage `json:"country"`
-	HomeCity           json.RawMessage `json:"home_city"`
-	Language           json.RawMessage `json:"language"`
-	TimeZone           json.RawMessage `json:"time_zone"`
-	CreatedAt          json.RawMessage `json:"created_at"`
-	TotalRevenue       json.RawMessage `json:"total_revenue"`
-	RandomBucket       json.RawMessage `json:"random_bucket"`
-	EmailSubscribe     json.RawMessage `json:"email_subscribe"`
-	PushSubscribe      json.RawMessage `json:"push_subscribe"`
-	PushOptedInAt      json.RawMessage `json:"push_opted_in_at"`
-	UninstalledAt      json.RawMessage `json:"uninstalled_at"`
-	LastCoordinates    json.RawMessage `json:"last_coordinates"`
-	AttributedCampaign json.RawMessage `json:"attributed_campaign"`
-	AttributedSource   json.RawMessage `json:"attributed_source"`
-	AttributedAdgroup  json.RawMessage `json:"attributed_adgroup"`
-	AttributedAd       json.RawMessage `json:"attributed_ad"`
-	CustomAttributes   json.RawMessage `json:"custom_attributes"`
+// topFields are the top-level fields of an export line that Map reads:
+// every mappable standard field, and custom_attributes. Each has a slot in
+// record.top.
+var topFields = [...]string{
+	"external_id", "braze_id", "first_name", "last_name", "email", "phone", "dob",
+	"gender", "country", "home_city", "language", "time_zone", "created_at",
+	"total_revenue", "random_bucket", "email_subscribe", "push_subscribe",
+	"push_opted_in_at", "uninstalled_at", "last_coordinates", "attributed_campaign",
+	"attributed_source", "attributed_adgroup", "attributed_ad", "custom_attributes",
 }
 
-// field returns the raw value of a top-level field; nil when absent. The
-// names are those of standardFields with a type.
-func (u *exportUser) field(name string) json.RawMessage {
-	switch name {
-	case "external_id":
-		return u.ExternalID
-	case "braze_id":
-		return u.BrazeID
-	case "first_name":
-		return u.FirstName
-	case "last_name":
-		return u.LastName
-	case "email":
-		return u.Email
-	case "phone":
-		return u.Phone
-	case "dob":
-		return u.DOB
-	case "gender":
-		return u.Gender
-	case "country":
-		return u.Country
-	case "home_city":
-		return u.HomeCity
-	case "language":
-		return u.Language
-	case "time_zone":
-		return u.TimeZone
-	case "created_at":
-		return u.CreatedAt
-	case "total_revenue":
-		return u.TotalRevenue
-	case "random_bucket":
-		return u.RandomBucket
-	case "email_subscribe":
-		return u.EmailSubscribe
-	case "push_subscribe":
-		return u.PushSubscribe
-	case "push_opted_in_at":
-		return u.PushOptedInAt
-	case "uninstalled_at":
-		return u.UninstalledAt
-	case "last_coordinates":
-		return u.LastCoordinates
-	case "attributed_campaign":
-		return u.AttributedCampaign
-	case "attributed_source":
-		return u.AttributedSource
-	case "attributed_adgroup":
-		return u.AttributedAdgroup
-	case "attributed_ad":
-		return u.AttributedAd
+// topSlot is the index of each name in topFields.
+var topSlot = func() map[string]int {
+	m := make(map[string]int, len(topFields))
+	for i, f := range topFields {
+		m[f] = i
+	}
+	return m
+}()
+
+// Slots Map reads on every record, whatever the mapping.
+var (
+	slotExternalID    = topSlot["external_id"]
+	slotBrazeID       = topSlot["braze_id"]
+	slotCountry       = topSlot["country"]
+	slotPushSubscribe = topSlot["push_subscribe"]
+	slotCustom        = topSlot["custom_attributes"]
+)
+
+// record holds the raw bytes of the values Map needs, sliced from the line
+// without copying. A nil slice is an absent field.
+type record struct {
+	top    [len(topFields)][]byte
+	custom [][]byte // by Mapper.customSlot
+}
+
+// read scans line into a record, keeping only the fields m maps.
+func (m *Mapper) read(line []byte) (*record, error) {
+	rec := &record{}
+	err := scanObject(line, func(key []byte, esc bool, val []byte) {
+		k := string(key) // the compiler does not allocate for a map index
+		if esc {
+			k = unescapeKey(key)
+		}
+		if i, ok := topSlot[k]; ok {
+			rec.top[i] = val
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	raw := rec.top[slotCustom]
+	if len(m.customSlot) == 0 || len(raw) == 0 || raw[0] != '{' {
+		return rec, nil
+	}
+	rec.custom = make([][]byte, len(m.customSlot))
+	err = scanObject(raw, func(key []byte, esc bool, val []byte) {
+		var i int
+		var ok bool
+		if esc {
+			i, ok = m.customSlot[unescapeKey(key)]
+		} else {
+			i, ok = m.customSlot[string(key)]
+		}
+		if ok {
+			rec.custom[i] = val
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading custom_attributes: %w", err)
+	}
+	return rec, nil
+}
+
+// raw returns the bytes of a mapped field, nil when the user has none.
+func (rec *record) raw(top bool, slot int) []byte {
+	if top {
+		return rec.top[slot]
+	}
+	if slot < len(rec.custom) {
+		return rec.custom[slot]
 	}
 	return nil
 }
@@ -99,32 +95,20 @@ func (u *exportUser) field(name string) json.RawMessage {
 // record that cannot be a contact returns a *RecordError; a value that
 // cannot be coerced only drops its attribute and adds a warning.
 func (m *Mapper) Map(line []byte) (Contact, error) {
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 || line[0] != '{' {
-		return Contact{}, recordErr(ReasonMalformedJSON, "the line is not a JSON object")
-	}
-	var u exportUser
-	if err := json.Unmarshal(line, &u); err != nil {
-		return Contact{}, recordErr(ReasonMalformedJSON, "decoding the export line: %v", err)
-	}
-	var custom map[string]json.RawMessage
-	if m.needCustom && len(u.CustomAttributes) > 0 && u.CustomAttributes[0] == '{' {
-		if err := json.Unmarshal(u.CustomAttributes, &custom); err != nil {
-			return Contact{}, recordErr(ReasonMalformedJSON, "decoding custom_attributes: %v", err)
-		}
+	rec, err := m.read(line)
+	if err != nil {
+		return Contact{}, recordErr(ReasonMalformedJSON, "reading the export line: %v", err)
 	}
 
 	var c Contact
-	var err error
-	if c.BrazeID, err = identifier(u.BrazeID); err != nil || c.BrazeID == "" {
+	if c.BrazeID, err = identifier(rec.top[slotBrazeID]); err != nil || c.BrazeID == "" {
 		return Contact{}, recordErr(ReasonNoBrazeID, "the record has no braze_id string")
 	}
-	if c.ExtID, err = identifier(u.ExternalID); err != nil {
+	if c.ExtID, err = identifier(rec.top[slotExternalID]); err != nil {
 		return Contact{}, recordErr(ReasonNoIdentifier, "external_id: %v", err)
 	}
 	if m.emailSource != "" {
-		raw := lookup(&u, custom, m.emailSource, m.emailTop)
-		v, err := decodeValue(raw)
+		v, err := decodeValue(rec.raw(m.emailTop, m.emailSlot))
 		if err != nil {
 			return Contact{}, recordErr(ReasonMalformedJSON, "%s: %v", m.emailSource, err)
 		}
@@ -149,7 +133,7 @@ func (m *Mapper) Map(line []byte) (Contact, error) {
 	c.Attributes = make(map[string]any, len(m.rules))
 	for i := range m.rules {
 		r := &m.rules[i]
-		out, warn := m.mapRule(r, &u, custom)
+		out, warn := m.mapRule(r, rec)
 		if warn != "" {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s (from %s): %s; attribute dropped", r.attr, r.source, warn))
 			continue
@@ -163,11 +147,11 @@ func (m *Mapper) Map(line []byte) (Contact, error) {
 
 // mapRule returns the coerced value of one rule, nil when the user has no
 // value, or a warning when the value cannot be used.
-func (m *Mapper) mapRule(r *rule, u *exportUser, custom map[string]json.RawMessage) (any, string) {
-	raw := lookup(u, custom, r.source, r.top)
+func (m *Mapper) mapRule(r *rule, rec *record) (any, string) {
+	raw := rec.raw(r.top, r.slot)
 	if r.how == pushOptIn && raw == nil {
 		// Derived: Braze exports push_subscribe, not a boolean.
-		ps, err := decodeValue(u.PushSubscribe)
+		ps, err := decodeValue(rec.top[slotPushSubscribe])
 		if err != nil || ps.empty() {
 			return nil, ""
 		}
@@ -188,7 +172,7 @@ func (m *Mapper) mapRule(r *rule, u *exportUser, custom map[string]json.RawMessa
 		if v.kind != kindString && v.kind != kindNumber {
 			return nil, fmt.Sprintf("%s is not a phone number", v.kind)
 		}
-		e164, err := normalizePhone(v.str, m.phoneRegion(u))
+		e164, err := normalizePhone(v.str, m.phoneRegion(rec))
 		if err != nil {
 			return nil, err.Error()
 		}
@@ -212,8 +196,8 @@ func (m *Mapper) mapRule(r *rule, u *exportUser, custom map[string]json.RawMessa
 
 // phoneRegion is the user's country when it names a region libphonenumber
 // knows, else the configured default.
-func (m *Mapper) phoneRegion(u *exportUser) string {
-	v, err := decodeValue(u.Country)
+func (m *Mapper) phoneRegion(rec *record) string {
+	v, err := decodeValue(rec.top[slotCountry])
 	if err != nil || v.kind != kindString {
 		return m.region
 	}
@@ -226,15 +210,6 @@ func (m *Mapper) phoneRegion(u *exportUser) string {
 		return m.region
 	}
 	return cc
-}
-
-// lookup finds a mapped field: a top-level export field, or else a custom
-// attribute of that name.
-func lookup(u *exportUser, custom map[string]json.RawMessage, name string, top bool) json.RawMessage {
-	if top {
-		return u.field(name)
-	}
-	return custom[name]
 }
 
 // identifier reads an id that should be a string; numbers are accepted as

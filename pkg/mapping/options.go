@@ -64,6 +64,7 @@ type rule struct {
 	attr   string
 	typ    string
 	top    bool // a top-level export field; else looked up in custom_attributes
+	slot   int  // index in record.top, or in Mapper.customSlot
 	how    handling
 }
 
@@ -73,7 +74,8 @@ type Mapper struct {
 	rules       []rule // sorted by attr, so warnings come out in a stable order
 	emailSource string // Braze field holding the email identifier; "" if none
 	emailTop    bool
-	needCustom  bool
+	emailSlot   int
+	customSlot  map[string]int // custom attribute name -> index in record.custom
 	region      string
 }
 
@@ -84,7 +86,17 @@ func New(o Options) (*Mapper, error) {
 	if fields == nil {
 		fields = DefaultFieldMapping()
 	}
-	m := &Mapper{region: "US"}
+	m := &Mapper{region: "US", customSlot: map[string]int{}}
+	slotOf := func(source string, top bool) int {
+		if top {
+			return topSlot[source]
+		}
+		if i, ok := m.customSlot[source]; ok {
+			return i
+		}
+		m.customSlot[source] = len(m.customSlot)
+		return m.customSlot[source]
+	}
 	var errs OptionErrors
 	fail := func(option, key, format string, args ...any) {
 		errs = append(errs, &OptionError{Option: option, Key: key, Msg: fmt.Sprintf(format, args...)})
@@ -124,10 +136,9 @@ func New(o Options) (*Mapper, error) {
 			continue
 		}
 		targets[target] = source
-		top := isStd && std.how != pushOptIn
+		_, top := topSlot[source]
 		if target == TargetEmail {
-			m.emailSource, m.emailTop = source, top
-			m.needCustom = m.needCustom || !top
+			m.emailSource, m.emailTop, m.emailSlot = source, top, slotOf(source, top)
 			continue
 		}
 		if err := CheckAttributeName(target); err != nil {
@@ -148,8 +159,7 @@ func New(o Options) (*Mapper, error) {
 			fail("Types", target, "%s holds the phone number in E.164 and must be text, not %s", target, typ)
 			continue
 		}
-		m.rules = append(m.rules, rule{source: source, attr: target, typ: typ, top: top, how: std.how})
-		m.needCustom = m.needCustom || !top
+		m.rules = append(m.rules, rule{source: source, attr: target, typ: typ, top: top, slot: slotOf(source, top), how: std.how})
 	}
 	if len(errs) > 0 {
 		return nil, errs
