@@ -1,6 +1,7 @@
 package brevo
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 )
@@ -58,5 +59,41 @@ func TestAdminStateOverHTTP(t *testing.T) {
 	}
 	if st.UnknownFields["POST /v3/contacts extId"] != 1 {
 		t.Fatalf("unknown field not counted: %v", st.UnknownFields)
+	}
+}
+
+func TestAdminContactsNDJSON(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.do("POST", "/v3/contacts", map[string]any{"email": "a@example.com", "ext_id": "A", "emailBlacklisted": true}).expect(t, 201, "")
+	h.do("POST", "/v3/contacts", map[string]any{"attributes": map[string]any{"SMS": "+14155550100", "FIRSTNAME": "B"}}).expect(t, 201, "")
+	resp, err := http.Get(h.url + "/_admin/contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	var got []Contact
+	for dec.More() {
+		var c Contact
+		if err := dec.Decode(&c); err != nil {
+			t.Fatalf("decoding NDJSON line %d: %v", len(got)+1, err)
+		}
+		got = append(got, c)
+	}
+	if len(got) != 2 || got[0].ExtID != "A" || !got[0].EmailBlacklisted || !got[0].EmailBlacklistedSent ||
+		got[1].SMS != "+14155550100" || got[1].Attributes["FIRSTNAME"] != "B" || got[1].Email != "" {
+		t.Fatalf("admin contacts %+v", got)
+	}
+	// Reset over HTTP empties the account but keeps the key.
+	reset, err := http.Post(h.url+"/_admin/reset", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reset.Body.Close()
+	if reset.StatusCode != 204 {
+		t.Fatalf("reset status %d", reset.StatusCode)
+	}
+	if n := h.do("GET", "/v3/contacts", nil).expect(t, 200, "").body["count"]; n != 0.0 {
+		t.Fatalf("count after reset %v", n)
 	}
 }
