@@ -13,7 +13,12 @@
 //	POST /contacts/import                           (jsonBody or fileBody)
 //	GET  /processes, GET /processes/{processId}
 //
-// and, without authentication, /_admin/state and /_admin/contacts (NDJSON) for tests.
+// and, without authentication, GET /_admin/state, GET /_admin/contacts (NDJSON)
+// and POST /_admin/reset for tests and operators.
+//
+// With Config.RateLimit the General-plan limits apply in fixed windows (whole
+// seconds, clock hours): /contacts* 10/s and 36,000/h, everything else 100/h.
+// The last means GET /processes/{id} can be polled about once every 36 s.
 //
 // Decisions where the specs are silent or contradict each other:
 //
