@@ -1,0 +1,136 @@
+package config
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/mapping"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Connectors Connectors `yaml:"connectors"`
+	NATS       NATS       `yaml:"nats"`
+	Pipeline   Pipeline   `yaml:"pipeline"`
+}
+
+// Connectors holds one section per vendor.
+type Connectors struct {
+	Braze Braze `yaml:"braze"`
+	Brevo Brevo `yaml:"brevo"`
+}
+
+// Braze configures the Braze side: where to read and what to sync.
+type Braze struct {
+	Enabled bool `yaml:"enabled"` // default true
+	// InstanceURL is the REST endpoint of the Braze instance, such as
+	// rest.iad-01.braze.com. The scheme is optional (https is assumed);
+	// http is accepted only for loopback hosts (the sandbox). After Parse it
+	// always carries its scheme and no trailing slash.
+	InstanceURL string `yaml:"instance_url"`
+	APIVersion  string `yaml:"api_version"` // default "v1"
+	Debug       bool   `yaml:"debug"`
+	LogLevel    string `yaml:"log_level"`     // error|warn|info|debug|verbose; default info
+	LogAPICalls bool   `yaml:"log_api_calls"` // record request bodies (keys redacted) in the audit stream
+	Sync        Sync   `yaml:"sync"`
+	// Lists maps a Braze segment (id or name) to the Brevo list its users
+	// are added to.
+	Lists map[string]ListID `yaml:"lists"`
+	// FieldMapping maps Braze fields to Brevo attributes (or "email");
+	// default mapping.DefaultFieldMapping(). A mapping in the file replaces
+	// the default entirely.
+	FieldMapping map[string]string `yaml:"field_mapping"`
+	// FieldTypes overrides the Brevo type of an attribute:
+	// text|float|boolean|date.
+	FieldTypes map[string]string `yaml:"field_types"`
+	// DefaultPhoneRegion reads phone numbers written without a country code
+	// when the user has no country; default "US".
+	DefaultPhoneRegion string `yaml:"default_phone_region"`
+}
+
+// Sync says which Braze resources are synced.
+type Sync struct {
+	Users     UsersSync `yaml:"users"`
+	Campaigns Toggle    `yaml:"campaigns"`
+	Canvases  Toggle    `yaml:"canvases"`
+	Segments  Toggle    `yaml:"segments"`
+	Events    Toggle    `yaml:"events"`
+	Catalogs  Toggle    `yaml:"catalogs"`
+}
+
+// UsersSync configures the user export.
+type UsersSync struct {
+	Enabled   bool          `yaml:"enabled"`    // default true
+	SegmentID string        `yaml:"segment_id"` // Braze segment to export; empty: the whole user base segment the extractor chooses
+	Interval  time.Duration `yaml:"interval"`   // between incremental runs; default 15m
+	FullEvery time.Duration `yaml:"full_every"` // between full re-exports; default 24h
+}
+
+// Toggle is a resource that is only switched on or off.
+type Toggle struct {
+	Enabled bool `yaml:"enabled"` // default false
+}
+
+// Brevo configures the Brevo side.
+type Brevo struct {
+	Enabled bool   `yaml:"enabled"` // default true
+	APIURL  string `yaml:"api_url"` // default https://api.brevo.com/v3; same scheme rules as InstanceURL
+	// ListIDs are Brevo lists every synced contact is added to.
+	ListIDs []ListID `yaml:"list_ids"`
+}
+
+// ListID is a Brevo list id: a positive integer.
+type ListID int64
+
+// NATS says where the bus is.
+type NATS struct {
+	URL      string `yaml:"url"`       // empty: start an embedded server
+	StoreDir string `yaml:"store_dir"` // embedded server's JetStream directory; default Home()/nats
+}
+
+// Pipeline tunes batching towards Brevo.
+type Pipeline struct {
+	BatchSize       int           `yaml:"batch_size"`       // messages per batch; default 1000
+	BatchWait       time.Duration `yaml:"batch_wait"`       // longest wait to fill a batch; default 1s
+	ImportThreshold int           `yaml:"import_threshold"` // from this many pending contacts, use /contacts/import; default 50
+	MaxImportBytes  int           `yaml:"max_import_bytes"` // body size of one import (Brevo takes 10 MB); default 8000000
+	Concurrency     int           `yaml:"concurrency"`      // workers per stage; default 2
+}
+
+// Default returns the configuration used when the file says nothing.
+func Default() *Config {
+	return &Config{
+		Connectors: Connectors{
+			Braze: Braze{
+				Enabled:    true,
+				APIVersion: "v1",
+				LogLevel:   "info",
+				Sync: Sync{
+					Users: UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
+				},
+				Lists:              map[string]ListID{},
+				FieldMapping:       mapping.DefaultFieldMapping(),
+				FieldTypes:         map[string]string{},
+				DefaultPhoneRegion: "US",
+			},
+			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}},
+		},
+		NATS: NATS{StoreDir: filepath.Join(Home(), "nats")},
+		Pipeline: Pipeline{
+			BatchSize:       1000,
+			BatchWait:       time.Second,
+			ImportThreshold: 50,
+			MaxImportBytes:  8_000_000,
+			Concurrency:     2,
+		},
+	}
+}
+
+// MappingOptions returns the mapping.Options this configuration describes.
+func (c *Config) MappingOptions() mapping.Options {
+	return mapping.Options{
+		Fields:        c.Connectors.Braze.FieldMapping,
+		Types:         c.Connectors.Braze.FieldTypes,
+		DefaultRegion: c.Connectors.Braze.DefaultPhoneRegion,
+	}
+}
