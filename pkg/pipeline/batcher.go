@@ -52,7 +52,9 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 		select {
 		case <-ctx.Done():
 			if open {
-				it.Drain()
+				if !draining {
+					it.Drain()
+				}
 				for m := range msgs {
 					w.release(m)
 				}
