@@ -26,6 +26,10 @@ const (
 	BucketState = "tajo_state"
 	// BucketFingerprints maps a record key to the hash of its last mapped content.
 	BucketFingerprints = "tajo_fingerprints"
+	// BucketClaims maps a unique vendor identifier ("email:<address>",
+	// "sms:<E.164>") to the record key that owns it, so two source records
+	// never merge into one Brevo contact.
+	BucketClaims = "tajo_claims"
 )
 
 // Headers set on every message.

@@ -91,6 +91,8 @@ func Buckets(o ProvisionOptions) []jetstream.KeyValueConfig {
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 		{Bucket: proto.BucketFingerprints, Description: "hash of the last mapped record per key", History: 1,
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+		{Bucket: proto.BucketClaims, Description: "record key owning each unique vendor identifier", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 	}
 }
 

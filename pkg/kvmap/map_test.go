@@ -1,0 +1,72 @@
+package kvmap_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/kvmap"
+	"github.com/tajo-sync/tajo/pkg/natsx"
+)
+
+func TestGetPutMany(t *testing.T) {
+	ctx := context.Background()
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "kvmap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := kvmap.Open(ctx, js, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]string{}
+	keys := []string{"missing", "email:Ann@Example.com", "free form/with.dots and spaces"}
+	for i := range 200 {
+		k := fmt.Sprintf("user-%d", i)
+		in[k] = fmt.Sprintf("fp-%d", i)
+		keys = append(keys, k)
+	}
+	in["email:Ann@Example.com"] = "cust_1"
+	in["free form/with.dots and spaces"] = "x"
+	if err := m.PutMany(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(in) {
+		t.Fatalf("got %d entries, want %d", len(got), len(in))
+	}
+	for k, v := range in {
+		if got[k] != v {
+			t.Errorf("%q = %q, want %q", k, got[k], v)
+		}
+	}
+	if _, ok := got["missing"]; ok {
+		t.Error("a missing key was found")
+	}
+	if err := m.Delete(ctx, "user-1"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = m.GetMany(ctx, []string{"user-1", "user-2"})
+	if _, ok := got["user-1"]; ok || got["user-2"] != "fp-2" {
+		t.Errorf("after delete: %v", got)
+	}
+	ctx2, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := m.GetMany(ctx2, keys); err == nil {
+		t.Error("GetMany on a cancelled context succeeded")
+	}
+}

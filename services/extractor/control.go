@@ -1,0 +1,60 @@
+package extractor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// Run serves sync requests on proto.SubjectSyncRequest and, when interval is
+// positive, starts an incremental sync every interval, until ctx is done.
+func (e *Extractor) Run(ctx context.Context, nc *nats.Conn, interval time.Duration) error {
+	sub, err := nc.Subscribe(proto.SubjectSyncRequest, func(m *nats.Msg) {
+		var req proto.SyncRequest
+		if len(m.Data) > 0 {
+			if err := json.Unmarshal(m.Data, &req); err != nil {
+				respond(m, proto.SyncReply{Error: fmt.Sprintf("bad sync request: %v", err)})
+				return
+			}
+		}
+		id, err := e.Start(ctx, req.Type)
+		rep := proto.SyncReply{RunID: id}
+		if err != nil {
+			rep.Error = err.Error()
+			rep.Busy = errors.Is(err, ErrBusy)
+		}
+		respond(m, rep)
+	})
+	if err != nil {
+		return fmt.Errorf("extractor: subscribing to %s: %w", proto.SubjectSyncRequest, err)
+	}
+	defer sub.Unsubscribe()
+	e.log.Info("extractor ready", "control", proto.SubjectSyncRequest, "interval", interval)
+
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick:
+			if _, err := e.Start(ctx, "incremental"); err != nil && !errors.Is(err, ErrBusy) {
+				e.log.Error("scheduled sync", "err", err)
+			}
+		}
+	}
+}
+
+func respond(m *nats.Msg, rep proto.SyncReply) {
+	b, _ := json.Marshal(rep)
+	_ = m.Respond(b)
+}

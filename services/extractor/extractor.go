@@ -1,0 +1,294 @@
+package extractor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// Resource is the name of what this extractor syncs.
+const Resource = "users"
+
+// Braze is what the extractor needs from a Braze client.
+type Braze interface {
+	FindSegment(ctx context.Context, nameOrID string) (braze.Segment, error)
+	ExportSegment(ctx context.Context, req braze.ExportSegmentRequest) (braze.ExportSegmentResult, error)
+	WaitExport(ctx context.Context, url string, open func() (io.WriteCloser, error), p braze.Backoff) (int64, error)
+}
+
+// Config tunes the extractor.
+type Config struct {
+	// Segment is the id or name of the Braze segment to export; default "All Users".
+	Segment string
+	// FieldsToExport are the top-level fields the export includes; Braze
+	// requires them (see mapping.Mapper.ExportFields).
+	FieldsToExport []string
+	// CustomAttributesToExport limits the custom attributes exported.
+	CustomAttributesToExport []string
+	// TempDir holds the downloaded export while it is read; default os.TempDir().
+	TempDir string
+	// Poll is how the export URL is polled until ready.
+	Poll   braze.Backoff
+	Logger *slog.Logger
+}
+
+// Extractor runs segment exports into the RAW stream.
+type Extractor struct {
+	cfg   Config
+	js    jetstream.JetStream
+	braze Braze
+	st    *state.Store
+	pub   *pipeline.Publisher
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	current string // id of the run in progress, if any
+}
+
+// New builds an extractor; the streams and buckets must be provisioned.
+func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extractor, error) {
+	if bz == nil || st == nil {
+		return nil, errors.New("extractor: a Braze client and a state store are required")
+	}
+	if len(cfg.FieldsToExport) == 0 {
+		return nil, errors.New("extractor: FieldsToExport is empty: Braze requires the fields of a segment export")
+	}
+	if cfg.Segment == "" {
+		cfg.Segment = "All Users"
+	}
+	if cfg.TempDir == "" {
+		cfg.TempDir = os.TempDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Extractor{
+		cfg: cfg, js: js, braze: bz, st: st,
+		pub: pipeline.NewPublisher(js, 4096),
+		log: cfg.Logger.With("service", proto.StageExtractor),
+	}, nil
+}
+
+// ErrBusy is returned by Start while a run is in progress.
+var ErrBusy = errors.New("a users sync is already running")
+
+// Start begins a run in the background and returns its id at once.
+func (e *Extractor) Start(ctx context.Context, runType string) (string, error) {
+	run, err := e.begin(ctx, runType)
+	if err != nil {
+		return "", err
+	}
+	go func() {
+		if err := e.execute(ctx, run); err != nil {
+			e.log.Error("users sync failed", "run", run.ID, "err", err)
+		}
+	}()
+	return run.ID, nil
+}
+
+// Sync runs one export to the end and returns its record.
+func (e *Extractor) Sync(ctx context.Context, runType string) (*proto.SyncRun, error) {
+	run, err := e.begin(ctx, runType)
+	if err != nil {
+		return nil, err
+	}
+	err = e.execute(ctx, run)
+	return run, err
+}
+
+func (e *Extractor) begin(ctx context.Context, runType string) (*proto.SyncRun, error) {
+	if runType == "" {
+		runType = "full"
+	}
+	if runType != "full" && runType != "incremental" {
+		return nil, fmt.Errorf("unknown sync type %q: use full or incremental", runType)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.current != "" {
+		return nil, fmt.Errorf("%w (run %s)", ErrBusy, e.current)
+	}
+	run := &proto.SyncRun{V: proto.SchemaVersion, ID: state.NewID(), Resource: Resource, Type: runType,
+		Status: proto.RunRunning, StartedAt: time.Now().UnixMilli()}
+	if err := e.st.PutRun(ctx, run); err != nil {
+		return nil, fmt.Errorf("recording run: %w", err)
+	}
+	if err := e.st.SetLastRun(ctx, Resource, run.ID); err != nil {
+		return nil, fmt.Errorf("recording run: %w", err)
+	}
+	e.current = run.ID
+	return run, nil
+}
+
+func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error) {
+	defer func() {
+		e.mu.Lock()
+		e.current = ""
+		e.mu.Unlock()
+		if err != nil {
+			run.Status = proto.RunFailed
+			run.Error = err.Error()
+			run.FinishedAt = time.Now().UnixMilli()
+		} else {
+			run.Status = proto.RunExported
+		}
+		// The run record must reflect the outcome even when ctx was cancelled.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if perr := e.st.PutRun(pctx, run); perr != nil && err == nil {
+			err = fmt.Errorf("recording run: %w", perr)
+		}
+	}()
+
+	log := e.log.With("run", run.ID)
+	seg, err := e.braze.FindSegment(ctx, e.cfg.Segment)
+	if err != nil {
+		return fmt.Errorf("finding Braze segment %q: %w", e.cfg.Segment, err)
+	}
+	run.ExportedAt = time.Now().UnixMilli()
+	res, err := e.braze.ExportSegment(ctx, braze.ExportSegmentRequest{
+		SegmentID: seg.ID, FieldsToExport: e.cfg.FieldsToExport, CustomAttributesToExport: e.cfg.CustomAttributesToExport,
+	})
+	if err != nil {
+		return fmt.Errorf("requesting export of segment %s: %w", seg.ID, err)
+	}
+	log.Info("segment export requested", "segment", seg.Name, "segment_id", seg.ID)
+
+	f, err := os.CreateTemp(e.cfg.TempDir, "braze-export-*.zip")
+	if err != nil {
+		return fmt.Errorf("creating a file for the export: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	open := func() (io.WriteCloser, error) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		if err := f.Truncate(0); err != nil {
+			return nil, err
+		}
+		return nopCloser{f}, nil
+	}
+	size, err := e.braze.WaitExport(ctx, res.URL, open, e.cfg.Poll)
+	if err != nil {
+		return fmt.Errorf("downloading export of segment %s: %w", seg.ID, err)
+	}
+	log.Info("segment export downloaded", "bytes", size)
+
+	lastProgress := time.Now()
+	err = braze.ReadExport(f, size, func(l braze.Line) error {
+		if err := e.publishLine(ctx, run, l); err != nil {
+			return err
+		}
+		if time.Since(lastProgress) > 500*time.Millisecond {
+			lastProgress = time.Now()
+			if err := e.st.PutRun(ctx, run); err != nil {
+				log.Warn("recording progress", "err", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading export of segment %s: %w", seg.ID, err)
+	}
+	if err := e.pub.Flush(ctx); err != nil {
+		return fmt.Errorf("publishing export lines: %w", err)
+	}
+	log.Info("segment export published", "users", run.Exported, "malformed", run.Malformed)
+	return nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// publishLine checks one export line and publishes it, or dead-letters it.
+func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze.Line) error {
+	where := fmt.Sprintf("%s line %d", l.Entry, l.No)
+	if l.Err != nil {
+		return e.deadLetter(ctx, run, "unreadable_line", fmt.Sprintf("%s: %v", where, l.Err), l.Data)
+	}
+	data := bytes.TrimSpace(l.Data)
+	if len(data) == 0 {
+		return nil
+	}
+	id, reason, detail := brazeID(data)
+	if reason != "" {
+		return e.deadLetter(ctx, run, reason, where+": "+detail, data)
+	}
+	// The line is reused by the reader: the payload must own its bytes.
+	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, BrazeID: id,
+		ExportedAt: run.ExportedAt, Line: data})
+	if err != nil {
+		return err
+	}
+	hdr := nats.Header{}
+	hdr.Set(proto.HeaderSchema, "1")
+	hdr.Set(proto.HeaderRunID, run.ID)
+	hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(run.ExportedAt))
+	if err := e.pub.Publish(ctx, proto.SubjectRawBrazeUsers, proto.MsgID("raw.users."+run.ID, id, data), hdr, payload); err != nil {
+		return fmt.Errorf("publishing braze user %s: %w", id, err)
+	}
+	run.Exported++
+	return nil
+}
+
+func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, detail string, data []byte) error {
+	hdr := nats.Header{}
+	hdr.Set(proto.HeaderRunID, run.ID)
+	if err := pipeline.PublishDeadLetter(ctx, e.js, proto.StageExtractor, reason, detail,
+		proto.SubjectRawBrazeUsers, hdr, bytes.Clone(data), 1); err != nil {
+		return fmt.Errorf("dead-lettering %s: %w", detail, err)
+	}
+	run.Malformed++
+	e.log.Warn("export line dead-lettered", "run", run.ID, "reason", reason, "detail", detail)
+	return nil
+}
+
+// brazeID checks that line is a JSON object and returns its braze_id, or the
+// reason it cannot be used. It does not build the object: the transformer
+// parses it fully.
+func brazeID(line []byte) (id, reason, detail string) {
+	if line[0] != '{' {
+		return "", "malformed_json", "not a JSON object"
+	}
+	if !json.Valid(line) {
+		return "", "malformed_json", "invalid JSON"
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if _, err := dec.Token(); err != nil { // {
+		return "", "malformed_json", err.Error()
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", "malformed_json", err.Error()
+		}
+		if key, _ := t.(string); key == "braze_id" {
+			var v string
+			if err := dec.Decode(&v); err != nil || v == "" {
+				return "", "no_braze_id", "braze_id is not a non-empty string"
+			}
+			return v, "", ""
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", "malformed_json", err.Error()
+		}
+	}
+	return "", "no_braze_id", "the user has no braze_id"
+}

@@ -1,0 +1,267 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// item is one decoded upsert of a batch.
+type item struct {
+	idx int
+	up  proto.ContactUpsert
+}
+
+// HandleBatch writes a batch of upserts: duplicates of a key collapse to the
+// newest version, then the batch goes through an import or one by one.
+func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
+	errs := make([]error, len(batch))
+	delta := map[string]*proto.Counters{}
+	count := func(run string) *proto.Counters {
+		c, ok := delta[run]
+		if !ok {
+			c = &proto.Counters{V: proto.SchemaVersion}
+			delta[run] = c
+		}
+		return c
+	}
+	defer func() {
+		for run, d := range delta {
+			if run == "" {
+				continue
+			}
+			if err := l.counter.Add(ctx, run, *d); err != nil {
+				l.log.Warn("recording counters", "run", run, "err", err)
+			}
+		}
+	}()
+
+	latest := make(map[string]*item, len(batch))
+	var superseded []*item
+	for i, m := range batch {
+		it := &item{idx: i}
+		if err := proto.Decode(m.Data, &it.up); err != nil {
+			errs[i] = pipeline.Permanent("bad_payload", err)
+			c := count(m.Header.Get(proto.HeaderRunID))
+			c.DeadLettered++
+			c.Processed++
+			continue
+		}
+		if prev, ok := latest[it.up.Key]; ok {
+			if prev.up.SourceVersion > it.up.SourceVersion {
+				superseded = append(superseded, it)
+				continue
+			}
+			superseded = append(superseded, prev)
+		}
+		latest[it.up.Key] = it
+	}
+	items := make([]*item, 0, len(latest))
+	for _, it := range latest {
+		items = append(items, it)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].idx < items[j].idx })
+	all := items
+	items, err := l.checkClaims(ctx, all, errs)
+	if err != nil {
+		for _, it := range all {
+			errs[it.idx] = err
+		}
+		return errs
+	}
+
+	var done []*item
+	if len(items) >= l.cfg.ImportThreshold {
+		done = l.importAll(ctx, items, errs)
+	} else {
+		done = l.upsertEach(ctx, items, errs)
+	}
+
+	// Record what Brevo confirmed, so the next sync skips it.
+	fps := make(map[string]string, len(done))
+	for _, it := range done {
+		fps[it.up.Key] = it.up.Fingerprint
+	}
+	if err := l.claims.PutMany(ctx, claimsOf(done)); err != nil {
+		l.log.Warn("recording identifier claims", "count", len(done), "err", err)
+	}
+	if err := l.fps.PutMany(ctx, fps); err != nil {
+		// The write happened; without the fingerprint the next sync sends
+		// the same content again, which is harmless. Do not redo the write.
+		l.log.Warn("recording fingerprints", "count", len(fps), "err", err)
+	}
+	for _, it := range done {
+		c := count(it.up.RunID)
+		c.Processed++
+		if it.up.Op == proto.OpCreate {
+			c.Created++
+		} else {
+			c.Updated++
+		}
+	}
+	for _, it := range superseded {
+		if errs[it.idx] == nil {
+			count(it.up.RunID).Processed++
+		}
+	}
+	for _, it := range all {
+		var pe *pipeline.PermanentError
+		if errors.As(errs[it.idx], &pe) {
+			c := count(it.up.RunID)
+			c.DeadLettered++
+			c.Processed++
+			if pe.Reason != reasonDuplicateEmail {
+				c.Failed++ // Brevo refused the write
+			}
+		}
+	}
+	return errs
+}
+
+// importAll writes items through Brevo imports, one at a time, each within
+// the body limit, and waits for Brevo to complete each. It returns the items
+// confirmed; for the others it sets errs.
+func (l *Loader) importAll(ctx context.Context, items []*item, errs []error) []*item {
+	l.importMu.Lock()
+	defer l.importMu.Unlock()
+
+	var done []*item
+	for len(items) > 0 {
+		l.batch.Reset()
+		n := 0
+		for _, it := range items {
+			ok, err := l.batch.Add(brevo.ImportContact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: it.up.Attributes})
+			if err != nil {
+				errs[it.idx] = pipeline.Permanent("contact_too_large", fmt.Errorf("importing contact %s: %w", it.up.Key, err))
+				n++
+				continue
+			}
+			if !ok {
+				break
+			}
+			n++
+		}
+		part := items[:n]
+		items = items[n:]
+		if err := l.importBatch(ctx); err != nil {
+			for _, it := range part {
+				if errs[it.idx] == nil {
+					errs[it.idx] = err
+				}
+			}
+			continue
+		}
+		for _, it := range part {
+			if errs[it.idx] == nil {
+				done = append(done, it)
+			}
+		}
+	}
+	return done
+}
+
+// importBatch imports l.batch and waits for Brevo to complete it.
+func (l *Loader) importBatch(ctx context.Context) error {
+	if l.batch.Len() == 0 {
+		return nil
+	}
+	id, err := l.brevo.ImportFromBatch(ctx, l.batch, brevo.ImportOptions{
+		ListIDs:                l.cfg.ListIDs,
+		UpdateExistingContacts: true,
+		DisableNotification:    true,
+	})
+	if err == nil {
+		var p brevo.Process
+		p, err = l.brevo.WaitProcess(ctx, id, l.cfg.PollPolicy)
+		if err == nil && !p.Done() {
+			err = fmt.Errorf("import process %d ended with status %q", id, p.Status)
+		}
+	}
+	if err != nil {
+		return classify(fmt.Errorf("importing %d contacts: %w", l.batch.Len(), err))
+	}
+	return nil
+}
+
+// upsertEach writes items one by one through POST /contacts.
+func (l *Loader) upsertEach(ctx context.Context, items []*item, errs []error) []*item {
+	done := make([]*item, 0, len(items))
+	for _, it := range items {
+		c := brevo.Contact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: it.up.Attributes}
+		created, err := l.brevo.UpsertContact(ctx, c)
+		if err != nil && hasSMS(c) && isDuplicate(err, "SMS") {
+			// The phone number belongs to another Brevo contact: keep the
+			// rest of the profile in sync and report the conflict.
+			l.log.Warn("SMS already used by another Brevo contact; sent without SMS", "key", it.up.Key)
+			c.Attributes = withoutSMS(c.Attributes)
+			created, err = l.brevo.UpsertContact(ctx, c)
+		}
+		if err != nil {
+			errs[it.idx] = classify(fmt.Errorf("upserting contact %s: %w", it.up.Key, err))
+			continue
+		}
+		if created {
+			it.up.Op = proto.OpCreate
+		} else {
+			it.up.Op = proto.OpUpdate
+		}
+		done = append(done, it)
+	}
+	return done
+}
+
+// classify turns a Brevo error into what the pipeline should do with the message.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if brevo.Retryable(err) {
+		if d := brevo.RetryAfter(err); d > 0 {
+			return pipeline.RetryAfter(d, err)
+		}
+		return err
+	}
+	return pipeline.Permanent(reasonOf(err), err)
+}
+
+// reasonOf names a permanent Brevo error for the DLQ subject.
+func reasonOf(err error) string {
+	if ids := brevo.DuplicateIdentifiers(err); len(ids) > 0 {
+		return "duplicate_" + strings.ToLower(strings.Join(ids, "_"))
+	}
+	var ae *brevo.APIError
+	if errors.As(err, &ae) {
+		if ae.Code != "" {
+			return ae.Code
+		}
+		return fmt.Sprintf("http_%d", ae.Status)
+	}
+	return "brevo_error"
+}
+
+func hasSMS(c brevo.Contact) bool { _, ok := c.Attributes["SMS"]; return ok }
+
+func isDuplicate(err error, field string) bool {
+	for _, id := range brevo.DuplicateIdentifiers(err) {
+		if strings.EqualFold(id, field) {
+			return true
+		}
+	}
+	return false
+}
+
+func withoutSMS(attrs map[string]any) map[string]any {
+	out := make(map[string]any, len(attrs))
+	for k, v := range attrs {
+		if k != "SMS" {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,179 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/kvmap"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// Durable is the consumer every loader replica shares.
+const Durable = "loader-contacts"
+
+// Brevo is what the loader needs from a Brevo client.
+type Brevo interface {
+	Attributes(ctx context.Context) ([]brevo.Attribute, error)
+	CreateAttribute(ctx context.Context, category, name, typ string) error
+	UpsertContact(ctx context.Context, c brevo.Contact) (created bool, err error)
+	ImportFromBatch(ctx context.Context, b *brevo.ImportBatch, o brevo.ImportOptions) (processID int64, err error)
+	WaitProcess(ctx context.Context, id int64, p brevo.Backoff) (brevo.Process, error)
+}
+
+// Config tunes the loader.
+type Config struct {
+	Instance        string        // names this replica in counters; default "loader"
+	BatchSize       int           // upserts per batch; default 5000
+	BatchWait       time.Duration // how long to fill a batch; default 1s
+	ImportThreshold int           // batches at least this large go through /contacts/import; default 50
+	MaxImportBytes  int           // import body limit; default 8,000,000 (Brevo allows 10 MB)
+	// ListIDs are the Brevo lists every synced contact joins; Brevo requires
+	// at least one for an import.
+	ListIDs    []int64
+	PollPolicy brevo.Backoff
+	Logger     *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Instance == "" {
+		c.Instance = "loader"
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 5000
+	}
+	if c.BatchWait <= 0 {
+		c.BatchWait = time.Second
+	}
+	if c.ImportThreshold <= 0 {
+		c.ImportThreshold = 50
+	}
+	if c.MaxImportBytes <= 0 {
+		c.MaxImportBytes = 8_000_000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Loader writes contact upserts to Brevo.
+type Loader struct {
+	cfg     Config
+	js      jetstream.JetStream
+	brevo   Brevo
+	attrs   []mapping.Attribute
+	fps     *kvmap.Map // record key -> fingerprint confirmed at Brevo
+	claims  *kvmap.Map // "email:x" / "sms:+1..." -> record key owning it
+	counter *state.Counter
+	log     *slog.Logger
+	// importMu keeps this process to one Brevo import at a time, as Brevo
+	// requires (concurrent imports hang); it also guards batch.
+	importMu sync.Mutex
+	batch    *brevo.ImportBatch
+}
+
+// New builds a loader for contacts carrying the given attributes.
+func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.Attribute, st *state.Store, cfg Config) (*Loader, error) {
+	if b == nil {
+		return nil, errors.New("loader: a Brevo client is required")
+	}
+	cfg.defaults()
+	if len(cfg.ListIDs) == 0 {
+		return nil, errors.New("loader: at least one Brevo list id is required (Brevo imports need one): set connectors.brevo.list_ids")
+	}
+	fps, err := kvmap.Open(ctx, js, proto.BucketFingerprints)
+	if err != nil {
+		return nil, fmt.Errorf("loader: %w", err)
+	}
+	claims, err := kvmap.Open(ctx, js, proto.BucketClaims)
+	if err != nil {
+		return nil, fmt.Errorf("loader: %w", err)
+	}
+	return &Loader{
+		cfg: cfg, js: js, brevo: b, attrs: attrs, fps: fps, claims: claims,
+		counter: st.NewCounter(proto.StageLoader, cfg.Instance),
+		batch:   brevo.NewImportBatch(cfg.MaxImportBytes),
+		log:     cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),
+	}, nil
+}
+
+// EnsureAttributes creates the Brevo contact attributes the mapping writes
+// that do not exist yet, with the mapping's type. An attribute that exists
+// with another type is an error: Brevo would silently drop every value.
+func (l *Loader) EnsureAttributes(ctx context.Context) error {
+	have, err := l.brevo.Attributes(ctx)
+	if err != nil {
+		return fmt.Errorf("listing Brevo contact attributes: %w", err)
+	}
+	existing := make(map[string]string, len(have))
+	for _, a := range have {
+		existing[a.Name] = a.Type
+	}
+	var mismatched []string
+	for _, a := range l.attrs {
+		typ, ok := existing[a.Name]
+		switch {
+		case !ok:
+			if err := l.brevo.CreateAttribute(ctx, "normal", a.Name, a.Type); err != nil {
+				return fmt.Errorf("creating Brevo attribute %s (%s): %w", a.Name, a.Type, err)
+			}
+			l.log.Info("created Brevo attribute", "name", a.Name, "type", a.Type)
+		case typ != "" && !sameType(typ, a.Type):
+			mismatched = append(mismatched, fmt.Sprintf("%s is %q in Brevo but the mapping writes %q", a.Name, typ, a.Type))
+		}
+	}
+	if len(mismatched) > 0 {
+		sort.Strings(mismatched)
+		return fmt.Errorf("Brevo attribute types do not match the mapping (Brevo would silently ignore these values): %v; "+
+			"set connectors.braze.field_types to the Brevo type or change the attribute in Brevo", mismatched)
+	}
+	return nil
+}
+
+// sameType compares Brevo attribute types; Brevo reports some types under
+// more than one name.
+func sameType(brevoType, want string) bool {
+	if brevoType == want {
+		return true
+	}
+	switch want {
+	case "float":
+		return brevoType == "number"
+	case "text":
+		return brevoType == "string"
+	}
+	return false
+}
+
+// Run ensures the attributes, then consumes upserts until ctx is cancelled.
+func (l *Loader) Run(ctx context.Context) error {
+	if err := l.EnsureAttributes(ctx); err != nil {
+		return fmt.Errorf("loader: %w", err)
+	}
+	w, err := pipeline.NewWorker(l.js, pipeline.Config{
+		Stream:      proto.StreamOps,
+		Durable:     Durable,
+		Subject:     proto.SubjectOpsBrevoContactsUpsert,
+		Stage:       proto.StageLoader,
+		Concurrency: 1, // one Brevo import at a time
+		BatchSize:   l.cfg.BatchSize,
+		BatchBytes:  l.cfg.MaxImportBytes,
+		BatchWait:   l.cfg.BatchWait,
+		AckWait:     time.Minute,
+		Logger:      l.log,
+	}, l)
+	if err != nil {
+		return fmt.Errorf("loader: starting worker: %w", err)
+	}
+	l.log.Info("loader started", "subject", proto.SubjectOpsBrevoContactsUpsert)
+	return w.Run(ctx)
+}

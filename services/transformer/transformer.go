@@ -1,0 +1,218 @@
+package transformer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/kvmap"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// Durable is the consumer every transformer replica shares.
+const Durable = "transformer-users"
+
+// Config tunes the transformer.
+type Config struct {
+	Instance    string        // names this replica in counters; default "transformer"
+	BatchSize   int           // raw users per batch; default 500
+	BatchWait   time.Duration // default 200ms
+	Concurrency int           // batches at once; default 2
+	Logger      *slog.Logger
+}
+
+// Transformer maps raw users to contact upserts.
+type Transformer struct {
+	cfg     Config
+	js      jetstream.JetStream
+	mapper  *mapping.Mapper
+	fps     *kvmap.Map
+	counter *state.Counter
+	log     *slog.Logger
+}
+
+// New builds a transformer; the streams and buckets must be provisioned.
+func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, st *state.Store, cfg Config) (*Transformer, error) {
+	if m == nil {
+		return nil, errors.New("transformer: a mapper is required")
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = "transformer"
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.BatchWait <= 0 {
+		cfg.BatchWait = 200 * time.Millisecond
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 2
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	fps, err := kvmap.Open(ctx, js, proto.BucketFingerprints)
+	if err != nil {
+		return nil, fmt.Errorf("transformer: %w", err)
+	}
+	return &Transformer{
+		cfg: cfg, js: js, mapper: m, fps: fps,
+		counter: st.NewCounter(proto.StageTransformer, cfg.Instance),
+		log:     cfg.Logger.With("service", proto.StageTransformer, "instance", cfg.Instance),
+	}, nil
+}
+
+// Run consumes raw users until ctx is cancelled, then drains in-flight batches.
+func (t *Transformer) Run(ctx context.Context) error {
+	w, err := pipeline.NewWorker(t.js, pipeline.Config{
+		Stream:      proto.StreamRaw,
+		Durable:     Durable,
+		Subject:     proto.SubjectRawBrazeUsers,
+		Stage:       proto.StageTransformer,
+		Concurrency: t.cfg.Concurrency,
+		BatchSize:   t.cfg.BatchSize,
+		BatchBytes:  8 << 20,
+		BatchWait:   t.cfg.BatchWait,
+		Logger:      t.log,
+	}, t)
+	if err != nil {
+		return fmt.Errorf("transformer: starting worker: %w", err)
+	}
+	t.log.Info("transformer started", "subject", proto.SubjectRawBrazeUsers)
+	return w.Run(ctx)
+}
+
+// mapped is one raw message's mapping result.
+type mapped struct {
+	raw     proto.RawUser
+	contact mapping.Contact
+	fp      string
+}
+
+// HandleBatch maps every raw user of the batch, looks up the fingerprints of
+// the batch in one go, publishes the changed ones and waits for the server to
+// store them before reporting success.
+func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
+	errs := make([]error, len(batch))
+	items := make([]*mapped, len(batch))
+	keys := make([]string, 0, len(batch))
+	delta := map[string]*proto.Counters{}
+	count := func(run string) *proto.Counters {
+		c, ok := delta[run]
+		if !ok {
+			c = &proto.Counters{V: proto.SchemaVersion}
+			delta[run] = c
+		}
+		return c
+	}
+
+	for i, m := range batch {
+		it := &mapped{}
+		if err := proto.Decode(m.Data, &it.raw); err != nil {
+			errs[i] = pipeline.Permanent("bad_payload", err)
+			cnt := count(m.Header.Get(proto.HeaderRunID))
+			cnt.DeadLettered++
+			cnt.Processed++
+			continue
+		}
+		c, err := t.mapper.Map(it.raw.Line)
+		if err != nil {
+			var re *mapping.RecordError
+			if errors.As(err, &re) {
+				errs[i] = pipeline.Permanent(re.Reason, fmt.Errorf("mapping braze user %s: %w", it.raw.BrazeID, err))
+			} else {
+				errs[i] = pipeline.Permanent("mapping_failed", fmt.Errorf("mapping braze user %s: %w", it.raw.BrazeID, err))
+			}
+			cnt := count(it.raw.RunID)
+			cnt.DeadLettered++
+			cnt.Processed++
+			continue
+		}
+		it.contact = c
+		it.fp = c.Fingerprint()
+		items[i] = it
+		keys = append(keys, c.Key)
+	}
+
+	known, err := t.fps.GetMany(ctx, keys)
+	if err != nil {
+		for i := range errs {
+			if items[i] != nil {
+				errs[i] = fmt.Errorf("transformer: %w", err)
+			}
+		}
+		return errs
+	}
+
+	// One publisher per batch: its Flush reports exactly this batch's failures.
+	pub := pipeline.NewPublisher(t.js, len(batch))
+	published := make([]int, 0, len(batch))
+	for i, it := range items {
+		if it == nil {
+			continue
+		}
+		prev, seen := known[it.contact.Key]
+		if seen && prev == it.fp {
+			cnt := count(it.raw.RunID)
+			cnt.Unchanged++
+			cnt.Processed++
+			continue
+		}
+		op := proto.OpCreate
+		if seen {
+			op = proto.OpUpdate
+		}
+		up := &proto.ContactUpsert{
+			V: proto.SchemaVersion, RunID: it.raw.RunID, Op: op,
+			Key: it.contact.Key, BrazeID: it.contact.BrazeID, ExtID: it.contact.ExtID, Email: it.contact.Email,
+			Attributes: it.contact.Attributes, SourceVersion: it.raw.ExportedAt, Fingerprint: it.fp,
+		}
+		data, err := proto.Encode(up)
+		if err != nil {
+			errs[i] = pipeline.Permanent("encode_failed", err)
+			count(it.raw.RunID).DeadLettered++
+			continue
+		}
+		hdr := nats.Header{}
+		hdr.Set(proto.HeaderSchema, "1")
+		hdr.Set(proto.HeaderRunID, it.raw.RunID)
+		hdr.Set(proto.HeaderKey, kvmap.HashKey(it.contact.Key))
+		hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(it.raw.ExportedAt))
+		if tp := batch[i].Header.Get("traceparent"); tp != "" {
+			hdr.Set("traceparent", tp)
+		}
+		id := proto.MsgID("ops.contacts."+it.raw.RunID, it.contact.Key, []byte(it.fp))
+		if err := pub.Publish(ctx, proto.SubjectOpsBrevoContactsUpsert, id, hdr, data); err != nil {
+			errs[i] = fmt.Errorf("publishing upsert of %s: %w", it.contact.Key, err)
+			continue
+		}
+		published = append(published, i)
+	}
+	if err := pub.Flush(ctx); err != nil {
+		for _, i := range published {
+			errs[i] = fmt.Errorf("publishing upserts: %w", err)
+		}
+		published = nil
+	}
+	for _, i := range published {
+		cnt := count(items[i].raw.RunID)
+		cnt.Published++
+		cnt.Processed++
+	}
+	for run, d := range delta {
+		if run == "" {
+			continue
+		}
+		if err := t.counter.Add(ctx, run, *d); err != nil {
+			t.log.Warn("recording counters", "run", run, "err", err)
+		}
+	}
+	return errs
+}

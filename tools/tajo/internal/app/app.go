@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/services/extractor"
+	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/services/transformer"
+)
+
+// Options are what one process running every stage needs.
+type Options struct {
+	NC          *nats.Conn
+	Braze       braze.Config
+	Brevo       brevo.Config
+	Mapping     mapping.Options
+	Extractor   extractor.Config
+	Transformer transformer.Config
+	Loader      loader.Config
+	// Interval between scheduled incremental syncs; 0 disables the schedule.
+	Interval time.Duration
+	Logger   *slog.Logger
+}
+
+// App is every stage of the users pipeline in one process.
+type App struct {
+	nc          *nats.Conn
+	JS          jetstream.JetStream
+	State       *state.Store
+	Extractor   *extractor.Extractor
+	Transformer *transformer.Transformer
+	Loader      *loader.Loader
+	interval    time.Duration
+	log         *slog.Logger
+}
+
+// New provisions the streams and buckets and builds every stage.
+func New(ctx context.Context, o Options) (*App, error) {
+	if o.NC == nil {
+		return nil, errors.New("app: a NATS connection is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	js, err := jetstream.New(o.NC)
+	if err != nil {
+		return nil, fmt.Errorf("opening JetStream: %w", err)
+	}
+	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
+		return nil, fmt.Errorf("provisioning streams and buckets: %w", err)
+	}
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		return nil, fmt.Errorf("opening state: %w", err)
+	}
+	bz, err := braze.New(o.Braze)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the Braze client: %w", err)
+	}
+	bv, err := brevo.New(o.Brevo)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the Brevo client: %w", err)
+	}
+	m, err := mapping.New(o.Mapping)
+	if err != nil {
+		return nil, fmt.Errorf("building the field mapping: %w", err)
+	}
+	if len(o.Extractor.FieldsToExport) == 0 {
+		o.Extractor.FieldsToExport, o.Extractor.CustomAttributesToExport = m.ExportFields()
+	}
+	o.Extractor.Logger, o.Transformer.Logger, o.Loader.Logger = o.Logger, o.Logger, o.Logger
+	ex, err := extractor.New(js, bz, st, o.Extractor)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := transformer.New(ctx, js, m, st, o.Transformer)
+	if err != nil {
+		return nil, err
+	}
+	ld, err := loader.New(ctx, js, bv, m.Attributes(), st, o.Loader)
+	if err != nil {
+		return nil, err
+	}
+	return &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
+		interval: o.Interval, log: o.Logger}, nil
+}
+
+// RunWorkers runs the extractor's control listener (and schedule), the
+// transformer and the loader until ctx is cancelled or one of them fails;
+// then it cancels the others and waits for them to drain.
+func (a *App) RunWorkers(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	run := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				once.Do(func() { firstErr = fmt.Errorf("%s: %w", name, err) })
+				cancel()
+			}
+		}()
+	}
+	run("loader", a.Loader.Run)
+	run("transformer", a.Transformer.Run)
+	run("extractor", func(ctx context.Context) error { return a.Extractor.Run(ctx, a.nc, a.interval) })
+	wg.Wait()
+	return firstErr
+}
+
+// Sync starts a run of the given type and waits until every stage has
+// handled it.
+func (a *App) Sync(ctx context.Context, runType string, progress func(Progress)) (Summary, error) {
+	id, err := a.Extractor.Start(ctx, runType)
+	if err != nil {
+		return Summary{}, err
+	}
+	return Wait(ctx, a.JS, a.State, id, 0, progress)
+}

@@ -1,0 +1,400 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nyaruka/phonenumbers"
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/services/extractor"
+	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/tools/sandbox"
+	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
+)
+
+// The expectation below is written from the product's rules (README,
+// API-NOTES), not from pkg/mapping: if the transformer misreads a rule, the
+// two disagree and this test says where.
+
+type expected struct {
+	extID, email string
+	attrs        map[string]any // Brevo attribute values, SMS excluded
+	sms          string
+	dlqReason    string // non-empty: the record must be in the DLQ instead
+	shared       bool   // shares its email or phone with another user
+}
+
+func (e expected) dlqStage() string {
+	switch e.dlqReason {
+	case "malformed_json", "no_braze_id":
+		return proto.StageExtractor
+	case "duplicate_email":
+		return proto.StageLoader
+	}
+	return proto.StageTransformer
+}
+
+func lookup(e *env, exp expected) (brevosim.Contact, bool) {
+	if exp.extID != "" {
+		return e.sb.Brevo.ContactByExtID(exp.extID)
+	}
+	return e.sb.Brevo.ContactByEmail(exp.email)
+}
+
+// resolveShared applies Brevo's uniqueness of email and SMS to users who
+// share them in Braze: the user whose contact holds the identifier owns it
+// (whichever the pipeline wrote first); another user sharing the email is
+// dead-lettered as duplicate_email, one sharing the phone is synced without SMS.
+func resolveShared(e *env, exps []expected) {
+	owner := func(exp expected, c brevosim.Contact) bool {
+		if exp.extID != "" {
+			return c.ExtID == exp.extID
+		}
+		return c.ExtID == "" && c.Email == exp.email
+	}
+	byEmail := map[string][]int{}
+	for i, exp := range exps {
+		if exp.dlqReason == "" && exp.email != "" {
+			byEmail[exp.email] = append(byEmail[exp.email], i)
+		}
+	}
+	for email, group := range byEmail {
+		if len(group) < 2 {
+			continue
+		}
+		c, _ := e.sb.Brevo.ContactByEmail(email)
+		for _, i := range group {
+			exps[i].shared = true
+			if !owner(exps[i], c) {
+				exps[i].dlqReason = "duplicate_email"
+			}
+		}
+	}
+	bySMS := map[string][]int{}
+	for i, exp := range exps {
+		if exp.dlqReason == "" && exp.sms != "" {
+			bySMS[exp.sms] = append(bySMS[exp.sms], i)
+		}
+	}
+	for _, group := range bySMS {
+		if len(group) < 2 {
+			continue
+		}
+		for _, i := range group {
+			exps[i].shared = true
+			if c, ok := lookup(e, exps[i]); !ok || c.SMS != exps[i].sms {
+				exps[i].sms = ""
+			}
+		}
+	}
+}
+
+var validEmail = regexp.MustCompile(`^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+
+func expect(t *testing.T, line []byte) expected {
+	var u map[string]any
+	if err := json.Unmarshal(line, &u); err != nil || u == nil {
+		return expected{dlqReason: "malformed_json"}
+	}
+	if id, _ := u["braze_id"].(string); id == "" {
+		return expected{dlqReason: "no_braze_id"}
+	}
+	var e expected
+	e.extID, _ = u["external_id"].(string)
+	email, _ := u["email"].(string)
+	e.email = strings.ToLower(strings.TrimSpace(email))
+	switch {
+	case e.email != "" && !validEmail.MatchString(e.email):
+		return expected{dlqReason: "invalid_email"}
+	case e.extID == "" && e.email == "":
+		return expected{dlqReason: "no_identifier"}
+	}
+	custom, _ := u["custom_attributes"].(map[string]any)
+	e.attrs = map[string]any{}
+	text := func(attr string, v any) {
+		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+			e.attrs[attr] = strings.TrimSpace(s)
+		}
+	}
+	num := func(attr string, v any) {
+		if f, ok := v.(float64); ok {
+			e.attrs[attr] = f
+		}
+	}
+	text("BRAZE_ID", u["external_id"])
+	text("FIRSTNAME", u["first_name"])
+	text("LASTNAME", u["last_name"])
+	num("TOTAL_REVENUE", u["total_revenue"])
+	text("EMAIL_STATUS", u["email_subscribe"])
+	if ps, ok := u["push_subscribe"].(string); ok {
+		e.attrs["PUSH_OPTIN"] = ps == "opted_in"
+	}
+	num("LOYALTY_POINTS", custom["loyalty_points"])
+	text("APP_VERSION", custom["last_app_version"])
+	text("LANGUAGE", custom["preferred_language"])
+	if p, ok := u["phone"].(string); ok {
+		region, _ := u["country"].(string)
+		if region == "" {
+			region = "US"
+		}
+		if n, err := phonenumbers.Parse(p, region); err == nil && phonenumbers.IsValidNumber(n) {
+			e.sms = phonenumbers.Format(n, phonenumbers.E164)
+		}
+	}
+	return e
+}
+
+type env struct {
+	sb  *sandbox.Sandbox
+	app *app.App
+	js  jetstream.JetStream
+}
+
+func start(t *testing.T, users int) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	sb, err := sandbox.Start(ctx, sandbox.Options{Users: users, Seed: 42, RateLimits: true, ExportDelay: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	a, err := app.New(ctx, app.Options{
+		NC:        nc,
+		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey},
+		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
+		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
+		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{ListIDs: []int64{1}, PollPolicy: brevo.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Logger:    log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	wctx, stop := context.WithCancel(context.Background())
+	go func() { done <- a.RunWorkers(wctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("workers: %v", err)
+		}
+	})
+	return &env{sb: sb, app: a, js: a.JS}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+func syncNow(t *testing.T, e *env, typ string) app.Summary {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, err := e.app.Sync(ctx, typ, nil)
+	if err != nil {
+		t.Fatalf("%s sync: %v", typ, err)
+	}
+	t.Logf("%s sync: %+v", typ, s)
+	return s
+}
+
+// dlqReasons counts the dead letters by stage.reason.
+func dlqReasons(t *testing.T, js jetstream.JetStream) map[string]int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := js.OrderedConsumer(ctx, proto.StreamDLQ, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := js.Stream(ctx, proto.StreamDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := int(info.CachedInfo().State.Msgs)
+	out := map[string]int{}
+	for got := 0; got < total; {
+		b, err := c.Fetch(500, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range b.Messages() {
+			got++
+			var dl proto.DeadLetter
+			if err := proto.Decode(m.Data(), &dl); err != nil {
+				t.Fatalf("dead letter on %s: %v", m.Subject(), err)
+			}
+			if dl.Detail == "" || len(dl.Data) == 0 || dl.OriginalSubject == "" {
+				t.Errorf("dead letter without detail, data or subject: %+v", dl)
+			}
+			out[dl.Stage+"."+dl.Reason]++
+		}
+	}
+	return out
+}
+
+func TestUsersEndToEnd(t *testing.T) {
+	const users = 5000
+	e := start(t, users)
+	g := e.sb.Gen
+
+	first := syncNow(t, e, "full")
+
+	// Every user with an identifier is a Brevo contact with the expected
+	// attributes; the others are dead-lettered with the expected reason.
+	exps := make([]expected, users)
+	for i := range users {
+		exps[i] = expect(t, g.Line(i, 0))
+	}
+	resolveShared(e, exps)
+	wantDLQ := map[string]int{}
+	synced := 0
+	var mismatches []string
+	for i, exp := range exps {
+		if exp.dlqReason != "" {
+			wantDLQ[exp.dlqStage()+"."+exp.dlqReason]++
+			continue
+		}
+		synced++
+		got, ok := lookup(e, exp)
+		if !ok {
+			mismatches = append(mismatches, fmt.Sprintf("user %d (ext %q, email %q): no Brevo contact", i, exp.extID, exp.email))
+			continue
+		}
+		mismatches = append(mismatches, compare(i, exp, got)...)
+	}
+	if len(mismatches) > 0 {
+		n := len(mismatches)
+		if n > 20 {
+			mismatches = mismatches[:20]
+		}
+		t.Fatalf("%d mismatches between Braze users and Brevo contacts, first ones:\n%s", n, strings.Join(mismatches, "\n"))
+	}
+	if got := len(e.sb.Brevo.Contacts()); got != synced {
+		t.Errorf("Brevo holds %d contacts, want %d", got, synced)
+	}
+	if first.Exported != users {
+		t.Errorf("summary exported %d, want %d", first.Exported, users)
+	}
+	if first.Created != int64(synced) || first.Updated != 0 || first.Unchanged != 0 || first.Failed != 0 {
+		t.Errorf("first summary %+v, want %d created and nothing else", first, synced)
+	}
+	gotDLQ := dlqReasons(t, e.js)
+	if fmt.Sprint(sorted(gotDLQ)) != fmt.Sprint(sorted(wantDLQ)) {
+		t.Errorf("DLQ by reason = %v, want %v", sorted(gotDLQ), sorted(wantDLQ))
+	}
+	var dead int64
+	for _, n := range wantDLQ {
+		dead += int64(n)
+	}
+	if first.DeadLettered != dead {
+		t.Errorf("summary dead-lettered %d, want %d", first.DeadLettered, dead)
+	}
+	if st := e.sb.Brevo.State(); st.Imports.ConcurrentViolations != 0 {
+		t.Errorf("the loader ran %d imports concurrently", st.Imports.ConcurrentViolations)
+	}
+	for _, c := range e.sb.Brevo.Contacts() {
+		if c.EmailBlacklistedSent || c.SMSBlacklistedSent {
+			t.Fatalf("contact %d: the loader sent a blacklist flag it was never asked to", c.ID)
+		}
+	}
+
+	// A second sync after changing 50 users writes exactly those 50.
+	changed := pick(g, 50, func(i int) bool { return exps[i].dlqReason == "" && !exps[i].shared })
+	e.sb.Braze.Mutate(changed...)
+	second := syncNow(t, e, "incremental")
+	if second.Created+second.Updated != 50 || second.Updated != 50 || second.Unchanged != int64(synced-50) || second.Failed != 0 {
+		t.Errorf("second summary %+v, want 50 updated and %d unchanged", second, synced-50)
+	}
+	for _, i := range changed {
+		exp := expect(t, g.Line(i, e.sb.Braze.Version(i)))
+		got, _ := lookup(e, exp)
+		if m := compare(i, exp, got); len(m) > 0 {
+			t.Errorf("after the change: %s", strings.Join(m, "; "))
+		}
+	}
+}
+
+// pick returns n user indices, spread over the population, that satisfy ok.
+func pick(g interface{ N() int }, n int, ok func(int) bool) []int {
+	var out []int
+	for i := 7; len(out) < n && i < g.N(); i += 37 {
+		if ok(i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func compare(i int, exp expected, got brevosim.Contact) []string {
+	var out []string
+	if got.ExtID != exp.extID {
+		out = append(out, fmt.Sprintf("user %d: ext_id %q, want %q", i, got.ExtID, exp.extID))
+	}
+	if got.Email != exp.email {
+		out = append(out, fmt.Sprintf("user %d: email %q, want %q", i, got.Email, exp.email))
+	}
+	if got.SMS != exp.sms {
+		out = append(out, fmt.Sprintf("user %d: SMS %q, want %q", i, got.SMS, exp.sms))
+	}
+	for k, want := range exp.attrs {
+		have, ok := got.Attributes[k]
+		if !ok || !same(have, want) {
+			out = append(out, fmt.Sprintf("user %d: %s = %v (%T), want %v (%T)", i, k, have, have, want, want))
+		}
+	}
+	for k, have := range got.Attributes {
+		if _, ok := exp.attrs[k]; !ok && k != "EXT_ID" {
+			out = append(out, fmt.Sprintf("user %d: unexpected attribute %s = %v", i, k, have))
+		}
+	}
+	return out
+}
+
+func same(a, b any) bool {
+	fa, okA := a.(float64)
+	fb, okB := b.(float64)
+	if okA && okB {
+		return math.Abs(fa-fb) < 1e-9
+	}
+	return a == b
+}
+
+func sorted(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/services/transformer"
+)
+
+// Progress is a snapshot of a run in flight.
+type Progress struct {
+	RunID       string
+	Status      string
+	Exported    int64 // lines published by the extractor so far
+	Total       int64 // users in the export, once known (0 before)
+	Transformed int64 // raw users handled by the transformer
+	Loaded      int64 // upserts handled by the loader
+	Unchanged   int64
+	Elapsed     time.Duration
+	Done        bool
+}
+
+// Summary is the outcome of a finished run.
+type Summary struct {
+	RunID        string
+	Type         string
+	Exported     int64 // users in the export, malformed lines included
+	Created      int64
+	Updated      int64
+	Unchanged    int64
+	Failed       int64 // writes the vendor refused for good (or the whole run, when it failed)
+	DeadLettered int64 // everything sent to the DLQ: malformed lines, unmappable records, refused writes
+	Duration     time.Duration
+	Error        string
+}
+
+// OK reports whether nothing failed.
+func (s Summary) OK() bool { return s.Failed == 0 && s.Error == "" }
+
+// Wait follows run id until every stage has handled all of it, reporting
+// progress every poll, then marks the run completed and returns its summary.
+func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id string, poll time.Duration, progress func(Progress)) (Summary, error) {
+	if poll <= 0 {
+		poll = 200 * time.Millisecond
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		run, err := st.GetRun(ctx, id)
+		if err != nil {
+			return Summary{}, fmt.Errorf("reading run %s: %w", id, err)
+		}
+		counts, err := st.Counters(ctx, id)
+		if err != nil {
+			return Summary{}, fmt.Errorf("reading counters of run %s: %w", id, err)
+		}
+		tr, ld := counts[proto.StageTransformer], counts[proto.StageLoader]
+		p := Progress{RunID: id, Status: run.Status, Exported: run.Exported, Transformed: tr.Processed,
+			Loaded: ld.Processed, Unchanged: tr.Unchanged, Elapsed: time.Since(time.UnixMilli(run.StartedAt))}
+		if run.Status != proto.RunRunning {
+			p.Total = run.Exported
+		}
+		done := false
+		switch run.Status {
+		case proto.RunFailed, proto.RunCompleted:
+			done = true
+		case proto.RunExported:
+			if tr.Processed >= run.Exported && tr.Published <= ld.Processed+ld.DeadLettered {
+				done, err = drained(ctx, st, js)
+				if err != nil {
+					return Summary{}, err
+				}
+			}
+		}
+		p.Done = done
+		if progress != nil {
+			progress(p)
+		}
+		if done {
+			return finish(ctx, st, run, counts)
+		}
+		select {
+		case <-ctx.Done():
+			return Summary{}, fmt.Errorf("waiting for run %s: %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func drained(ctx context.Context, st *state.Store, js jetstream.JetStream) (bool, error) {
+	for _, c := range []struct{ stream, durable string }{
+		{proto.StreamRaw, transformer.Durable},
+		{proto.StreamOps, loader.Durable},
+	} {
+		ok, err := st.Drained(ctx, js, c.stream, c.durable)
+		if err != nil {
+			return false, fmt.Errorf("checking consumer %s: %w", c.durable, err)
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func finish(ctx context.Context, st *state.Store, run *proto.SyncRun, counts map[string]proto.Counters) (Summary, error) {
+	tr, ld := counts[proto.StageTransformer], counts[proto.StageLoader]
+	if run.Status == proto.RunExported {
+		run.Status = proto.RunCompleted
+		run.FinishedAt = time.Now().UnixMilli()
+		if err := st.PutRun(ctx, run); err != nil {
+			return Summary{}, fmt.Errorf("recording run %s: %w", run.ID, err)
+		}
+	}
+	s := Summary{
+		RunID: run.ID, Type: run.Type,
+		Exported:     run.Exported + run.Malformed,
+		Created:      ld.Created,
+		Updated:      ld.Updated,
+		Unchanged:    tr.Unchanged,
+		Failed:       ld.Failed,
+		DeadLettered: run.Malformed + tr.DeadLettered + ld.DeadLettered,
+		Error:        run.Error,
+	}
+	if run.FinishedAt > 0 {
+		s.Duration = time.UnixMilli(run.FinishedAt).Sub(time.UnixMilli(run.StartedAt))
+	}
+	if run.Status == proto.RunFailed {
+		s.Failed++
+	}
+	return s, nil
+}
