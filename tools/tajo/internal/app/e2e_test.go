@@ -214,7 +214,10 @@ func start(t *testing.T, users int) *env {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func syncNow(t *testing.T, e *env, typ string) app.Summary {
 	t.Helper()
