@@ -40,7 +40,6 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	w.lines[path] = n.Line
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return
 	}
@@ -74,9 +73,9 @@ func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
 		if w.duplicate(k, sub, seen) {
 			continue
 		}
+		w.lines[sub] = k.Line // the key's line: a nested mapping starts on the next one
 		idx, ok := fields[key]
 		if !ok {
-			w.lines[sub] = k.Line
 			w.unknownKey(k, sub, key, fields)
 			continue
 		}
@@ -126,6 +125,7 @@ func (w *walker) mapping(n *yaml.Node, v reflect.Value, path string) {
 		if w.duplicate(k, sub, seen) {
 			continue
 		}
+		w.lines[sub] = k.Line
 		if k.Kind != yaml.ScalarNode || strings.TrimSpace(k.Value) == "" {
 			w.fail(k, sub, "keys must be non-empty strings")
 			continue
@@ -148,7 +148,9 @@ func (w *walker) sequence(n *yaml.Node, v reflect.Value, path string) {
 	s := reflect.MakeSlice(v.Type(), 0, len(n.Content))
 	for i, item := range n.Content {
 		elem := reflect.New(v.Type().Elem()).Elem()
-		w.walk(item, elem, fmt.Sprintf("%s[%d]", path, i))
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		w.lines[sub] = item.Line
+		w.walk(item, elem, sub)
 		s = reflect.Append(s, elem)
 	}
 	v.Set(s)
