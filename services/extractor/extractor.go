@@ -156,6 +156,10 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 
 	log := e.log.With("run", run.ID)
 	seg, err := e.braze.FindSegment(ctx, e.cfg.Segment)
+	if errors.Is(err, braze.ErrSegmentNotFound) {
+		return fmt.Errorf("finding Braze segment %q: %w; set connectors.braze.sync.users.segment_id to the id "+
+			"(Braze > Segments, or `GET /segments/list`) of a segment holding every user you want synced", e.cfg.Segment, err)
+	}
 	if err != nil {
 		return fmt.Errorf("finding Braze segment %q: %w", e.cfg.Segment, err)
 	}

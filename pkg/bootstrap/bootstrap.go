@@ -1,0 +1,140 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/state"
+)
+
+// Environment variables read here (the API keys are read by config.Secrets).
+const (
+	EnvConfig = "TAJO_CONFIG" // path of the config file
+	EnvNATS   = "NATS_URL"    // NATS server(s) of a deployment
+)
+
+// ConfigPath picks the config file: the flag value, else $TAJO_CONFIG, else
+// $TAJO_HOME/config.yaml when it exists; "" means the defaults.
+func ConfigPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if p := os.Getenv(EnvConfig); p != "" {
+		return p
+	}
+	p := filepath.Join(config.Home(), "config.yaml")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return ""
+}
+
+// LoadConfig loads path, or returns the defaults when path is "".
+func LoadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Logger returns a JSON logger at the level the config asks for
+// (debug: true or log_level debug/verbose turn on debug logs).
+func Logger(w io.Writer, c *config.Config, service string) *slog.Logger {
+	level := slog.LevelInfo
+	switch strings.ToLower(c.Connectors.Braze.LogLevel) {
+	case "error":
+		level = slog.LevelError
+	case "warn":
+		level = slog.LevelWarn
+	case "debug", "verbose":
+		level = slog.LevelDebug
+	}
+	if c.Connectors.Braze.Debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})).With("service", service)
+}
+
+// BrazeConfig is the Braze client configuration of c with key.
+func BrazeConfig(c *config.Config, key string) braze.Config {
+	return braze.Config{BaseURL: c.Connectors.Braze.InstanceURL, APIKey: key}
+}
+
+// BrevoConfig is the Brevo client configuration of c with key.
+func BrevoConfig(c *config.Config, key string) brevo.Config {
+	return brevo.Config{BaseURL: c.Connectors.Brevo.APIURL, APIKey: key}
+}
+
+// NATSURL is the server a service connects to: $NATS_URL, else nats.url.
+func NATSURL(c *config.Config) string {
+	if u := os.Getenv(EnvNATS); u != "" {
+		return u
+	}
+	return c.NATS.URL
+}
+
+// Bus is a connection to a provisioned JetStream.
+type Bus struct {
+	NC    *nats.Conn
+	JS    jetstream.JetStream
+	State *state.Store
+}
+
+// Connect connects to url as name and provisions the streams and buckets.
+func Connect(ctx context.Context, url, name string) (*Bus, error) {
+	if url == "" {
+		return nil, errors.New("no NATS server: set NATS_URL (for example nats://127.0.0.1:4222) or nats.url in the config; " +
+			"`tajo run` starts an embedded server instead")
+	}
+	nc, err := natsx.Connect(ctx, url, name)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("opening JetStream: %w", err)
+	}
+	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("provisioning streams and buckets: %w", err)
+	}
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("opening state: %w", err)
+	}
+	return &Bus{NC: nc, JS: js, State: st}, nil
+}
+
+// Close drains the connection: pending publishes and acks are flushed.
+func (b *Bus) Close() {
+	if err := b.NC.Drain(); err != nil {
+		b.NC.Close()
+	}
+}
+
+// ListIDs converts the configured Brevo list ids.
+func ListIDs(c *config.Config) []int64 {
+	out := make([]int64, len(c.Connectors.Brevo.ListIDs))
+	for i, id := range c.Connectors.Brevo.ListIDs {
+		out[i] = int64(id)
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+// Command loader writes contact upserts to Brevo. Replicas share one durable
+// consumer; each keeps to one Brevo import at a time. It connects to
+// NATS_URL, reads the config file, and takes the key from BREVO_API_KEY.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/services/loader"
+)
+
+func main() {
+	configPath := flag.String("config", "", "config file (default $TAJO_CONFIG, else $TAJO_HOME/config.yaml)")
+	instance := flag.String("instance", hostname(), "name of this replica in counters and logs")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, bootstrap.ConfigPath(*configPath), *instance); err != nil {
+		fmt.Fprintln(os.Stderr, "loader:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, configPath, instance string) error {
+	cfg, err := bootstrap.LoadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	log := bootstrap.Logger(os.Stderr, cfg, "loader")
+	key := config.Secrets().BrevoAPIKey
+	if key == "" {
+		return errors.New("no Brevo API key: export " + config.EnvBrevoAPIKey)
+	}
+	client, err := brevo.New(bootstrap.BrevoConfig(cfg, key))
+	if err != nil {
+		return err
+	}
+	m, err := mapping.New(cfg.MappingOptions())
+	if err != nil {
+		return fmt.Errorf("field mapping: %w", err)
+	}
+	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "loader-"+instance)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	l, err := loader.New(ctx, bus.JS, client, m.Attributes(), bus.State, loader.Config{
+		Instance:        instance,
+		BatchWait:       cfg.Pipeline.BatchWait,
+		ImportThreshold: cfg.Pipeline.ImportThreshold,
+		MaxImportBytes:  cfg.Pipeline.MaxImportBytes,
+		ListIDs:         bootstrap.ListIDs(cfg),
+		Logger:          log,
+	})
+	if err != nil {
+		return err
+	}
+	return l.Run(ctx)
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "loader"
+	}
+	return h
+}
