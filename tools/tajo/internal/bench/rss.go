@@ -1,0 +1,40 @@
+package bench
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// PeakRSS returns the process's peak resident set size in bytes (VmHWM),
+// or 0 where /proc is not available.
+func PeakRSS() int64 { return procStatus("VmHWM:") }
+
+// RSS returns the process's current resident set size in bytes.
+func RSS() int64 { return procStatus("VmRSS:") }
+
+func procStatus(field string) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		line := s.Text()
+		if !strings.HasPrefix(line, field) {
+			continue
+		}
+		parts := strings.Fields(line[len(field):])
+		if len(parts) == 0 {
+			return 0
+		}
+		kb, err := strconv.ParseInt(parts[0], 10, 64)
+		if err != nil {
+			return 0
+		}
+		return kb * 1024
+	}
+	return 0
+}

@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/services/extractor"
+	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/tools/sandbox/gen"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
+)
+
+// Endpoints are where the sandbox serves (it runs in another process, so
+// its memory is not counted as the connector's).
+type Endpoints struct {
+	BrazeURL    string `json:"braze_url"`
+	BrazeAPIKey string `json:"braze_api_key"`
+	BrevoURL    string `json:"brevo_url"`
+	BrevoAPIKey string `json:"brevo_api_key"`
+	Users       int    `json:"users"`
+	Seed        int64  `json:"seed"`
+}
+
+// Result is one benchmark run.
+type Result struct {
+	Users        int
+	PipelineRate float64 // users per second, end to end
+	PipelineTime time.Duration
+	BaselineRate float64 // messages per second through two bare hops
+	Summary      app.Summary
+	PeakRSS      int64
+}
+
+// Ratio is pipeline throughput over baseline throughput.
+func (r Result) Ratio() float64 {
+	if r.BaselineRate == 0 {
+		return 0
+	}
+	return r.PipelineRate / r.BaselineRate
+}
+
+// Print writes the report, one figure a line.
+func (r Result) Print(w io.Writer) {
+	fmt.Fprintf(w, "users: %d\n", r.Users)
+	fmt.Fprintf(w, "pipeline: %.0f users/s (%s end to end; created %d, dead-lettered %d, failed %d)\n",
+		r.PipelineRate, r.PipelineTime.Round(time.Millisecond), r.Summary.Created, r.Summary.DeadLettered, r.Summary.Failed)
+	fmt.Fprintf(w, "baseline: %.0f msgs/s (bare JetStream, two hops, same messages)\n", r.BaselineRate)
+	fmt.Fprintf(w, "ratio: %.2f\n", r.Ratio())
+	fmt.Fprintf(w, "peak_rss_mb: %.1f\n", float64(r.PeakRSS)/(1<<20))
+}
+
+// Run measures the bare baseline, then a full users sync, on nc.
+func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, error) {
+	res := Result{Users: ep.Users}
+	g := gen.New(ep.Seed, ep.Users)
+	payload := func(i int) []byte {
+		b, _ := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: "baseline", BrazeID: g.BrazeID(i), Line: g.Line(i, 0)})
+		return b
+	}
+	rate, err := Baseline(ctx, nc, ep.Users, payload)
+	if err != nil {
+		return res, fmt.Errorf("baseline: %w", err)
+	}
+	res.BaselineRate = rate
+
+	a, err := app.New(ctx, app.Options{
+		NC:        nc,
+		Braze:     braze.Config{BaseURL: ep.BrazeURL, APIKey: ep.BrazeAPIKey},
+		Brevo:     brevo.Config{BaseURL: ep.BrevoURL, APIKey: ep.BrevoAPIKey},
+		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
+		Extractor: extractor.Config{TempDir: tmp, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{ListIDs: []int64{2}, PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return res, err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.RunWorkers(wctx) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+	start := time.Now()
+	sum, err := a.Sync(ctx, "full", nil)
+	if err != nil {
+		return res, fmt.Errorf("pipeline: %w", err)
+	}
+	res.PipelineTime = time.Since(start)
+	res.PipelineRate = float64(ep.Users) / res.PipelineTime.Seconds()
+	res.Summary = sum
+	res.PeakRSS = PeakRSS()
+	return res, nil
+}
