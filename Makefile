@@ -17,8 +17,6 @@ SERVICES    := extractor transformer loader
 
 RUN_ARGS    ?= --sandbox
 BENCH_USERS ?= 200000
-BENCH_PKG   ?= ./tools/tajo/internal/bench
-BENCH_TIME  ?= 1x
 
 .PHONY: all build run test lint bench clean
 
@@ -53,9 +51,11 @@ lint:
 	fi
 	$(GO) vet $(PKGS)
 
-## bench: end-to-end throughput; BENCH_USERS users through the pipeline.
+## bench: BENCH_USERS users through the whole pipeline against the sandbox,
+## next to a bare two-hop JetStream baseline on the same server.
 bench:
-	BENCH_USERS=$(BENCH_USERS) $(GO) test -run '^$$' -bench . -benchtime $(BENCH_TIME) -timeout 60m $(BENCH_PKG)
+	$(GO) build -o bin/tajo-bench ./tools/tajo/cmd/tajo-bench
+	BENCH_USERS=$(BENCH_USERS) ./bin/tajo-bench
 
 ## clean: remove built binaries (the state under $$TAJO_HOME is left alone).
 clean:
