@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/progress"
+)
+
+// errSyncFailed marks a run that completed with failed records: the exit
+// status of `tajo run --once` is not 0, but nothing is broken.
+var errSyncFailed = errors.New("sync finished with failures")
+
+// runPipeline is `tajo run`: start everything, one full sync, then
+// incremental syncs until ctx is cancelled (or one sync with --once).
+func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err error) {
+	env, err := startEnv(ctx, out, f)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, env.close()) }()
+
+	a, err := app.New(ctx, appOptions(env.cfg, env.creds, env.nc, env.logger))
+	if err != nil {
+		return fmt.Errorf("building the pipeline: %w", err)
+	}
+
+	// The workers and the syncs share one context: Ctrl-C stops both, and a
+	// worker that dies stops the syncs, which would otherwise wait forever.
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := make(chan error, 1)
+	go func() {
+		werr := a.RunWorkers(runCtx)
+		if werr != nil {
+			cancel(fmt.Errorf("the pipeline stopped: %w", werr))
+		}
+		workers <- werr
+	}()
+
+	serr := syncs(runCtx, out, errOut, a, env, f.once)
+	cancel(nil) // stop fetching; RunWorkers drains in-flight work before it returns
+	werr := <-workers
+
+	switch {
+	case werr != nil:
+		return fmt.Errorf("running the workers: %w", werr)
+	case ctx.Err() != nil:
+		fmt.Fprintln(out, "Stopped.")
+		return nil
+	}
+	return serr
+}
+
+// syncs runs the full sync, then incremental ones every env.interval.
+func syncs(ctx context.Context, out, errOut io.Writer, a *app.App, env *runEnv, once bool) error {
+	sum, err := syncOnce(ctx, errOut, a, "full")
+	if err != nil {
+		return err
+	}
+	if err := printSummary(out, sum); err != nil {
+		return err
+	}
+	if err := printWhere(out, env); err != nil {
+		return err
+	}
+	if once {
+		if !sum.OK() {
+			return fmt.Errorf("run %s: %d failed%s: %w", sum.RunID, sum.Failed, errSuffix(sum.Error), errSyncFailed)
+		}
+		return nil
+	}
+
+	fmt.Fprintf(out, "\nNext: an incremental sync every %s. Ctrl-C stops (in-flight work finishes first).\n", env.interval)
+	t := time.NewTicker(env.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		sum, err := syncOnce(ctx, errOut, a, "incremental")
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			// One failed sync is not a reason to stop the schedule: the
+			// next one may well succeed (a vendor outage, say).
+			fmt.Fprintf(errOut, "incremental sync: %v\n", err)
+			continue
+		}
+		if err := printSummaryLine(out, sum); err != nil {
+			return err
+		}
+	}
+}
+
+func errSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+// syncOnce runs one sync with a progress bar on w.
+func syncOnce(ctx context.Context, w io.Writer, a *app.App, runType string) (app.Summary, error) {
+	bar := progress.New(w)
+	var last app.Progress
+	sum, err := a.Sync(ctx, runType, func(p app.Progress) {
+		last = p
+		bar.Update(snapshot(p))
+	})
+	if err != nil {
+		bar.Finish(snapshot(last))
+		return app.Summary{}, fmt.Errorf("%s sync: %w", runType, err)
+	}
+	// The last frame comes from the summary, which also counts what never
+	// reached the loader (dead letters, unchanged users), so a finished run
+	// reads 100%.
+	handled := sum.Created + sum.Updated + sum.Unchanged + sum.Failed + sum.DeadLettered
+	bar.Finish(progress.Snapshot{Stage: "done", Exported: sum.Exported, Transformed: last.Transformed,
+		Loaded: handled, Total: sum.Exported})
+	return sum, nil
+}
+
+// snapshot turns the pipeline's progress into what the bar draws. Unchanged
+// users stop at the transformer, so they count as loaded: the bar shows
+// users dealt with, not requests made.
+func snapshot(p app.Progress) progress.Snapshot {
+	return progress.Snapshot{
+		Stage:       stageName(p.Status),
+		Exported:    p.Exported,
+		Transformed: p.Transformed,
+		Loaded:      p.Loaded + p.Unchanged,
+		Total:       p.Total,
+	}
+}
+
+func stageName(status string) string {
+	switch status {
+	case "running":
+		return "exporting"
+	case "exported":
+		return "loading"
+	case "":
+		return "starting"
+	default:
+		return status
+	}
+}

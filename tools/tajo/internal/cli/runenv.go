@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/tools/sandbox"
+)
+
+// sandboxSeed fixes the generated users, so two demo runs show the same data.
+const sandboxSeed = 1
+
+// sandboxInterval is the pause between incremental syncs against the
+// sandbox: short enough to watch one happen.
+const sandboxInterval = time.Minute
+
+// runEnv is everything `tajo run` starts before the pipeline itself, and how
+// to stop it again.
+type runEnv struct {
+	home     string
+	cfg      *config.Config
+	creds    config.Credentials
+	sandbox  *sandbox.Sandbox // nil against the real vendors
+	nats     *natsx.Embedded  // nil when connecting to an external server
+	natsURL  string
+	storeDir string
+	nc       *nats.Conn
+	logPath  string
+	logFile  *os.File
+	logger   *slog.Logger
+	interval time.Duration
+	closers  []func() error // in start order; closed in reverse
+}
+
+// startEnv loads the configuration, starts the simulators if they are to be
+// used, and starts or connects to NATS. On error, what was started is
+// stopped again.
+func startEnv(ctx context.Context, out io.Writer, f runFlags) (_ *runEnv, err error) {
+	env := &runEnv{home: config.Home(), creds: config.Secrets()}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, env.close())
+		}
+	}()
+	if env.cfg, err = loadConfig(f.configPath); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(env.home, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the state directory %s: %w", env.home, err)
+	}
+	if err := env.openLog(); err != nil {
+		return nil, err
+	}
+	env.interval = env.cfg.Connectors.Braze.Sync.Users.Interval
+
+	useSandbox := f.sandbox || env.creds.BrazeAPIKey == "" || env.creds.BrevoAPIKey == ""
+	if useSandbox && !f.sandbox {
+		fmt.Fprintf(out, "%s or %s is not set: using the built-in Braze and Brevo simulators (--sandbox).\n",
+			config.EnvBrazeAPIKey, config.EnvBrevoAPIKey)
+	}
+	if useSandbox {
+		if err := env.startSandbox(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	if err := env.startNATS(ctx, f); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// openLog sends the workers' logs to a file: on the terminal they would
+// tear the progress bar apart.
+func (e *runEnv) openLog() error {
+	e.logPath = filepath.Join(e.home, "tajo.log")
+	f, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the log file: %w", err)
+	}
+	e.logFile = f
+	e.closers = append(e.closers, f.Close)
+	e.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: logLevel(e.cfg.Connectors.Braze.LogLevel)}))
+	return nil
+}
+
+// logLevel maps the config's levels onto slog's; "verbose" is more than debug.
+func logLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "error":
+		return slog.LevelError
+	case "warn":
+		return slog.LevelWarn
+	case "debug":
+		return slog.LevelDebug
+	case "verbose":
+		return slog.LevelDebug - 4
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// startSandbox starts both simulators on free loopback ports and points the
+// configuration and credentials at them.
+func (e *runEnv) startSandbox(ctx context.Context, f runFlags) error {
+	if f.sandboxUsers < 1 {
+		return fmt.Errorf("--sandbox-users %d: want at least 1", f.sandboxUsers)
+	}
+	opts := sandbox.DefaultOptions()
+	opts.Users, opts.Seed = f.sandboxUsers, sandboxSeed
+	sb, err := sandbox.Start(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("starting the sandbox: %w", err)
+	}
+	e.sandbox = sb
+	e.closers = append(e.closers, sb.Close)
+	e.cfg.Connectors.Braze.InstanceURL = sb.BrazeURL
+	e.cfg.Connectors.Brevo.APIURL = sb.BrevoURL
+	e.creds = config.Credentials{BrazeAPIKey: sb.BrazeAPIKey, BrevoAPIKey: sb.BrevoAPIKey}
+	// Brevo imports need a list; the simulator accepts any id.
+	if len(e.cfg.Connectors.Brevo.ListIDs) == 0 {
+		e.cfg.Connectors.Brevo.ListIDs = []config.ListID{1}
+	}
+	if f.configPath == "" {
+		e.interval = sandboxInterval
+	}
+	return nil
+}
+
+// startNATS connects to nats.url when the configuration names one, and
+// otherwise starts an embedded JetStream server on the local store.
+func (e *runEnv) startNATS(ctx context.Context, f runFlags) error {
+	e.natsURL = e.cfg.NATS.URL
+	if e.natsURL == "" {
+		e.storeDir = e.cfg.NATS.StoreDir
+		if e.storeDir == "" {
+			e.storeDir = filepath.Join(e.home, "nats")
+		}
+		ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: e.storeDir, Host: "127.0.0.1", Port: f.natsPort})
+		if err != nil {
+			return fmt.Errorf("starting the embedded NATS server (is another tajo running? --nats-port 0 picks a free port): %w", err)
+		}
+		e.nats = ns
+		e.closers = append(e.closers, func() error { ns.Shutdown(); return nil })
+		e.natsURL = ns.ClientURL()
+	}
+	nc, err := natsx.Connect(ctx, e.natsURL, "tajo-run")
+	if err != nil {
+		return err // names the URL (without credentials) and the attempts
+	}
+	e.nc = nc
+	e.closers = append(e.closers, func() error { return drain(nc) })
+	return nil
+}
+
+// drainWait is a little longer than the drain timeout natsx.Connect sets, so
+// the client's own timeout fires first and closes the connection.
+const drainWait = 35 * time.Second
+
+// drain flushes what the connection still holds and waits until it closed.
+func drain(nc *nats.Conn) error {
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		return fmt.Errorf("draining the NATS connection: %w", err)
+	}
+	select {
+	case <-closed:
+		return nil
+	case <-time.After(drainWait):
+		nc.Close()
+		return fmt.Errorf("draining the NATS connection: not done after %s", drainWait)
+	}
+}
+
+// close stops everything in the reverse order it was started: the
+// connection drains before the server stops, the server before the
+// simulators.
+func (e *runEnv) close() error {
+	var errs []error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		if err := e.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	e.closers = nil
+	return errors.Join(errs...)
+}
