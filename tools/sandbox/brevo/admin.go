@@ -19,9 +19,14 @@ type State struct {
 	// UnknownFields counts body fields the simulator ignored, by
 	// "METHOD /v3/path-template field".
 	UnknownFields map[string]int `json:"unknownFields"`
+	// Folders and Lists are the account's, in creation order; each list says
+	// how many contacts it holds (GET /_admin/contacts gives every contact's
+	// listIds).
+	Folders []FolderState `json:"folders"`
+	Lists   []ListState   `json:"lists"`
 }
 
-// ImportState sums the import processes.
+// ImportState sums the import processes (not other background processes).
 type ImportState struct {
 	Count     int `json:"count"`
 	Completed int `json:"completed"`
@@ -50,9 +55,14 @@ func (s *Server) State() State {
 		BlacklistFlagsSent: s.stats.blacklistSent,
 		UnknownAttributes:  maps.Clone(s.stats.unknownAttributes),
 		UnknownFields:      maps.Clone(s.stats.unknownFields),
-		Imports:            ImportState{Count: len(s.imports.all), ConcurrentViolations: s.imports.violations},
+		Imports:            ImportState{ConcurrentViolations: s.imports.violations},
 	}
+	st.Folders, st.Lists = s.listStates()
 	for _, p := range s.imports.all {
+		if !p.isImport() {
+			continue
+		}
+		st.Imports.Count++
 		if !p.completed {
 			continue
 		}

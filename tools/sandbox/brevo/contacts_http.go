@@ -46,6 +46,10 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.countUnknownFields(r, b)
 	s.countBlacklist(&c)
+	if e := s.cat.checkLists("listIds", c.lists); e != nil {
+		writeError(w, e)
+		return
+	}
 	if e := s.addAttributes(&c, attrs, changeOpts{emptyErases: true}); e != nil {
 		writeError(w, e)
 		return
@@ -90,7 +94,14 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.countBlacklist(&c)
-	if e := s.addAttributes(&c, attrs, changeOpts{emptyErases: true}); e != nil {
+	e = s.cat.checkLists("listIds", c.lists)
+	if e == nil {
+		e = s.cat.checkLists("unlinkListIds", c.unlink)
+	}
+	if e == nil {
+		e = s.addAttributes(&c, attrs, changeOpts{emptyErases: true})
+	}
+	if e != nil {
 		writeError(w, e)
 		return
 	}

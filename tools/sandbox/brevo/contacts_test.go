@@ -11,7 +11,7 @@ import (
 func TestCreateUpdateContact(t *testing.T) {
 	h := newHarness(t, Config{})
 	r := h.do("POST", "/v3/contacts", map[string]any{"email": "Ann@Example.com", "ext_id": "u1",
-		"attributes": map[string]any{"FIRSTNAME": "Ann", "SMS": "+33 6 12 34 56 78"}, "listIds": []int{3}}).expect(t, 201, "")
+		"attributes": map[string]any{"FIRSTNAME": "Ann", "SMS": "+33 6 12 34 56 78"}, "listIds": []int{2}}).expect(t, 201, "")
 	if r.body["id"] != 1.0 {
 		t.Fatalf("created id %v", r.body["id"])
 	}
@@ -48,7 +48,7 @@ func TestCreateUpdateContact(t *testing.T) {
 		t.Fatal("contact u1 missing")
 	}
 	if c.ID != 1 || c.Email != "ann2@example.com" || c.SMS != "+33612345678" ||
-		c.Attributes["FIRSTNAME"] != "Annie" || c.Attributes["LASTNAME"] != "Lee" || !slices.Equal(c.ListIDs, []int64{3}) {
+		c.Attributes["FIRSTNAME"] != "Annie" || c.Attributes["LASTNAME"] != "Lee" || !slices.Equal(c.ListIDs, []int64{2}) {
 		t.Fatalf("contact after updates: %+v", c)
 	}
 	if _, ok := h.srv.ContactByEmail("ann@example.com"); ok {

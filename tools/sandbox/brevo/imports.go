@@ -5,13 +5,18 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
 
-// importProcess is one POST /contacts/import: parsed at once, applied when done.
+// importProcess is one background process: a POST /contacts/import, parsed at
+// once and applied when done, or the removal of every contact from a list
+// (unlinkList set). Brevo runs both kinds through one queue.
 type importProcess struct {
 	id          int64
+	name        string // as GET /processes reports it
+	unlinkList  int32
 	submitted   time.Time
 	start, done time.Time // set when the process reaches the head of the queue
 	rows        []importRow
@@ -46,7 +51,9 @@ type ImportResult struct {
 	Invalid int `json:"invalid"`
 }
 
-// importQueue runs imports strictly one after another, as Brevo requires.
+func (p *importProcess) isImport() bool { return p.name == importProcessName }
+
+// importQueue runs processes strictly one after another, as Brevo requires of imports.
 type importQueue struct {
 	all        []*importProcess // id = index + 1
 	pending    []*importProcess // FIFO, head is queued or in_process
@@ -87,6 +94,10 @@ func (s *Server) nudge() {
 }
 
 func (s *Server) runImport(p *importProcess) {
+	if p.unlinkList != 0 {
+		s.unlinkAll(p)
+		return
+	}
 	yes := true
 	opts := changeOpts{
 		coerceOpts:  coerceOpts{fromText: p.opts.fromText, lenientDates: true},
@@ -149,7 +160,7 @@ func (s *Server) importContacts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	p, newList, e := parseImport(b)
+	p, nl, e := parseImport(b)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -163,14 +174,22 @@ func (s *Server) importContacts(w http.ResponseWriter, r *http.Request) {
 	if _, ok := b.fields["smsBlacklist"]; ok {
 		s.stats.blacklistSent.ImportSMSBlacklist++
 	}
-	if newList {
-		s.lists++
-		p.opts.lists = append(p.opts.lists, s.lists)
+	if e := s.cat.checkLists("listIds", p.opts.lists); e != nil {
+		writeError(w, e)
+		return
+	}
+	if nl != nil {
+		if _, ok := s.cat.folder(nl.FolderID); !ok {
+			writeError(w, badRequest("newList.folderId: folder ID %d does not exist", nl.FolderID))
+			return
+		}
+		p.opts.lists = append(p.opts.lists, s.cat.addList(nl.ListName, nl.FolderID, now))
 	}
 	q := &s.imports
-	if len(q.pending) > 0 {
+	if slices.ContainsFunc(q.pending, (*importProcess).isImport) {
 		q.violations++
 	}
+	p.name = importProcessName
 	p.id = int64(len(q.all)) + 1
 	p.submitted = now
 	p.result.Rows = len(p.rows)
@@ -180,9 +199,15 @@ func (s *Server) importContacts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]int64{"processId": p.id})
 }
 
-// parseImport validates an import request; newList reports that the contacts go
-// to a list created for them.
-func parseImport(b *body) (p *importProcess, newList bool, e *apiError) {
+// newList is an import's request for a list created for its contacts.
+type newList struct {
+	ListName string `json:"listName"`
+	FolderID int64  `json:"folderId"`
+}
+
+// parseImport validates an import request; nl is set when the contacts go to a
+// list created for them.
+func parseImport(b *body) (p *importProcess, nl *newList, e *apiError) {
 	_, hasURL := b.str("fileUrl")
 	fileBody, hasFile := b.str("fileBody")
 	var items []struct {
@@ -192,11 +217,8 @@ func parseImport(b *body) (p *importProcess, newList bool, e *apiError) {
 	hasJSON := b.take("jsonBody", "array of objects {email: string, attributes: object}", &items)
 	p = &importProcess{}
 	p.opts.lists = b.listIDs("listIds")
-	var nl struct {
-		ListName string `json:"listName"`
-		FolderID int64  `json:"folderId"`
-	}
-	b.take("newList", "object {listName: string, folderId: integer}", &nl)
+	var req newList
+	b.take("newList", "object {listName: string, folderId: integer}", &req)
 	b.str("notifyUrl")
 	b.boolean("disableNotification")
 	p.opts.emailBlacklist = isTrue(b.boolean("emailBlacklist"))
@@ -205,22 +227,24 @@ func parseImport(b *body) (p *importProcess, newList bool, e *apiError) {
 	p.opts.updateExisting = upd == nil || *upd
 	p.opts.emptyErases = isTrue(b.boolean("emptyContactsAttributes"))
 	if b.err != nil {
-		return nil, false, b.err
+		return nil, nil, b.err
 	}
 	switch n := count(hasURL, hasFile, hasJSON); {
 	case n == 0:
-		return nil, false, missing("fileUrl, fileBody or jsonBody is mandatory")
+		return nil, nil, missing("fileUrl, fileBody or jsonBody is mandatory")
 	case n > 1:
-		return nil, false, badRequest("Pass only one of fileUrl, fileBody or jsonBody")
+		return nil, nil, badRequest("Pass only one of fileUrl, fileBody or jsonBody")
 	case hasURL:
-		return nil, false, badRequest("fileUrl imports are not simulated by the sandbox (it fetches nothing): send jsonBody or fileBody")
+		return nil, nil, badRequest("fileUrl imports are not simulated by the sandbox (it fetches nothing): send jsonBody or fileBody")
 	}
-	newList = nl.ListName != ""
+	if req.ListName != "" {
+		nl = &req
+	}
 	switch {
-	case len(p.opts.lists) == 0 && !newList:
-		return nil, false, missing("listIds or newList is mandatory")
-	case newList && nl.FolderID <= 0:
-		return nil, false, missing("newList.folderId is mandatory when newList.listName is given")
+	case len(p.opts.lists) == 0 && nl == nil:
+		return nil, nil, missing("listIds or newList is mandatory")
+	case nl != nil && nl.FolderID <= 0:
+		return nil, nil, missing("newList.folderId is mandatory when newList.listName is given")
 	}
 	if hasJSON {
 		p.rows = make([]importRow, len(items))
@@ -233,13 +257,13 @@ func parseImport(b *body) (p *importProcess, newList bool, e *apiError) {
 	} else {
 		p.opts.fromText = true
 		if p.rows, e = parseCSV(fileBody); e != nil {
-			return nil, false, e
+			return nil, nil, e
 		}
 	}
 	if len(p.rows) == 0 {
-		return nil, false, badRequest("The import contains no contacts")
+		return nil, nil, badRequest("The import contains no contacts")
 	}
-	return p, newList, nil
+	return p, nl, nil
 }
 
 // parseCSV reads Brevo's fileBody: semicolon-separated, a header row of attribute

@@ -26,7 +26,7 @@ func TestImportLifecycle(t *testing.T) {
 		{"attributes": map[string]any{"EXT_ID": "e2", "FIRSTNAME": "NoEmail"}},
 		{"attributes": map[string]any{"FIRSTNAME": "Nobody"}},
 	}
-	r := h.do("POST", "/v3/contacts/import", map[string]any{"jsonBody": rows, "listIds": []int{7}}).expect(t, 202, "")
+	r := h.do("POST", "/v3/contacts/import", map[string]any{"jsonBody": rows, "listIds": []int{2}}).expect(t, 202, "")
 	pid := r.body["processId"]
 	if got := h.processStatus(pid); got != "queued" {
 		t.Fatalf("status right after submit %q, want queued", got)
@@ -52,7 +52,7 @@ func TestImportLifecycle(t *testing.T) {
 		t.Fatalf("unknown attribute not counted: %v", st.UnknownAttributes)
 	}
 	n1, ok := h.srv.ContactByExtID("e1")
-	if !ok || n1.Email != "new1@example.com" || n1.Attributes["SCORE"] != 3.0 || n1.ListIDs[0] != 7 {
+	if !ok || n1.Email != "new1@example.com" || n1.Attributes["SCORE"] != 3.0 || n1.ListIDs[0] != 2 {
 		t.Fatalf("new1: %+v", n1)
 	}
 	if !n1.CreatedAt.Equal(h.clock.Now()) {
@@ -70,10 +70,10 @@ func TestImportLifecycle(t *testing.T) {
 
 func TestImportOneAtATime(t *testing.T) {
 	h := newHarness(t, Config{ImportDelay: 10 * time.Second})
-	first := h.do("POST", "/v3/contacts/import", map[string]any{"listIds": []int{1},
+	first := h.do("POST", "/v3/contacts/import", map[string]any{"listIds": []int{2},
 		"jsonBody": []map[string]any{{"email": "a@example.com", "attributes": map[string]any{"FIRSTNAME": "First"}}}}).expect(t, 202, "")
 	h.clock.Advance(5 * time.Second)
-	second := h.do("POST", "/v3/contacts/import", map[string]any{"listIds": []int{1},
+	second := h.do("POST", "/v3/contacts/import", map[string]any{"listIds": []int{2},
 		"jsonBody": []map[string]any{{"email": "a@example.com", "attributes": map[string]any{"FIRSTNAME": "Second"}}}}).expect(t, 202, "")
 
 	steps := []struct {
@@ -101,7 +101,7 @@ func TestImportOneAtATime(t *testing.T) {
 		t.Fatalf("concurrent violations %d, want 1", v)
 	}
 	// Sequential imports are no violation.
-	h.do("POST", "/v3/contacts/import", map[string]any{"listIds": []int{1},
+	h.do("POST", "/v3/contacts/import", map[string]any{"listIds": []int{2},
 		"jsonBody": []map[string]any{{"email": "b@example.com"}}}).expect(t, 202, "")
 	if v := h.srv.State().Imports.ConcurrentViolations; v != 1 {
 		t.Fatalf("concurrent violations %d after a sequential import, want 1", v)
@@ -118,7 +118,7 @@ func TestImportOptions(t *testing.T) {
 	h.do("POST", "/v3/contacts", map[string]any{"email": "a@example.com", "attributes": map[string]any{"FIRSTNAME": "A", "LASTNAME": "L"}}).expect(t, 201, "")
 	run := func(body map[string]any) {
 		t.Helper()
-		body["listIds"] = []int{1}
+		body["listIds"] = []int{2}
 		h.do("POST", "/v3/contacts/import", body).expect(t, 202, "")
 		h.clock.Advance(2 * time.Second)
 		h.srv.State() // observes completion
@@ -149,19 +149,19 @@ func TestImportOptions(t *testing.T) {
 func TestImportValidation(t *testing.T) {
 	h := newHarness(t, Config{})
 	row := []map[string]any{{"email": "a@example.com"}}
-	big := `{"listIds":[1],"jsonBody":[{"email":"a@example.com","attributes":{"FIRSTNAME":"` + strings.Repeat("x", 10<<20) + `"}}]}`
+	big := `{"listIds":[2],"jsonBody":[{"email":"a@example.com","attributes":{"FIRSTNAME":"` + strings.Repeat("x", 10<<20) + `"}}]}`
 	cases := []struct {
 		name string
 		body any
 		code string
 	}{
-		{"no source", map[string]any{"listIds": []int{1}}, "missing_parameter"},
+		{"no source", map[string]any{"listIds": []int{2}}, "missing_parameter"},
 		{"no list", map[string]any{"jsonBody": row}, "missing_parameter"},
-		{"two sources", map[string]any{"listIds": []int{1}, "jsonBody": row, "fileBody": "EMAIL\na@example.com"}, "invalid_parameter"},
-		{"fileUrl", map[string]any{"listIds": []int{1}, "fileUrl": "http://127.0.0.1:1/x.csv"}, "invalid_parameter"},
-		{"jsonBody not an array", map[string]any{"listIds": []int{1}, "jsonBody": "a@example.com"}, "invalid_parameter"},
-		{"email not a string", map[string]any{"listIds": []int{1}, "jsonBody": []map[string]any{{"email": 1}}}, "invalid_parameter"},
-		{"empty import", map[string]any{"listIds": []int{1}, "jsonBody": []any{}}, "invalid_parameter"},
+		{"two sources", map[string]any{"listIds": []int{2}, "jsonBody": row, "fileBody": "EMAIL\na@example.com"}, "invalid_parameter"},
+		{"fileUrl", map[string]any{"listIds": []int{2}, "fileUrl": "http://127.0.0.1:1/x.csv"}, "invalid_parameter"},
+		{"jsonBody not an array", map[string]any{"listIds": []int{2}, "jsonBody": "a@example.com"}, "invalid_parameter"},
+		{"email not a string", map[string]any{"listIds": []int{2}, "jsonBody": []map[string]any{{"email": 1}}}, "invalid_parameter"},
+		{"empty import", map[string]any{"listIds": []int{2}, "jsonBody": []any{}}, "invalid_parameter"},
 		{"newList without folder", map[string]any{"newList": map[string]any{"listName": "L"}, "jsonBody": row}, "missing_parameter"},
 		{"over 10MB", big, "invalid_parameter"},
 		{"not JSON", "listIds=1", "invalid_parameter"},
@@ -185,7 +185,7 @@ func TestImportCompletesWithRealClock(t *testing.T) {
 	h := &harness{t: t, srv: srv}
 	ts := newTestHTTP(t, srv)
 	h.url = ts
-	h.do("POST", "/v3/contacts/import", map[string]any{"listIds": []int{1},
+	h.do("POST", "/v3/contacts/import", map[string]any{"listIds": []int{2},
 		"jsonBody": []map[string]any{{"email": "a@example.com"}}}).expect(t, 202, "")
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -5,8 +5,12 @@ import (
 	"strconv"
 )
 
-// importProcessName is the name Brevo gives contact-import processes.
-const importProcessName = "IMPORTUSER"
+// Process names: Brevo calls contact imports IMPORTUSER; the name of a
+// remove-all-from-list process is the sandbox's own.
+const (
+	importProcessName    = "IMPORTUSER"
+	unlinkAllProcessName = "REMOVE_CONTACTS_FROM_LIST"
+)
 
 type processView struct {
 	ID     int64  `json:"id"`
@@ -24,7 +28,7 @@ func (s *Server) getProcess(w http.ResponseWriter, r *http.Request) {
 	var v *processView
 	if id > 0 && id <= int64(len(s.imports.all)) {
 		p := s.imports.all[id-1]
-		v = &processView{ID: p.id, Status: p.status(now, s.cfg.ImportDelay), Name: importProcessName}
+		v = &processView{ID: p.id, Status: p.status(now, s.cfg.ImportDelay), Name: p.name}
 	}
 	s.mu.Unlock()
 	if v == nil {
@@ -58,7 +62,7 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) {
 			i = k
 		}
 		p := all[i]
-		out = append(out, processView{ID: p.id, Status: p.status(now, s.cfg.ImportDelay), Name: importProcessName})
+		out = append(out, processView{ID: p.id, Status: p.status(now, s.cfg.ImportDelay), Name: p.name})
 	}
 	n := len(all)
 	s.mu.Unlock()

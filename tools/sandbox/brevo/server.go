@@ -40,7 +40,7 @@ type Server struct {
 	imports importQueue
 	stats   counters
 	limits  map[bool]*bucket // keyed by "is a /contacts endpoint"
-	lists   int32            // last list id handed out by an import's newList
+	cat     catalog          // folders and lists
 }
 
 // counters are what the admin state reports beyond the contacts themselves.
@@ -75,8 +75,8 @@ func (s *Server) AddKey(key string) {
 	s.keys[key] = true
 }
 
-// Reset forgets every contact, import, custom attribute, counter and rate-limit
-// window, as if the account were new. API keys are kept.
+// Reset forgets every contact, import, custom attribute, folder, list, counter
+// and rate-limit window, as if the account were new. API keys are kept.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,7 +93,7 @@ func (s *Server) reset() {
 	s.imports = importQueue{}
 	s.stats = counters{requests: map[string]int{}, unknownAttributes: map[string]int{}, unknownFields: map[string]int{}}
 	s.limits = map[bool]*bucket{true: newBucket(contactsLimits), false: newBucket(otherLimits)}
-	s.lists = 0
+	s.cat = newCatalog(s.cfg.Now())
 }
 
 func (s *Server) routes() {
@@ -105,6 +105,14 @@ func (s *Server) routes() {
 	s.api.HandleFunc("GET /v3/contacts/{identifier}", s.getContact)
 	s.api.HandleFunc("PUT /v3/contacts/{identifier}", s.updateContact)
 	s.api.HandleFunc("POST /v3/contacts/import", s.importContacts)
+	s.api.HandleFunc("GET /v3/contacts/folders", s.listFolders)
+	s.api.HandleFunc("POST /v3/contacts/folders", s.createFolder)
+	s.api.HandleFunc("GET /v3/contacts/lists", s.listLists)
+	s.api.HandleFunc("POST /v3/contacts/lists", s.createList)
+	s.api.HandleFunc("GET /v3/contacts/lists/{listId}", s.getList)
+	s.api.HandleFunc("GET /v3/contacts/lists/{listId}/contacts", s.listMembers)
+	s.api.HandleFunc("POST /v3/contacts/lists/{listId}/contacts/add", s.addToList)
+	s.api.HandleFunc("POST /v3/contacts/lists/{listId}/contacts/remove", s.removeFromList)
 	s.api.HandleFunc("GET /v3/processes", s.listProcesses)
 	s.api.HandleFunc("GET /v3/processes/{processId}", s.getProcess)
 
