@@ -69,10 +69,7 @@ func syncs(ctx context.Context, out, errOut io.Writer, a *app.App, env *runEnv, 
 		return err
 	}
 	if once {
-		if !sum.OK() {
-			return fmt.Errorf("run %s: %d failed%s: %w", sum.RunID, sum.Failed, errSuffix(sum.Error), errSyncFailed)
-		}
-		return nil
+		return onceResult(sum)
 	}
 
 	fmt.Fprintf(out, "\nNext: an incremental sync every %s. Ctrl-C stops (in-flight work finishes first).\n", env.interval)
@@ -98,6 +95,16 @@ func syncs(ctx context.Context, out, errOut io.Writer, a *app.App, env *runEnv, 
 			return err
 		}
 	}
+}
+
+// onceResult is the outcome of `tajo run --once`: an error (exit status 1)
+// unless the run completed and nothing failed. Dead letters alone are bad
+// input lines, expected in real exports, and do not fail the run.
+func onceResult(s app.Summary) error {
+	if s.OK() {
+		return nil
+	}
+	return fmt.Errorf("run %s: %d failed%s: %w", s.RunID, s.Failed, errSuffix(s.Error), errSyncFailed)
 }
 
 func errSuffix(s string) string {

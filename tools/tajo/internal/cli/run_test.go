@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// summaryCount reads one counter of the summary table printed by tajo run.
+func summaryCount(t *testing.T, out, name string) int64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `\s+([\d,]+)  `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no %q in the summary:\n%s", name, out)
+	}
+	n, err := strconv.ParseInt(strings.ReplaceAll(m[1], ",", ""), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestRun drives `tajo run` the way a user does, twice on one state
+// directory: once with --once and no API keys (so it must pick the sandbox
+// by itself), then as a long-running process stopped by cancelling its
+// context, as Ctrl-C does. The second full sync finds every contact it sent
+// before unchanged: the fingerprints survived in the NATS store.
+func TestRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole pipeline twice; skipped in -short mode")
+	}
+	home := t.TempDir()
+	t.Setenv("TAJO_HOME", home)
+	t.Setenv("BRAZE_API_KEY", "")
+	t.Setenv("BREVO_API_KEY", "")
+	const users = 300
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errOut lockedBuffer
+	root := NewRoot("test")
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs([]string{"run", "--once", "--nats-port", "0", "--sandbox-users", strconv.Itoa(users)})
+	if err := root.ExecuteContext(ctx); err != nil {
+		t.Fatalf("tajo run --once: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	}
+	first := out.String()
+	for _, want := range []string{
+		"using the built-in Braze and Brevo simulators",
+		"full sync ", "Where to look",
+		"  state           " + home + "\n",
+		"  NATS store      " + filepath.Join(home, "nats") + "\n",
+		"  NATS URL        nats://127.0.0.1:",
+		"  Braze sandbox   http://127.0.0.1:",
+		"  Brevo sandbox   http://127.0.0.1:",
+	} {
+		if !strings.Contains(first, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, first)
+		}
+	}
+	if got := summaryCount(t, first, "exported"); got != users {
+		t.Errorf("exported %d, want %d", got, users)
+	}
+	created, updated := summaryCount(t, first, "created"), summaryCount(t, first, "updated")
+	if created == 0 || summaryCount(t, first, "failed") != 0 {
+		t.Errorf("first run: want contacts created and none failed:\n%s", first)
+	}
+	// stderr is not a terminal here: plain progress lines, ending with the
+	// final frame at 100%.
+	progressLog := errOut.String()
+	if strings.Contains(progressLog, "\r") || !strings.Contains(progressLog, "] 100% exported") {
+		t.Errorf("progress output on a non-terminal:\n%q", progressLog)
+	}
+
+	// Second run: long-running, stopped like Ctrl-C.
+	var out2, errOut2 lockedBuffer
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	root = NewRoot("test")
+	root.SetOut(&out2)
+	root.SetErr(&errOut2)
+	root.SetArgs([]string{"run", "--sandbox", "--nats-port", "0", "--sandbox-users", strconv.Itoa(users)})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(runCtx) }()
+	waitFor(t, &out2, "Next: an incremental sync every 1m0s.", time.Minute)
+	second := out2.String()
+	if strings.Contains(second, "is not set") {
+		t.Error("with --sandbox given, tajo run must not explain why it picked the sandbox")
+	}
+	if c, u := summaryCount(t, second, "created"), summaryCount(t, second, "updated"); c != 0 || u != 0 {
+		t.Errorf("second full sync created %d and updated %d; want 0 and 0 (nothing changed)", c, u)
+	}
+	if got := summaryCount(t, second, "unchanged"); got != created+updated {
+		t.Errorf("second full sync: unchanged %d, want the %d contacts sent by the first", got, created+updated)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("tajo run after Ctrl-C: %v", err)
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatal("tajo run did not stop after its context was cancelled")
+	}
+	if !strings.HasSuffix(out2.String(), "Stopped.\n") {
+		t.Errorf("want a last line saying it stopped:\n%s", out2.String())
+	}
+}
