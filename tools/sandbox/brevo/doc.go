@@ -11,6 +11,11 @@
 //	GET  /contacts, POST /contacts
 //	GET  /contacts/{identifier}, PUT /contacts/{identifier}
 //	POST /contacts/import                           (jsonBody or fileBody)
+//	GET  /contacts/folders, POST /contacts/folders
+//	GET  /contacts/lists, POST /contacts/lists, GET /contacts/lists/{listId}
+//	GET  /contacts/lists/{listId}/contacts
+//	POST /contacts/lists/{listId}/contacts/add      (emails, ids or extIds, 1-150)
+//	POST /contacts/lists/{listId}/contacts/remove   (the same, or all: a process)
 //	GET  /processes, GET /processes/{processId}
 //
 // and, without authentication, GET /_admin/state, GET /_admin/contacts (NDJSON)
@@ -47,6 +52,22 @@
 //     timer nudges it with the real clock), so tests with a fake clock are
 //     deterministic and no goroutine outlives the server. notifyUrl is accepted but
 //     not called; fileUrl is refused (the sandbox fetches nothing).
+//   - A fresh account has folder 1 "Your first folder" holding list 2 "Your first
+//     list", as new Brevo accounts do; later folders and lists count on from there.
+//     Names need not be unique. listIds (and unlinkListIds, and newList.folderId)
+//     naming nothing are a 400 invalid_parameter on POST/PUT /contacts and the
+//     import, the only error status the spec declares there; likewise an unknown
+//     folderId on POST /contacts/lists.
+//   - List counts: uniqueSubscribers is every member, totalBlacklisted the members
+//     with emailBlacklisted, totalSubscribers the rest; a folder counts a contact
+//     once however many of its lists hold it.
+//   - Adding a contact already in the list, removing one not in it, or naming one
+//     that does not exist puts it in failure (ids as integers, emails and ext ids
+//     as sent); when nothing succeeds the call is a 400 "Contact already in list
+//     and/or does not exist", as Brevo answers. Membership changes set modifiedAt.
+//   - remove {all:true} queues a process (named REMOVE_CONTACTS_FROM_LIST, behind
+//     any import) that empties the list when it completes; it is not an import in
+//     the admin import counters.
 //
 // A Server is safe for concurrent use; one mutex guards all state.
 package brevo
