@@ -44,7 +44,7 @@ fail the run; they wait in the DLQ stream with their reason.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.configPath, "config", "", "YAML configuration file (default: built-in defaults)")
+	fl.StringVar(&f.configPath, "config", "", "YAML configuration file (default $TAJO_CONFIG, else $TAJO_HOME/config.yaml if it exists, else built-in defaults)")
 	fl.BoolVar(&f.sandbox, "sandbox", false, "run against the built-in Braze and Brevo simulators")
 	fl.IntVar(&f.sandboxUsers, "sandbox-users", defaultSandboxUsers, "users the simulated Braze holds")
 	fl.BoolVar(&f.once, "once", false, "run one sync, print the summary and exit")

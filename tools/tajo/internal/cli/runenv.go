@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/tools/sandbox"
@@ -25,22 +26,26 @@ const sandboxSeed = 1
 // sandbox: short enough to watch one happen.
 const sandboxInterval = time.Minute
 
+// sandboxListID is the list a fresh Brevo account comes with.
+const sandboxListID = 2
+
 // runEnv is everything `tajo run` starts before the pipeline itself, and how
 // to stop it again.
 type runEnv struct {
-	home     string
-	cfg      *config.Config
-	creds    config.Credentials
-	sandbox  *sandbox.Sandbox // nil against the real vendors
-	nats     *natsx.Embedded  // nil when connecting to an external server
-	natsURL  string
-	storeDir string
-	nc       *nats.Conn
-	logPath  string
-	logFile  *os.File
-	logger   *slog.Logger
-	interval time.Duration
-	closers  []func() error // in start order; closed in reverse
+	home       string
+	configPath string // "" when running on the defaults
+	cfg        *config.Config
+	creds      config.Credentials
+	sandbox    *sandbox.Sandbox // nil against the real vendors
+	nats       *natsx.Embedded  // nil when connecting to an external server
+	natsURL    string
+	storeDir   string
+	nc         *nats.Conn
+	logPath    string
+	logFile    *os.File
+	logger     *slog.Logger
+	interval   time.Duration
+	closers    []func() error // in start order; closed in reverse
 }
 
 // startEnv loads the configuration, starts the simulators if they are to be
@@ -53,7 +58,10 @@ func startEnv(ctx context.Context, out io.Writer, f runFlags) (_ *runEnv, err er
 			err = errors.Join(err, env.close())
 		}
 	}()
-	if env.cfg, err = loadConfig(f.configPath); err != nil {
+	// The same file the services would read: --config, $TAJO_CONFIG, or
+	// $TAJO_HOME/config.yaml when it exists.
+	env.configPath = bootstrap.ConfigPath(f.configPath)
+	if env.cfg, err = bootstrap.LoadConfig(env.configPath); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(env.home, 0o700); err != nil {
@@ -80,17 +88,6 @@ func startEnv(ctx context.Context, out io.Writer, f runFlags) (_ *runEnv, err er
 	return env, nil
 }
 
-func loadConfig(path string) (*config.Config, error) {
-	if path == "" {
-		return config.Default(), nil
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("loading configuration: %w", err)
-	}
-	return cfg, nil
-}
-
 // openLog sends the workers' logs to a file: on the terminal they would
 // tear the progress bar apart.
 func (e *runEnv) openLog() error {
@@ -101,7 +98,11 @@ func (e *runEnv) openLog() error {
 	}
 	e.logFile = f
 	e.closers = append(e.closers, f.Close)
-	e.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: logLevel(e.cfg.Connectors.Braze.LogLevel)}))
+	level := logLevel(e.cfg.Connectors.Braze.LogLevel)
+	if e.cfg.Connectors.Braze.Debug {
+		level = min(level, slog.LevelDebug)
+	}
+	e.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
 	return nil
 }
 
@@ -138,11 +139,12 @@ func (e *runEnv) startSandbox(ctx context.Context, f runFlags) error {
 	e.cfg.Connectors.Braze.InstanceURL = sb.BrazeURL
 	e.cfg.Connectors.Brevo.APIURL = sb.BrevoURL
 	e.creds = config.Credentials{BrazeAPIKey: sb.BrazeAPIKey, BrevoAPIKey: sb.BrevoAPIKey}
-	// Brevo imports need a list; the simulator accepts any id.
+	// Brevo imports need a list; a fresh account (and the simulator) has
+	// list 2, "Your first list".
 	if len(e.cfg.Connectors.Brevo.ListIDs) == 0 {
-		e.cfg.Connectors.Brevo.ListIDs = []config.ListID{1}
+		e.cfg.Connectors.Brevo.ListIDs = []config.ListID{sandboxListID}
 	}
-	if f.configPath == "" {
+	if e.configPath == "" {
 		e.interval = sandboxInterval
 	}
 	return nil
