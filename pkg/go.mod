@@ -21,6 +21,7 @@ require (
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/tajo-sync/tajo/proto v0.0.0
+	github.com/tajo-sync/tajo/tools/sandbox v0.0.0
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
@@ -29,3 +30,5 @@ require (
 )
 
 replace github.com/tajo-sync/tajo/proto => ../proto
+
+replace github.com/tajo-sync/tajo/tools/sandbox => ../tools/sandbox
