@@ -1,7 +1,9 @@
 // Package brevo is a typed client for the parts of the Brevo API v3 the
 // connector writes to and reads from: contact attributes, single contact
 // upserts, bulk imports (with a pre-encoding ImportBatch for the hot path)
-// and their background processes, and contact reads.
+// and their background processes, contact reads, and the folders and lists
+// contacts are imported into (EnsureList finds or makes the connector's list;
+// AddToList and RemoveFromList change membership 150 contacts at a time).
 //
 // A Client is safe for concurrent use (an ImportBatch is not). It does not
 // retry: every method returns errors that Retryable, RetryAfter and
