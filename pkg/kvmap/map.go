@@ -4,15 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// lookups bounds the concurrent KV reads of one GetMany call.
-const lookups = 32
+// batchKeys bounds the keys of one batched read: the server answers a
+// multi-subject direct get with at most this many messages.
+const batchKeys = 1000
 
 // Map is a batched view of one key-value bucket.
 type Map struct {
@@ -36,55 +40,81 @@ func HashKey(key string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// GetMany returns the stored value of each key that has one.
+// GetMany returns the stored value of each key that has one. It reads in
+// batches with JetStream's multi-subject direct get (one request for up to
+// batchKeys keys, answered as a stream of messages ending with EOB), instead
+// of one round trip per key.
 func (m *Map) GetMany(ctx context.Context, keys []string) (map[string]string, error) {
 	out := make(map[string]string, len(keys))
-	if len(keys) == 0 {
-		return out, nil
-	}
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	next := make(chan string)
-	for range min(lookups, len(keys)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range next {
-				e, err := m.kv.Get(ctx, HashKey(k))
-				mu.Lock()
-				switch {
-				case err == nil:
-					out[k] = string(e.Value())
-				case errors.Is(err, jetstream.ErrKeyNotFound):
-				case firstErr == nil:
-					firstErr = fmt.Errorf("reading %s of %q: %w", m.bucket, k, err)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	defer func() {
-		close(next)
-		wg.Wait()
-	}()
-	for _, k := range keys {
-		select {
-		case next <- k:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	for len(keys) > 0 {
+		n := min(batchKeys, len(keys))
+		if err := m.getBatch(ctx, keys[:n], out); err != nil {
+			return nil, fmt.Errorf("reading %d keys of %s: %w", n, m.bucket, err)
 		}
-	}
-	close(next)
-	wg.Wait()
-	next = make(chan string) // for the deferred close
-	if firstErr != nil {
-		return nil, firstErr
+		keys = keys[n:]
 	}
 	return out, nil
 }
+
+func (m *Map) getBatch(ctx context.Context, keys []string, out map[string]string) error {
+	subjects := make([]string, len(keys))
+	bySubject := make(map[string]string, len(keys))
+	for i, k := range keys {
+		subj := "$KV." + m.bucket + "." + HashKey(k)
+		subjects[i] = subj
+		bySubject[subj] = k
+	}
+	req, err := json.Marshal(struct {
+		MultiLast []string `json:"multi_last"`
+		Batch     int      `json:"batch"`
+	}{subjects, len(subjects)})
+	if err != nil {
+		return err
+	}
+	nc := m.js.Conn()
+	inbox := nc.NewRespInbox()
+	msgs := make(chan *nats.Msg, len(keys)+1) // room for the whole answer: a full channel drops messages
+	sub, err := nc.ChanSubscribe(inbox, msgs)
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	if err := nc.PublishRequest("$JS.API.DIRECT.GET.KV_"+m.bucket, inbox, req); err != nil {
+		return err
+	}
+	timeout := time.NewTimer(directGetTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout.C:
+			return errors.New("no end of batch from the server within " + directGetTimeout.String())
+		case msg := <-msgs:
+			if len(msg.Data) == 0 {
+				switch msg.Header.Get("Status") {
+				case "204": // EOB: every message of the batch has arrived
+					return nil
+				case "404": // none of the keys exists
+					return nil
+				case "":
+				default:
+					return fmt.Errorf("direct get: %s %s", msg.Header.Get("Status"), msg.Header.Get("Description"))
+				}
+			}
+			switch msg.Header.Get("KV-Operation") {
+			case "DEL", "PURGE":
+				continue
+			}
+			if k, ok := bySubject[msg.Header.Get(jetstream.SubjectHeader)]; ok {
+				out[k] = string(msg.Data)
+			}
+		}
+	}
+}
+
+// directGetTimeout bounds the wait for one batched read.
+const directGetTimeout = 30 * time.Second
 
 // PutMany stores entries and returns once the server has stored every one.
 func (m *Map) PutMany(ctx context.Context, entries map[string]string) error {

@@ -32,7 +32,7 @@ func TestGetPutMany(t *testing.T) {
 	}
 	in := map[string]string{}
 	keys := []string{"missing", "email:Ann@Example.com", "free form/with.dots and spaces"}
-	for i := range 200 {
+	for i := range 2600 { // more than one batched read
 		k := fmt.Sprintf("user-%d", i)
 		in[k] = fmt.Sprintf("fp-%d", i)
 		keys = append(keys, k)

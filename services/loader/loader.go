@@ -28,7 +28,12 @@ type Brevo interface {
 	UpsertContact(ctx context.Context, c brevo.Contact) (created bool, err error)
 	ImportFromBatch(ctx context.Context, b *brevo.ImportBatch, o brevo.ImportOptions) (processID int64, err error)
 	WaitProcess(ctx context.Context, id int64, p brevo.Backoff) (brevo.Process, error)
+	EnsureList(ctx context.Context, name string) (brevo.List, error)
 }
+
+// DefaultListName is the Brevo list synced contacts join when no list id is
+// configured (Brevo requires one for an import).
+const DefaultListName = "Braze users"
 
 // Config tunes the loader.
 type Config struct {
@@ -38,8 +43,10 @@ type Config struct {
 	ImportThreshold int           // batches at least this large go through /contacts/import; default 50
 	MaxImportBytes  int           // import body limit; default 8,000,000 (Brevo allows 10 MB)
 	// ListIDs are the Brevo lists every synced contact joins; Brevo requires
-	// at least one for an import.
+	// at least one for an import. Empty: the list named ListName, created
+	// when missing.
 	ListIDs    []int64
+	ListName   string // default DefaultListName
 	PollPolicy brevo.Backoff
 	Logger     *slog.Logger
 }
@@ -62,6 +69,9 @@ func (c *Config) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.ListName == "" {
+		c.ListName = DefaultListName
 	}
 }
 
@@ -87,9 +97,6 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 		return nil, errors.New("loader: a Brevo client is required")
 	}
 	cfg.defaults()
-	if len(cfg.ListIDs) == 0 {
-		return nil, errors.New("loader: at least one Brevo list id is required (Brevo imports need one): set connectors.brevo.list_ids")
-	}
 	fps, err := kvmap.Open(ctx, js, proto.BucketFingerprints)
 	if err != nil {
 		return nil, fmt.Errorf("loader: %w", err)
@@ -154,9 +161,27 @@ func sameType(brevoType, want string) bool {
 	return false
 }
 
-// Run ensures the attributes, then consumes upserts until ctx is cancelled.
+// EnsureList resolves the list contacts join when none is configured.
+func (l *Loader) EnsureList(ctx context.Context) error {
+	if len(l.cfg.ListIDs) > 0 {
+		return nil
+	}
+	list, err := l.brevo.EnsureList(ctx, l.cfg.ListName)
+	if err != nil {
+		return fmt.Errorf("finding or creating the Brevo list %q (or set connectors.brevo.list_ids): %w", l.cfg.ListName, err)
+	}
+	l.cfg.ListIDs = []int64{list.ID}
+	l.log.Info("contacts join Brevo list", "list", list.Name, "id", list.ID)
+	return nil
+}
+
+// Run ensures the attributes and the list, then consumes upserts until ctx
+// is cancelled.
 func (l *Loader) Run(ctx context.Context) error {
 	if err := l.EnsureAttributes(ctx); err != nil {
+		return fmt.Errorf("loader: %w", err)
+	}
+	if err := l.EnsureList(ctx); err != nil {
 		return fmt.Errorf("loader: %w", err)
 	}
 	w, err := pipeline.NewWorker(l.js, pipeline.Config{

@@ -194,7 +194,7 @@ func start(t *testing.T, users int) *env {
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{ListIDs: []int64{1}, PollPolicy: brevo.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
 		Logger:    log,
 	})
 	if err != nil {

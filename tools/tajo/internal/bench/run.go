@@ -18,6 +18,9 @@ import (
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
+// Verbose prints the progress of the pipeline every second.
+var Verbose bool
+
 // Endpoints are where the sandbox serves (it runs in another process, so
 // its memory is not counted as the connector's).
 type Endpoints struct {
@@ -77,7 +80,7 @@ func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, 
 		Brevo:     brevo.Config{BaseURL: ep.BrevoURL, APIKey: ep.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: tmp, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{ListIDs: []int64{2}, PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -91,7 +94,13 @@ func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, 
 		<-done
 	}()
 	start := time.Now()
-	sum, err := a.Sync(ctx, "full", nil)
+	var last time.Time
+	sum, err := a.Sync(ctx, "full", func(p app.Progress) {
+		if Verbose && time.Since(last) >= time.Second {
+			last = time.Now()
+			fmt.Printf("  %5.1fs exported %d transformed %d loaded %d\n", time.Since(start).Seconds(), p.Exported, p.Transformed, p.Loaded)
+		}
+	})
 	if err != nil {
 		return res, fmt.Errorf("pipeline: %w", err)
 	}
