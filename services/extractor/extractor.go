@@ -263,9 +263,9 @@ func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, 
 	return nil
 }
 
-// brazeID checks that line is a JSON object and returns its braze_id, or the
-// reason it cannot be used. It does not build the object: the transformer
-// parses it fully.
+// brazeID checks that line is a JSON object and returns its top-level
+// braze_id, or the reason it cannot be used. It does not build the object
+// (the transformer parses it fully): a validity check and one scan.
 func brazeID(line []byte) (id, reason, detail string) {
 	if line[0] != '{' {
 		return "", "malformed_json", "not a JSON object"
@@ -273,26 +273,52 @@ func brazeID(line []byte) (id, reason, detail string) {
 	if !json.Valid(line) {
 		return "", "malformed_json", "invalid JSON"
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if _, err := dec.Token(); err != nil { // {
-		return "", "malformed_json", err.Error()
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return "", "malformed_json", err.Error()
-		}
-		if key, _ := t.(string); key == "braze_id" {
-			var v string
-			if err := dec.Decode(&v); err != nil || v == "" {
-				return "", "no_braze_id", "braze_id is not a non-empty string"
+	// The line is valid JSON: track depth and strings, and read the value
+	// of the key braze_id at depth 1. A string at depth 1 right after '{' or
+	// ',' is a key; any other is a value.
+	depth, isKey := 0, false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; c {
+		case '{', '[':
+			depth++
+			isKey = depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			isKey = depth == 1
+		case '"':
+			end := stringEnd(line, i)
+			if isKey && string(line[i+1:end]) == "braze_id" {
+				j := end + 1
+				for j < len(line) && (line[j] == ' ' || line[j] == ':' || line[j] == '\t' || line[j] == '\n' || line[j] == '\r') {
+					j++
+				}
+				if j >= len(line) || line[j] != '"' {
+					return "", "no_braze_id", "braze_id is not a string"
+				}
+				var v string
+				if err := json.Unmarshal(line[j:stringEnd(line, j)+1], &v); err != nil || v == "" {
+					return "", "no_braze_id", "braze_id is not a non-empty string"
+				}
+				return v, "", ""
 			}
-			return v, "", ""
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return "", "malformed_json", err.Error()
+			isKey = false
+			i = end
 		}
 	}
 	return "", "no_braze_id", "the user has no braze_id"
+}
+
+// stringEnd returns the index of the quote closing the JSON string that
+// opens at line[i].
+func stringEnd(line []byte, i int) int {
+	for j := i + 1; j < len(line); j++ {
+		switch line[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return len(line) - 1
 }

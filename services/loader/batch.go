@@ -68,7 +68,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].idx < items[j].idx })
 	all := items
-	items, err := l.checkClaims(ctx, all, errs)
+	items, fresh, err := l.checkClaims(ctx, all, errs)
 	if err != nil {
 		for _, it := range all {
 			errs[it.idx] = err
@@ -88,7 +88,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	for _, it := range done {
 		fps[it.up.Key] = it.up.Fingerprint
 	}
-	if err := l.claims.PutMany(ctx, claimsOf(done)); err != nil {
+	if err := l.recordClaims(ctx, fresh, done); err != nil {
 		l.log.Warn("recording identifier claims", "count", len(done), "err", err)
 	}
 	if err := l.fps.PutMany(ctx, fps); err != nil {

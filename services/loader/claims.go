@@ -25,9 +25,10 @@ func emailClaim(email string) string { return "email:" + email }
 func smsClaim(sms string) string     { return "sms:" + sms }
 
 // checkClaims drops the records whose email another record owns (setting
-// their errs) and the SMS that another record owns; it returns the records
-// left to write.
-func (l *Loader) checkClaims(ctx context.Context, items []*item, errs []error) ([]*item, error) {
+// their errs) and the SMS another record owns. It returns the records left
+// to write and the claims they would newly make, which stay pending (seen by
+// concurrent batches of this process) until release.
+func (l *Loader) checkClaims(ctx context.Context, items []*item, errs []error) ([]*item, map[string]string, error) {
 	ids := make([]string, 0, 2*len(items))
 	for _, it := range items {
 		if it.up.Email != "" {
@@ -39,44 +40,69 @@ func (l *Loader) checkClaims(ctx context.Context, items []*item, errs []error) (
 	}
 	owners, err := l.claims.GetMany(ctx, ids)
 	if err != nil {
-		return items, fmt.Errorf("reading identifier claims: %w", err)
+		return items, nil, fmt.Errorf("reading identifier claims: %w", err)
+	}
+	l.claimMu.Lock()
+	defer l.claimMu.Unlock()
+	owner := func(id string) (string, bool) {
+		if o, ok := owners[id]; ok {
+			return o, true
+		}
+		o, ok := l.pending[id]
+		return o, ok
+	}
+	fresh := map[string]string{}
+	claim := func(id, key string) {
+		if _, ok := owners[id]; !ok {
+			fresh[id] = key
+			l.pending[id] = key
+		}
 	}
 	keep := make([]*item, 0, len(items))
 	for _, it := range items {
 		if it.up.Email != "" {
 			id := emailClaim(it.up.Email)
-			if owner, ok := owners[id]; ok && owner != it.up.Key {
+			if o, ok := owner(id); ok && o != it.up.Key {
 				errs[it.idx] = pipeline.Permanent(reasonDuplicateEmail,
 					fmt.Errorf("contact %s: email %s already belongs to the Brevo contact of Braze user %s; "+
-						"Brevo keeps emails unique, so this user is not synced until one of them changes", it.up.Key, it.up.Email, owner))
+						"Brevo keeps emails unique, so this user is not synced until one of them changes", it.up.Key, it.up.Email, o))
 				continue
 			}
-			owners[id] = it.up.Key
+			claim(id, it.up.Key)
 		}
 		if sms, ok := it.up.Attributes[smsAttr].(string); ok {
 			id := smsClaim(sms)
-			if owner, ok := owners[id]; ok && owner != it.up.Key {
-				l.log.Warn("SMS already belongs to another contact; syncing without SMS", "key", it.up.Key, "owner", owner)
+			if o, ok := owner(id); ok && o != it.up.Key {
+				l.log.Warn("SMS already belongs to another contact; syncing without SMS", "key", it.up.Key, "owner", o)
 				it.up.Attributes = withoutSMS(it.up.Attributes)
 			} else {
-				owners[id] = it.up.Key
+				claim(id, it.up.Key)
 			}
 		}
 		keep = append(keep, it)
 	}
-	return keep, nil
+	return keep, fresh, nil
 }
 
-// claimsOf lists the identifiers the written records now own.
-func claimsOf(done []*item) map[string]string {
-	out := make(map[string]string, 2*len(done))
-	for _, it := range done {
-		if it.up.Email != "" {
-			out[emailClaim(it.up.Email)] = it.up.Key
+// recordClaims stores the fresh claims of the written records and releases
+// every pending claim of the batch.
+func (l *Loader) recordClaims(ctx context.Context, fresh map[string]string, done []*item) error {
+	defer func() {
+		l.claimMu.Lock()
+		for id := range fresh {
+			delete(l.pending, id)
 		}
-		if sms, ok := it.up.Attributes[smsAttr].(string); ok {
-			out[smsClaim(sms)] = it.up.Key
+		l.claimMu.Unlock()
+	}()
+	written := make(map[string]bool, len(done))
+	for _, it := range done {
+		written[it.up.Key] = true
+	}
+	put := make(map[string]string, len(fresh))
+	for id, key := range fresh {
+		if written[key] {
+			put[id] = key
 		}
 	}
-	return out
+	return l.claims.PutMany(ctx, put)
 }

@@ -85,6 +85,10 @@ type Loader struct {
 	claims  *kvmap.Map // "email:x" / "sms:+1..." -> record key owning it
 	counter *state.Counter
 	log     *slog.Logger
+	// claimMu guards pending: identifier claims of batches in flight, so
+	// concurrent batches of this process see each other's claims.
+	claimMu sync.Mutex
+	pending map[string]string
 	// importMu keeps this process to one Brevo import at a time, as Brevo
 	// requires (concurrent imports hang); it also guards batch.
 	importMu sync.Mutex
@@ -109,6 +113,7 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 		cfg: cfg, js: js, brevo: b, attrs: attrs, fps: fps, claims: claims,
 		counter: st.NewCounter(proto.StageLoader, cfg.Instance),
 		batch:   brevo.NewImportBatch(cfg.MaxImportBytes),
+		pending: map[string]string{},
 		log:     cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),
 	}, nil
 }
@@ -185,11 +190,13 @@ func (l *Loader) Run(ctx context.Context) error {
 		return fmt.Errorf("loader: %w", err)
 	}
 	w, err := pipeline.NewWorker(l.js, pipeline.Config{
-		Stream:      proto.StreamOps,
-		Durable:     Durable,
-		Subject:     proto.SubjectOpsBrevoContactsUpsert,
-		Stage:       proto.StageLoader,
-		Concurrency: 1, // one Brevo import at a time
+		Stream:  proto.StreamOps,
+		Durable: Durable,
+		Subject: proto.SubjectOpsBrevoContactsUpsert,
+		Stage:   proto.StageLoader,
+		// Two batches in flight: one prepares (claims) or records (fingerprints)
+		// while the other imports; importMu keeps Brevo to one import at a time.
+		Concurrency: 2,
 		BatchSize:   l.cfg.BatchSize,
 		BatchBytes:  l.cfg.MaxImportBytes,
 		BatchWait:   l.cfg.BatchWait,
