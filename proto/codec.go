@@ -28,9 +28,10 @@ func Decode(data []byte, m Versioned) error {
 	return nil
 }
 
-// MsgID is the deterministic Nats-Msg-Id of a message: its source, its key
-// and the hash of its content. The same content published twice inside the
-// stream's dedup window is stored once.
+// MsgID is the deterministic Nats-Msg-Id of a message: a hash of its
+// source, its key and its content. The same content published twice inside
+// the stream's dedup window is stored once. It is short on purpose: the
+// server keeps every id of the window in memory.
 func MsgID(source, key string, content []byte) string {
 	h := sha256.New()
 	h.Write([]byte(source))
@@ -38,5 +39,12 @@ func MsgID(source, key string, content []byte) string {
 	h.Write([]byte(key))
 	h.Write([]byte{0})
 	h.Write(content)
-	return source + ":" + key + ":" + hex.EncodeToString(h.Sum(nil)[:12])
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// KeyHash identifies a record key in headers and logs without revealing it
+// (keys can be email addresses).
+func KeyHash(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:8])
 }

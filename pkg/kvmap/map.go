@@ -7,18 +7,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
-
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
-// batchKeys bounds the keys of one batched read: the server answers a
-// multi-subject direct get with at most this many messages.
-const batchKeys = 1000
+const (
+	// batchKeys bounds the shards of one batched read.
+	batchKeys = 1000
+	// directGetTimeout bounds the wait for one batched read.
+	directGetTimeout = 30 * time.Second
+	// casAttempts bounds the rounds of compare-and-set of one PutMany.
+	casAttempts = 20
+)
 
-// Map is a batched view of one key-value bucket.
+// Map is a batched, sharded view of one key-value bucket.
 type Map struct {
 	bucket string
 	js     jetstream.JetStream
@@ -34,36 +40,159 @@ func Open(ctx context.Context, js jetstream.JetStream, bucket string) (*Map, err
 	return &Map{bucket: bucket, js: js, kv: kv}, nil
 }
 
-// HashKey is the KV key of a map key: a hex hash, always a valid subject token.
-func HashKey(key string) string {
+// address locates a key: the shard's subject and the entry's id inside it.
+func (m *Map) address(key string) (subject, id string) {
 	h := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(h[:16])
+	return "$KV." + m.bucket + "." + hex.EncodeToString(h[:2]), string(h[2:14])
 }
 
-// GetMany returns the stored value of each key that has one. It reads in
-// batches with JetStream's multi-subject direct get (one request for up to
-// batchKeys keys, answered as a stream of messages ending with EOB), instead
-// of one round trip per key.
+// shard is one stored shard: its entries and the stream sequence it was
+// read at (0: it does not exist yet).
+type shard struct {
+	seq     uint64
+	entries map[string]string
+}
+
+// GetMany returns the stored value of each key that has one.
 func (m *Map) GetMany(ctx context.Context, keys []string) (map[string]string, error) {
 	out := make(map[string]string, len(keys))
-	for len(keys) > 0 {
-		n := min(batchKeys, len(keys))
-		if err := m.getBatch(ctx, keys[:n], out); err != nil {
-			return nil, fmt.Errorf("reading %d keys of %s: %w", n, m.bucket, err)
+	if len(keys) == 0 {
+		return out, nil
+	}
+	subjects := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		s, _ := m.address(k)
+		subjects[s] = true
+	}
+	shards, err := m.readShards(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		s, id := m.address(k)
+		if v, ok := shards[s].entries[id]; ok {
+			out[k] = v
 		}
-		keys = keys[n:]
 	}
 	return out, nil
 }
 
-func (m *Map) getBatch(ctx context.Context, keys []string, out map[string]string) error {
-	subjects := make([]string, len(keys))
-	bySubject := make(map[string]string, len(keys))
-	for i, k := range keys {
-		subj := "$KV." + m.bucket + "." + HashKey(k)
-		subjects[i] = subj
-		bySubject[subj] = k
+// PutMany stores entries and returns once the server has stored every one.
+func (m *Map) PutMany(ctx context.Context, entries map[string]string) error {
+	return m.update(ctx, len(entries), func(apply func(key string, value *string)) {
+		for k, v := range entries {
+			apply(k, &v)
+		}
+	})
+}
+
+// Delete removes key.
+func (m *Map) Delete(ctx context.Context, key string) error {
+	return m.update(ctx, 1, func(apply func(string, *string)) { apply(key, nil) })
+}
+
+// update applies changes (value nil: delete) shard by shard with
+// compare-and-set, rereading and reapplying the shards another writer
+// changed in between.
+func (m *Map) update(ctx context.Context, n int, changes func(apply func(key string, value *string))) error {
+	if n == 0 {
+		return nil
 	}
+	type change struct {
+		id    string
+		value *string
+	}
+	bySubject := map[string][]change{}
+	changes(func(k string, v *string) {
+		s, id := m.address(k)
+		bySubject[s] = append(bySubject[s], change{id, v})
+	})
+	pending := make(map[string]bool, len(bySubject))
+	for s := range bySubject {
+		pending[s] = true
+	}
+	for attempt := 1; len(pending) > 0; attempt++ {
+		if attempt > casAttempts {
+			return fmt.Errorf("writing %d entries of %s: %d shards still conflicting after %d attempts", n, m.bucket, len(pending), casAttempts)
+		}
+		shards, err := m.readShards(ctx, pending)
+		if err != nil {
+			return fmt.Errorf("writing %d entries of %s: %w", n, m.bucket, err)
+		}
+		type write struct {
+			subject string
+			future  jetstream.PubAckFuture
+		}
+		writes := make([]write, 0, len(pending))
+		for s := range pending {
+			sh := shards[s]
+			if sh.entries == nil {
+				sh.entries = map[string]string{}
+			}
+			for _, c := range bySubject[s] {
+				if c.value == nil {
+					delete(sh.entries, c.id)
+				} else {
+					sh.entries[c.id] = *c.value
+				}
+			}
+			data, err := msgpack.Marshal(sh.entries)
+			if err != nil {
+				return fmt.Errorf("encoding a shard of %s: %w", m.bucket, err)
+			}
+			msg := nats.NewMsg(s)
+			msg.Data = data
+			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(sh.seq, 10))
+			f, err := m.js.PublishMsgAsync(msg)
+			if err != nil {
+				return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
+			}
+			writes = append(writes, write{s, f})
+		}
+		for _, w := range writes {
+			select {
+			case <-w.future.Ok():
+				delete(pending, w.subject)
+			case err := <-w.future.Err():
+				var apiErr *jetstream.APIError
+				if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+					continue // another writer changed the shard: read it again
+				}
+				return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
+			case <-ctx.Done():
+				return fmt.Errorf("writing %d entries of %s: %w", n, m.bucket, ctx.Err())
+			}
+		}
+	}
+	return nil
+}
+
+// readShards reads the given shard subjects, batchKeys at a time.
+func (m *Map) readShards(ctx context.Context, subjects map[string]bool) (map[string]shard, error) {
+	out := make(map[string]shard, len(subjects))
+	batch := make([]string, 0, min(batchKeys, len(subjects)))
+	for s := range subjects {
+		batch = append(batch, s)
+		if len(batch) == batchKeys {
+			if err := m.getBatch(ctx, batch, out); err != nil {
+				return nil, err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		if err := m.getBatch(ctx, batch, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// getBatch reads the last message of each subject with one multi-subject
+// direct get: the server answers with one message per subject that has
+// one, then an empty message with status 204 (end of batch), or only a 404
+// when none has.
+func (m *Map) getBatch(ctx context.Context, subjects []string, out map[string]shard) error {
 	req, err := json.Marshal(struct {
 		MultiLast []string `json:"multi_last"`
 		Batch     int      `json:"batch"`
@@ -73,14 +202,14 @@ func (m *Map) getBatch(ctx context.Context, keys []string, out map[string]string
 	}
 	nc := m.js.Conn()
 	inbox := nc.NewRespInbox()
-	msgs := make(chan *nats.Msg, len(keys)+1) // room for the whole answer: a full channel drops messages
+	msgs := make(chan *nats.Msg, len(subjects)+1) // room for the whole answer: a full channel drops messages
 	sub, err := nc.ChanSubscribe(inbox, msgs)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading %s: %w", m.bucket, err)
 	}
 	defer sub.Unsubscribe()
 	if err := nc.PublishRequest("$JS.API.DIRECT.GET.KV_"+m.bucket, inbox, req); err != nil {
-		return err
+		return fmt.Errorf("reading %s: %w", m.bucket, err)
 	}
 	timeout := time.NewTimer(directGetTimeout)
 	defer timeout.Stop()
@@ -89,62 +218,31 @@ func (m *Map) getBatch(ctx context.Context, keys []string, out map[string]string
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timeout.C:
-			return errors.New("no end of batch from the server within " + directGetTimeout.String())
+			return fmt.Errorf("reading %s: no end of batch from the server within %s", m.bucket, directGetTimeout)
 		case msg := <-msgs:
 			if len(msg.Data) == 0 {
-				switch msg.Header.Get("Status") {
-				case "204": // EOB: every message of the batch has arrived
-					return nil
-				case "404": // none of the keys exists
+				switch status := msg.Header.Get("Status"); status {
+				case "204", "404": // end of batch; nothing found
 					return nil
 				case "":
 				default:
-					return fmt.Errorf("direct get: %s %s", msg.Header.Get("Status"), msg.Header.Get("Description"))
+					return fmt.Errorf("reading %s: direct get answered %s %s", m.bucket, status, msg.Header.Get("Description"))
 				}
 			}
+			subject := msg.Header.Get(jetstream.SubjectHeader)
+			seq, err := strconv.ParseUint(msg.Header.Get(jetstream.SequenceHeader), 10, 64)
+			if err != nil {
+				return fmt.Errorf("reading %s: a direct get answer without a sequence", m.bucket)
+			}
+			sh := shard{seq: seq}
 			switch msg.Header.Get("KV-Operation") {
 			case "DEL", "PURGE":
-				continue
+			default:
+				if err := msgpack.Unmarshal(msg.Data, &sh.entries); err != nil {
+					return fmt.Errorf("reading %s: shard %s is corrupt: %w", m.bucket, subject, err)
+				}
 			}
-			if k, ok := bySubject[msg.Header.Get(jetstream.SubjectHeader)]; ok {
-				out[k] = string(msg.Data)
-			}
+			out[subject] = sh
 		}
 	}
-}
-
-// directGetTimeout bounds the wait for one batched read.
-const directGetTimeout = 30 * time.Second
-
-// PutMany stores entries and returns once the server has stored every one.
-func (m *Map) PutMany(ctx context.Context, entries map[string]string) error {
-	if len(entries) == 0 {
-		return nil
-	}
-	futures := make([]jetstream.PubAckFuture, 0, len(entries))
-	for k, v := range entries {
-		f, err := m.js.PublishAsync("$KV."+m.bucket+"."+HashKey(k), []byte(v))
-		if err != nil {
-			return fmt.Errorf("writing %s of %q: %w", m.bucket, k, err)
-		}
-		futures = append(futures, f)
-	}
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			return fmt.Errorf("writing %s: %w", m.bucket, err)
-		case <-ctx.Done():
-			return fmt.Errorf("writing %d entries of %s: %w", len(entries), m.bucket, ctx.Err())
-		}
-	}
-	return nil
-}
-
-// Delete removes key.
-func (m *Map) Delete(ctx context.Context, key string) error {
-	if err := m.kv.Delete(ctx, HashKey(key)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("deleting %s of %q: %w", m.bucket, key, err)
-	}
-	return nil
 }

@@ -70,3 +70,64 @@ func TestGetPutMany(t *testing.T) {
 		t.Error("GetMany on a cancelled context succeeded")
 	}
 }
+
+// Concurrent writers share shards; compare-and-set must keep every entry.
+func TestConcurrentWritersKeepEveryEntry(t *testing.T) {
+	ctx := context.Background()
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "kvmap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := kvmap.Open(ctx, js, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 4, 3000 // 12,000 keys over 65,536 shards: many shards are shared
+	errs := make(chan error, writers)
+	var all []string
+	for w := range writers {
+		batch := map[string]string{}
+		for i := range each {
+			k := fmt.Sprintf("w%d-%d", w, i)
+			batch[k] = k
+			all = append(all, k)
+		}
+		go func() {
+			// Several small writes, interleaving with the other writers.
+			part := map[string]string{}
+			for k, v := range batch {
+				part[k] = v
+				if len(part) == 500 {
+					if err := m.PutMany(ctx, part); err != nil {
+						errs <- err
+						return
+					}
+					part = map[string]string{}
+				}
+			}
+			errs <- m.PutMany(ctx, part)
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := m.GetMany(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(all) {
+		t.Fatalf("%d of %d entries survived concurrent writers", len(got), len(all))
+	}
+}

@@ -48,7 +48,7 @@ func TestProvisionIsIdempotentAndConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := raw.CachedInfo().Config
-	if cfg.Retention != jetstream.WorkQueuePolicy || cfg.Storage != jetstream.FileStorage || cfg.Duplicates != 2*time.Minute {
+	if cfg.Retention != jetstream.WorkQueuePolicy || cfg.Storage != jetstream.FileStorage || cfg.Duplicates != 30*time.Second {
 		t.Fatalf("RAW config: retention %v storage %v dedup %v", cfg.Retention, cfg.Storage, cfg.Duplicates)
 	}
 	dlq, err := js.Stream(ctx, proto.StreamDLQ)

@@ -183,7 +183,7 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		hdr := nats.Header{}
 		hdr.Set(proto.HeaderSchema, "1")
 		hdr.Set(proto.HeaderRunID, it.raw.RunID)
-		hdr.Set(proto.HeaderKey, kvmap.HashKey(it.contact.Key))
+		hdr.Set(proto.HeaderKey, proto.KeyHash(it.contact.Key))
 		hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(it.raw.ExportedAt))
 		if tp := batch[i].Header.Get("traceparent"); tp != "" {
 			hdr.Set("traceparent", tp)

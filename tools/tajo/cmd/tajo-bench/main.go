@@ -27,6 +27,7 @@ func main() {
 	users := flag.Int("users", envInt("BENCH_USERS", 200000), "users to sync (default $BENCH_USERS or 200000)")
 	child := flag.Bool("sandbox-child", false, "internal: serve the sandbox and print its endpoints")
 	flag.BoolVar(&bench.Verbose, "v", false, "print the pipeline's progress every second")
+	flag.StringVar(&bench.HeapProfile, "memprofile", "", "write a heap profile once the pipeline has finished")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the connector to this file")
 	flag.Parse()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

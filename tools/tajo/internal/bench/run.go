@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"os"
+	"runtime/pprof"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +19,10 @@ import (
 	"github.com/tajo-sync/tajo/tools/sandbox/gen"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
+
+// HeapProfile, when set, is where the heap profile is written once the
+// pipeline has finished (before anything is torn down).
+var HeapProfile string
 
 // Verbose prints the progress of the pipeline every second.
 var Verbose bool
@@ -105,6 +111,12 @@ func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, 
 		return res, fmt.Errorf("pipeline: %w", err)
 	}
 	res.PipelineTime = time.Since(start)
+	if HeapProfile != "" {
+		if f, err := os.Create(HeapProfile); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	res.PipelineRate = float64(ep.Users) / res.PipelineTime.Seconds()
 	res.Summary = sum
 	res.PeakRSS = PeakRSS()
