@@ -2,11 +2,11 @@ package bench
 
 import (
 	"context"
-	"os"
-	"runtime/pprof"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/nats-io/nats.go"
