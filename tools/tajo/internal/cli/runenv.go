@@ -153,11 +153,20 @@ func (e *runEnv) startSandbox(ctx context.Context, f runFlags) error {
 // startNATS connects to nats.url when the configuration names one, and
 // otherwise starts an embedded JetStream server on the local store.
 func (e *runEnv) startNATS(ctx context.Context, f runFlags) error {
-	e.natsURL = e.cfg.NATS.URL
+	e.natsURL = bootstrap.NATSURL(e.cfg)
 	if e.natsURL == "" {
 		e.storeDir = e.cfg.NATS.StoreDir
 		if e.storeDir == "" {
 			e.storeDir = filepath.Join(e.home, "nats")
+		}
+		if e.sandbox != nil {
+			// The simulators start empty every time, so the connector's
+			// memory of what it sent them (fingerprints, claims, runs) must
+			// too: kept apart from a real account's, and cleared.
+			e.storeDir = filepath.Join(e.home, "sandbox", "nats")
+			if err := os.RemoveAll(e.storeDir); err != nil {
+				return fmt.Errorf("clearing the sandbox's NATS store %s: %w", e.storeDir, err)
+			}
 		}
 		ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: e.storeDir, Host: "127.0.0.1", Port: f.natsPort})
 		if err != nil {
