@@ -90,7 +90,7 @@ type NATS struct {
 
 // Pipeline tunes batching towards Brevo.
 type Pipeline struct {
-	BatchSize       int           `yaml:"batch_size"`       // messages per batch; default 1000
+	BatchSize       int           `yaml:"batch_size"`       // contact upserts per loader batch (one import); default 5000
 	BatchWait       time.Duration `yaml:"batch_wait"`       // longest wait to fill a batch; default 1s
 	ImportThreshold int           `yaml:"import_threshold"` // from this many pending contacts, use /contacts/import; default 50
 	MaxImportBytes  int           `yaml:"max_import_bytes"` // body size of one import (Brevo takes 10 MB); default 8000000
@@ -117,7 +117,7 @@ func Default() *Config {
 		},
 		NATS: NATS{StoreDir: filepath.Join(Home(), "nats")},
 		Pipeline: Pipeline{
-			BatchSize:       1000,
+			BatchSize:       5000,
 			BatchWait:       time.Second,
 			ImportThreshold: 50,
 			MaxImportBytes:  8_000_000,
