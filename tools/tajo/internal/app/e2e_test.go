@@ -306,6 +306,17 @@ func TestUsersEndToEnd(t *testing.T) {
 	if got := len(e.sb.Brevo.Contacts()); got != synced {
 		t.Errorf("Brevo holds %d contacts, want %d", got, synced)
 	}
+	// With no list configured, every contact joins the list the loader
+	// ensured by name.
+	var list brevosim.ListState
+	for _, l := range e.sb.Brevo.State().Lists {
+		if l.Name == loader.DefaultListName {
+			list = l
+		}
+	}
+	if list.ID == 0 || list.Members != int64(synced) {
+		t.Errorf("list %q: %+v, want all %d contacts in it", loader.DefaultListName, list, synced)
+	}
 	if first.Exported != users {
 		t.Errorf("summary exported %d, want %d", first.Exported, users)
 	}
@@ -335,7 +346,11 @@ func TestUsersEndToEnd(t *testing.T) {
 	// A second sync after changing 50 users writes exactly those 50.
 	changed := pick(g, 50, func(i int) bool { return exps[i].dlqReason == "" && !exps[i].shared })
 	e.sb.Braze.Mutate(changed...)
+	before := contactWrites(e.sb.Brevo.State())
 	second := syncNow(t, e, "incremental")
+	if got := contactWrites(e.sb.Brevo.State()) - before; got != 50 {
+		t.Errorf("the second sync wrote %d contacts to Brevo (import rows + single upserts), want exactly the 50 changed", got)
+	}
 	if second.Created+second.Updated != 50 || second.Updated != 50 || second.Unchanged != int64(synced-50) || second.Failed != 0 {
 		t.Errorf("second summary %+v, want 50 updated and %d unchanged", second, synced-50)
 	}
@@ -346,6 +361,18 @@ func TestUsersEndToEnd(t *testing.T) {
 			t.Errorf("after the change: %s", strings.Join(m, "; "))
 		}
 	}
+}
+
+// contactWrites counts the contacts Brevo was asked to write: import rows
+// plus single upserts.
+func contactWrites(st brevosim.State) int {
+	n := st.Imports.Rows.Rows
+	for k, c := range st.Requests {
+		if strings.HasPrefix(k, "POST /v3/contacts ") {
+			n += c
+		}
+	}
+	return n
 }
 
 // pick returns n user indices, spread over the population, that satisfy ok.
