@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -166,11 +169,30 @@ func (l *Loader) importAll(ctx context.Context, items []*item, errs []error) []*
 	return done
 }
 
-// importBatch imports l.batch and waits for Brevo to complete it.
+// importLease names the lock that keeps every loader replica to one Brevo
+// import at a time; importLeaseTTL is how long a silent holder keeps it.
+const (
+	importLease    = "brevo.contacts.import"
+	importLeaseTTL = 2 * time.Minute
+)
+
+// importBatch imports l.batch and waits for Brevo to complete it, holding
+// the import lease throughout.
 func (l *Loader) importBatch(ctx context.Context) error {
 	if l.batch.Len() == 0 {
 		return nil
 	}
+	lease, err := l.state.AcquireLease(ctx, importLease, l.cfg.Instance, importLeaseTTL)
+	if err != nil {
+		return fmt.Errorf("waiting for our turn to import: %w", err)
+	}
+	defer func() {
+		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+			l.log.Warn("releasing the import lease", "err", err)
+		}
+	}()
+	stop := keepLease(ctx, lease, importLeaseTTL/4, l.log)
+	defer stop()
 	id, err := l.brevo.ImportFromBatch(ctx, l.batch, brevo.ImportOptions{
 		ListIDs:                l.cfg.ListIDs,
 		UpdateExistingContacts: true,
@@ -187,6 +209,33 @@ func (l *Loader) importBatch(ctx context.Context) error {
 		return classify(fmt.Errorf("importing %d contacts: %w", l.batch.Len(), err))
 	}
 	return nil
+}
+
+// keepLease refreshes lease every period until stop is called.
+func keepLease(ctx context.Context, lease *state.Lease, period time.Duration, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := lease.Refresh(ctx); err != nil {
+					log.Warn("refreshing the import lease", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 // upsertEach writes items one by one through POST /contacts.

@@ -84,6 +84,7 @@ type Loader struct {
 	fps     *kvmap.Map // record key -> fingerprint confirmed at Brevo
 	claims  *kvmap.Map // "email:x" / "sms:+1..." -> record key owning it
 	counter *state.Counter
+	state   *state.Store
 	log     *slog.Logger
 	// claimMu guards pending: identifier claims of batches in flight, so
 	// concurrent batches of this process see each other's claims.
@@ -112,6 +113,7 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 	return &Loader{
 		cfg: cfg, js: js, brevo: b, attrs: attrs, fps: fps, claims: claims,
 		counter: st.NewCounter(proto.StageLoader, cfg.Instance),
+		state:   st,
 		batch:   brevo.NewImportBatch(cfg.MaxImportBytes),
 		pending: map[string]string{},
 		log:     cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),

@@ -1,0 +1,79 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// A Lease is a named lock in the state bucket: replicas of a worker take
+// turns at what a vendor allows only once at a time (Brevo runs one contact
+// import at a time; concurrent imports hang).
+//
+// The key's value names the holder; the entry's creation time is its
+// heartbeat. A holder that died stops refreshing, and once its lease is
+// older than the ttl another replica deletes it (compare-and-delete on its
+// revision, so two replicas cannot both take over) and acquires it.
+type Lease struct {
+	kv     jetstream.KeyValue
+	key    string
+	holder string
+	rev    uint64
+}
+
+// leasePoll is how often a waiting replica looks at a held lease again.
+const leasePoll = 100 * time.Millisecond
+
+// AcquireLease waits until name is free (or held longer than ttl without a
+// refresh) and takes it for holder.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (*Lease, error) {
+	key := "lease." + name
+	for {
+		rev, err := s.kv.Create(ctx, key, []byte(holder))
+		if err == nil {
+			return &Lease{kv: s.kv, key: key, holder: holder, rev: rev}, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, fmt.Errorf("acquiring lease %s: %w", name, err)
+		}
+		e, err := s.kv.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			continue // released in between
+		case err != nil:
+			return nil, fmt.Errorf("acquiring lease %s: %w", name, err)
+		case time.Since(e.Created()) > ttl:
+			// Expired: its holder stopped refreshing. Only one waiter's
+			// delete matches the revision.
+			_ = s.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for lease %s held by %s: %w", name, e.Value(), ctx.Err())
+		case <-time.After(leasePoll):
+		}
+	}
+}
+
+// Refresh renews the lease; call it more often than the ttl while working.
+// It fails when the lease was taken over (the holder was too slow).
+func (l *Lease) Refresh(ctx context.Context) error {
+	rev, err := l.kv.Update(ctx, l.key, []byte(l.holder), l.rev)
+	if err != nil {
+		return fmt.Errorf("refreshing lease %s: %w", l.key, err)
+	}
+	l.rev = rev
+	return nil
+}
+
+// Release frees the lease if this holder still has it.
+func (l *Lease) Release(ctx context.Context) error {
+	if err := l.kv.Delete(ctx, l.key, jetstream.LastRevision(l.rev)); err != nil {
+		return fmt.Errorf("releasing lease %s: %w", l.key, err)
+	}
+	return nil
+}
