@@ -80,9 +80,12 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	}
 
 	var done []*item
-	if len(items) >= l.cfg.ImportThreshold {
+	switch {
+	case l.cfg.DryRun: // dry run (dryrun.go): record the writes instead
+		done = l.planAll(ctx, items, errs)
+	case len(items) >= l.cfg.ImportThreshold:
 		done = l.importAll(ctx, items, errs)
-	} else {
+	default:
 		done = l.upsertEach(ctx, items, errs)
 	}
 
@@ -90,6 +93,9 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	fps := make(map[string]string, len(done))
 	for _, it := range done {
 		fps[it.up.Key] = it.up.Fingerprint
+	}
+	if l.cfg.DryRun { // dry run (dryrun.go): store nothing; the batch's claims stay pending
+		fresh, fps = nil, nil
 	}
 	if err := l.recordClaims(ctx, fresh, done); err != nil {
 		l.log.Warn("recording identifier claims", "count", len(done), "err", err)

@@ -49,6 +49,10 @@ type Config struct {
 	ListName   string // default DefaultListName
 	PollPolicy brevo.Backoff
 	Logger     *slog.Logger
+	// DryRun records every write in Planner instead of sending it (see
+	// dryrun.go); Planner is required with it.
+	DryRun  bool
+	Planner Planner
 }
 
 func (c *Config) defaults() {
@@ -109,6 +113,11 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 	claims, err := kvmap.Open(ctx, js, proto.BucketClaims)
 	if err != nil {
 		return nil, fmt.Errorf("loader: %w", err)
+	}
+	if cfg.DryRun { // dry run (dryrun.go): Brevo writes are recorded, never sent
+		if b, err = dryRunBrevo(b, cfg.Planner); err != nil {
+			return nil, fmt.Errorf("loader: %w", err)
+		}
 	}
 	return &Loader{
 		cfg: cfg, js: js, brevo: b, attrs: attrs, fps: fps, claims: claims,
