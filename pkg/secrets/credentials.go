@@ -1,0 +1,25 @@
+package secrets
+
+// Credentials are what one connector needs to reach both vendors.
+// String and GoString redact the keys, so a value printed by mistake does
+// not leak them into a log.
+type Credentials struct {
+	BrazeAPIKey      string `json:"braze_api_key,omitempty"`
+	BrazeInstanceURL string `json:"braze_instance_url,omitempty"`
+	BrevoAPIKey      string `json:"brevo_api_key,omitempty"`
+}
+
+func (c Credentials) String() string {
+	return "{BrazeAPIKey:" + redact(c.BrazeAPIKey) + " BrazeInstanceURL:" + c.BrazeInstanceURL +
+		" BrevoAPIKey:" + redact(c.BrevoAPIKey) + "}"
+}
+
+// GoString keeps %#v from printing the keys.
+func (c Credentials) GoString() string { return "secrets.Credentials" + c.String() }
+
+func redact(s string) string {
+	if s == "" {
+		return "(unset)"
+	}
+	return "(set)"
+}
