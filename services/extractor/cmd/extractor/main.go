@@ -1,7 +1,8 @@
 // Command extractor exports Braze users into the RAW stream: on a schedule
 // (connectors.braze.sync.users.interval) and whenever asked on
 // tajo.ctl.sync.users (`tajo connectors sync`). It connects to NATS_URL, reads
-// the config file, and takes the key from BRAZE_API_KEY. Run one replica.
+// the config file, and takes the key from BRAZE_API_KEY or else the credential
+// store ($TAJO_HOME/credentials.enc). Run one replica.
 package main
 
 import (
@@ -37,9 +38,16 @@ func run(ctx context.Context, configPath string) error {
 		return err
 	}
 	log := bootstrap.Logger(os.Stderr, cfg, "extractor")
-	key := config.Secrets().BrazeAPIKey
+	creds, err := bootstrap.Credentials(config.Home())
+	if err != nil {
+		return err
+	}
+	key := creds.BrazeAPIKey
 	if key == "" {
-		return errors.New("no Braze API key: export " + config.EnvBrazeAPIKey)
+		return errors.New("no Braze API key: export " + config.EnvBrazeAPIKey + " or run `tajo connectors install braze`")
+	}
+	if err := bootstrap.UseStoredInstance(cfg, config.Home()); err != nil {
+		return err
 	}
 	client, err := braze.New(bootstrap.BrazeConfig(cfg, key))
 	if err != nil {

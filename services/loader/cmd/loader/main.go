@@ -37,9 +37,13 @@ func run(ctx context.Context, configPath, instance string) error {
 		return err
 	}
 	log := bootstrap.Logger(os.Stderr, cfg, "loader")
-	key := config.Secrets().BrevoAPIKey
+	creds, err := bootstrap.Credentials(config.Home())
+	if err != nil {
+		return err
+	}
+	key := creds.BrevoAPIKey
 	if key == "" {
-		return errors.New("no Brevo API key: export " + config.EnvBrevoAPIKey)
+		return errors.New("no Brevo API key: export " + config.EnvBrevoAPIKey + " or run `tajo connectors install braze --brevo-api-key KEY`")
 	}
 	client, err := brevo.New(bootstrap.BrevoConfig(cfg, key))
 	if err != nil {

@@ -52,16 +52,23 @@ type runEnv struct {
 // used, and starts or connects to NATS. On error, what was started is
 // stopped again.
 func startEnv(ctx context.Context, out io.Writer, f runFlags) (_ *runEnv, err error) {
-	env := &runEnv{home: config.Home(), creds: config.Secrets()}
+	env := &runEnv{home: config.Home()}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, env.close())
 		}
 	}()
+	// Keys from the environment, else from `tajo connectors install`.
+	if env.creds, err = bootstrap.Credentials(env.home); err != nil {
+		return nil, err
+	}
 	// The same file the services would read: --config, $TAJO_CONFIG, or
 	// $TAJO_HOME/config.yaml when it exists.
 	env.configPath = bootstrap.ConfigPath(f.configPath)
 	if env.cfg, err = bootstrap.LoadConfig(env.configPath); err != nil {
+		return nil, err
+	}
+	if err := bootstrap.UseStoredInstance(env.cfg, env.home); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(env.home, 0o700); err != nil {
