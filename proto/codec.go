@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -47,4 +49,26 @@ func MsgID(source, key string, content []byte) string {
 func KeyHash(key string) string {
 	h := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(h[:8])
+}
+
+// AppliedValue is what the fingerprints bucket holds for a record key: the
+// source version last applied at the vendor and the fingerprint of its
+// content ("<version>:<fingerprint>"). The transformer compares content; the
+// loader refuses to apply an older version over a newer one.
+func AppliedValue(version int64, fingerprint string) string {
+	return strconv.FormatInt(version, 10) + ":" + fingerprint
+}
+
+// ParseApplied splits an AppliedValue. A bare fingerprint (no version) reads
+// as version 0.
+func ParseApplied(v string) (version int64, fingerprint string) {
+	i := strings.IndexByte(v, ':')
+	if i < 0 {
+		return 0, v
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil {
+		return 0, v
+	}
+	return n, v[i+1:]
 }

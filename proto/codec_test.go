@@ -54,3 +54,13 @@ func TestToken(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestAppliedValue(t *testing.T) {
+	v, fp := ParseApplied(AppliedValue(1732790000123, "abc"))
+	if v != 1732790000123 || fp != "abc" {
+		t.Fatalf("round trip: %d %q", v, fp)
+	}
+	if v, fp := ParseApplied("bare"); v != 0 || fp != "bare" {
+		t.Fatalf("bare fingerprint: %d %q", v, fp)
+	}
+}

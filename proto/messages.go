@@ -98,6 +98,7 @@ type Counters struct {
 	Updated      int64 `msgpack:"updated"`      // contacts updated at the vendor
 	Failed       int64 `msgpack:"failed"`       // permanent failures
 	DeadLettered int64 `msgpack:"deadlettered"` // messages sent to the DLQ
+	Stale        int64 `msgpack:"stale"`        // upserts older than the version already applied: skipped
 }
 
 func (m *Counters) Schema() int { return m.V }
@@ -111,6 +112,7 @@ func (c *Counters) Add(o Counters) {
 	c.Updated += o.Updated
 	c.Failed += o.Failed
 	c.DeadLettered += o.DeadLettered
+	c.Stale += o.Stale
 }
 
 // RunKey is the BucketState key of a run.

@@ -70,6 +70,18 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		items = append(items, it)
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].idx < items[j].idx })
+	items, stale, err := l.dropStale(ctx, items)
+	if err != nil {
+		for _, it := range items {
+			errs[it.idx] = err
+		}
+		return errs
+	}
+	for _, it := range stale {
+		c := count(it.up.RunID)
+		c.Stale++
+		c.Processed++
+	}
 	all := items
 	items, fresh, err := l.checkClaims(ctx, all, errs)
 	if err != nil {
@@ -92,7 +104,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	// Record what Brevo confirmed, so the next sync skips it.
 	fps := make(map[string]string, len(done))
 	for _, it := range done {
-		fps[it.up.Key] = it.up.Fingerprint
+		fps[it.up.Key] = proto.AppliedValue(it.up.SourceVersion, it.up.Fingerprint)
 	}
 	if l.cfg.DryRun { // dry run (dryrun.go): store nothing; the batch's claims stay pending
 		fresh, fps = nil, nil
@@ -139,7 +151,13 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 func (l *Loader) importAll(ctx context.Context, items []*item, errs []error) []*item {
 	l.importMu.Lock()
 	defer l.importMu.Unlock()
+	return l.importParts(ctx, items, errs)
+}
 
+// importParts imports items in parts within the body limit. A part Brevo
+// refuses for good is bisected until the records at fault are found, so one
+// bad record never sinks the others. Call with importMu held.
+func (l *Loader) importParts(ctx context.Context, items []*item, errs []error) []*item {
 	var done []*item
 	for len(items) > 0 {
 		l.batch.Reset()
@@ -158,21 +176,67 @@ func (l *Loader) importAll(ctx context.Context, items []*item, errs []error) []*
 		}
 		part := items[:n]
 		items = items[n:]
-		if err := l.importBatch(ctx); err != nil {
+		err := l.importBatch(ctx)
+		var pe *pipeline.PermanentError
+		switch {
+		case err == nil:
+			for _, it := range part {
+				if errs[it.idx] == nil {
+					done = append(done, it)
+				}
+			}
+		case errors.As(err, &pe):
+			l.log.Warn("Brevo refused an import; bisecting it to find the records at fault", "contacts", len(part), "err", err)
+			done = append(done, l.bisect(ctx, part, errs)...)
+		default:
 			for _, it := range part {
 				if errs[it.idx] == nil {
 					errs[it.idx] = err
 				}
 			}
-			continue
-		}
-		for _, it := range part {
-			if errs[it.idx] == nil {
-				done = append(done, it)
-			}
 		}
 	}
 	return done
+}
+
+// bisect imports each half of a refused part again; below the import
+// threshold the records go one by one, where Brevo's answer names the record.
+func (l *Loader) bisect(ctx context.Context, part []*item, errs []error) []*item {
+	var ok []*item
+	for _, it := range part {
+		if errs[it.idx] == nil {
+			ok = append(ok, it)
+		}
+	}
+	if len(ok) < max(2, l.cfg.ImportThreshold) {
+		return l.upsertEach(ctx, ok, errs)
+	}
+	mid := len(ok) / 2
+	return append(l.importParts(ctx, ok[:mid], errs), l.importParts(ctx, ok[mid:], errs)...)
+}
+
+// dropStale removes the upserts older than the version already applied for
+// their key (a redelivered message from an earlier run overtaken by a later
+// one): applying them would overwrite newer data with older.
+func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale []*item, err error) {
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = it.up.Key
+	}
+	applied, err := l.fps.GetMany(ctx, keys)
+	if err != nil {
+		return items, nil, fmt.Errorf("reading applied versions: %w", err)
+	}
+	fresh = items[:0:0]
+	for _, it := range items {
+		if v, _ := proto.ParseApplied(applied[it.up.Key]); it.up.SourceVersion < v {
+			l.log.Info("skipping a stale upsert", "key", proto.KeyHash(it.up.Key), "version", it.up.SourceVersion, "applied", v)
+			stale = append(stale, it)
+			continue
+		}
+		fresh = append(fresh, it)
+	}
+	return fresh, stale, nil
 }
 
 // importLease names the lock that keeps every loader replica to one Brevo

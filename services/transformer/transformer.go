@@ -158,8 +158,8 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		if it == nil {
 			continue
 		}
-		prev, seen := known[it.contact.Key]
-		if seen && prev == it.fp {
+		applied, seen := known[it.contact.Key]
+		if _, prev := proto.ParseApplied(applied); seen && prev == it.fp {
 			cnt := count(it.raw.RunID)
 			cnt.Unchanged++
 			cnt.Processed++

@@ -1,0 +1,169 @@
+package loader_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/services/loader"
+	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
+)
+
+const key = "xkeysib-loader-test"
+
+// newLoader builds a loader on a real embedded server, writing to h (the
+// Brevo simulator, or a fake edge in front of it).
+func newLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loader {
+	t.Helper()
+	ctx := context.Background()
+	_, _, js := natsxtest.Start(t)
+	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.New(mapping.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.PollPolicy = brevo.Backoff{Initial: 20e6, Max: 100e6}
+	l, err := loader.New(ctx, js, client, m.Attributes(), st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.EnsureAttributes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.EnsureList(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func upsert(t *testing.T, extID string, version int64, attrs map[string]any) *pipeline.Msg {
+	t.Helper()
+	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Op: proto.OpCreate,
+		Key: extID, ExtID: extID, Email: extID + "@example.com", Attributes: attrs,
+		SourceVersion: version, Fingerprint: fmt.Sprint(attrs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
+}
+
+// An upsert older than the version already applied for its key (a
+// redelivery overtaken by a later run) is skipped, not applied.
+func TestStaleWriteIsSkipped(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
+	ctx := context.Background()
+
+	newer := upsert(t, "u1", 200, map[string]any{"FIRSTNAME": "New"})
+	if errs := l.HandleBatch(ctx, []*pipeline.Msg{newer}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	older := upsert(t, "u1", 100, map[string]any{"FIRSTNAME": "Old"})
+	if errs := l.HandleBatch(ctx, []*pipeline.Msg{older}); errs[0] != nil {
+		t.Fatalf("a stale upsert must be acknowledged, not retried: %v", errs[0])
+	}
+	c, ok := sim.ContactByExtID("u1")
+	if !ok || c.Attributes["FIRSTNAME"] != "New" {
+		t.Fatalf("contact after a stale upsert: %+v, want FIRSTNAME New", c)
+	}
+	// Same version again (a re-run of the same export) is applied: idempotent.
+	same := upsert(t, "u1", 200, map[string]any{"FIRSTNAME": "New"})
+	if errs := l.HandleBatch(ctx, []*pipeline.Msg{same}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if n := sim.Requests()["POST /v3/contacts 204"]; n != 1 {
+		t.Errorf("the same version again: want one idempotent update, Brevo saw %d", n)
+	}
+}
+
+// One record that makes Brevo refuse a whole import does not sink the
+// others: the import is bisected down to single upserts, the bad record is
+// dead-lettered with Brevo's error and every other one is written.
+func TestRefusedImportIsBisected(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	var imports atomic.Int32
+	// A fake edge in front of the simulator: any write whose body holds the
+	// poison value is refused, the import as a whole (as Brevo refuses a
+	// body it cannot validate) and the single upsert of the record itself.
+	edge := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && (r.URL.Path == "/v3/contacts/import" || r.URL.Path == "/v3/contacts") {
+			if r.URL.Path == "/v3/contacts/import" {
+				imports.Add(1)
+			}
+			body, _ := io.ReadAll(r.Body)
+			if strings.Contains(string(body), "poison") {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"code":"invalid_parameter","message":"Invalid date format"}`)
+				return
+			}
+			r.Body = io.NopCloser(strings.NewReader(string(body)))
+		}
+		sim.ServeHTTP(w, r)
+	})
+	l := newLoader(t, edge, loader.Config{ImportThreshold: 4})
+	ctx := context.Background()
+	var batch []*pipeline.Msg
+	for i := range 32 {
+		attrs := map[string]any{"FIRSTNAME": fmt.Sprintf("n%d", i)}
+		if i == 13 {
+			attrs["FIRSTNAME"] = "poison"
+		}
+		batch = append(batch, upsert(t, fmt.Sprintf("u%02d", i), 1, attrs))
+	}
+	errs := l.HandleBatch(ctx, batch)
+	var pe *pipeline.PermanentError
+	if !errors.As(errs[13], &pe) || !strings.Contains(pe.Error(), "Invalid date format") {
+		t.Errorf("the poison record: %v; want a permanent error carrying Brevo's message", errs[13])
+	}
+	for i, err := range errs {
+		if i == 13 {
+			continue
+		}
+		if err != nil {
+			t.Errorf("record %d: %v (only the poison record may fail)", i, err)
+		}
+	}
+	if imports.Load() < 3 {
+		t.Errorf("Brevo saw %d imports; want the refused one bisected", imports.Load())
+	}
+	if got := len(sim.Contacts()); got != 31 {
+		t.Errorf("Brevo holds %d contacts, want the 31 good ones", got)
+	}
+	for i := range 32 {
+		if i == 13 {
+			continue
+		}
+		if _, ok := sim.ContactByExtID(fmt.Sprintf("u%02d", i)); !ok {
+			t.Errorf("good record %d was not written", i)
+		}
+	}
+}
