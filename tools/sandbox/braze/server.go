@@ -118,6 +118,8 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /segments/list", s.api(PermSegmentsList, bucketDefault, s.listSegments))
 	s.mux.Handle("POST /users/export/segment", s.api(PermUsersExportSeg, bucketDefault, s.exportSegment))
 	s.mux.Handle("POST /users/export/ids", s.api(PermUsersExportIDs, bucketExportIDs, s.exportIDs))
+	s.routeCampaigns()
+	s.routeEvents()
 	s.mux.HandleFunc("GET /_exports/{file}", s.download)
 	s.mux.Handle("GET /_admin/state", loopbackOnly(s.adminState))
 	s.mux.Handle("POST /_admin/users/mutate", loopbackOnly(s.adminMutate))

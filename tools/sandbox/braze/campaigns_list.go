@@ -1,0 +1,149 @@
+package braze
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// PermCampaignsList is defined with the other permissions in server.go.
+
+const campaignsPerPage = 100
+
+type campaign struct {
+	id         string
+	name       string
+	api        bool
+	tags       []string
+	archived   bool
+	lastEdited time.Time
+}
+
+// campaignCatalog is the workspace's campaigns, in creation order: a
+// marketing team's usual mix, two of them archived. Fixed (not drawn from the
+// user seed) so that ids stay stable across runs.
+func campaignCatalog() []campaign {
+	specs := []struct {
+		name     string
+		api      bool
+		tags     []string
+		archived bool
+	}{
+		{"Welcome Series - Email 1", false, []string{"onboarding", "email"}, false},
+		{"Welcome Series - Email 2", false, []string{"onboarding", "email"}, false},
+		{"Password Reset (transactional)", true, []string{"transactional"}, false},
+		{"Order Confirmation", true, []string{"transactional", "ecommerce"}, false},
+		{"Black Friday 2025 - Early Access", false, []string{"promo", "seasonal"}, true},
+		{"Cart Abandonment Reminder", false, []string{"ecommerce", "retention"}, false},
+		{"Win-back 90 days", false, []string{"retention"}, false},
+		{"Spring Sale Push", false, []string{"promo", "push"}, false},
+		{"Loyalty Gold Upgrade", false, []string{"loyalty"}, false},
+		{"App Update Announcement", false, []string{"product", "push"}, true},
+		{"Weekly Newsletter", false, []string{"newsletter", "email"}, false},
+		{"Shipping Update (API)", true, []string{"transactional"}, false},
+	}
+	base := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	out := make([]campaign, len(specs))
+	for k, sp := range specs {
+		h := mix(uint64(k) + 0xca3)
+		out[k] = campaign{
+			id: uuid(h), name: sp.name, api: sp.api, tags: sp.tags, archived: sp.archived,
+			lastEdited: base.Add(time.Duration(k)*36*time.Hour + time.Duration(h%3600)*time.Second),
+		}
+	}
+	return out
+}
+
+type campaignJSON struct {
+	ID            string   `json:"id"`
+	LastEdited    string   `json:"last_edited"`
+	Name          string   `json:"name"`
+	IsAPICampaign bool     `json:"is_api_campaign"`
+	Tags          []string `json:"tags"`
+}
+
+// routeCampaigns registers GET /campaigns/list.
+func (s *Server) routeCampaigns() {
+	campaigns := campaignCatalog()
+	s.mux.Handle("GET /campaigns/list", s.api(PermCampaignsList, bucketDefault, func(w http.ResponseWriter, r *http.Request) {
+		listCampaigns(w, r, campaigns)
+	}))
+}
+
+// listCampaigns serves GET /campaigns/list?page=N&include_archived&
+// sort_direction&last_edit.time[gt]: 100 a page (0-based) by creation time,
+// archived ones only on request. It only reads.
+func listCampaigns(w http.ResponseWriter, r *http.Request, all []campaign) {
+	q := r.URL.Query()
+	page := 0
+	if p := q.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "Invalid page: "+p, "page must be a non-negative integer")
+			return
+		}
+		page = n
+	}
+	archived := false
+	if a := q.Get("include_archived"); a != "" {
+		b, err := strconv.ParseBool(a)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "Invalid include_archived: "+a, "include_archived must be true or false")
+			return
+		}
+		archived = b
+	}
+	desc := false
+	switch d := q.Get("sort_direction"); d {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		writeError(w, http.StatusBadRequest, "Invalid sort_direction: "+d, "sort_direction must be asc or desc")
+		return
+	}
+	var after time.Time
+	if t := q.Get("last_edit.time[gt]"); t != "" {
+		parsed, err := parseEditTime(t)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "Invalid last_edit.time[gt]: "+t, "use an ISO 8601 time such as 2020-06-28T23:59:59-05:00")
+			return
+		}
+		after = parsed
+	}
+	var picked []campaign
+	for _, c := range all {
+		if (archived || !c.archived) && c.lastEdited.After(after) {
+			picked = append(picked, c)
+		}
+	}
+	if desc {
+		for a, b := 0, len(picked)-1; a < b; a, b = a+1, b-1 {
+			picked[a], picked[b] = picked[b], picked[a]
+		}
+	}
+	out := []campaignJSON{}
+	for k := page * campaignsPerPage; k < len(picked) && k < (page+1)*campaignsPerPage; k++ {
+		c := picked[k]
+		out = append(out, campaignJSON{
+			ID: c.id, LastEdited: c.lastEdited.Format(time.RFC3339), Name: c.name, IsAPICampaign: c.api, Tags: c.tags,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": "success", "campaigns": out})
+}
+
+// parseEditTime accepts what Braze's docs show: RFC 3339, or without a zone
+// (UTC) as in yyyy-MM-DDTHH:mm:ss.
+func parseEditTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err == nil {
+		return t, nil
+	}
+	if t, err2 := time.Parse("2006-01-02T15:04:05", s); err2 == nil {
+		return t, nil
+	}
+	if t, err2 := time.Parse("2006-01-02T15:04:05-7:00", s); err2 == nil {
+		return t, nil // the docs' own example, 2020-06-28T23:59:59-5:00
+	}
+	return time.Time{}, err
+}
