@@ -115,6 +115,7 @@ func (s *Server) routes() {
 	s.api.HandleFunc("POST /v3/contacts/lists/{listId}/contacts/remove", s.removeFromList)
 	s.api.HandleFunc("GET /v3/processes", s.listProcesses)
 	s.api.HandleFunc("GET /v3/processes/{processId}", s.getProcess)
+	s.api.HandleFunc("GET /v3/account", s.getAccount)
 
 	s.admin = http.NewServeMux()
 	s.admin.HandleFunc("GET /_admin/state", s.adminState)
