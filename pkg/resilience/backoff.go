@@ -1,0 +1,184 @@
+package resilience
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+)
+
+// Jitter modes of a Policy.
+const (
+	// JitterFull waits a uniform random time in [0, ceiling): the fewest
+	// collisions when many callers back off at once.
+	JitterFull = "full"
+	// JitterDecorrelated waits a uniform random time in [Initial, 3 x the
+	// previous wait), capped at Max: grows like the exponential but never
+	// returns to zero.
+	JitterDecorrelated = "decorrelated"
+)
+
+// Policy is exponential backoff with jitter, bounded by attempts and by
+// total time. Zero fields take the defaults.
+type Policy struct {
+	// Initial is the ceiling of the first wait. Default 500ms.
+	Initial time.Duration `yaml:"initial"`
+	// Max caps every wait. Default 1m.
+	Max time.Duration `yaml:"max"`
+	// Multiplier grows the ceiling after each attempt. Default 2; >= 1.
+	Multiplier float64 `yaml:"multiplier"`
+	// Jitter is "full" (default) or "decorrelated".
+	Jitter string `yaml:"jitter"`
+	// MaxAttempts bounds the attempts, the first included. Default 5.
+	MaxAttempts int `yaml:"max_attempts"`
+	// MaxElapsed bounds the time from the first attempt to the start of
+	// the last. Default 2m.
+	MaxElapsed time.Duration `yaml:"max_elapsed"`
+
+	// Retryable decides which errors are worth another attempt. Default
+	// the package's Retryable.
+	Retryable func(error) bool `yaml:"-"`
+	// Clock and Rand (uniform in [0, 1)) are replaced in tests.
+	Clock Clock          `yaml:"-"`
+	Rand  func() float64 `yaml:"-"`
+}
+
+// WithDefaults returns p with zero fields set.
+func (p Policy) WithDefaults() Policy {
+	if p.Initial == 0 {
+		p.Initial = 500 * time.Millisecond
+	}
+	if p.Max == 0 {
+		p.Max = time.Minute
+	}
+	if p.Multiplier == 0 {
+		p.Multiplier = 2
+	}
+	if p.Jitter == "" {
+		p.Jitter = JitterFull
+	}
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = 5
+	}
+	if p.MaxElapsed == 0 {
+		p.MaxElapsed = 2 * time.Minute
+	}
+	if p.Retryable == nil {
+		p.Retryable = Retryable
+	}
+	if p.Clock == nil {
+		p.Clock = SystemClock{}
+	}
+	if p.Rand == nil {
+		p.Rand = rand.Float64
+	}
+	return p
+}
+
+// Validate reports a policy that cannot work.
+func (p Policy) Validate() error {
+	p = p.WithDefaults()
+	switch {
+	case p.Initial < 0 || p.Max < p.Initial:
+		return fmt.Errorf("%w: retry initial %v and max %v: want 0 <= initial <= max", ErrInvalidConfig, p.Initial, p.Max)
+	case p.Multiplier < 1:
+		return fmt.Errorf("%w: retry multiplier %g: use 1 or more", ErrInvalidConfig, p.Multiplier)
+	case p.Jitter != JitterFull && p.Jitter != JitterDecorrelated:
+		return fmt.Errorf("%w: retry jitter %q: use %q or %q", ErrInvalidConfig, p.Jitter, JitterFull, JitterDecorrelated)
+	case p.MaxAttempts < 1:
+		return fmt.Errorf("%w: retry max_attempts %d: use 1 or more", ErrInvalidConfig, p.MaxAttempts)
+	case p.MaxElapsed < 0:
+		return fmt.Errorf("%w: retry max_elapsed %v is negative", ErrInvalidConfig, p.MaxElapsed)
+	}
+	return nil
+}
+
+// ceiling is Initial x Multiplier^(attempt-1), capped at Max.
+func (p Policy) ceiling(attempt int) time.Duration {
+	d := float64(p.Initial) * math.Pow(p.Multiplier, float64(max(attempt, 1)-1))
+	if d > float64(p.Max) || math.IsInf(d, 0) || math.IsNaN(d) {
+		return p.Max
+	}
+	return time.Duration(d)
+}
+
+// Delay is the wait after the attempt-th failed attempt (1-based), e.g. a
+// message's delivery count for NakWithDelay. It needs no state: with
+// decorrelated jitter the previous wait is taken as its ceiling.
+func (p Policy) Delay(attempt int) time.Duration {
+	p = p.WithDefaults()
+	if p.Jitter == JitterDecorrelated {
+		prev := p.Initial
+		if attempt > 1 {
+			prev = p.ceiling(attempt - 1)
+		}
+		return p.decorrelated(prev)
+	}
+	return time.Duration(p.Rand() * float64(p.ceiling(attempt)))
+}
+
+func (p Policy) decorrelated(prev time.Duration) time.Duration {
+	hi := min(3*float64(prev), float64(p.Max))
+	lo := float64(p.Initial)
+	if hi <= lo {
+		return time.Duration(min(lo, float64(p.Max)))
+	}
+	return time.Duration(lo + p.Rand()*(hi-lo))
+}
+
+// DelayFor is the wait after the attempt-th failure with err: the vendor's
+// announced reset for a 429, else Delay(attempt).
+func (p Policy) DelayFor(attempt int, err error) time.Duration {
+	p = p.WithDefaults()
+	if d := retryAfterAt(err, p.Clock.Now()); d > 0 {
+		return d
+	}
+	return p.Delay(attempt)
+}
+
+// Do calls fn until it succeeds, fails with an error Retryable rejects, or
+// the attempts or time run out; it waits between attempts as Delay says
+// (decorrelated jitter carries the real previous wait) or until a 429's
+// reset. fn's context is marked with the attempt number for pkg/braze and
+// pkg/brevo observers. Use it for calls no message stands behind (polls,
+// exports); a message's retries are redeliveries.
+func (p Policy) Do(ctx context.Context, fn func(ctx context.Context) error) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	p = p.WithDefaults()
+	start := p.Clock.Now()
+	prev := p.Initial
+	for attempt := 1; ; attempt++ {
+		err := fn(brevo.WithAttempt(braze.WithAttempt(ctx, attempt), attempt))
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !p.Retryable(err) {
+			return err
+		}
+		if attempt >= p.MaxAttempts {
+			return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
+		}
+		wait := retryAfterAt(err, p.Clock.Now())
+		if wait == 0 {
+			if p.Jitter == JitterDecorrelated {
+				prev = p.decorrelated(prev)
+				wait = prev
+			} else {
+				wait = p.Delay(attempt)
+			}
+		}
+		if elapsed := p.Clock.Now().Sub(start); elapsed+wait > p.MaxElapsed {
+			return fmt.Errorf("giving up after %d attempts in %v (the next in %v would pass the %v retry budget): %w",
+				attempt, elapsed.Round(time.Millisecond), wait.Round(time.Millisecond), p.MaxElapsed, err)
+		}
+		if serr := p.Clock.Sleep(ctx, wait); serr != nil {
+			return fmt.Errorf("waiting %v to retry (%w) after: %w", wait.Round(time.Millisecond), serr, err)
+		}
+	}
+}

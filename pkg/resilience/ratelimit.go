@@ -1,0 +1,336 @@
+package resilience
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// quotaPeriod is the shortest window counted as a quota aligned on the
+// clock rather than paced: the vendors reset their hourly pools on the
+// clock hour, and pacing a 100/hour pool at one call per 36 s would make a
+// handful of polls take minutes.
+const quotaPeriod = time.Hour
+
+// minSpreadHorizon is the shortest time-to-reset over which the remaining
+// budget is spread. Resets come in whole seconds, too coarse for windows of
+// a few seconds: those are left to pacing.
+const minSpreadHorizon = 5 * time.Second
+
+// fallbackBlock is how long a 429 without a usable reset header blocks its
+// bucket.
+const fallbackBlock = time.Second
+
+// Limiter holds the rate-limit buckets of one vendor. Safe for concurrent
+// use.
+type Limiter struct {
+	vendor  vendor
+	clock   Clock
+	log     *slog.Logger
+	n       int // replicas
+	below   float64
+	buckets map[string]*bucket
+}
+
+// Option configures a Limiter, Breakers or Guard.
+type Option func(*options)
+
+type options struct {
+	clock Clock
+	log   *slog.Logger
+	rand  func() float64
+}
+
+// WithClock replaces the real clock, for tests.
+func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithLogger sets where breaker transitions and 429 blocks are logged.
+// Default slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+func buildOptions(opts []Option) options {
+	o := options{clock: SystemClock{}, log: slog.Default(), rand: rand.Float64}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// NewLimiter returns the limiter of vendor (VendorBraze or VendorBrevo)
+// under limits.
+func NewLimiter(vendorName string, limits Limits, opts ...Option) (*Limiter, error) {
+	v, err := vendorOf(vendorName)
+	if err != nil {
+		return nil, err
+	}
+	if err := limits.Validate(); err != nil {
+		return nil, err
+	}
+	limits = limits.WithDefaults()
+	o := buildOptions(opts)
+	l := &Limiter{
+		vendor: v, clock: o.clock, log: o.log, n: limits.Replicas, below: limits.SpreadBelow,
+		buckets: make(map[string]*bucket),
+	}
+	now := o.clock.Now()
+	for _, spec := range limits.specs()[v.name] {
+		l.buckets[spec.name] = newBucket(spec, limits, now, o.rand)
+	}
+	return l, nil
+}
+
+// Bucket names the bucket a request falls in; path is the API path without
+// the base URL's path ("/contacts/import", "/users/track").
+func (l *Limiter) Bucket(method, path string) string { return l.vendor.bucketOf(method, path) }
+
+// Buckets lists the bucket names, sorted.
+func (l *Limiter) Buckets() []string {
+	names := make([]string, 0, len(l.buckets))
+	for name := range l.buckets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Wait blocks until a request on bucket may be sent, or ctx ends. An
+// unknown bucket is not limited.
+func (l *Limiter) Wait(ctx context.Context, bucketName string) error {
+	b, ok := l.buckets[bucketName]
+	if !ok {
+		return ctx.Err()
+	}
+	for {
+		d, reserved := b.take(l.clock.Now())
+		if err := l.sleep(ctx, bucketName, d); err != nil {
+			return err
+		}
+		if reserved {
+			break
+		}
+	}
+	// A 429 seen while this request waited for its turn blocks it too.
+	for {
+		d := b.blocked(l.clock.Now())
+		if d <= 0 {
+			return nil
+		}
+		if err := l.sleep(ctx, bucketName, d); err != nil {
+			return err
+		}
+	}
+}
+
+func (l *Limiter) sleep(ctx context.Context, bucketName string, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	if err := l.clock.Sleep(ctx, d); err != nil {
+		return fmt.Errorf("waiting %v for the %s %s rate limit: %w", d.Round(time.Millisecond), l.vendor.name, bucketName, err)
+	}
+	return nil
+}
+
+// Observe adapts bucket to a response: its rate-limit headers and, for a
+// 429, a block until the announced reset.
+func (l *Limiter) Observe(bucketName string, status int, h http.Header) {
+	b, ok := l.buckets[bucketName]
+	if !ok {
+		return
+	}
+	now := l.clock.Now()
+	o, ok := l.vendor.headers(h, now)
+	if until := b.observe(now, status, o, ok, l.n, l.below); !until.IsZero() {
+		l.log.Warn("rate limited: bucket blocked until the reset",
+			"vendor", l.vendor.name, "bucket", bucketName, "until", until, "wait", until.Sub(now).Round(time.Millisecond))
+	}
+}
+
+// BucketState is what a bucket knows, for status displays.
+type BucketState struct {
+	// Limit, Remaining and Reset are from the last rate-limit headers; Limit
+	// is 0 before any.
+	Limit, Remaining int
+	Reset            time.Time
+	// BlockedUntil is set while a 429 holds the bucket.
+	BlockedUntil time.Time
+	// Throttled counts 429 answers.
+	Throttled int64
+	// Rate is the current pace in requests per second (the tighter of the
+	// configured pace and the spread of the remaining budget); 0 when
+	// unpaced.
+	Rate float64
+}
+
+// Snapshot returns every bucket's state.
+func (l *Limiter) Snapshot() map[string]BucketState {
+	now := l.clock.Now()
+	out := make(map[string]BucketState, len(l.buckets))
+	for name, b := range l.buckets {
+		out[name] = b.state(now)
+	}
+	return out
+}
+
+// Throttled is the number of 429 answers seen across buckets.
+func (l *Limiter) Throttled() int64 {
+	var n int64
+	for _, b := range l.buckets {
+		b.mu.Lock()
+		n += b.throttled
+		b.mu.Unlock()
+	}
+	return n
+}
+
+// bucket is one rate-limit pool.
+type bucket struct {
+	mu     sync.Mutex
+	rand   func() float64
+	pace   *rate.Limiter // nil when every window is an hourly quota
+	spread *rate.Limiter // rate.Inf unless the headers said the budget is low
+	// spreadUntil ends the spread: the reset of the window it was for.
+	spreadUntil  time.Time
+	quotas       []quota
+	blockedUntil time.Time
+	last         observed
+	throttled    int64
+}
+
+// quota counts requests in a window aligned on the clock.
+type quota struct {
+	max    int
+	period time.Duration
+	start  time.Time
+	used   int
+}
+
+func newBucket(spec bucketSpec, limits Limits, now time.Time, rnd func() float64) *bucket {
+	b := &bucket{rand: rnd, spread: rate.NewLimiter(rate.Inf, 1)}
+	var pace rate.Limit
+	for _, w := range spec.windows {
+		// Whole requests per replica per window, rounded down, so that N
+		// replicas together never exceed the window.
+		share := max(w.max/limits.Replicas, 1)
+		if w.period >= quotaPeriod {
+			b.quotas = append(b.quotas, quota{max: share, period: w.period, start: now.Truncate(w.period)})
+			continue
+		}
+		r := rate.Limit(float64(share) * limits.Headroom / w.period.Seconds())
+		if pace == 0 || r < pace {
+			pace = r
+		}
+	}
+	if pace > 0 {
+		b.pace = rate.NewLimiter(pace, 1)
+	}
+	return b
+}
+
+// take reserves the next request at now and returns how long to wait
+// before sending it (reserved), or, while the bucket is blocked or a quota
+// exhausted, how long to wait before asking again (not reserved).
+func (b *bucket) take(now time.Time) (wait time.Duration, reserved bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Before(b.blockedUntil) {
+		return b.blockedUntil.Sub(now), false
+	}
+	if !b.spreadUntil.IsZero() && !now.Before(b.spreadUntil) {
+		b.spread.SetLimitAt(now, rate.Inf)
+		b.spreadUntil = time.Time{}
+	}
+	for i := range b.quotas {
+		q := &b.quotas[i]
+		if start := now.Truncate(q.period); !start.Equal(q.start) {
+			q.start, q.used = start, 0
+		}
+		if q.used >= q.max {
+			return q.start.Add(q.period).Sub(now), false
+		}
+	}
+	for i := range b.quotas {
+		b.quotas[i].used++
+	}
+	var d time.Duration
+	if b.pace != nil {
+		d = b.pace.ReserveN(now, 1).DelayFrom(now)
+	}
+	return max(d, b.spread.ReserveN(now, 1).DelayFrom(now)), true
+}
+
+// blocked is how long a 429 still holds the bucket.
+func (b *bucket) blocked(now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.blockedUntil.Sub(now)
+}
+
+// observe applies one response and returns the time a 429 blocks the
+// bucket until (zero when it did not block).
+func (b *bucket) observe(now time.Time, status int, o observed, haveHeaders bool, replicas int, below float64) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if haveHeaders {
+		b.last = o
+	}
+	if status == http.StatusTooManyRequests {
+		b.throttled++
+		until := now.Add(fallbackBlock)
+		if haveHeaders && o.reset.After(now) {
+			until = o.reset
+		}
+		// Jitter after the reset so replicas blocked by the same window do
+		// not all resume in the same instant: at most a tenth of the wait,
+		// and a second.
+		wait := until.Sub(now)
+		until = until.Add(time.Duration(b.rand() * float64(min(wait/10, time.Second))))
+		if until.After(b.blockedUntil) {
+			b.blockedUntil = until
+		}
+		return b.blockedUntil
+	}
+	if !haveHeaders || o.limit <= 0 || o.reset.IsZero() {
+		return time.Time{}
+	}
+	left := o.reset.Sub(now)
+	if left < minSpreadHorizon || float64(o.remaining) >= below*float64(o.limit) {
+		return time.Time{}
+	}
+	// This replica's share of what remains, spread over the time left.
+	share := float64(o.remaining) / float64(replicas)
+	if share < 1 {
+		// Nothing left for us in this window: wait for the reset rather
+		// than earn a 429.
+		if o.reset.After(b.blockedUntil) {
+			b.blockedUntil = o.reset
+		}
+		return time.Time{}
+	}
+	b.spread.SetLimitAt(now, rate.Limit(share/left.Seconds()))
+	b.spreadUntil = o.reset
+	return time.Time{}
+}
+
+func (b *bucket) state(now time.Time) BucketState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := BucketState{Limit: b.last.limit, Remaining: b.last.remaining, Reset: b.last.reset, Throttled: b.throttled}
+	if now.Before(b.blockedUntil) {
+		s.BlockedUntil = b.blockedUntil
+	}
+	if b.pace != nil {
+		s.Rate = float64(b.pace.Limit())
+	}
+	if sp := b.spread.Limit(); sp != rate.Inf && (s.Rate == 0 || float64(sp) < s.Rate) {
+		s.Rate = float64(sp)
+	}
+	return s
+}
