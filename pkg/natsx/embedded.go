@@ -42,8 +42,7 @@ func (c EmbeddedConfig) Validate() error {
 
 // Embedded is a running in-process nats-server with JetStream enabled.
 type Embedded struct {
-	srv    *server.Server
-	unlock func() // releases the store's lock (storelock.go)
+	srv *server.Server
 }
 
 // StartEmbedded starts a JetStream server with a file store in cfg.StoreDir
@@ -60,10 +59,6 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 10 * time.Second
-	}
-	unlock, err := lockStore(cfg.StoreDir) // one server per store (storelock.go)
-	if err != nil {
-		return nil, err
 	}
 	port := cfg.Port
 	if port == 0 {
@@ -82,17 +77,15 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
-		unlock()
 		return nil, fmt.Errorf("creating embedded nats-server (store %s): %w", cfg.StoreDir, err)
 	}
 	go srv.Start()
 	if !srv.ReadyForConnections(cfg.ReadyTimeout) {
 		srv.Shutdown()
 		srv.WaitForShutdown()
-		unlock()
 		return nil, fmt.Errorf("starting embedded nats-server on %s:%d: not ready after %s", cfg.Host, cfg.Port, cfg.ReadyTimeout)
 	}
-	return &Embedded{srv: srv, unlock: unlock}, nil
+	return &Embedded{srv: srv}, nil
 }
 
 // ClientURL is the nats:// URL clients connect to.
@@ -105,5 +98,4 @@ func (e *Embedded) Server() *server.Server { return e.srv }
 func (e *Embedded) Shutdown() {
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
-	e.unlock()
 }
