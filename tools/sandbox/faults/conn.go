@@ -99,14 +99,16 @@ func (t *truncWriter) Write(p []byte) (int, error) {
 		return 0, errCut
 	}
 	t.wrote = true
-	if t.buf.Len()+len(p) <= maxBuffered {
+	room := maxBuffered - t.buf.Len()
+	if len(p) <= room {
 		return t.buf.Write(p)
 	}
+	t.buf.Write(p[:room])
 	t.commit()
 	t.real.WriteHeader(t.status)
 	_, _ = t.real.Write(t.buf.Bytes())
 	t.cut = true
-	return 0, errCut
+	return room, errCut
 }
 
 // commit copies the handler's headers to the real writer.
