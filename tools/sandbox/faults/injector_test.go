@@ -232,9 +232,30 @@ func TestTruncateCutsTheBody(t *testing.T) {
 	}
 }
 
+// faultRecorder is what a simulator's request counter looks like to the
+// injector: a ResponseWriter with RecordFault.
+type faultRecorder struct {
+	http.ResponseWriter
+	faults chan<- string
+}
+
+func (f faultRecorder) RecordFault(status string) { f.faults <- status }
+
+// Unwrap lets the injector reach the connection to hijack it.
+func (f faultRecorder) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
 func TestTimeoutHoldsUntilTheClientGivesUp(t *testing.T) {
 	b := &backend{}
-	_, url := serve(t, b, Spec{Timeout: 1}, 1, Options{})
+	in := Wrap(b, Spec{Timeout: 1}, 1, Options{}) // held up to the default 30s
+	faults := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in.ServeHTTP(faultRecorder{w, faults}, r)
+	}))
+	t.Cleanup(func() {
+		in.Release()
+		srv.Close()
+	})
+	url := srv.URL
 	start := time.Now()
 	got := outcome(t, client(300*time.Millisecond), http.MethodPost, url+"/v3/contacts/import")
 	if got != "client timeout" {
@@ -245,6 +266,15 @@ func TestTimeoutHoldsUntilTheClientGivesUp(t *testing.T) {
 	}
 	if b.calls.Load() != 0 {
 		t.Error("a timed-out request reached the handler")
+	}
+	// The server lets go once the client hangs up, long before the 30s hold.
+	select {
+	case got := <-faults:
+		if got != StatusTimeout {
+			t.Errorf("recorded %q, want %q", got, StatusTimeout)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the server still holds the request 10s after the client gave up")
 	}
 }
 
