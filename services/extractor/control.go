@@ -34,6 +34,9 @@ func (e *Extractor) Run(ctx context.Context, nc *nats.Conn, interval time.Durati
 		return fmt.Errorf("extractor: subscribing to %s: %w", proto.SubjectSyncRequest, err)
 	}
 	defer sub.Unsubscribe()
+	if err := e.resumeInterrupted(ctx); err != nil {
+		e.log.Error("resuming an interrupted run", "err", err)
+	}
 	e.log.Info("extractor ready", "control", proto.SubjectSyncRequest, "interval", interval)
 
 	var tick <-chan time.Time

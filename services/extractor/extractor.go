@@ -134,16 +134,55 @@ func (e *Extractor) begin(ctx context.Context, runType string) (*proto.SyncRun, 
 	return run, nil
 }
 
+// resumeInterrupted restarts the last run when it is still marked running:
+// an extractor stopped in the middle of it (killed, or its machine died).
+// The run keeps its id, so lines published before the stop and published
+// again now carry the same Nats-Msg-Id and are stored once (inside the
+// dedup window; outside it they are handled twice, which is harmless:
+// upserts are idempotent and unchanged content is skipped).
+func (e *Extractor) resumeInterrupted(ctx context.Context) error {
+	last, err := e.st.LastRun(ctx, Resource)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if last.Status != proto.RunRunning {
+		return nil
+	}
+	e.mu.Lock()
+	if e.current != "" {
+		e.mu.Unlock()
+		return nil
+	}
+	e.current = last.ID
+	e.mu.Unlock()
+	e.log.Warn("resuming a run interrupted during its export", "run", last.ID)
+	last.Exported, last.Malformed = 0, 0
+	go func() {
+		if err := e.execute(ctx, last); err != nil {
+			e.log.Error("resumed users sync failed", "run", last.ID, "err", err)
+		}
+	}()
+	return nil
+}
+
 func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error) {
 	defer func() {
 		e.mu.Lock()
 		e.current = ""
 		e.mu.Unlock()
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// Stopped, not failed: the run stays running and the next
+			// start resumes it.
+			e.log.Warn("export interrupted by shutdown; it resumes at the next start", "run", run.ID)
+		case err != nil:
 			run.Status = proto.RunFailed
 			run.Error = err.Error()
 			run.FinishedAt = time.Now().UnixMilli()
-		} else {
+		default:
 			run.Status = proto.RunExported
 		}
 		// The run record must reflect the outcome even when ctx was cancelled.

@@ -428,3 +428,56 @@ func sorted(m map[string]int) []string {
 	sort.Strings(out)
 	return out
 }
+
+// A run left "running" by an extractor that died during the export is
+// resumed, under its id, when an extractor starts again.
+func TestInterruptedRunResumes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Users: 500, Seed: 3, RateLimits: true, ExportDelay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "resume")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	a, err := app.New(ctx, app.Options{
+		NC:        nc,
+		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey},
+		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
+		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: time.Second}},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a killed extractor leaves behind: a run marked running.
+	run := &proto.SyncRun{V: proto.SchemaVersion, ID: "20261128T000000Z-dead00", Resource: extractor.Resource,
+		Type: "full", Status: proto.RunRunning, StartedAt: time.Now().UnixMilli()}
+	if err := a.State.PutRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.State.SetLastRun(ctx, extractor.Resource, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.RunWorkers(wctx) }()
+	defer func() { stop(); <-done }()
+	sum, err := app.Wait(ctx, a.JS, a.State, run.ID, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Exported != 500 || sum.Created == 0 || sum.Failed != 0 {
+		t.Fatalf("resumed run: %+v, want 500 exported and contacts created", sum)
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -70,11 +71,15 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 		case proto.RunFailed, proto.RunCompleted:
 			done = true
 		case proto.RunExported:
-			if tr.Processed >= run.Exported && tr.Published <= ld.Processed+ld.DeadLettered {
-				done, err = drained(ctx, st, js)
-				if err != nil {
-					return Summary{}, err
-				}
+			// Everything the extractor published is in RAW; the transformer
+			// acks a raw message only after its upsert is stored in OPS, and
+			// the loader acks an upsert only after Brevo confirmed it. So once
+			// RAW and then OPS have nothing pending or unacknowledged, the run
+			// is through. Counters are not compared: a worker killed between
+			// counting and acking counts a redelivered message twice.
+			done, err = drained(ctx, st, js)
+			if err != nil {
+				return Summary{}, err
 			}
 		}
 		p.Done = done
@@ -98,6 +103,9 @@ func drained(ctx context.Context, st *state.Store, js jetstream.JetStream) (bool
 		{proto.StreamOps, loader.Durable},
 	} {
 		ok, err := st.Drained(ctx, js, c.stream, c.durable)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return false, nil // that stage has not started yet
+		}
 		if err != nil {
 			return false, fmt.Errorf("checking consumer %s: %w", c.durable, err)
 		}
