@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Mutate bumps the version of each user, as if someone edited their profile
@@ -125,6 +126,18 @@ func (s *Server) adminState(w http.ResponseWriter, r *http.Request) {
 		"users_changed":   len(s.versions),
 	}
 	s.mu.Unlock()
-	state["requests"] = s.Requests()
+	reqs := s.Requests()
+	state["requests"] = reqs
+	state["statuses"] = byStatus(reqs)
 	writeJSON(w, http.StatusOK, state)
+}
+
+// byStatus totals the request counters by their status (the key's last
+// word: "429", "reset"), for tests asserting on injected faults.
+func byStatus(requests map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, n := range requests {
+		out[k[strings.LastIndexByte(k, ' ')+1:]] += n
+	}
+	return out
 }

@@ -51,12 +51,17 @@ type Config struct {
 	BaseURL func() string `yaml:"-"`
 	// Now is the clock for rate limits and export readiness. Default time.Now.
 	Now func() time.Time `yaml:"-"`
+	// Middleware, when set, wraps every route (the sandbox's fault
+	// injection). Requests are counted outside it; a writer's
+	// RecordFault(status) replaces the status counted.
+	Middleware func(http.Handler) http.Handler `yaml:"-"`
 }
 
 // Server is the simulator, an http.Handler.
 type Server struct {
 	cfg      Config
 	mux      *http.ServeMux
+	handler  http.Handler // mux behind Config.Middleware
 	segments []segment
 	segIndex map[string]int
 	callback *http.Client
@@ -126,6 +131,10 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found: "+r.Method+" "+r.URL.Path)
 	})
+	s.handler = s.mux
+	if cfg.Middleware != nil {
+		s.handler = cfg.Middleware(s.mux)
+	}
 	return s
 }
 
@@ -168,8 +177,11 @@ func (s *Server) Close() {
 // and status for Requests.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
+	s.handler.ServeHTTP(rec, r)
 	tpl := r.Pattern
+	if tpl == "" { // a middleware answered before routing
+		_, tpl = s.mux.Handler(r)
+	}
 	if _, path, ok := strings.Cut(tpl, " "); ok {
 		tpl = path
 	}
@@ -177,7 +189,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tpl = "unmatched"
 	}
 	s.mu.Lock()
-	s.requests[r.Method+" "+tpl+" "+strconv.Itoa(rec.status)]++
+	status := strconv.Itoa(rec.status)
+	if rec.fault != "" {
+		status = rec.fault
+	}
+	s.requests[r.Method+" "+tpl+" "+status]++
 	s.mu.Unlock()
 }
 
@@ -257,7 +273,11 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	fault       string // pseudo-status of a fault that left none ("reset")
 }
+
+// RecordFault is how the fault middleware reports an answer it cut.
+func (r *statusRecorder) RecordFault(status string) { r.fault = status }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if !r.wroteHeader {
