@@ -4,13 +4,17 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"strings"
 )
 
 // State is what GET /_admin/state reports.
 type State struct {
 	Contacts int `json:"contacts"`
 	// Requests counts /v3 requests by "METHOD /v3/path-template STATUS".
-	Requests           map[string]int     `json:"requests"`
+	Requests map[string]int `json:"requests"`
+	// Statuses totals Requests by status; faults injected in the sandbox
+	// count as their status or as "timeout", "reset", "lost", "truncated".
+	Statuses           map[string]int     `json:"statuses"`
 	Imports            ImportState        `json:"imports"`
 	BlacklistFlagsSent BlacklistFlagsSent `json:"blacklistFlagsSent"`
 	// UnknownAttributes counts attribute values dropped because the account has
@@ -56,6 +60,10 @@ func (s *Server) State() State {
 		UnknownAttributes:  maps.Clone(s.stats.unknownAttributes),
 		UnknownFields:      maps.Clone(s.stats.unknownFields),
 		Imports:            ImportState{ConcurrentViolations: s.imports.violations},
+	}
+	st.Statuses = map[string]int{}
+	for k, n := range st.Requests {
+		st.Statuses[k[strings.LastIndexByte(k, ' ')+1:]] += n
 	}
 	st.Folders, st.Lists = s.listStates()
 	for _, p := range s.imports.all {

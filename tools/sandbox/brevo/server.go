@@ -24,6 +24,10 @@ type Config struct {
 	// ImportDelay is how long an import process stays queued/in_process once it is
 	// at the head of the queue. Default DefaultImportDelay.
 	ImportDelay time.Duration `yaml:"import_delay"`
+	// Middleware, when set, wraps every /v3 request before authentication
+	// (the sandbox's fault injection). Requests are counted outside it; a
+	// writer's RecordFault(status) replaces the status counted.
+	Middleware func(http.Handler) http.Handler `yaml:"-"`
 }
 
 // Server simulates the Brevo API v3. It is an http.Handler serving /v3/... and
@@ -31,6 +35,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	api     *http.ServeMux
+	v3      http.Handler // serveV3 behind Config.Middleware
 	admin   *http.ServeMux
 	mu      sync.Mutex
 	keys    map[string]bool
@@ -65,6 +70,10 @@ func New(cfg Config) *Server {
 	}
 	s.reset()
 	s.routes()
+	s.v3 = http.HandlerFunc(s.serveV3)
+	if cfg.Middleware != nil {
+		s.v3 = cfg.Middleware(s.v3)
+	}
 	return s
 }
 
@@ -127,7 +136,14 @@ func (s *Server) routes() {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	fault  string // pseudo-status of a fault that left none ("reset")
 }
+
+// RecordFault is how the fault middleware reports an answer it cut.
+func (w *statusWriter) RecordFault(status string) { w.fault = status }
+
+// Unwrap lets http.ResponseController reach the connection (to hijack it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -143,7 +159,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// ServeHTTP authenticates, rate-limits and counts every /v3 request, then routes it.
+// ServeHTTP counts every /v3 request by route and status, and serves it
+// (serveV3) behind Config.Middleware.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_admin/") {
 		s.admin.ServeHTTP(w, r)
@@ -156,16 +173,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if key == "" {
 			key = r.Method + " <unmatched>"
 		}
+		status := strconv.Itoa(sw.status)
+		if sw.fault != "" {
+			status = sw.fault
+		}
 		s.mu.Lock()
-		s.stats.requests[key+" "+strconv.Itoa(sw.status)]++
+		s.stats.requests[key+" "+status]++
 		s.mu.Unlock()
 	}()
+	s.v3.ServeHTTP(sw, r)
+}
+
+// serveV3 authenticates and rate-limits a /v3 request, then routes it.
+func (s *Server) serveV3(w http.ResponseWriter, r *http.Request) {
+	_, pattern := s.api.Handler(r)
 	if pattern == "" {
-		writeError(sw, s.unrouted(r))
+		writeError(w, s.unrouted(r))
 		return
 	}
 	if !s.authorized(r.Header.Get("api-key")) {
-		writeError(sw, &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized, Message: "Key not found"})
+		writeError(w, &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized, Message: "Key not found"})
 		return
 	}
 	if s.cfg.RateLimit {
@@ -173,14 +200,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		q, ok := s.limits[strings.HasPrefix(path, "/v3/contacts")].take(s.cfg.Now())
 		s.mu.Unlock()
-		q.setHeaders(sw.Header())
+		q.setHeaders(w.Header())
 		if !ok {
-			writeError(sw, &apiError{Status: http.StatusTooManyRequests, Code: codeTooManyRequests,
+			writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: codeTooManyRequests,
 				Message: "The expected rate limit is exceeded."})
 			return
 		}
 	}
-	s.api.ServeHTTP(sw, r)
+	s.api.ServeHTTP(w, r)
 }
 
 // unrouted answers a path no route serves: 405 when another method would match.
