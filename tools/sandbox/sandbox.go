@@ -12,6 +12,7 @@ import (
 
 	"github.com/tajo-sync/tajo/tools/sandbox/braze"
 	"github.com/tajo-sync/tajo/tools/sandbox/brevo"
+	"github.com/tajo-sync/tajo/tools/sandbox/faults"
 	"github.com/tajo-sync/tajo/tools/sandbox/gen"
 )
 
@@ -23,7 +24,7 @@ type Options struct {
 	BrazeAddr, BrevoAddr string
 	// Users is how many Braze users exist. Default 10,000.
 	Users int
-	// Seed makes the users. Default 1.
+	// Seed makes the users and draws the faults. Default 1.
 	Seed int64
 	// BrazeAPIKey and BrevoAPIKey are the keys the simulators accept.
 	// Generated when empty ("sandbox-braze-..." and "xkeysib-sandbox-...").
@@ -38,6 +39,9 @@ type Options struct {
 	// them): for benchmarks, where deflating a million users costs more CPU
 	// than the connector under test.
 	StoreExports bool
+	// Faults are injected on every endpoint of both simulators but /_admin/
+	// (see package faults), drawn from Seed. The zero Spec injects none.
+	Faults faults.Spec
 }
 
 // DefaultOptions are the demo's: 10,000 users, seed 1, the vendors' rate
@@ -92,26 +96,31 @@ type Sandbox struct {
 	BrevoAPIKey string
 	Gen         *gen.Generator
 
-	servers []*http.Server
-	serving chan error // one value per server when it stops
+	servers   []*http.Server
+	injectors []*faults.Injector // released on Close, so held requests do not delay it
+	serving   chan error         // one value per server when it stops
 }
 
 // Start listens on both addresses, serves, and returns once both answer
 // TCP connections. ctx bounds the start only; the servers run until Close.
 func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	o = o.withDefaults()
+	if err := o.Faults.Validate(); err != nil {
+		return nil, fmt.Errorf("sandbox faults %q: %w", o.Faults.String(), err)
+	}
 	g := gen.New(o.Seed, o.Users)
 	sb := &Sandbox{
 		Gen:         g,
 		BrazeAPIKey: o.BrazeAPIKey,
 		BrevoAPIKey: o.BrevoAPIKey,
-		Braze: braze.New(braze.Config{
-			APIKey: o.BrazeAPIKey, Gen: g, ExportDelay: o.ExportDelay, RateLimit: o.RateLimits,
-			StoreExports: o.StoreExports,
-		}),
-		Brevo:   brevo.New(brevo.Config{APIKey: o.BrevoAPIKey, RateLimit: o.RateLimits}),
-		serving: make(chan error, 2),
+		serving:     make(chan error, 2),
 	}
+	sb.Braze = braze.New(braze.Config{
+		APIKey: o.BrazeAPIKey, Gen: g, ExportDelay: o.ExportDelay, RateLimit: o.RateLimits,
+		StoreExports: o.StoreExports, Middleware: sb.faults(o, faults.Braze),
+	})
+	sb.Brevo = brevo.New(brevo.Config{APIKey: o.BrevoAPIKey, RateLimit: o.RateLimits,
+		Middleware: sb.faults(o, faults.Brevo)})
 	var lc net.ListenConfig
 	brazeLn, err := lc.Listen(ctx, "tcp", o.BrazeAddr)
 	if err != nil {
@@ -147,6 +156,19 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	return sb, nil
 }
 
+// faults returns the middleware injecting o.Faults in a vendor's shapes, or
+// nil when there are none.
+func (s *Sandbox) faults(o Options, v faults.Vendor) func(http.Handler) http.Handler {
+	if o.Faults.IsZero() {
+		return nil
+	}
+	return func(next http.Handler) http.Handler {
+		in := faults.Wrap(next, o.Faults, o.Seed, faults.Options{Vendor: v})
+		s.injectors = append(s.injectors, in)
+		return in
+	}
+}
+
 // waitReachable dials addr until it accepts or ctx ends. A dial, not a
 // request: the simulators count requests, and tests assert on the counts.
 func waitReachable(ctx context.Context, addr string) error {
@@ -169,6 +191,9 @@ func waitReachable(ctx context.Context, addr string) error {
 func (s *Sandbox) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	for _, in := range s.injectors {
+		in.Release()
+	}
 	var errs []error
 	for _, srv := range s.servers {
 		if err := srv.Shutdown(ctx); err != nil {
