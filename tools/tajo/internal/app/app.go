@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/audit"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
@@ -32,6 +33,9 @@ type Options struct {
 	// Interval between scheduled incremental syncs; 0 disables the schedule.
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Audit, when set, records every vendor API call in the AUDIT stream
+	// (see audit.go). The caller closes it once RunWorkers has returned.
+	Audit *audit.Recorder
 }
 
 // App is every stage of the users pipeline in one process.
@@ -64,6 +68,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	st, err := state.NewStore(ctx, js)
 	if err != nil {
 		return nil, fmt.Errorf("opening state: %w", err)
+	}
+	if err := o.wireAudit(ctx, st); err != nil {
+		return nil, err
 	}
 	bz, err := braze.New(o.Braze)
 	if err != nil {
