@@ -114,25 +114,11 @@ func errSuffix(s string) string {
 	return " (" + s + ")"
 }
 
-// syncOnce runs one sync with a progress bar on w.
+// syncOnce runs one sync with a progress bar on w (see follow).
 func syncOnce(ctx context.Context, w io.Writer, a *app.App, runType string) (app.Summary, error) {
-	bar := progress.New(w)
-	var last app.Progress
-	sum, err := a.Sync(ctx, runType, func(p app.Progress) {
-		last = p
-		bar.Update(snapshot(p))
-	})
-	if err != nil {
-		bar.Finish(snapshot(last))
-		return app.Summary{}, fmt.Errorf("%s sync: %w", runType, err)
-	}
-	// The last frame comes from the summary, which also counts what never
-	// reached the loader (dead letters, unchanged users), so a finished run
-	// reads 100%.
-	handled := sum.Created + sum.Updated + sum.Unchanged + sum.Failed + sum.DeadLettered
-	bar.Finish(progress.Snapshot{Stage: "done", Exported: sum.Exported, Transformed: last.Transformed,
-		Loaded: handled, Total: sum.Exported})
-	return sum, nil
+	return follow(ctx, w, func(ctx context.Context, p func(app.Progress)) (app.Summary, error) {
+		return a.Sync(ctx, runType, p)
+	}, runType)
 }
 
 // snapshot turns the pipeline's progress into what the bar draws. Unchanged

@@ -1,0 +1,291 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tajo-sync/tajo/tools/tajo/internal/progress"
+)
+
+func init() { registerUnder("connectors", newConnectorsStatusCmd) }
+
+// connectorStatus is `tajo connectors status --json`. Field names are a
+// stable interface: scripts read them. Add fields; do not rename them.
+type connectorStatus struct {
+	Connector string `json:"connector"`
+	// Connected: both configured keys answered a cheap read (see Connection).
+	Connected  bool             `json:"connected"`
+	Connection connectionStatus `json:"connection"`
+	// LastSync is the last completed users run; null before the first.
+	LastSync *runStatus `json:"lastSync"`
+	// UsersCount is how many users the last completed full sync exported
+	// (0 before the first).
+	UsersCount int64 `json:"usersCount"`
+	// CampaignsTracked is always 0 in this build: campaigns are not synced
+	// yet. It will count them once they are.
+	CampaignsTracked int64 `json:"campaignsTracked"`
+	// EventsProcessed is always 0 in this build: events are not synced yet.
+	EventsProcessed int64 `json:"eventsProcessed"`
+	// Resources is the last run of each resource, whatever its state.
+	Resources map[string]*runStatus `json:"resources"`
+	// Consumers is the backlog of each stage's durable consumer.
+	Consumers []consumerLag `json:"consumers"`
+	// DeadLetters counts what waits in the DLQ stream, by stage and reason.
+	DeadLetters []deadLetterCount `json:"deadLetters"`
+	// Breakers is null in this build: no circuit breakers exist yet.
+	Breakers []breakerState `json:"breakers"`
+	// State is where the state was read: the NATS URL or the local store
+	// directory; "" when there is none (nothing synced here yet).
+	State string `json:"state"`
+}
+
+type connectionStatus struct {
+	Braze vendorCheck `json:"braze"`
+	Brevo vendorCheck `json:"brevo"`
+}
+
+// vendorCheck is one vendor's connection check.
+type vendorCheck struct {
+	OK    bool   `json:"ok"`
+	Check string `json:"check"` // the request made
+	Error string `json:"error,omitempty"`
+}
+
+// runStatus is one sync run with its counters summed over every worker.
+type runStatus struct {
+	ID           string     `json:"id"`
+	Resource     string     `json:"resource"`
+	Type         string     `json:"type"`   // full | incremental
+	Status       string     `json:"status"` // running | exported | completed | failed
+	StartedAt    time.Time  `json:"startedAt"`
+	FinishedAt   *time.Time `json:"finishedAt"` // null until it finished
+	DurationMs   int64      `json:"durationMs"` // 0 until it finished
+	Exported     int64      `json:"exported"`
+	Created      int64      `json:"created"`
+	Updated      int64      `json:"updated"`
+	Unchanged    int64      `json:"unchanged"`
+	Failed       int64      `json:"failed"`
+	DeadLettered int64      `json:"deadLettered"`
+	Error        string     `json:"error,omitempty"`
+}
+
+// consumerLag is a durable consumer's backlog: messages not yet delivered
+// (pending) and delivered but not yet acknowledged (ackPending).
+type consumerLag struct {
+	Stream     string `json:"stream"`
+	Consumer   string `json:"consumer"`
+	Exists     bool   `json:"exists"` // false until its worker first started
+	Pending    uint64 `json:"pending"`
+	AckPending uint64 `json:"ackPending"`
+	Error      string `json:"error,omitempty"`
+}
+
+type deadLetterCount struct {
+	Stage  string `json:"stage"`
+	Reason string `json:"reason"`
+	Count  uint64 `json:"count"`
+}
+
+// breakerState is a circuit breaker's state (closed | open | half-open).
+type breakerState struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+}
+
+func newConnectorsStatusCmd() *cobra.Command {
+	var (
+		configPath string
+		asJSON     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "status braze",
+		Short: "Show whether the connector can reach both vendors, its last syncs, backlog and dead letters",
+		Long: `Show the state of the Braze connector:
+
+  connected          both API keys answer a cheap read: Braze GET /segments/list,
+                     Brevo GET /contacts?limit=1 (nothing is written)
+  last sync          the last completed users run: when, which type, how long
+  users count        users exported by the last completed full sync
+  campaigns tracked  always 0 in this build: campaigns are not synced yet
+  events processed   always 0 in this build: events are not synced yet
+  resources          the last run of each resource, whatever its state
+  consumers          each stage's backlog (pending + unacknowledged messages)
+  dead letters       what waits in the DLQ stream, by stage and reason
+  breakers           n/a: no circuit breakers exist yet (null in --json)
+
+The state is read from the deployment's NATS server (NATS_URL, else nats.url)
+or, without one, from the local store ($TAJO_HOME/nats) on an embedded server
+of its own. While "tajo run" holds that store, point NATS_URL at its server.
+
+--json prints the same as one JSON object whose field names do not change.
+Exit status 1 when not connected.`,
+		Example: `  tajo connectors status braze
+  tajo connectors status braze --json | jq .lastSync
+  NATS_URL=nats://127.0.0.1:4222 tajo connectors status braze`,
+		Args:      connectorArg,
+		ValidArgs: []string{"braze"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := collectStatus(cmd.Context(), cmd, configPath)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				err = writeStatusJSON(cmd.OutOrStdout(), st)
+			} else {
+				err = writeStatus(cmd.OutOrStdout(), st)
+			}
+			if err == nil && !st.Connected {
+				err = errNotConnected
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file (default $TAJO_CONFIG, else $TAJO_HOME/config.yaml if it exists)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object with stable field names")
+	return cmd
+}
+
+// errNotConnected makes the exit status 1 after a status that shows why.
+var errNotConnected = fmt.Errorf("not connected: see the connection lines above for the cause and the fix")
+
+// collectStatus checks both vendors and reads the state.
+func collectStatus(ctx context.Context, cmd *cobra.Command, configPath string) (*connectorStatus, error) {
+	s, err := loadConnectorSettings(configPath)
+	if err != nil {
+		return nil, err
+	}
+	st := &connectorStatus{Connector: "braze", Resources: map[string]*runStatus{}, DeadLetters: []deadLetterCount{}}
+	checkVendors(ctx, s, st)
+	where, exists := s.stateSource()
+	if !exists {
+		return st, nil // nothing synced here yet: there is no state to read
+	}
+	b, err := openBus(ctx, cmd, storeFlags{configPath: configPath})
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	st.State = where
+	if err := readState(ctx, b.JS, st); err != nil {
+		return nil, fmt.Errorf("reading the sync state at %s: %w", where, err)
+	}
+	return st, nil
+}
+
+func writeStatusJSON(w io.Writer, st *connectorStatus) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the status: %w", err)
+	}
+	return write(w, "the status", string(b)+"\n")
+}
+
+// writeStatus prints the status for a person.
+func writeStatus(w io.Writer, st *connectorStatus) error {
+	var b strings.Builder
+	row := func(k, v string) { fmt.Fprintf(&b, "  %-18s %s\n", k, v) }
+	fmt.Fprintf(&b, "Connector %s\n", st.Connector)
+	row("connected", yesNo(st.Connected))
+	for _, v := range []struct {
+		name string
+		c    vendorCheck
+	}{{"Braze", st.Connection.Braze}, {"Brevo", st.Connection.Brevo}} {
+		line := "✓ " + v.c.Check
+		if !v.c.OK {
+			line = "✗ " + v.c.Check + ": " + v.c.Error
+		}
+		row("  "+v.name, line)
+	}
+	if st.LastSync == nil {
+		row("last sync", "none completed yet")
+	} else {
+		r := st.LastSync
+		row("last sync", fmt.Sprintf("%s, %s run %s, took %s", when(r.StartedAt), r.Type, r.ID, took(r)))
+	}
+	row("users count", progress.Count(st.UsersCount)+" (exported by the last full sync)")
+	row("campaigns tracked", "0 (campaigns are not synced yet)")
+	row("events processed", "0 (events are not synced yet)")
+
+	b.WriteString("\nLast run by resource\n")
+	if len(st.Resources) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, res := range statusResources {
+		r, ok := st.Resources[res]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-8s %s %s %s, started %s, took %s\n", res, r.Type, r.ID, r.Status, when(r.StartedAt), took(r))
+		fmt.Fprintf(&b, "           exported %s, created %s, updated %s, unchanged %s, failed %s, dead-lettered %s\n",
+			progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
+			progress.Count(r.Unchanged), progress.Count(r.Failed), progress.Count(r.DeadLettered))
+		if r.Error != "" {
+			fmt.Fprintf(&b, "           error: %s\n", r.Error)
+		}
+	}
+
+	b.WriteString("\nConsumer lag (pending + unacknowledged)\n")
+	if len(st.Consumers) == 0 {
+		b.WriteString("  n/a (no state yet)\n")
+	}
+	for _, c := range st.Consumers {
+		name := c.Stream + "/" + c.Consumer
+		switch {
+		case c.Error != "":
+			fmt.Fprintf(&b, "  %-26s error: %s\n", name, c.Error)
+		case !c.Exists:
+			fmt.Fprintf(&b, "  %-26s not created yet (its worker never ran)\n", name)
+		default:
+			fmt.Fprintf(&b, "  %-26s %s pending, %s unacknowledged\n", name,
+				progress.Count(int64(c.Pending)), progress.Count(int64(c.AckPending)))
+		}
+	}
+
+	b.WriteString("\nDead letters\n")
+	if len(st.DeadLetters) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, d := range st.DeadLetters {
+		fmt.Fprintf(&b, "  %-26s %s\n", d.Stage+"/"+d.Reason, progress.Count(int64(d.Count)))
+	}
+	if len(st.DeadLetters) > 0 {
+		b.WriteString("  (the tajo dlq commands show them and replay them)\n")
+	}
+
+	b.WriteString("\nCircuit breakers\n")
+	if st.Breakers == nil {
+		b.WriteString("  n/a (none exist in this build)\n")
+	}
+	for _, br := range st.Breakers {
+		fmt.Fprintf(&b, "  %-26s %s\n", br.Name, br.State)
+	}
+
+	state := st.State
+	if state == "" {
+		state = "none yet (nothing synced here)"
+	}
+	fmt.Fprintf(&b, "\nState read from %s\n", state)
+	return write(w, "the status", b.String())
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+func took(r *runStatus) string {
+	if r.FinishedAt == nil {
+		return "(not finished)"
+	}
+	return (time.Duration(r.DurationMs) * time.Millisecond).Round(10 * time.Millisecond).String()
+}
