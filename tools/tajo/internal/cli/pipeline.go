@@ -24,7 +24,7 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 	}
 	defer func() { err = errors.Join(err, env.close()) }()
 
-	a, err := app.New(ctx, appOptions(env.cfg, env.creds, env.nc, env.logger))
+	a, err := app.New(ctx, env.pipelineOptions())
 	if err != nil {
 		return fmt.Errorf("building the pipeline: %w", err)
 	}

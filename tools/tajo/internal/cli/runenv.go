@@ -8,15 +8,18 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tajo-sync/tajo/pkg/audit"
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/pkg/logging"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/tools/sandbox"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
 // sandboxSeed fixes the generated users, so two demo runs show the same data.
@@ -44,6 +47,7 @@ type runEnv struct {
 	logPath    string
 	logFile    *os.File
 	logger     *slog.Logger
+	audit      *audit.Recorder
 	interval   time.Duration
 	closers    []func() error // in start order; closed in reverse
 }
@@ -92,6 +96,7 @@ func startEnv(ctx context.Context, out io.Writer, f runFlags) (_ *runEnv, err er
 	if err := env.startNATS(ctx, f); err != nil {
 		return nil, err
 	}
+	env.startAudit()
 	return env, nil
 }
 
@@ -105,28 +110,12 @@ func (e *runEnv) openLog() error {
 	}
 	e.logFile = f
 	e.closers = append(e.closers, f.Close)
-	level := logLevel(e.cfg.Connectors.Braze.LogLevel)
-	if e.cfg.Connectors.Braze.Debug {
-		level = min(level, slog.LevelDebug)
-	}
-	e.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
+	c := e.cfg.Connectors.Braze
+	// Text, not JSON: this file is read by a person. Redacting: keys,
+	// e-mails and phones never reach it (pkg/logging).
+	e.logger = logging.New(f, logging.Options{Format: logging.Text, Level: c.LogLevel, Debug: c.Debug,
+		Secrets: []string{e.creds.BrazeAPIKey, e.creds.BrevoAPIKey}})
 	return nil
-}
-
-// logLevel maps the config's levels onto slog's; "verbose" is more than debug.
-func logLevel(s string) slog.Level {
-	switch strings.ToLower(s) {
-	case "error":
-		return slog.LevelError
-	case "warn":
-		return slog.LevelWarn
-	case "debug":
-		return slog.LevelDebug
-	case "verbose":
-		return slog.LevelDebug - 4
-	default:
-		return slog.LevelInfo
-	}
 }
 
 // startSandbox starts both simulators on free loopback ports and points the
@@ -190,6 +179,33 @@ func (e *runEnv) startNATS(ctx context.Context, f runFlags) error {
 	e.nc = nc
 	e.closers = append(e.closers, func() error { return drain(nc) })
 	return nil
+}
+
+// startAudit records every vendor call in the AUDIT stream (and, with
+// log_api_calls, in the log). It closes before the connection drains; a
+// loss of audit entries is logged, not a reason to fail the run.
+func (e *runEnv) startAudit() {
+	js, err := jetstream.New(e.nc)
+	if err != nil {
+		e.logger.Warn("vendor calls are not audited: opening JetStream failed", "err", err)
+		return
+	}
+	rec := audit.New(js, audit.Options{Logger: e.logger, LogCalls: e.cfg.Connectors.Braze.LogAPICalls})
+	e.audit = rec
+	e.closers = append(e.closers, func() error {
+		if err := rec.Close(context.Background()); err != nil {
+			e.logger.Warn("audit log incomplete", "err", err)
+		}
+		return nil
+	})
+}
+
+// pipelineOptions are the app's options for what startEnv started, the
+// audit recorder included.
+func (e *runEnv) pipelineOptions() app.Options {
+	o := appOptions(e.cfg, e.creds, e.nc, e.logger)
+	o.Audit = e.audit
+	return o
 }
 
 // drainWait is a little longer than the drain timeout natsx.Connect sets, so
