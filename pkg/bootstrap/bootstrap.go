@@ -8,13 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/audit"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/pkg/logging"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/state"
 )
@@ -53,22 +54,15 @@ func LoadConfig(path string) (*config.Config, error) {
 	return c, nil
 }
 
-// Logger returns a JSON logger at the level the config asks for
-// (debug: true or log_level debug/verbose turn on debug logs).
+// Logger returns a JSON logger at the level the config asks for (log_level,
+// debug: true), redacting API keys (those in the environment included),
+// e-mails and phone numbers: see pkg/logging.
 func Logger(w io.Writer, c *config.Config, service string) *slog.Logger {
-	level := slog.LevelInfo
-	switch strings.ToLower(c.Connectors.Braze.LogLevel) {
-	case "error":
-		level = slog.LevelError
-	case "warn":
-		level = slog.LevelWarn
-	case "debug", "verbose":
-		level = slog.LevelDebug
-	}
-	if c.Connectors.Braze.Debug {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})).With("service", service)
+	keys := config.Secrets()
+	return logging.New(w, logging.Options{
+		Format: logging.JSON, Level: c.Connectors.Braze.LogLevel, Debug: c.Connectors.Braze.Debug,
+		Secrets: []string{keys.BrazeAPIKey, keys.BrevoAPIKey},
+	}).With("service", service)
 }
 
 // BrazeConfig is the Braze client configuration of c with key.
@@ -94,6 +88,8 @@ type Bus struct {
 	NC    *nats.Conn
 	JS    jetstream.JetStream
 	State *state.Store
+	audit *audit.Recorder
+	log   *slog.Logger
 }
 
 // Connect connects to url as name and provisions the streams and buckets.
@@ -123,8 +119,28 @@ func Connect(ctx context.Context, url, name string) (*Bus, error) {
 	return &Bus{NC: nc, JS: js, State: st}, nil
 }
 
-// Close drains the connection: pending publishes and acks are flushed.
+// Audit starts the recorder of this service's vendor calls on the AUDIT
+// stream, its entries stamped with the latest run of resource; pass
+// rec.Braze(service) or rec.Brevo(service) as the client's Observer. With
+// log_api_calls every call is also logged on log. Close flushes it.
+func (b *Bus) Audit(ctx context.Context, c *config.Config, log *slog.Logger, resource string) (*audit.Recorder, error) {
+	rec := audit.New(b.JS, audit.Options{Logger: log, LogCalls: c.Connectors.Braze.LogAPICalls})
+	if err := rec.FollowRuns(ctx, b.State.KeyValue(), resource); err != nil {
+		_ = rec.Close(ctx)
+		return nil, err
+	}
+	b.audit, b.log = rec, log
+	return rec, nil
+}
+
+// Close flushes the audit recorder, then drains the connection: pending
+// publishes and acks are flushed.
 func (b *Bus) Close() {
+	if b.audit != nil {
+		if err := b.audit.Close(context.Background()); err != nil {
+			b.log.Warn("audit log incomplete", "err", err)
+		}
+	}
 	if err := b.NC.Drain(); err != nil {
 		b.NC.Close()
 	}
