@@ -49,10 +49,6 @@ func run(ctx context.Context, configPath string) error {
 	if err := bootstrap.UseStoredInstance(cfg, config.Home()); err != nil {
 		return err
 	}
-	client, err := braze.New(bootstrap.BrazeConfig(cfg, key))
-	if err != nil {
-		return err
-	}
 	m, err := mapping.New(cfg.MappingOptions())
 	if err != nil {
 		return fmt.Errorf("field mapping: %w", err)
@@ -63,6 +59,16 @@ func run(ctx context.Context, configPath string) error {
 		return err
 	}
 	defer bus.Close()
+	rec, err := bus.Audit(ctx, cfg, log, extractor.Resource)
+	if err != nil {
+		return err
+	}
+	bc := bootstrap.BrazeConfig(cfg, key)
+	bc.Observer = rec.Braze("extractor")
+	client, err := braze.New(bc)
+	if err != nil {
+		return err
+	}
 	e, err := extractor.New(bus.JS, client, bus.State, extractor.Config{
 		Segment:                  cfg.Connectors.Braze.Sync.Users.SegmentID,
 		FieldsToExport:           fields,

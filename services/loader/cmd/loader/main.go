@@ -45,10 +45,6 @@ func run(ctx context.Context, configPath, instance string) error {
 	if key == "" {
 		return errors.New("no Brevo API key: export " + config.EnvBrevoAPIKey + " or run `tajo connectors install braze --brevo-api-key KEY`")
 	}
-	client, err := brevo.New(bootstrap.BrevoConfig(cfg, key))
-	if err != nil {
-		return err
-	}
 	m, err := mapping.New(cfg.MappingOptions())
 	if err != nil {
 		return fmt.Errorf("field mapping: %w", err)
@@ -58,6 +54,17 @@ func run(ctx context.Context, configPath, instance string) error {
 		return err
 	}
 	defer bus.Close()
+	// The loader writes runs the extractor started: "users" is its resource.
+	rec, err := bus.Audit(ctx, cfg, log, "users")
+	if err != nil {
+		return err
+	}
+	bc := bootstrap.BrevoConfig(cfg, key)
+	bc.Observer = rec.Brevo("loader")
+	client, err := brevo.New(bc)
+	if err != nil {
+		return err
+	}
 	l, err := loader.New(ctx, bus.JS, client, m.Attributes(), bus.State, loader.Config{
 		Instance:        instance,
 		BatchWait:       cfg.Pipeline.BatchWait,
