@@ -9,12 +9,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tajo-sync/tajo/tools/sandbox"
+	"github.com/tajo-sync/tajo/tools/sandbox/faults"
 )
 
 type sandboxFlags struct {
 	brazeAddr, brevoAddr string
 	users                int
 	seed                 int64
+	faults               string
 }
 
 func newSandboxCmd() *cobra.Command {
@@ -27,10 +29,20 @@ func newSandboxCmd() *cobra.Command {
 Ctrl-C. They follow the vendors' API specifications, rate limits included, so
 you can point curl, the tajo services or your own code at them.
 
-Port 0 picks a free port.`,
+Port 0 picks a free port.
+
+--faults injects failures on every endpoint, as probabilities per request:
+429 (with the vendor's rate-limit headers), 5xx (500/502/503), timeout (no
+answer until the client gives up, 30s at most), reset (connection reset
+before handling), lost (handled, then the connection is reset: the write
+happened but the answer is lost), truncate (body cut short), and
+latency=MEAN±JITTER on every request. The same --seed and the same order of
+requests give the same faults; the admin state (GET /_admin/state) totals
+requests by status, faults included.`,
 		Example: `  tajo sandbox
   tajo sandbox --users 1000 --seed 7
-  tajo sandbox --braze-addr 127.0.0.1:0 --brevo-addr 127.0.0.1:0`,
+  tajo sandbox --braze-addr 127.0.0.1:0 --brevo-addr 127.0.0.1:0
+  tajo sandbox --seed 7 --faults '429=0.02,5xx=0.05,timeout=0.01,reset=0.005,latency=20ms±10ms,truncate=0.005'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSandbox(cmd.Context(), cmd.OutOrStdout(), f)
@@ -40,7 +52,8 @@ Port 0 picks a free port.`,
 	fl.StringVar(&f.brazeAddr, "braze-addr", f.brazeAddr, "host:port the Braze simulator listens on")
 	fl.StringVar(&f.brevoAddr, "brevo-addr", f.brevoAddr, "host:port the Brevo simulator listens on")
 	fl.IntVar(&f.users, "users", f.users, "number of Braze users to generate")
-	fl.Int64Var(&f.seed, "seed", f.seed, "seed of the user generator: the same seed gives the same users")
+	fl.Int64Var(&f.seed, "seed", f.seed, "seed of the user generator and of --faults: the same seed gives the same users and faults")
+	fl.StringVar(&f.faults, "faults", "", "faults to inject, e.g. '429=0.02,5xx=0.05,timeout=0.01,reset=0.005,lost=0.01,truncate=0.005,latency=20ms±10ms'")
 	return cmd
 }
 
@@ -48,9 +61,13 @@ func runSandbox(ctx context.Context, out io.Writer, f sandboxFlags) (err error) 
 	if f.users < 1 {
 		return fmt.Errorf("--users %d: want at least 1", f.users)
 	}
+	spec, err := faults.Parse(f.faults)
+	if err != nil {
+		return fmt.Errorf("--faults: %w", err)
+	}
 	opts := sandbox.DefaultOptions()
 	opts.BrazeAddr, opts.BrevoAddr = f.brazeAddr, f.brevoAddr
-	opts.Users, opts.Seed = f.users, f.seed
+	opts.Users, opts.Seed, opts.Faults = f.users, f.seed, spec
 	sb, err := sandbox.Start(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("starting the sandbox on %s and %s: %w", f.brazeAddr, f.brevoAddr, err)
@@ -66,6 +83,9 @@ func runSandbox(ctx context.Context, out io.Writer, f sandboxFlags) (err error) 
 		Users: opts.Users, Seed: opts.Seed,
 	}); err != nil {
 		return err
+	}
+	if !spec.IsZero() {
+		fmt.Fprintf(out, "\nInjecting faults %s (seed %d).\n", spec, f.seed)
 	}
 	fmt.Fprintln(out, "\nServing until Ctrl-C.")
 	<-ctx.Done()
