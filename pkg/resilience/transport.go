@@ -98,7 +98,7 @@ func (t *Transport) once(req *http.Request, bucket string) (*http.Response, erro
 	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
-		done(err)
+		done(outcome(req.Context(), err))
 		return nil, err
 	}
 	t.limiter.Observe(bucket, resp.StatusCode, resp.Header)
@@ -108,8 +108,19 @@ func (t *Transport) once(req *http.Request, bucket string) (*http.Response, erro
 	}
 	// A 2xx is only a success once its body has arrived whole: a cut
 	// connection or a read timeout counts against the breaker.
-	resp.Body = &watchedBody{rc: resp.Body, done: done}
+	resp.Body = &watchedBody{ctx: req.Context(), rc: resp.Body, done: done}
 	return resp, nil
+}
+
+// outcome names a failure by its cause: net/http reports a request whose
+// context ended as "request canceled" or the context's error, depending on
+// timing; a deadline is a timeout (it counts against the breaker), a
+// cancellation is the caller giving up (it does not).
+func outcome(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%w: %w", ctxErr, err)
+	}
+	return err
 }
 
 func retryableOutcome(resp *http.Response, err error) bool {
@@ -160,6 +171,7 @@ func (t *Transport) route(u *url.URL) (string, bool) {
 // watchedBody reports a response's outcome to its breaker once the body
 // has been read to the end, failed, or been closed.
 type watchedBody struct {
+	ctx  context.Context
 	rc   io.ReadCloser
 	done func(error)
 	once sync.Once
@@ -171,7 +183,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		b.finish(nil)
 	case err != nil:
-		b.finish(err)
+		b.finish(outcome(b.ctx, err))
 	}
 	return n, err
 }
