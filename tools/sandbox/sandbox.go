@@ -117,10 +117,10 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	sb.Braze = braze.New(braze.Config{
 		APIKey: o.BrazeAPIKey, Gen: g, ExportDelay: o.ExportDelay, RateLimit: o.RateLimits,
-		StoreExports: o.StoreExports, Middleware: sb.faults(o, faults.Braze),
+		StoreExports: o.StoreExports, Middleware: sb.faultMiddleware(o, faults.Braze),
 	})
 	sb.Brevo = brevo.New(brevo.Config{APIKey: o.BrevoAPIKey, RateLimit: o.RateLimits,
-		Middleware: sb.faults(o, faults.Brevo)})
+		Middleware: sb.faultMiddleware(o, faults.Brevo)})
 	var lc net.ListenConfig
 	brazeLn, err := lc.Listen(ctx, "tcp", o.BrazeAddr)
 	if err != nil {
@@ -156,9 +156,9 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	return sb, nil
 }
 
-// faults returns the middleware injecting o.Faults in a vendor's shapes, or
+// faultMiddleware returns the middleware injecting o.Faults in a vendor's shapes, or
 // nil when there are none.
-func (s *Sandbox) faults(o Options, v faults.Vendor) func(http.Handler) http.Handler {
+func (s *Sandbox) faultMiddleware(o Options, v faults.Vendor) func(http.Handler) http.Handler {
 	if o.Faults.IsZero() {
 		return nil
 	}
