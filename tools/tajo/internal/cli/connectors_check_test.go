@@ -68,7 +68,9 @@ func transcript(home, stdout, stderr string, err error, secrets ...string) []byt
 	if err != nil {
 		s += "$ error\ntajo: " + err.Error() + "\n"
 	}
-	s = strings.ReplaceAll(s, home, "$TAJO_HOME")
+	if home != "" {
+		s = strings.ReplaceAll(s, home, "$TAJO_HOME")
+	}
 	for _, k := range secrets {
 		s = strings.ReplaceAll(s, k, "KEY")
 	}
