@@ -6,8 +6,6 @@ import (
 	"time"
 )
 
-// PermCampaignsList is defined with the other permissions in server.go.
-
 const campaignsPerPage = 100
 
 type campaign struct {
