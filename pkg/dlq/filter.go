@@ -49,3 +49,9 @@ func splitSubject(subject string) (stage, reason string, ok bool) {
 	}
 	return parts[1], parts[2], true
 }
+
+// Matches reports whether a letter of stage and reason (as they appear in
+// DLQ subjects and in Counts) is one f selects.
+func (f Filter) Matches(stage, reason string) bool {
+	return (f.Stage == "" || proto.Token(f.Stage) == stage) && (f.Reason == "" || proto.Token(f.Reason) == reason)
+}

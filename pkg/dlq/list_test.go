@@ -172,3 +172,21 @@ func TestNoDLQStreamSaysWhatToDo(t *testing.T) {
 		t.Fatalf("List without a DLQ stream: %v", err)
 	}
 }
+
+func TestFilterMatchesWhatSubjectSelects(t *testing.T) {
+	for _, tc := range []struct {
+		f             dlq.Filter
+		stage, reason string
+		want          bool
+	}{
+		{dlq.Filter{}, "loader", "x", true},
+		{dlq.Filter{Stage: "Loader"}, "loader", "x", true},
+		{dlq.Filter{Stage: "loader"}, "transformer", "x", false},
+		{dlq.Filter{Reason: "bad payload"}, "loader", "bad_payload", true},
+		{dlq.Filter{Stage: "loader", Reason: "y"}, "loader", "x", false},
+	} {
+		if got := tc.f.Matches(tc.stage, tc.reason); got != tc.want {
+			t.Errorf("%+v.Matches(%s, %s) = %v, want %v", tc.f, tc.stage, tc.reason, got, tc.want)
+		}
+	}
+}
