@@ -266,11 +266,11 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 		fmt.Fprintf(&b, "  %-26s %s\n", br.Name, br.State)
 	}
 
-	state := st.State
-	if state == "" {
-		state = "none yet (nothing synced here)"
+	if st.State == "" {
+		b.WriteString("\nNo state yet: nothing has synced here.\n")
+	} else {
+		fmt.Fprintf(&b, "\nState read from %s\n", st.State)
 	}
-	fmt.Fprintf(&b, "\nState read from %s\n", state)
 	return write(w, "the status", b.String())
 }
 
