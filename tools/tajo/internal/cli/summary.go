@@ -63,7 +63,7 @@ func printWhere(w io.Writer, env *runEnv) error {
 		row("Brevo sandbox", sb.BrevoURL+"  key "+sb.BrevoAPIKey)
 		row("", "these stop with tajo run; `tajo sandbox` serves them on their own")
 	}
-	row("status", "tajo connectors status (planned, not in this build yet)")
+	row("status", "tajo connectors status braze (set NATS_URL to the URL above while this runs)")
 	return write(w, "where to look", b.String())
 }
 
