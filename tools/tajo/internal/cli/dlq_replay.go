@@ -88,7 +88,7 @@ func dlqReplay(cmd *cobra.Command, f dlqReplayFlags, args []string) error {
 		return err
 	}
 	if n := len(rep.Failed); n > 0 {
-		return fmt.Errorf("%d dead letter(s) not replayed (listed above); they are still in the DLQ unless the line says otherwise", n)
+		return fmt.Errorf("%d dead letter(s) not replayed: the lines above say why", n)
 	}
 	return nil
 }
