@@ -117,8 +117,14 @@ func (t *Transport) once(req *http.Request, bucket string) (*http.Response, erro
 // timing; a deadline is a timeout (it counts against the breaker), a
 // cancellation is the caller giving up (it does not).
 func outcome(ctx context.Context, err error) error {
+	// http.Client.Timeout cancels a request on its own timer, which can
+	// beat the context's: a passed deadline is a timeout whatever error
+	// won. Not %w for err: it may say "canceled".
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%w: %w", ctxErr, err)
+		return fmt.Errorf("%w (%v)", ctxErr, err)
 	}
 	return err
 }
