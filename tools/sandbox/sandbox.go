@@ -156,8 +156,8 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	return sb, nil
 }
 
-// faultMiddleware returns the middleware injecting o.Faults in a vendor's shapes, or
-// nil when there are none.
+// faultMiddleware returns the middleware injecting o.Faults in a vendor's
+// shapes, or nil when there are none.
 func (s *Sandbox) faultMiddleware(o Options, v faults.Vendor) func(http.Handler) http.Handler {
 	if o.Faults.IsZero() {
 		return nil
