@@ -1,7 +1,6 @@
 package resilience
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -386,4 +385,3 @@ func TestTransportAgainstRateLimitedSandbox(t *testing.T) {
 	}
 }
 
-var _ = bytes.NewReader
