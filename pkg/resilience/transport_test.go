@@ -384,4 +384,3 @@ func TestTransportAgainstRateLimitedSandbox(t *testing.T) {
 		t.Errorf("sandbox served %d requests, client counted %d", served, total)
 	}
 }
-
