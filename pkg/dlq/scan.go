@@ -14,6 +14,10 @@ import (
 // fetchBatch bounds how many letters are in memory at once while scanning.
 const fetchBatch = 100
 
+// idleWait is how long a scan waits for a letter the server said was
+// pending before it concludes the letter was deleted meanwhile.
+const idleWait = 5 * time.Second
+
 // consumerIdle lets the server remove a scan's consumer if the process dies
 // before deleting it; scans fetch far more often than this.
 const consumerIdle = time.Minute
@@ -74,37 +78,49 @@ func scan(ctx context.Context, js jetstream.JetStream, subject string, fn func(I
 		return fmt.Errorf("reading %s letters under %s: %w", proto.StreamDLQ, subject, err)
 	}
 	defer deleteConsumer(s, cons)
+	// Messages rather than repeated Fetch: an ordered consumer recreates
+	// itself on every Fetch. The pull buffer bounds what is in memory.
+	it, err := cons.Messages(jetstream.PullMaxMessages(fetchBatch))
+	if err != nil {
+		return fmt.Errorf("reading %s letters under %s: %w", proto.StreamDLQ, subject, err)
+	}
+	defer it.Stop()
 	for {
-		batch, err := cons.FetchNoWait(fetchBatch)
+		m, err := next(ctx, it)
+		if errors.Is(err, errIdle) {
+			// The letters still pending were deleted meanwhile (a
+			// concurrent replay or purge): nothing left to visit.
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("reading %s letters under %s: %w", proto.StreamDLQ, subject, err)
 		}
-		n, done := 0, false
-		for m := range batch.Messages() {
-			n++
-			md, err := m.Metadata()
-			if err != nil {
-				return fmt.Errorf("reading %s letters under %s: metadata: %w", proto.StreamDLQ, subject, err)
-			}
-			if md.Sequence.Stream > snap.lastSeq {
-				return nil
-			}
-			more, err := fn(decodeItem(md.Sequence.Stream, m.Subject(), md.Timestamp, m.Data()))
-			if err != nil || !more {
-				return err
-			}
-			done = md.NumPending == 0 || md.Sequence.Stream == snap.lastSeq
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("reading %s letters under %s: metadata: %w", proto.StreamDLQ, subject, err)
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return fmt.Errorf("reading %s letters under %s: %w", proto.StreamDLQ, subject, err)
-		}
-		if done || n == 0 {
+		if md.Sequence.Stream > snap.lastSeq {
 			return nil
 		}
-		if err := ctx.Err(); err != nil {
+		more, err := fn(decodeItem(md.Sequence.Stream, m.Subject(), md.Timestamp, m.Data()))
+		if err != nil || !more || md.NumPending == 0 || md.Sequence.Stream == snap.lastSeq {
 			return err
 		}
 	}
+}
+
+// errIdle is next's verdict on a letter that did not come.
+var errIdle = errors.New("no letter within the idle wait")
+
+// next waits up to idleWait for the next letter.
+func next(ctx context.Context, it jetstream.MessagesContext) (jetstream.Msg, error) {
+	nctx, cancel := context.WithTimeout(ctx, idleWait)
+	defer cancel()
+	m, err := it.Next(jetstream.NextContext(nctx))
+	if err != nil && ctx.Err() == nil && nctx.Err() != nil {
+		return nil, errIdle
+	}
+	return m, err
 }
 
 // deleteConsumer removes a scan's consumer at once rather than leaving it
