@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 )
 
 // Config is the whole configuration file.
@@ -12,6 +13,9 @@ type Config struct {
 	Connectors Connectors `yaml:"connectors"`
 	NATS       NATS       `yaml:"nats"`
 	Pipeline   Pipeline   `yaml:"pipeline"`
+	// Resilience tunes rate limits (per vendor plan), retries and circuit
+	// breakers; every zero field takes the vendors' documented defaults.
+	Resilience resilience.Config `yaml:"resilience"`
 }
 
 // Connectors holds one section per vendor.

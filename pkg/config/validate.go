@@ -48,6 +48,9 @@ func (c *Config) normalize() {
 
 // check reports every semantic problem through report(path, message).
 func (c *Config) check(report func(path, msg string)) {
+	if err := c.Resilience.Validate(); err != nil {
+		report("resilience", err.Error())
+	}
 	b := c.Connectors.Braze
 	const bp = "connectors.braze"
 	if b.Enabled && strings.TrimSpace(b.InstanceURL) == "" {

@@ -293,8 +293,15 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, detail string, data []byte) error {
 	hdr := nats.Header{}
 	hdr.Set(proto.HeaderRunID, run.ID)
+	hdr.Set(proto.HeaderSchema, "1")
+	// The line travels as the RawUser it would have been, so a replay puts
+	// it back on raw.braze.users in the shape the transformer reads.
+	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, ExportedAt: run.ExportedAt, Line: data})
+	if err != nil {
+		return err
+	}
 	if err := pipeline.PublishDeadLetter(ctx, e.js, proto.StageExtractor, reason, detail,
-		proto.SubjectRawBrazeUsers, hdr, bytes.Clone(data), 1); err != nil {
+		proto.SubjectRawBrazeUsers, hdr, payload, 1); err != nil {
 		return fmt.Errorf("dead-lettering %s: %w", detail, err)
 	}
 	run.Malformed++

@@ -48,7 +48,10 @@ type Config struct {
 	ListIDs    []int64
 	ListName   string // default DefaultListName
 	PollPolicy brevo.Backoff
-	Logger     *slog.Logger
+	// Paused, when set, stops the loader fetching while it returns true
+	// (a Brevo circuit breaker is open).
+	Paused func() bool
+	Logger *slog.Logger
 	// DryRun records every write in Planner instead of sending it (see
 	// dryrun.go); Planner is required with it.
 	DryRun  bool
@@ -212,6 +215,7 @@ func (l *Loader) Run(ctx context.Context) error {
 		BatchBytes:  l.cfg.MaxImportBytes,
 		BatchWait:   l.cfg.BatchWait,
 		AckWait:     time.Minute,
+		Paused:      l.cfg.Paused,
 		Logger:      l.log,
 	}, l)
 	if err != nil {

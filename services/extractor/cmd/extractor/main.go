@@ -65,6 +65,9 @@ func run(ctx context.Context, configPath string) error {
 	}
 	bc := bootstrap.BrazeConfig(cfg, key)
 	bc.Observer = rec.Braze("extractor")
+	if _, err := bootstrap.GuardBraze(cfg.Resilience, &bc, log); err != nil {
+		return err
+	}
 	client, err := braze.New(bc)
 	if err != nil {
 		return err

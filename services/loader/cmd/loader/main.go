@@ -61,11 +61,16 @@ func run(ctx context.Context, configPath, instance string) error {
 	}
 	bc := bootstrap.BrevoConfig(cfg, key)
 	bc.Observer = rec.Brevo("loader")
+	guard, err := bootstrap.GuardBrevo(cfg.Resilience, &bc, log)
+	if err != nil {
+		return err
+	}
 	client, err := brevo.New(bc)
 	if err != nil {
 		return err
 	}
 	l, err := loader.New(ctx, bus.JS, client, m.Attributes(), bus.State, loader.Config{
+		Paused:          guard.Open, // stop fetching while a Brevo breaker is open
 		Instance:        instance,
 		BatchWait:       cfg.Pipeline.BatchWait,
 		ImportThreshold: cfg.Pipeline.ImportThreshold,

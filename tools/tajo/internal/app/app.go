@@ -11,10 +11,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/audit"
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -33,6 +35,9 @@ type Options struct {
 	// Interval between scheduled incremental syncs; 0 disables the schedule.
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Resilience sets the rate limits, retries and circuit breakers under
+	// every vendor call (zero fields: the vendors' documented defaults).
+	Resilience resilience.Config
 	// Audit, when set, records every vendor API call in the AUDIT stream
 	// (see audit.go). The caller closes it once RunWorkers has returned.
 	Audit *audit.Recorder
@@ -46,8 +51,11 @@ type App struct {
 	Extractor   *extractor.Extractor
 	Transformer *transformer.Transformer
 	Loader      *loader.Loader
-	interval    time.Duration
-	log         *slog.Logger
+	// BrazeGuard and BrevoGuard hold the limiters and breakers of this
+	// process's vendor calls (their state feeds status and reports).
+	BrazeGuard, BrevoGuard *resilience.Guard
+	interval               time.Duration
+	log                    *slog.Logger
 }
 
 // New provisions the streams and buckets and builds every stage.
@@ -71,6 +79,19 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	if err := o.wireAudit(ctx, st); err != nil {
 		return nil, err
+	}
+	bg, err := bootstrap.GuardBraze(o.Resilience, &o.Braze, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	vg, err := bootstrap.GuardBrevo(o.Resilience, &o.Brevo, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	// The loader stops fetching while a Brevo breaker is open, instead of
+	// naking every message it would fetch.
+	if o.Loader.Paused == nil {
+		o.Loader.Paused = vg.Open
 	}
 	bz, err := braze.New(o.Braze)
 	if err != nil {
@@ -101,6 +122,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	return &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
+		BrazeGuard: bg, BrevoGuard: vg,
 		interval: o.Interval, log: o.Logger}, nil
 }
 

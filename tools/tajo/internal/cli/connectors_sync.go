@@ -235,7 +235,7 @@ func syncInProcess(ctx context.Context, cmd *cobra.Command, f syncFlags) (err er
 		return err
 	}
 	defer func() { err = errors.Join(err, env.close()) }()
-	opts := appOptions(env.cfg, env.creds, env.nc, env.logger)
+	opts := env.pipelineOptions() // audited, like tajo run
 	if f.batchSize > 0 {
 		opts.Loader.BatchSize = f.batchSize
 	}

@@ -33,6 +33,7 @@ func appOptions(cfg *config.Config, creds config.Credentials, nc *nats.Conn, log
 			MaxImportBytes:  p.MaxImportBytes,
 			ListIDs:         bootstrap.ListIDs(cfg),
 		},
-		Logger: log,
+		Resilience: cfg.Resilience,
+		Logger:     log,
 	}
 }

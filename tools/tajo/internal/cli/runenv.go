@@ -160,13 +160,26 @@ func (e *runEnv) startNATS(ctx context.Context, f runFlags) error {
 			// memory of what it sent them (fingerprints, claims, runs) must
 			// too: kept apart from a real account's, and cleared.
 			e.storeDir = filepath.Join(e.home, "sandbox", "nats")
-			if err := os.RemoveAll(e.storeDir); err != nil {
-				return fmt.Errorf("clearing the sandbox's NATS store %s: %w", e.storeDir, err)
+		}
+		// The lock keeps other commands (status, dlq, audit) from starting
+		// a second server on this store; they read through ours instead.
+		lk, err := lockStore(e.storeDir)
+		if err != nil {
+			return err
+		}
+		e.closers = append(e.closers, lk.unlock)
+		if e.sandbox != nil {
+			if err := clearStore(e.storeDir); err != nil {
+				return err
 			}
 		}
 		ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: e.storeDir, Host: "127.0.0.1", Port: f.natsPort})
 		if err != nil {
 			return fmt.Errorf("starting the embedded NATS server (is another tajo running? --nats-port 0 picks a free port): %w", err)
+		}
+		if err := lk.publish(ns.ClientURL()); err != nil {
+			ns.Shutdown()
+			return err
 		}
 		e.nats = ns
 		e.closers = append(e.closers, func() error { ns.Shutdown(); return nil })
@@ -178,6 +191,23 @@ func (e *runEnv) startNATS(ctx context.Context, f runFlags) error {
 	}
 	e.nc = nc
 	e.closers = append(e.closers, func() error { return drain(nc) })
+	return nil
+}
+
+// clearStore empties dir but for its lock file.
+func clearStore(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("clearing the sandbox's NATS store %s: %w", dir, err)
+	}
+	for _, en := range entries {
+		if en.Name() == storeLockName {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, en.Name())); err != nil {
+			return fmt.Errorf("clearing the sandbox's NATS store %s: %w", dir, err)
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,64 @@
+package bootstrap
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/resilience"
+)
+
+// GuardBraze builds the process's Braze guard (rate limits per bucket,
+// circuit breakers, retries of reads) from rc and puts it under every call
+// of bc's client. Build one per process and share it.
+func GuardBraze(rc resilience.Config, bc *braze.Config, log *slog.Logger) (*resilience.Guard, error) {
+	g, err := resilience.New(resilience.VendorBraze, rc, resilience.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("resilience settings for Braze: %w", err)
+	}
+	tr, err := g.Transport(baseTransport(), bc.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	bc.HTTPClient = &http.Client{Transport: tr}
+	return g, nil
+}
+
+// GuardBrevo is GuardBraze for Brevo.
+func GuardBrevo(rc resilience.Config, bc *brevo.Config, log *slog.Logger) (*resilience.Guard, error) {
+	g, err := resilience.New(resilience.VendorBrevo, rc, resilience.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("resilience settings for Brevo: %w", err)
+	}
+	base := bc.BaseURL
+	if base == "" {
+		base = brevo.DefaultBaseURL
+	}
+	tr, err := g.Transport(baseTransport(), base)
+	if err != nil {
+		return nil, err
+	}
+	bc.HTTPClient = &http.Client{Transport: tr}
+	return g, nil
+}
+
+// baseTransport is what the clients use by default: TLS 1.2 at least, and
+// bounded dialing and waiting for headers (a whole export download is
+// bounded by its context instead).
+func baseTransport() http.RoundTripper {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+}
