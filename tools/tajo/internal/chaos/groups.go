@@ -1,0 +1,66 @@
+package chaos
+
+import (
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/tools/sandbox/gen"
+)
+
+// smsAttr is the Brevo attribute a Braze phone maps to; Brevo keeps it
+// unique across contacts, as it does the email.
+const smsAttr = "SMS"
+
+// groups are the users who share an identifier Brevo keeps unique: by
+// shared email or SMS, the keys (contactKey) of the users holding it.
+type groups struct {
+	email map[string]map[string]bool
+	sms   map[string]map[string]bool
+}
+
+// sharedGroups maps every user of g as the transformer would and keeps the
+// emails and phones more than one mappable user holds. Using the mapper
+// here only finds who collides; the values compared come from the
+// reference run.
+func sharedGroups(m *mapping.Mapper, g *gen.Generator) groups {
+	email := map[string]map[string]bool{}
+	sms := map[string]map[string]bool{}
+	add := func(into map[string]map[string]bool, id, key string) {
+		if id == "" {
+			return
+		}
+		if into[id] == nil {
+			into[id] = map[string]bool{}
+		}
+		into[id][key] = true
+	}
+	for i := range g.N() {
+		c, err := m.Map(g.Line(i, 0))
+		if err != nil {
+			continue // dead-lettered in both runs alike
+		}
+		key := keyOf(c.ExtID, c.Email)
+		add(email, c.Email, key)
+		s, _ := c.Attributes[smsAttr].(string)
+		add(sms, s, key)
+	}
+	out := groups{email: map[string]map[string]bool{}, sms: map[string]map[string]bool{}}
+	for id, keys := range email {
+		if len(keys) > 1 {
+			out.email[id] = keys
+		}
+	}
+	for id, keys := range sms {
+		if len(keys) > 1 {
+			out.sms[id] = keys
+		}
+	}
+	return out
+}
+
+// keyOf identifies a contact as mapping.Contact.Key does: its external id,
+// else its email.
+func keyOf(extID, email string) string {
+	if extID != "" {
+		return extID
+	}
+	return "email:" + email
+}

@@ -1,0 +1,100 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/tools/sandbox/gen"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
+)
+
+// Run performs the chaos run, then the reference run, and compares them.
+// The error is for a run that could not be carried out (a build failing, a
+// port taken); what the comparison finds is in Report.Problems.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o = o.withDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	dir, cleanup, err := workDir(o.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Users: o.Users, Seed: o.Seed, Faults: o.Faults.String(), WorkDir: dir,
+		PlannedKills: o.Kills * len(stack.Services), PlannedRestarts: o.NATSRestarts}
+	defer func() {
+		if rep.OK() {
+			cleanup()
+		}
+	}()
+
+	bins, err := stack.Build(ctx, filepath.Join(dir, "bin"))
+	if err != nil {
+		return nil, fmt.Errorf("building the services: %w", err)
+	}
+	natsBin := o.NATSServer
+	if natsBin == "" {
+		if natsBin, err = BuildNATSServer(ctx, filepath.Join(dir, "bin")); err != nil {
+			return nil, err
+		}
+	}
+
+	chaos, err := runChaos(ctx, o, bins, natsBin, dir)
+	if err != nil {
+		return nil, err
+	}
+	rep.addChaos(chaos)
+	if chaos.snap == nil {
+		rep.Wall = time.Since(began)
+		return rep, nil
+	}
+	fmt.Fprintf(o.Log, "chaos run done in %s; reference run (no faults, one process)...\n", chaos.duration.Round(time.Second))
+	ref, err := runReference(ctx, o, dir)
+	if err != nil {
+		return nil, err
+	}
+	rep.RefSummary, rep.RefTime, rep.RefRedeliveries = ref.summary, ref.duration, ref.snap.Redeliveries
+
+	gr, err := groupsFor(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	rep.SharedEmails, rep.SharedPhones = len(gr.email), len(gr.sms)
+	rep.Problems = append(rep.Problems, verify(ref.snap, chaos.snap, gr)...)
+	rep.Wall = time.Since(began)
+	return rep, nil
+}
+
+// groupsFor finds the shared identifiers with the mapping the runs used.
+func groupsFor(dir string, o Options) (groups, error) {
+	cfg, err := bootstrap.LoadConfig(filepath.Join(dir, "reference.yaml"))
+	if err != nil {
+		return groups{}, err
+	}
+	m, err := mapping.New(cfg.MappingOptions())
+	if err != nil {
+		return groups{}, fmt.Errorf("building the field mapping: %w", err)
+	}
+	return sharedGroups(m, gen.New(o.Seed, o.Users)), nil
+}
+
+// workDir returns dir, or a new temporary directory and its removal.
+func workDir(dir string) (string, func(), error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("creating the work directory: %w", err)
+		}
+		return dir, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "tajo-chaos-")
+	if err != nil {
+		return "", nil, fmt.Errorf("creating a work directory: %w", err)
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
