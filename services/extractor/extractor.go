@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -42,7 +43,11 @@ type Config struct {
 	// TempDir holds the downloaded export while it is read; default os.TempDir().
 	TempDir string
 	// Poll is how the export URL is polled until ready.
-	Poll   braze.Backoff
+	Poll braze.Backoff
+	// Retry retries each step of an export (find the segment, request the
+	// export, download it) on a retryable error: a 5xx, a reset or a 429
+	// must not fail the whole run. Zero fields take resilience's defaults.
+	Retry  resilience.Policy
 	Logger *slog.Logger
 }
 
@@ -194,7 +199,11 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	}()
 
 	log := e.log.With("run", run.ID)
-	seg, err := e.braze.FindSegment(ctx, e.cfg.Segment)
+	var seg braze.Segment
+	err = e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
+		seg, err = e.braze.FindSegment(ctx, e.cfg.Segment)
+		return err
+	})
 	if errors.Is(err, braze.ErrSegmentNotFound) {
 		return fmt.Errorf("finding Braze segment %q: %w; set connectors.braze.sync.users.segment_id to the id "+
 			"(Braze > Segments, or `GET /segments/list`) of a segment holding every user you want synced", e.cfg.Segment, err)
@@ -203,8 +212,12 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		return fmt.Errorf("finding Braze segment %q: %w", e.cfg.Segment, err)
 	}
 	run.ExportedAt = time.Now().UnixMilli()
-	res, err := e.braze.ExportSegment(ctx, braze.ExportSegmentRequest{
-		SegmentID: seg.ID, FieldsToExport: e.cfg.FieldsToExport, CustomAttributesToExport: e.cfg.CustomAttributesToExport,
+	var res braze.ExportSegmentResult
+	err = e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
+		res, err = e.braze.ExportSegment(ctx, braze.ExportSegmentRequest{
+			SegmentID: seg.ID, FieldsToExport: e.cfg.FieldsToExport, CustomAttributesToExport: e.cfg.CustomAttributesToExport,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("requesting export of segment %s: %w", seg.ID, err)
@@ -226,7 +239,11 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		}
 		return nopCloser{f}, nil
 	}
-	size, err := e.braze.WaitExport(ctx, res.URL, open, e.cfg.Poll)
+	var size int64
+	err = e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
+		size, err = e.braze.WaitExport(ctx, res.URL, open, e.cfg.Poll)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("downloading export of segment %s: %w", seg.ID, err)
 	}

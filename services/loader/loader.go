@@ -14,6 +14,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -197,10 +198,12 @@ func (l *Loader) EnsureList(ctx context.Context) error {
 // Run ensures the attributes and the list, then consumes upserts until ctx
 // is cancelled.
 func (l *Loader) Run(ctx context.Context) error {
-	if err := l.EnsureAttributes(ctx); err != nil {
+	// A vendor hiccup at start-up is retried, not a crash loop.
+	start := resilience.Policy{MaxAttempts: 10, MaxElapsed: 5 * time.Minute}
+	if err := start.Do(ctx, l.EnsureAttributes); err != nil {
 		return fmt.Errorf("loader: %w", err)
 	}
-	if err := l.EnsureList(ctx); err != nil {
+	if err := start.Do(ctx, l.EnsureList); err != nil {
 		return fmt.Errorf("loader: %w", err)
 	}
 	w, err := pipeline.NewWorker(l.js, pipeline.Config{
