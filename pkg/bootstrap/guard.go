@@ -26,6 +26,7 @@ func GuardBraze(rc resilience.Config, bc *braze.Config, log *slog.Logger) (*resi
 		return nil, err
 	}
 	bc.HTTPClient = &http.Client{Transport: tr}
+	bc.PacedByTransport = true
 	return g, nil
 }
 
@@ -44,6 +45,7 @@ func GuardBrevo(rc resilience.Config, bc *brevo.Config, log *slog.Logger) (*resi
 		return nil, err
 	}
 	bc.HTTPClient = &http.Client{Transport: tr}
+	bc.PacedByTransport = true
 	return g, nil
 }
 

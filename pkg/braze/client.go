@@ -51,6 +51,7 @@ type Client struct {
 	userAgent string
 	observer  func(Call)
 	limits    limits
+	paced     bool // Config.PacedByTransport
 
 	// now and wait are the clock, replaced in tests.
 	now  func() time.Time
@@ -70,6 +71,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:   cfg.Timeout,
 		userAgent: cfg.UserAgent,
 		observer:  cfg.Observer,
+		paced:     cfg.PacedByTransport,
 		now:       time.Now,
 		wait:      sleep,
 	}
@@ -100,7 +102,7 @@ type apiCall struct {
 
 // do sends call and decodes a 2xx JSON answer into out (when out is non-nil).
 func (c *Client) do(ctx context.Context, call apiCall, out any) error {
-	if d := c.limits.delay(call.bucket, c.now()); d > 0 {
+	if d := c.limits.delay(call.bucket, c.now()); d > 0 && !c.paced {
 		if err := c.wait(ctx, d); err != nil {
 			return fmt.Errorf("braze: %s %s: waiting %v for the rate-limit reset: %w", call.method, call.path, d, err)
 		}

@@ -51,6 +51,7 @@ type Client struct {
 	userAgent string
 	observer  func(Call)
 	limits    limits
+	paced     bool // Config.PacedByTransport
 
 	// now and wait are the clock, replaced in tests.
 	now  func() time.Time
@@ -69,6 +70,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:   cfg.Timeout,
 		userAgent: cfg.UserAgent,
 		observer:  cfg.Observer,
+		paced:     cfg.PacedByTransport,
 		now:       time.Now,
 		wait:      sleep,
 	}
@@ -112,7 +114,7 @@ func (a apiCall) shown() string {
 // the answer has a body) and returns the status.
 func (c *Client) do(ctx context.Context, call apiCall, out any) (int, error) {
 	route, bucket := call.shown(), bucketOf(call.path)
-	if d := c.limits.delay(bucket, c.now()); d > 0 {
+	if d := c.limits.delay(bucket, c.now()); d > 0 && !c.paced {
 		if err := c.wait(ctx, d); err != nil {
 			return 0, fmt.Errorf("brevo: %s %s: waiting %v for the rate-limit reset: %w", call.method, route, d, err)
 		}

@@ -43,6 +43,12 @@ type Config struct {
 	// Observer, when set, is called after every HTTP call, from the calling
 	// goroutine. It must not block.
 	Observer func(Call) `yaml:"-"`
+	// PacedByTransport turns off the client's own wait when a bucket's
+	// rate-limit headers say nothing remains: set it when HTTPClient's
+	// Transport paces the calls itself (pkg/resilience). The client's wait
+	// lasts until the reset the headers give, which they round up to whole
+	// seconds, so on top of a pacer it only loses time.
+	PacedByTransport bool `yaml:"-"`
 }
 
 // Validate reports what is missing or malformed, without revealing the key.
