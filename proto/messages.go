@@ -140,3 +140,25 @@ type SyncReply struct {
 	Busy  bool   `json:"busy,omitempty"`
 	Error string `json:"error,omitempty"`
 }
+
+// Health is one process's view of its vendor calls, kept in BucketState
+// under HealthKey so `tajo connectors status` and the chaos report can read
+// what every worker sees: its circuit breakers, their transitions, the 429s
+// it received and the retries it made.
+type Health struct {
+	V           int               `msgpack:"v"`
+	Service     string            `msgpack:"service"`
+	Instance    string            `msgpack:"instance"`
+	At          int64             `msgpack:"at"`          // unix ms of this snapshot
+	Breakers    map[string]string `msgpack:"breakers"`    // "vendor/bucket" -> closed | half-open | open
+	Transitions map[string]int64  `msgpack:"transitions"` // "vendor/bucket from->to" -> count
+	Throttled   int64             `msgpack:"throttled"`   // 429 answers received
+	Retries     int64             `msgpack:"retries"`     // calls retried by the transport
+}
+
+func (m *Health) Schema() int { return m.V }
+
+// HealthKey is the BucketState key of a process's health.
+func HealthKey(service, instance string) string {
+	return "health." + Token(service) + "." + Token(instance)
+}

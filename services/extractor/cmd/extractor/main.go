@@ -65,9 +65,12 @@ func run(ctx context.Context, configPath string) error {
 	}
 	bc := bootstrap.BrazeConfig(cfg, key)
 	bc.Observer = rec.Braze("extractor")
-	if _, err := bootstrap.GuardBraze(cfg.Resilience, &bc, log); err != nil {
+	guard, err := bootstrap.GuardBraze(cfg.Resilience, &bc, log)
+	if err != nil {
 		return err
 	}
+	host, _ := os.Hostname()
+	defer bootstrap.ReportHealth(ctx, bus.State, "extractor", host, log, guard)()
 	client, err := braze.New(bc)
 	if err != nil {
 		return err

@@ -65,6 +65,7 @@ func run(ctx context.Context, configPath, instance string) error {
 	if err != nil {
 		return err
 	}
+	defer bootstrap.ReportHealth(ctx, bus.State, "loader", instance, log, guard)()
 	client, err := brevo.New(bc)
 	if err != nil {
 		return err

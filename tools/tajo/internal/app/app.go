@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -147,6 +148,9 @@ func (a *App) RunWorkers(ctx context.Context) error {
 			}
 		}()
 	}
+	host, _ := os.Hostname()
+	stopHealth := bootstrap.ReportHealth(ctx, a.State, "tajo", host, a.log, a.BrazeGuard, a.BrevoGuard)
+	defer stopHealth()
 	run("loader", a.Loader.Run)
 	run("transformer", a.Transformer.Run)
 	run("extractor", func(ctx context.Context) error { return a.Extractor.Run(ctx, a.nc, a.interval) })

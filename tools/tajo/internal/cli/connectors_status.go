@@ -38,7 +38,8 @@ type connectorStatus struct {
 	Consumers []consumerLag `json:"consumers"`
 	// DeadLetters counts what waits in the DLQ stream, by stage and reason.
 	DeadLetters []deadLetterCount `json:"deadLetters"`
-	// Breakers is null in this build: no circuit breakers exist yet.
+	// Breakers are the circuit breakers of every process that reported its
+	// health (one per vendor endpoint bucket); null when none did.
 	Breakers []breakerState `json:"breakers"`
 	// State is where the state was read: the NATS URL or the local store
 	// directory; "" when there is none (nothing synced here yet).
@@ -92,10 +93,13 @@ type deadLetterCount struct {
 	Count  uint64 `json:"count"`
 }
 
-// breakerState is a circuit breaker's state (closed | open | half-open).
+// breakerState is a circuit breaker's state (closed | open | half-open) as
+// the process holding it last reported it.
 type breakerState struct {
-	Name  string `json:"name"`
-	State string `json:"state"`
+	Name        string    `json:"name"` // "service@instance vendor/bucket"
+	State       string    `json:"state"`
+	Transitions int64     `json:"transitions"`
+	ReportedAt  time.Time `json:"reported_at"`
 }
 
 func newConnectorsStatusCmd() *cobra.Command {
@@ -117,7 +121,9 @@ func newConnectorsStatusCmd() *cobra.Command {
   resources          the last run of each resource, whatever its state
   consumers          each stage's backlog (pending + unacknowledged messages)
   dead letters       what waits in the DLQ stream, by stage and reason
-  breakers           n/a: no circuit breakers exist yet (null in --json)
+  breakers           each process's circuit breakers per vendor endpoint bucket
+                     (closed | half-open | open), with their transitions, as the
+                     process last reported them (every 2 s)
 
 The state is read from the deployment's NATS server (NATS_URL, else nats.url)
 or, without one, from the local store ($TAJO_HOME/nats) on an embedded server
@@ -260,10 +266,10 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 
 	b.WriteString("\nCircuit breakers\n")
 	if st.Breakers == nil {
-		b.WriteString("  n/a (none exist in this build)\n")
+		b.WriteString("  none reported yet (a worker reports them while it runs)\n")
 	}
 	for _, br := range st.Breakers {
-		fmt.Fprintf(&b, "  %-26s %s\n", br.Name, br.State)
+		fmt.Fprintf(&b, "  %-40s %-9s %d transitions\n", br.Name, br.State, br.Transitions)
 	}
 
 	if st.State == "" {

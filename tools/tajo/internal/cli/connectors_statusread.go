@@ -91,6 +91,35 @@ func readState(ctx context.Context, js jetstream.JetStream, st *connectorStatus)
 		a, b := st.DeadLetters[i], st.DeadLetters[j]
 		return a.Stage < b.Stage || a.Stage == b.Stage && a.Reason < b.Reason
 	})
+	return readBreakers(ctx, store, st)
+}
+
+// readBreakers lists the circuit breakers every process reported (its last
+// health snapshot), with their transitions so far.
+func readBreakers(ctx context.Context, store *state.Store, st *connectorStatus) error {
+	healths, err := store.Healths(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range healths {
+		names := make([]string, 0, len(h.Breakers))
+		for n := range h.Breakers {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			var moves int64
+			for t, c := range h.Transitions {
+				if strings.HasPrefix(t, n+" ") {
+					moves += c
+				}
+			}
+			st.Breakers = append(st.Breakers, breakerState{
+				Name: h.Service + "@" + h.Instance + " " + n, State: h.Breakers[n], Transitions: moves,
+				ReportedAt: time.UnixMilli(h.At).UTC(),
+			})
+		}
+	}
 	return nil
 }
 

@@ -233,6 +233,18 @@ func TestDryRunPlansWhatTheRealRunDoes(t *testing.T) {
 	if r := st.Resources["users"]; r == nil || r.ID != st.LastSync.ID || r.Updated != int64(len(updates)) {
 		t.Errorf("users resource %+v, want the last sync with its counters", r)
 	}
+	// The in-process runs reported their circuit breakers: one per vendor
+	// endpoint bucket, all closed after fault-free runs.
+	vendors := map[string]bool{}
+	for _, b := range st.Breakers {
+		if b.State != "closed" {
+			t.Errorf("breaker %s is %s after fault-free runs", b.Name, b.State)
+		}
+		vendors[strings.Fields(b.Name)[1][:5]] = true
+	}
+	if !vendors["braze"] || !vendors["brevo"] {
+		t.Errorf("breakers reported: %+v, want Braze's and Brevo's", st.Breakers)
+	}
 }
 
 func TestSyncRefusesWhatThisBuildCannotDo(t *testing.T) {
