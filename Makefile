@@ -18,7 +18,7 @@ SERVICES    := extractor transformer loader
 RUN_ARGS    ?= --sandbox
 BENCH_USERS ?= 200000
 
-.PHONY: all build run test lint bench clean
+.PHONY: all build run test lint bench chaos clean
 
 all: build
 
@@ -56,6 +56,19 @@ lint:
 bench:
 	$(GO) build -o bin/tajo-bench ./tools/tajo/cmd/tajo-bench
 	BENCH_USERS=$(BENCH_USERS) ./bin/tajo-bench
+
+## chaos: CHAOS_USERS users synced by the worker processes on an external
+## nats-server (pinned, installed into bin/) under the sandbox's fault mix,
+## each worker kind SIGKILLed twice and the server restarted once, then
+## compared with a fault-free run; exits non-zero unless every check passed.
+CHAOS_USERS ?= 100000
+CHAOS_ARGS  ?=
+chaos: bin/nats-server
+	$(GO) build -o bin/tajo-chaos ./tools/tajo/cmd/tajo-chaos
+	./bin/tajo-chaos --users $(CHAOS_USERS) --nats-server bin/nats-server $(CHAOS_ARGS)
+
+bin/nats-server:
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/nats-io/nats-server/v2@v2.15.2
 
 ## clean: remove built binaries (the state under $$TAJO_HOME is left alone).
 clean:
