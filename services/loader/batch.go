@@ -70,7 +70,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		items = append(items, it)
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].idx < items[j].idx })
-	items, stale, err := l.dropStale(ctx, items)
+	items, stale, same, err := l.dropStale(ctx, items)
 	if err != nil {
 		for _, it := range items {
 			errs[it.idx] = err
@@ -80,6 +80,11 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	for _, it := range stale {
 		c := count(it.up.RunID)
 		c.Stale++
+		c.Processed++
+	}
+	for _, it := range same {
+		c := count(it.up.RunID)
+		c.Unchanged++
 		c.Processed++
 	}
 	all := items
@@ -217,26 +222,39 @@ func (l *Loader) bisect(ctx context.Context, part []*item, errs []error) []*item
 
 // dropStale removes the upserts older than the version already applied for
 // their key (a redelivered message from an earlier run overtaken by a later
-// one): applying them would overwrite newer data with older.
-func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale []*item, err error) {
+// one: applying it would overwrite newer data with older) and those whose
+// exact content was already applied (a duplicate: nothing to do). It also
+// settles create vs update from what was applied, so a duplicate never
+// counts as a second creation.
+func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, same []*item, err error) {
 	keys := make([]string, len(items))
 	for i, it := range items {
 		keys[i] = it.up.Key
 	}
 	applied, err := l.fps.GetMany(ctx, keys)
 	if err != nil {
-		return items, nil, fmt.Errorf("reading applied versions: %w", err)
+		return items, nil, nil, fmt.Errorf("reading applied versions: %w", err)
 	}
 	fresh = items[:0:0]
 	for _, it := range items {
-		if v, _ := proto.ParseApplied(applied[it.up.Key]); it.up.SourceVersion < v {
+		a, seen := applied[it.up.Key]
+		v, fp := proto.ParseApplied(a)
+		switch {
+		case seen && it.up.SourceVersion < v:
 			l.log.Info("skipping a stale upsert", "key", proto.KeyHash(it.up.Key), "version", it.up.SourceVersion, "applied", v)
 			stale = append(stale, it)
-			continue
+		case seen && fp == it.up.Fingerprint:
+			same = append(same, it)
+		default:
+			if seen {
+				it.up.Op = proto.OpUpdate
+			} else {
+				it.up.Op = proto.OpCreate
+			}
+			fresh = append(fresh, it)
 		}
-		fresh = append(fresh, it)
 	}
-	return fresh, stale, nil
+	return fresh, stale, same, nil
 }
 
 // importLease names the lock that keeps every loader replica to one Brevo

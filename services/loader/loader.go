@@ -81,6 +81,11 @@ func (c *Config) defaults() {
 	if c.ListName == "" {
 		c.ListName = DefaultListName
 	}
+	if c.PollPolicy == (brevo.Backoff{}) {
+		// GET /processes shares Brevo's 100 calls an hour: an import is
+		// given time before the first poll, and polls thin out after.
+		c.PollPolicy = brevo.Backoff{Initial: 2 * time.Second, Max: time.Minute}
+	}
 }
 
 // Loader writes contact upserts to Brevo.

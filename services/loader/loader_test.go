@@ -94,13 +94,25 @@ func TestStaleWriteIsSkipped(t *testing.T) {
 	if !ok || c.Attributes["FIRSTNAME"] != "New" {
 		t.Fatalf("contact after a stale upsert: %+v, want FIRSTNAME New", c)
 	}
-	// Same version again (a re-run of the same export) is applied: idempotent.
+	// The same version and content again (a redelivery, a duplicate) is
+	// acknowledged without a second write.
+	writes := func() int { return sim.Requests()["POST /v3/contacts 201"] + sim.Requests()["POST /v3/contacts 204"] }
+	before := writes()
 	same := upsert(t, "u1", 200, map[string]any{"FIRSTNAME": "New"})
 	if errs := l.HandleBatch(ctx, []*pipeline.Msg{same}); errs[0] != nil {
 		t.Fatal(errs[0])
 	}
-	if n := sim.Requests()["POST /v3/contacts 204"]; n != 1 {
-		t.Errorf("the same version again: want one idempotent update, Brevo saw %d", n)
+	if n := writes() - before; n != 0 {
+		t.Errorf("a duplicate of what was applied: Brevo saw %d more writes, want none", n)
+	}
+	// The same version with other content (a re-run after a mapping
+	// change) is written.
+	changed := upsert(t, "u1", 200, map[string]any{"FIRSTNAME": "Newer"})
+	if errs := l.HandleBatch(ctx, []*pipeline.Msg{changed}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if c, _ := sim.ContactByExtID("u1"); c.Attributes["FIRSTNAME"] != "Newer" {
+		t.Errorf("same version, new content: %+v, want FIRSTNAME Newer", c)
 	}
 }
 

@@ -130,7 +130,7 @@ func finish(ctx context.Context, st *state.Store, run *proto.SyncRun, counts map
 		Exported:     run.Exported + run.Malformed,
 		Created:      ld.Created,
 		Updated:      ld.Updated,
-		Unchanged:    tr.Unchanged,
+		Unchanged:    tr.Unchanged + ld.Unchanged, // the loader's: duplicates of content already applied
 		Failed:       ld.Failed,
 		DeadLettered: run.Malformed + tr.DeadLettered + ld.DeadLettered,
 		Error:        run.Error,

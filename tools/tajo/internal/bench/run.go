@@ -13,12 +13,20 @@ import (
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
 	"github.com/tajo-sync/tajo/tools/sandbox/gen"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
+
+// unlimited lifts every vendor limit, for a sandbox that enforces none.
+var unlimited = resilience.Config{Limits: resilience.Limits{
+	Braze: resilience.BrazeLimits{UsersTrackPer3s: 1e9, ExportIDsPerMinute: 1e9, IdentityPerMinute: 1e9,
+		DataSeriesPerMinute: 1e9, SubscriptionPerMinute: 1e9, EventListsPerHour: 1e9, CatalogSyncPerMinute: 1e9, DefaultPerHour: 1e9},
+	Brevo: resilience.BrevoLimits{ContactsPerSecond: 1e9, ContactsPerHour: 1e9, EventsPerSecond: 1e9, ProductsPerSecond: 1e9, OtherPerHour: 1e9},
+}}
 
 // HeapProfile, when set, is where the heap profile is written once the
 // pipeline has finished (before anything is torn down).
@@ -87,7 +95,10 @@ func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, 
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: tmp, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
 		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// The sandbox runs with its rate limits off: so does the connector's
+		// limiter, or it would pace the bench at Brevo's real budget.
+		Resilience: unlimited,
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		return res, err
