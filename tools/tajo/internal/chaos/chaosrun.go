@@ -25,6 +25,7 @@ type chaosResult struct {
 	summary  app.Summary
 	events   []*Event
 	crashes  []Crash
+	statuses map[string]int // requests by status, also when the run did not finish
 	duration time.Duration
 	problems []string // what went wrong around the sync itself
 }
@@ -111,7 +112,7 @@ func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, d
 	sum, werr := follow(wctx, o, js, st, runID, start)
 	stopStriking()
 	wg.Wait()
-	res = &chaosResult{summary: sum, events: events, crashes: crashes, duration: time.Since(start)}
+	res = &chaosResult{summary: sum, events: events, crashes: crashes, duration: time.Since(start), statuses: statuses(sb)}
 	if werr != nil {
 		res.problems = append(res.problems, fmt.Sprintf("the chaos run did not finish: %v (logs in %s)", werr, filepath.Join(dir, "logs")))
 		return res, nil

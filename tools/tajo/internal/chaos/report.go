@@ -50,6 +50,7 @@ func (r *Report) addChaos(c *chaosResult) {
 	r.Events, r.Crashes, r.ChaosSummary, r.ChaosTime = c.events, c.crashes, c.summary, c.duration
 	r.Breakers = BreakersNotWired
 	r.Problems = append(r.Problems, c.problems...)
+	r.Statuses = c.statuses
 	if c.snap != nil {
 		r.Statuses, r.Redeliveries, r.Contacts = c.snap.Statuses, c.snap.Redeliveries, len(c.snap.Contacts)
 	}

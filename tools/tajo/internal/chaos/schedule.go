@@ -29,7 +29,7 @@ type Event struct {
 
 // progress is what the run's state says has been done so far.
 type progress struct {
-	Status                       string
+	Status                        string
 	Exported, Transformed, Loaded int64
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -38,16 +39,10 @@ func snapshot(ctx context.Context, js jetstream.JetStream, sb *sandbox.Sandbox) 
 		Contacts:          sb.Brevo.Contacts(),
 		ListNames:         map[int64]string{},
 		ConcurrentImports: st.Imports.ConcurrentViolations,
-		Statuses:          map[string]int{},
+		Statuses:          statuses(sb),
 	}
 	for _, l := range st.Lists {
 		s.ListNames[l.ID] = l.Name
-	}
-	for k, n := range st.Statuses {
-		s.Statuses[k] += n
-	}
-	for k, n := range sb.Braze.Requests() {
-		s.Statuses[k[strings.LastIndexByte(k, ' ')+1:]] += n
 	}
 	var err error
 	if s.DLQ, err = deadLetters(ctx, js); err != nil {
@@ -57,6 +52,18 @@ func snapshot(ctx context.Context, js jetstream.JetStream, sb *sandbox.Sandbox) 
 		return nil, err
 	}
 	return s, nil
+}
+
+// statuses counts the requests both simulators answered, by status.
+func statuses(sb *sandbox.Sandbox) map[string]int {
+	out := maps.Clone(sb.Brevo.State().Statuses)
+	if out == nil {
+		out = map[string]int{}
+	}
+	for k, n := range sb.Braze.Requests() {
+		out[k[strings.LastIndexByte(k, ' ')+1:]] += n
+	}
+	return out
 }
 
 // deadLetters counts the DLQ's messages by stage and reason.
