@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/braze"
@@ -25,6 +26,7 @@ func GuardBraze(rc resilience.Config, bc *braze.Config, log *slog.Logger) (*resi
 	if err != nil {
 		return nil, err
 	}
+	sayPlainHTTP(log, "Braze", bc.BaseURL)
 	bc.HTTPClient = &http.Client{Transport: tr}
 	bc.PacedByTransport = true
 	return g, nil
@@ -44,6 +46,7 @@ func GuardBrevo(rc resilience.Config, bc *brevo.Config, log *slog.Logger) (*resi
 	if err != nil {
 		return nil, err
 	}
+	sayPlainHTTP(log, "Brevo", base)
 	bc.HTTPClient = &http.Client{Transport: tr}
 	bc.PacedByTransport = true
 	return g, nil
@@ -62,5 +65,14 @@ func baseTransport() http.RoundTripper {
 		MaxIdleConnsPerHost:   8,
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
+	}
+}
+
+// sayPlainHTTP notes a plain-http endpoint: the clients accept one only on
+// loopback (a sandbox), and an operator should see that it is in use.
+func sayPlainHTTP(log *slog.Logger, vendor, base string) {
+	if strings.HasPrefix(base, "http://") {
+		log.Warn("plain http to a loopback address (a local sandbox): allowed there only; real vendors use https with TLS 1.2+",
+			"vendor", vendor, "url", base)
 	}
 }

@@ -68,6 +68,10 @@ func (c Config) Validate() error {
 	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%w: BaseURL %q: want scheme://host[:port][/path] with no credentials, query or fragment", ErrInvalidConfig, c.BaseURL)
 	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		// The key would cross the network in clear.
+		return fmt.Errorf("%w: BaseURL %q: plain http is allowed only for loopback addresses (a local sandbox); use https", ErrInvalidConfig, c.BaseURL)
+	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidConfig, c.Timeout)
 	}
@@ -97,4 +101,13 @@ func defaultHTTPClient() *http.Client {
 		MaxIdleConnsPerHost:   16,
 		ForceAttemptHTTP2:     true,
 	}}
+}
+
+// loopback reports whether host is this machine: localhost or a loopback IP.
+func loopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

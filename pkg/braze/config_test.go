@@ -15,6 +15,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"ok", Config{BaseURL: "https://rest.iad-01.braze.com", APIKey: testKey}, ""},
 		{"ok with path and http sandbox", Config{BaseURL: "http://127.0.0.1:8080/braze/", APIKey: testKey}, ""},
+		{"plain http off loopback", Config{BaseURL: "http://rest.iad-01.braze.com", APIKey: testKey}, "plain http is allowed only for loopback"},
 		{"missing key", Config{BaseURL: "https://rest.iad-01.braze.com"}, "APIKey is empty"},
 		{"blank key", Config{BaseURL: "https://rest.iad-01.braze.com", APIKey: "  "}, "APIKey is empty"},
 		{"missing url", Config{APIKey: testKey}, "BaseURL is empty"},

@@ -15,6 +15,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"default base url", Config{APIKey: testKey}, ""},
 		{"sandbox", Config{BaseURL: "http://127.0.0.1:9000/v3/", APIKey: testKey}, ""},
+		{"plain http off loopback", Config{BaseURL: "http://api.brevo.com/v3", APIKey: testKey}, "plain http is allowed only for loopback"},
 		{"missing key", Config{}, "APIKey is empty"},
 		{"no scheme", Config{BaseURL: "api.brevo.com/v3", APIKey: testKey}, "scheme must be https"},
 		{"query", Config{BaseURL: "https://api.brevo.com/v3?api-key=x", APIKey: testKey}, "no credentials, query"},
