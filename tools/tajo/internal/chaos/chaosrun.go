@@ -163,19 +163,30 @@ func requestSync(ctx context.Context, nc *nats.Conn) (string, error) {
 	}
 }
 
+// stallAfter is how long one app.Wait may go without reporting progress
+// before follow starts it over: across a server restart a read of the state
+// bucket can hang until its context ends.
+const stallAfter = 15 * time.Second
+
 // follow waits for the run with app.Wait, starting over when the state
-// bucket is out of reach (the server restarting), until ctx ends.
+// bucket is out of reach or a read hangs (the server restarting), until ctx
+// ends.
 func follow(ctx context.Context, o Options, js jetstream.JetStream, st *state.Store, runID string, start time.Time) (app.Summary, error) {
 	var last time.Time
-	report := func(p app.Progress) {
-		if time.Since(last) >= 5*time.Second {
-			last = time.Now()
-			fmt.Fprintf(o.Log, "  %6.1fs %-8s exported %d transformed %d loaded %d\n",
-				time.Since(start).Seconds(), p.Status, p.Exported, p.Transformed, p.Loaded)
-		}
-	}
 	for {
-		sum, err := app.Wait(ctx, js, st, runID, 200*time.Millisecond, report)
+		actx, cancel := context.WithCancel(ctx)
+		watchdog := time.AfterFunc(stallAfter, cancel)
+		report := func(p app.Progress) {
+			watchdog.Reset(stallAfter)
+			if time.Since(last) >= 5*time.Second {
+				last = time.Now()
+				fmt.Fprintf(o.Log, "  %6.1fs %-8s exported %d transformed %d loaded %d\n",
+					time.Since(start).Seconds(), p.Status, p.Exported, p.Transformed, p.Loaded)
+			}
+		}
+		sum, err := app.Wait(actx, js, st, runID, 200*time.Millisecond, report)
+		watchdog.Stop()
+		cancel()
 		if err == nil {
 			return sum, nil
 		}
