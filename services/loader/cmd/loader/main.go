@@ -73,6 +73,7 @@ func run(ctx context.Context, configPath, instance string) error {
 	l, err := loader.New(ctx, bus.JS, client, m.Attributes(), bus.State, loader.Config{
 		Paused:          guard.Open, // stop fetching while a Brevo breaker is open
 		Instance:        instance,
+		BatchSize:       cfg.Pipeline.BatchSize,
 		BatchWait:       cfg.Pipeline.BatchWait,
 		ImportThreshold: cfg.Pipeline.ImportThreshold,
 		MaxImportBytes:  cfg.Pipeline.MaxImportBytes,
