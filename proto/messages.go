@@ -83,6 +83,11 @@ type SyncRun struct {
 	FinishedAt int64  `msgpack:"finished,omitempty"`
 	Exported   int64  `msgpack:"exported"`  // lines published to RAW
 	Malformed  int64  `msgpack:"malformed"` // lines dead-lettered by the extractor
+	// ExportURL is where the run's export is served once ready, kept so an
+	// extractor resuming the run downloads the same export instead of
+	// asking for another (Braze refuses a second export of a segment while
+	// one is running). It grants access to the export: internal state only.
+	ExportURL string `msgpack:"export_url,omitempty"`
 }
 
 func (m *SyncRun) Schema() int { return m.V }

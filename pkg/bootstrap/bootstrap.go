@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -83,6 +84,10 @@ func NATSURL(c *config.Config) string {
 	return c.NATS.URL
 }
 
+// startupPatience is how long Connect retries provisioning on a server that
+// does not answer yet.
+const startupPatience = 2 * time.Minute
+
 // Bus is a connection to a provisioned JetStream.
 type Bus struct {
 	NC    *nats.Conn
@@ -107,14 +112,27 @@ func Connect(ctx context.Context, url, name string) (*Bus, error) {
 		nc.Close()
 		return nil, fmt.Errorf("opening JetStream: %w", err)
 	}
-	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("provisioning streams and buckets: %w", err)
+	// A server that is starting (or restarting, JetStream recovering its
+	// store) answers slowly at first: keep trying for a while rather than
+	// exit and leave it to a supervisor.
+	var st *state.Store
+	deadline := time.Now().Add(startupPatience)
+	for {
+		err = natsx.Provision(ctx, js, natsx.ProvisionOptions{})
+		if err == nil {
+			st, err = state.NewStore(ctx, js)
+		}
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
-	st, err := state.NewStore(ctx, js)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("opening state: %w", err)
+		return nil, fmt.Errorf("provisioning streams and buckets on %s: %w", natsx.RedactURL(url), err)
 	}
 	return &Bus{NC: nc, JS: js, State: st}, nil
 }

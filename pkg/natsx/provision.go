@@ -72,7 +72,10 @@ func Streams(o ProvisionOptions) []jetstream.StreamConfig {
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
 			MaxAge:      o.DLQMaxAge,
-			Duplicates:  o.DedupWindow,
+			// Dead letters are few: a long window costs little memory and
+			// keeps a record dead-lettered again (after a restart or a
+			// resumed export) from showing twice.
+			Duplicates: 24 * time.Hour,
 		},
 		{
 			Name:        proto.StreamAudit,

@@ -64,6 +64,12 @@ func deadLetterMsg(stage, reason, detail, subject string, hdr nats.Header, data 
 
 // deadLetterID is the Nats-Msg-Id of the dead letter of a stream message:
 // a redelivery of the same message produces the same id.
-func deadLetterID(stream string, seq uint64) string {
-	return "dlq:" + stream + ":" + strconv.FormatUint(seq, 10)
+func deadLetterID(stage, stream string, m *Msg) string {
+	// The original's own id is content-derived: the same record dead-lettered
+	// again after a redelivery, a replay of its run or a resumed export is
+	// stored once (within the DLQ stream's dedup window).
+	if id := m.Header.Get(proto.HeaderMsgID); id != "" {
+		return "dlq:" + proto.Token(stage) + ":" + id
+	}
+	return "dlq:" + stream + ":" + strconv.FormatUint(m.StreamSeq, 10)
 }

@@ -83,7 +83,7 @@ func (w *Worker) nak(m *Msg, delay time.Duration, err error) {
 // terminates m. If the publish fails, m is nakked with backoff.
 func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason string, cause error) {
 	dl, err := deadLetterMsg(w.cfg.Stage, reason, cause.Error(), m.Subject, m.Header, m.Data, m.NumDelivered,
-		deadLetterID(w.cfg.Stream, m.StreamSeq))
+		deadLetterID(w.cfg.Stage, w.cfg.Stream, m))
 	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, dlqPublishTimeout)
 		_, err = w.js.PublishMsg(pctx, dl)

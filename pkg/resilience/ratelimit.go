@@ -284,7 +284,11 @@ func (b *bucket) observe(now time.Time, status int, o observed, haveHeaders bool
 	if status == http.StatusTooManyRequests {
 		b.throttled++
 		until := now.Add(fallbackBlock)
-		if haveHeaders && o.reset.After(now) {
+		// Only a spent budget blocks until the reset. A 429 while budget
+		// remains is no rate limit (Braze answers 429 to a second export
+		// of a segment while one runs): blocking the bucket until the hour
+		// would stall every other call of the pool.
+		if haveHeaders && o.reset.After(now) && o.remaining <= 0 {
 			until = o.reset
 		}
 		// Jitter after the reset so replicas blocked by the same window do

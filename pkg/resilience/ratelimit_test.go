@@ -152,6 +152,9 @@ func Test429BlocksUntilResetThenResumes(t *testing.T) {
 		{"brevo: reset in seconds", VendorBrevo, "contacts", func(time.Time) http.Header { return brevoHeader(10, 0, 3) }, 3 * time.Second},
 		{"braze: reset as epoch seconds", VendorBraze, "default", func(now time.Time) http.Header { return brazeHeader(250000, 0, now.Add(90*time.Second)) }, 90 * time.Second},
 		{"no headers: short fallback", VendorBrevo, "contacts", func(time.Time) http.Header { return http.Header{} }, fallbackBlock},
+		// Braze's 429 to a second export of a segment comes with the
+		// pool's headers, budget left: not a spent budget, a short block.
+		{"braze: budget left, no block until the hour", VendorBraze, "default", func(now time.Time) http.Header { return brazeHeader(250000, 249000, now.Add(30*time.Minute)) }, fallbackBlock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

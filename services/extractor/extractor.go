@@ -199,8 +199,67 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	}()
 
 	log := e.log.With("run", run.ID)
-	var seg braze.Segment
+	if run.ExportURL == "" {
+		if err := e.requestExport(ctx, run, log); err != nil {
+			return err
+		}
+	} else {
+		log.Info("resuming the download of the run's export")
+	}
+
+	f, err := os.CreateTemp(e.cfg.TempDir, "braze-export-*.zip")
+	if err != nil {
+		return fmt.Errorf("creating a file for the export: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	open := func() (io.WriteCloser, error) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		if err := f.Truncate(0); err != nil {
+			return nil, err
+		}
+		return nopCloser{f}, nil
+	}
+	var size int64
 	err = e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
+		size, err = e.braze.WaitExport(ctx, run.ExportURL, open, e.cfg.Poll)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("downloading the export of run %s: %w", run.ID, err)
+	}
+	log.Info("segment export downloaded", "bytes", size)
+
+	lastProgress := time.Now()
+	err = braze.ReadExport(f, size, func(l braze.Line) error {
+		if err := e.publishLine(ctx, run, l); err != nil {
+			return err
+		}
+		if time.Since(lastProgress) > 500*time.Millisecond {
+			lastProgress = time.Now()
+			if err := e.st.PutRun(ctx, run); err != nil {
+				log.Warn("recording progress", "err", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading the export of run %s: %w", run.ID, err)
+	}
+	if err := e.pub.Flush(ctx); err != nil {
+		return fmt.Errorf("publishing export lines: %w", err)
+	}
+	log.Info("segment export published", "users", run.Exported, "malformed", run.Malformed)
+	return nil
+}
+
+// requestExport finds the segment and asks Braze for its export, recording
+// the export's URL in the run so a resumed run downloads the same one.
+func (e *Extractor) requestExport(ctx context.Context, run *proto.SyncRun, log *slog.Logger) error {
+	var seg braze.Segment
+	err := e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
 		seg, err = e.braze.FindSegment(ctx, e.cfg.Segment)
 		return err
 	})
@@ -222,53 +281,11 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	if err != nil {
 		return fmt.Errorf("requesting export of segment %s: %w", seg.ID, err)
 	}
+	run.ExportURL = res.URL
+	if err := e.st.PutRun(ctx, run); err != nil {
+		return fmt.Errorf("recording run: %w", err)
+	}
 	log.Info("segment export requested", "segment", seg.Name, "segment_id", seg.ID)
-
-	f, err := os.CreateTemp(e.cfg.TempDir, "braze-export-*.zip")
-	if err != nil {
-		return fmt.Errorf("creating a file for the export: %w", err)
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	open := func() (io.WriteCloser, error) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		if err := f.Truncate(0); err != nil {
-			return nil, err
-		}
-		return nopCloser{f}, nil
-	}
-	var size int64
-	err = e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
-		size, err = e.braze.WaitExport(ctx, res.URL, open, e.cfg.Poll)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("downloading export of segment %s: %w", seg.ID, err)
-	}
-	log.Info("segment export downloaded", "bytes", size)
-
-	lastProgress := time.Now()
-	err = braze.ReadExport(f, size, func(l braze.Line) error {
-		if err := e.publishLine(ctx, run, l); err != nil {
-			return err
-		}
-		if time.Since(lastProgress) > 500*time.Millisecond {
-			lastProgress = time.Now()
-			if err := e.st.PutRun(ctx, run); err != nil {
-				log.Warn("recording progress", "err", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("reading export of segment %s: %w", seg.ID, err)
-	}
-	if err := e.pub.Flush(ctx); err != nil {
-		return fmt.Errorf("publishing export lines: %w", err)
-	}
-	log.Info("segment export published", "users", run.Exported, "malformed", run.Malformed)
 	return nil
 }
 
@@ -311,6 +328,8 @@ func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, 
 	hdr := nats.Header{}
 	hdr.Set(proto.HeaderRunID, run.ID)
 	hdr.Set(proto.HeaderSchema, "1")
+	// Deterministic: a resumed export dead-letters the same line once.
+	hdr.Set(proto.HeaderMsgID, proto.MsgID("raw.users."+run.ID, "dead-letter", data))
 	// The line travels as the RawUser it would have been, so a replay puts
 	// it back on raw.braze.users in the shape the transformer reads.
 	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, ExportedAt: run.ExportedAt, Line: data})

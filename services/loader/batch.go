@@ -261,7 +261,7 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 // import at a time; importLeaseTTL is how long a silent holder keeps it.
 const (
 	importLease    = "brevo.contacts.import"
-	importLeaseTTL = 2 * time.Minute
+	importLeaseTTL = 30 * time.Second // refreshed every 7.5 s while importing; a killed holder frees it within 30 s
 )
 
 // importBatch imports l.batch and waits for Brevo to complete it, holding

@@ -206,9 +206,15 @@ func (l *Loader) Run(ctx context.Context) error {
 	// A vendor hiccup at start-up is retried, not a crash loop.
 	start := resilience.Policy{MaxAttempts: 10, MaxElapsed: 5 * time.Minute}
 	if err := start.Do(ctx, l.EnsureAttributes); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped during start-up: nothing to drain
+		}
 		return fmt.Errorf("loader: %w", err)
 	}
 	if err := start.Do(ctx, l.EnsureList); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("loader: %w", err)
 	}
 	w, err := pipeline.NewWorker(l.js, pipeline.Config{
@@ -222,7 +228,7 @@ func (l *Loader) Run(ctx context.Context) error {
 		BatchSize:   l.cfg.BatchSize,
 		BatchBytes:  l.cfg.MaxImportBytes,
 		BatchWait:   l.cfg.BatchWait,
-		AckWait:     time.Minute,
+		AckWait:     30 * time.Second, // long imports stay alive through InProgress
 		Paused:      l.cfg.Paused,
 		Logger:      l.log,
 	}, l)

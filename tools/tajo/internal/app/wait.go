@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
@@ -52,13 +53,21 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		run, err := st.GetRun(ctx, id)
+		// Each poll has its own deadline: across a server restart a read
+		// can hang, and the next poll must start over rather than wait.
+		pctx, cancel := context.WithTimeout(ctx, pollTimeout)
+		run, counts, err := readRun(pctx, st, id)
+		cancel()
 		if err != nil {
-			return Summary{}, fmt.Errorf("reading run %s: %w", id, err)
-		}
-		counts, err := st.Counters(ctx, id)
-		if err != nil {
-			return Summary{}, fmt.Errorf("reading counters of run %s: %w", id, err)
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) || isTransient(err) {
+				select {
+				case <-ctx.Done():
+					return Summary{}, fmt.Errorf("waiting for run %s: %w", id, ctx.Err())
+				case <-t.C:
+				}
+				continue
+			}
+			return Summary{}, err
 		}
 		tr, ld := counts[proto.StageTransformer], counts[proto.StageLoader]
 		p := Progress{RunID: id, Status: run.Status, Exported: run.Exported, Transformed: tr.Processed,
@@ -67,6 +76,7 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 			p.Total = run.Exported
 		}
 		done := false
+		dctx, dcancel := context.WithTimeout(ctx, pollTimeout)
 		switch run.Status {
 		case proto.RunFailed, proto.RunCompleted:
 			done = true
@@ -77,11 +87,13 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 			// RAW and then OPS have nothing pending or unacknowledged, the run
 			// is through. Counters are not compared: a worker killed between
 			// counting and acking counts a redelivered message twice.
-			done, err = drained(ctx, st, js)
-			if err != nil {
+			done, err = drained(dctx, st, js)
+			if err != nil && !isTransient(err) && !errors.Is(err, context.DeadlineExceeded) {
+				dcancel()
 				return Summary{}, err
 			}
 		}
+		dcancel()
 		p.Done = done
 		if progress != nil {
 			progress(p)
@@ -95,6 +107,29 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 		case <-t.C:
 		}
 	}
+}
+
+// pollTimeout bounds one poll of Wait.
+const pollTimeout = 10 * time.Second
+
+func readRun(ctx context.Context, st *state.Store, id string) (*proto.SyncRun, map[string]proto.Counters, error) {
+	run, err := st.GetRun(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading run %s: %w", id, err)
+	}
+	counts, err := st.Counters(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading counters of run %s: %w", id, err)
+	}
+	return run, counts, nil
+}
+
+// isTransient tells the errors of a server that is restarting or a
+// connection that is reconnecting: the next poll may well succeed.
+func isTransient(err error) bool {
+	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrDisconnected)
 }
 
 func drained(ctx context.Context, st *state.Store, js jetstream.JetStream) (bool, error) {
