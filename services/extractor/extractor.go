@@ -271,12 +271,8 @@ func (e *Extractor) requestExport(ctx context.Context, run *proto.SyncRun, log *
 		return fmt.Errorf("finding Braze segment %q: %w", e.cfg.Segment, err)
 	}
 	run.ExportedAt = time.Now().UnixMilli()
-	var res braze.ExportSegmentResult
-	err = e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
-		res, err = e.braze.ExportSegment(ctx, braze.ExportSegmentRequest{
-			SegmentID: seg.ID, FieldsToExport: e.cfg.FieldsToExport, CustomAttributesToExport: e.cfg.CustomAttributesToExport,
-		})
-		return err
+	res, err := e.exportSegment(ctx, braze.ExportSegmentRequest{
+		SegmentID: seg.ID, FieldsToExport: e.cfg.FieldsToExport, CustomAttributesToExport: e.cfg.CustomAttributesToExport,
 	})
 	if err != nil {
 		return fmt.Errorf("requesting export of segment %s: %w", seg.ID, err)
@@ -287,6 +283,33 @@ func (e *Extractor) requestExport(ctx context.Context, run *proto.SyncRun, log *
 	}
 	log.Info("segment export requested", "segment", seg.Name, "segment_id", seg.ID)
 	return nil
+}
+
+// exportPatience bounds how long an export request is retried: Braze
+// answers 429 while another export of the segment runs (one asked for by an
+// extractor that died before recording its URL), and a large export can
+// take an hour.
+const exportPatience = time.Hour
+
+// exportSegment asks for the export, retrying retryable failures. A 429
+// here mostly means "an export of this segment is already running", not a
+// spent budget: it is asked again every half minute at most, instead of
+// sleeping until the rate-limit pool resets at the top of the hour.
+func (e *Extractor) exportSegment(ctx context.Context, req braze.ExportSegmentRequest) (braze.ExportSegmentResult, error) {
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		res, err := e.braze.ExportSegment(ctx, req)
+		if err == nil || !braze.Retryable(err) || time.Since(start) > exportPatience {
+			return res, err
+		}
+		wait := min(e.cfg.Retry.WithDefaults().Delay(attempt), 30*time.Second)
+		e.log.Warn("export request refused for now; asking again", "attempt", attempt, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(max(wait, 500*time.Millisecond)):
+		}
+	}
 }
 
 type nopCloser struct{ io.Writer }
