@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,7 @@ type chaosResult struct {
 	events   []*Event
 	crashes  []Crash
 	statuses map[string]int // requests by status, also when the run did not finish
+	breakers string         // breaker transitions as the workers reported them
 	duration time.Duration
 	problems []string // what went wrong around the sync itself
 }
@@ -126,6 +129,7 @@ func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, d
 		return nil, err
 	}
 	res.crashes = append(res.crashes, late...)
+	res.breakers = breakerReport(ctx, st)
 	if res.snap, err = snapshot(ctx, js, sb); err != nil {
 		return nil, fmt.Errorf("reading the chaos run's outcome: %w", err)
 	}
@@ -298,4 +302,33 @@ func writeConfig(dir, name string, sb *sandbox.Sandbox, batchSize int) (string, 
 		return "", fmt.Errorf("writing the config file: %w", err)
 	}
 	return path, nil
+}
+
+// breakerReport sums the circuit-breaker transitions, 429s and transport
+// retries the worker processes last reported in the state bucket. A killed
+// worker's counts restart with its replacement, so this is a lower bound.
+func breakerReport(ctx context.Context, st *state.Store) string {
+	hs, err := st.Healths(ctx)
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	var total, throttled, retries int64
+	byMove := map[string]int64{}
+	for _, h := range hs {
+		for t, n := range h.Transitions {
+			total += n
+			if i := strings.LastIndexByte(t, ' '); i >= 0 {
+				byMove[t[i+1:]] += n
+			}
+		}
+		throttled += h.Throttled
+		retries += h.Retries
+	}
+	moves := make([]string, 0, len(byMove))
+	for m, n := range byMove {
+		moves = append(moves, fmt.Sprintf("%s=%d", m, n))
+	}
+	sort.Strings(moves)
+	return fmt.Sprintf("%d %v (429s seen by the limiters %d, transport retries %d; from %d processes' last reports, a lower bound across kills)",
+		total, moves, throttled, retries, len(hs))
 }

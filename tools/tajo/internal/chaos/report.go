@@ -49,6 +49,9 @@ type Report struct {
 func (r *Report) addChaos(c *chaosResult) {
 	r.Events, r.Crashes, r.ChaosSummary, r.ChaosTime = c.events, c.crashes, c.summary, c.duration
 	r.Breakers = BreakersNotWired
+	if c.breakers != "" {
+		r.Breakers = c.breakers
+	}
 	r.Problems = append(r.Problems, c.problems...)
 	r.Statuses = c.statuses
 	if c.snap != nil {
