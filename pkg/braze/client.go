@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // Vendor names this API in Calls.
@@ -50,7 +51,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	observer  func(Call)
-	limits    limits
+	limits    restcall.Limits[RateLimit]
 	paced     bool // Config.PacedByTransport
 
 	// now and wait are the clock, replaced in tests.
@@ -73,10 +74,10 @@ func New(cfg Config) (*Client, error) {
 		observer:  cfg.Observer,
 		paced:     cfg.PacedByTransport,
 		now:       time.Now,
-		wait:      sleep,
+		wait:      restcall.Sleep,
 	}
 	if c.http == nil {
-		c.http = defaultHTTPClient()
+		c.http = restcall.NewHTTPClient()
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
@@ -89,7 +90,7 @@ func New(cfg Config) (*Client, error) {
 
 // RateLimit returns the last rate-limit state seen per bucket ("default",
 // "users.export.ids").
-func (c *Client) RateLimit() map[string]RateLimit { return c.limits.snapshot() }
+func (c *Client) RateLimit() map[string]RateLimit { return c.limits.Snapshot() }
 
 // apiCall is one JSON request to the REST API.
 type apiCall struct {
@@ -102,7 +103,7 @@ type apiCall struct {
 
 // do sends call and decodes a 2xx JSON answer into out (when out is non-nil).
 func (c *Client) do(ctx context.Context, call apiCall, out any) error {
-	if d := c.limits.delay(call.bucket, c.now()); d > 0 && !c.paced {
+	if d := c.limits.Delay(call.bucket, c.now()); d > 0 && !c.paced {
 		if err := c.wait(ctx, d); err != nil {
 			return fmt.Errorf("braze: %s %s: waiting %v for the rate-limit reset: %w", call.method, call.path, d, err)
 		}
@@ -122,8 +123,8 @@ func (c *Client) do(ctx context.Context, call apiCall, out any) error {
 		c.observe(ctx, call.method, call.path, 0, start, err)
 		return err
 	}
-	defer closeBody(resp.Body)
-	rl, _ := c.limits.update(call.bucket, resp.Header)
+	defer restcall.CloseBody(resp.Body)
+	rl := c.recordLimits(call.bucket, resp.Header)
 
 	switch {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
@@ -173,34 +174,13 @@ func (c *Client) observe(ctx context.Context, method, path string, status int, s
 // decodeJSON streams body into out. A body that ends early is a transport
 // failure (retryable); a complete body that is not the expected JSON is not.
 func decodeJSON(ctx context.Context, method, path string, body io.Reader, out any) error {
-	r := &readErr{r: body}
-	if err := json.NewDecoder(r).Decode(out); err != nil {
-		if r.err != nil || errors.Is(err, io.ErrUnexpectedEOF) {
-			return transportError(ctx, method, path, "reading response", err)
-		}
+	cut, err := restcall.DecodeJSON(body, out)
+	switch {
+	case err == nil:
+		return nil
+	case cut:
+		return transportError(ctx, method, path, "reading response", err)
+	default:
 		return fmt.Errorf("braze: %s %s: decoding response: %w", method, path, err)
 	}
-	return nil
-}
-
-// readErr remembers a read failure so that a decoder's syntax error caused by
-// a cut connection is told apart from a malformed body.
-type readErr struct {
-	r   io.Reader
-	err error
-}
-
-func (r *readErr) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF {
-		r.err = err
-	}
-	return n, err
-}
-
-// closeBody drains a little so the connection can be reused, without
-// reading an unbounded body we do not want.
-func closeBody(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, 4<<10)
-	_ = body.Close()
 }

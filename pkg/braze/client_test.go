@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 func TestErrorsFromServer(t *testing.T) {
@@ -101,7 +103,7 @@ func TestErrorsFromServer(t *testing.T) {
 			if tt.check != nil {
 				tt.check(t, err)
 			}
-			calls := rec.all()
+			calls := rec.All()
 			if len(calls) != 1 || calls[0].Err == nil || calls[0].Path != "/segments/list" || calls[0].Vendor != "braze" {
 				t.Fatalf("calls = %+v, want one failed call on /segments/list", calls)
 			}
@@ -120,8 +122,8 @@ func TestCallerCancelIsNotRetryable(t *testing.T) {
 }
 
 func TestRateLimitHeadersMakeNextCallWait(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	reset := clock.now.Add(90 * time.Second)
+	clock := restcall.NewManualClock(time.Unix(1_700_000_000, 0))
+	reset := clock.Now().Add(90 * time.Second)
 	remaining := 1
 	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		remaining--
@@ -130,14 +132,14 @@ func TestRateLimitHeadersMakeNextCallWait(t *testing.T) {
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 		_, _ = w.Write([]byte(`{"message":"success","segments":[]}`))
 	})
-	clock.install(c)
+	installClock(c, clock)
 	ctx := context.Background()
 
 	if _, err := c.ListSegments(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if len(clock.waited) != 0 {
-		t.Fatalf("first call waited %v", clock.waited)
+	if len(clock.Waited()) != 0 {
+		t.Fatalf("first call waited %v", clock.Waited())
 	}
 	got := c.RateLimit()[bucketDefault]
 	if want := (RateLimit{Limit: 250000, Remaining: 0, Reset: reset.UTC()}); got != want {
@@ -146,8 +148,8 @@ func TestRateLimitHeadersMakeNextCallWait(t *testing.T) {
 	if _, err := c.ListSegments(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if len(clock.waited) != 1 || clock.waited[0] != 90*time.Second {
-		t.Fatalf("second call waited %v, want [1m30s]", clock.waited)
+	if len(clock.Waited()) != 1 || clock.Waited()[0] != 90*time.Second {
+		t.Fatalf("second call waited %v, want [1m30s]", clock.Waited())
 	}
 	// Another bucket is not held back by the default pool.
 	if _, ok := c.RateLimit()[bucketExportIDs]; ok {

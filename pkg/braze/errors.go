@@ -2,15 +2,13 @@ package braze
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // ErrExportNotReady is returned (wrapped) by DownloadExport while the export
@@ -19,10 +17,6 @@ var ErrExportNotReady = errors.New("braze: export not ready")
 
 // ErrSegmentNotFound is returned by FindSegment when nothing matches.
 var ErrSegmentNotFound = errors.New("braze: segment not found")
-
-// maxErrorBody bounds how much of an error response is read: an error page
-// must not cost memory.
-const maxErrorBody = 64 << 10
 
 // APIError is a non-2xx answer from Braze.
 type APIError struct {
@@ -72,23 +66,12 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // certificate Braze or a proxy presented that we do not trust. A cancelled
 // or expired caller context is not retryable: the caller gave up.
 func Retryable(err error) bool {
-	if err == nil {
-		return false
-	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		switch s := apiErr.Status; {
-		case s == http.StatusRequestTimeout, s == http.StatusTooEarly, s == http.StatusTooManyRequests:
-			return true
-		default:
-			return s >= 500
-		}
+		return restcall.RetryableStatus(apiErr.Status)
 	}
 	var tErr *TransportError
-	if errors.As(err, &tErr) {
-		return !certificateError(tErr.Err)
-	}
-	return false
+	return errors.As(err, &tErr) && restcall.RetryableTransport(tErr.Err)
 }
 
 // RetryAfter is how long to wait before retrying a throttled (429) call: until
@@ -98,49 +81,27 @@ func RetryAfter(err error) time.Duration { return retryAfter(err, time.Now()) }
 
 func retryAfter(err error, now time.Time) time.Duration {
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests || apiErr.Reset.IsZero() {
+	if !errors.As(err, &apiErr) {
 		return 0
 	}
-	return max(apiErr.Reset.Sub(now), 0)
-}
-
-func certificateError(err error) bool {
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		invalid          x509.CertificateInvalidError
-		hostname         x509.HostnameError
-		verification     *tls.CertificateVerificationError
-	)
-	return errors.As(err, &unknownAuthority) || errors.As(err, &invalid) ||
-		errors.As(err, &hostname) || errors.As(err, &verification)
+	return restcall.ThrottleWait(apiErr.Status, apiErr.Reset, now)
 }
 
 // newAPIError reads a bounded prefix of the error body; failing to read it
 // still yields the status, which is what classification needs.
 func newAPIError(method, path string, resp *http.Response, reset time.Time) *APIError {
 	e := &APIError{Method: method, Path: path, Status: resp.StatusCode, Reset: reset}
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var body struct {
 		Message string `json:"message"`
 		Errors  []any  `json:"errors"`
 	}
-	if json.Unmarshal(raw, &body) == nil {
-		e.Message, e.Errors = body.Message, body.Errors
+	text, isJSON := restcall.ErrorBody(resp.Body, &body)
+	if !isJSON {
+		e.Message = text // an S3 XML error, a proxy's HTML page
 		return e
 	}
-	e.Message = snippet(raw)
+	e.Message, e.Errors = body.Message, body.Errors
 	return e
-}
-
-// snippet keeps a non-JSON error body (an S3 XML error, a proxy's HTML page)
-// readable in one log line.
-func snippet(raw []byte) string {
-	const maxLen = 200
-	s := strings.Join(strings.Fields(string(raw)), " ")
-	if len(s) > maxLen {
-		s = s[:maxLen] + "..."
-	}
-	return s
 }
 
 // transportError turns an http.Client failure into an error that says what
@@ -150,5 +111,5 @@ func transportError(ctx context.Context, method, path, op string, err error) err
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("braze: %s %s: %s: %w", method, path, op, ctxErr)
 	}
-	return &TransportError{Method: method, Path: path, Op: op, Err: stripURLErr(err)}
+	return &TransportError{Method: method, Path: path, Op: op, Err: restcall.StripURL(err)}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // ExportSegmentRequest is the body of POST /users/export/segment.
@@ -77,7 +79,7 @@ func (c *Client) download(ctx context.Context, exportURL string, open func() (io
 	path := u.Path
 	req, err := http.NewRequestWithContext(ctx, method, exportURL, nil)
 	if err != nil {
-		return 0, fmt.Errorf("braze: GET %s: building request: %w", path, stripURLErr(err))
+		return 0, fmt.Errorf("braze: GET %s: building request: %w", path, restcall.StripURL(err))
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 
@@ -88,7 +90,7 @@ func (c *Client) download(ctx context.Context, exportURL string, open func() (io
 		c.observe(ctx, method, path, 0, start, err)
 		return 0, err
 	}
-	defer closeBody(resp.Body)
+	defer restcall.CloseBody(resp.Body)
 
 	var n int64
 	switch resp.StatusCode {
@@ -108,26 +110,18 @@ func copyExport(ctx context.Context, path string, body io.Reader, open func() (i
 	if err != nil {
 		return 0, fmt.Errorf("braze: downloading export %s: opening destination: %w", path, err)
 	}
-	src := &readErr{r: body}
+	src := &restcall.ReadErr{R: body}
 	n, err := io.Copy(w, src)
 	closeErr := w.Close()
 	switch {
-	case src.err != nil:
-		return n, transportError(ctx, http.MethodGet, path, fmt.Sprintf("reading export after %d bytes", n), src.err)
+	case src.Err != nil:
+		return n, transportError(ctx, http.MethodGet, path, fmt.Sprintf("reading export after %d bytes", n), src.Err)
 	case err != nil:
 		return n, fmt.Errorf("braze: downloading export %s: writing after %d bytes: %w", path, n, err)
 	case closeErr != nil:
 		return n, fmt.Errorf("braze: downloading export %s: closing destination: %w", path, closeErr)
 	}
 	return n, nil
-}
-
-func stripURLErr(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		return urlErr.Err
-	}
-	return err
 }
 
 type nopCloser struct{ io.Writer }

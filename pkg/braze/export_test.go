@@ -114,7 +114,7 @@ func TestDownloadExportNotReady(t *testing.T) {
 	if host.sawAuth.Load() {
 		t.Fatal("the API key was sent to the export host")
 	}
-	for _, call := range rec.all() {
+	for _, call := range rec.All() {
 		if call.Path != "/segment-export/x.zip" {
 			t.Fatalf("call path %q, want the URL path without its query", call.Path)
 		}
@@ -171,7 +171,7 @@ func TestWaitExport(t *testing.T) {
 			if dst.opens != tt.wantOpens || dst.closes != dst.opens {
 				t.Fatalf("opens=%d closes=%d, want %d each", dst.opens, dst.closes, tt.wantOpens)
 			}
-			calls := rec.all()
+			calls := rec.All()
 			for i, call := range calls {
 				if call.Attempt != i+1 {
 					t.Fatalf("call %d has Attempt %d", i, call.Attempt)
@@ -193,8 +193,8 @@ func TestWaitExportStopsOnPermanentError(t *testing.T) {
 	dst := &bufferFile{}
 	_, err := c.WaitExport(context.Background(), srv.URL+"/x.zip", dst.open, Backoff{Initial: time.Millisecond})
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusGone || len(rec.all()) != 1 || dst.opens != 0 {
-		t.Fatalf("err = %v after %d calls, %d opens; want one 410", err, len(rec.all()), dst.opens)
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusGone || len(rec.All()) != 1 || dst.opens != 0 {
+		t.Fatalf("err = %v after %d calls, %d opens; want one 410", err, len(rec.All()), dst.opens)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // Vendor names this API in Calls.
@@ -50,7 +52,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	observer  func(Call)
-	limits    limits
+	limits    restcall.Limits[RateLimit]
 	paced     bool // Config.PacedByTransport
 
 	// now and wait are the clock, replaced in tests.
@@ -72,13 +74,13 @@ func New(cfg Config) (*Client, error) {
 		observer:  cfg.Observer,
 		paced:     cfg.PacedByTransport,
 		now:       time.Now,
-		wait:      sleep,
+		wait:      restcall.Sleep,
 	}
 	if c.baseURL == "" {
 		c.baseURL = DefaultBaseURL
 	}
 	if c.http == nil {
-		c.http = defaultHTTPClient()
+		c.http = restcall.NewHTTPClient()
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
@@ -91,7 +93,7 @@ func New(cfg Config) (*Client, error) {
 
 // RateLimit returns the last rate-limit state seen per bucket ("contacts",
 // "processes", ...).
-func (c *Client) RateLimit() map[string]RateLimit { return c.limits.snapshot() }
+func (c *Client) RateLimit() map[string]RateLimit { return c.limits.Snapshot() }
 
 // apiCall is one request to the API.
 type apiCall struct {
@@ -114,7 +116,7 @@ func (a apiCall) shown() string {
 // the answer has a body) and returns the status.
 func (c *Client) do(ctx context.Context, call apiCall, out any) (int, error) {
 	route, bucket := call.shown(), bucketOf(call.path)
-	if d := c.limits.delay(bucket, c.now()); d > 0 && !c.paced {
+	if d := c.limits.Delay(bucket, c.now()); d > 0 && !c.paced {
 		if err := c.wait(ctx, d); err != nil {
 			return 0, fmt.Errorf("brevo: %s %s: waiting %v for the rate-limit reset: %w", call.method, route, d, err)
 		}
@@ -133,8 +135,8 @@ func (c *Client) do(ctx context.Context, call apiCall, out any) (int, error) {
 		c.observe(ctx, call.method, route, 0, start, err)
 		return 0, err
 	}
-	defer closeBody(resp.Body)
-	rl := c.limits.update(bucket, resp.Header, c.now())
+	defer restcall.CloseBody(resp.Body)
+	rl := c.recordLimits(bucket, resp.Header, c.now())
 
 	switch {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
@@ -164,7 +166,7 @@ func (c *Client) newRequest(ctx context.Context, call apiCall, route string) (*h
 	}
 	req, err := http.NewRequestWithContext(ctx, call.method, target, body)
 	if err != nil {
-		return nil, fmt.Errorf("brevo: %s %s: building request: %w", call.method, route, stripURL(err))
+		return nil, fmt.Errorf("brevo: %s %s: building request: %w", call.method, route, restcall.StripURL(err))
 	}
 	req.Header.Set("api-key", c.apiKey)
 	req.Header.Set("Accept", "application/json")
@@ -173,14 +175,6 @@ func (c *Client) newRequest(ctx context.Context, call apiCall, route string) (*h
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return req, nil
-}
-
-func stripURL(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		return urlErr.Err
-	}
-	return err
 }
 
 func (c *Client) observe(ctx context.Context, method, route string, status int, start time.Time, err error) {
@@ -196,37 +190,15 @@ func (c *Client) observe(ctx context.Context, method, route string, status int, 
 // decodeJSON streams body into out. A body that ends early is a transport
 // failure (retryable); a complete body that is not the expected JSON is not.
 func decodeJSON(ctx context.Context, method, route string, body io.Reader, out any) error {
-	r := &readErr{r: body}
-	if err := json.NewDecoder(r).Decode(out); err != nil {
-		if errors.Is(err, io.EOF) && r.err == nil {
-			return nil // an empty 2xx body: nothing to decode
-		}
-		if r.err != nil || errors.Is(err, io.ErrUnexpectedEOF) {
-			return transportError(ctx, method, route, "reading response", err)
-		}
+	cut, err := restcall.DecodeJSON(body, out)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF) && !cut:
+		return nil // an empty 2xx body: nothing to decode
+	case cut:
+		return transportError(ctx, method, route, "reading response", err)
+	default:
 		return fmt.Errorf("brevo: %s %s: decoding response: %w", method, route, err)
 	}
-	return nil
-}
-
-// readErr remembers a read failure so that a decoder's syntax error caused by
-// a cut connection is told apart from a malformed body.
-type readErr struct {
-	r   io.Reader
-	err error
-}
-
-func (r *readErr) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF {
-		r.err = err
-	}
-	return n, err
-}
-
-// closeBody drains a little so the connection can be reused, without
-// reading an unbounded body we do not want.
-func closeBody(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, 4<<10)
-	_ = body.Close()
 }

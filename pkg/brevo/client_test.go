@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 func TestErrorsFromServer(t *testing.T) {
@@ -104,7 +106,7 @@ func TestErrorsFromServer(t *testing.T) {
 			if tt.check != nil {
 				tt.check(t, err)
 			}
-			calls := rec.all()
+			calls := rec.All()
 			if len(calls) != 1 || calls[0].Err == nil || calls[0].Path != "/contacts/{identifier}" || calls[0].Vendor != "brevo" {
 				t.Fatalf("calls = %+v, want one failed call on /contacts/{identifier}", calls)
 			}
@@ -113,7 +115,7 @@ func TestErrorsFromServer(t *testing.T) {
 }
 
 func TestRateLimitPerBucket(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := restcall.NewManualClock(time.Unix(1_700_000_000, 0))
 	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("x-sib-ratelimit-limit", "10")
 		if strings.HasPrefix(r.URL.Path, "/contacts") {
@@ -126,22 +128,22 @@ func TestRateLimitPerBucket(t *testing.T) {
 		w.Header().Set("x-sib-ratelimit-reset", "3600")
 		_, _ = w.Write([]byte(`{"id":1,"status":"queued","name":"import"}`))
 	})
-	clock.install(c)
+	installClock(c, clock)
 	ctx := context.Background()
 
 	if _, err := c.Attributes(ctx); err != nil {
 		t.Fatal(err)
 	}
 	got := c.RateLimit()["contacts"]
-	if want := (RateLimit{Limit: 10, Remaining: 0, Reset: clock.now.Add(time.Second)}); got != want {
+	if want := (RateLimit{Limit: 10, Remaining: 0, Reset: clock.Now().Add(time.Second)}); got != want {
 		t.Fatalf("contacts bucket = %+v, want %+v", got, want)
 	}
 	// Another bucket still has budget: no wait.
 	if _, err := c.Process(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if len(clock.waited) != 0 {
-		t.Fatalf("processes call waited %v", clock.waited)
+	if len(clock.Waited()) != 0 {
+		t.Fatalf("processes call waited %v", clock.Waited())
 	}
 	if rl := c.RateLimit()["processes"]; rl.Remaining != 99 {
 		t.Fatalf("processes bucket = %+v", rl)
@@ -150,8 +152,8 @@ func TestRateLimitPerBucket(t *testing.T) {
 	if _, err := c.Attributes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(clock.waited) != 1 || clock.waited[0] != time.Second {
-		t.Fatalf("waited %v, want [1s]", clock.waited)
+	if len(clock.Waited()) != 1 || clock.Waited()[0] != time.Second {
+		t.Fatalf("waited %v, want [1s]", clock.Waited())
 	}
 }
 

@@ -1,14 +1,13 @@
 package brevo
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // DefaultTimeout bounds one API call (not an export download) when
@@ -60,19 +59,8 @@ func (c Config) Validate() error {
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return fmt.Errorf("%w: BaseURL %q does not parse: %v", ErrInvalidConfig, c.BaseURL, err)
-	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return fmt.Errorf("%w: BaseURL %q: scheme must be https (or http for a local sandbox)", ErrInvalidConfig, c.BaseURL)
-	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%w: BaseURL %q: want scheme://host[:port][/path] with no credentials, query or fragment", ErrInvalidConfig, c.BaseURL)
-	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		// The key would cross the network in clear.
-		return fmt.Errorf("%w: BaseURL %q: plain http is allowed only for loopback addresses (a local sandbox); use https", ErrInvalidConfig, c.BaseURL)
+	if err := restcall.CheckBaseURL(baseURL); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidConfig, c.Timeout)
@@ -87,29 +75,3 @@ func (c Config) String() string {
 
 // GoString keeps the key out of %#v.
 func (c Config) GoString() string { return c.String() }
-
-// defaultHTTPClient has no overall Timeout: each call gets Config.Timeout
-// through its context, which also covers reading the body.
-func defaultHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   16,
-		ForceAttemptHTTP2:     true,
-	}}
-}
-
-// loopback reports whether host is this machine: localhost or a loopback IP.
-func loopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

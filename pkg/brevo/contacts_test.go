@@ -68,8 +68,8 @@ func TestUpsertContact(t *testing.T) {
 func TestUpsertContactWithoutIdentifier(t *testing.T) {
 	c, rec := newTestClient(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
 	_, err := c.UpsertContact(context.Background(), Contact{Attributes: map[string]any{"FIRSTNAME": "x"}})
-	if !errors.Is(err, ErrNoIdentifier) || len(rec.all()) != 0 {
-		t.Fatalf("err = %v after %d calls", err, len(rec.all()))
+	if !errors.Is(err, ErrNoIdentifier) || len(rec.All()) != 0 {
+		t.Fatalf("err = %v after %d calls", err, len(rec.All()))
 	}
 }
 
@@ -101,7 +101,7 @@ func TestContact(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("contact = %+v\nwant %+v", got, want)
 	}
-	if calls := rec.all(); len(calls) != 1 || strings.Contains(calls[0].Path, "example") {
+	if calls := rec.All(); len(calls) != 1 || strings.Contains(calls[0].Path, "example") {
 		t.Fatalf("calls = %+v: the email must not be reported", calls)
 	}
 }

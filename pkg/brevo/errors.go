@@ -2,19 +2,14 @@ package brevo
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
-)
 
-// maxErrorBody bounds how much of an error response is read.
-const maxErrorBody = 64 << 10
+	"github.com/tajo-sync/tajo/pkg/restcall"
+)
 
 // APIError is a non-2xx answer from Brevo: {"code","message","metadata"}.
 type APIError struct {
@@ -79,23 +74,12 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // not_enough_credits, are permanent. A cancelled or expired caller context
 // is not retryable: the caller gave up.
 func Retryable(err error) bool {
-	if err == nil {
-		return false
-	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		switch s := apiErr.Status; {
-		case s == http.StatusRequestTimeout, s == http.StatusTooEarly, s == http.StatusTooManyRequests:
-			return true
-		default:
-			return s >= 500
-		}
+		return restcall.RetryableStatus(apiErr.Status)
 	}
 	var tErr *TransportError
-	if errors.As(err, &tErr) {
-		return !certificateError(tErr.Err)
-	}
-	return false
+	return errors.As(err, &tErr) && restcall.RetryableTransport(tErr.Err)
 }
 
 // RetryAfter is how long to wait before retrying a throttled (429) call: until
@@ -105,10 +89,10 @@ func RetryAfter(err error) time.Duration { return retryAfter(err, time.Now()) }
 
 func retryAfter(err error, now time.Time) time.Duration {
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests || apiErr.Reset.IsZero() {
+	if !errors.As(err, &apiErr) {
 		return 0
 	}
-	return max(apiErr.Reset.Sub(now), 0)
+	return restcall.ThrottleWait(apiErr.Status, apiErr.Reset, now)
 }
 
 // DuplicateIdentifiers returns the identifiers Brevo refused because another
@@ -122,29 +106,18 @@ func DuplicateIdentifiers(err error) []string {
 	return apiErr.DuplicateIdentifiers
 }
 
-func certificateError(err error) bool {
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		invalid          x509.CertificateInvalidError
-		hostname         x509.HostnameError
-		verification     *tls.CertificateVerificationError
-	)
-	return errors.As(err, &unknownAuthority) || errors.As(err, &invalid) ||
-		errors.As(err, &hostname) || errors.As(err, &verification)
-}
-
 // newAPIError reads a bounded prefix of the error body; failing to read it
 // still yields the status, which is what classification needs.
 func newAPIError(method, path string, resp *http.Response, reset time.Time) *APIError {
 	e := &APIError{Method: method, Path: path, Status: resp.StatusCode, Reset: reset}
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var body struct {
 		Code     string         `json:"code"`
 		Message  string         `json:"message"`
 		Metadata map[string]any `json:"metadata"`
 	}
-	if json.Unmarshal(raw, &body) != nil {
-		e.Message = snippet(raw)
+	text, isJSON := restcall.ErrorBody(resp.Body, &body)
+	if !isJSON {
+		e.Message = text // a proxy's HTML page
 		return e
 	}
 	e.Code, e.Message, e.Metadata = body.Code, body.Message, body.Metadata
@@ -158,17 +131,6 @@ func newAPIError(method, path string, resp *http.Response, reset time.Time) *API
 	return e
 }
 
-// snippet keeps a non-JSON error body (a proxy's HTML page) readable in one
-// log line.
-func snippet(raw []byte) string {
-	const maxLen = 200
-	s := strings.Join(strings.Fields(string(raw)), " ")
-	if len(s) > maxLen {
-		s = s[:maxLen] + "..."
-	}
-	return s
-}
-
 // transportError turns an http.Client failure into an error that says what
 // failed without the URL (url.Error would repeat it, identifiers included)
 // and keeps a cancelled caller context recognisable as such.
@@ -176,5 +138,5 @@ func transportError(ctx context.Context, method, path, op string, err error) err
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("brevo: %s %s: %s: %w", method, path, op, ctxErr)
 	}
-	return &TransportError{Method: method, Path: path, Op: op, Err: stripURL(err)}
+	return &TransportError{Method: method, Path: path, Op: op, Err: restcall.StripURL(err)}
 }

@@ -201,7 +201,7 @@ func TestImportContacts(t *testing.T) {
 	if !reflect.DeepEqual(body, want) {
 		t.Fatalf("body = %v\nwant %v", body, want)
 	}
-	if calls := rec.all(); len(calls) != 1 || calls[0].Status != http.StatusAccepted {
+	if calls := rec.All(); len(calls) != 1 || calls[0].Status != http.StatusAccepted {
 		t.Fatalf("calls = %+v", calls)
 	}
 
@@ -209,7 +209,7 @@ func TestImportContacts(t *testing.T) {
 	for i := range 100 {
 		huge = append(huge, ImportContact{Email: fmt.Sprintf("u%d@example.com", i), Attributes: map[string]any{"BIO": strings.Repeat("x", 100_000)}})
 	}
-	if _, err := c.ImportContacts(context.Background(), ImportRequest{Contacts: huge, ListIDs: []int64{5}}); err == nil || len(rec.all()) != 1 {
+	if _, err := c.ImportContacts(context.Background(), ImportRequest{Contacts: huge, ListIDs: []int64{5}}); err == nil || len(rec.All()) != 1 {
 		t.Fatalf("a 10 MB import was sent (err %v)", err)
 	}
 }

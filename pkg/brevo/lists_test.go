@@ -237,7 +237,7 @@ func TestAddAndRemoveFromList(t *testing.T) {
 			if path != "POST /contacts/lists/7/contacts/"+tc.op || !reflect.DeepEqual(body, tc.wantBody) {
 				t.Fatalf("sent %s %v, want body %v", path, body, tc.wantBody)
 			}
-			if calls := rec.all(); len(calls) != 1 || calls[0].Path != "/contacts/lists/{listId}/contacts/"+tc.op {
+			if calls := rec.All(); len(calls) != 1 || calls[0].Path != "/contacts/lists/{listId}/contacts/"+tc.op {
 				t.Fatalf("calls %+v", calls)
 			}
 		})
@@ -255,7 +255,7 @@ func TestListMembersRefusedBeforeAnyCall(t *testing.T) {
 			t.Errorf("RemoveFromList err = %v", err)
 		}
 	}
-	if n := len(rec.all()); n != 0 {
+	if n := len(rec.All()); n != 0 {
 		t.Fatalf("%d calls made", n)
 	}
 	if _, err := c.AddToList(context.Background(), 1, ListMembers{IDs: many[:MaxListMembers]}); err != nil {

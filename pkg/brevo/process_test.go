@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // processServer answers GET /processes/78 with the scripted responses in
@@ -94,8 +96,8 @@ func TestWaitProcess(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h, _ := processServer(tt.script...)
 			c, rec := newTestClient(t, h)
-			clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-			clock.install(c)
+			clock := restcall.NewManualClock(time.Unix(1_700_000_000, 0))
+			installClock(c, clock)
 			ctx := context.Background()
 			if tt.policy.Timeout > 0 {
 				// The fake clock does not move real deadlines: stand in
@@ -105,7 +107,7 @@ func TestWaitProcess(t *testing.T) {
 				ctx, cancel = context.WithCancel(ctx)
 				defer cancel()
 				c.wait = func(ctx context.Context, d time.Duration) error {
-					if len(clock.waited) == 3 {
+					if len(clock.Waited()) == 3 {
 						cancel()
 					}
 					return clock.Wait(ctx, d)
@@ -121,10 +123,10 @@ func TestWaitProcess(t *testing.T) {
 			if err != nil || !p.Done() || p.ID != 78 || p.Name != "IMPORTUSER" {
 				t.Fatalf("WaitProcess = %+v, %v", p, err)
 			}
-			if !reflect.DeepEqual(clock.waited, tt.wantWaits) {
-				t.Fatalf("waits = %v, want %v", clock.waited, tt.wantWaits)
+			if !reflect.DeepEqual(clock.Waited(), tt.wantWaits) {
+				t.Fatalf("waits = %v, want %v", clock.Waited(), tt.wantWaits)
 			}
-			for i, call := range rec.all() {
+			for i, call := range rec.All() {
 				if call.Attempt != i+1 || call.Path != "/processes/{id}" {
 					t.Fatalf("call %d = %+v", i, call)
 				}
