@@ -7,22 +7,12 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
-	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 )
 
 func TestGetPutMany(t *testing.T) {
 	ctx := context.Background()
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "kvmap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	_, _, js := natsxtest.Start(t)
 	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t"}); err != nil {
 		t.Fatal(err)
 	}
@@ -74,17 +64,7 @@ func TestGetPutMany(t *testing.T) {
 // Concurrent writers share shards; compare-and-set must keep every entry.
 func TestConcurrentWritersKeepEveryEntry(t *testing.T) {
 	ctx := context.Background()
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "kvmap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	_, _, js := natsxtest.Start(t)
 	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "c"}); err != nil {
 		t.Fatal(err)
 	}

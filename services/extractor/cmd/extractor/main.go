@@ -8,11 +8,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/braze"
@@ -21,18 +18,10 @@ import (
 	"github.com/tajo-sync/tajo/services/extractor"
 )
 
-func main() {
-	configPath := flag.String("config", "", "config file (default $TAJO_CONFIG, else $TAJO_HOME/config.yaml)")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, bootstrap.ConfigPath(*configPath)); err != nil {
-		fmt.Fprintln(os.Stderr, "extractor:", err)
-		os.Exit(1)
-	}
-}
+func main() { bootstrap.Main("extractor", run) }
 
-func run(ctx context.Context, configPath string) error {
+func run(ctx context.Context, f bootstrap.Flags) error {
+	configPath := f.ConfigPath
 	cfg, err := bootstrap.LoadConfig(configPath)
 	if err != nil {
 		return err
@@ -69,8 +58,7 @@ func run(ctx context.Context, configPath string) error {
 	if err != nil {
 		return err
 	}
-	host, _ := os.Hostname()
-	defer bootstrap.ReportHealth(ctx, bus.State, "extractor", host, log, guard)()
+	defer bootstrap.ReportHealth(ctx, bus.State, "extractor", f.Instance, log, guard)()
 	client, err := braze.New(bc)
 	if err != nil {
 		return err

@@ -5,30 +5,18 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/services/transformer"
 )
 
-func main() {
-	configPath := flag.String("config", "", "config file (default $TAJO_CONFIG, else $TAJO_HOME/config.yaml)")
-	instance := flag.String("instance", hostname(), "name of this replica in counters and logs")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, bootstrap.ConfigPath(*configPath), *instance); err != nil {
-		fmt.Fprintln(os.Stderr, "transformer:", err)
-		os.Exit(1)
-	}
-}
+func main() { bootstrap.Main("transformer", run) }
 
-func run(ctx context.Context, configPath, instance string) error {
+func run(ctx context.Context, f bootstrap.Flags) error {
+	configPath, instance := f.ConfigPath, f.Instance
 	cfg, err := bootstrap.LoadConfig(configPath)
 	if err != nil {
 		return err
@@ -53,12 +41,4 @@ func run(ctx context.Context, configPath, instance string) error {
 		return err
 	}
 	return t.Run(ctx)
-}
-
-func hostname() string {
-	h, err := os.Hostname()
-	if err != nil {
-		return "transformer"
-	}
-	return h
 }
