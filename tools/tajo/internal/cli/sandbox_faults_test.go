@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,23 +26,9 @@ func TestSandboxFaults(t *testing.T) {
 	if !strings.Contains(text, "Injecting faults 5xx=1,latency=1ms±1ms (seed 3).") {
 		t.Errorf("the output does not say which faults are injected:\n%s", text)
 	}
-	curls := regexp.MustCompile(`curl -s -H '([^:]+): ([^']+)' '([^']+)'`).FindAllStringSubmatch(text, -1)
-	if len(curls) != 2 {
-		t.Fatalf("want 2 curl lines, got %d:\n%s", len(curls), text)
-	}
-	for _, c := range curls {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c[3], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set(c[1], c[2])
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s: %v", c[3], err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode < 500 {
-			t.Errorf("GET %s with 5xx=1: status %d, want a server error", c[3], resp.StatusCode)
+	for url, status := range replayCurls(ctx, t, text) {
+		if status < 500 {
+			t.Errorf("GET %s with 5xx=1: status %d, want a server error", url, status)
 		}
 	}
 	cancel()

@@ -70,23 +70,9 @@ func TestSandboxCommand(t *testing.T) {
 	golden(t, "sandbox_command.golden", []byte(masked))
 
 	// Each curl line names a URL and a header; replay it.
-	curls := regexp.MustCompile(`curl -s -H '([^:]+): ([^']+)' '([^']+)'`).FindAllStringSubmatch(text, -1)
-	if len(curls) != 2 {
-		t.Fatalf("want 2 curl lines, got %d:\n%s", len(curls), text)
-	}
-	for _, c := range curls {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c[3], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set(c[1], c[2])
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s: %v", c[3], err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s with the printed key: status %d, want 200", c[3], resp.StatusCode)
+	for url, status := range replayCurls(ctx, t, text) {
+		if status != http.StatusOK {
+			t.Errorf("GET %s with the printed key: status %d, want 200", url, status)
 		}
 	}
 
@@ -99,4 +85,29 @@ func TestSandboxCommand(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("sandbox command did not stop after its context was cancelled")
 	}
+}
+
+// replayCurls sends the two curl lines `tajo sandbox` prints, with their
+// header, and returns each URL's status.
+func replayCurls(ctx context.Context, t *testing.T, text string) map[string]int {
+	t.Helper()
+	curls := regexp.MustCompile(`curl -s -H '([^:]+): ([^']+)' '([^']+)'`).FindAllStringSubmatch(text, -1)
+	if len(curls) != 2 {
+		t.Fatalf("want 2 curl lines, got %d:\n%s", len(curls), text)
+	}
+	out := map[string]int{}
+	for _, c := range curls {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c[3], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(c[1], c[2])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", c[3], err)
+		}
+		resp.Body.Close()
+		out[c[3]] = resp.StatusCode
+	}
+	return out
 }
