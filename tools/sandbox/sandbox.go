@@ -39,6 +39,11 @@ type Options struct {
 	// them): for benchmarks, where deflating a million users costs more CPU
 	// than the connector under test.
 	StoreExports bool
+	// MalformedLines breaks one Braze export line in 2,000 (truncated JSON,
+	// an array, an object without braze_id: see gen.WithMalformedLines).
+	// Real Braze sends none of these, so it is off by default; tests of the
+	// connector's dead-lettering turn it on.
+	MalformedLines bool
 	// Faults are injected on every endpoint of both simulators but /_admin/
 	// (see package faults), drawn from Seed. The zero Spec injects none.
 	Faults faults.Spec
@@ -108,7 +113,11 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	if err := o.Faults.Validate(); err != nil {
 		return nil, fmt.Errorf("sandbox faults %q: %w", o.Faults.String(), err)
 	}
-	g := gen.New(o.Seed, o.Users)
+	var genOpts []gen.Option
+	if o.MalformedLines {
+		genOpts = append(genOpts, gen.WithMalformedLines())
+	}
+	g := gen.New(o.Seed, o.Users, genOpts...)
 	sb := &Sandbox{
 		Gen:         g,
 		BrazeAPIKey: o.BrazeAPIKey,

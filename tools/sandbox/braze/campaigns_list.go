@@ -1,8 +1,10 @@
 package braze
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -130,18 +132,64 @@ func listCampaigns(w http.ResponseWriter, r *http.Request, all []campaign) {
 	writeJSON(w, http.StatusOK, map[string]any{"message": "success", "campaigns": out})
 }
 
-// parseEditTime accepts what Braze's docs show: RFC 3339, or without a zone
-// (UTC) as in yyyy-MM-DDTHH:mm:ss.
+// parseEditTime accepts the ISO 8601 forms Braze documents for
+// last_edit.time[gt]: "yyyy-MM-DDTHH:mm:ss" (UTC), optionally with fractional
+// seconds, and with a zone: Z, ±hh:mm, ±hhmm, ±hh, or the one-digit hour of
+// Braze's own example (2020-06-28T23:59:59-5:00). A "+" sent unencoded
+// arrives as a space; it is read as the plus it was. Go's layouts cannot say
+// "one or two hour digits", so the zone is read by hand.
 func parseEditTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err == nil {
+	bad := fmt.Errorf("last_edit.time[gt] %q is not an ISO 8601 date-time (yyyy-MM-DDTHH:mm:ss, optionally with a zone)", s)
+	const local = len("2006-01-02T15:04:05")
+	if len(s) < local {
+		return time.Time{}, bad
+	}
+	end := local
+	if end < len(s) && s[end] == '.' {
+		end++
+		for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+			end++
+		}
+	}
+	t, err := time.Parse("2006-01-02T15:04:05.999999999", s[:end])
+	if err != nil {
+		return time.Time{}, bad
+	}
+	zone := s[end:]
+	switch {
+	case zone == "" || zone == "Z" || zone == "z":
 		return t, nil
+	case zone[0] != '+' && zone[0] != '-' && zone[0] != ' ':
+		return time.Time{}, bad
 	}
-	if t, err2 := time.Parse("2006-01-02T15:04:05", s); err2 == nil {
-		return t, nil
+	hh, mm, ok := zoneOffset(zone[1:])
+	if !ok {
+		return time.Time{}, bad
 	}
-	if t, err2 := time.Parse("2006-01-02T15:04:05-7:00", s); err2 == nil {
-		return t, nil // the docs' own example, 2020-06-28T23:59:59-5:00
+	offset := time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute
+	if zone[0] == '-' {
+		offset = -offset
 	}
-	return time.Time{}, err
+	// A local time at +hh:mm is that much ahead of UTC.
+	return t.Add(-offset), nil
+}
+
+// zoneOffset reads h, hh, h:mm, hh:mm or hhmm.
+func zoneOffset(z string) (hours, minutes int, ok bool) {
+	h, m, hasColon := strings.Cut(z, ":")
+	if !hasColon && len(z) == 4 {
+		h, m = z[:2], z[2:]
+	}
+	if len(h) < 1 || len(h) > 2 || (m != "" && len(m) != 2) || (hasColon && m == "") {
+		return 0, 0, false
+	}
+	hours, err1 := strconv.Atoi(h)
+	if m == "" {
+		m = "00"
+	}
+	minutes, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hours > 14 || minutes > 59 || strings.ContainsAny(h+m, "+- ") {
+		return 0, 0, false
+	}
+	return hours, minutes, true
 }

@@ -49,6 +49,12 @@ func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Missing segment_id", "segment_id is required")
 		return
 	}
+	if len(req.FieldsToExport) == 0 {
+		// Required since December 2021, when Braze dropped the default of
+		// exporting every field (the spec's description says so).
+		writeError(w, http.StatusBadRequest, "Missing fields_to_export", "fields_to_export is required")
+		return
+	}
 	k, ok := s.segIndex[req.SegmentID]
 	if !ok {
 		writeError(w, http.StatusBadRequest, "Invalid segment_id: "+req.SegmentID, "no segment with this id")
@@ -115,19 +121,13 @@ func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{"message": "success", "object_prefix": ex.prefix, "url": downloadURL})
 }
 
-// exportFilter turns Braze's request fields into a gen.Filter: with
-// fields_to_export, only those fields and braze_id; custom_attributes in it
-// means every custom attribute, else custom_attributes_to_export picks some.
+// exportFilter turns Braze's request fields into a gen.Filter: only the
+// fields_to_export and braze_id; custom_attributes among them means every
+// custom attribute, else custom_attributes_to_export picks some.
 func exportFilter(fields, customAttrs []string) *gen.Filter {
-	if fields == nil && customAttrs == nil {
-		return nil
-	}
-	f := &gen.Filter{}
-	if fields != nil {
-		f.Fields = map[string]bool{"braze_id": true}
-		for _, k := range fields {
-			f.Fields[k] = true
-		}
+	f := &gen.Filter{Fields: map[string]bool{"braze_id": true}}
+	for _, k := range fields {
+		f.Fields[k] = true
 	}
 	if customAttrs != nil {
 		f.CustomAttributes = make(map[string]bool, len(customAttrs))

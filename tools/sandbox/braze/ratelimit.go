@@ -1,6 +1,10 @@
 package braze
 
-import "time"
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
 
 // bucket is a fixed window aligned on the clock (Braze resets its hourly pool
 // on the hour), counting requests across every key of the workspace.
@@ -24,6 +28,23 @@ func (b *bucket) take(now time.Time) (remaining int, reset time.Time, ok bool) {
 	}
 	b.used++
 	return b.limit - b.used, reset, true
+}
+
+// peek reports what take would, without spending a request.
+func (b *bucket) peek(now time.Time) (remaining int, reset time.Time) {
+	start := now.UTC().Truncate(b.window)
+	if !start.Equal(b.start) {
+		return b.limit, start.Add(b.window)
+	}
+	return max(b.limit-b.used, 0), start.Add(b.window)
+}
+
+// setRateLimitHeaders writes the X-RateLimit-* headers (reset in UTC epoch
+// seconds), which Braze sends on every answer.
+func setRateLimitHeaders(h http.Header, limit, remaining int, reset time.Time) {
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 }
 
 // Rate-limit buckets. Everything the connector reads besides /users/export/ids

@@ -210,25 +210,26 @@ func (s *Server) Requests() map[string]int {
 }
 
 // api wraps an endpoint with Braze's checks, in Braze's order: the key, then
-// the rate limit (whose headers every authenticated answer carries), then the
+// the rate limit (whose headers every answer carries, a 401 too), then the
 // key's permission.
 func (s *Server) api(perm, bucketName string, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		s.mu.Lock()
 		perms, known := s.keys[strings.TrimSpace(key)]
+		b := s.buckets[bucketName]
 		if !ok || !known {
+			// Braze sends its rate-limit headers on every answer, a 401
+			// included; a request it cannot attribute to a key spends nothing.
+			remaining, reset := b.peek(s.cfg.Now())
 			s.mu.Unlock()
+			setRateLimitHeaders(w.Header(), b.limit, remaining, reset)
 			writeError(w, http.StatusUnauthorized, "Invalid API key: "+mask(key))
 			return
 		}
-		b := s.buckets[bucketName]
 		remaining, reset, within := b.take(s.cfg.Now())
 		s.mu.Unlock()
-		hdr := w.Header()
-		hdr.Set("X-RateLimit-Limit", strconv.Itoa(b.limit))
-		hdr.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-		hdr.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+		setRateLimitHeaders(w.Header(), b.limit, remaining, reset)
 		if !within && s.cfg.RateLimit {
 			writeError(w, http.StatusTooManyRequests, "API rate limit exceeded: "+strconv.Itoa(b.limit)+" requests per "+b.window.String())
 			return

@@ -151,8 +151,11 @@ func TestAuth(t *testing.T) {
 			if strings.Contains(string(data), "nope") {
 				t.Errorf("error echoes the key: %s", data)
 			}
-			if hasRL := resp.Header.Get("X-RateLimit-Limit") != ""; hasRL != (tt.status != 401) {
-				t.Errorf("X-RateLimit-Limit present=%v on a %d", hasRL, tt.status)
+			// Braze sends the headers on every answer, 401s included (issue 15, item 9).
+			for _, h := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+				if resp.Header.Get(h) == "" {
+					t.Errorf("no %s on a %d", h, tt.status)
+				}
 			}
 		})
 	}
@@ -263,15 +266,15 @@ func download(t *testing.T, url string) (lines []string, files int) {
 func TestExportLifecycle(t *testing.T) {
 	const n = 12001
 	clk := newClock()
-	g := gen.New(3, n)
+	g := gen.New(3, n, gen.WithMalformedLines())
 	s, ts := start(t, Config{Gen: g, Now: clk.Now, ExportDelay: time.Second})
 
-	e := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID})
+	e := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": gen.Fields()})
 	resp, data := call(t, "GET", e.URL, "", nil)
 	if resp.StatusCode != 403 || !strings.Contains(string(data), "<Code>AccessDenied</Code>") {
 		t.Fatalf("before ready: %d %s", resp.StatusCode, data)
 	}
-	resp, data = call(t, "POST", ts.URL+"/users/export/segment", testKey, map[string]any{"segment_id": AllUsersSegmentID})
+	resp, data = call(t, "POST", ts.URL+"/users/export/segment", testKey, map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": gen.Fields()})
 	wantError(t, resp, data, 429, "already in progress")
 
 	// Changes made after the request must not show in this export.
@@ -298,7 +301,7 @@ func TestExportLifecycle(t *testing.T) {
 	}
 
 	// Ready now: a new export of the segment is allowed and sees the changes.
-	e2 := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID})
+	e2 := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": gen.Fields()})
 	clk.Advance(time.Second)
 	lines, _ = download(t, e2.URL)
 	if lines[5] != string(g.Line(5, 1)) || lines[7] != string(g.Line(7, 0)) {
@@ -363,9 +366,11 @@ func TestExportValidation(t *testing.T) {
 		{"not JSON", "{segment_id:", "Invalid JSON"},
 		{"wrong type", map[string]any{"segment_id": 12}, "Invalid JSON"},
 		{"no segment", map[string]any{"fields_to_export": []string{"email"}}, "Missing segment_id"},
-		{"unknown segment", map[string]any{"segment_id": "nope"}, "Invalid segment_id"},
-		{"bad callback", map[string]any{"segment_id": AllUsersSegmentID, "callback_endpoint": "ftp://x"}, "callback_endpoint"},
-		{"bad format", map[string]any{"segment_id": AllUsersSegmentID, "output_format": "csv"}, "output_format"},
+		{"unknown segment", map[string]any{"segment_id": "nope", "fields_to_export": []string{"email"}}, "Invalid segment_id"},
+		{"no fields_to_export", map[string]any{"segment_id": AllUsersSegmentID}, "Missing fields_to_export"},
+		{"empty fields_to_export", map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": []string{}}, "Missing fields_to_export"},
+		{"bad callback", map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": []string{"email"}, "callback_endpoint": "ftp://x"}, "callback_endpoint"},
+		{"bad format", map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": []string{"email"}, "output_format": "csv"}, "output_format"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -384,7 +389,7 @@ func TestExportCallback(t *testing.T) {
 	}))
 	defer cb.Close()
 	_, ts := start(t, Config{Gen: gen.New(1, 10), ExportDelay: 10 * time.Millisecond})
-	e := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID, "callback_endpoint": cb.URL})
+	e := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": []string{"email"}, "callback_endpoint": cb.URL})
 	select {
 	case m := <-got:
 		if m["success"] != true || m["url"] != e.URL {
@@ -527,7 +532,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestAdmin(t *testing.T) {
-	g := gen.New(2, 4000)
+	g := gen.New(2, 4000, gen.WithMalformedLines())
 	s, ts := start(t, Config{Gen: g})
 	type mutateResp struct {
 		Mutated []struct {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -89,10 +90,13 @@ func TestContract(t *testing.T) {
 		{"no key", "GET", "/segments/list", "", "", 401, false},
 		{"export segment", "POST", "/users/export/segment", testKey,
 			`{"segment_id":"` + AllUsersSegmentID + `","fields_to_export":["email","phone"],"output_format":"zip"}`, 201, false},
-		{"export running", "POST", "/users/export/segment", testKey, `{"segment_id":"` + AllUsersSegmentID + `"}`, 429, false},
+		{"export running", "POST", "/users/export/segment", testKey, `{"segment_id":"` + AllUsersSegmentID + `","fields_to_export":["email"]}`, 429, false},
+		// Required since December 2021 (the spec's own description), though its
+		// schema marks nothing required.
+		{"export without fields_to_export", "POST", "/users/export/segment", testKey, `{"segment_id":"` + AllUsersSegmentID + `"}`, 400, false},
 		{"export without segment", "POST", "/users/export/segment", testKey, `{"fields_to_export":["email"]}`, 400, false},
 		{"export segment not a string", "POST", "/users/export/segment", testKey, `{"segment_id":7}`, 400, true},
-		{"key lacking permission", "POST", "/users/export/segment", "limited", `{"segment_id":"` + AllUsersSegmentID + `"}`, 403, false},
+		{"key lacking permission", "POST", "/users/export/segment", "limited", `{"segment_id":"` + AllUsersSegmentID + `","fields_to_export":["email"]}`, 403, false},
 		{"export ids", "POST", "/users/export/ids", testKey,
 			`{"external_ids":["cust_0000001","nobody"],"fields_to_export":["email","custom_attributes"]}`, 201, false},
 		{"export ids by email", "POST", "/users/export/ids", testKey,
@@ -160,5 +164,77 @@ func validateResponse(ctx context.Context, t *testing.T, in *openapi3filter.Requ
 	}
 	if !json.Valid(data) {
 		t.Fatalf("response is not JSON: %s", data)
+	}
+}
+
+// TestContractUnauthorizedCarriesRateLimit: Braze sends X-RateLimit-* on
+// every answer, 401s included (issue 15, item 9). The 401 body must match
+// the spec's Error, and a request without a valid key spends nothing from
+// the workspace's budget.
+func TestContractUnauthorizedCarriesRateLimit(t *testing.T) {
+	clk := newClock()
+	_, ts := start(t, Config{Gen: gen.New(1, 10), Now: clk.Now, ExportDelay: time.Hour})
+	paths := []string{"/segments/list", "/users/export/segment", "/users/export/ids", "/campaigns/list"}
+	doc := loadBrazeSpec(t, ts.URL, paths...)
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/segments/list", ""},
+		{"POST", "/users/export/segment", `{"segment_id":"` + AllUsersSegmentID + `","fields_to_export":["email"]}`},
+		{"POST", "/users/export/ids", `{"external_ids":["cust_0000001"],"fields_to_export":["email"]}`},
+		{"GET", "/campaigns/list", ""},
+	} {
+		for _, key := range []string{"", "not-a-key"} {
+			t.Run(tc.path+" key="+key, func(t *testing.T) {
+				newReq := func(key string) *http.Request {
+					var body io.Reader
+					if tc.body != "" {
+						body = bytes.NewReader([]byte(tc.body))
+					}
+					req, err := http.NewRequest(tc.method, ts.URL+tc.path, body)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if key != "" {
+						req.Header.Set("Authorization", "Bearer "+key)
+					}
+					req.Header.Set("Content-Type", "application/json")
+					return req
+				}
+				route, params, err := router.FindRoute(newReq(key))
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := &openapi3filter.RequestValidationInput{Request: newReq(key), PathParams: params, Route: route,
+					Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+				resp, err := http.DefaultClient.Do(newReq(key))
+				if err != nil {
+					t.Fatal(err)
+				}
+				data := readAll(t, resp)
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("status %d, want 401: %s", resp.StatusCode, data)
+				}
+				validateResponse(context.Background(), t, in, resp, data)
+				limit, _ := strconv.Atoi(resp.Header.Get("X-RateLimit-Limit"))
+				remaining, errR := strconv.Atoi(resp.Header.Get("X-RateLimit-Remaining"))
+				reset, _ := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+				if limit <= 0 || errR != nil || reset <= clk.Now().Unix() {
+					t.Fatalf("401 headers: limit %q remaining %q reset %q",
+						resp.Header.Get("X-RateLimit-Limit"), resp.Header.Get("X-RateLimit-Remaining"), resp.Header.Get("X-RateLimit-Reset"))
+				}
+				ok, err := http.DefaultClient.Do(newReq(testKey))
+				if err != nil {
+					t.Fatal(err)
+				}
+				readAll(t, ok)
+				if got := ok.Header.Get("X-RateLimit-Remaining"); got != strconv.Itoa(remaining-1) {
+					t.Fatalf("after a 401 showing %d remaining, a good request leaves %s: the 401 spent from the budget", remaining, got)
+				}
+				clk.Advance(time.Hour) // the next case starts with its export slot free
+			})
+		}
 	}
 }

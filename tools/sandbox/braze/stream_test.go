@@ -18,7 +18,7 @@ func TestExportStreamsInFlatMemory(t *testing.T) {
 	}
 	const n = 40000
 	_, ts := start(t, Config{Gen: gen.New(1, n), ExportDelay: -1})
-	e := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID})
+	e := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": gen.Fields()})
 
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -52,7 +52,7 @@ func BenchmarkExportDownload(b *testing.B) {
 			const n = 20000
 			_, ts := start(b, Config{Gen: gen.New(1, n), ExportDelay: -1, StoreExports: store})
 			for b.Loop() {
-				e := requestExport(b, ts, map[string]any{"segment_id": AllUsersSegmentID})
+				e := requestExport(b, ts, map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": gen.Fields()})
 				resp, err := http.Get(e.URL)
 				if err != nil {
 					b.Fatal(err)

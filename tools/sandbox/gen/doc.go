@@ -8,8 +8,12 @@
 // email, upper-case and padded emails, a few invalid emails, phones in national
 // and international formats (and some garbage), Rails time-zone names, two
 // created_at formats, custom attributes of every type, apps.sessions as a
-// string or an integer, duplicated phones and emails between users, and about
-// one malformed line per 2,000 (see Malformed).
+// string or an integer, and duplicated phones and emails between users.
+//
+// What real Braze never sends is an option, off by default so the default
+// data is Braze's: WithMalformedLines breaks one export line in 2,000
+// (truncated JSON, an array, an object without braze_id) for tests of a
+// client's dead-lettering.
 //
 // Identifiers are derived from the index so a simulator can look users up
 // without an index in memory: external_id is "cust_" followed by the zero-padded

@@ -29,25 +29,54 @@ type Filter struct {
 	CustomAttributes map[string]bool
 }
 
+// fields are the top-level fields of an export line, in the order written.
+var fields = []string{
+	"created_at", "external_id", "braze_id", "user_aliases", "first_name", "last_name", "email", "dob",
+	"home_city", "country", "phone", "language", "time_zone", "gender", "total_revenue", "push_subscribe",
+	"push_opted_in_at", "email_subscribe", "custom_attributes", "custom_events", "purchases", "devices", "apps",
+}
+
+// Fields returns every top-level field a user line can hold, in the order
+// lines write them: what a client puts in fields_to_export for everything
+// (Braze has required the list since December 2021).
+func Fields() []string { return append([]string(nil), fields...) }
+
 // Generator produces users 0..N()-1. It holds no per-user state.
 type Generator struct {
 	seed   int64
 	n      int
 	key    uint64
-	block  int // one malformed line per block
+	block  int // one malformed line per block; 0: no malformed lines
 	malOff int // its position in the block
 }
 
-// New returns a generator of n users for seed. The same (seed, n) always
-// yields the same users.
-func New(seed int64, n int) *Generator {
+// Option changes what New generates.
+type Option func(*Generator)
+
+// WithMalformedLines breaks one export line in every block of 2,000 users
+// (one line overall when N < 2,000): truncated JSON, an array instead of an
+// object, or an object without braze_id. Real Braze exports hold none of
+// these (Braze always sends braze_id), so they are off by default; tests of
+// a client's dead-lettering turn them on.
+func WithMalformedLines() Option {
+	return func(g *Generator) {
+		g.block = min(g.n, malformedEvery)
+		if g.block > 0 {
+			g.malOff = int(mix(g.key^0xbad) % uint64(g.block))
+		}
+	}
+}
+
+// New returns a generator of n users for seed. The same (seed, n, options)
+// always yields the same users; without options every line is what Braze
+// sends.
+func New(seed int64, n int, opts ...Option) *Generator {
 	if n < 0 {
 		n = 0
 	}
 	g := &Generator{seed: seed, n: n, key: mix(uint64(seed) ^ 0x7a6a6f2d73796e63)}
-	g.block = min(n, malformedEvery)
-	if g.block > 0 {
-		g.malOff = int(mix(g.key^0xbad) % uint64(g.block))
+	for _, o := range opts {
+		o(g)
 	}
 	return g
 }
@@ -58,11 +87,9 @@ func (g *Generator) N() int { return g.n }
 // Seed is the seed the generator was made with.
 func (g *Generator) Seed() int64 { return g.seed }
 
-// Malformed reports whether the export line of user i is broken (truncated
-// JSON, an array instead of an object, or an object without braze_id). It is
-// one line in every block of 2,000 users (one line overall when N < 2,000)
-// and does not depend on the version; version is accepted so callers need
-// not care.
+// Malformed reports whether the export line of user i is broken (see
+// WithMalformedLines; never without it). It does not depend on the version;
+// version is accepted so callers need not care.
 func (g *Generator) Malformed(i, version int) bool {
 	return g.block > 0 && i >= 0 && i < g.n && i%g.block == g.malOff
 }

@@ -9,7 +9,7 @@ import (
 
 func TestLinesAreValidAndQuirky(t *testing.T) {
 	const n = 20000
-	g := New(1, n)
+	g := New(1, n, WithMalformedLines())
 	var (
 		seen                                                 = make(map[string]bool, n)
 		malformed, noExt, noEmail, noPhone, railsTZ, quirkTS int
