@@ -169,7 +169,10 @@ func start(t *testing.T, users int) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: users, Seed: 42, RateLimits: true, ExportDelay: 200 * time.Millisecond})
+	// MalformedLines: the DLQ expectations cover the extractor's malformed_json
+	// and no_braze_id, which real Braze exports (and the default sandbox) lack.
+	sb, err := sandbox.Start(ctx, sandbox.Options{Users: users, Seed: 42, RateLimits: true, ExportDelay: 200 * time.Millisecond,
+		MalformedLines: true})
 	if err != nil {
 		t.Fatal(err)
 	}
