@@ -13,6 +13,13 @@ import (
 // batches on batches until ctx is done (it then naks what it holds), the
 // worker is paused (it then drains the iterator and dispatches what it
 // held), or the iterator fails (it returns why).
+//
+// Every message received is held by the session until a handler takes it:
+// in the batch being filled, or in a queue behind it while every handler is
+// busy. The session reads the iterator eagerly (MaxAckPending bounds what
+// the server delivers) and reports progress on everything it holds every
+// AckWait/3: a message waiting behind a slow batch (a Brevo import can
+// take minutes) must not be redelivered and handled twice.
 func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 	it, err := w.cons.Messages(
 		jetstream.PullMaxMessages(w.pullMax()),
@@ -28,6 +35,16 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 	b := batcher{size: w.cfg.BatchSize, bytes: w.cfg.BatchBytes, wait: w.cfg.BatchWait, timer: time.NewTimer(time.Hour)}
 	b.timer.Stop()
 	defer b.timer.Stop()
+	var queue []*Msg // received while the batch was full, oldest first
+	refill := func() {
+		for len(queue) > 0 && !b.full() {
+			b.add(queue[0])
+			queue[0] = nil
+			queue = queue[1:]
+		}
+	}
+	alive := time.NewTicker(w.cfg.AckWait / 3)
+	defer alive.Stop()
 
 	var pauseC <-chan time.Time
 	if w.cfg.Paused != nil {
@@ -38,11 +55,11 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 	open, draining := true, false
 	var sessionErr error
 	for {
-		if !open && b.empty() {
+		if !open && b.empty() && len(queue) == 0 {
 			return sessionErr
 		}
 		var in <-chan jetstream.Msg
-		if open && !b.full() {
+		if open {
 			in = msgs
 		}
 		var out chan<- []*Msg
@@ -65,6 +82,9 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			for _, m := range b.take() { // the held message, if any
 				w.release(m.m)
 			}
+			for _, m := range queue {
+				w.release(m.m)
+			}
 			return nil
 		case m, ok := <-in:
 			if !ok {
@@ -75,11 +95,21 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 				}
 				continue
 			}
-			b.add(newMsg(m))
+			if b.full() || len(queue) > 0 {
+				queue = append(queue, newMsg(m))
+			} else {
+				b.add(newMsg(m))
+			}
 		case <-b.timer.C:
 			b.ready = true
 		case out <- b.cur:
 			b.take()
+			refill()
+		case <-alive.C:
+			b.keepAlive()
+			for _, m := range queue {
+				_ = m.m.InProgress() // fails only for a lost connection: the message returns after ack_wait
+			}
 		case <-pauseC:
 			if open && !draining && w.cfg.Paused() {
 				draining = true
@@ -152,6 +182,16 @@ func (b *batcher) add(m *Msg) {
 	}
 	if len(b.cur) >= b.size || b.curBytes >= b.bytes {
 		b.ready = true
+	}
+}
+
+// keepAlive reports progress on the messages the batcher holds.
+func (b *batcher) keepAlive() {
+	for _, m := range b.cur {
+		_ = m.m.InProgress()
+	}
+	if b.held != nil {
+		_ = b.held.m.InProgress()
 	}
 }
 

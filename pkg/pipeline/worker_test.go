@@ -341,6 +341,28 @@ func TestWorkerInProgressPreventsRedelivery(t *testing.T) {
 	}
 }
 
+// Messages fetched while every handler is busy wait in the session; they
+// must be kept alive there too, or a slow import makes the server redeliver
+// them and the next batch writes them a second time.
+func TestWorkerWaitingMessagesAreNotRedelivered(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.AckWait, cfg.Concurrency, cfg.BatchSize = time.Second, 1, 10
+	cfg.MaxAckPending = 100
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		time.Sleep(1500 * time.Millisecond) // longer than AckWait: everything behind it waits
+		return nil
+	})
+	publishN(t, js, testSubject, 40, 0)
+	start(t, w)
+	eventually(t, 30*time.Second, "every message handled", func() bool { return rec.total() >= 40 && drained(t, js, cfg) })
+	if n := rec.total(); n != 40 {
+		t.Fatalf("%d deliveries of 40 messages: messages waiting behind a slow batch were redelivered (tries %v)", n, rec.tries)
+	}
+}
+
 func TestWorkersShareOneDurable(t *testing.T) {
 	js := setup(t)
 	cfg := baseConfig()
