@@ -22,6 +22,10 @@ const (
 	directGetTimeout = 30 * time.Second
 	// casAttempts bounds the rounds of compare-and-set of one PutMany.
 	casAttempts = 20
+	// maxInflight bounds the shard writes awaiting their acknowledgement:
+	// the connection stalls past 4,000 asynchronous publishes in flight,
+	// shared by every writer on it.
+	maxInflight = 256
 )
 
 // Map is a batched, sharded view of one key-value bucket.
@@ -91,6 +95,129 @@ func (m *Map) Delete(ctx context.Context, key string) error {
 	return m.update(ctx, 1, func(apply func(string, *string)) { apply(key, nil) })
 }
 
+// ModifyFunc decides the new value of key from its current one (ok false:
+// none). It returns the value to store and whether to store it at all;
+// del true removes the key. It is called again, with the newer value, when
+// another writer changed the key's shard in between, so it must not keep
+// state across calls.
+type ModifyFunc func(key, cur string, ok bool) (val string, write, del bool)
+
+// Modify applies fn to each key as one compare-and-set per shard and
+// returns the value each key holds afterwards (absent: none). Use it where
+// two writers may race for the same key, as for an identifier claim: the
+// decision is made on the value the write replaces.
+func (m *Map) Modify(ctx context.Context, keys []string, fn ModifyFunc) (map[string]string, error) {
+	out := make(map[string]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	byID := make(map[string]string, len(keys)) // subject+id -> key
+	bySubject := map[string][]string{}
+	for _, k := range keys {
+		s, id := m.address(k)
+		if _, dup := byID[s+id]; dup {
+			continue
+		}
+		byID[s+id] = k
+		bySubject[s] = append(bySubject[s], k)
+	}
+	pending := make(map[string]bool, len(bySubject))
+	for s := range bySubject {
+		pending[s] = true
+	}
+	for attempt := 1; len(pending) > 0; attempt++ {
+		if attempt > casAttempts {
+			return nil, fmt.Errorf("modifying %d entries of %s: %d shards still conflicting after %d attempts", len(keys), m.bucket, len(pending), casAttempts)
+		}
+		shards, err := m.readShards(ctx, pending)
+		if err != nil {
+			return nil, fmt.Errorf("modifying %d entries of %s: %w", len(keys), m.bucket, err)
+		}
+		type write struct {
+			subject string
+			future  jetstream.PubAckFuture
+			result  map[string]string
+		}
+		// settle waits for writes: a shard another writer changed stays
+		// pending, to be decided again on its new value.
+		settle := func(writes []write) error {
+			for _, w := range writes {
+				select {
+				case <-w.future.Ok():
+					delete(pending, w.subject)
+					for k, v := range w.result {
+						out[k] = v
+					}
+				case err := <-w.future.Err():
+					var apiErr *jetstream.APIError
+					if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+						continue
+					}
+					return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
+				case <-ctx.Done():
+					return fmt.Errorf("modifying %d entries of %s: %w", len(keys), m.bucket, ctx.Err())
+				}
+			}
+			return nil
+		}
+		writes := make([]write, 0, min(len(pending), maxInflight))
+		for s := range pending {
+			sh := shards[s]
+			if sh.entries == nil {
+				sh.entries = map[string]string{}
+			}
+			changed := false
+			result := make(map[string]string, len(bySubject[s]))
+			for _, k := range bySubject[s] {
+				_, id := m.address(k)
+				cur, ok := sh.entries[id]
+				val, w, del := fn(k, cur, ok)
+				switch {
+				case del && ok:
+					delete(sh.entries, id)
+					changed = true
+				case del:
+				case w && (!ok || val != cur):
+					sh.entries[id] = val
+					changed = true
+				}
+				if v, ok := sh.entries[id]; ok {
+					result[k] = v
+				}
+			}
+			if !changed {
+				delete(pending, s)
+				for k, v := range result {
+					out[k] = v
+				}
+				continue
+			}
+			data, err := msgpack.Marshal(sh.entries)
+			if err != nil {
+				return nil, fmt.Errorf("encoding a shard of %s: %w", m.bucket, err)
+			}
+			msg := nats.NewMsg(s)
+			msg.Data = data
+			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(sh.seq, 10))
+			f, err := m.js.PublishMsgAsync(msg)
+			if err != nil {
+				return nil, fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
+			}
+			writes = append(writes, write{s, f, result})
+			if len(writes) == maxInflight {
+				if err := settle(writes); err != nil {
+					return nil, err
+				}
+				writes = writes[:0]
+			}
+		}
+		if err := settle(writes); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // update applies changes (value nil: delete) shard by shard with
 // compare-and-set, rereading and reapplying the shards another writer
 // changed in between.
@@ -123,7 +250,26 @@ func (m *Map) update(ctx context.Context, n int, changes func(apply func(key str
 			subject string
 			future  jetstream.PubAckFuture
 		}
-		writes := make([]write, 0, len(pending))
+		// wait waits for writes: a shard another writer changed stays
+		// pending, to be read again.
+		wait := func(writes []write) error {
+			for _, w := range writes {
+				select {
+				case <-w.future.Ok():
+					delete(pending, w.subject)
+				case err := <-w.future.Err():
+					var apiErr *jetstream.APIError
+					if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+						continue
+					}
+					return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
+				case <-ctx.Done():
+					return fmt.Errorf("writing %d entries of %s: %w", n, m.bucket, ctx.Err())
+				}
+			}
+			return nil
+		}
+		writes := make([]write, 0, min(len(pending), maxInflight))
 		for s := range pending {
 			sh := shards[s]
 			if sh.entries == nil {
@@ -148,20 +294,16 @@ func (m *Map) update(ctx context.Context, n int, changes func(apply func(key str
 				return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
 			}
 			writes = append(writes, write{s, f})
-		}
-		for _, w := range writes {
-			select {
-			case <-w.future.Ok():
-				delete(pending, w.subject)
-			case err := <-w.future.Err():
-				var apiErr *jetstream.APIError
-				if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-					continue // another writer changed the shard: read it again
-				}
-				return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
-			case <-ctx.Done():
-				return fmt.Errorf("writing %d entries of %s: %w", n, m.bucket, ctx.Err())
+			if len(writes) < maxInflight {
+				continue
 			}
+			if err := wait(writes); err != nil {
+				return err
+			}
+			writes = writes[:0]
+		}
+		if err := wait(writes); err != nil {
+			return err
 		}
 	}
 	return nil

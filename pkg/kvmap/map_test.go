@@ -111,3 +111,64 @@ func TestConcurrentWritersKeepEveryEntry(t *testing.T) {
 		t.Fatalf("%d of %d entries survived concurrent writers", len(got), len(all))
 	}
 }
+
+// Two writers claiming the same keys at once: each key ends with one owner,
+// and both writers are told the same owner.
+func TestModifyClaimsRace(t *testing.T) {
+	ctx := context.Background()
+	_, _, js := natsxtest.Start(t)
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := kvmap.Open(ctx, js, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, 3000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("sms:+1555%07d", i)
+	}
+	claim := func(owner string) kvmap.ModifyFunc {
+		return func(_, cur string, ok bool) (string, bool, bool) {
+			if ok {
+				return cur, false, false
+			}
+			return owner, true, false
+		}
+	}
+	results := make([]map[string]string, 2)
+	errs := make(chan error, 2)
+	for i, owner := range []string{"a", "b"} {
+		go func() {
+			var err error
+			results[i], err = m.Modify(ctx, keys, claim(owner))
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored, err := m.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if results[0][k] == "" || results[0][k] != results[1][k] || stored[k] != results[0][k] {
+			t.Fatalf("%s: writer a saw %q, writer b saw %q, stored %q", k, results[0][k], results[1][k], stored[k])
+		}
+	}
+	// Release only what one owns.
+	got, err := m.Modify(ctx, keys, func(_, cur string, ok bool) (string, bool, bool) {
+		return "", false, ok && cur == "a"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if v, ok := got[k]; ok != (stored[k] == "b") || (ok && v != "b") {
+			t.Fatalf("%s after releasing a's claims: %q %v (was %q)", k, v, ok, stored[k])
+		}
+	}
+}
