@@ -51,24 +51,59 @@ func KeyHash(key string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-// AppliedValue is what the fingerprints bucket holds for a record key: the
-// source version last applied at the vendor and the fingerprint of its
-// content ("<version>:<fingerprint>"). The transformer compares content; the
-// loader refuses to apply an older version over a newer one.
+// Applied is what the fingerprints bucket holds for a record key: what was
+// last applied at the vendor. The transformer compares content; the loader
+// refuses to apply an older version over a newer one, and releases the
+// unique identifiers a contact no longer holds.
+type Applied struct {
+	Version     int64  // source version last applied
+	Fingerprint string // of the mapped content
+	// Email and SMS are the unique identifiers the vendor's contact holds
+	// for this key: what the loader claimed and sent ("" none).
+	Email, SMS string
+}
+
+// String encodes a as "<version>:<fingerprint>", followed by
+// "\x1f<email>\x1f<sms>" when the contact holds an identifier.
+func (a Applied) String() string {
+	s := strconv.FormatInt(a.Version, 10) + ":" + a.Fingerprint
+	if a.Email != "" || a.SMS != "" {
+		s += "\x1f" + a.Email + "\x1f" + a.SMS
+	}
+	return s
+}
+
+// AppliedValue is Applied{Version: version, Fingerprint: fingerprint}.String().
 func AppliedValue(version int64, fingerprint string) string {
-	return strconv.FormatInt(version, 10) + ":" + fingerprint
+	return Applied{Version: version, Fingerprint: fingerprint}.String()
 }
 
 // ParseApplied splits an AppliedValue. A bare fingerprint (no version) reads
 // as version 0.
 func ParseApplied(v string) (version int64, fingerprint string) {
+	a := DecodeApplied(v)
+	return a.Version, a.Fingerprint
+}
+
+// DecodeApplied decodes an Applied string; a bare fingerprint (no version)
+// reads as version 0.
+func DecodeApplied(v string) Applied {
+	var a Applied
+	if i := strings.IndexByte(v, '\x1f'); i >= 0 {
+		ids := v[i+1:]
+		v = v[:i]
+		a.Email, a.SMS, _ = strings.Cut(ids, "\x1f")
+	}
 	i := strings.IndexByte(v, ':')
 	if i < 0 {
-		return 0, v
+		a.Fingerprint = v
+		return a
 	}
 	n, err := strconv.ParseInt(v[:i], 10, 64)
 	if err != nil {
-		return 0, v
+		a.Fingerprint = v
+		return a
 	}
-	return n, v[i+1:]
+	a.Version, a.Fingerprint = n, v[i+1:]
+	return a
 }

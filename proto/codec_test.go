@@ -60,6 +60,13 @@ func TestAppliedValue(t *testing.T) {
 	if v != 1732790000123 || fp != "abc" {
 		t.Fatalf("round trip: %d %q", v, fp)
 	}
+	a := Applied{Version: 7, Fingerprint: "f", Email: "a:b@example.com", SMS: "+33612345678"}
+	if got := DecodeApplied(a.String()); got != a {
+		t.Fatalf("identifiers round trip: %+v", got)
+	}
+	if v, fp := ParseApplied(a.String()); v != 7 || fp != "f" {
+		t.Fatalf("with identifiers: %d %q", v, fp)
+	}
 	if v, fp := ParseApplied("bare"); v != 0 || fp != "bare" {
 		t.Fatalf("bare fingerprint: %d %q", v, fp)
 	}

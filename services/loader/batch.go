@@ -17,12 +17,21 @@ import (
 
 // item is one decoded upsert of a batch.
 type item struct {
-	idx int
-	up  proto.ContactUpsert
+	idx  int
+	up   proto.ContactUpsert
+	prev proto.Applied // what was applied for the key before (zero: nothing)
+	seen bool          // prev is set
+	// fresh are the identifier claims this write took that the contact did
+	// not hold before: given back if the write fails for good.
+	fresh []string
+	// leftOff are the identifiers the contact is written without.
+	leftOff []leftOff
 }
 
 // HandleBatch writes a batch of upserts: duplicates of a key collapse to the
-// newest version, then the batch goes through an import or one by one.
+// newest version, stale and already-applied ones are skipped, identifiers
+// are claimed (claims.go), then the batch goes through an import or one by
+// one, and what Brevo confirmed is recorded.
 func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
 	errs := make([]error, len(batch))
 	delta := map[string]*proto.Counters{}
@@ -70,12 +79,15 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		items = append(items, it)
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].idx < items[j].idx })
-	items, stale, same, err := l.dropStale(ctx, items)
-	if err != nil {
+	fail := func(items []*item, err error) []error {
 		for _, it := range items {
 			errs[it.idx] = err
 		}
 		return errs
+	}
+	items, stale, same, err := l.dropStale(ctx, items)
+	if err != nil {
+		return fail(items, err)
 	}
 	for _, it := range stale {
 		c := count(it.up.RunID)
@@ -88,12 +100,8 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		c.Processed++
 	}
 	all := items
-	items, fresh, err := l.checkClaims(ctx, all, errs)
-	if err != nil {
-		for _, it := range all {
-			errs[it.idx] = err
-		}
-		return errs
+	if items, err = l.claim(ctx, items, errs); err != nil {
+		return fail(all, err)
 	}
 
 	var done []*item
@@ -105,24 +113,17 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	default:
 		done = l.upsertEach(ctx, items, errs)
 	}
+	if err := l.settleClaims(ctx, items, done, errs); err != nil {
+		// The writes happened but their bookkeeping did not: retry them
+		// (the same content is written again, which is harmless).
+		return fail(done, err)
+	}
+	l.sideLetters(ctx, done, batch, errs)
 
-	// Record what Brevo confirmed, so the next sync skips it.
-	fps := make(map[string]string, len(done))
 	for _, it := range done {
-		fps[it.up.Key] = proto.AppliedValue(it.up.SourceVersion, it.up.Fingerprint)
-	}
-	if l.cfg.DryRun { // dry run (dryrun.go): store nothing; the batch's claims stay pending
-		fresh, fps = nil, nil
-	}
-	if err := l.recordClaims(ctx, fresh, done); err != nil {
-		l.log.Warn("recording identifier claims", "count", len(done), "err", err)
-	}
-	if err := l.fps.PutMany(ctx, fps); err != nil {
-		// The write happened; without the fingerprint the next sync sends
-		// the same content again, which is harmless. Do not redo the write.
-		l.log.Warn("recording fingerprints", "count", len(fps), "err", err)
-	}
-	for _, it := range done {
+		if errs[it.idx] != nil {
+			continue
+		}
 		c := count(it.up.RunID)
 		c.Processed++
 		if it.up.Op == proto.OpCreate {
@@ -148,6 +149,33 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 	}
 	return errs
+}
+
+// settleClaims records what Brevo confirmed for the written items (their
+// applied version, fingerprint and identifiers, so the next sync skips them
+// and a stale version is never applied over them), gives back the
+// identifiers they no longer hold, and gives back the fresh claims of the
+// items whose write failed for good.
+func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []error) error {
+	applied := make(map[string]string, len(done))
+	for _, it := range done {
+		applied[it.up.Key] = proto.Applied{Version: it.up.SourceVersion, Fingerprint: it.up.Fingerprint,
+			Email: it.up.Email, SMS: smsOf(&it.up)}.String()
+	}
+	if err := l.fps.PutMany(ctx, applied); err != nil {
+		return fmt.Errorf("recording %d applied contacts: %w", len(applied), err)
+	}
+	if err := l.release(ctx, done, (*item).stale); err != nil {
+		return err
+	}
+	var refused []*item
+	for _, it := range items {
+		var pe *pipeline.PermanentError
+		if errors.As(errs[it.idx], &pe) {
+			refused = append(refused, it)
+		}
+	}
+	return l.release(ctx, refused, func(it *item) []string { return it.fresh })
 }
 
 // importAll writes items through Brevo imports, one at a time, each within
@@ -238,12 +266,15 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 	fresh = items[:0:0]
 	for _, it := range items {
 		a, seen := applied[it.up.Key]
-		v, fp := proto.ParseApplied(a)
+		prev := proto.DecodeApplied(a)
+		if seen {
+			it.prev, it.seen = prev, true
+		}
 		switch {
-		case seen && it.up.SourceVersion < v:
-			l.log.Info("skipping a stale upsert", "key", proto.KeyHash(it.up.Key), "version", it.up.SourceVersion, "applied", v)
+		case seen && it.up.SourceVersion < prev.Version:
+			l.log.Info("skipping a stale upsert", "key", proto.KeyHash(it.up.Key), "version", it.up.SourceVersion, "applied", prev.Version)
 			stale = append(stale, it)
-		case seen && fp == it.up.Fingerprint:
+		case seen && prev.Fingerprint == it.up.Fingerprint:
 			same = append(same, it)
 		default:
 			if seen {
@@ -326,17 +357,21 @@ func keepLease(ctx context.Context, lease *state.Lease, period time.Duration, lo
 	}
 }
 
-// upsertEach writes items one by one through POST /contacts.
+// upsertEach writes items one by one through POST /contacts. The contacts
+// join the same lists an import would put them in.
 func (l *Loader) upsertEach(ctx context.Context, items []*item, errs []error) []*item {
 	done := make([]*item, 0, len(items))
 	for _, it := range items {
-		c := brevo.Contact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: it.up.Attributes}
+		c := brevo.Contact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: it.up.Attributes, ListIDs: l.cfg.ListIDs}
 		created, err := l.brevo.UpsertContact(ctx, c)
-		if err != nil && hasSMS(c) && isDuplicate(err, "SMS") {
-			// The phone number belongs to another Brevo contact: keep the
-			// rest of the profile in sync and report the conflict.
-			l.log.Warn("SMS already used by another Brevo contact; sent without SMS", "key", it.up.Key)
-			c.Attributes = withoutSMS(c.Attributes)
+		if err != nil && hasSMS(c) && isDuplicate(err, smsAttr) {
+			// The phone number belongs to a Brevo contact the connector did
+			// not write (or wrote without recording it): keep the rest of the
+			// profile in sync and report the conflict.
+			it.leftOff = append(it.leftOff, leftOff{reasonSMSTaken, fmt.Sprintf(
+				"contact %s: Brevo answered that its SMS already belongs to another contact; synced without SMS", it.up.Key)})
+			it.up.Attributes = withoutSMS(it.up.Attributes)
+			c.Attributes = it.up.Attributes
 			created, err = l.brevo.UpsertContact(ctx, c)
 		}
 		if err != nil {
@@ -382,7 +417,7 @@ func reasonOf(err error) string {
 	return "brevo_error"
 }
 
-func hasSMS(c brevo.Contact) bool { _, ok := c.Attributes["SMS"]; return ok }
+func hasSMS(c brevo.Contact) bool { _, ok := c.Attributes[smsAttr]; return ok }
 
 func isDuplicate(err error, field string) bool {
 	for _, id := range brevo.DuplicateIdentifiers(err) {
@@ -391,14 +426,4 @@ func isDuplicate(err error, field string) bool {
 		}
 	}
 	return false
-}
-
-func withoutSMS(attrs map[string]any) map[string]any {
-	out := make(map[string]any, len(attrs))
-	for k, v := range attrs {
-		if k != "SMS" {
-			out[k] = v
-		}
-	}
-	return out
 }

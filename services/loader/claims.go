@@ -3,106 +3,216 @@ package loader
 import (
 	"context"
 	"fmt"
+	"maps"
 
+	"github.com/nats-io/nats.go"
+	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/proto"
 )
 
 // Brevo keeps email and SMS unique across contacts, while Braze lets several
 // users share them. Sent as is, a second user would silently merge into the
-// first one's contact (an import matches on email) or be refused (a single
-// upsert). The loader remembers which record key owns each identifier it
-// wrote and, for a record whose identifier another record owns:
-//   - email: the record is dead-lettered as duplicate_email, nothing is sent;
-//   - SMS: the record is sent without SMS and the conflict is logged.
-// The first record to claim an identifier keeps it.
+// first one's contact (an import matches on email), be refused (a single
+// upsert), or be dropped without a word (an import row whose SMS another
+// contact holds). The loader records which record key owns each identifier
+// (tajo_claims) and, for a record whose identifier another record owns:
+//   - email: a record with an ext_id is written without the email; one keyed
+//     by the email itself is dead-lettered as duplicate_email;
+//   - SMS: the record is written without SMS.
+//
+// What was left off is kept as a side letter in the DLQ (email_taken,
+// sms_taken) that does not hold the contact back. The first record to
+// claim an identifier keeps it.
+//
+// Claims are written ahead of the Brevo write, with a compare-and-set that
+// decides on the value it replaces, so two batches (or replicas) never both
+// take one identifier, and a loader killed between Brevo's write and its
+// own bookkeeping leaves the claim of what Brevo now holds. A claim whose
+// write then fails for good is released with the dead letter; the
+// identifiers a contact no longer holds are released once its new ones are
+// written.
 
 const (
 	smsAttr              = "SMS"
 	reasonDuplicateEmail = "duplicate_email"
+	reasonEmailTaken     = "email_taken"
+	reasonSMSTaken       = "sms_taken"
 )
 
 func emailClaim(email string) string { return "email:" + email }
 func smsClaim(sms string) string     { return "sms:" + sms }
 
-// checkClaims drops the records whose email another record owns (setting
-// their errs) and the SMS another record owns. It returns the records left
-// to write and the claims they would newly make, which stay pending (seen by
-// concurrent batches of this process) until release.
-func (l *Loader) checkClaims(ctx context.Context, items []*item, errs []error) ([]*item, map[string]string, error) {
-	ids := make([]string, 0, 2*len(items))
+func smsOf(up *proto.ContactUpsert) string {
+	s, _ := up.Attributes[smsAttr].(string)
+	return s
+}
+
+// claim takes the email and SMS of every item for its key, leaving off (with
+// a side letter) or dead-lettering what another key owns, as described
+// above. It records in each item the claims it newly made.
+func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*item, error) {
+	want := map[string]string{} // claim id -> the key asking for it (first asker in the batch)
 	for _, it := range items {
-		if it.up.Email != "" {
-			ids = append(ids, emailClaim(it.up.Email))
-		}
-		if sms, ok := it.up.Attributes[smsAttr].(string); ok {
-			ids = append(ids, smsClaim(sms))
+		for _, id := range it.claimIDs() {
+			if _, ok := want[id]; !ok {
+				want[id] = it.up.Key
+			}
 		}
 	}
-	owners, err := l.claims.GetMany(ctx, ids)
+	ids := make([]string, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	owners, err := l.claims.Modify(ctx, ids, func(id, cur string, ok bool) (string, bool, bool) {
+		if ok {
+			return cur, false, false
+		}
+		return want[id], true, false
+	})
 	if err != nil {
-		return items, nil, fmt.Errorf("reading identifier claims: %w", err)
-	}
-	l.claimMu.Lock()
-	defer l.claimMu.Unlock()
-	owner := func(id string) (string, bool) {
-		if o, ok := owners[id]; ok {
-			return o, true
-		}
-		o, ok := l.pending[id]
-		return o, ok
-	}
-	fresh := map[string]string{}
-	claim := func(id, key string) {
-		if _, ok := owners[id]; !ok {
-			fresh[id] = key
-			l.pending[id] = key
-		}
+		return items, fmt.Errorf("claiming emails and SMS: %w", err)
 	}
 	keep := make([]*item, 0, len(items))
+	var dropped []*item
 	for _, it := range items {
-		if it.up.Email != "" {
-			id := emailClaim(it.up.Email)
-			if o, ok := owner(id); ok && o != it.up.Key {
-				errs[it.idx] = pipeline.Permanent(reasonDuplicateEmail,
-					fmt.Errorf("contact %s: email %s already belongs to the Brevo contact of Braze user %s; "+
-						"Brevo keeps emails unique, so this user is not synced until one of them changes", it.up.Key, it.up.Email, o))
+		key := it.up.Key
+		for _, id := range it.claimIDs() {
+			if owners[id] == key && !it.heldBefore(id) {
+				it.fresh = append(it.fresh, id)
+			}
+		}
+		if it.up.Email != "" && owners[emailClaim(it.up.Email)] != key {
+			if it.up.ExtID == "" {
+				errs[it.idx] = pipeline.Permanent(reasonDuplicateEmail, fmt.Errorf(
+					"contact %s: email %s already belongs to the Brevo contact of Braze user %s; "+
+						"Brevo keeps emails unique and this user has no other identifier, so it is not synced until one of them changes",
+					key, it.up.Email, owners[emailClaim(it.up.Email)]))
+				dropped = append(dropped, it)
 				continue
 			}
-			claim(id, it.up.Key)
+			it.leftOff = append(it.leftOff, leftOff{reasonEmailTaken, fmt.Sprintf(
+				"contact %s: email %s already belongs to the Brevo contact of Braze user %s (Brevo keeps emails unique); "+
+					"synced without email", key, it.up.Email, owners[emailClaim(it.up.Email)])})
+			it.up.Email = ""
 		}
-		if sms, ok := it.up.Attributes[smsAttr].(string); ok {
-			id := smsClaim(sms)
-			if o, ok := owner(id); ok && o != it.up.Key {
-				l.log.Warn("SMS already belongs to another contact; syncing without SMS", "key", it.up.Key, "owner", o)
-				it.up.Attributes = withoutSMS(it.up.Attributes)
-			} else {
-				claim(id, it.up.Key)
-			}
+		if sms := smsOf(&it.up); sms != "" && owners[smsClaim(sms)] != key {
+			it.leftOff = append(it.leftOff, leftOff{reasonSMSTaken, fmt.Sprintf(
+				"contact %s: SMS %s already belongs to the Brevo contact of Braze user %s (Brevo keeps SMS unique); synced without SMS",
+				key, sms, owners[smsClaim(sms)])})
+			it.up.Attributes = withoutSMS(it.up.Attributes)
 		}
 		keep = append(keep, it)
 	}
-	return keep, fresh, nil
+	// A record dead-lettered here gives back at once what it took.
+	if err := l.release(ctx, dropped, func(it *item) []string { return it.fresh }); err != nil {
+		return keep, err
+	}
+	return keep, nil
 }
 
-// recordClaims stores the fresh claims of the written records and releases
-// every pending claim of the batch.
-func (l *Loader) recordClaims(ctx context.Context, fresh map[string]string, done []*item) error {
-	defer func() {
-		l.claimMu.Lock()
-		for id := range fresh {
-			delete(l.pending, id)
-		}
-		l.claimMu.Unlock()
-	}()
-	written := make(map[string]bool, len(done))
-	for _, it := range done {
-		written[it.up.Key] = true
+// claimIDs are the claims an item asks for.
+func (it *item) claimIDs() []string {
+	var ids []string
+	if it.up.Email != "" {
+		ids = append(ids, emailClaim(it.up.Email))
 	}
-	put := make(map[string]string, len(fresh))
-	for id, key := range fresh {
-		if written[key] {
-			put[id] = key
+	if sms := smsOf(&it.up); sms != "" {
+		ids = append(ids, smsClaim(sms))
+	}
+	return ids
+}
+
+// heldBefore reports whether the item's contact held claim id before this
+// write (it is in the applied record).
+func (it *item) heldBefore(id string) bool {
+	return (it.prev.Email != "" && id == emailClaim(it.prev.Email)) ||
+		(it.prev.SMS != "" && id == smsClaim(it.prev.SMS))
+}
+
+// release gives up, for each item, the claims ids(it) names that its key
+// still owns.
+func (l *Loader) release(ctx context.Context, items []*item, ids func(*item) []string) error {
+	owner := map[string]string{}
+	for _, it := range items {
+		for _, id := range ids(it) {
+			owner[id] = it.up.Key
 		}
 	}
-	return l.claims.PutMany(ctx, put)
+	if len(owner) == 0 {
+		return nil
+	}
+	_, err := l.claims.Modify(ctx, keysOf(owner), releaseIf(owner))
+	if err != nil {
+		return fmt.Errorf("releasing %d identifier claims: %w", len(owner), err)
+	}
+	return nil
+}
+
+// releaseIf deletes a claim only while the given key still owns it.
+func releaseIf(owner map[string]string) kvmap.ModifyFunc {
+	return func(id, cur string, ok bool) (string, bool, bool) {
+		return "", false, ok && cur == owner[id]
+	}
+}
+
+// stale lists the identifiers a written item's contact held before and no
+// longer holds.
+func (it *item) stale() []string {
+	var ids []string
+	if it.prev.Email != "" && it.prev.Email != it.up.Email {
+		ids = append(ids, emailClaim(it.prev.Email))
+	}
+	if s := smsOf(&it.up); it.prev.SMS != "" && it.prev.SMS != s {
+		ids = append(ids, smsClaim(it.prev.SMS))
+	}
+	return ids
+}
+
+// leftOff is an identifier a contact was written without, and why.
+type leftOff struct {
+	reason, detail string
+}
+
+// sideLetters records in the DLQ what each written item was written
+// without. They do not hold the contact back: the message is acked, and a
+// replay of one sends the record again (the identifier still taken, it is
+// written without it again).
+func (l *Loader) sideLetters(ctx context.Context, items []*item, batch []*pipeline.Msg, errs []error) {
+	for _, it := range items {
+		for _, lo := range it.leftOff {
+			m := batch[it.idx]
+			hdr := nats.Header{}
+			maps.Copy(hdr, m.Header)
+			// One side letter per record content and run, however often the
+			// message is delivered.
+			hdr.Set(proto.HeaderMsgID, proto.MsgID("side."+lo.reason+"."+it.up.RunID, it.up.Key, []byte(it.up.Fingerprint)))
+			if err := pipeline.PublishDeadLetter(ctx, l.js, proto.StageLoader, lo.reason, lo.detail,
+				m.Subject, hdr, m.Data, m.NumDelivered); err != nil {
+				// The contact is written; retrying writes it again (no harm) and
+				// records the side letter once.
+				errs[it.idx] = fmt.Errorf("recording that contact %s was synced without an identifier: %w", it.up.Key, err)
+				break
+			}
+			l.log.Warn("contact synced without an identifier another contact holds", "key", proto.KeyHash(it.up.Key), "reason", lo.reason)
+		}
+	}
+}
+
+func keysOf(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func withoutSMS(attrs map[string]any) map[string]any {
+	out := make(map[string]any, len(attrs))
+	for k, v := range attrs {
+		if k != smsAttr {
+			out[k] = v
+		}
+	}
+	return out
 }

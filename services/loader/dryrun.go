@@ -16,9 +16,10 @@ import (
 // counters of the run are kept as in a real run, so its summary reads as
 // the plan's totals.
 //
-// A dry run stores no fingerprints and no identifier claims: the claims of
-// the records it planned stay in this process's memory, so a later record
-// with the same email is refused exactly as a real run would refuse it.
+// A dry run runs on a temporary server holding a copy of the connector's
+// memory: it records fingerprints and identifier claims there as a real run
+// would, so a later record with the same email is refused exactly as a real
+// run would refuse it, and the deployment's memory is left alone.
 // Reads of Brevo (its attributes) still happen; the Brevo client is wrapped
 // so that no write can reach Brevo even by mistake.
 

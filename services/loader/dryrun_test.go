@@ -40,20 +40,37 @@ func TestDryRunPlansInsteadOfWriting(t *testing.T) {
 	if errs[0] != nil || errs[1] != nil || errs[2] != nil {
 		t.Fatalf("first batch: %v", errs)
 	}
-	// The claim of u2's email by the batch above is remembered, though not
-	// stored: the same email on another record is refused, as for real.
-	errs = l.HandleBatch(ctx, []*pipeline.Msg{sameEmail("u4")})
+	// The claim of u2's email by the batch above holds: another record with
+	// an ext_id is planned without the email (and a side letter says so);
+	// one keyed by the email alone is refused, as for real.
+	byEmail := func() *pipeline.Msg {
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Op: proto.OpCreate,
+			Key: "shared@example.com", Email: "shared@example.com", Attributes: map[string]any{"FIRSTNAME": "Di"}, SourceVersion: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
+	}
+	errs = l.HandleBatch(ctx, []*pipeline.Msg{sameEmail("u4"), byEmail()})
+	if errs[0] != nil {
+		t.Fatalf("a record with an ext_id and a claimed email: %v, want it planned without the email", errs[0])
+	}
 	var pe *pipeline.PermanentError
-	if !errors.As(errs[0], &pe) || pe.Reason != "duplicate_email" {
-		t.Fatalf("second record with a claimed email: %v, want a duplicate_email dead letter", errs[0])
+	if !errors.As(errs[1], &pe) || pe.Reason != "duplicate_email" {
+		t.Fatalf("a record keyed by a claimed email: %v, want a duplicate_email dead letter", errs[1])
+	}
+	for _, c := range p.Creates() {
+		if c.Key == "u4" && c.Email != "" {
+			t.Errorf("u4 planned with email %q, want none", c.Email)
+		}
 	}
 
 	var keys []string
 	for _, c := range p.Creates() {
 		keys = append(keys, c.Key)
 	}
-	if got := strings.Join(keys, ","); got != "u1,u2,u3" {
-		t.Errorf("planned creates %s, want u1,u2,u3", got)
+	if got := strings.Join(keys, ","); got != "u1,u2,u3,u4" {
+		t.Errorf("planned creates %s, want u1,u2,u3,u4", got)
 	}
 	for req := range sim.Requests() {
 		if !strings.HasPrefix(req, "GET ") {

@@ -49,6 +49,9 @@ type Config struct {
 	ListIDs    []int64
 	ListName   string // default DefaultListName
 	PollPolicy brevo.Backoff
+	// AckWait is how long the server waits for a batch's progress report
+	// before it redelivers; default 30s (progress is reported every third).
+	AckWait time.Duration
 	// Paused, when set, stops the loader fetching while it returns true
 	// (a Brevo circuit breaker is open).
 	Paused func() bool
@@ -78,6 +81,9 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.AckWait <= 0 {
+		c.AckWait = 30 * time.Second
+	}
 	if c.ListName == "" {
 		c.ListName = DefaultListName
 	}
@@ -99,10 +105,6 @@ type Loader struct {
 	counter *state.Counter
 	state   *state.Store
 	log     *slog.Logger
-	// claimMu guards pending: identifier claims of batches in flight, so
-	// concurrent batches of this process see each other's claims.
-	claimMu sync.Mutex
-	pending map[string]string
 	// importMu keeps this process to one Brevo import at a time, as Brevo
 	// requires (concurrent imports hang); it also guards batch.
 	importMu sync.Mutex
@@ -133,7 +135,6 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 		counter: st.NewCounter(proto.StageLoader, cfg.Instance),
 		state:   st,
 		batch:   brevo.NewImportBatch(cfg.MaxImportBytes),
-		pending: map[string]string{},
 		log:     cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),
 	}, nil
 }
@@ -228,7 +229,7 @@ func (l *Loader) Run(ctx context.Context) error {
 		BatchSize:   l.cfg.BatchSize,
 		BatchBytes:  l.cfg.MaxImportBytes,
 		BatchWait:   l.cfg.BatchWait,
-		AckWait:     30 * time.Second, // long imports stay alive through InProgress
+		AckWait:     l.cfg.AckWait, // long imports stay alive through InProgress
 		Paused:      l.cfg.Paused,
 		Logger:      l.log,
 	}, l)

@@ -170,12 +170,63 @@ func TestRefusedImportIsBisected(t *testing.T) {
 	if got := len(sim.Contacts()); got != 31 {
 		t.Errorf("Brevo holds %d contacts, want the 31 good ones", got)
 	}
+	lists := map[string]bool{}
 	for i := range 32 {
 		if i == 13 {
 			continue
 		}
-		if _, ok := sim.ContactByExtID(fmt.Sprintf("u%02d", i)); !ok {
+		c, ok := sim.ContactByExtID(fmt.Sprintf("u%02d", i))
+		if !ok {
 			t.Errorf("good record %d was not written", i)
+			continue
 		}
+		// Written by an import or split out by bisection, every contact
+		// joins the same list.
+		lists[fmt.Sprint(c.ListIDs)] = true
+	}
+	if len(lists) != 1 || lists["[]"] {
+		t.Errorf("contacts are in lists %v, want every one in the one ensured list", lists)
+	}
+}
+
+// A contact written alone (a trickle below the import threshold) joins the
+// list an import would put it in.
+func TestSingleUpsertsJoinTheList(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
+	if errs := l.HandleBatch(context.Background(), []*pipeline.Msg{upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "A"})}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	c, ok := sim.ContactByExtID("u1")
+	if !ok || len(c.ListIDs) != 1 {
+		t.Fatalf("contact %+v: want it written and in the ensured list", c)
+	}
+}
+
+// A contact that changes its phone gives the old number back: another user
+// with that number then gets it, instead of being synced without it for
+// ever because of a claim no contact holds any more.
+func TestChangedIdentifierIsReleased(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
+	ctx := context.Background()
+	handle := func(m *pipeline.Msg) {
+		t.Helper()
+		if errs := l.HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+	}
+	handle(upsert(t, "k", 1, map[string]any{"SMS": "+33611111111"}))
+	handle(upsert(t, "l", 1, map[string]any{"SMS": "+33611111111"})) // taken: written without
+	if c, _ := sim.ContactByExtID("l"); c.SMS != "" {
+		t.Fatalf("l holds SMS %q while k has it", c.SMS)
+	}
+	handle(upsert(t, "k", 2, map[string]any{"SMS": "+33622222222"})) // k moves to another number
+	handle(upsert(t, "l", 2, map[string]any{"SMS": "+33611111111", "FIRSTNAME": "L"}))
+	if c, _ := sim.ContactByExtID("l"); c.SMS != "+33611111111" {
+		t.Errorf("l holds SMS %q after k gave +33611111111 up; want it", c.SMS)
+	}
+	if c, _ := sim.ContactByExtID("k"); c.SMS != "+33622222222" {
+		t.Errorf("k holds SMS %q, want +33622222222", c.SMS)
 	}
 }

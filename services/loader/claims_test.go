@@ -1,0 +1,143 @@
+package loader_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/services/loader"
+	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
+)
+
+// The contact lost by `make chaos` on a busy machine (issue 7): two Braze
+// users share a phone. The loader imports the first, B; Brevo completes the
+// import, and the loader is killed before it learns so (it polls the import
+// process sparingly). Before the fix, the loader recorded claims only after
+// the write, so B's claim of the SMS was lost with the process; the next
+// loader let A claim the SMS, and Brevo's import dropped A's row without a
+// word (its SMS belongs to B's contact): A was never written, while its
+// claim and fingerprint said it was. Claims are now written before the
+// write, so A is written without the SMS, and nothing is lost.
+func TestKilledAfterImportLosesNoContact(t *testing.T) {
+	ctx := context.Background()
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 300 * time.Millisecond})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	ns, _, js := natsxtest.Start(t)
+
+	const phone = "+33612345678"
+	cfg := loader.Config{
+		BatchSize: 1, ImportThreshold: 1, BatchWait: 10 * time.Millisecond,
+		AckWait:    3 * time.Second,
+		PollPolicy: brevo.Backoff{Initial: 2 * time.Second, Max: 2 * time.Second}, // the kill lands before the first poll
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	start := func() (kill func()) {
+		nc, js := natsxtest.Conn(t, ns)
+		st, err := state.NewStore(ctx, js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := mapping.New(mapping.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := loader.New(ctx, js, client, m.Attributes(), st, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = l.Run(rctx) }()
+		return func() { nc.Close(); cancel(); <-done }
+	}
+	publish := func(extID string) {
+		t.Helper()
+		up := &proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: extID, ExtID: extID,
+			Email: extID + "@example.com", Attributes: map[string]any{"SMS": phone, "FIRSTNAME": extID},
+			SourceVersion: 1, Fingerprint: "fp-" + extID}
+		data, err := proto.Encode(up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := pipeline.NewPublisher(js, 0)
+		if err := p.Publish(ctx, proto.SubjectOpsBrevoContactsUpsert, "up-"+extID, nats.Header{proto.HeaderRunID: {"r"}}, data); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(what string, within time.Duration, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out after %s waiting for %s", within, what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	kill := start()
+	publish("b")
+	waitFor("B's import to complete at Brevo", 20*time.Second, func() bool { _, ok := sim.ContactByExtID("b"); return ok })
+	kill() // between Brevo's completion and the loader's next poll
+
+	// The dead loader's import lease would keep the next one waiting for its
+	// 30 s TTL; the test lets it lapse at once.
+	kv, err := js.KeyValue(ctx, proto.BucketState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = kv.Purge(ctx, "lease.brevo.contacts.import")
+
+	kill = start()
+	defer kill()
+	publish("a") // handled before B comes back (after AckWait)
+	waitFor("both upserts settled", 60*time.Second, func() bool {
+		c, err := js.Consumer(ctx, proto.StreamOps, loader.Durable)
+		if err != nil {
+			return false
+		}
+		i, err := c.Info(ctx)
+		return err == nil && i.NumPending == 0 && i.NumAckPending == 0 && i.Delivered.Consumer >= 3
+	})
+
+	a, okA := sim.ContactByExtID("a")
+	b, okB := sim.ContactByExtID("b")
+	if !okA || !okB {
+		t.Fatalf("Brevo holds a: %v, b: %v; want both contacts", okA, okB)
+	}
+	if b.SMS != phone || a.SMS != "" {
+		t.Errorf("SMS of a %q, of b %q: want b, written first, to keep it", a.SMS, b.SMS)
+	}
+	// A's side letter says it was synced without the SMS.
+	s, err := js.Stream(ctx, proto.StreamDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter("dlq.loader.>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.State.Subjects[proto.DLQSubject(proto.StageLoader, "sms_taken")]; n != 1 {
+		t.Errorf("%d sms_taken side letters, want 1 (subjects %v)", n, info.State.Subjects)
+	}
+}
