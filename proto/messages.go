@@ -15,10 +15,6 @@ type RawUser struct {
 	BrazeID    string `msgpack:"bid"`
 	ExportedAt int64  `msgpack:"at"` // unix ms when the export was requested: the source version
 	Line       []byte `msgpack:"line"`
-	// No is the line's position in the run's export (0-based, across its
-	// files): the same line read again by a resumed run has the same No, so
-	// the run's ledger counts every exported user once.
-	No int64 `msgpack:"no"`
 }
 
 func (m *RawUser) Schema() int { return m.V }
@@ -43,9 +39,6 @@ type ContactUpsert struct {
 	Attributes    map[string]any `msgpack:"attrs"`
 	SourceVersion int64          `msgpack:"sv"` // unix ms of the source record's version
 	Fingerprint   string         `msgpack:"fp"`
-	// LineNo is the position of the source line in the run's export
-	// (RawUser.No): where the loader records the record's outcome.
-	LineNo int64 `msgpack:"no"`
 }
 
 func (m *ContactUpsert) Schema() int { return m.V }

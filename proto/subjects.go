@@ -30,6 +30,9 @@ const (
 	// "sms:<E.164>") to the record key that owns it, so two source records
 	// never merge into one Brevo contact.
 	BucketClaims = "tajo_claims"
+	// BucketLedger holds, per run, what became of each line of its export
+	// (pkg/ledger): the source of every run summary.
+	BucketLedger = "tajo_ledger"
 )
 
 // Headers set on every message.
@@ -39,6 +42,10 @@ const (
 	HeaderRunID         = "Tajo-Run-Id"
 	HeaderSourceVersion = "Tajo-Source-Version"
 	HeaderKey           = "Tajo-Key"
+	// HeaderLine is the position (0-based) of the record's line in its
+	// run's export: where every stage records the record's outcome in the
+	// run's ledger (pkg/ledger). A resumed export numbers lines the same.
+	HeaderLine = "Tajo-Line"
 )
 
 // Stages, as they appear in DLQ subjects and counters.

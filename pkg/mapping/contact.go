@@ -23,6 +23,16 @@ type Contact struct {
 	// Warnings name the attributes dropped because their value could not
 	// be coerced, and why.
 	Warnings []string `json:"warnings,omitempty"`
+	// LeftOff are the identifiers the contact is synced without (an
+	// invalid email of a user an ext_id identifies), and why: each is
+	// reported apart, and never holds the contact back.
+	LeftOff []LeftOff `json:"left_off,omitempty"`
+}
+
+// LeftOff is an identifier left off a contact.
+type LeftOff struct {
+	Reason string `json:"reason"` // a DLQ reason token, e.g. invalid_email
+	Detail string `json:"detail"` // why; names the field, never the value
 }
 
 // Fingerprint is a stable hash of what would be written to Brevo: ExtID,

@@ -14,15 +14,16 @@
 //     reason, never the value (values are personal data and warnings get
 //     logged).
 //   - A record that cannot be a contact at all (not a JSON object, no
-//     braze_id, no identifier, an invalid email) is a *RecordError whose
-//     Reason is a short token fit for a DLQ subject.
+//     braze_id, no usable identifier) is a *RecordError whose Reason is a
+//     short token fit for a DLQ subject.
 //   - push_opted_in is not a Braze export field: it is derived as
 //     push_subscribe == "opted_in", unless the user has a custom attribute of
 //     that name, which wins.
 //   - The Brevo target "email" is the contact's email identifier, not an
-//     attribute; an invalid address is always a RecordError (invalid_email),
-//     even when an external id would identify the contact, because the issue
-//     asks for such records to reach the DLQ with their reason.
+//     attribute. An invalid address (invalid UTF-8 included) of a user an
+//     external id identifies is left off the contact (Contact.LeftOff says
+//     so, with the reason invalid_email): no user is lost to one bad field.
+//     Without an external id it is a RecordError (invalid_email).
 //
 // Speed: a sync maps millions of users, so Map reads the line with a
 // one-pass validating scanner that slices out only the mapped values

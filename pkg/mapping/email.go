@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 )
 
 // normalizeEmail trims and lower-cases an address and checks it is a bare
@@ -13,6 +14,10 @@ import (
 // do when they match contacts by email.
 func normalizeEmail(raw string) (string, error) {
 	s := strings.ToLower(strings.TrimSpace(raw))
+	if strings.ContainsRune(s, utf8.RuneError) {
+		// Invalid UTF-8 in the export (replaced by U+FFFD when decoded).
+		return "", fmt.Errorf("is not valid UTF-8")
+	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil {
 		return "", fmt.Errorf("not an email address")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // topFields are the top-level fields of an export line that Map reads:
@@ -113,11 +114,24 @@ func (m *Mapper) Map(line []byte) (Contact, error) {
 			return Contact{}, recordErr(ReasonMalformedJSON, "%s: %v", m.emailSource, err)
 		}
 		if !v.empty() {
-			if v.kind != kindString {
-				return Contact{}, recordErr(ReasonInvalidEmail, "%s is %s, not an email address", m.emailSource, v.kind)
+			var bad string
+			switch {
+			case v.kind != kindString:
+				bad = fmt.Sprintf("%s is %s, not an email address", m.emailSource, v.kind)
+			default:
+				if c.Email, err = normalizeEmail(v.str); err != nil {
+					bad = fmt.Sprintf("%s: %v", m.emailSource, err)
+				}
 			}
-			if c.Email, err = normalizeEmail(v.str); err != nil {
-				return Contact{}, recordErr(ReasonInvalidEmail, "%s: %v", m.emailSource, err)
+			switch {
+			case bad == "":
+			case c.ExtID == "":
+				return Contact{}, recordErr(ReasonInvalidEmail, "%s", bad)
+			default:
+				// The ext_id identifies the contact: it is synced without the
+				// email, and what was left off is reported.
+				c.Email = ""
+				c.LeftOff = append(c.LeftOff, LeftOff{Reason: ReasonInvalidEmail, Detail: bad + "; synced without email"})
 			}
 		}
 	}
@@ -223,6 +237,11 @@ func identifier(raw json.RawMessage) (string, error) {
 	case kindNull:
 		return "", nil
 	case kindString, kindNumber:
+		if strings.ContainsRune(v.str, utf8.RuneError) {
+			// Invalid UTF-8 in the export, replaced on decoding: an id
+			// written to Brevo with U+FFFD would never match the user again.
+			return "", fmt.Errorf("is not valid UTF-8")
+		}
 		return strings.TrimSpace(v.str), nil
 	}
 	return "", fmt.Errorf("is %s, not a string", v.kind)

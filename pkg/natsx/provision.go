@@ -99,6 +99,8 @@ func Buckets(o ProvisionOptions) []jetstream.KeyValueConfig {
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 		{Bucket: proto.BucketClaims, Description: "record key owning each unique vendor identifier", History: 1,
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+		{Bucket: proto.BucketLedger, Description: "what became of each line of a run's export", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 	}
 }
 

@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"context"
+
 	"errors"
 	"fmt"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"log/slog"
 	"strings"
 	"time"
@@ -66,6 +69,17 @@ type Config struct {
 	// Observe, when set, is told how each message was settled; it runs on
 	// the handling goroutine and must be quick and concurrency-safe.
 	Observe func(m *Msg, o Outcome) `yaml:"-"`
+	// Ledger, when set, receives the outcome of every message the worker
+	// settles for good (acked with an outcome the handler gave it, see
+	// Msg.Settle, or dead-lettered), for the line named by the message's
+	// Tajo-Run-Id and Tajo-Line headers, before the message is acked: a
+	// redelivery marks the same line again, which changes nothing.
+	Ledger Marker `yaml:"-"`
+}
+
+// Marker records the outcome of lines of a run (pkg/ledger.Ledger).
+type Marker interface {
+	Mark(ctx context.Context, run, stage string, marks []ledger.Mark) error
 }
 
 // Outcome is how the runtime settled a message.

@@ -1,8 +1,12 @@
 package pipeline
 
 import (
+	"strconv"
+
 	"context"
 	"fmt"
+	"github.com/tajo-sync/tajo/pkg/ledger"
+	"github.com/tajo-sync/tajo/proto"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -17,21 +21,72 @@ func (w *Worker) handle(ctx context.Context, batch []*Msg) {
 	defer stop()
 
 	todo := batch[:0:0]
+	var poison []*Msg
 	for _, m := range batch {
 		if m.NumDelivered >= uint64(w.cfg.PoisonDeliveries) {
-			w.deadLetter(ctx, m, ReasonMaxDeliveries,
-				fmt.Errorf("delivered %d times (poison_deliveries %d): not handled again", m.NumDelivered, w.cfg.PoisonDeliveries))
+			poison = append(poison, m)
 			continue
 		}
 		todo = append(todo, m)
 	}
-	if len(todo) == 0 {
+	var errs []error
+	if len(todo) > 0 {
+		errs = w.call(ctx, todo)
+	}
+	acts := make([]action, len(todo))
+	for i := range todo {
+		acts[i] = w.pol.decide(errs[i], todo[i].NumDelivered)
+	}
+	if err := w.mark(ctx, todo, acts, poison); err != nil {
+		// Without its outcome on record the run could not be told
+		// complete: handle the messages again later.
+		w.log.Error("recording outcomes in the run ledger failed; the batch will be redelivered", "error", err)
+		for _, m := range append(todo, poison...) {
+			w.nak(m, w.pol.backoff.delay(m.NumDelivered, w.pol.rand), err)
+		}
 		return
 	}
-	errs := w.call(ctx, todo)
-	for i, m := range todo {
-		w.settle(ctx, m, errs[i])
+	for _, m := range poison {
+		w.deadLetter(ctx, m, ReasonMaxDeliveries,
+			fmt.Errorf("delivered %d times (poison_deliveries %d): not handled again", m.NumDelivered, w.cfg.PoisonDeliveries))
 	}
+	for i, m := range todo {
+		w.apply(ctx, m, acts[i], errs[i])
+	}
+}
+
+// mark records in the run ledger what the batch's settlements mean for
+// their lines: an ack with the outcome the handler gave, a dead letter.
+func (w *Worker) mark(ctx context.Context, todo []*Msg, acts []action, poison []*Msg) error {
+	if w.cfg.Ledger == nil {
+		return nil
+	}
+	byRun := map[string][]ledger.Mark{}
+	add := func(m *Msg, o ledger.Outcome) {
+		run := m.Header.Get(proto.HeaderRunID)
+		line, err := strconv.ParseInt(m.Header.Get(proto.HeaderLine), 10, 64)
+		if run == "" || err != nil || o == ledger.None {
+			return
+		}
+		byRun[run] = append(byRun[run], ledger.Mark{Line: line, Outcome: o, Flags: m.flags})
+	}
+	for i, m := range todo {
+		switch acts[i].kind {
+		case actAck:
+			add(m, m.outcome)
+		case actDeadLetter:
+			add(m, ledger.DeadLettered)
+		}
+	}
+	for _, m := range poison {
+		add(m, ledger.DeadLettered)
+	}
+	for run, marks := range byRun {
+		if err := w.cfg.Ledger.Mark(ctx, run, w.cfg.Stage, marks); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // call runs the handler, turning a panic or a malformed result into an
@@ -55,9 +110,8 @@ func (w *Worker) call(ctx context.Context, batch []*Msg) (errs []error) {
 	return errs
 }
 
-// settle applies decide's verdict on err to m.
-func (w *Worker) settle(ctx context.Context, m *Msg, err error) {
-	a := w.pol.decide(err, m.NumDelivered)
+// apply carries out the verdict a on m, whose handler returned err.
+func (w *Worker) apply(ctx context.Context, m *Msg, a action, err error) {
 	switch a.kind {
 	case actAck:
 		if aerr := m.m.Ack(); aerr != nil {
@@ -114,6 +168,11 @@ func (w *Worker) observe(m *Msg, o Outcome) {
 func (w *Worker) keepAlive(batch []*Msg) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	// At once: the batch may have waited for this handler since the
+	// session last reported on it.
+	for _, m := range batch {
+		_ = m.m.InProgress()
+	}
 	wg.Go(func() {
 		t := time.NewTicker(w.cfg.AckWait / 3)
 		defer t.Stop()

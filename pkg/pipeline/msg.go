@@ -5,6 +5,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/pkg/ledger"
 )
 
 // Msg is one delivered message as a handler sees it. Handlers read it and
@@ -16,7 +18,17 @@ type Msg struct {
 	NumDelivered uint64 // 1 on the first delivery
 	StreamSeq    uint64 // the message's sequence in its stream
 
-	m jetstream.Msg
+	m       jetstream.Msg
+	outcome ledger.Outcome
+	flags   ledger.Flags
+}
+
+// Settle tells the worker what became of the message's line when the
+// handler returns nil for it (or the flags to keep when it returns a
+// permanent error): the worker records it in the run's ledger before
+// acknowledging. A message acked without an outcome records nothing.
+func (m *Msg) Settle(o ledger.Outcome, f ledger.Flags) {
+	m.outcome, m.flags = o, m.flags|f
 }
 
 func newMsg(m jetstream.Msg) *Msg {

@@ -322,20 +322,21 @@ func TestWorkerDrainTimeoutCancelsHandler(t *testing.T) {
 
 func TestWorkerInProgressPreventsRedelivery(t *testing.T) {
 	if testing.Short() {
-		t.Skip("takes 3s; run without -short")
+		t.Skip("takes 4s; run without -short")
 	}
 	js := setup(t)
 	cfg := baseConfig()
-	cfg.AckWait, cfg.Concurrency = time.Second, 2
+	// AckWait 2s: progress every 667ms leaves room for a loaded machine.
+	cfg.AckWait, cfg.Concurrency = 2*time.Second, 2
 	rec := newRecorder()
 	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
 		rec.record(b)
-		time.Sleep(3 * time.Second) // a Brevo import being polled
+		time.Sleep(4 * time.Second) // a Brevo import being polled
 		return nil
 	})
 	publishN(t, js, testSubject, 3, 0)
 	start(t, w)
-	eventually(t, 10*time.Second, "slow batch acked", func() bool { return rec.total() >= 3 && drained(t, js, cfg) })
+	eventually(t, 30*time.Second, "slow batch acked", func() bool { return rec.total() >= 3 && drained(t, js, cfg) })
 	if n := rec.total(); n != 3 {
 		t.Fatalf("%d deliveries of 3 messages: redelivered while in progress (tries %v)", n, rec.tries)
 	}
@@ -347,17 +348,17 @@ func TestWorkerInProgressPreventsRedelivery(t *testing.T) {
 func TestWorkerWaitingMessagesAreNotRedelivered(t *testing.T) {
 	js := setup(t)
 	cfg := baseConfig()
-	cfg.AckWait, cfg.Concurrency, cfg.BatchSize = time.Second, 1, 10
+	cfg.AckWait, cfg.Concurrency, cfg.BatchSize = 2*time.Second, 1, 10
 	cfg.MaxAckPending = 100
 	rec := newRecorder()
 	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
 		rec.record(b)
-		time.Sleep(1500 * time.Millisecond) // longer than AckWait: everything behind it waits
+		time.Sleep(2500 * time.Millisecond) // longer than AckWait: everything behind it waits
 		return nil
 	})
 	publishN(t, js, testSubject, 40, 0)
 	start(t, w)
-	eventually(t, 30*time.Second, "every message handled", func() bool { return rec.total() >= 40 && drained(t, js, cfg) })
+	eventually(t, 60*time.Second, "every message handled", func() bool { return rec.total() >= 40 && drained(t, js, cfg) })
 	if n := rec.total(); n != 40 {
 		t.Fatalf("%d deliveries of 40 messages: messages waiting behind a slow batch were redelivered (tries %v)", n, rec.tries)
 	}
