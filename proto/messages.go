@@ -65,7 +65,10 @@ const (
 	RunRunning   = "running"
 	RunExported  = "exported" // the extractor published everything
 	RunCompleted = "completed"
-	RunFailed    = "failed"
+	// RunIncomplete: every stage drained, but some exported lines were
+	// settled by none (the run's ledger says which): something lost them.
+	RunIncomplete = "incomplete"
+	RunFailed     = "failed"
 )
 
 // SyncRun is the record of one sync of one resource, kept in BucketState
@@ -88,6 +91,24 @@ type SyncRun struct {
 	// asking for another (Braze refuses a second export of a segment while
 	// one is running). It grants access to the export: internal state only.
 	ExportURL string `msgpack:"export_url,omitempty"`
+	// Outcome is what became of the run's lines, counted from its ledger
+	// when the run finished (nil before).
+	Outcome *RunOutcome `msgpack:"outcome,omitempty"`
+}
+
+// RunOutcome counts what became of a finished run's exported lines: each
+// line is in exactly one of the first seven figures.
+type RunOutcome struct {
+	Created      int64 `msgpack:"created"`
+	Updated      int64 `msgpack:"updated"`
+	Unchanged    int64 `msgpack:"unchanged"`
+	Merged       int64 `msgpack:"merged"`
+	Stale        int64 `msgpack:"stale"`
+	DeadLettered int64 `msgpack:"dead"`
+	Missing      int64 `msgpack:"missing"`
+	WithoutEmail int64 `msgpack:"no_email"`
+	WithoutSMS   int64 `msgpack:"no_sms"`
+	Refused      int64 `msgpack:"refused"`
 }
 
 func (m *SyncRun) Schema() int { return m.V }

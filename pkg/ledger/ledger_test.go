@@ -53,7 +53,7 @@ func TestTallyCountsEachLineOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tl, err := l.Tally(ctx, "run-1", lines)
+	tl, err := l.Tally(ctx, "run-1", lines, "extractor", "transformer", "loader")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestTallyCountsEachLineOnce(t *testing.T) {
 		t.Errorf("outcomes add up to %d lines, want %d", sum, lines)
 	}
 	// A run with lines no stage ever marked: they are missing too.
-	tl, err = l.Tally(ctx, "run-1", lines+5)
+	tl, err = l.Tally(ctx, "run-1", lines+5, "extractor", "transformer", "loader")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestConcurrentMarks(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	tl, err := l.Tally(ctx, "r", 2000)
+	tl, err := l.Tally(ctx, "r", 2000, "loader")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestPruneKeepsOnlyNamedRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for run, want := range map[string]int64{"old": 0, "prev": 1, "cur": 1} {
-		tl, err := l.Tally(ctx, run, 2)
+		tl, err := l.Tally(ctx, run, 2, "loader")
 		if err != nil {
 			t.Fatal(err)
 		}

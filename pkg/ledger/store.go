@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -54,7 +55,7 @@ func (l *Ledger) Mark(ctx context.Context, run, stage string, marks []Mark) erro
 }
 
 func (l *Ledger) markShard(ctx context.Context, k string, shard int64, marks []Mark) error {
-	for range casAttempts {
+	for attempt := range casAttempts {
 		var data []byte
 		var rev uint64
 		e, err := l.kv.Get(ctx, k)
@@ -90,6 +91,13 @@ func (l *Ledger) markShard(ctx context.Context, k string, shard int64, marks []M
 		if !conflict(err) {
 			return err
 		}
+		// Another writer won the shard: step aside a little, at random, so
+		// that writers racing for it do not collide again in lockstep.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(rand.Int64N(int64(min(attempt+1, 20)) * int64(time.Millisecond)))):
+		}
 	}
 	return fmt.Errorf("shard %s still conflicting after %d attempts", k, casAttempts)
 }
@@ -117,28 +125,16 @@ type Tally struct {
 // maxMissingLines bounds Tally.MissingLines.
 const maxMissingLines = 20
 
-// Tally reads the ledger of run for an export of lines lines, shard by
-// shard (memory stays at one shard per stage).
-func (l *Ledger) Tally(ctx context.Context, run string, lines int64) (Tally, error) {
+// Tally reads the ledger of run for an export of lines lines, as marked by
+// stages, shard by shard (memory stays at one shard).
+func (l *Ledger) Tally(ctx context.Context, run string, lines int64, stages ...string) (Tally, error) {
 	t := Tally{Lines: lines}
-	keys, err := l.keys(ctx, token(run)+".>")
-	if err != nil {
-		return t, fmt.Errorf("reading the ledger of run %s: %w", run, err)
-	}
-	byShard := map[int64][]string{}
-	for _, k := range keys {
-		i := strings.LastIndexByte(k, '.')
-		s, err := strconv.ParseInt(k[i+1:], 10, 64)
-		if err != nil {
-			continue
-		}
-		byShard[s] = append(byShard[s], k)
-	}
 	shards := (lines + ShardLines - 1) / ShardLines
+	merged := make([]byte, ShardLines)
 	for s := range shards {
-		merged := make([]byte, ShardLines)
-		for _, k := range byShard[s] {
-			e, err := l.kv.Get(ctx, k)
+		clear(merged)
+		for _, stage := range stages {
+			e, err := l.kv.Get(ctx, key(run, stage, s))
 			if errors.Is(err, jetstream.ErrKeyNotFound) {
 				continue
 			}
@@ -173,6 +169,15 @@ func (l *Ledger) Tally(ctx context.Context, run string, lines int64) (Tally, err
 		}
 	}
 	return t, nil
+}
+
+// Reached counts the lines whose outcome is o or further.
+func (t Tally) Reached(o Outcome) int64 {
+	var n int64
+	for i := o; i <= Created; i++ {
+		n += t.ByOutcome[i]
+	}
+	return n
 }
 
 // keys lists the bucket's keys matching filter.

@@ -9,12 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
@@ -51,6 +53,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// markEvery is how many lines the extractor publishes between two writes
+// of their marks to the run's ledger.
+const markEvery = ledger.ShardLines
+
 // Extractor runs segment exports into the RAW stream.
 type Extractor struct {
 	cfg   Config
@@ -59,9 +65,15 @@ type Extractor struct {
 	st    *state.Store
 	pub   *pipeline.Publisher
 	log   *slog.Logger
+	// ledger records each line's publication (or dead letter) for the
+	// run's summary.
+	ledger *ledger.Ledger
 
 	mu      sync.Mutex
 	current string // id of the run in progress, if any
+
+	marks []ledger.Mark // lines published or dead-lettered, not yet in the ledger
+	line  int64         // position of the next line of the export being read
 }
 
 // New builds an extractor; the streams and buckets must be provisioned.
@@ -81,8 +93,14 @@ func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extrac
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	led, err := ledger.Open(ctx, js, proto.BucketLedger)
+	if err != nil {
+		return nil, fmt.Errorf("extractor: %w", err)
+	}
 	return &Extractor{
-		cfg: cfg, js: js, braze: bz, st: st,
+		cfg: cfg, js: js, braze: bz, st: st, ledger: led,
 		pub: pipeline.NewPublisher(js, 4096),
 		log: cfg.Logger.With("service", proto.StageExtractor),
 	}, nil
@@ -132,8 +150,21 @@ func (e *Extractor) begin(ctx context.Context, runType string) (*proto.SyncRun, 
 	if err := e.st.PutRun(ctx, run); err != nil {
 		return nil, fmt.Errorf("recording run: %w", err)
 	}
+	prev, err := e.st.LastRun(ctx, Resource)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, fmt.Errorf("reading the last run: %w", err)
+	}
 	if err := e.st.SetLastRun(ctx, Resource, run.ID); err != nil {
 		return nil, fmt.Errorf("recording run: %w", err)
+	}
+	// The ledgers of older runs are not read any more: the last run's is
+	// kept for `tajo connectors status`.
+	keep := []string{run.ID}
+	if prev != nil {
+		keep = append(keep, prev.ID)
+	}
+	if err := e.ledger.Prune(ctx, keep...); err != nil {
+		e.log.Warn("pruning the ledgers of older runs", "err", err)
 	}
 	e.current = run.ID
 	return run, nil
@@ -233,9 +264,15 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	log.Info("segment export downloaded", "bytes", size)
 
 	lastProgress := time.Now()
+	e.line, e.marks = 0, e.marks[:0]
 	err = braze.ReadExport(f, size, func(l braze.Line) error {
 		if err := e.publishLine(ctx, run, l); err != nil {
 			return err
+		}
+		if len(e.marks) >= markEvery {
+			if err := e.flushMarks(ctx, run); err != nil {
+				return err
+			}
 		}
 		if time.Since(lastProgress) > 500*time.Millisecond {
 			lastProgress = time.Now()
@@ -248,8 +285,8 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	if err != nil {
 		return fmt.Errorf("reading the export of run %s: %w", run.ID, err)
 	}
-	if err := e.pub.Flush(ctx); err != nil {
-		return fmt.Errorf("publishing export lines: %w", err)
+	if err := e.flushMarks(ctx, run); err != nil {
+		return err
 	}
 	log.Info("segment export published", "users", run.Exported, "malformed", run.Malformed)
 	return nil
@@ -312,6 +349,20 @@ func (e *Extractor) exportSegment(ctx context.Context, req braze.ExportSegmentRe
 	}
 }
 
+// flushMarks waits until the server has stored every line published so
+// far, then records them in the run's ledger: a line marked exported is in
+// RAW.
+func (e *Extractor) flushMarks(ctx context.Context, run *proto.SyncRun) error {
+	if err := e.pub.Flush(ctx); err != nil {
+		return fmt.Errorf("publishing export lines: %w", err)
+	}
+	if err := e.ledger.Mark(ctx, run.ID, proto.StageExtractor, e.marks); err != nil {
+		return err
+	}
+	e.marks = e.marks[:0]
+	return nil
+}
+
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
@@ -330,6 +381,8 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	if reason != "" {
 		return e.deadLetter(ctx, run, reason, where+": "+detail, data)
 	}
+	no := e.line
+	e.line++
 	// The line is reused by the reader: the payload must own its bytes.
 	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, BrazeID: id,
 		ExportedAt: run.ExportedAt, Line: data})
@@ -340,14 +393,18 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	hdr.Set(proto.HeaderSchema, "1")
 	hdr.Set(proto.HeaderRunID, run.ID)
 	hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(run.ExportedAt))
+	hdr.Set(proto.HeaderLine, strconv.FormatInt(no, 10))
 	if err := e.pub.Publish(ctx, proto.SubjectRawBrazeUsers, proto.MsgID("raw.users."+run.ID, id, data), hdr, payload); err != nil {
 		return fmt.Errorf("publishing braze user %s: %w", id, err)
 	}
+	e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.Exported})
 	run.Exported++
 	return nil
 }
 
 func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, detail string, data []byte) error {
+	no := e.line
+	e.line++
 	hdr := nats.Header{}
 	hdr.Set(proto.HeaderRunID, run.ID)
 	hdr.Set(proto.HeaderSchema, "1")
@@ -363,6 +420,7 @@ func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, 
 		proto.SubjectRawBrazeUsers, hdr, payload, 1); err != nil {
 		return fmt.Errorf("dead-lettering %s: %w", detail, err)
 	}
+	e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.DeadLettered})
 	run.Malformed++
 	e.log.Warn("export line dead-lettered", "run", run.ID, "reason", reason, "detail", detail)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
@@ -34,43 +35,19 @@ type item struct {
 // one, and what Brevo confirmed is recorded.
 func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
 	errs := make([]error, len(batch))
-	delta := map[string]*proto.Counters{}
-	count := func(run string) *proto.Counters {
-		c, ok := delta[run]
-		if !ok {
-			c = &proto.Counters{V: proto.SchemaVersion}
-			delta[run] = c
-		}
-		return c
-	}
-	defer func() {
-		for run, d := range delta {
-			if run == "" {
-				continue
-			}
-			if err := l.counter.Add(ctx, run, *d); err != nil {
-				l.log.Warn("recording counters", "run", run, "err", err)
-			}
-		}
-	}()
-
 	latest := make(map[string]*item, len(batch))
-	var superseded []*item
 	for i, m := range batch {
 		it := &item{idx: i}
 		if err := proto.Decode(m.Data, &it.up); err != nil {
 			errs[i] = pipeline.Permanent("bad_payload", err)
-			c := count(m.Header.Get(proto.HeaderRunID))
-			c.DeadLettered++
-			c.Processed++
 			continue
 		}
 		if prev, ok := latest[it.up.Key]; ok {
 			if prev.up.SourceVersion > it.up.SourceVersion {
-				superseded = append(superseded, it)
+				m.Settle(ledger.Merged, 0)
 				continue
 			}
-			superseded = append(superseded, prev)
+			batch[prev.idx].Settle(ledger.Merged, 0)
 		}
 		latest[it.up.Key] = it
 	}
@@ -90,14 +67,10 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		return fail(items, err)
 	}
 	for _, it := range stale {
-		c := count(it.up.RunID)
-		c.Stale++
-		c.Processed++
+		batch[it.idx].Settle(ledger.Stale, 0)
 	}
 	for _, it := range same {
-		c := count(it.up.RunID)
-		c.Unchanged++
-		c.Processed++
+		batch[it.idx].Settle(ledger.Unchanged, 0)
 	}
 	all := items
 	if items, err = l.claim(ctx, items, errs); err != nil {
@@ -121,31 +94,16 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	l.sideLetters(ctx, done, batch, errs)
 
 	for _, it := range done {
-		if errs[it.idx] != nil {
-			continue
-		}
-		c := count(it.up.RunID)
-		c.Processed++
+		o := ledger.Updated
 		if it.up.Op == proto.OpCreate {
-			c.Created++
-		} else {
-			c.Updated++
+			o = ledger.Created
 		}
-	}
-	for _, it := range superseded {
-		if errs[it.idx] == nil {
-			count(it.up.RunID).Processed++
-		}
+		batch[it.idx].Settle(o, it.flags())
 	}
 	for _, it := range all {
 		var pe *pipeline.PermanentError
-		if errors.As(errs[it.idx], &pe) {
-			c := count(it.up.RunID)
-			c.DeadLettered++
-			c.Processed++
-			if pe.Reason != reasonDuplicateEmail {
-				c.Failed++ // Brevo refused the write
-			}
+		if errors.As(errs[it.idx], &pe) && pe.Reason != reasonDuplicateEmail {
+			batch[it.idx].Settle(ledger.DeadLettered, ledger.Refused) // Brevo refused the write
 		}
 	}
 	return errs
@@ -363,7 +321,7 @@ func (l *Loader) upsertEach(ctx context.Context, items []*item, errs []error) []
 	done := make([]*item, 0, len(items))
 	for _, it := range items {
 		c := brevo.Contact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: it.up.Attributes, ListIDs: l.cfg.ListIDs}
-		created, err := l.brevo.UpsertContact(ctx, c)
+		_, err := l.brevo.UpsertContact(ctx, c)
 		if err != nil && hasSMS(c) && isDuplicate(err, smsAttr) {
 			// The phone number belongs to a Brevo contact the connector did
 			// not write (or wrote without recording it): keep the rest of the
@@ -372,17 +330,15 @@ func (l *Loader) upsertEach(ctx context.Context, items []*item, errs []error) []
 				"contact %s: Brevo answered that its SMS already belongs to another contact; synced without SMS", it.up.Key)})
 			it.up.Attributes = withoutSMS(it.up.Attributes)
 			c.Attributes = it.up.Attributes
-			created, err = l.brevo.UpsertContact(ctx, c)
+			_, err = l.brevo.UpsertContact(ctx, c)
 		}
 		if err != nil {
 			errs[it.idx] = classify(fmt.Errorf("upserting contact %s: %w", it.up.Key, err))
 			continue
 		}
-		if created {
-			it.up.Op = proto.OpCreate
-		} else {
-			it.up.Op = proto.OpUpdate
-		}
+		// Created or updated is the connector's own fact (dropStale):
+		// Brevo's 201 or 204 would count a contact created by an attempt
+		// whose answer was lost as updated.
 		done = append(done, it)
 	}
 	return done

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -167,6 +168,20 @@ func (it *item) stale() []string {
 		ids = append(ids, smsClaim(it.prev.SMS))
 	}
 	return ids
+}
+
+// flags are the ledger flags of what the item was written without.
+func (it *item) flags() ledger.Flags {
+	var f ledger.Flags
+	for _, lo := range it.leftOff {
+		switch lo.reason {
+		case reasonEmailTaken:
+			f |= ledger.WithoutEmail
+		case reasonSMSTaken:
+			f |= ledger.WithoutSMS
+		}
+	}
+	return f
 }
 
 // leftOff is an identifier a contact was written without, and why.

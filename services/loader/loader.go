@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
@@ -96,15 +97,15 @@ func (c *Config) defaults() {
 
 // Loader writes contact upserts to Brevo.
 type Loader struct {
-	cfg     Config
-	js      jetstream.JetStream
-	brevo   Brevo
-	attrs   []mapping.Attribute
-	fps     *kvmap.Map // record key -> fingerprint confirmed at Brevo
-	claims  *kvmap.Map // "email:x" / "sms:+1..." -> record key owning it
-	counter *state.Counter
-	state   *state.Store
-	log     *slog.Logger
+	cfg    Config
+	js     jetstream.JetStream
+	brevo  Brevo
+	attrs  []mapping.Attribute
+	fps    *kvmap.Map // record key -> fingerprint confirmed at Brevo
+	claims *kvmap.Map // "email:x" / "sms:+1..." -> record key owning it
+	ledger *ledger.Ledger
+	state  *state.Store
+	log    *slog.Logger
 	// importMu keeps this process to one Brevo import at a time, as Brevo
 	// requires (concurrent imports hang); it also guards batch.
 	importMu sync.Mutex
@@ -125,6 +126,10 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 	if err != nil {
 		return nil, fmt.Errorf("loader: %w", err)
 	}
+	led, err := ledger.Open(ctx, js, proto.BucketLedger)
+	if err != nil {
+		return nil, fmt.Errorf("loader: %w", err)
+	}
 	if cfg.DryRun { // dry run (dryrun.go): Brevo writes are recorded, never sent
 		if b, err = dryRunBrevo(b, cfg.Planner); err != nil {
 			return nil, fmt.Errorf("loader: %w", err)
@@ -132,10 +137,10 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 	}
 	return &Loader{
 		cfg: cfg, js: js, brevo: b, attrs: attrs, fps: fps, claims: claims,
-		counter: st.NewCounter(proto.StageLoader, cfg.Instance),
-		state:   st,
-		batch:   brevo.NewImportBatch(cfg.MaxImportBytes),
-		log:     cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),
+		ledger: led,
+		state:  st,
+		batch:  brevo.NewImportBatch(cfg.MaxImportBytes),
+		log:    cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),
 	}, nil
 }
 
@@ -231,6 +236,7 @@ func (l *Loader) Run(ctx context.Context) error {
 		BatchWait:   l.cfg.BatchWait,
 		AckWait:     l.cfg.AckWait, // long imports stay alive through InProgress
 		Paused:      l.cfg.Paused,
+		Ledger:      l.ledger,
 		Logger:      l.log,
 	}, l)
 	if err != nil {

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
-	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -30,16 +31,16 @@ type Config struct {
 
 // Transformer maps raw users to contact upserts.
 type Transformer struct {
-	cfg     Config
-	js      jetstream.JetStream
-	mapper  *mapping.Mapper
-	fps     *kvmap.Map
-	counter *state.Counter
-	log     *slog.Logger
+	cfg    Config
+	js     jetstream.JetStream
+	mapper *mapping.Mapper
+	fps    *kvmap.Map
+	ledger *ledger.Ledger
+	log    *slog.Logger
 }
 
 // New builds a transformer; the streams and buckets must be provisioned.
-func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, st *state.Store, cfg Config) (*Transformer, error) {
+func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Config) (*Transformer, error) {
 	if m == nil {
 		return nil, errors.New("transformer: a mapper is required")
 	}
@@ -62,10 +63,13 @@ func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, st *sta
 	if err != nil {
 		return nil, fmt.Errorf("transformer: %w", err)
 	}
+	led, err := ledger.Open(ctx, js, proto.BucketLedger)
+	if err != nil {
+		return nil, fmt.Errorf("transformer: %w", err)
+	}
 	return &Transformer{
-		cfg: cfg, js: js, mapper: m, fps: fps,
-		counter: st.NewCounter(proto.StageTransformer, cfg.Instance),
-		log:     cfg.Logger.With("service", proto.StageTransformer, "instance", cfg.Instance),
+		cfg: cfg, js: js, mapper: m, fps: fps, ledger: led,
+		log: cfg.Logger.With("service", proto.StageTransformer, "instance", cfg.Instance),
 	}, nil
 }
 
@@ -77,6 +81,7 @@ func (t *Transformer) Run(ctx context.Context) error {
 		Subject:     proto.SubjectRawBrazeUsers,
 		Stage:       proto.StageTransformer,
 		Concurrency: t.cfg.Concurrency,
+		Ledger:      t.ledger,
 		BatchSize:   t.cfg.BatchSize,
 		BatchBytes:  8 << 20,
 		BatchWait:   t.cfg.BatchWait,
@@ -98,28 +103,18 @@ type mapped struct {
 
 // HandleBatch maps every raw user of the batch, looks up the fingerprints of
 // the batch in one go, publishes the changed ones and waits for the server to
-// store them before reporting success.
+// store them before reporting success. Each message's outcome (passed on,
+// unchanged) is settled for the run's ledger; the worker dead-letters what
+// cannot be mapped.
 func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
 	errs := make([]error, len(batch))
 	items := make([]*mapped, len(batch))
 	keys := make([]string, 0, len(batch))
-	delta := map[string]*proto.Counters{}
-	count := func(run string) *proto.Counters {
-		c, ok := delta[run]
-		if !ok {
-			c = &proto.Counters{V: proto.SchemaVersion}
-			delta[run] = c
-		}
-		return c
-	}
 
 	for i, m := range batch {
 		it := &mapped{}
 		if err := proto.Decode(m.Data, &it.raw); err != nil {
 			errs[i] = pipeline.Permanent("bad_payload", err)
-			cnt := count(m.Header.Get(proto.HeaderRunID))
-			cnt.DeadLettered++
-			cnt.Processed++
 			continue
 		}
 		c, err := t.mapper.Map(it.raw.Line)
@@ -130,9 +125,6 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 			} else {
 				errs[i] = pipeline.Permanent("mapping_failed", fmt.Errorf("mapping braze user %s: %w", it.raw.BrazeID, err))
 			}
-			cnt := count(it.raw.RunID)
-			cnt.DeadLettered++
-			cnt.Processed++
 			continue
 		}
 		it.contact = c
@@ -160,24 +152,17 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		}
 		applied, seen := known[it.contact.Key]
 		if _, prev := proto.ParseApplied(applied); seen && prev == it.fp {
-			cnt := count(it.raw.RunID)
-			cnt.Unchanged++
-			cnt.Processed++
+			batch[i].Settle(ledger.Unchanged, 0)
 			continue
 		}
-		op := proto.OpCreate
-		if seen {
-			op = proto.OpUpdate
-		}
 		up := &proto.ContactUpsert{
-			V: proto.SchemaVersion, RunID: it.raw.RunID, Op: op,
+			V: proto.SchemaVersion, RunID: it.raw.RunID,
 			Key: it.contact.Key, BrazeID: it.contact.BrazeID, ExtID: it.contact.ExtID, Email: it.contact.Email,
 			Attributes: it.contact.Attributes, SourceVersion: it.raw.ExportedAt, Fingerprint: it.fp,
 		}
 		data, err := proto.Encode(up)
 		if err != nil {
 			errs[i] = pipeline.Permanent("encode_failed", err)
-			count(it.raw.RunID).DeadLettered++
 			continue
 		}
 		hdr := nats.Header{}
@@ -185,8 +170,10 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		hdr.Set(proto.HeaderRunID, it.raw.RunID)
 		hdr.Set(proto.HeaderKey, proto.KeyHash(it.contact.Key))
 		hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(it.raw.ExportedAt))
-		if tp := batch[i].Header.Get("traceparent"); tp != "" {
-			hdr.Set("traceparent", tp)
+		for _, h := range []string{proto.HeaderLine, "traceparent"} {
+			if v := batch[i].Header.Get(h); v != "" {
+				hdr.Set(h, v)
+			}
 		}
 		id := proto.MsgID("ops.contacts."+it.raw.RunID, it.contact.Key, []byte(it.fp))
 		if err := pub.Publish(ctx, proto.SubjectOpsBrevoContactsUpsert, id, hdr, data); err != nil {
@@ -202,17 +189,32 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		published = nil
 	}
 	for _, i := range published {
-		cnt := count(items[i].raw.RunID)
-		cnt.Published++
-		cnt.Processed++
-	}
-	for run, d := range delta {
-		if run == "" {
-			continue
+		var f ledger.Flags
+		if len(items[i].contact.LeftOff) > 0 {
+			f = ledger.WithoutEmail
 		}
-		if err := t.counter.Add(ctx, run, *d); err != nil {
-			t.log.Warn("recording counters", "run", run, "err", err)
-		}
+		batch[i].Settle(ledger.Passed, f)
 	}
+	t.sideLetters(ctx, batch, items, published, errs)
 	return errs
+}
+
+// sideLetters records in the DLQ the identifiers a passed-on record left
+// off (an invalid email of a user an ext_id identifies), without holding
+// the record back.
+func (t *Transformer) sideLetters(ctx context.Context, batch []*pipeline.Msg, items []*mapped, published []int, errs []error) {
+	for _, i := range published {
+		for _, lo := range items[i].contact.LeftOff {
+			m := batch[i]
+			hdr := nats.Header{}
+			maps.Copy(hdr, m.Header)
+			hdr.Set(proto.HeaderMsgID, proto.MsgID("side."+lo.Reason+"."+items[i].raw.RunID, items[i].contact.Key, []byte(items[i].fp)))
+			if err := pipeline.PublishDeadLetter(ctx, t.js, proto.StageTransformer, lo.Reason,
+				fmt.Sprintf("braze user %s: %s", items[i].raw.BrazeID, lo.Detail), m.Subject, hdr, m.Data, m.NumDelivered); err != nil {
+				// Handled again, the record is published again under the same
+				// id (stored once) and its side letter recorded once.
+				errs[i] = fmt.Errorf("recording what braze user %s was synced without: %w", items[i].raw.BrazeID, err)
+			}
+		}
+	}
 }

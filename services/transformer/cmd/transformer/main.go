@@ -31,7 +31,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer bus.Close()
-	t, err := transformer.New(ctx, bus.JS, m, bus.State, transformer.Config{
+	t, err := transformer.New(ctx, bus.JS, m, transformer.Config{
 		Instance:    instance,
 		BatchWait:   cfg.Pipeline.BatchWait,
 		Concurrency: cfg.Pipeline.Concurrency,

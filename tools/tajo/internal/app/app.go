@@ -114,7 +114,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := transformer.New(ctx, js, m, st, o.Transformer)
+	tr, err := transformer.New(ctx, js, m, o.Transformer)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,9 @@ type expected struct {
 	sms          string
 	dlqReason    string // non-empty: the record must be in the DLQ instead
 	shared       bool   // shares its email or phone with another user
+	// sideLetters are the DLQ records ("stage.reason") of identifiers the
+	// contact is synced without.
+	sideLetters []string
 }
 
 func (e expected) dlqStage() string {
@@ -59,7 +62,9 @@ func lookup(e *env, exp expected) (brevosim.Contact, bool) {
 // resolveShared applies Brevo's uniqueness of email and SMS to users who
 // share them in Braze: the user whose contact holds the identifier owns it
 // (whichever the pipeline wrote first); another user sharing the email is
-// dead-lettered as duplicate_email, one sharing the phone is synced without SMS.
+// synced without it when an ext_id identifies them (side letter
+// loader.email_taken) and dead-lettered as duplicate_email otherwise; one
+// sharing the phone is synced without SMS (side letter loader.sms_taken).
 func resolveShared(e *env, exps []expected) {
 	owner := func(exp expected, c brevosim.Contact) bool {
 		if exp.extID != "" {
@@ -80,7 +85,12 @@ func resolveShared(e *env, exps []expected) {
 		c, _ := e.sb.Brevo.ContactByEmail(email)
 		for _, i := range group {
 			exps[i].shared = true
-			if !owner(exps[i], c) {
+			switch {
+			case owner(exps[i], c):
+			case exps[i].extID != "":
+				exps[i].email = ""
+				exps[i].sideLetters = append(exps[i].sideLetters, "loader.email_taken")
+			default:
 				exps[i].dlqReason = "duplicate_email"
 			}
 		}
@@ -99,6 +109,7 @@ func resolveShared(e *env, exps []expected) {
 			exps[i].shared = true
 			if c, ok := lookup(e, exps[i]); !ok || c.SMS != exps[i].sms {
 				exps[i].sms = ""
+				exps[i].sideLetters = append(exps[i].sideLetters, "loader.sms_taken")
 			}
 		}
 	}
@@ -118,10 +129,15 @@ func expect(t *testing.T, line []byte) expected {
 	e.extID, _ = u["external_id"].(string)
 	email, _ := u["email"].(string)
 	e.email = strings.ToLower(strings.TrimSpace(email))
-	switch {
-	case e.email != "" && !validEmail.MatchString(e.email):
-		return expected{dlqReason: "invalid_email"}
-	case e.extID == "" && e.email == "":
+	if e.email != "" && !validEmail.MatchString(e.email) {
+		// An ext_id identifies the contact: it is synced without the email.
+		if e.extID == "" {
+			return expected{dlqReason: "invalid_email"}
+		}
+		e.email = ""
+		e.sideLetters = append(e.sideLetters, "transformer.invalid_email")
+	}
+	if e.extID == "" && e.email == "" {
 		return expected{dlqReason: "no_identifier"}
 	}
 	custom, _ := u["custom_attributes"].(map[string]any)
@@ -284,12 +300,23 @@ func TestUsersEndToEnd(t *testing.T) {
 	}
 	resolveShared(e, exps)
 	wantDLQ := map[string]int{}
-	synced := 0
+	synced, dead := 0, int64(0)
+	var withoutEmail, withoutSMS int64
 	var mismatches []string
 	for i, exp := range exps {
 		if exp.dlqReason != "" {
 			wantDLQ[exp.dlqStage()+"."+exp.dlqReason]++
+			dead++
 			continue
+		}
+		for _, sl := range exp.sideLetters {
+			wantDLQ[sl]++
+			switch sl {
+			case "loader.sms_taken":
+				withoutSMS++
+			default:
+				withoutEmail++
+			}
 		}
 		synced++
 		got, ok := lookup(e, exp)
@@ -326,17 +353,18 @@ func TestUsersEndToEnd(t *testing.T) {
 	if first.Created != int64(synced) || first.Updated != 0 || first.Unchanged != 0 || first.Failed != 0 {
 		t.Errorf("first summary %+v, want %d created and nothing else", first, synced)
 	}
+	if first.WithoutEmail != withoutEmail || first.WithoutSMS != withoutSMS {
+		t.Errorf("summary: synced without email %d, without SMS %d; want %d and %d",
+			first.WithoutEmail, first.WithoutSMS, withoutEmail, withoutSMS)
+	}
 	gotDLQ := dlqReasons(t, e.js)
 	if fmt.Sprint(sorted(gotDLQ)) != fmt.Sprint(sorted(wantDLQ)) {
 		t.Errorf("DLQ by reason = %v, want %v", sorted(gotDLQ), sorted(wantDLQ))
 	}
-	var dead int64
-	for _, n := range wantDLQ {
-		dead += int64(n)
-	}
 	if first.DeadLettered != dead {
 		t.Errorf("summary dead-lettered %d, want %d", first.DeadLettered, dead)
 	}
+	addsUp(t, first)
 	if st := e.sb.Brevo.State(); st.Imports.ConcurrentViolations != 0 {
 		t.Errorf("the loader ran %d imports concurrently", st.Imports.ConcurrentViolations)
 	}
@@ -357,12 +385,22 @@ func TestUsersEndToEnd(t *testing.T) {
 	if second.Created+second.Updated != 50 || second.Updated != 50 || second.Unchanged != int64(synced-50) || second.Failed != 0 {
 		t.Errorf("second summary %+v, want 50 updated and %d unchanged", second, synced-50)
 	}
+	addsUp(t, second)
 	for _, i := range changed {
 		exp := expect(t, g.Line(i, e.sb.Braze.Version(i)))
 		got, _ := lookup(e, exp)
 		if m := compare(i, exp, got); len(m) > 0 {
 			t.Errorf("after the change: %s", strings.Join(m, "; "))
 		}
+	}
+}
+
+// addsUp checks that a summary accounts for every exported user once.
+func addsUp(t *testing.T, s app.Summary) {
+	t.Helper()
+	if s.Missing != 0 || s.Settled() != s.Exported {
+		t.Errorf("summary %+v: created+updated+unchanged+merged+stale+dead-lettered = %d for %d exported, %d missing",
+			s, s.Settled(), s.Exported, s.Missing)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -27,16 +28,26 @@ type Progress struct {
 	Done        bool
 }
 
-// Summary is the outcome of a finished run.
+// Summary is the outcome of a finished run, counted from the run's ledger:
+// every exported line is in exactly one of Created, Updated, Unchanged,
+// Merged, Stale, DeadLettered and Missing, whatever the redeliveries.
 type Summary struct {
 	RunID        string
 	Type         string
 	Exported     int64 // users in the export, malformed lines included
 	Created      int64
 	Updated      int64
-	Unchanged    int64
-	Failed       int64 // writes the vendor refused for good (or the whole run, when it failed)
-	DeadLettered int64 // everything sent to the DLQ: malformed lines, unmappable records, refused writes
+	Unchanged    int64 // the vendor already holds this content
+	Merged       int64 // a newer line of the same user was written instead
+	Stale        int64 // older than what the vendor holds: skipped
+	DeadLettered int64 // in the DLQ: malformed lines, unmappable records, refused writes
+	// Missing are exported lines that no stage settled: neither written,
+	// unchanged, merged, stale nor dead-lettered. A run with any is
+	// incomplete: something lost them.
+	Missing      int64
+	WithoutEmail int64 // written without their email (invalid, or another contact's)
+	WithoutSMS   int64 // written without their SMS (another contact's)
+	Failed       int64 // refused for good by the vendor, plus Missing (plus 1 when the run itself failed)
 	Duration     time.Duration
 	Error        string
 }
@@ -44,19 +55,37 @@ type Summary struct {
 // OK reports whether nothing failed.
 func (s Summary) OK() bool { return s.Failed == 0 && s.Error == "" }
 
+// Settled is the sum the summary's lines add up to: Exported, when nothing
+// is missing.
+func (s Summary) Settled() int64 {
+	return s.Created + s.Updated + s.Unchanged + s.Merged + s.Stale + s.DeadLettered
+}
+
 // Wait follows run id until every stage has handled all of it, reporting
 // progress every poll, then marks the run completed and returns its summary.
 func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id string, poll time.Duration, progress func(Progress)) (Summary, error) {
 	if poll <= 0 {
 		poll = 200 * time.Millisecond
 	}
+	led, err := ledger.Open(ctx, js, proto.BucketLedger)
+	if err != nil {
+		return Summary{}, err
+	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	var lastTally time.Time
+	var tally ledger.Tally
 	for {
 		// Each poll has its own deadline: across a server restart a read
 		// can hang, and the next poll must start over rather than wait.
 		pctx, cancel := context.WithTimeout(ctx, pollTimeout)
-		run, counts, err := readRun(pctx, st, id)
+		run, err := st.GetRun(pctx, id)
+		if err == nil && time.Since(lastTally) >= tallyEvery {
+			// Reading the ledger costs a read per 4,096 lines and stage:
+			// progress is refreshed at most once a second.
+			tally, err = led.Tally(pctx, id, run.Exported+run.Malformed, stages...)
+			lastTally = time.Now()
+		}
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) || isTransient(err) {
@@ -67,26 +96,20 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 				}
 				continue
 			}
-			return Summary{}, err
+			return Summary{}, fmt.Errorf("reading run %s: %w", id, err)
 		}
-		tr, ld := counts[proto.StageTransformer], counts[proto.StageLoader]
-		p := Progress{RunID: id, Status: run.Status, Exported: run.Exported, Transformed: tr.Processed,
-			Loaded: ld.Processed, Unchanged: tr.Unchanged, Elapsed: time.Since(time.UnixMilli(run.StartedAt))}
-		if run.Status != proto.RunRunning {
-			p.Total = run.Exported
-		}
+		p := progressOf(run, tally)
 		done := false
 		dctx, dcancel := context.WithTimeout(ctx, pollTimeout)
 		switch run.Status {
-		case proto.RunFailed, proto.RunCompleted:
+		case proto.RunFailed, proto.RunCompleted, proto.RunIncomplete:
 			done = true
 		case proto.RunExported:
 			// Everything the extractor published is in RAW; the transformer
 			// acks a raw message only after its upsert is stored in OPS, and
 			// the loader acks an upsert only after Brevo confirmed it. So once
 			// RAW and then OPS have nothing pending or unacknowledged, the run
-			// is through. Counters are not compared: a worker killed between
-			// counting and acking counts a redelivered message twice.
+			// is through, and the ledger says what became of every line.
 			done, err = drained(dctx, st, js)
 			if err != nil && !isTransient(err) && !errors.Is(err, context.DeadlineExceeded) {
 				dcancel()
@@ -94,12 +117,22 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 			}
 		}
 		dcancel()
-		p.Done = done
+		if done {
+			s, err := finish(ctx, st, led, run)
+			if err != nil {
+				if isTransient(err) || errors.Is(err, context.DeadlineExceeded) {
+					continue
+				}
+				return Summary{}, err
+			}
+			p.Transformed, p.Loaded, p.Done = s.Exported, s.Exported, true
+			if progress != nil {
+				progress(p)
+			}
+			return s, nil
+		}
 		if progress != nil {
 			progress(p)
-		}
-		if done {
-			return finish(ctx, st, run, counts)
 		}
 		select {
 		case <-ctx.Done():
@@ -109,20 +142,14 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 	}
 }
 
+// stages are the stages that mark a users run's ledger.
+var stages = []string{proto.StageExtractor, proto.StageTransformer, proto.StageLoader}
+
+// tallyEvery bounds how often Wait reads the ledger for progress.
+const tallyEvery = time.Second
+
 // pollTimeout bounds one poll of Wait.
 const pollTimeout = 10 * time.Second
-
-func readRun(ctx context.Context, st *state.Store, id string) (*proto.SyncRun, map[string]proto.Counters, error) {
-	run, err := st.GetRun(ctx, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading run %s: %w", id, err)
-	}
-	counts, err := st.Counters(ctx, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading counters of run %s: %w", id, err)
-	}
-	return run, counts, nil
-}
 
 // isTransient tells the errors of a server that is restarting or a
 // connection that is reconnecting: the next poll may well succeed.
@@ -151,24 +178,70 @@ func drained(ctx context.Context, st *state.Store, js jetstream.JetStream) (bool
 	return true, nil
 }
 
-func finish(ctx context.Context, st *state.Store, run *proto.SyncRun, counts map[string]proto.Counters) (Summary, error) {
-	tr, ld := counts[proto.StageTransformer], counts[proto.StageLoader]
+// finish counts the run's outcome from its ledger and records the run as
+// completed, or as incomplete when exported lines were settled by no stage.
+func finish(ctx context.Context, st *state.Store, led *ledger.Ledger, run *proto.SyncRun) (Summary, error) {
+	if run.Outcome != nil {
+		return summarize(run, run.Outcome), nil
+	}
+	fctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	t, err := led.Tally(fctx, run.ID, run.Exported+run.Malformed, stages...)
+	if err != nil {
+		return Summary{}, err
+	}
 	if run.Status == proto.RunExported {
+		run.Outcome = outcomeOf(t)
 		run.Status = proto.RunCompleted
+		if t.Missing > 0 {
+			run.Status = proto.RunIncomplete
+			run.Error = fmt.Sprintf("%d exported users were neither written, unchanged nor dead-lettered (export lines %v...): "+
+				"the run is incomplete; run the sync again to send them", t.Missing, t.MissingLines)
+		}
 		run.FinishedAt = time.Now().UnixMilli()
 		if err := st.PutRun(ctx, run); err != nil {
 			return Summary{}, fmt.Errorf("recording run %s: %w", run.ID, err)
 		}
 	}
+	return summarize(run, outcomeOf(t)), nil
+}
+
+func outcomeOf(t ledger.Tally) *proto.RunOutcome {
+	return &proto.RunOutcome{
+		Created:      t.ByOutcome[ledger.Created],
+		Updated:      t.ByOutcome[ledger.Updated],
+		Unchanged:    t.ByOutcome[ledger.Unchanged],
+		Merged:       t.ByOutcome[ledger.Merged],
+		Stale:        t.ByOutcome[ledger.Stale],
+		DeadLettered: t.ByOutcome[ledger.DeadLettered],
+		Missing:      t.Missing,
+		WithoutEmail: t.WithoutEmail,
+		WithoutSMS:   t.WithoutSMS,
+		Refused:      t.Refused,
+	}
+}
+
+// summarize is the summary of run with outcome o.
+func summarize(run *proto.SyncRun, o *proto.RunOutcome) Summary {
 	s := Summary{
 		RunID: run.ID, Type: run.Type,
 		Exported:     run.Exported + run.Malformed,
-		Created:      ld.Created,
-		Updated:      ld.Updated,
-		Unchanged:    tr.Unchanged + ld.Unchanged, // the loader's: duplicates of content already applied
-		Failed:       ld.Failed,
-		DeadLettered: run.Malformed + tr.DeadLettered + ld.DeadLettered,
+		Created:      o.Created,
+		Updated:      o.Updated,
+		Unchanged:    o.Unchanged,
+		Merged:       o.Merged,
+		Stale:        o.Stale,
+		DeadLettered: o.DeadLettered,
+		Missing:      o.Missing,
+		WithoutEmail: o.WithoutEmail,
+		WithoutSMS:   o.WithoutSMS,
+		Failed:       o.Refused + o.Missing,
 		Error:        run.Error,
+	}
+	if run.Status == proto.RunRunning || run.Status == proto.RunExported {
+		// In flight: what is not settled yet is not missing.
+		s.Failed -= s.Missing
+		s.Missing = 0
 	}
 	if run.FinishedAt > 0 {
 		s.Duration = time.UnixMilli(run.FinishedAt).Sub(time.UnixMilli(run.StartedAt))
@@ -176,5 +249,49 @@ func finish(ctx context.Context, st *state.Store, run *proto.SyncRun, counts map
 	if run.Status == proto.RunFailed {
 		s.Failed++
 	}
-	return s, nil
+	return s
+}
+
+// Describe is the summary of run: as recorded when it finished, or as far
+// as its ledger has got while it runs. It changes nothing.
+func Describe(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun) (Summary, error) {
+	if run.Outcome != nil {
+		return summarize(run, run.Outcome), nil
+	}
+	led, err := ledger.Open(ctx, js, proto.BucketLedger)
+	if err != nil {
+		return Summary{}, err
+	}
+	t, err := led.Tally(ctx, run.ID, run.Exported+run.Malformed, stages...)
+	if err != nil {
+		return Summary{}, err
+	}
+	return summarize(run, outcomeOf(t)), nil
+}
+
+// ReadProgress is one look at run id's progress.
+func ReadProgress(ctx context.Context, js jetstream.JetStream, st *state.Store, id string) (Progress, error) {
+	run, err := st.GetRun(ctx, id)
+	if err != nil {
+		return Progress{}, fmt.Errorf("reading run %s: %w", id, err)
+	}
+	led, err := ledger.Open(ctx, js, proto.BucketLedger)
+	if err != nil {
+		return Progress{}, err
+	}
+	t, err := led.Tally(ctx, id, run.Exported+run.Malformed, stages...)
+	if err != nil {
+		return Progress{}, err
+	}
+	return progressOf(run, t), nil
+}
+
+func progressOf(run *proto.SyncRun, t ledger.Tally) Progress {
+	p := Progress{RunID: run.ID, Status: run.Status, Exported: run.Exported, Transformed: t.Reached(ledger.Passed),
+		Loaded: t.Reached(ledger.DeadLettered), Unchanged: t.ByOutcome[ledger.Unchanged],
+		Elapsed: time.Since(time.UnixMilli(run.StartedAt))}
+	if run.Status != proto.RunRunning {
+		p.Total = run.Exported
+	}
+	return p
 }

@@ -216,6 +216,11 @@ func strike(ctx context.Context, o Options, nc *nats.Conn, st *state.Store, runI
 	ws *workers, ns *natsServer, start time.Time) (crashes []Crash) {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		fmt.Fprintf(o.Log, "  reading progress: %v\n", err)
+		return nil
+	}
 	var last time.Time
 	for {
 		select {
@@ -234,7 +239,7 @@ func strike(ctx context.Context, o Options, nc *nats.Conn, st *state.Store, runI
 		if time.Since(last) < eventGap || !nc.IsConnected() {
 			continue
 		}
-		p, err := readProgress(ctx, st, runID)
+		p, err := readProgress(ctx, js, st, runID)
 		if err != nil {
 			continue // the server restarting: the next tick reads again
 		}
@@ -268,19 +273,14 @@ func errSuffix(s string) string {
 	return ": " + s
 }
 
-func readProgress(ctx context.Context, st *state.Store, runID string) (progress, error) {
+func readProgress(ctx context.Context, js jetstream.JetStream, st *state.Store, runID string) (progress, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	run, err := st.GetRun(ctx, runID)
+	p, err := app.ReadProgress(ctx, js, st, runID)
 	if err != nil {
 		return progress{}, err
 	}
-	counts, err := st.Counters(ctx, runID)
-	if err != nil {
-		return progress{}, err
-	}
-	return progress{Status: run.Status, Exported: run.Exported,
-		Transformed: counts[proto.StageTransformer].Processed, Loaded: counts[proto.StageLoader].Processed}, nil
+	return progress{Status: p.Status, Exported: p.Exported, Transformed: p.Transformed, Loaded: p.Loaded}, nil
 }
 
 // writeConfig writes the connector's config file for sb into dir: a users

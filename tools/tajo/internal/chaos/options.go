@@ -37,6 +37,9 @@ type Options struct {
 	// upserts per loader batch (one Brevo import). 0 keeps the default,
 	// 5,000; smaller batches make more requests, so more of them draw faults.
 	BatchSize int
+	// CPUHog is how many busy processes run beside both syncs, so that the
+	// timing of a busy machine is reproducible. Default none.
+	CPUHog int
 	// Timeout bounds each of the two syncs. Default 30 minutes.
 	Timeout time.Duration
 	// Log receives one line per chaos event and progress every few
@@ -68,6 +71,9 @@ func (o Options) Validate() error {
 	}
 	if o.BatchSize < 0 {
 		errs = append(errs, fmt.Errorf("batch size %d: want 0 (the default) or more", o.BatchSize))
+	}
+	if o.CPUHog < 0 {
+		errs = append(errs, fmt.Errorf("cpu hog %d: want 0 or more busy processes", o.CPUHog))
 	}
 	if o.NATSRestarts < 0 {
 		errs = append(errs, fmt.Errorf("nats restarts %d: want 0 or more", o.NATSRestarts))

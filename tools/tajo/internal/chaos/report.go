@@ -22,6 +22,7 @@ type Report struct {
 	Seed    int64
 	Faults  string
 	WorkDir string
+	CPUHog  int
 
 	PlannedKills, PlannedRestarts int
 	Events                        []*Event
@@ -69,6 +70,46 @@ func (r *Report) addChaos(c *chaosResult) {
 	}
 }
 
+// OneLine is the report's key figures on one line.
+func (r *Report) OneLine() string {
+	kills, restarts := r.done()
+	return fmt.Sprintf("%d users, %d kills, %d server restarts, %d redeliveries, %d requests (%d 429s), chaos sync %s, reference %s; %s",
+		r.Users, kills, restarts, r.Redeliveries, r.Requests(), r.Statuses["429"], r.ChaosTime.Round(time.Second),
+		r.RefTime.Round(time.Second), summaryLine(r.ChaosSummary))
+}
+
+// summaryLine is a run summary on one line.
+func summaryLine(s app.Summary) string {
+	return fmt.Sprintf("exported %d, created %d, updated %d, unchanged %d, merged %d, stale %d, dead-lettered %d, missing %d, failed %d; "+
+		"without email %d, without SMS %d", s.Exported, s.Created, s.Updated, s.Unchanged, s.Merged, s.Stale, s.DeadLettered,
+		s.Missing, s.Failed, s.WithoutEmail, s.WithoutSMS)
+}
+
+// checkSummaries finds a summary that does not account for every exported
+// user, and a chaos summary that differs from the fault-free one: each line
+// of the export has one outcome, whatever the kills and redeliveries.
+func checkSummaries(chaos, ref app.Summary) []string {
+	var out []string
+	for _, s := range []struct {
+		name string
+		s    app.Summary
+	}{{"chaos", chaos}, {"reference", ref}} {
+		if s.s.Missing != 0 || s.s.Settled() != s.s.Exported {
+			out = append(out, fmt.Sprintf("the %s run's summary does not account for every exported user: %s",
+				s.name, summaryLine(s.s)))
+		}
+	}
+	norm := func(s app.Summary) app.Summary {
+		s.RunID, s.Duration, s.Type = "", 0, ""
+		return s
+	}
+	if norm(chaos) != norm(ref) {
+		out = append(out, fmt.Sprintf("the chaos run's summary differs from the fault-free run's: %s, against %s",
+			summaryLine(chaos), summaryLine(ref)))
+	}
+	return out
+}
+
 // done counts the kills and restarts that happened.
 func (r *Report) done() (kills, restarts int) {
 	for _, e := range r.Events {
@@ -100,6 +141,9 @@ func (r *Report) Print(w io.Writer) {
 	kills, restarts := r.done()
 	fmt.Fprintf(w, "chaos report: %d users, seed %d\n", r.Users, r.Seed)
 	fmt.Fprintf(w, "faults: %s\n", r.Faults)
+	if r.CPUHog > 0 {
+		fmt.Fprintf(w, "busy processes beside the run: %d\n", r.CPUHog)
+	}
 	for _, e := range r.Events {
 		if e.Fired {
 			fmt.Fprintf(w, "  event: %-11s at %6.1fs (exported %d, transformed %d, loaded %d)%s\n", e.Target,
@@ -120,11 +164,8 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "total requests: %d\n", r.Requests())
 	fmt.Fprintf(w, "requests by status: %s\n", countsString(r.Statuses))
 	s := r.ChaosSummary
-	fmt.Fprintf(w, "chaos run: %s; exported %d, created %d, updated %d, dead-lettered %d, failed %d\n",
-		r.ChaosTime.Round(100*time.Millisecond), s.Exported, s.Created, s.Updated, s.DeadLettered, s.Failed)
-	s = r.RefSummary
-	fmt.Fprintf(w, "reference run: %s; exported %d, created %d, updated %d, dead-lettered %d, failed %d\n",
-		r.RefTime.Round(100*time.Millisecond), s.Exported, s.Created, s.Updated, s.DeadLettered, s.Failed)
+	fmt.Fprintf(w, "chaos run: %s; %s\n", r.ChaosTime.Round(100*time.Millisecond), summaryLine(s))
+	fmt.Fprintf(w, "reference run: %s; %s\n", r.RefTime.Round(100*time.Millisecond), summaryLine(r.RefSummary))
 	fmt.Fprintf(w, "contacts: %d (shared emails %d, shared phones %d compared by group)\n", r.Contacts, r.SharedEmails, r.SharedPhones)
 	fmt.Fprintf(w, "wall time: %s\n", r.Wall.Round(100*time.Millisecond))
 	if r.OK() {

@@ -26,13 +26,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Users: o.Users, Seed: o.Seed, Faults: o.Faults.String(), WorkDir: dir,
+	rep := &Report{Users: o.Users, Seed: o.Seed, Faults: o.Faults.String(), WorkDir: dir, CPUHog: o.CPUHog,
 		PlannedKills: o.Kills * len(stack.Services), PlannedRestarts: o.NATSRestarts}
 	defer func() {
 		if rep.OK() {
 			cleanup()
 		}
 	}()
+
+	if o.CPUHog > 0 {
+		stop, err := startCPUHogs(ctx, o.CPUHog)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		fmt.Fprintf(o.Log, "%d busy processes run beside the syncs (--cpu-hog)\n", o.CPUHog)
+	}
 
 	bins, err := stack.Build(ctx, filepath.Join(dir, "bin"))
 	if err != nil {
@@ -67,6 +76,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.SharedEmails, rep.SharedPhones = len(gr.email), len(gr.sms)
 	rep.Problems = append(rep.Problems, verify(ref.snap, chaos.snap, gr)...)
+	rep.Problems = append(rep.Problems, checkSummaries(chaos.summary, ref.summary)...)
 	rep.Wall = time.Since(began)
 	return rep, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"sort"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ func readState(ctx context.Context, js jetstream.JetStream, st *connectorStatus)
 	if err != nil {
 		return err
 	}
-	if err := readRuns(ctx, store, st); err != nil {
+	if err := readRuns(ctx, js, store, st); err != nil {
 		return err
 	}
 	st.Consumers = consumerLags(ctx, js)
@@ -128,7 +129,7 @@ var statusResources = []string{"users"}
 
 // readRuns finds the last run of each resource, the last completed users
 // run and the last completed full one (whose export is the users count).
-func readRuns(ctx context.Context, store *state.Store, st *connectorStatus) error {
+func readRuns(ctx context.Context, js jetstream.JetStream, store *state.Store, st *connectorStatus) error {
 	for _, res := range statusResources {
 		run, err := store.LastRun(ctx, res)
 		if errors.Is(err, state.ErrNotFound) {
@@ -137,7 +138,7 @@ func readRuns(ctx context.Context, store *state.Store, st *connectorStatus) erro
 		if err != nil {
 			return err
 		}
-		rs, err := describeRun(ctx, store, run)
+		rs, err := describeRun(ctx, js, run)
 		if err != nil {
 			return err
 		}
@@ -156,7 +157,7 @@ func readRuns(ctx context.Context, store *state.Store, st *connectorStatus) erro
 			continue
 		}
 		if st.LastSync == nil {
-			if st.LastSync, err = describeRun(ctx, store, run); err != nil {
+			if st.LastSync, err = describeRun(ctx, js, run); err != nil {
 				return err
 			}
 		}
@@ -183,19 +184,17 @@ func runIDs(ctx context.Context, store *state.Store) ([]string, error) {
 	return ids, nil
 }
 
-// describeRun is a run with its counters summed over every worker.
-func describeRun(ctx context.Context, store *state.Store, run *proto.SyncRun) (*runStatus, error) {
-	counts, err := store.Counters(ctx, run.ID)
+// describeRun is a run with its outcome as its ledger tallies it.
+func describeRun(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun) (*runStatus, error) {
+	s, err := app.Describe(ctx, js, run)
 	if err != nil {
 		return nil, err
 	}
-	tr, ld := counts[proto.StageTransformer], counts[proto.StageLoader]
 	rs := &runStatus{
 		ID: run.ID, Resource: run.Resource, Type: run.Type, Status: run.Status, Error: run.Error,
 		StartedAt: time.UnixMilli(run.StartedAt).UTC(),
-		Exported:  run.Exported + run.Malformed, Created: ld.Created, Updated: ld.Updated,
-		Unchanged: tr.Unchanged, Failed: ld.Failed,
-		DeadLettered: run.Malformed + tr.DeadLettered + ld.DeadLettered,
+		Exported:  s.Exported, Created: s.Created, Updated: s.Updated,
+		Unchanged: s.Unchanged, Failed: s.Failed, DeadLettered: s.DeadLettered,
 	}
 	if run.FinishedAt > 0 {
 		f := time.UnixMilli(run.FinishedAt).UTC()

@@ -25,10 +25,24 @@ func printSummary(w io.Writer, s app.Summary) error {
 		{"created", s.Created, "new Brevo contacts"},
 		{"updated", s.Updated, "Brevo contacts changed"},
 		{"unchanged", s.Unchanged, "same as last sent, nothing to do"},
-		{"failed", s.Failed, "refused for good"},
-		{"dead-lettered", s.DeadLettered, "bad input, kept with its reason in the DLQ stream"},
+		{"merged", s.Merged, "a newer line of the same user was sent instead"},
+		{"stale", s.Stale, "older than what Brevo holds, skipped"},
+		{"dead-lettered", s.DeadLettered, "bad input or refused, kept with its reason in the DLQ stream"},
+		{"missing", s.Missing, "settled by no stage: the run is incomplete"},
+		{"failed", s.Failed, "refused for good, or missing"},
 	} {
+		if r.n == 0 && (r.name == "merged" || r.name == "stale" || r.name == "missing") {
+			continue // rare: shown when they happen
+		}
 		fmt.Fprintf(&b, "  %-14s %10s  %s\n", r.name, progress.Count(r.n), r.note)
+	}
+	for _, r := range []struct {
+		name string
+		n    int64
+	}{{"synced without email", s.WithoutEmail}, {"synced without SMS", s.WithoutSMS}} {
+		if r.n > 0 {
+			fmt.Fprintf(&b, "  %s: %s (another user holds it, or it is invalid; see tajo dlq list)\n", r.name, progress.Count(r.n))
+		}
 	}
 	if s.Error != "" {
 		fmt.Fprintf(&b, "  error: %s\n", s.Error)
@@ -38,10 +52,10 @@ func printSummary(w io.Writer, s app.Summary) error {
 
 // printSummaryLine prints the outcome of a scheduled run on one line.
 func printSummaryLine(w io.Writer, s app.Summary) error {
-	line := fmt.Sprintf("%s %s sync %s: exported %s, created %s, updated %s, unchanged %s, failed %s, dead-lettered %s (%s)%s\n",
+	line := fmt.Sprintf("%s %s sync %s: exported %s, created %s, updated %s, unchanged %s, failed %s, dead-lettered %s, missing %s (%s)%s\n",
 		time.Now().Format(time.TimeOnly), s.Type, s.RunID, progress.Count(s.Exported), progress.Count(s.Created),
 		progress.Count(s.Updated), progress.Count(s.Unchanged), progress.Count(s.Failed),
-		progress.Count(s.DeadLettered), s.Duration.Round(10*time.Millisecond), errSuffix(s.Error))
+		progress.Count(s.DeadLettered), progress.Count(s.Missing), s.Duration.Round(10*time.Millisecond), errSuffix(s.Error))
 	return write(w, "the summary", line)
 }
 
