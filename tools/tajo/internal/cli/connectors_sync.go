@@ -136,6 +136,9 @@ func runSync(ctx context.Context, cmd *cobra.Command, f syncFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := errors.Join(s.cfg.UsersSyncOff(), s.cfg.BrevoOff()); err != nil {
+		return fmt.Errorf("not syncing: %w", err)
+	}
 	if msg := s.missingKeys(); msg != "" {
 		return errors.New(msg)
 	}
