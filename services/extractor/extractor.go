@@ -81,6 +81,7 @@ func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extrac
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	removeStaleExports(cfg.TempDir, cfg.Logger)
 	return &Extractor{
 		cfg: cfg, js: js, braze: bz, st: st,
 		pub: pipeline.NewPublisher(js, 4096),
@@ -207,9 +208,9 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		log.Info("resuming the download of the run's export")
 	}
 
-	f, err := os.CreateTemp(e.cfg.TempDir, "braze-export-*.zip")
+	f, err := createExportFile(e.cfg.TempDir)
 	if err != nil {
-		return fmt.Errorf("creating a file for the export: %w", err)
+		return err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
@@ -233,7 +234,7 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	log.Info("segment export downloaded", "bytes", size)
 
 	lastProgress := time.Now()
-	err = braze.ReadExport(f, size, func(l braze.Line) error {
+	err = braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
 		if err := e.publishLine(ctx, run, l); err != nil {
 			return err
 		}
