@@ -73,9 +73,9 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) {
 	case created:
 		writeJSON(w, http.StatusCreated, map[string]int64{"id": id})
 	case isTrue(getID):
-		// getId asks for the surviving contact's id; Brevo documents no status
-		// for an update that answers with a body, so it is a 200.
-		writeJSON(w, http.StatusOK, map[string]int64{"id": id})
+		// getId asks for the surviving contact's id. The only status Brevo
+		// declares with a body here is 201, so an update answers that too.
+		writeJSON(w, http.StatusCreated, map[string]int64{"id": id})
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}

@@ -95,7 +95,7 @@ func (s *Server) createBatchEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminContactEvents serves GET /_admin/contacts/{id}/events: the events of
-// one contact as a JSON array, oldest first.
+// one contact, oldest first, and their count.
 func (s *Server) adminContactEvents(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -106,5 +106,5 @@ func (s *Server) adminContactEvents(w http.ResponseWriter, r *http.Request) {
 	if evs == nil {
 		evs = []Event{}
 	}
-	writeJSON(w, http.StatusOK, evs)
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs, "count": len(evs)})
 }
