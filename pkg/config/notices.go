@@ -43,7 +43,7 @@ func (c *Config) notices(report func(path, msg string)) {
 		if r.t == (Toggle{}) {
 			continue // off, and nothing else said about it
 		}
-		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs Braze users only; %s are not synced, whatever this says", notYet, r.what))
+		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs only Braze users today; %s are not synced", notYet, r.what))
 	}
 	if len(b.Lists) > 0 {
 		report(bp+".lists", notYet+": mirroring Braze segments into Brevo lists does not exist yet; synced contacts join connectors.brevo.list_ids")

@@ -100,10 +100,10 @@ func TestProductPageConfig(t *testing.T) {
 			}
 			p := tc.prefix
 			want := []string{
-				path + ":" + line("campaigns") + ": " + p + "sync.campaigns: not acted on yet: tajo syncs Braze users only; campaigns and their analytics are not synced, whatever this says",
-				path + ":" + line("canvases") + ": " + p + "sync.canvases: not acted on yet: tajo syncs Braze users only; Canvases and their analytics are not synced, whatever this says",
-				path + ":" + line("segments") + ": " + p + "sync.segments: not acted on yet: tajo syncs Braze users only; segments are not synced, whatever this says",
-				path + ":" + line("events") + ": " + p + "sync.events: not acted on yet: tajo syncs Braze users only; custom events are not synced, whatever this says",
+				path + ":" + line("campaigns") + ": " + p + "sync.campaigns: not acted on yet: tajo syncs only Braze users today; campaigns and their analytics are not synced",
+				path + ":" + line("canvases") + ": " + p + "sync.canvases: not acted on yet: tajo syncs only Braze users today; Canvases and their analytics are not synced",
+				path + ":" + line("segments") + ": " + p + "sync.segments: not acted on yet: tajo syncs only Braze users today; segments are not synced",
+				path + ":" + line("events") + ": " + p + "sync.events: not acted on yet: tajo syncs only Braze users today; custom events are not synced",
 				path + ":" + line("lists") + ": " + p + "lists: not acted on yet: mirroring Braze segments into Brevo lists does not exist yet; synced contacts join connectors.brevo.list_ids",
 			}
 			if !reflect.DeepEqual(got, want) {
