@@ -106,8 +106,8 @@ func TestReadEndpoints(t *testing.T) {
 		"/campaigns/data_series?campaign_id=" + campaign + "&length=101": "400 Invalid length",
 		"/campaigns/data_series?length=1":                                "400 Missing campaign_id",
 		"/canvas/data_series?canvas_id=x&length=1":                       "400 Invalid canvas_id",
-		"/canvas/list":                                                   `200 {"canvases":[],"message":"success"}`,
-		"/catalogs/shoes/items":                                          `404 {"errors":[{"id":"catalog-not-found"`,
+		"/canvas/list":          `200 {"canvases":[],"message":"success"}`,
+		"/catalogs/shoes/items": `404 {"errors":[{"id":"catalog-not-found"`,
 	} {
 		resp, body := call(t, "GET", ts.URL+path, testKey, nil)
 		status, rest, _ := strings.Cut(want, " ")
