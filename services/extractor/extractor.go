@@ -47,8 +47,12 @@ type Config struct {
 	// Retry retries each step of an export (find the segment, request the
 	// export, download it) on a retryable error: a 5xx, a reset or a 429
 	// must not fail the whole run. Zero fields take resilience's defaults.
-	Retry  resilience.Policy
-	Logger *slog.Logger
+	Retry resilience.Policy
+	// FullEvery makes a scheduled sync (see Run) a full re-export once this
+	// long has passed since the last full one began
+	// (connectors.braze.sync.users.full_every); 0: incremental only.
+	FullEvery time.Duration
+	Logger    *slog.Logger
 }
 
 // Extractor runs segment exports into the RAW stream.

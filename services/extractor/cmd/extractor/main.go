@@ -71,6 +71,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		FieldsToExport:           fields,
 		CustomAttributesToExport: custom,
 		TempDir:                  os.Getenv("TMPDIR"),
+		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
 		Logger:                   log,
 	})
 	if err != nil {
