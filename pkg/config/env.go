@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -168,4 +169,19 @@ func splitComment(line []byte) (body, comment []byte) {
 		}
 	}
 	return line, nil
+}
+
+// hideAnywhere replaces every expanded value of eight bytes or more in msg,
+// quoted or not, by the ${NAME} it came from: for messages of other code
+// (the YAML parser) that may echo the text in any form. Shorter values are
+// too common as parts of words to replace, and no secret.
+func hideAnywhere(msg string, done []expansion) string {
+	sorted := slices.Clone(done)
+	sort.SliceStable(sorted, func(i, j int) bool { return len(sorted[i].value) > len(sorted[j].value) })
+	for _, x := range sorted {
+		if len(x.value) >= 8 {
+			msg = strings.ReplaceAll(msg, x.value, "${"+x.name+"}")
+		}
+	}
+	return msg
 }

@@ -73,7 +73,13 @@ func parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 
 	var doc yaml.Node
 	if err := yaml.Unmarshal(expanded, &doc); err != nil {
-		return nil, hideAll(append(errs, syntaxErrors(name, err)...), done)
+		syntax := syntaxErrors(name, err)
+		for i := range syntax {
+			// The YAML library quotes what it choked on in its own way:
+			// hide every value, wherever it is.
+			syntax[i].Msg = hideAnywhere(syntax[i].Msg, done)
+		}
+		return nil, hideAll(append(errs, syntax...), done)
 	}
 	cfg := Default()
 	w := &walker{file: name, lines: map[string]int{}, shorthand: map[string][2]*yaml.Node{}}
@@ -105,7 +111,14 @@ func parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 // error names the variable instead.
 func hideAll(errs ValidationErrors, done []expansion) ValidationErrors {
 	for i := range errs {
-		errs[i].Msg = hideValues(errs[i].Msg, errs[i].Line, done)
+		var here []expansion
+		for _, x := range done {
+			if x.line == errs[i].Line {
+				here = append(here, x)
+			}
+		}
+		errs[i].Msg = hideAnywhere(hideValues(errs[i].Msg, errs[i].Line, done), here)
+		errs[i].Path = hideAnywhere(errs[i].Path, here) // a key written as ${VAR}
 	}
 	return errs
 }
