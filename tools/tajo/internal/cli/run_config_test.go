@@ -2,12 +2,17 @@ package cli
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/pkg/logging"
+	"github.com/tajo-sync/tajo/tools/sandbox"
 )
 
 // productPage is the product page's config block, pasted as a user would
@@ -144,6 +149,103 @@ func TestRunFullEvery(t *testing.T) {
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("tajo run does not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestRunProductPage runs the product page's config (its URLs pointed at
+// simulators the test starts) and checks what each of its keys did in the
+// run: the users sync ran; debug and log_level verbose put debug lines in
+// the log, log_api_calls a line per vendor call; the field mapping decided
+// the Brevo attributes; the keys not acted on yet were named.
+func TestRunProductPage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole pipeline; skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	opts := sandbox.DefaultOptions()
+	opts.Users = 60
+	sb, err := sandbox.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	home := isolate(t)
+	t.Setenv(config.EnvBrazeAPIKey, sb.BrazeAPIKey)
+	t.Setenv(config.EnvBrevoAPIKey, sb.BrevoAPIKey)
+	page, err := os.ReadFile(productPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(page), `instance_url: "rest.iad-01.braze.com"`, `instance_url: "`+sb.BrazeURL+`"`, 1)
+	text = strings.Replace(text, "\nsync:\n", "\n  brevo:\n    api_url: "+sb.BrevoURL+"\n    list_ids: [2]\nsync:\n", 1)
+	cfgPath := filepath.Join(home, "tajo.yaml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var out, errOut lockedBuffer
+	root := NewRoot("test")
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs([]string{"run", "--once", "--nats-port", "0", "--config", cfgPath})
+	if err := root.ExecuteContext(ctx); err != nil {
+		t.Fatalf("tajo run --once: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	}
+	stdout := out.String()
+	// enabled: true, sync.users: true: the users were synced.
+	if got := summaryCount(t, stdout, "exported"); got != int64(opts.Users) {
+		t.Errorf("exported %d, want %d", got, opts.Users)
+	}
+	// sync.campaigns ... events, lists: named as not acted on yet.
+	for _, key := range []string{"sync.campaigns", "sync.canvases", "sync.segments", "sync.events", "lists"} {
+		if !regexp.MustCompile(`(?m)^note: ` + regexp.QuoteMeta(cfgPath) + `:\d+: ` + regexp.QuoteMeta(key) + `: not acted on yet: `).MatchString(stdout) {
+			t.Errorf("tajo run does not say %s is not acted on yet:\n%s", key, stdout)
+		}
+	}
+	// debug, log_level: verbose, log_api_calls: true.
+	logText, err := os.ReadFile(filepath.Join(home, "tajo.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := startEnv(ctx, io.Discard, runFlags{configPath: cfgPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verbose := env.logger.Enabled(ctx, logging.LevelVerbose)
+	if err := env.close(); err != nil {
+		t.Fatal(err)
+	}
+	if !verbose {
+		t.Errorf("debug: true, log_level: verbose: tajo run's log does not take verbose lines")
+	}
+	if n := strings.Count(string(logText), "msg=\"api call\""); n == 0 {
+		t.Errorf("log_api_calls: true: no api call line in tajo.log")
+	}
+	// field_mapping: the contacts carry the page's attributes, and no other.
+	allowed := map[string]bool{"BRAZE_ID": true, "FIRSTNAME": true, "LASTNAME": true, "SMS": true, "TOTAL_REVENUE": true,
+		"PUSH_OPTIN": true, "EMAIL_STATUS": true, "LOYALTY_POINTS": true, "APP_VERSION": true, "LANGUAGE": true}
+	seen := map[string]bool{}
+	contacts := sb.Brevo.Contacts()
+	if len(contacts) == 0 {
+		t.Fatal("no Brevo contact after the run")
+	}
+	for _, c := range contacts {
+		for a := range c.Attributes {
+			if !allowed[a] {
+				t.Errorf("contact %d has attribute %s, which the page's field_mapping does not write", c.ID, a)
+			}
+			seen[a] = true
+		}
+	}
+	for _, a := range []string{"FIRSTNAME", "LANGUAGE", "LOYALTY_POINTS"} {
+		if !seen[a] {
+			t.Errorf("no contact has %s (field_mapping maps it); attributes seen: %v", a, seen)
 		}
 	}
 }
