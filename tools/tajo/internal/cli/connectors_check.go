@@ -137,7 +137,9 @@ func runChecks(ctx context.Context, out, errOut io.Writer, f checkFlags) error {
 	if err != nil {
 		return err
 	}
-	pr := newProber(nil)
+	rec := openCLIAudit(config.Home(), errOut)
+	defer rec.close()
+	pr := newProber(nil, rec)
 	failed, total := 0, 0
 	// The product page's lines come first, word for word, without a header:
 	// what a user compares with the page.

@@ -86,7 +86,9 @@ func runInstall(ctx context.Context, out, errOut io.Writer, f installFlags) erro
 	}
 
 	fmt.Fprintf(out, "Checking the key against %s ... ", inst.url)
-	res := newProber(nil).braze(ctx, inst.url, key, "GET", "/segments/list?page=0", nil)
+	rec := openCLIAudit(config.Home(), errOut)
+	defer rec.close()
+	res := newProber(nil, rec).braze(ctx, inst.url, key, "GET", "/segments/list?page=0", nil)
 	if !res.ok() {
 		fmt.Fprintln(out, "failed")
 		return fmt.Errorf("the key was not accepted: %s; nothing was stored", brazeRemedy(res, "segments.list"))

@@ -230,7 +230,8 @@ func (e *runEnv) startAudit() {
 		e.logger.Warn("vendor calls are not audited: opening JetStream failed", "err", err)
 		return
 	}
-	rec := audit.New(js, audit.Options{Logger: e.logger, LogCalls: e.cfg.Connectors.Braze.LogAPICalls})
+	rec := audit.New(js, audit.Options{Logger: e.logger, LogCalls: e.cfg.Connectors.Braze.LogAPICalls,
+		Spool: bootstrap.AuditSpool(e.home)})
 	e.audit = rec
 	e.closers = append(e.closers, func() error {
 		if err := rec.Close(context.Background()); err != nil {
