@@ -31,7 +31,7 @@ func Load(path string) (*Config, error) {
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
-		return nil, tooLarge(path, fi.Size())
+		return nil, tooLarge(fi.Size()) // callers name the file
 	}
 	// Not a regular file (a pipe, a device), or one growing: read one byte
 	// past the limit to know.
@@ -40,18 +40,18 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("reading config %s: %w", path, err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, tooLarge(path, -1)
+		return nil, tooLarge(-1)
 	}
 	return Parse(path, data)
 }
 
-func tooLarge(name string, size int64) error {
+func tooLarge(size int64) error {
 	what := "more than 1 MiB"
 	if size >= 0 {
 		what = fmt.Sprintf("%d bytes", size)
 	}
-	return fmt.Errorf("%s: the file is %s; a config file may be at most %d bytes (1 MiB), and a real one is a few kilobytes: check the path (--config, $TAJO_CONFIG): %w",
-		name, what, MaxFileSize, ErrTooLarge)
+	return fmt.Errorf("%w: the file is %s; a config file may be at most %d bytes (1 MiB), and a real one is a few kilobytes: check the path (--config, $TAJO_CONFIG)",
+		ErrTooLarge, what, MaxFileSize)
 }
 
 // Parse expands environment variables in data, parses it over Default() and
@@ -63,7 +63,7 @@ func Parse(name string, data []byte) (*Config, error) {
 
 func parse(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	if len(data) > MaxFileSize {
-		return nil, tooLarge(name, int64(len(data)))
+		return nil, fmt.Errorf("%s: %w", name, tooLarge(int64(len(data))))
 	}
 	expanded, done, envErrs := expandEnvTracked(data, lookup)
 	var errs ValidationErrors
