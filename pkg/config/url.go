@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // The one rule for vendor endpoints, used by config validation, `tajo
@@ -50,13 +51,10 @@ func BrevoAPIURL(raw string) (string, error) {
 
 // IsLoopbackHost reports whether plain http may be used to host (a host
 // name without port): exactly localhost, in any case, or a literal loopback
-// address.
+// address. It is the clients' own rule (restcall.Loopback), so that what
+// validation accepts the Braze and Brevo clients accept too.
 func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
+	return restcall.Loopback(strings.Trim(host, "[]"))
 }
 
 func endpoint(raw string) (*url.URL, error) {
