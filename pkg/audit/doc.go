@@ -9,13 +9,18 @@
 // error is kept as its class only, since error texts can echo request
 // values.
 //
-// Publishing never holds up the vendor call that is being recorded: entries
-// go through a bounded buffer to one background publisher. When the buffer
-// is full (NATS down or far behind) new entries are dropped, counted
-// (Recorder.Dropped) and logged, once per streak. The trade-off is
-// deliberate: a sync slowed or stopped by its own audit trail is worse than
-// a gap in that trail, and the gap is visible. Flush and Close wait for what
-// is buffered.
+// No entry is lost ("all API calls logged" is a compliance promise): entries
+// go through a bounded buffer to one background publisher, in order; when
+// the buffer is full (NATS slow or down) Record waits for room, so the
+// vendor calls slow down with their audit trail instead of outrunning it
+// (back-pressure, logged once per streak); a failed publish is retried with
+// backoff, under a message id so that a retry is stored once. What is still
+// unpublished when the Recorder closes goes to a durable local spool
+// (Options.Spool: append-only files, fsynced, mode 0600), and so does every
+// entry of a Recorder without a bus (the CLI's own calls). A Recorder with
+// a bus ships the spool to the AUDIT stream at start and every
+// Options.SpoolEvery. Only a Recorder with no spool, or a spool that cannot
+// be written, can lose an entry, and Close then says how many.
 //
 // Run ids: the clients' Observer receives no context, so an entry cannot be
 // tied to the request that made it. A Recorder stamps the run it was last

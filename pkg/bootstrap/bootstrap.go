@@ -137,12 +137,18 @@ func Connect(ctx context.Context, url, name string) (*Bus, error) {
 	return &Bus{NC: nc, JS: js, State: st}, nil
 }
 
+// AuditSpool is where audit entries wait on disk for the bus: those a
+// process could not publish before it stopped, and the CLI's own calls
+// (home/audit-spool, home being $TAJO_HOME). Every recorder with a bus
+// ships it to AUDIT.
+func AuditSpool(home string) string { return filepath.Join(home, "audit-spool") }
+
 // Audit starts the recorder of this service's vendor calls on the AUDIT
 // stream, its entries stamped with the latest run of resource; pass
 // rec.Braze(service) or rec.Brevo(service) as the client's Observer. With
 // log_api_calls every call is also logged on log. Close flushes it.
 func (b *Bus) Audit(ctx context.Context, c *config.Config, log *slog.Logger, resource string) (*audit.Recorder, error) {
-	rec := audit.New(b.JS, audit.Options{Logger: log, LogCalls: c.Connectors.Braze.LogAPICalls})
+	rec := audit.New(b.JS, audit.Options{Logger: log, LogCalls: c.Connectors.Braze.LogAPICalls, Spool: AuditSpool(config.Home())})
 	if err := rec.FollowRuns(ctx, b.State.KeyValue(), resource); err != nil {
 		_ = rec.Close(ctx)
 		return nil, err

@@ -1,17 +1,15 @@
 package bootstrap
 
 import (
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // GuardBraze builds the process's Braze guard (rate limits per bucket,
@@ -52,21 +50,11 @@ func GuardBrevo(rc resilience.Config, bc *brevo.Config, log *slog.Logger) (*resi
 	return g, nil
 }
 
-// baseTransport is what the clients use by default: TLS 1.2 at least, and
-// bounded dialing and waiting for headers (a whole export download is
-// bounded by its context instead).
-func baseTransport() http.RoundTripper {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
-}
+// baseTransport is what the clients use by default (restcall.NewTransport):
+// TLS 1.2 at least, bounded dialing and waiting for headers (a whole export
+// download is bounded by its context instead), no proxy for loopback. The
+// clients add that no redirect is followed.
+func baseTransport() http.RoundTripper { return restcall.NewTransport() }
 
 // sayPlainHTTP notes a plain-http endpoint: the clients accept one only on
 // loopback (a sandbox), and an operator should see that it is in use.

@@ -54,6 +54,8 @@ type Client struct {
 	limits    restcall.Limits[RateLimit]
 	paced     bool // Config.PacedByTransport
 
+	maxExport, maxUncompressed int64 // Config.MaxExport*Bytes
+
 	// now and wait are the clock, replaced in tests.
 	now  func() time.Time
 	wait func(context.Context, time.Duration) error
@@ -76,17 +78,28 @@ func New(cfg Config) (*Client, error) {
 		now:       time.Now,
 		wait:      restcall.Sleep,
 	}
-	if c.http == nil {
-		c.http = restcall.NewHTTPClient()
-	}
+	// No redirect is followed, whatever client the caller gave: a 307 to
+	// another host would take the key (and the body) there.
+	c.http = restcall.Client(c.http)
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
+	}
+	c.maxExport, c.maxUncompressed = cfg.MaxExportBytes, cfg.MaxExportUncompressedBytes
+	if c.maxExport == 0 {
+		c.maxExport = DefaultMaxExportBytes
+	}
+	if c.maxUncompressed == 0 {
+		c.maxUncompressed = DefaultMaxExportUncompressedBytes
 	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
 	return c, nil
 }
+
+// MaxExportUncompressed is the decompressed size of an export this client
+// was configured to accept: pass it to ReadExportLimit.
+func (c *Client) MaxExportUncompressed() int64 { return c.maxUncompressed }
 
 // RateLimit returns the last rate-limit state seen per bucket ("default",
 // "users.export.ids").
@@ -127,6 +140,8 @@ func (c *Client) do(ctx context.Context, call apiCall, out any) error {
 	rl := c.recordLimits(call.bucket, resp.Header)
 
 	switch {
+	case restcall.IsRedirect(resp.StatusCode):
+		err = fmt.Errorf("braze: %s %s: %w", call.method, call.path, restcall.RedirectError(resp))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		err = newAPIError(call.method, call.path, resp, rl.Reset)
 	case out != nil:

@@ -14,6 +14,14 @@ import (
 // Config.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
+// Export size limits when Config leaves them zero: generous (a Braze export
+// of ten million users is a few GB compressed), but bounded, so a hostile or
+// broken export cannot fill the disk or decompress without end.
+const (
+	DefaultMaxExportBytes             = 16 << 30  // downloaded (compressed) bytes
+	DefaultMaxExportUncompressedBytes = 256 << 30 // the entries' total, decompressed
+)
+
 // DefaultUserAgent is sent when Config.UserAgent is empty.
 const DefaultUserAgent = "tajo (+https://github.com/tajo-sync/tajo)"
 
@@ -47,6 +55,13 @@ type Config struct {
 	// lasts until the reset the headers give, which they round up to whole
 	// seconds, so on top of a pacer it only loses time.
 	PacedByTransport bool `yaml:"-"`
+	// MaxExportBytes caps an export download; a larger one fails with
+	// ErrExportTooLarge. Default DefaultMaxExportBytes.
+	MaxExportBytes int64 `yaml:"max_export_bytes"`
+	// MaxExportUncompressedBytes caps the decompressed size of an export,
+	// as ReadExportLimit enforces it (see Client.MaxExportUncompressed).
+	// Default DefaultMaxExportUncompressedBytes.
+	MaxExportUncompressedBytes int64 `yaml:"max_export_uncompressed_bytes"`
 }
 
 // Validate reports what is missing or malformed, without revealing the key.
@@ -59,6 +74,9 @@ func (c Config) Validate() error {
 	}
 	if err := restcall.CheckBaseURL(c.BaseURL); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	if c.MaxExportBytes < 0 || c.MaxExportUncompressedBytes < 0 {
+		return fmt.Errorf("%w: MaxExportBytes and MaxExportUncompressedBytes must not be negative (0 takes the defaults)", ErrInvalidConfig)
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("%w: Timeout %v is negative", ErrInvalidConfig, c.Timeout)

@@ -61,19 +61,49 @@ func (c *Client) ExportSegment(ctx context.Context, req ExportSegmentRequest) (E
 // DownloadExport streams the export at exportURL into w and returns the
 // number of bytes written. Until the export is ready the URL answers 403 or
 // 404, reported as ErrExportNotReady with nothing written. No Authorization
-// header is sent: the URL is pre-signed. On any other error some bytes may
-// already be in w; WaitExport handles that by opening a fresh writer.
+// header is sent: the URL is pre-signed. The URL must be https (plain http
+// only to a loopback address, a local sandbox); a redirect is not followed;
+// an export over Config.MaxExportBytes fails with ErrExportTooLarge. On any
+// other error some bytes may already be in w; WaitExport handles that by
+// opening a fresh writer.
 func (c *Client) DownloadExport(ctx context.Context, exportURL string, w io.Writer) (int64, error) {
 	return c.download(ctx, exportURL, func() (io.WriteCloser, error) { return nopCloser{w}, nil })
+}
+
+// ErrExportTooLarge is wrapped by the error of an export larger than the
+// client's limits (Config.MaxExportBytes, MaxExportUncompressedBytes).
+var ErrExportTooLarge = errors.New("braze: export too large")
+
+// ErrExportURL is wrapped by the error of an export URL the client refuses
+// to fetch. It is not retryable.
+var ErrExportURL = errors.New("braze: export URL refused")
+
+// checkExportURL accepts an absolute https URL, or http to a loopback
+// address: the export is every user's e-mail and phone, and must not cross
+// the network in clear. The URL is not echoed: its query is a signature.
+func checkExportURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%w: downloading export: the export URL is not an absolute https URL", ErrExportURL)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && restcall.Loopback(u.Hostname()):
+	case u.Scheme == "http":
+		return nil, fmt.Errorf("%w: downloading export from %s: plain http is allowed only to a loopback address; the export must be served over https",
+			ErrExportURL, u.Host)
+	default:
+		return nil, fmt.Errorf("%w: downloading export: the export URL is not an absolute https URL", ErrExportURL)
+	}
+	return u, nil
 }
 
 // download opens the destination only once the export answered 200, so a
 // not-ready poll leaves no trace.
 func (c *Client) download(ctx context.Context, exportURL string, open func() (io.WriteCloser, error)) (int64, error) {
-	u, err := url.Parse(exportURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		// The URL is not echoed: its query is a signature.
-		return 0, errors.New("braze: downloading export: the export URL is not an absolute http(s) URL")
+	u, err := checkExportURL(exportURL)
+	if err != nil {
+		return 0, err
 	}
 	const method = http.MethodGet
 	path := u.Path
@@ -93,11 +123,16 @@ func (c *Client) download(ctx context.Context, exportURL string, open func() (io
 	defer restcall.CloseBody(resp.Body)
 
 	var n int64
-	switch resp.StatusCode {
-	case http.StatusOK:
-		n, err = copyExport(ctx, path, resp.Body, open)
-	case http.StatusForbidden, http.StatusNotFound:
-		err = fmt.Errorf("braze: GET %s: %w (status %d)", path, ErrExportNotReady, resp.StatusCode)
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK && resp.ContentLength > c.maxExport:
+		err = fmt.Errorf("braze: GET %s: %w: %d bytes announced, the limit is %d (Config.MaxExportBytes)",
+			path, ErrExportTooLarge, resp.ContentLength, c.maxExport)
+	case code == http.StatusOK:
+		n, err = copyExport(ctx, path, resp.Body, c.maxExport, open)
+	case code == http.StatusForbidden, code == http.StatusNotFound:
+		err = fmt.Errorf("braze: GET %s: %w (status %d)", path, ErrExportNotReady, code)
+	case restcall.IsRedirect(code):
+		err = fmt.Errorf("braze: GET %s: %w", path, restcall.RedirectError(resp))
 	default:
 		err = newAPIError(method, path, resp, parseReset(resp.Header))
 	}
@@ -105,12 +140,14 @@ func (c *Client) download(ctx context.Context, exportURL string, open func() (io
 	return n, err
 }
 
-func copyExport(ctx context.Context, path string, body io.Reader, open func() (io.WriteCloser, error)) (int64, error) {
+// copyExport copies at most limit bytes of body into a destination open
+// gives; a longer body is an ErrExportTooLarge.
+func copyExport(ctx context.Context, path string, body io.Reader, limit int64, open func() (io.WriteCloser, error)) (int64, error) {
 	w, err := open()
 	if err != nil {
 		return 0, fmt.Errorf("braze: downloading export %s: opening destination: %w", path, err)
 	}
-	src := &restcall.ReadErr{R: body}
+	src := &restcall.ReadErr{R: io.LimitReader(body, limit+1)}
 	n, err := io.Copy(w, src)
 	closeErr := w.Close()
 	switch {
@@ -118,6 +155,8 @@ func copyExport(ctx context.Context, path string, body io.Reader, open func() (i
 		return n, transportError(ctx, http.MethodGet, path, fmt.Sprintf("reading export after %d bytes", n), src.Err)
 	case err != nil:
 		return n, fmt.Errorf("braze: downloading export %s: writing after %d bytes: %w", path, n, err)
+	case n > limit:
+		return n, fmt.Errorf("braze: downloading export %s: %w: over %d bytes (Config.MaxExportBytes)", path, ErrExportTooLarge, limit)
 	case closeErr != nil:
 		return n, fmt.Errorf("braze: downloading export %s: closing destination: %w", path, closeErr)
 	}

@@ -33,16 +33,39 @@ type Line struct {
 // entry is decompressed as it is read, never held whole in memory; memory is
 // bounded by the longest line. Reading stops at the first error fn returns,
 // or when an entry is corrupt.
+//
+// The entries may decompress to DefaultMaxExportUncompressedBytes in all;
+// ReadExportLimit sets another limit.
 func ReadExport(r io.ReaderAt, size int64, fn func(Line) error) error {
-	return readExport(r, size, MaxExportLine, fn)
+	return readExport(r, size, MaxExportLine, DefaultMaxExportUncompressedBytes, fn)
 }
 
-func readExport(r io.ReaderAt, size int64, maxLine int, fn func(Line) error) error {
+// ReadExportLimit is ReadExport with the entries' decompressed total capped
+// at maxUncompressed bytes (<= 0: the default): a larger export fails with
+// ErrExportTooLarge before any line is delivered. The archive's declared
+// sizes are what is checked, and they hold: archive/zip fails an entry
+// that decompresses to more than it declared.
+func ReadExportLimit(r io.ReaderAt, size, maxUncompressed int64, fn func(Line) error) error {
+	if maxUncompressed <= 0 {
+		maxUncompressed = DefaultMaxExportUncompressedBytes
+	}
+	return readExport(r, size, MaxExportLine, maxUncompressed, fn)
+}
+
+func readExport(r io.ReaderAt, size int64, maxLine int, maxUncompressed int64, fn func(Line) error) error {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !(zr != nil && errors.Is(err, zip.ErrInsecurePath)) {
 		// Entry names are only labels here, nothing is extracted to disk,
 		// so an insecure path is harmless.
 		return fmt.Errorf("braze: opening export archive: %w", err)
+	}
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		if total > uint64(maxUncompressed) || total < f.UncompressedSize64 {
+			return fmt.Errorf("%w: its entries decompress to more than %d bytes (Config.MaxExportUncompressedBytes)",
+				ErrExportTooLarge, maxUncompressed)
+		}
 	}
 	lr := lineReader{maxLine: maxLine}
 	for _, f := range zr.File {

@@ -42,7 +42,7 @@ func buildZip(t testing.TB, entries ...entry) []byte {
 func collect(t *testing.T, zipped []byte, maxLine int) ([]string, error) {
 	t.Helper()
 	var got []string
-	err := readExport(bytes.NewReader(zipped), int64(len(zipped)), maxLine, func(l Line) error {
+	err := readExport(bytes.NewReader(zipped), int64(len(zipped)), maxLine, DefaultMaxExportUncompressedBytes, func(l Line) error {
 		if l.Err != nil {
 			got = append(got, fmt.Sprintf("%s:%d!%v", l.Entry, l.No, errors.Is(l.Err, ErrLineTooLong)))
 			return nil
@@ -153,7 +153,7 @@ func FuzzReadExport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want, ok := referenceLines(data, maxLine)
 		var got []string
-		err := readExport(bytes.NewReader(data), int64(len(data)), maxLine, func(l Line) error {
+		err := readExport(bytes.NewReader(data), int64(len(data)), maxLine, DefaultMaxExportUncompressedBytes, func(l Line) error {
 			if l.Err != nil {
 				got = append(got, fmt.Sprintf("%s:%d!", l.Entry, l.No))
 			} else {

@@ -79,9 +79,9 @@ func New(cfg Config) (*Client, error) {
 	if c.baseURL == "" {
 		c.baseURL = DefaultBaseURL
 	}
-	if c.http == nil {
-		c.http = restcall.NewHTTPClient()
-	}
+	// No redirect is followed, whatever client the caller gave: a 307 to
+	// another host would take the key (and the body) there.
+	c.http = restcall.Client(c.http)
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -139,6 +139,8 @@ func (c *Client) do(ctx context.Context, call apiCall, out any) (int, error) {
 	rl := c.recordLimits(bucket, resp.Header, c.now())
 
 	switch {
+	case restcall.IsRedirect(resp.StatusCode):
+		err = fmt.Errorf("brevo: %s %s: %w", call.method, route, restcall.RedirectError(resp))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		err = newAPIError(call.method, route, resp, rl.Reset)
 	case out != nil && resp.StatusCode != http.StatusNoContent:

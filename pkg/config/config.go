@@ -16,6 +16,10 @@ type Config struct {
 	// Resilience tunes rate limits (per vendor plan), retries and circuit
 	// breakers; every zero field takes the vendors' documented defaults.
 	Resilience resilience.Config `yaml:"resilience"`
+
+	// src locates keys in the file this came from (nil when built in code),
+	// so that notices name the line and the key as the file wrote it.
+	src *walker
 }
 
 // Connectors holds one section per vendor.
@@ -26,19 +30,24 @@ type Connectors struct {
 
 // Braze configures the Braze side: where to read and what to sync.
 type Braze struct {
-	Enabled bool `yaml:"enabled"` // default true
+	// Enabled false stops the connector: tajo run, the extractor and
+	// `tajo connectors sync` refuse to sync, saying so. Default true.
+	Enabled bool `yaml:"enabled"`
 	// InstanceURL is the REST endpoint of the Braze instance, such as
 	// rest.iad-01.braze.com. The scheme is optional (https is assumed);
 	// http is accepted only for loopback hosts (the sandbox). After Parse it
 	// always carries its scheme and no trailing slash.
 	InstanceURL string `yaml:"instance_url"`
-	APIVersion  string `yaml:"api_version"` // default "v1"
+	// APIVersion is the Braze REST API version. Braze has one, v1 (its
+	// paths carry no version), so v1 is the only valid value. Default v1.
+	APIVersion  string `yaml:"api_version"`
 	Debug       bool   `yaml:"debug"`
 	LogLevel    string `yaml:"log_level"`     // error|warn|info|debug|verbose; default info
 	LogAPICalls bool   `yaml:"log_api_calls"` // record request bodies (keys redacted) in the audit stream
 	Sync        Sync   `yaml:"sync"`
 	// Lists maps a Braze segment (id or name) to the Brevo list its users
-	// are added to.
+	// are added to. Segment mirroring does not exist yet: a non-empty map
+	// is reported by Notices.
 	Lists map[string]ListID `yaml:"lists"`
 	// FieldMapping maps Braze fields to Brevo attributes (or "email");
 	// default mapping.DefaultFieldMapping(). A mapping in the file replaces
@@ -52,7 +61,10 @@ type Braze struct {
 	DefaultPhoneRegion string `yaml:"default_phone_region"`
 }
 
-// Sync says which Braze resources are synced.
+// Sync says which Braze resources are synced. In the file each resource is
+// either true/false or a mapping ({enabled, segment_id, interval, ...}).
+// Only users are synced today; Notices names every other resource switched
+// on.
 type Sync struct {
 	Users     UsersSync `yaml:"users"`
 	Campaigns Toggle    `yaml:"campaigns"`
@@ -70,14 +82,19 @@ type UsersSync struct {
 	FullEvery time.Duration `yaml:"full_every"` // between full re-exports; default 24h
 }
 
-// Toggle is a resource that is only switched on or off.
+// Toggle is a Braze resource other than users: written true, false or
+// {enabled, segment_id, interval}. None of them is synced yet.
 type Toggle struct {
-	Enabled bool `yaml:"enabled"` // default false
+	Enabled   bool          `yaml:"enabled"`    // default false
+	SegmentID string        `yaml:"segment_id"` // Braze segment the resource is read for
+	Interval  time.Duration `yaml:"interval"`   // between syncs of the resource
 }
 
 // Brevo configures the Brevo side.
 type Brevo struct {
-	Enabled bool   `yaml:"enabled"` // default true
+	// Enabled false stops the Brevo side: tajo run and the loader refuse to
+	// run (nothing else writes anywhere). Default true.
+	Enabled bool   `yaml:"enabled"`
 	APIURL  string `yaml:"api_url"` // default https://api.brevo.com/v3; same scheme rules as InstanceURL
 	// ListIDs are Brevo lists every synced contact is added to.
 	ListIDs []ListID `yaml:"list_ids"`

@@ -3,6 +3,10 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 )
 
 // lineError is a problem found before the YAML is parsed, located by line.
@@ -11,15 +15,29 @@ type lineError struct {
 	msg  string
 }
 
+// expansion is a ${NAME} replaced by value on line: errors about that line
+// show the name instead of the value, which may be a secret.
+type expansion struct {
+	line        int
+	name, value string
+}
+
 // expandEnv replaces ${NAME} and ${NAME:-default} with values from lookup.
 // Comments are left alone, so that a commented-out line never needs its
 // variable set; $${ writes a literal ${. An unset variable without a
 // default is an error rather than an empty string: an empty instance_url
 // or NATS url silently changes what tajo does.
 func expandEnv(data []byte, lookup func(string) (string, bool)) ([]byte, []lineError) {
+	out, _, errs := expandEnvTracked(data, lookup)
+	return out, errs
+}
+
+// expandEnvTracked is expandEnv that also returns every expansion made.
+func expandEnvTracked(data []byte, lookup func(string) (string, bool)) ([]byte, []expansion, []lineError) {
 	var out bytes.Buffer
 	out.Grow(len(data))
 	var errs []lineError
+	var done []expansion
 	for lineNo, line := range bytes.SplitAfter(data, []byte("\n")) {
 		body, comment := splitComment(line)
 		for i := 0; i < len(body); i++ {
@@ -45,15 +63,61 @@ func expandEnv(data []byte, lookup func(string) (string, bool)) ([]byte, []lineE
 			}
 			expr := string(body[i+2 : i+end])
 			val, err := expandOne(expr, lookup)
-			if err != nil {
+			switch {
+			case err != nil:
 				errs = append(errs, lineError{lineNo + 1, err.Error()})
+			case strings.ContainsAny(val, "\r\n"):
+				// A line break would change the file's structure (and every
+				// line number after it).
+				errs = append(errs, lineError{lineNo + 1, fmt.Sprintf("${%s}: the value has a line break; a value must fit on its line", expr)})
+				val = ""
+			case out.Len()+len(val) > MaxFileSize:
+				errs = append(errs, lineError{lineNo + 1, fmt.Sprintf("${%s}: with the values of its variables the file exceeds %d bytes (1 MiB)", expr, MaxFileSize)})
+				return out.Bytes(), done, errs
+			}
+			if val != "" {
+				name, _, _ := strings.Cut(expr, ":-")
+				done = append(done, expansion{line: lineNo + 1, name: name, value: val})
 			}
 			out.WriteString(val)
 			i += end
 		}
 		out.Write(comment)
 	}
-	return out.Bytes(), errs
+	return out.Bytes(), done, errs
+}
+
+// hideValues rewrites msg, an error about line, so that no value expanded on
+// that line appears in it: in each quoted string of msg (errors quote the
+// values they echo), each value shows as the ${NAME} it came from. Longer
+// values first, so that a value inside another is not half replaced.
+func hideValues(msg string, line int, done []expansion) string {
+	var here []expansion
+	for _, x := range done {
+		if x.line == line {
+			here = append(here, x)
+		}
+	}
+	if len(here) == 0 {
+		return msg
+	}
+	sort.SliceStable(here, func(i, j int) bool { return len(here[i].value) > len(here[j].value) })
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		q, err := strconv.QuotedPrefix(msg[i:])
+		if msg[i] != '"' || err != nil {
+			b.WriteByte(msg[i])
+			i++
+			continue
+		}
+		i += len(q)
+		for _, x := range here {
+			escaped := strconv.Quote(x.value)
+			q = strings.ReplaceAll(q, escaped[1:len(escaped)-1], "${"+x.name+"}")
+		}
+		b.WriteString(q)
+	}
+	return b.String()
 }
 
 func expandOne(expr string, lookup func(string) (string, bool)) (string, error) {
@@ -105,4 +169,19 @@ func splitComment(line []byte) (body, comment []byte) {
 		}
 	}
 	return line, nil
+}
+
+// hideAnywhere replaces every expanded value of eight bytes or more in msg,
+// quoted or not, by the ${NAME} it came from: for messages of other code
+// (the YAML parser) that may echo the text in any form. Shorter values are
+// too common as parts of words to replace, and no secret.
+func hideAnywhere(msg string, done []expansion) string {
+	sorted := slices.Clone(done)
+	sort.SliceStable(sorted, func(i, j int) bool { return len(sorted[i].value) > len(sorted[j].value) })
+	for _, x := range sorted {
+		if len(x.value) >= 8 {
+			msg = strings.ReplaceAll(msg, x.value, "${"+x.name+"}")
+		}
+	}
+	return msg
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -12,13 +13,45 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Load reads and validates the configuration file at path.
+// MaxFileSize is the largest configuration file read, 1 MiB: a real one is
+// a few kilobytes, and a huge one (a wrong path, a generated file) would
+// take minutes and gigabytes to validate. The limit also holds for the file
+// with its ${VAR} values expanded.
+const MaxFileSize = 1 << 20
+
+// ErrTooLarge is wrapped by the error about a file over MaxFileSize.
+var ErrTooLarge = errors.New("config file too large")
+
+// Load reads and validates the configuration file at path. A file over
+// MaxFileSize is refused before it is read whole.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
+		return nil, tooLarge(fi.Size()) // callers name the file
+	}
+	// Not a regular file (a pipe, a device), or one growing: read one byte
+	// past the limit to know.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading config %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooLarge(-1)
+	}
 	return Parse(path, data)
+}
+
+func tooLarge(size int64) error {
+	what := "more than 1 MiB"
+	if size >= 0 {
+		what = fmt.Sprintf("%d bytes", size)
+	}
+	return fmt.Errorf("%w: the file is %s; a config file may be at most %d bytes (1 MiB), and a real one is a few kilobytes: check the path (--config, $TAJO_CONFIG)",
+		ErrTooLarge, what, MaxFileSize)
 }
 
 // Parse expands environment variables in data, parses it over Default() and
@@ -29,7 +62,10 @@ func Parse(name string, data []byte) (*Config, error) {
 }
 
 func parse(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
-	expanded, envErrs := expandEnv(data, lookup)
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w", name, tooLarge(int64(len(data))))
+	}
+	expanded, done, envErrs := expandEnvTracked(data, lookup)
 	var errs ValidationErrors
 	for _, e := range envErrs {
 		errs = append(errs, ValidationError{File: name, Line: e.line, Msg: e.msg})
@@ -37,18 +73,26 @@ func parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 
 	var doc yaml.Node
 	if err := yaml.Unmarshal(expanded, &doc); err != nil {
-		return nil, append(errs, syntaxErrors(name, err)...)
+		syntax := syntaxErrors(name, err)
+		for i := range syntax {
+			// The YAML library quotes what it choked on in its own way:
+			// hide every value, wherever it is.
+			syntax[i].Msg = hideAnywhere(syntax[i].Msg, done)
+		}
+		return nil, hideAll(append(errs, syntax...), done)
 	}
 	cfg := Default()
-	w := &walker{lines: map[string]int{}}
+	w := &walker{file: name, lines: map[string]int{}, shorthand: map[string][2]*yaml.Node{}}
 	if len(doc.Content) > 0 {
 		w.walk(doc.Content[0], reflect.ValueOf(cfg).Elem(), "")
+		w.walkShorthand(cfg)
 	}
 	for _, e := range w.errs {
 		errs = append(errs, ValidationError{File: name, Line: e.line, Path: e.path, Msg: e.msg})
 	}
 	cfg.fillDefaults()
 	cfg.check(func(path, msg string) {
+		path = w.display(path)
 		if w.failed(path) {
 			return // the walker already said what is wrong with it
 		}
@@ -56,10 +100,27 @@ func parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 	})
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
-		return nil, errs
+		return nil, hideAll(errs, done)
 	}
 	cfg.normalize()
+	cfg.src = w
 	return cfg, nil
+}
+
+// hideAll keeps the values of environment variables out of errs: each
+// error names the variable instead.
+func hideAll(errs ValidationErrors, done []expansion) ValidationErrors {
+	for i := range errs {
+		var here []expansion
+		for _, x := range done {
+			if x.line == errs[i].Line {
+				here = append(here, x)
+			}
+		}
+		errs[i].Msg = hideAnywhere(hideValues(errs[i].Msg, errs[i].Line, done), here)
+		errs[i].Path = hideAnywhere(errs[i].Path, here) // a key written as ${VAR}
+	}
+	return errs
 }
 
 // lineOf finds the line of path, or of its closest ancestor in the file.

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -37,10 +36,10 @@ func (c *Config) fillDefaults() {
 
 // normalize writes URLs in full once they are known to be valid.
 func (c *Config) normalize() {
-	if u, err := endpointURL(c.Connectors.Braze.InstanceURL); err == nil && u != "" {
+	if u, err := BrazeInstanceURL(c.Connectors.Braze.InstanceURL); err == nil && u != "" {
 		c.Connectors.Braze.InstanceURL = u
 	}
-	if u, err := endpointURL(c.Connectors.Brevo.APIURL); err == nil && u != "" {
+	if u, err := BrevoAPIURL(c.Connectors.Brevo.APIURL); err == nil && u != "" {
 		c.Connectors.Brevo.APIURL = u
 	}
 	c.Connectors.Braze.DefaultPhoneRegion = strings.ToUpper(c.Connectors.Braze.DefaultPhoneRegion)
@@ -55,11 +54,11 @@ func (c *Config) check(report func(path, msg string)) {
 	const bp = "connectors.braze"
 	if b.Enabled && strings.TrimSpace(b.InstanceURL) == "" {
 		report(bp+".instance_url", "required when the Braze connector is enabled: the REST endpoint of your instance, such as rest.iad-01.braze.com (Braze dashboard > Settings > APIs and Identifiers)")
-	} else if _, err := endpointURL(b.InstanceURL); err != nil {
-		report(bp+".instance_url", err.Error()+" (example: rest.iad-01.braze.com)")
+	} else if _, err := BrazeInstanceURL(b.InstanceURL); err != nil {
+		report(bp+".instance_url", err.Error())
 	}
-	if !validAPIVersion(b.APIVersion) {
-		report(bp+".api_version", fmt.Sprintf("must look like v1 (got %q)", b.APIVersion))
+	if b.APIVersion != "v1" {
+		report(bp+".api_version", fmt.Sprintf("only v1 exists: Braze's REST API has one version, which tajo calls (got %q); write v1 or leave it out", b.APIVersion))
 	}
 	if !contains(logLevels, b.LogLevel) {
 		report(bp+".log_level", fmt.Sprintf("unknown log level %q; use one of %s", b.LogLevel, strings.Join(logLevels, ", ")))
@@ -73,6 +72,15 @@ func (c *Config) check(report func(path, msg string)) {
 	} else if u.Interval > 0 && u.FullEvery < u.Interval {
 		report(bp+".sync.users.full_every", fmt.Sprintf("must not be shorter than sync.users.interval (%s < %s)", u.FullEvery, u.Interval))
 	}
+	for _, r := range []struct {
+		key string
+		t   Toggle
+	}{{"campaigns", b.Sync.Campaigns}, {"canvases", b.Sync.Canvases}, {"segments", b.Sync.Segments},
+		{"events", b.Sync.Events}, {"catalogs", b.Sync.Catalogs}} {
+		if r.t.Interval < 0 {
+			report(bp+".sync."+r.key+".interval", fmt.Sprintf("must not be negative (got %s)", r.t.Interval))
+		}
+	}
 	for seg, id := range b.Lists {
 		if id <= 0 {
 			report(bp+".lists."+seg, fmt.Sprintf("%s (got %d); use the numeric id shown in Brevo > Contacts > Lists", msgListID, id))
@@ -84,8 +92,8 @@ func (c *Config) check(report func(path, msg string)) {
 	const vp = "connectors.brevo"
 	if v.Enabled && strings.TrimSpace(v.APIURL) == "" {
 		report(vp+".api_url", "required when the Brevo connector is enabled (default https://api.brevo.com/v3)")
-	} else if _, err := endpointURL(v.APIURL); err != nil {
-		report(vp+".api_url", err.Error()+" (default https://api.brevo.com/v3)")
+	} else if _, err := BrevoAPIURL(v.APIURL); err != nil {
+		report(vp+".api_url", err.Error())
 	}
 	for i, id := range v.ListIDs {
 		if id <= 0 {
@@ -142,44 +150,6 @@ func (c *Config) checkMapping(report func(path, msg string)) {
 	}
 }
 
-// endpointURL completes a vendor endpoint: https is assumed when no scheme
-// is given; plain http is refused except on loopback, where the sandbox
-// runs, because API keys would cross the network in clear.
-func endpointURL(raw string) (string, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return "", nil
-	}
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("not a URL or host name (got %q)", raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return "", fmt.Errorf("http is only allowed for localhost; use https (got %q)", raw)
-		}
-	default:
-		return "", fmt.Errorf("scheme must be https (got %q)", raw)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("must be a plain base URL without credentials, query or fragment (got %q)", raw)
-	}
-	return strings.TrimRight(u.String(), "/"), nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // checkNATSURL accepts what nats.Connect accepts: a comma-separated list of
 // nats://, tls://, ws:// or wss:// URLs. Empty means the embedded server.
 func checkNATSURL(raw string) error {
@@ -198,18 +168,6 @@ func checkNATSURL(raw string) error {
 		}
 	}
 	return nil
-}
-
-func validAPIVersion(v string) bool {
-	if len(v) < 2 || v[0] != 'v' {
-		return false
-	}
-	for i := 1; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func contains(list []string, s string) bool {

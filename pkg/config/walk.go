@@ -15,8 +15,22 @@ import (
 // yaml.Node.Decode, so that it can report every unknown key, wrong type and
 // bad value with its line, instead of stopping at the first.
 type walker struct {
+	file  string
 	errs  []located
 	lines map[string]int // key path -> line of its value, for later checks
+	// shorthand holds the sections written at the top level (see
+	// topLevelShorthand), by key.
+	shorthand map[string][2]*yaml.Node // key -> its key and value nodes
+}
+
+// topLevelShorthand are the sections the product page writes at the top
+// level although they belong to the Braze connector: sync, lists and
+// field_mapping may be written either there or under connectors.braze (not
+// both).
+var topLevelShorthand = map[string]string{
+	"sync":          "connectors.braze.sync",
+	"lists":         "connectors.braze.lists",
+	"field_mapping": "connectors.braze.field_mapping",
 }
 
 // located is an error before the file name is known.
@@ -31,8 +45,10 @@ func (w *walker) fail(n *yaml.Node, path, format string, args ...any) {
 }
 
 var (
-	durationType = reflect.TypeOf(time.Duration(0))
-	listIDType   = reflect.TypeOf(ListID(0))
+	durationType  = reflect.TypeOf(time.Duration(0))
+	listIDType    = reflect.TypeOf(ListID(0))
+	toggleType    = reflect.TypeOf(Toggle{})
+	usersSyncType = reflect.TypeOf(UsersSync{})
 )
 
 // walk sets v from n. A null leaves the default in place.
@@ -60,6 +76,17 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string) {
 }
 
 func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
+	if v.Type() == toggleType || v.Type() == usersSyncType {
+		// A resource of sync: true and false stand for {enabled: ...}.
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
+			w.scalar(n, v.FieldByName("Enabled"), path)
+			return
+		}
+		if n.Kind != yaml.MappingNode {
+			w.fail(n, path, "must be true, false or a mapping such as {enabled: true, interval: 15m} (got %s)", describe(n))
+			return
+		}
+	}
 	if n.Kind != yaml.MappingNode {
 		w.fail(n, path, "must be a mapping of keys (got %s)", describe(n))
 		return
@@ -74,6 +101,10 @@ func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		w.lines[sub] = k.Line // the key's line: a nested mapping starts on the next one
+		if _, ok := topLevelShorthand[key]; ok && path == "" {
+			w.shorthand[key] = [2]*yaml.Node{k, val} // walked by walkShorthand, once connectors is known
+			continue
+		}
 		idx, ok := fields[key]
 		if !ok {
 			w.unknownKey(k, sub, key, fields)
@@ -102,6 +133,11 @@ func (w *walker) unknownKey(k *yaml.Node, path, key string, fields map[string]in
 	names := make([]string, 0, len(fields))
 	for name := range fields {
 		names = append(names, name)
+	}
+	if !strings.Contains(path, ".") {
+		for name := range topLevelShorthand {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
 	if s := suggest(key, names); s != "" {
@@ -154,6 +190,40 @@ func (w *walker) sequence(n *yaml.Node, v reflect.Value, path string) {
 		s = reflect.Append(s, elem)
 	}
 	v.Set(s)
+}
+
+// walkShorthand walks the sections written at the top level into the Braze
+// connector's, after the rest of the file: a section given both ways is an
+// error rather than one silently winning.
+func (w *walker) walkShorthand(cfg *Config) {
+	b := reflect.ValueOf(&cfg.Connectors.Braze).Elem()
+	fields := yamlFields(b.Type())
+	for key, kv := range w.shorthand {
+		full := topLevelShorthand[key]
+		if line, ok := w.lines[full]; ok {
+			w.fail(kv[0], key, "also given under connectors.braze (line %d); keep one of the two", line)
+			delete(w.shorthand, key)
+			continue
+		}
+		w.walk(kv[1], b.Field(fields[key]), key)
+	}
+}
+
+// display is path as the file wrote it: connectors.braze.sync.users is
+// sync.users when the file used the top-level shorthand.
+func (w *walker) display(path string) string {
+	if w == nil {
+		return path
+	}
+	for key, full := range topLevelShorthand {
+		if _, ok := w.shorthand[key]; !ok {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(path, full); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
+			return key + rest
+		}
+	}
+	return path
 }
 
 func (w *walker) scalar(n *yaml.Node, v reflect.Value, path string) {

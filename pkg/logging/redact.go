@@ -18,8 +18,11 @@ var (
 	// An Authorization header value, as printed by a dumped request.
 	bearer = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+`)
 	// The local part goes, the domain stays: it says which provider
-	// bounced without saying who.
-	email = regexp.MustCompile(`[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})`)
+	// bounced without saying who. Unicode-aware: internationalised
+	// addresses (jörg.müller@exämple.com, RFC 6531) have letters and marks
+	// of any script on both sides, and a JSON text may carry them escaped
+	// (j\u00f6rg); a TLD is letters, or an IDN's punycode (xn--p1ai).
+	email = regexp.MustCompile(emailPattern)
 	// Phone numbers: international (E.164 or spaced), US-style
 	// (555) 123-4567 / 555-123-4567, and European national forms such as
 	// 06 12 34 56 78 or 020 7946 0958. Matches are kept only with enough
@@ -30,6 +33,12 @@ var (
 		`|\(\d{2,4}\)[ .-]?\d{3,4}[ .-]?\d{3,4}` +
 		`|\b\d{3}[ .-]\d{3}[ .-]\d{4}\b` +
 		`|\b0\d{1,4}(?:[ .-]\d{2,4}){2,4}\b`)
+)
+
+const (
+	emailChar    = `[\p{L}\p{M}\p{N}._%+'!#$&*?^~-]|\\u[0-9A-Fa-f]{4}`
+	domainChar   = `[\p{L}\p{M}\p{N}-]|\\u[0-9A-Fa-f]{4}`
+	emailPattern = `(?:` + emailChar + `)+@((?:(?:` + domainChar + `)+\.)+(?:xn--[A-Za-z0-9-]+|(?:[\p{L}\p{M}]|\\u[0-9A-Fa-f]{4}){2,}))`
 )
 
 // Redactor removes secrets and personal data from strings. The zero value

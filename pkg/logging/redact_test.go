@@ -21,6 +21,12 @@ func TestRedactorString(t *testing.T) {
 		{"email keeps the domain", "invalid email jane.doe+tag@example.com", "invalid email ***@example.com"},
 		{"email in a sub-domain", "x o'brien@mail.corp.example.co.uk y", "x ***@mail.corp.example.co.uk y"},
 		{"two emails", "a@b.io,c_d@e.fr", "***@b.io,***@e.fr"},
+		{"non-ascii email", "invalid email jörg.müller@exämple.com", "invalid email ***@exämple.com"},
+		{"non-latin email", "to 用户@例子.广告 and δοκιμή@παράδειγμα.δοκιμή.", "to ***@例子.广告 and ***@παράδειγμα.δοκιμή."},
+		{"combining marks", "from jo\u0308rg@example.com", "from ***@example.com"},
+		{"punycode tld", "to иван@пример.xn--p1ai", "to ***@пример.xn--p1ai"},
+		{"json-escaped email", `{"email":"j\u00f6rg.m\u00fcller@ex\u00e4mple.com"}`, `{"email":"***@ex\u00e4mple.com"}`},
+		{"rfc 5322 specials", "x a!b#c$d&e*f?g^h~i@example.org y", "x ***@example.org y"},
 		{"e164", "sms +33612345678 refused", "sms *** refused"},
 		{"international spaced", "phone +1 (555) 123-4567.", "phone ***."},
 		{"us parentheses", "call (555) 123-4567", "call ***"},
@@ -54,7 +60,8 @@ func TestNilRedactorUsesPatterns(t *testing.T) {
 }
 
 func FuzzRedactorString(f *testing.F) {
-	for _, s := range []string{"a@b.io", "+33612345678", "Bearer x", "xkeysib-1", "06 12 34 56 78", "2024-01-01"} {
+	for _, s := range []string{"a@b.io", "+33612345678", "Bearer x", "xkeysib-1", "06 12 34 56 78", "2024-01-01",
+		"jörg.müller@exämple.com", `j\u00f6rg@ex\u00e4mple.com`} {
 		f.Add(s)
 	}
 	const key = "fuzz-secret-key-123"

@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -25,7 +26,16 @@ const (
 // connected the connection reconnects forever with jittered backoff.
 // Options in opts are applied after the defaults and override them.
 // Errors name the URL with any credentials removed.
+//
+// Authentication: credentials in url win; else NATS_CREDS, NATS_NKEY or
+// NATS_USER (and NATS_PASSWORD); else, for the address of an embedded
+// server this process started, that server's credentials. NATS_CA, and
+// NATS_CERT with NATS_KEY, configure TLS. See the Env constants.
 func Connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.Conn, error) {
+	auth, err := authOptions(url)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to nats at %s as %q: %w", RedactURL(url), name, err)
+	}
 	base := []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
@@ -36,11 +46,16 @@ func Connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.
 		nats.MaxPingsOutstanding(3),
 		nats.DrainTimeout(30 * time.Second),
 	}
-	all := append(base, opts...)
+	all := append(append(base, auth...), opts...)
 	for attempt := 1; ; attempt++ {
 		nc, err := nats.Connect(url, all...)
 		if err == nil {
 			return nc, nil
+		}
+		if refused(err) {
+			// Waiting will not make wrong credentials right.
+			return nil, fmt.Errorf("connecting to nats at %s as %q: %w (set the credentials in the URL, %s, or %s)",
+				RedactURL(url), name, err, EnvCreds, EnvUser)
 		}
 		t := time.NewTimer(reconnectDelay(attempt))
 		select {
@@ -51,6 +66,12 @@ func Connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.
 		case <-t.C:
 		}
 	}
+}
+
+// refused reports a server that turned the client's credentials down.
+func refused(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) ||
+		errors.Is(err, nats.ErrAuthRevoked) || errors.Is(err, nats.ErrPermissionViolation)
 }
 
 // reconnectDelay is exponential from backoffInitial to backoffMax with

@@ -3,6 +3,8 @@ package natsx
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -24,6 +26,10 @@ type EmbeddedConfig struct {
 	// ReadyTimeout bounds the wait for the server to accept connections;
 	// default 10s.
 	ReadyTimeout time.Duration `yaml:"ready_timeout"`
+	// AuthFile is where the credentials generated at start are written
+	// (mode 0600) for the operator's other commands; default AuthFileName
+	// in StoreDir. See WithStoreAuth.
+	AuthFile string `yaml:"auth_file"`
 }
 
 // Validate reports a configuration that cannot start a server.
@@ -40,9 +46,15 @@ func (c EmbeddedConfig) Validate() error {
 	return nil
 }
 
-// Embedded is a running in-process nats-server with JetStream enabled.
+// Embedded is a running in-process nats-server with JetStream enabled. It
+// accepts only clients that authenticate with the credentials it generated
+// at start: Connect finds them by itself in this process (see AuthURL to
+// hand them to another process), WithStoreAuth from the auth file.
 type Embedded struct {
-	srv *server.Server
+	srv      *server.Server
+	creds    Credentials
+	authFile string
+	hostport string
 }
 
 // StartEmbedded starts a JetStream server with a file store in cfg.StoreDir
@@ -64,6 +76,13 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
+	if cfg.AuthFile == "" {
+		cfg.AuthFile = filepath.Join(cfg.StoreDir, AuthFileName)
+	}
+	creds, err := NewCredentials()
+	if err != nil {
+		return nil, err
+	}
 	opts := &server.Options{
 		ServerName:        cfg.ServerName,
 		Host:              cfg.Host,
@@ -74,6 +93,10 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		NoSigs:            true,
 		NoLog:             true,
 		HTTPPort:          0,
+		// Another local user must not read the DLQ or publish upserts: one
+		// user with a random password (compared in constant time).
+		Username: creds.User,
+		Password: creds.Password,
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -85,17 +108,46 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		srv.WaitForShutdown()
 		return nil, fmt.Errorf("starting embedded nats-server on %s:%d: not ready after %s", cfg.Host, cfg.Port, cfg.ReadyTimeout)
 	}
-	return &Embedded{srv: srv}, nil
+	e := &Embedded{srv: srv, creds: creds, authFile: cfg.AuthFile}
+	u, err := url.Parse(srv.ClientURL())
+	if err != nil {
+		e.Shutdown()
+		return nil, fmt.Errorf("starting embedded nats-server: its client URL %q does not parse: %w", srv.ClientURL(), err)
+	}
+	e.hostport = u.Host
+	registerEmbedded(e.hostport, creds)
+	if err := writeAuthFile(cfg.AuthFile, srv.ClientURL(), creds); err != nil {
+		e.Shutdown()
+		return nil, err
+	}
+	return e, nil
 }
 
-// ClientURL is the nats:// URL clients connect to.
+// ClientURL is the nats:// URL clients connect to, without credentials: safe
+// to print. Connect authenticates to it by itself in this process.
 func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
+
+// AuthURL is ClientURL with the credentials in it, for NATS_URL in the
+// environment of a child process. Never print or log it.
+func (e *Embedded) AuthURL() string {
+	u, _ := url.Parse(e.srv.ClientURL()) // StartEmbedded parsed it
+	u.User = url.UserPassword(e.creds.User, e.creds.Password)
+	return u.String()
+}
+
+// AuthFile is the path of the file holding the server's credentials.
+func (e *Embedded) AuthFile() string { return e.authFile }
 
 // Server exposes the underlying server, for tests and monitoring.
 func (e *Embedded) Server() *server.Server { return e.srv }
 
 // Shutdown stops the server and waits until it has stopped.
+// Its credentials are forgotten and its auth file removed.
 func (e *Embedded) Shutdown() {
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
+	if e.hostport != "" {
+		unregisterEmbedded(e.hostport)
+	}
+	removeAuthFile(e.authFile, e.creds)
 }

@@ -17,6 +17,7 @@ func TestCheckBaseURL(t *testing.T) {
 		{"http localhost", "http://localhost:9000/v3", ""},
 		{"http ipv6 loopback", "http://[::1]:9000", ""},
 		{"plain http off loopback", "http://rest.iad-01.braze.com", "plain http is allowed only for loopback"},
+		{"plain http to a .localhost name", "http://sandbox.localhost:9000", "plain http is allowed only for loopback"},
 		{"no scheme", "rest.iad-01.braze.com", "scheme must be https"},
 		{"ftp", "ftp://rest.iad-01.braze.com", "scheme must be https"},
 		{"query", "https://api.brevo.com/v3?api-key=x", "no credentials, query"},
@@ -42,8 +43,10 @@ func TestCheckBaseURL(t *testing.T) {
 
 func TestLoopback(t *testing.T) {
 	for host, want := range map[string]bool{
-		"localhost": true, "sandbox.localhost": true, "127.0.0.1": true, "127.3.2.1": true, "::1": true,
+		"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.3.2.1": true, "::1": true,
 		"10.0.0.1": false, "example.com": false, "localhost.example.com": false, "": false,
+		// Resolved by DNS, sent through a proxy: not this machine.
+		"sandbox.localhost": false, "localhost.": false, "127.0.0.1.nip.io": false,
 	} {
 		if got := Loopback(host); got != want {
 			t.Errorf("Loopback(%q) = %v, want %v", host, got, want)

@@ -12,7 +12,8 @@ import (
 )
 
 // Run serves sync requests on proto.SubjectSyncRequest and, when interval is
-// positive, starts an incremental sync every interval, until ctx is done.
+// positive, starts a sync every interval, until ctx is done: incremental,
+// or full once Config.FullEvery has passed since the last full one.
 func (e *Extractor) Run(ctx context.Context, nc *nats.Conn, interval time.Duration) error {
 	sub, err := nc.Subscribe(proto.SubjectSyncRequest, func(m *nats.Msg) {
 		var req proto.SyncRequest
@@ -45,13 +46,25 @@ func (e *Extractor) Run(ctx context.Context, nc *nats.Conn, interval time.Durati
 		defer t.Stop()
 		tick = t.C
 	}
+	// The last full run: the recorded one, else this start (a restart does
+	// not re-export everything at once).
+	lastFull := time.Now()
+	if r, err := e.st.LastRun(ctx, Resource); err == nil && r.Type == "full" {
+		lastFull = time.UnixMilli(r.StartedAt)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick:
-			if _, err := e.Start(ctx, "incremental"); err != nil && !errors.Is(err, ErrBusy) {
-				e.log.Error("scheduled sync", "err", err)
+		case now := <-tick:
+			runType := "incremental"
+			if e.cfg.FullEvery > 0 && now.Sub(lastFull)+interval/10 >= e.cfg.FullEvery {
+				runType = "full"
+			}
+			if _, err := e.Start(ctx, runType); err != nil && !errors.Is(err, ErrBusy) {
+				e.log.Error("scheduled sync", "type", runType, "err", err)
+			} else if err == nil && runType == "full" {
+				lastFull = now
 			}
 		}
 	}

@@ -49,8 +49,12 @@ type Config struct {
 	// Retry retries each step of an export (find the segment, request the
 	// export, download it) on a retryable error: a 5xx, a reset or a 429
 	// must not fail the whole run. Zero fields take resilience's defaults.
-	Retry  resilience.Policy
-	Logger *slog.Logger
+	Retry resilience.Policy
+	// FullEvery makes a scheduled sync (see Run) a full re-export once this
+	// long has passed since the last full one began
+	// (connectors.braze.sync.users.full_every); 0: incremental only.
+	FullEvery time.Duration
+	Logger    *slog.Logger
 }
 
 // markEvery is how many lines the extractor publishes between two writes
@@ -99,6 +103,7 @@ func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extrac
 	if err != nil {
 		return nil, fmt.Errorf("extractor: %w", err)
 	}
+	removeStaleExports(cfg.TempDir, cfg.Logger)
 	return &Extractor{
 		cfg: cfg, js: js, braze: bz, st: st, ledger: led,
 		pub: pipeline.NewPublisher(js, 4096),
@@ -238,9 +243,9 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		log.Info("resuming the download of the run's export")
 	}
 
-	f, err := os.CreateTemp(e.cfg.TempDir, "braze-export-*.zip")
+	f, err := createExportFile(e.cfg.TempDir)
 	if err != nil {
-		return fmt.Errorf("creating a file for the export: %w", err)
+		return err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
@@ -265,7 +270,7 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 
 	lastProgress := time.Now()
 	e.line, e.marks = 0, e.marks[:0]
-	err = braze.ReadExport(f, size, func(l braze.Line) error {
+	err = braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
 		if err := e.publishLine(ctx, run, l); err != nil {
 			return err
 		}

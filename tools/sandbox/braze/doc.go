@@ -10,6 +10,13 @@
 // and GET /_admin/state reports what the simulator saw, so tests can assert on
 // it. The /_admin endpoints take no key and answer loopback clients only.
 //
+// Keys hold any subset of the twelve permissions the product page names
+// (PagePermissions; AddKey). The endpoints behind those the connector does
+// not sync yet (permissions.go: /users/track, /email/status,
+// /subscription/status/set, the campaign, Canvas and segment data series,
+// /canvas/list, /catalogs/{name}/items) check keys, budgets and input as
+// Braze does; their writes are validated, not applied (501 once valid).
+//
 // Look-ups by identifier need no index in memory: the generator derives
 // external_id, braze_id, emails and phones from the user's index and can parse
 // them back (see package gen). Memory is flat in the number of users: only

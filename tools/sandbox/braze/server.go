@@ -125,6 +125,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("POST /users/export/ids", s.api(PermUsersExportIDs, bucketExportIDs, s.exportIDs))
 	s.routeCampaigns()
 	s.routeEvents()
+	s.routePermissions()
 	s.mux.HandleFunc("GET /_exports/{file}", s.download)
 	s.mux.Handle("GET /_admin/state", loopbackOnly(s.adminState))
 	s.mux.Handle("POST /_admin/users/mutate", loopbackOnly(s.adminMutate))

@@ -28,6 +28,10 @@ type State struct {
 	// listIds).
 	Folders []FolderState `json:"folders"`
 	Lists   []ListState   `json:"lists"`
+	// MergedAway counts contacts deleted by POST /contacts with forceMerge.
+	MergedAway int `json:"mergedAway"`
+	// Events sums the events stored by POST /events and /events/batch.
+	Events EventState `json:"events"`
 }
 
 // ImportState sums the import processes (not other background processes).
@@ -54,12 +58,14 @@ func (s *Server) State() State {
 	s.lock()
 	defer s.mu.Unlock()
 	st := State{
-		Contacts:           len(s.st.contacts),
+		Contacts:           s.st.count(),
 		Requests:           maps.Clone(s.stats.requests),
 		BlacklistFlagsSent: s.stats.blacklistSent,
 		UnknownAttributes:  maps.Clone(s.stats.unknownAttributes),
 		UnknownFields:      maps.Clone(s.stats.unknownFields),
 		Imports:            ImportState{ConcurrentViolations: s.imports.violations},
+		MergedAway:         s.stats.merged,
+		Events:             s.eventState(),
 	}
 	st.Statuses = map[string]int{}
 	for k, n := range st.Requests {
@@ -96,9 +102,11 @@ func (s *Server) Requests() map[string]int {
 func (s *Server) Contacts() []Contact {
 	s.lock()
 	defer s.mu.Unlock()
-	out := make([]Contact, len(s.st.contacts))
+	out := make([]Contact, 0, s.st.count())
 	for i := range s.st.contacts {
-		out[i] = s.export(i)
+		if s.st.live(i) {
+			out = append(out, s.export(i))
+		}
 	}
 	return out
 }
@@ -150,7 +158,9 @@ func (s *Server) adminContacts(w http.ResponseWriter, r *http.Request) {
 		n := min(len(s.st.contacts), from+chunk)
 		batch := make([]Contact, 0, max(n-from, 0))
 		for i := from; i < n; i++ {
-			batch = append(batch, s.export(i))
+			if s.st.live(i) {
+				batch = append(batch, s.export(i))
+			}
 		}
 		s.mu.Unlock()
 		for _, c := range batch {
@@ -158,7 +168,7 @@ func (s *Server) adminContacts(w http.ResponseWriter, r *http.Request) {
 				return // the client went away
 			}
 		}
-		if len(batch) < chunk || r.Context().Err() != nil {
+		if n-from < chunk || r.Context().Err() != nil {
 			return
 		}
 	}

@@ -29,6 +29,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*body, *apiE
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
+		if limit < 1<<20 {
+			return nil, badRequest("Maximum allowed body size is %dKB", limit>>10)
+		}
 		return nil, badRequest("Maximum allowed body size is %dMB", limit>>20)
 	case err != nil:
 		return nil, badRequest("Could not read the request body: %v", err)

@@ -63,15 +63,18 @@ const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 // contactView is a contact as the API returns it (getContactDetails): the
 // identifiers SMS and EXT_ID appear among the attributes.
 type contactView struct {
-	Email            string         `json:"email,omitempty"`
-	ID               int64          `json:"id"`
-	EmailBlacklisted bool           `json:"emailBlacklisted"`
-	SMSBlacklisted   bool           `json:"smsBlacklisted"`
-	CreatedAt        string         `json:"createdAt"`
-	ModifiedAt       string         `json:"modifiedAt"`
-	ListIDs          []int64        `json:"listIds"`
-	Attributes       map[string]any `json:"attributes"`
-	Statistics       *struct{}      `json:"statistics,omitempty"` // GET /contacts/{id} only; the sandbox sends no campaigns
+	Email            string `json:"email,omitempty"`
+	ID               int64  `json:"id"`
+	EmailBlacklisted bool   `json:"emailBlacklisted"`
+	SMSBlacklisted   bool   `json:"smsBlacklisted"`
+	// WhatsappBlacklisted is required by Brevo's current SDK
+	// (GetContactDetails); the sandbox sends no WhatsApp, so it is false.
+	WhatsappBlacklisted bool           `json:"whatsappBlacklisted"`
+	CreatedAt           string         `json:"createdAt"`
+	ModifiedAt          string         `json:"modifiedAt"`
+	ListIDs             []int64        `json:"listIds"`
+	Attributes          map[string]any `json:"attributes"`
+	Statistics          *struct{}      `json:"statistics,omitempty"` // GET /contacts/{id} only; the sandbox sends no campaigns
 }
 
 func (c Contact) view() contactView {

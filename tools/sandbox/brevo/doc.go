@@ -12,18 +12,28 @@
 //	GET  /contacts/{identifier}, PUT /contacts/{identifier}
 //	POST /contacts/import                           (jsonBody or fileBody)
 //	GET  /contacts/folders, POST /contacts/folders
+//	GET  /contacts/folders/{folderId}, GET /contacts/folders/{folderId}/lists
 //	GET  /contacts/lists, POST /contacts/lists, GET /contacts/lists/{listId}
 //	GET  /contacts/lists/{listId}/contacts
 //	POST /contacts/lists/{listId}/contacts/add      (emails, ids or extIds, 1-150)
 //	POST /contacts/lists/{listId}/contacts/remove   (the same, or all: a process)
 //	GET  /processes, GET /processes/{processId}
+//	GET  /account
+//	POST /events, POST /events/batch                (204; a batch with invalid events 207)
 //
-// and, without authentication, GET /_admin/state, GET /_admin/contacts (NDJSON)
-// and POST /_admin/reset for tests and operators.
+// and, without authentication, GET /_admin/state, GET /_admin/contacts (NDJSON),
+// GET /_admin/contacts/{id}/events and POST /_admin/reset for tests and
+// operators.
 //
 // With Config.RateLimit the General-plan limits apply in fixed windows (whole
-// seconds, clock hours): /contacts* 10/s and 36,000/h, everything else 100/h.
-// The last means GET /processes/{id} can be polled about once every 36 s.
+// seconds, clock hours): /contacts* 10/s and 36,000/h, /events* 10/s, everything
+// else 100/h. The last means GET /processes/{id} can be polled about once every
+// 36 s.
+//
+// Where the 2024 specs are older than Brevo's current SDK (@getbrevo/brevo 6) and
+// reference, the simulator answers what those require: whatsappBlacklisted on
+// contacts; organization_id, user_id and enterprise on the account; ids (at most
+// 20) on GET /contacts; forceMerge and getId on POST /contacts; the events API.
 //
 // Decisions where the specs are silent or contradict each other:
 //
@@ -65,9 +75,25 @@
 //     that does not exist puts it in failure (ids as integers, emails and ext ids
 //     as sent); when nothing succeeds the call is a 400 "Contact already in list
 //     and/or does not exist", as Brevo answers. Membership changes set modifiedAt.
-//   - remove {all:true} queues a process (named REMOVE_CONTACTS_FROM_LIST, behind
-//     any import) that empties the list when it completes; it is not an import in
-//     the admin import counters.
+//   - remove {all:true} queues a process (behind any import) that empties the
+//     list when it completes; it is not an import in the admin import counters.
+//     Brevo's process names (IMPORTUSER, SEARCH_EXPORT_USERS, ...) have none for
+//     it, so GET /processes calls it IMPORTUSER, the one contact-writing name.
+//   - forceMerge: every existing contact the request's identifiers name is merged
+//     into the most recently modified of them (lowest id on a tie), the others are
+//     deleted (their ids then name nothing), and the request is applied to the
+//     survivor: 204, or 201 {id} when nothing matched. getId makes an update answer
+//     201 {id} as well (the only status Brevo declares with a body there).
+//   - Events must name an existing contact: contact_id first, then ext_id,
+//     email_id, phone_id (the highest given decides). An unknown contact, a bad
+//     event_name ([A-Za-z0-9_-], at most 255), a bad event_date or event_properties
+//     over 50 KB is a 400 on POST /events and a per-event error on the batch (at
+//     most 200 events, 512 KB), whose 207 body is the SDK's BatchEventsResponse
+//     (status partial_success or failed, errors grouped by message with their
+//     0-based eventIndex). All valid is a 204, as the API notes say (the current
+//     reference shows a {message, count} body instead). contact_properties update
+//     the contact's attributes as an update would (identifiers excepted). Events
+//     are kept per contact, never deduplicated.
 //
 // A Server is safe for concurrent use; one mutex guards all state.
 package brevo

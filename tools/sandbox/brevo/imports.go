@@ -51,7 +51,9 @@ type ImportResult struct {
 	Invalid int `json:"invalid"`
 }
 
-func (p *importProcess) isImport() bool { return p.name == importProcessName }
+// isImport tells a contact import from a remove-all-from-list process (both
+// are named IMPORTUSER).
+func (p *importProcess) isImport() bool { return p.unlinkList == 0 }
 
 // importQueue runs processes strictly one after another, as Brevo requires of imports.
 type importQueue struct {

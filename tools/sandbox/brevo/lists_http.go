@@ -57,24 +57,6 @@ func page(n int, limit, offset int64, asc bool) []int {
 	return out
 }
 
-func (s *Server) listFolders(w http.ResponseWriter, r *http.Request) {
-	limit, offset, asc, e := pageQuery(r, 10, 50)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	s.lock()
-	_, counts := s.counts()
-	out := []folderView{}
-	for _, i := range page(len(s.cat.folders), limit, offset, asc) {
-		f := s.cat.folders[i]
-		out = append(out, folderView{ID: f.id, Name: f.name, subscribers: *counts[f.id]})
-	}
-	n := len(s.cat.folders)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"folders": out, "count": n})
-}
-
 // nameField reads a mandatory, non-blank name.
 func nameField(b *body, field, what string) (string, *apiError) {
 	name, _ := b.str(field)
@@ -85,22 +67,6 @@ func nameField(b *body, field, what string) (string, *apiError) {
 		return "", missing("%s name is missing", what)
 	}
 	return name, nil
-}
-
-func (s *Server) createFolder(w http.ResponseWriter, r *http.Request) {
-	b, e := readBody(w, r, maxBody)
-	if e == nil {
-		var name string
-		if name, e = nameField(b, "name", "Folder"); e == nil {
-			s.lock()
-			s.countUnknownFields(r, b)
-			id := s.cat.addFolder(name)
-			s.mu.Unlock()
-			writeJSON(w, http.StatusCreated, map[string]int64{"id": id})
-			return
-		}
-	}
-	writeError(w, e)
 }
 
 func (s *Server) listLists(w http.ResponseWriter, r *http.Request) {
@@ -288,7 +254,7 @@ func (s *Server) resolveMembers(m members) (idx []int, names []any) {
 		add(i, ok, e)
 	}
 	for _, id := range m.ids {
-		add(int(id-1), id > 0 && id <= int64(len(s.st.contacts)), id)
+		add(int(id-1), id > 0 && s.st.live(int(id-1)), id)
 	}
 	for _, x := range m.extIDs {
 		i, ok := s.st.lookup(s.st.byExtID, x)

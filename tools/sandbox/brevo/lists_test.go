@@ -252,7 +252,7 @@ func TestRemoveAllStartsAProcess(t *testing.T) {
 	}
 	h.clock.Advance(5 * time.Second)
 	p := h.do("GET", "/v3/processes/1", nil).expect(t, 200, "")
-	if p.body["status"] != "completed" || p.body["name"] != "REMOVE_CONTACTS_FROM_LIST" {
+	if p.body["status"] != "completed" || p.body["name"] != "IMPORTUSER" {
 		t.Fatalf("process %s", p.raw)
 	}
 	st := h.srv.State()

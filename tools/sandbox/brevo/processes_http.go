@@ -5,11 +5,14 @@ import (
 	"strconv"
 )
 
-// Process names: Brevo calls contact imports IMPORTUSER; the name of a
-// remove-all-from-list process is the sandbox's own.
+// Process names are Brevo's (GetProcessResponse.name in its SDK: IMPORTUSER,
+// SEARCH_EXPORT_USERS, TRANS-CALC, TRANS-GLOBAL-CALC, CAMPAIGN_PROCESSING,
+// LIST_EXPORT, CONTACT_EXPORT). None names the removal of every contact from
+// a list, so that process is reported as IMPORTUSER too, the only contact-
+// writing name among them, rather than a name no client knows.
 const (
 	importProcessName    = "IMPORTUSER"
-	unlinkAllProcessName = "REMOVE_CONTACTS_FROM_LIST"
+	unlinkAllProcessName = importProcessName
 )
 
 type processView struct {

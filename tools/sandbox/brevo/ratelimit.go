@@ -3,16 +3,45 @@ package brevo
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // Brevo's General-plan limits (API notes): every /contacts endpoint shares 10
-// requests a second and 36,000 an hour; every other endpoint, /processes
-// included, has 100 an hour.
+// requests a second and 36,000 an hour; POST /events (and /events/batch) 10 a
+// second; every other endpoint, /processes included, has 100 an hour. Each is
+// its own pool.
 var (
 	contactsLimits = []limit{{10, time.Second}, {36000, time.Hour}}
+	eventsLimits   = []limit{{10, time.Second}}
 	otherLimits    = []limit{{100, time.Hour}}
 )
+
+// Rate-limit pools, by the path a route serves.
+const (
+	poolContacts = "contacts"
+	poolEvents   = "events"
+	poolOther    = "other"
+)
+
+func newPools() map[string]*bucket {
+	return map[string]*bucket{
+		poolContacts: newBucket(contactsLimits),
+		poolEvents:   newBucket(eventsLimits),
+		poolOther:    newBucket(otherLimits),
+	}
+}
+
+// poolOf names the pool of a route's path ("/v3/contacts/lists", ...).
+func poolOf(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/v3/contacts"):
+		return poolContacts
+	case path == "/v3/events" || strings.HasPrefix(path, "/v3/events/"):
+		return poolEvents
+	}
+	return poolOther
+}
 
 type limit struct {
 	max    int

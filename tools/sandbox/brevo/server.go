@@ -44,8 +44,9 @@ type Server struct {
 	st      *store
 	imports importQueue
 	stats   counters
-	limits  map[bool]*bucket // keyed by "is a /contacts endpoint"
-	cat     catalog          // folders and lists
+	limits  map[string]*bucket // by pool (poolOf)
+	cat     catalog            // folders and lists
+	events  eventStore
 }
 
 // counters are what the admin state reports beyond the contacts themselves.
@@ -54,6 +55,7 @@ type counters struct {
 	unknownAttributes map[string]int
 	unknownFields     map[string]int
 	blacklistSent     BlacklistFlagsSent
+	merged            int // contacts deleted by forceMerge
 }
 
 // New returns a simulator with a fresh account: default attributes, no contacts.
@@ -101,8 +103,9 @@ func (s *Server) reset() {
 	s.st = newStore()
 	s.imports = importQueue{}
 	s.stats = counters{requests: map[string]int{}, unknownAttributes: map[string]int{}, unknownFields: map[string]int{}}
-	s.limits = map[bool]*bucket{true: newBucket(contactsLimits), false: newBucket(otherLimits)}
+	s.limits = newPools()
 	s.cat = newCatalog(s.cfg.Now())
+	s.events = eventStore{byContact: map[int][]Event{}}
 }
 
 func (s *Server) routes() {
@@ -116,6 +119,8 @@ func (s *Server) routes() {
 	s.api.HandleFunc("POST /v3/contacts/import", s.importContacts)
 	s.api.HandleFunc("GET /v3/contacts/folders", s.listFolders)
 	s.api.HandleFunc("POST /v3/contacts/folders", s.createFolder)
+	s.api.HandleFunc("GET /v3/contacts/folders/{folderId}", s.getFolder)
+	s.api.HandleFunc("GET /v3/contacts/folders/{folderId}/lists", s.getFolderLists)
 	s.api.HandleFunc("GET /v3/contacts/lists", s.listLists)
 	s.api.HandleFunc("POST /v3/contacts/lists", s.createList)
 	s.api.HandleFunc("GET /v3/contacts/lists/{listId}", s.getList)
@@ -125,10 +130,13 @@ func (s *Server) routes() {
 	s.api.HandleFunc("GET /v3/processes", s.listProcesses)
 	s.api.HandleFunc("GET /v3/processes/{processId}", s.getProcess)
 	s.api.HandleFunc("GET /v3/account", s.getAccount)
+	s.api.HandleFunc("POST /v3/events", s.createEvent)
+	s.api.HandleFunc("POST /v3/events/batch", s.createBatchEvents)
 
 	s.admin = http.NewServeMux()
 	s.admin.HandleFunc("GET /_admin/state", s.adminState)
 	s.admin.HandleFunc("GET /_admin/contacts", s.adminContacts)
+	s.admin.HandleFunc("GET /_admin/contacts/{id}/events", s.adminContactEvents)
 	s.admin.HandleFunc("POST /_admin/reset", s.adminReset)
 }
 
@@ -198,7 +206,7 @@ func (s *Server) serveV3(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.RateLimit {
 		_, path, _ := strings.Cut(pattern, " ")
 		s.mu.Lock()
-		q, ok := s.limits[strings.HasPrefix(path, "/v3/contacts")].take(s.cfg.Now())
+		q, ok := s.limits[poolOf(path)].take(s.cfg.Now())
 		s.mu.Unlock()
 		q.setHeaders(w.Header())
 		if !ok {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,6 +53,17 @@ var servedPaths = map[string]bool{
 	"/contacts/lists/{listId}/contacts": true, "/contacts/lists/{listId}/contacts/add": true,
 	"/contacts/lists/{listId}/contacts/remove": true,
 	"/processes": true, "/processes/{processId}": true,
+	"/contacts/folders/{folderId}": true, "/contacts/folders/{folderId}/lists": true,
+	"/account": true, "/events": true,
+}
+
+// idList is "1,2,...,n".
+func idList(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i + 1)
+	}
+	return strings.Join(ids, ",")
 }
 
 func manyEmails(n int) []string {
@@ -194,6 +207,32 @@ func TestContractWithSpec(t *testing.T) {
 		{"import into an unknown list", "POST", "/contacts/import", map[string]any{"listIds": []int{99},
 			"jsonBody": []map[string]any{{"email": "d@example.com"}}}, true, 400},
 		{"create contact in an unknown list", "POST", "/contacts", map[string]any{"email": "d@example.com", "listIds": []int{99}}, true, 400},
+		// Issue 15, item 2: a folder just created can be read back, with its lists.
+		{"get folder", "GET", "/contacts/folders/2", nil, true, 200},
+		{"get unknown folder", "GET", "/contacts/folders/99", nil, true, 404},
+		{"get folder lists", "GET", "/contacts/folders/2/lists?limit=10&offset=0&sort=asc", nil, true, 200},
+		{"lists of an unknown folder", "GET", "/contacts/folders/99/lists", nil, true, 404},
+		{"folder lists limit above 50", "GET", "/contacts/folders/2/lists?limit=51", nil, false, 400},
+		// Item 4: ids filters (the spec predates the parameter; an unknown query
+		// parameter passes validation); more than 20 is refused.
+		{"list contacts by ids", "GET", "/contacts?ids=1,2", nil, true, 200},
+		{"list contacts by 21 ids", "GET", "/contacts?ids=" + idList(21), nil, true, 400},
+		// Item 5: forceMerge and getId (newer than the spec, which lets unknown
+		// body fields through): an existing contact is updated, not a 400.
+		{"create an existing contact with forceMerge and getId", "POST", "/contacts",
+			map[string]any{"email": "a@example.com", "forceMerge": true, "getId": true}, true, 201},
+		{"update via POST with getId", "POST", "/contacts",
+			map[string]any{"email": "a@example.com", "updateEnabled": true, "getId": true}, true, 201},
+		// Item 6: the account (the SDK's required fields are checked below).
+		{"get account", "GET", "/account", nil, true, 200},
+		// Events (issue 11 groundwork): 204 stored, 400 otherwise.
+		{"create event", "POST", "/events", map[string]any{"event_name": "order_created", "event_date": "2026-03-02T09:00:00+01:00",
+			"identifiers": map[string]any{"email_id": "a@example.com"}, "event_properties": map[string]any{"total": 12.5}}, true, 204},
+		{"event for an unknown contact", "POST", "/events", map[string]any{"event_name": "order_created",
+			"identifiers": map[string]any{"email_id": "nobody@example.com"}}, true, 400},
+		{"event name with a space", "POST", "/events", map[string]any{"event_name": "order created",
+			"identifiers": map[string]any{"email_id": "a@example.com"}}, true, 400},
+		{"event without identifiers", "POST", "/events", map[string]any{"event_name": "order_created"}, false, 400},
 		{"get process", "GET", "/processes/1", nil, true, 200},
 		{"get unknown process", "GET", "/processes/999", nil, true, 404},
 		{"list processes", "GET", "/processes?limit=5", nil, true, 200},
@@ -262,6 +301,39 @@ func TestContractWithSpec(t *testing.T) {
 				t.Fatalf("response does not match the spec: %v\nbody: %s", err, body)
 			}
 		})
+	}
+
+	// Issue 15, items 6 and 7: fields Brevo's current SDK (@getbrevo/brevo
+	// 6.0.3) requires, which these 2024 specs predate, and process names
+	// among the SDK's GetProcessResponse.name values.
+	account := h.do("GET", "/v3/account", nil).expect(t, 200, "")
+	for field, want := range map[string]string{"organization_id": "string", "user_id": "float64", "enterprise": "bool",
+		"companyName": "string", "email": "string", "firstName": "string", "lastName": "string", "plan": "[]interface {}", "relay": "map[string]interface {}"} {
+		if got := fmt.Sprintf("%T", account.body[field]); got != want {
+			t.Errorf("GET /account: %s is %s, want %s (GetAccountResponse requires it)", field, got, want)
+		}
+	}
+	contact := h.do("GET", "/v3/contacts/1", nil).expect(t, 200, "")
+	page := h.do("GET", "/v3/contacts?limit=1", nil).expect(t, 200, "")
+	first, _ := page.body["contacts"].([]any)
+	for _, c := range []any{contact.body, first[0]} {
+		m, _ := c.(map[string]any)
+		for _, field := range []string{"attributes", "createdAt", "emailBlacklisted", "id", "listIds", "modifiedAt", "smsBlacklisted", "whatsappBlacklisted"} {
+			if _, ok := m[field]; !ok {
+				t.Errorf("contact %v lacks %s (GetContactDetails requires it)", m["id"], field)
+			}
+		}
+	}
+	sdkProcessNames := []string{"IMPORTUSER", "SEARCH_EXPORT_USERS", "TRANS-CALC", "TRANS-GLOBAL-CALC", "CAMPAIGN_PROCESSING", "LIST_EXPORT", "CONTACT_EXPORT"}
+	procs := h.do("GET", "/v3/processes?limit=50", nil).expect(t, 200, "")
+	list, _ := procs.body["processes"].([]any)
+	if len(list) < 2 {
+		t.Fatalf("want the import and the remove-all processes, got %s", procs.raw)
+	}
+	for _, p := range list {
+		if name, _ := p.(map[string]any)["name"].(string); !slices.Contains(sdkProcessNames, name) {
+			t.Errorf("process name %q is not one of Brevo's %v", name, sdkProcessNames)
+		}
 	}
 
 	// 401 and 429 are undeclared in this spec: check their bodies against

@@ -20,6 +20,7 @@ const (
 	flagSMSBlacklisted
 	flagEmailBlacklistSent // emailBlacklisted was sent at least once, whatever its value
 	flagSMSBlacklistSent
+	flagDeleted // merged away by a forceMerge: its id names nothing any more
 )
 
 // store holds the contacts and the unique-identifier indexes.
@@ -28,6 +29,31 @@ type store struct {
 	byEmail  map[string]int32
 	byExtID  map[string]int32
 	bySMS    map[string]int32
+	deleted  int // contacts with flagDeleted
+}
+
+// live reports whether idx names a contact that exists (in range, not deleted).
+func (st *store) live(idx int) bool {
+	return idx >= 0 && idx < len(st.contacts) && st.contacts[idx].flags&flagDeleted == 0
+}
+
+// count is the number of contacts that exist.
+func (st *store) count() int { return len(st.contacts) - st.deleted }
+
+// remove deletes the contact at idx: its identifiers are freed for others and
+// it leaves every list. Its slot stays so ids keep naming their index.
+func (st *store) remove(idx int) {
+	ct := &st.contacts[idx]
+	for _, x := range []struct {
+		key   string
+		index map[string]int32
+	}{{ct.email, st.byEmail}, {ct.extID, st.byExtID}, {ct.sms, st.bySMS}} {
+		if x.key != "" && x.index[x.key] == int32(idx) {
+			delete(x.index, x.key)
+		}
+	}
+	*ct = contact{created: ct.created, modified: ct.modified, flags: flagDeleted}
+	st.deleted++
 }
 
 func newStore() *store {
@@ -64,7 +90,7 @@ type resolution struct {
 func (st *store) resolve(c *change) resolution {
 	res := resolution{idx: -1}
 	if c.contactID != 0 {
-		if c.contactID < 0 || c.contactID > int64(len(st.contacts)) {
+		if !st.live(int(c.contactID - 1)) {
 			return resolution{idx: -1, missing: true}
 		}
 		res.idx = int(c.contactID - 1)

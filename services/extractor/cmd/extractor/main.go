@@ -26,6 +26,9 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.UsersSyncOff(); err != nil {
+		return fmt.Errorf("the extractor does not run: %w", err) // said at start, not a silent idle worker
+	}
 	log := bootstrap.Logger(os.Stderr, cfg, "extractor")
 	creds, err := bootstrap.Credentials(config.Home())
 	if err != nil {
@@ -68,6 +71,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		FieldsToExport:           fields,
 		CustomAttributesToExport: custom,
 		TempDir:                  os.Getenv("TMPDIR"),
+		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
 		Logger:                   log,
 	})
 	if err != nil {

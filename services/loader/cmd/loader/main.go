@@ -24,6 +24,9 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.BrevoOff(); err != nil {
+		return fmt.Errorf("the loader does not run: %w", err) // said at start, not a silent idle worker
+	}
 	log := bootstrap.Logger(os.Stderr, cfg, "loader")
 	creds, err := bootstrap.Credentials(config.Home())
 	if err != nil {

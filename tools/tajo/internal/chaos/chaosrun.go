@@ -62,7 +62,7 @@ func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, d
 	if err != nil {
 		return nil, err
 	}
-	env := []string{"NATS_URL=" + ns.URL(), "TAJO_CONFIG=" + cfg, "TAJO_HOME=" + dir,
+	env := []string{"NATS_URL=" + ns.AuthURL(), "TAJO_CONFIG=" + cfg, "TAJO_HOME=" + dir,
 		"BRAZE_API_KEY=" + sb.BrazeAPIKey, "BREVO_API_KEY=" + sb.BrevoAPIKey, "TMPDIR=" + dir}
 	if ws, err = startWorkers(bins, env); err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, d
 	}()
 	// The driver's own connection reconnects forever, like the workers',
 	// so it follows the run across the server's restart.
-	nc, err := natsx.Connect(ctx, ns.URL(), "tajo-chaos")
+	nc, err := natsx.Connect(ctx, ns.AuthURL(), "tajo-chaos")
 	if err != nil {
 		return nil, err
 	}

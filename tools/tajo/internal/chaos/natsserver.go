@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
 
+	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
 )
 
@@ -32,12 +35,15 @@ func BuildNATSServer(ctx context.Context, dir string) (string, error) {
 }
 
 // natsServer is an external nats-server process with JetStream on a file
-// store, restartable on the same port and store.
+// store, restartable on the same port and store. It requires a user and
+// password, as a deployment's server does; the password lives in a config
+// file only the owner reads (a command-line flag would show in ps).
 type natsServer struct {
-	bin, storeDir string
-	port          int
-	proc          *stack.Proc
-	logs          []*stack.Proc // every process started, for the logs
+	bin, storeDir, conf string
+	port                int
+	creds               natsx.Credentials
+	proc                *stack.Proc
+	logs                []*stack.Proc // every process started, for the logs
 }
 
 func startNATSServer(ctx context.Context, bin, storeDir string) (*natsServer, error) {
@@ -45,16 +51,43 @@ func startNATSServer(ctx context.Context, bin, storeDir string) (*natsServer, er
 	if err != nil {
 		return nil, err
 	}
-	s := &natsServer{bin: bin, storeDir: storeDir, port: port}
+	creds, err := natsx.NewCredentials()
+	if err != nil {
+		return nil, err
+	}
+	s := &natsServer{bin: bin, storeDir: storeDir, port: port, creds: creds,
+		conf: filepath.Join(filepath.Dir(storeDir), "nats-server.conf")}
+	if err := s.writeConf(); err != nil {
+		return nil, err
+	}
 	return s, s.start(ctx)
 }
 
-// URL is the client URL.
+// writeConf writes the server's config, with its credentials, mode 0600.
+func (s *natsServer) writeConf() error {
+	conf := fmt.Sprintf("listen: \"127.0.0.1:%d\"\njetstream {\n  store_dir: %q\n}\n"+
+		"authorization {\n  user: %q\n  password: %q\n}\n", s.port, s.storeDir, s.creds.User, s.creds.Password)
+	if err := os.MkdirAll(filepath.Dir(s.conf), 0o700); err != nil {
+		return fmt.Errorf("writing the nats-server config: %w", err)
+	}
+	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+		return fmt.Errorf("writing the nats-server config: %w", err)
+	}
+	return nil
+}
+
+// URL is the client URL, without credentials: safe to print.
 func (s *natsServer) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(s.port) }
 
+// AuthURL is URL with the credentials, for the workers' NATS_URL and the
+// driver's own connection. Never print it.
+func (s *natsServer) AuthURL() string {
+	u := url.URL{Scheme: "nats", Host: "127.0.0.1:" + strconv.Itoa(s.port), User: url.UserPassword(s.creds.User, s.creds.Password)}
+	return u.String()
+}
+
 func (s *natsServer) start(ctx context.Context) error {
-	p, err := stack.Start("nats-server", s.bin, nil,
-		"-js", "-a", "127.0.0.1", "-p", strconv.Itoa(s.port), "-sd", s.storeDir)
+	p, err := stack.Start("nats-server", s.bin, nil, "-c", s.conf)
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func openAuditBus(ctx context.Context, cmd *cobra.Command, f auditTailFlags) (*a
 	}
 	b, err := openBus(ctx, cmd, f.store)
 	if busy, ok := errors.AsType[*storeBusyError](err); ok && busy.URL != "" {
-		return connectAuditBus(ctx, cmd, busy.URL, "served by the running tajo at "+busy.URL)
+		return connectAuditBus(ctx, cmd, busy.URL, busy.Dir, "served by the running tajo at "+busy.URL)
 	}
 	if err != nil {
 		return nil, err
@@ -147,13 +147,13 @@ func openSandboxStore(ctx context.Context, cmd *cobra.Command) (_ *auditBus, err
 	url, err := b.startEmbedded(cmd, dir)
 	if busy, ok := errors.AsType[*storeBusyError](err); ok && busy.URL != "" {
 		b.Close()
-		return connectAuditBus(ctx, cmd, busy.URL, "served by the running tajo at "+busy.URL)
+		return connectAuditBus(ctx, cmd, busy.URL, dir, "served by the running tajo at "+busy.URL)
 	}
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
-	ab, err := connectAuditBus(ctx, cmd, url, "the sandbox store "+dir)
+	ab, err := connectAuditBus(ctx, cmd, url, dir, "the sandbox store "+dir)
 	if err != nil {
 		b.Close()
 		return nil, err
@@ -162,10 +162,12 @@ func openSandboxStore(ctx context.Context, cmd *cobra.Command) (_ *auditBus, err
 	return ab, nil
 }
 
-func connectAuditBus(ctx context.Context, cmd *cobra.Command, url, where string) (*auditBus, error) {
+// connectAuditBus connects to url, with the credentials the server that
+// serves storeDir keeps there.
+func connectAuditBus(ctx context.Context, cmd *cobra.Command, url, storeDir, where string) (*auditBus, error) {
 	cctx, cancel := context.WithTimeout(ctx, storeConnectTimeout)
 	defer cancel()
-	nc, err := natsx.Connect(cctx, url, "tajo-audit-tail")
+	nc, err := natsx.Connect(cctx, url, "tajo-audit-tail", natsx.WithStoreAuth(storeDir))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", where, err)
 	}

@@ -22,7 +22,11 @@ every problem, not just the first: file:line: key: what is wrong and how to
 fix it. ${VAR} references are expanded from the environment first.
 
 Without FILE, the file the other commands would read: $TAJO_CONFIG, else
-$TAJO_HOME/config.yaml. The exit status is 1 when there is any problem.`,
+$TAJO_HOME/config.yaml. The exit status is 1 when there is any problem.
+
+A valid key whose feature does not exist yet (sync.campaigns, lists, ...)
+is printed with "not acted on yet": the file is valid, and that key changes
+nothing today.`,
 		Example: `  tajo config validate
   tajo config validate ./tajo.yaml`,
 		Args: cobra.MaximumNArgs(1),
@@ -36,7 +40,7 @@ $TAJO_HOME/config.yaml. The exit status is 1 when there is any problem.`,
 					bootstrap.EnvConfig, filepath.Join(config.Home(), "config.yaml"))
 			}
 			out := cmd.OutOrStdout()
-			_, err := config.Load(path)
+			cfg, err := config.Load(path)
 			var problems config.ValidationErrors
 			switch {
 			case errors.As(err, &problems):
@@ -51,7 +55,19 @@ $TAJO_HOME/config.yaml. The exit status is 1 when there is any problem.`,
 			case err != nil:
 				return fmt.Errorf("checking %s: %w", path, err)
 			}
-			_, err = fmt.Fprintf(out, "%s: valid\n", path)
+			// Valid keys whose feature does not exist yet: said, not refused.
+			notices := cfg.Notices()
+			for _, n := range notices {
+				fmt.Fprintln(out, n.Error())
+			}
+			switch len(notices) {
+			case 0:
+				_, err = fmt.Fprintf(out, "%s: valid\n", path)
+			case 1:
+				_, err = fmt.Fprintf(out, "%s: valid; the key above is not acted on yet\n", path)
+			default:
+				_, err = fmt.Fprintf(out, "%s: valid; the %d keys above are not acted on yet\n", path, len(notices))
+			}
 			return err
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -29,18 +30,29 @@ func newConnectorsTestCmd() *cobra.Command {
 		Use:   "test braze",
 		Short: "Check the keys, permissions and endpoints the connector needs",
 		Long: `Check that the connector can do its work, one line per check (✓ or ✗, with
-the likely cause and the fix):
+the likely cause and the fix). The Braze key is checked for exactly the
+permissions the product page tells you to give it:
 
-  Braze: API connection, user export (users.export.ids), campaign data
-         (campaigns.list), segment list (segments.list), event list (events.list)
-  Brevo: API key, contacts writable, contact attributes of the field mapping
+  ✓ API connection successful     the instance answers and knows the key
+  ✓ User export accessible        users.export.ids, users.export.segment
+  ✓ Campaign data readable        campaigns.list, campaigns.data_series
+  ✓ Segment list accessible       segments.list, segments.data_series
+  ✓ Event tracking operational    users.track
+    Canvas data readable          canvas.list, canvas.data_series
+    Email subscriptions settable  email.status
+    Subscription groups settable  subscription.status.set
+    Catalog items readable        catalogs.list_items
+    Brevo: API key, contacts writable, contact attributes of the field mapping
 
-Keys, instance and mapping are found as "tajo run" finds them: BRAZE_API_KEY
-and BREVO_API_KEY, else the keys stored by "tajo connectors install"; the
-config file from --config, $TAJO_CONFIG or $TAJO_HOME/config.yaml.
+A ✗ for a missing permission names it. Keys, instance and mapping are found
+as "tajo run" finds them: BRAZE_API_KEY and BREVO_API_KEY, else the keys
+stored by "tajo connectors install"; the config file from --config,
+$TAJO_CONFIG or $TAJO_HOME/config.yaml.
 
-Nothing is created at either vendor: the checks read, look up a user that does
-not exist, and update a contact that does not exist (Brevo answers 404).
+Nothing is created or changed at either vendor: reads ask for ids that do
+not exist, and each write is one the vendor refuses after checking the key
+(a /users/track object naming no user, a subscription change with no
+address, a Brevo update of a contact that does not exist).
 The exit status is 0 only when every check passes.`,
 		Example: `  tajo connectors test braze
   tajo connectors test braze --config ./tajo.yaml
@@ -79,11 +91,14 @@ func resolveTarget(f checkFlags, errOut io.Writer) (checkTarget, error) {
 		return checkTarget{}, err
 	}
 	t := checkTarget{brazeKey: creds.BrazeAPIKey, brevoKey: creds.BrevoAPIKey}
-	raw := firstNonEmpty(f.instanceURL, cfg.Connectors.Braze.InstanceURL)
+	raw, from := f.instanceURL, "--instance-url"
+	if raw == "" {
+		raw, from = cfg.Connectors.Braze.InstanceURL, "connectors.braze.instance_url"
+	}
 	if raw == "" {
 		return t, errors.New("no Braze instance: run `tajo connectors install braze`, set connectors.braze.instance_url or pass --instance-url")
 	}
-	inst, err := parseInstance(raw)
+	inst, err := parseInstance(raw, from)
 	if err != nil {
 		return t, err
 	}
@@ -91,7 +106,13 @@ func resolveTarget(f checkFlags, errOut io.Writer) (checkTarget, error) {
 		fmt.Fprintln(errOut, "warning:", w)
 	}
 	t.brazeURL = inst.url
-	t.brevoURL = strings.TrimRight(firstNonEmpty(f.brevoURL, cfg.Connectors.Brevo.APIURL), "/")
+	if f.brevoURL != "" {
+		if t.brevoURL, err = config.BrevoAPIURL(f.brevoURL); err != nil {
+			return t, fmt.Errorf("--brevo-url: %w", err)
+		}
+	} else {
+		t.brevoURL = cfg.Connectors.Brevo.APIURL // checked by the same rule when the config loaded
+	}
 	if t.brazeKey == "" {
 		return t, fmt.Errorf("no Braze API key: run `tajo connectors install braze --api-key KEY` or export %s", config.EnvBrazeAPIKey)
 	}
@@ -116,10 +137,13 @@ func runChecks(ctx context.Context, out, errOut io.Writer, f checkFlags) error {
 	if err != nil {
 		return err
 	}
-	pr := newProber(nil)
+	rec := openCLIAudit(config.Home(), errOut)
+	defer rec.close()
+	pr := newProber(nil, rec)
 	failed, total := 0, 0
-	report := func(title string, results []checkResult) {
-		fmt.Fprintln(out, title)
+	// The product page's lines come first, word for word, without a header:
+	// what a user compares with the page.
+	report := func(results []checkResult) {
 		for _, r := range results {
 			total++
 			mark := "✓"
@@ -127,14 +151,15 @@ func runChecks(ctx context.Context, out, errOut io.Writer, f checkFlags) error {
 				mark = "✗"
 				failed++
 			}
-			fmt.Fprintf(out, "  %s %s\n", mark, r.name)
+			fmt.Fprintf(out, "%s %s\n", mark, r.name)
 			for _, d := range r.detail {
-				fmt.Fprintf(out, "      %s\n", d)
+				fmt.Fprintf(out, "    %s\n", d)
 			}
 		}
 	}
-	report("Braze ("+t.brazeURL+")", brazeChecks(ctx, pr, t))
-	report("Brevo ("+t.brevoURL+")", brevoChecks(ctx, pr, t))
+	report(brazeChecks(ctx, pr, t))
+	report(brevoChecks(ctx, pr, t))
+	fmt.Fprintf(out, "Checked Braze at %s and Brevo at %s.\n", t.brazeURL, t.brevoURL)
 	if failed > 0 {
 		fmt.Fprintf(out, "%d of %d checks failed.\n", failed, total)
 		return fmt.Errorf("%d of %d connection checks failed: see the ✗ lines above for the cause and the fix", failed, total)
@@ -147,39 +172,124 @@ func runChecks(ctx context.Context, out, errOut io.Writer, f checkFlags) error {
 // finds nothing.
 const noSuchUser = "tajo-connection-check-no-such-user-7f3c9a1e"
 
+// noSuchID names a campaign, Canvas, segment or catalog no workspace has:
+// asking for it proves the key may ask, and reads nothing.
+const noSuchID = "tajo-connection-check-no-such-id-7f3c9a1e"
+
+// permProbe is one permission a check needs and the request that shows the
+// key holds it.
+type permProbe struct {
+	perm string
+	p    probe
+	// passes says the answer shows the permission: a 2xx for a real read;
+	// for a request Braze must refuse (an id that does not exist, an object
+	// naming no user), also its 400 or 404, given after the key and the
+	// permission were accepted.
+	passes func(probe) bool
+}
+
+func answered(p probe) bool { return p.ok() }
+
+func refusedAfterAuth(p probe) bool {
+	return p.ok() || (p.err == nil && (p.status == http.StatusBadRequest || p.status == http.StatusNotFound))
+}
+
+// brazeLines are the Braze checks: the product page's five lines first, in
+// its order and words, then the rest of the page's permissions.
+var brazeLines = []string{
+	"API connection successful", "User export accessible", "Campaign data readable", "Segment list accessible",
+	"Event tracking operational", "Canvas data readable", "Email subscriptions settable", "Subscription groups settable",
+	"Catalog items readable",
+}
+
 func brazeChecks(ctx context.Context, pr prober, t checkTarget) []checkResult {
-	get := func(path string) probe { return pr.braze(ctx, t.brazeURL, t.brazeKey, http.MethodGet, path, nil) }
+	call := func(method, path string, body any) probe {
+		return pr.braze(ctx, t.brazeURL, t.brazeKey, method, path, body)
+	}
+	get := func(path string) probe { return call(http.MethodGet, path, nil) }
 	segments := get("/segments/list?page=0")
 	// A 403 proves the key and the instance are right: only the permission
 	// is missing, and the segment check below says which.
 	connected := segments.err == nil && (segments.ok() || segments.status == http.StatusForbidden)
-	results := []checkResult{{name: "API connection successful", passed: connected}}
+	results := []checkResult{{name: brazeLines[0], passed: connected}}
 	if !connected {
 		results[0].detail = []string{brazeRemedy(segments, "segments.list")}
-		for _, name := range []string{"User export accessible", "Campaign data readable", "Segment list accessible", "Event tracking operational"} {
+		for _, name := range brazeLines[1:] {
 			results = append(results, checkResult{name: name, detail: []string{"not checked: no connection to Braze"}})
 		}
 		return results
 	}
-	export := pr.braze(ctx, t.brazeURL, t.brazeKey, http.MethodPost, "/users/export/ids", map[string]any{
-		"external_ids": []string{noSuchUser}, "fields_to_export": []string{"external_id"},
-	})
-	for _, c := range []struct {
-		name, perm string
-		p          probe
-	}{
-		{"User export accessible", "users.export.ids", export},
-		{"Campaign data readable", "campaigns.list", get("/campaigns/list?page=0")},
-		{"Segment list accessible", "segments.list", segments},
-		{"Event tracking operational", "events.list", get("/events/list?page=0")},
-	} {
-		r := checkResult{name: c.name, passed: c.p.ok()}
-		if !r.passed {
-			r.detail = []string{brazeRemedy(c.p, c.perm)}
-		}
-		results = append(results, r)
+	q := url.QueryEscape(noSuchID)
+	checks := [][]permProbe{
+		{ // User export accessible: the look-up of one user, and the segment export the sync runs.
+			{"users.export.ids", call(http.MethodPost, "/users/export/ids", map[string]any{
+				"external_ids": []string{noSuchUser}, "fields_to_export": []string{"external_id"}}), answered},
+			{"users.export.segment", call(http.MethodPost, "/users/export/segment", map[string]any{
+				"segment_id": noSuchID, "fields_to_export": []string{"external_id"}}), refusedAfterAuth},
+		},
+		{
+			{"campaigns.list", get("/campaigns/list?page=0"), answered},
+			{"campaigns.data_series", get("/campaigns/data_series?length=1&campaign_id=" + q), refusedAfterAuth},
+		},
+		{
+			{"segments.list", segments, answered},
+			{"segments.data_series", get("/segments/data_series?length=1&segment_id=" + q), refusedAfterAuth},
+		},
+		{ // An attribute object that names no user: Braze refuses it (400) after the key.
+			{"users.track", call(http.MethodPost, "/users/track", map[string]any{
+				"attributes": []map[string]any{{"tajo_connection_check": true}}}), refusedAfterAuth},
+		},
+		{
+			{"canvas.list", get("/canvas/list?page=0"), answered},
+			{"canvas.data_series", get("/canvas/data_series?length=1&canvas_id=" + q), refusedAfterAuth},
+		},
+		{ // No address and no valid state: nothing to change.
+			{"email.status", call(http.MethodPost, "/email/status", map[string]any{
+				"email": []string{}, "subscription_state": "tajo-connection-check"}), refusedAfterAuth},
+		},
+		{
+			{"subscription.status.set", call(http.MethodPost, "/subscription/status/set", map[string]any{
+				"subscription_group_id": "", "subscription_state": "tajo-connection-check", "external_id": []string{}}), refusedAfterAuth},
+		},
+		{
+			{"catalogs.list_items", get("/catalogs/" + url.PathEscape(noSuchID) + "/items"), refusedAfterAuth},
+		},
+	}
+	for k, probes := range checks {
+		results = append(results, judge(brazeLines[k+1], probes))
 	}
 	return results
+}
+
+// judge makes one line of its probes: passed when each shows its
+// permission; else the line names the permissions the key lacks (403s) and
+// explains any other failure.
+func judge(name string, probes []permProbe) checkResult {
+	var lacking, other []string
+	var denied probe
+	for _, pp := range probes {
+		switch {
+		case pp.passes(pp.p):
+		case pp.p.err == nil && pp.p.status == http.StatusForbidden:
+			lacking = append(lacking, pp.perm)
+			denied = pp.p
+		default:
+			other = append(other, brazeRemedy(pp.p, pp.perm))
+		}
+	}
+	r := checkResult{name: name, passed: len(lacking) == 0 && len(other) == 0}
+	if len(lacking) > 0 {
+		perms := strings.Join(lacking, " and ")
+		noun := "permission"
+		if len(lacking) > 1 {
+			noun = "permissions"
+		}
+		r.name += fmt.Sprintf(": the key lacks the %s %s", perms, noun)
+		r.detail = append(r.detail, fmt.Sprintf("403 %s: edit the key in Braze > Settings > API Keys and tick %s (a 403 can also mean the Braze plan is inactive)",
+			denied.message(), perms))
+	}
+	r.detail = append(r.detail, other...)
+	return r
 }
 
 func brevoChecks(ctx context.Context, pr prober, t checkTarget) []checkResult {

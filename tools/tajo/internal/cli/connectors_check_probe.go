@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // probeTimeout bounds one check's request: a check that hangs is a failed
@@ -22,16 +25,16 @@ const probeTimeout = 20 * time.Second
 // the typed clients' calls because a check is about the answer itself (status
 // and error body), including calls the connector never makes, such as the
 // no-op contact update.
-type prober struct{ http *http.Client }
+// The default client is the vendor clients' (restcall): no redirect
+// followed (the key would go along), no proxy for loopback. Every probe is
+// recorded in the audit trail when audit is set.
+type prober struct {
+	http  *http.Client
+	audit *cliAudit
+}
 
-func newProber(c *http.Client) prober {
-	if c == nil {
-		c = &http.Client{Transport: &http.Transport{
-			Proxy:           http.ProxyFromEnvironment,
-			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12},
-		}}
-	}
-	return prober{http: c}
+func newProber(c *http.Client, a *cliAudit) prober {
+	return prober{http: restcall.Client(c), audit: a}
 }
 
 // probe is one answer: the status and body, or why there was none.
@@ -39,7 +42,8 @@ type probe struct {
 	method, path string
 	status       int
 	body         []byte
-	err          error // no answer at all
+	err          error     // no answer at all
+	start        time.Time // when the request was made
 }
 
 func (p probe) ok() bool { return p.err == nil && p.status >= 200 && p.status <= 299 }
@@ -57,15 +61,23 @@ func (p probe) message() string {
 }
 
 func (pr prober) braze(ctx context.Context, base, key, method, path string, body any) probe {
-	return pr.do(ctx, base, method, path, body, "Authorization", "Bearer "+key)
+	return pr.record(braze.Vendor, pr.do(ctx, base, method, path, body, "Authorization", "Bearer "+key))
 }
 
 func (pr prober) brevo(ctx context.Context, base, key, method, path string, body any) probe {
-	return pr.do(ctx, base, method, path, body, "api-key", key)
+	return pr.record(brevo.Vendor, pr.do(ctx, base, method, path, body, "api-key", key))
+}
+
+// record puts p in the audit trail.
+func (pr prober) record(vendor string, p probe) probe {
+	if pr.audit != nil {
+		pr.audit.record(vendor, p, p.start, time.Since(p.start))
+	}
+	return p
 }
 
 func (pr prober) do(ctx context.Context, base, method, path string, body any, authHeader, auth string) probe {
-	p := probe{method: method, path: path}
+	p := probe{method: method, path: path, start: time.Now()}
 	if i := strings.IndexByte(p.path, '?'); i >= 0 {
 		p.path = p.path[:i]
 	}

@@ -127,7 +127,7 @@ func TestInstallTestUninstall(t *testing.T) {
 func TestConnectorsTestFailures(t *testing.T) {
 	sb := startCheckSandbox(t)
 	other := startCheckSandbox(t) // another instance, which does not know sb's key
-	sb.Braze.AddKey("key-without-export", sbbraze.PermSegmentsList, sbbraze.PermCampaignsList, sbbraze.PermEventsList)
+	sb.Braze.AddKey("key-without-export", without(sbbraze.PagePermissions, sbbraze.PermUsersExportIDs)...)
 
 	for _, tc := range []struct {
 		name, brazeKey, brazeURL, brevoKey string
@@ -153,11 +153,12 @@ func TestConnectorsTestFailures(t *testing.T) {
 }
 
 // assertReadOnly checks the simulators' request logs: reads, the user
-// look-up and the 404 no-op contact update only; no contact, export or
-// attribute was created.
+// look-up, writes the vendor refused (4xx) and the 404 no-op contact update
+// only; no contact, export or attribute was created.
 func assertReadOnly(t *testing.T, sb *sandbox.Sandbox) {
 	t.Helper()
 	noOpUpdate := regexp.MustCompile(`^PUT /v3/contacts/\{identifier\} (404|401)$`)
+	refused := regexp.MustCompile(`^POST /(users/track|users/export/segment|email/status|subscription/status/set) 4\d\d$`)
 	seen := 0
 	for _, log := range []map[string]int{sb.Braze.Requests(), sb.Brevo.Requests()} {
 		keys := make([]string, 0, len(log))
@@ -167,7 +168,7 @@ func assertReadOnly(t *testing.T, sb *sandbox.Sandbox) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if !strings.HasPrefix(k, "GET ") && !strings.HasPrefix(k, "POST /users/export/ids ") && !noOpUpdate.MatchString(k) {
+			if !strings.HasPrefix(k, "GET ") && !strings.HasPrefix(k, "POST /users/export/ids ") && !noOpUpdate.MatchString(k) && !refused.MatchString(k) {
 				t.Errorf("a check made a request that may write: %s (x%d)", k, log[k])
 			}
 		}
@@ -205,4 +206,84 @@ func assertNoKeysInFiles(t *testing.T, home string, keys []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// without is perms less the one left out.
+func without(perms []string, leftOut string) []string {
+	var out []string
+	for _, p := range perms {
+		if p != leftOut {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pageLines are the product page's lines, word for word.
+const pageLines = "✓ API connection successful\n✓ User export accessible\n✓ Campaign data readable\n✓ Segment list accessible\n✓ Event tracking operational\n"
+
+// TestConnectorsTestPagePermissions (issue 8, part 2): a key made exactly
+// from the product page's twelve permissions passes every line, the page's
+// five first, word for word; a key missing any one of them fails the line
+// that needs it, naming the permission; every probe leaves both accounts
+// unchanged.
+func TestConnectorsTestPagePermissions(t *testing.T) {
+	// Without rate limits: thirteen runs in a second would spend Brevo's
+	// 10 contact requests a second, which is not what is tested here.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sb, err := sandbox.Start(ctx, sandbox.Options{Users: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	secrets := []string{sb.BrazeAPIKey, sb.BrevoAPIKey}
+	const pageKey = "page-key-exactly-the-twelve"
+	sb.Braze.AddKey(pageKey, sbbraze.PagePermissions...)
+	run := func(t *testing.T, key string) (string, string, error) {
+		t.Helper()
+		isolate(t)
+		t.Setenv(config.EnvBrazeAPIKey, key)
+		t.Setenv(config.EnvBrevoAPIKey, sb.BrevoAPIKey)
+		return tajo(t, "connectors", "test", "braze", "--instance-url", sb.BrazeURL, "--brevo-url", sb.BrevoURL)
+	}
+
+	t.Run("exactly the twelve", func(t *testing.T) {
+		out, errOut, err := run(t, pageKey)
+		if err != nil {
+			t.Fatalf("a key made as the page says fails:\n%s", out)
+		}
+		if !strings.HasPrefix(out, pageLines) {
+			t.Errorf("output does not start with the page's five lines:\n%s", out)
+		}
+		if strings.Contains(out, "✗") {
+			t.Errorf("a ✗ for the page's key:\n%s", out)
+		}
+		golden(t, "connectors_test_page_key.golden", transcript("", out, errOut, err, append(secrets, pageKey)...))
+	})
+	for _, missing := range sbbraze.PagePermissions {
+		t.Run("without "+missing, func(t *testing.T) {
+			key := "page-key-without-" + missing
+			sb.Braze.AddKey(key, without(sbbraze.PagePermissions, missing)...)
+			out, errOut, err := run(t, key)
+			if err == nil {
+				t.Fatalf("exit 0 for a key without %s:\n%s", missing, out)
+			}
+			var failedLines []string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, "✗ ") {
+					failedLines = append(failedLines, l)
+				}
+			}
+			if len(failedLines) != 1 || !strings.HasSuffix(failedLines[0], ": the key lacks the "+missing+" permission") {
+				t.Errorf("without %s: ✗ lines %q; want one, naming it", missing, failedLines)
+			}
+			golden(t, "connectors_test_without_"+missing+".golden", transcript("", out, errOut, err, append(secrets, key)...))
+		})
+	}
+	assertReadOnly(t, sb)
 }

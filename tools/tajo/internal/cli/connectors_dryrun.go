@@ -38,7 +38,10 @@ func runDryRun(ctx context.Context, cmd *cobra.Command, s *connectorSettings, f 
 	}
 	checked := 0
 	if f.diff {
-		c, err := brevo.New(brevo.Config{BaseURL: s.cfg.Connectors.Brevo.APIURL, APIKey: s.creds.BrevoAPIKey})
+		rec := openCLIAudit(s.home, cmd.ErrOrStderr())
+		defer rec.close()
+		c, err := brevo.New(brevo.Config{BaseURL: s.cfg.Connectors.Brevo.APIURL, APIKey: s.creds.BrevoAPIKey,
+			Observer: rec.Brevo(cliService)})
 		if err != nil {
 			return fmt.Errorf("configuring the Brevo client (check connectors.brevo.api_url): %w", err)
 		}
@@ -90,6 +93,11 @@ func dryRun(ctx context.Context, cmd *cobra.Command, s *connectorSettings, f syn
 	res := &dryRunResult{plan: plan.New()}
 	opts := appOptions(s.cfg, s.creds, env.nc, env.logger)
 	opts.Loader.DryRun, opts.Loader.Planner = true, res.plan
+	// The dry run's Braze export is real vendor calls: on record, through
+	// the spool (this server and its AUDIT stream are thrown away).
+	rec := openCLIAudit(s.home, cmd.ErrOrStderr())
+	env.closers = append(env.closers, func() error { rec.close(); return nil })
+	opts.Audit = rec.Recorder
 	if f.batchSize > 0 {
 		opts.Loader.BatchSize = f.batchSize
 	}

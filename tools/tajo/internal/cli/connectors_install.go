@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -78,7 +77,7 @@ func runInstall(ctx context.Context, out, errOut io.Writer, f installFlags) erro
 	if f.instanceURL == "" {
 		return errors.New("no Braze instance: pass --instance-url, e.g. rest.iad-01.braze.com (Braze > Settings > APIs and Identifiers)")
 	}
-	inst, err := parseInstance(f.instanceURL)
+	inst, err := parseInstance(f.instanceURL, "--instance-url")
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,9 @@ func runInstall(ctx context.Context, out, errOut io.Writer, f installFlags) erro
 	}
 
 	fmt.Fprintf(out, "Checking the key against %s ... ", inst.url)
-	res := newProber(nil).braze(ctx, inst.url, key, "GET", "/segments/list?page=0", nil)
+	rec := openCLIAudit(config.Home(), errOut)
+	defer rec.close()
+	res := newProber(nil, rec).braze(ctx, inst.url, key, "GET", "/segments/list?page=0", nil)
 	if !res.ok() {
 		fmt.Fprintln(out, "failed")
 		return fmt.Errorf("the key was not accepted: %s; nothing was stored", brazeRemedy(res, "segments.list"))
@@ -168,35 +169,29 @@ type instance struct {
 	warnings []string
 }
 
-// parseInstance completes and checks a Braze REST endpoint: https is
-// assumed; http is refused except on loopback (a simulator), where it is
-// accepted with a note; a host that is not a known Braze instance is warned
-// about, not refused (Braze adds instances).
-func parseInstance(raw string) (instance, error) {
-	s := strings.TrimSpace(raw)
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
+// parseInstance completes and checks a Braze REST endpoint by the rule
+// config validation applies (config.BrazeInstanceURL): https assumed, http
+// only for loopback (a simulator, accepted with a note), the host alone. A
+// host that is not a known Braze instance is warned about, not refused
+// (Braze adds instances). from names where raw came from, for the error.
+func parseInstance(raw, from string) (instance, error) {
+	u, err := config.BrazeInstanceURL(raw)
+	if err != nil {
+		return instance{}, fmt.Errorf("%s: %w", from, err)
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return instance{}, fmt.Errorf("--instance-url %q is not a host name or URL; example: rest.iad-01.braze.com", raw)
+	if u == "" {
+		return instance{}, fmt.Errorf("%s is empty; example: rest.iad-01.braze.com", from)
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
-		return instance{}, fmt.Errorf("--instance-url %q: give only the host, e.g. rest.iad-01.braze.com (no path, query or credentials)", raw)
+	parsed, err := url.Parse(u)
+	if err != nil { // BrazeInstanceURL only returns URLs that parse
+		return instance{}, fmt.Errorf("%s: %w", from, err)
 	}
-	host := strings.ToLower(u.Hostname())
-	var inst instance
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopbackHost(host) {
-			return instance{}, fmt.Errorf("--instance-url %q: plain http would send the key in clear; use https://%s (http is accepted only for loopback simulators)", raw, u.Host)
-		}
-		inst.warnings = append(inst.warnings, fmt.Sprintf("%s uses plain http, accepted only because it is a loopback address (a local simulator)", u.Host))
-	default:
-		return instance{}, fmt.Errorf("--instance-url %q: the scheme must be https", raw)
+	inst := instance{url: u}
+	host := parsed.Hostname()
+	if parsed.Scheme == "http" {
+		inst.warnings = append(inst.warnings, fmt.Sprintf("%s uses plain http, accepted only because it is a loopback address (a local simulator)", parsed.Host))
 	}
-	if !knownInstance.MatchString(host) && !loopbackHost(host) {
+	if !knownInstance.MatchString(host) && !config.IsLoopbackHost(host) {
 		hint := ""
 		if strings.HasPrefix(host, "dashboard") {
 			hint = " (that looks like the dashboard's address: the REST endpoint starts with rest.)"
@@ -204,14 +199,5 @@ func parseInstance(raw string) (instance, error) {
 		inst.warnings = append(inst.warnings, fmt.Sprintf("%s is not a known Braze REST endpoint%s; known ones are rest.iad-01 to rest.iad-08.braze.com, "+
 			"rest.fra-01.braze.eu, rest.fra-02.braze.eu and rest.au-01.braze.com (Braze > Settings > APIs and Identifiers). Continuing with it.", host, hint))
 	}
-	inst.url = u.Scheme + "://" + u.Host
 	return inst, nil
-}
-
-func loopbackHost(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

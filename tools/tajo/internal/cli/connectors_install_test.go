@@ -17,20 +17,22 @@ func TestParseInstance(t *testing.T) {
 	}{
 		{in: "rest.iad-01.braze.com", url: "https://rest.iad-01.braze.com"},
 		{in: "https://rest.iad-08.braze.com/", url: "https://rest.iad-08.braze.com"},
-		{in: " REST.FRA-02.BRAZE.EU ", url: "https://REST.FRA-02.BRAZE.EU"},
+		{in: " REST.FRA-02.BRAZE.EU ", url: "https://rest.fra-02.braze.eu"},
+		{in: "http://LOCALHOST:8080", url: "http://localhost:8080", warn: "loopback"},
 		{in: "rest.au-01.braze.com", url: "https://rest.au-01.braze.com"},
 		{in: "rest.iad-09.braze.com", url: "https://rest.iad-09.braze.com", warn: "not a known Braze REST endpoint"},
 		{in: "dashboard-01.braze.com", url: "https://dashboard-01.braze.com", warn: "dashboard's address"},
 		{in: "http://127.0.0.1:8080", url: "http://127.0.0.1:8080", warn: "loopback"},
 		{in: "http://localhost:8080", url: "http://localhost:8080", warn: "loopback"},
-		{in: "http://rest.iad-01.braze.com", err: "use https://rest.iad-01.braze.com"},
-		{in: "ftp://rest.iad-01.braze.com", err: "must be https"},
+		{in: "http://rest.iad-01.braze.com", err: "plain http would send the API key in clear: use https"},
+		{in: "http://braze.localhost:8080", err: "plain http"},
+		{in: "ftp://rest.iad-01.braze.com", err: "the scheme must be https"},
 		{in: "rest.iad-01.braze.com/api/v1", err: "only the host"},
-		{in: "https://user:pw@rest.iad-01.braze.com", err: "only the host"},
+		{in: "https://user:pw@rest.iad-01.braze.com", err: "no credentials"},
 		{in: "https://", err: "not a host name"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseInstance(tc.in)
+			got, err := parseInstance(tc.in, "--instance-url")
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one containing %q", err, tc.err)

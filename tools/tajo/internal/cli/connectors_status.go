@@ -167,7 +167,9 @@ func collectStatus(ctx context.Context, cmd *cobra.Command, configPath string) (
 		return nil, err
 	}
 	st := &connectorStatus{Connector: "braze", Resources: map[string]*runStatus{}, DeadLetters: []deadLetterCount{}}
-	checkVendors(ctx, s, st)
+	rec := openCLIAudit(s.home, cmd.ErrOrStderr())
+	checkVendors(ctx, s, st, rec)
+	rec.close()
 	where, exists := s.stateSource()
 	if !exists {
 		return st, nil // nothing synced here yet: there is no state to read

@@ -27,7 +27,8 @@ const checkTimeout = 15 * time.Second
 // each side. Braze: GET /segments/list (the general 250,000/hour pool).
 // Brevo: GET /contacts?limit=1 (the contacts bucket, 10/s; GET /account
 // would cost one of the 100 calls an hour every other endpoint shares).
-func checkVendors(ctx context.Context, s *connectorSettings, st *connectorStatus) {
+// Both calls are recorded in the audit trail (rec).
+func checkVendors(ctx context.Context, s *connectorSettings, st *connectorStatus, rec *cliAudit) {
 	st.Connection.Braze = vendorCheck{Check: "GET /segments/list"}
 	st.Connection.Brevo = vendorCheck{Check: "GET /contacts?limit=1"}
 	check := func(c *vendorCheck, key, env string, read func(context.Context) error) {
@@ -44,7 +45,8 @@ func checkVendors(ctx context.Context, s *connectorSettings, st *connectorStatus
 		c.OK = true
 	}
 	check(&st.Connection.Braze, s.creds.BrazeAPIKey, "BRAZE_API_KEY", func(ctx context.Context) error {
-		c, err := braze.New(braze.Config{BaseURL: s.cfg.Connectors.Braze.InstanceURL, APIKey: s.creds.BrazeAPIKey})
+		c, err := braze.New(braze.Config{BaseURL: s.cfg.Connectors.Braze.InstanceURL, APIKey: s.creds.BrazeAPIKey,
+			Observer: rec.Braze(cliService)})
 		if err != nil {
 			return fmt.Errorf("configuring the Braze client (check connectors.braze.instance_url): %w", err)
 		}
@@ -52,7 +54,8 @@ func checkVendors(ctx context.Context, s *connectorSettings, st *connectorStatus
 		return err
 	})
 	check(&st.Connection.Brevo, s.creds.BrevoAPIKey, "BREVO_API_KEY", func(ctx context.Context) error {
-		c, err := brevo.New(brevo.Config{BaseURL: s.cfg.Connectors.Brevo.APIURL, APIKey: s.creds.BrevoAPIKey})
+		c, err := brevo.New(brevo.Config{BaseURL: s.cfg.Connectors.Brevo.APIURL, APIKey: s.creds.BrevoAPIKey,
+			Observer: rec.Brevo(cliService)})
 		if err != nil {
 			return fmt.Errorf("configuring the Brevo client (check connectors.brevo.api_url): %w", err)
 		}

@@ -136,6 +136,9 @@ func runSync(ctx context.Context, cmd *cobra.Command, f syncFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := errors.Join(s.cfg.UsersSyncOff(), s.cfg.BrevoOff()); err != nil {
+		return fmt.Errorf("not syncing: %w", err)
+	}
 	if msg := s.missingKeys(); msg != "" {
 		return errors.New(msg)
 	}
@@ -143,7 +146,7 @@ func runSync(ctx context.Context, cmd *cobra.Command, f syncFlags) error {
 		return runDryRun(ctx, cmd, s, f)
 	}
 	if url := bootstrap.NATSURL(s.cfg); url != "" {
-		started, err := syncRemote(ctx, cmd, url, f)
+		started, err := syncRemote(ctx, cmd, url, s.storeDir(), f)
 		if started || err != nil {
 			return err
 		}
@@ -175,10 +178,10 @@ func probeStore(dir string) error {
 
 // syncRemote asks the deployment's extractor to start a run and follows it.
 // started is false when no extractor answers.
-func syncRemote(ctx context.Context, cmd *cobra.Command, url string, f syncFlags) (started bool, err error) {
+func syncRemote(ctx context.Context, cmd *cobra.Command, url, storeDir string, f syncFlags) (started bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, storeConnectTimeout)
 	defer cancel()
-	nc, err := natsx.Connect(cctx, url, "tajo-connectors-sync")
+	nc, err := natsx.Connect(cctx, url, "tajo-connectors-sync", natsx.WithStoreAuth(storeDir))
 	if err != nil {
 		return false, fmt.Errorf("%w; start the deployment, or unset %s and nats.url to sync in this process", err, bootstrap.EnvNATS)
 	}

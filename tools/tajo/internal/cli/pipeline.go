@@ -56,8 +56,12 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 	return serr
 }
 
-// syncs runs the full sync, then incremental ones every env.interval.
+// syncs runs the full sync, then one every env.interval: incremental, or a
+// full re-export once connectors.braze.sync.users.full_every has passed
+// since the last full one.
 func syncs(ctx context.Context, out, errOut io.Writer, a *app.App, env *runEnv, once bool) error {
+	sched := app.Schedule{Interval: env.interval, FullEvery: env.fullEvery}
+	sched.Ran("full", time.Now())
 	sum, err := syncOnce(ctx, errOut, a, "full")
 	if err != nil {
 		return err
@@ -72,7 +76,8 @@ func syncs(ctx context.Context, out, errOut io.Writer, a *app.App, env *runEnv, 
 		return onceResult(sum)
 	}
 
-	fmt.Fprintf(out, "\nNext: an incremental sync every %s. Ctrl-C stops (in-flight work finishes first).\n", env.interval)
+	fmt.Fprintf(out, "\nNext: an incremental sync every %s, a full re-export every %s. Ctrl-C stops (in-flight work finishes first).\n",
+		env.interval, env.fullEvery)
 	t := time.NewTicker(env.interval)
 	defer t.Stop()
 	for {
@@ -81,14 +86,17 @@ func syncs(ctx context.Context, out, errOut io.Writer, a *app.App, env *runEnv, 
 			return nil
 		case <-t.C:
 		}
-		sum, err := syncOnce(ctx, errOut, a, "incremental")
+		now := time.Now()
+		runType := sched.Next(now)
+		sched.Ran(runType, now)
+		sum, err := syncOnce(ctx, errOut, a, runType)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			// One failed sync is not a reason to stop the schedule: the
 			// next one may well succeed (a vendor outage, say).
-			fmt.Fprintf(errOut, "incremental sync: %v\n", err)
+			fmt.Fprintf(errOut, "%s sync: %v\n", runType, err)
 			continue
 		}
 		if err := printSummaryLine(out, sum); err != nil {

@@ -88,7 +88,7 @@ func TestRun(t *testing.T) {
 	root.SetArgs([]string{"run", "--sandbox", "--nats-port", "0", "--sandbox-users", strconv.Itoa(users)})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(runCtx) }()
-	waitFor(t, &out2, "Next: an incremental sync every 1m0s.", time.Minute)
+	waitFor(t, &out2, "Next: an incremental sync every 1m0s, a full re-export every 24h0m0s.", time.Minute)
 	second := out2.String()
 	if strings.Contains(second, "is not set") {
 		t.Error("with --sandbox given, tajo run must not explain why it picked the sandbox")

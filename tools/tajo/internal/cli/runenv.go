@@ -48,7 +48,8 @@ type runEnv struct {
 	logFile    *os.File
 	logger     *slog.Logger
 	audit      *audit.Recorder
-	interval   time.Duration
+	interval   time.Duration  // between scheduled syncs
+	fullEvery  time.Duration  // between full re-exports
 	closers    []func() error // in start order; closed in reverse
 }
 
@@ -72,6 +73,14 @@ func startEnv(ctx context.Context, out io.Writer, f runFlags) (_ *runEnv, err er
 	if env.cfg, err = bootstrap.LoadConfig(env.configPath); err != nil {
 		return nil, err
 	}
+	// A connector or resource switched off is not synced, and a key whose
+	// feature does not exist yet is said to be ignored.
+	if err := errors.Join(env.cfg.UsersSyncOff(), env.cfg.BrevoOff()); err != nil {
+		return nil, fmt.Errorf("not syncing: %w", err)
+	}
+	for _, n := range env.cfg.Notices() {
+		fmt.Fprintln(out, "note:", n.Error())
+	}
 	if err := bootstrap.UseStoredInstance(env.cfg, env.home); err != nil {
 		return nil, err
 	}
@@ -82,6 +91,7 @@ func startEnv(ctx context.Context, out io.Writer, f runFlags) (_ *runEnv, err er
 		return nil, err
 	}
 	env.interval = env.cfg.Connectors.Braze.Sync.Users.Interval
+	env.fullEvery = env.cfg.Connectors.Braze.Sync.Users.FullEvery
 
 	useSandbox := f.sandbox || env.creds.BrazeAPIKey == "" || env.creds.BrevoAPIKey == ""
 	if useSandbox && !f.sandbox {
@@ -220,7 +230,8 @@ func (e *runEnv) startAudit() {
 		e.logger.Warn("vendor calls are not audited: opening JetStream failed", "err", err)
 		return
 	}
-	rec := audit.New(js, audit.Options{Logger: e.logger, LogCalls: e.cfg.Connectors.Braze.LogAPICalls})
+	rec := audit.New(js, audit.Options{Logger: e.logger, LogCalls: e.cfg.Connectors.Braze.LogAPICalls,
+		Spool: bootstrap.AuditSpool(e.home)})
 	e.audit = rec
 	e.closers = append(e.closers, func() error {
 		if err := rec.Close(context.Background()); err != nil {

@@ -67,7 +67,10 @@ func openBus(ctx context.Context, cmd *cobra.Command, f storeFlags) (_ *bus, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, storeConnectTimeout)
 	defer cancel()
-	if b.NC, err = natsx.Connect(cctx, url, "tajo-"+strings.ReplaceAll(cmd.CommandPath(), " ", "-")); err != nil {
+	// A server `tajo run` started on the local store is reached with the
+	// credentials it keeps there (readable by its owner only).
+	if b.NC, err = natsx.Connect(cctx, url, "tajo-"+strings.ReplaceAll(cmd.CommandPath(), " ", "-"),
+		natsx.WithStoreAuth(cfg.NATS.StoreDir)); err != nil {
 		return nil, fmt.Errorf("%w; check that the server is up, or unset %s and nats.url to use the local store", err, bootstrap.EnvNATS)
 	}
 	if b.JS, err = jetstream.New(b.NC); err != nil {

@@ -12,6 +12,11 @@ import (
 func TestClusterConfParses(t *testing.T) {
 	path := filepath.Join(repoRoot(t), "deploy", "nats", "cluster.conf")
 	t.Setenv("SERVER_NAME", "nats-2")
+	ca, cert, key := writeCerts(t, t.TempDir())
+	t.Setenv("NATS_PASSWORD", "p")
+	t.Setenv("NATS_TLS_CA", ca)
+	t.Setenv("NATS_TLS_CERT", cert)
+	t.Setenv("NATS_TLS_KEY", key)
 	opts, err := server.ProcessConfigFile(path)
 	if err != nil {
 		t.Fatalf("nats-server rejects %s: %v", path, err)

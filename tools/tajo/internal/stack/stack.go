@@ -102,6 +102,18 @@ func (p *Proc) Stop(timeout time.Duration) error {
 	}
 }
 
+// Wait waits up to timeout for the process to end by itself and returns
+// its exit error (nil for status 0); after timeout it kills it.
+func (p *Proc) Wait(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(timeout):
+		p.Kill()
+		return fmt.Errorf("%s still running after %s", p.Name, timeout)
+	}
+}
+
 // Kill sends SIGKILL and waits for the process to end.
 func (p *Proc) Kill() {
 	_ = p.cmd.Process.Kill()

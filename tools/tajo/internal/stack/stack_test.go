@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,7 +54,19 @@ func TestServicesAsProcesses(t *testing.T) {
 `, sb.BrazeURL, sb.BrevoURL), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"NATS_URL=" + ns.ClientURL(), "TAJO_CONFIG=" + cfg, "TAJO_HOME=" + dir,
+	// A worker without the server's credentials is refused, and says so.
+	anon, err := stack.Start("transformer-without-credentials", bins[stack.Services[1]],
+		[]string{"NATS_URL=" + ns.ClientURL(), "TAJO_CONFIG=" + cfg, "TAJO_HOME=" + dir, "TMPDIR=" + dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := anon.Wait(30 * time.Second); err == nil || !strings.Contains(strings.ToLower(anon.Output()), "authorization violation") {
+		t.Fatalf("a worker without credentials: exit %v, want a refusal\n%s", err, anon.Output())
+	}
+
+	// The credentials travel in NATS_URL, in the environment (never on a
+	// command line, which other local users see in ps).
+	env := []string{"NATS_URL=" + ns.AuthURL(), "TAJO_CONFIG=" + cfg, "TAJO_HOME=" + dir,
 		"BRAZE_API_KEY=" + sb.BrazeAPIKey, "BREVO_API_KEY=" + sb.BrevoAPIKey, "TMPDIR=" + dir}
 	var procs []*stack.Proc
 	for _, s := range stack.Services {

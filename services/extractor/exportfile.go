@@ -1,0 +1,63 @@
+package extractor
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+)
+
+// exportPattern names the file a download goes to, in Config.TempDir.
+const exportPattern = "braze-export-*.zip"
+
+// createExportFile creates the file a download goes to and holds a lock on
+// it for as long as it is open, so that another extractor's start-up (see
+// removeStaleExports) tells it from one a killed extractor left behind.
+func createExportFile(dir string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, exportPattern) // mode 0600: it holds every user's e-mail
+	if err != nil {
+		return nil, fmt.Errorf("creating a file for the export in %s: %w", dir, err)
+	}
+	if err := lockExport(f); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("locking the export file %s: %w", f.Name(), err)
+	}
+	return f, nil
+}
+
+// removeStaleExports removes the export files in dir that no running
+// extractor holds: those of an extractor that was killed mid-run. An export
+// is every user's e-mail and phone, and can be gigabytes; it must not stay
+// in a temp directory for good.
+func removeStaleExports(dir string, log *slog.Logger) {
+	paths, err := filepath.Glob(filepath.Join(dir, exportPattern))
+	if err != nil {
+		return // the pattern is constant and valid
+	}
+	for _, p := range paths {
+		f, err := os.OpenFile(p, os.O_RDWR, 0)
+		if err != nil {
+			continue // gone meanwhile, or not ours to open
+		}
+		held, err := staleExport(f)
+		if err == nil && held {
+			if err := os.Remove(p); err != nil {
+				log.Warn("removing an export left by a stopped extractor", "file", p, "err", err)
+			} else {
+				log.Info("removed an export left by a stopped extractor", "file", p)
+			}
+		}
+		f.Close()
+	}
+}
+
+// maxUncompressed is the decompressed size of an export the Braze client
+// was configured to accept (braze.Config.MaxExportUncompressedBytes); 0,
+// the default, for a client that does not say.
+func maxUncompressed(bz Braze) int64 {
+	if l, ok := bz.(interface{ MaxExportUncompressed() int64 }); ok {
+		return l.MaxExportUncompressed()
+	}
+	return 0
+}
