@@ -18,7 +18,7 @@ SERVICES    := extractor transformer loader
 RUN_ARGS    ?= --sandbox
 BENCH_USERS ?= 200000
 
-.PHONY: all build run test lint bench chaos clean
+.PHONY: all build run test lint bench chaos shape clean
 
 all: build
 
@@ -66,6 +66,16 @@ CHAOS_ARGS  ?=
 chaos: bin/nats-server
 	$(GO) build -o bin/tajo-chaos ./tools/tajo/cmd/tajo-chaos
 	./bin/tajo-chaos --users $(CHAOS_USERS) --nats-server bin/nats-server $(CHAOS_ARGS)
+
+## shape: the production shape without faults: SHAPE_USERS users through the
+## worker processes on an external nats-server, the sandbox's vendor limits
+## on, no kills, no restarts; fails if any contact row is written twice or
+## the summary does not account for every exported user.
+SHAPE_USERS ?= 300000
+SHAPE_ARGS  ?=
+shape: bin/nats-server
+	$(GO) build -o bin/tajo-chaos ./tools/tajo/cmd/tajo-chaos
+	./bin/tajo-chaos --users $(SHAPE_USERS) --kills 0 --nats-restarts 0 --faults '' --nats-server bin/nats-server $(SHAPE_ARGS)
 
 bin/nats-server:
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/nats-io/nats-server/v2@v2.15.2

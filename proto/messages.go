@@ -72,8 +72,8 @@ const (
 )
 
 // SyncRun is the record of one sync of one resource, kept in BucketState
-// under RunKey(id). The extractor writes it; counters of the other stages
-// live under CounterKey.
+// under RunKey(id). The extractor writes it; what became of each of its
+// lines is in the run's ledger (BucketLedger).
 type SyncRun struct {
 	V          int    `msgpack:"v"`
 	ID         string `msgpack:"id"`
@@ -113,47 +113,11 @@ type RunOutcome struct {
 
 func (m *SyncRun) Schema() int { return m.V }
 
-// Counters are one worker instance's counts for one run, kept in BucketState
-// under CounterKey(run, stage, instance). Readers sum them across instances.
-type Counters struct {
-	V            int   `msgpack:"v"`
-	Processed    int64 `msgpack:"processed"`    // messages handled (acked or dead-lettered)
-	Published    int64 `msgpack:"published"`    // messages passed downstream
-	Unchanged    int64 `msgpack:"unchanged"`    // records skipped: same fingerprint
-	Created      int64 `msgpack:"created"`      // contacts created at the vendor
-	Updated      int64 `msgpack:"updated"`      // contacts updated at the vendor
-	Failed       int64 `msgpack:"failed"`       // permanent failures
-	DeadLettered int64 `msgpack:"deadlettered"` // messages sent to the DLQ
-	Stale        int64 `msgpack:"stale"`        // upserts older than the version already applied: skipped
-}
-
-func (m *Counters) Schema() int { return m.V }
-
-// Add adds o to c.
-func (c *Counters) Add(o Counters) {
-	c.Processed += o.Processed
-	c.Published += o.Published
-	c.Unchanged += o.Unchanged
-	c.Created += o.Created
-	c.Updated += o.Updated
-	c.Failed += o.Failed
-	c.DeadLettered += o.DeadLettered
-	c.Stale += o.Stale
-}
-
 // RunKey is the BucketState key of a run.
 func RunKey(id string) string { return "run." + id }
 
 // LastRunKey is the BucketState key naming the latest run of a resource.
 func LastRunKey(resource string) string { return "lastrun." + Token(resource) }
-
-// CounterKey is the BucketState key of one instance's counters for a run.
-func CounterKey(run, stage, instance string) string {
-	return "count." + run + "." + Token(stage) + "." + Token(instance)
-}
-
-// CounterPrefix is the prefix of every counter key of a run.
-func CounterPrefix(run string) string { return "count." + run + "." }
 
 // SyncRequest asks for a sync run (JSON, on SubjectSyncRequest).
 type SyncRequest struct {

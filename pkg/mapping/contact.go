@@ -14,7 +14,7 @@ type Contact struct {
 	BrazeID string `json:"braze_id"`
 	ExtID   string `json:"ext_id,omitempty"`
 	Email   string `json:"email,omitempty"`
-	// Key identifies the contact across runs: ExtID, or "email:"+Email when
+	// Key identifies the contact across runs: ExtID, or "braze:"+BrazeID when
 	// the user has no external id.
 	Key string `json:"key"`
 	// Attributes hold string (text and date "YYYY-MM-DD"), float64 or bool

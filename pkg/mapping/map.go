@@ -139,7 +139,10 @@ func (m *Mapper) Map(line []byte) (Contact, error) {
 	case c.ExtID != "":
 		c.Key = c.ExtID
 	case c.Email != "":
-		c.Key = "email:" + c.Email
+		// Not the email: two Braze users may share one, and they are two
+		// users, of whom Brevo can hold one by that email (the loader's
+		// claims decide which).
+		c.Key = "braze:" + c.BrazeID
 	default:
 		return Contact{}, recordErr(ReasonNoIdentifier, "the record has neither external_id nor %s", orNone(m.emailSource))
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,51 +65,6 @@ func TestCursors(t *testing.T) {
 	}
 	if v, err := s.GetCursor(ctx, "brevo.contacts"); err != nil || v != "2026-11-28T13:00:00Z" {
 		t.Fatalf("cursor = %q, %v", v, err)
-	}
-}
-
-func TestCountersSumAcrossInstances(t *testing.T) {
-	s, _ := newStore(t)
-	ctx := context.Background()
-	run := state.NewID()
-	a, b := s.NewCounter(proto.StageLoader, "pod-a"), s.NewCounter(proto.StageLoader, "pod-b")
-	tr := s.NewCounter(proto.StageTransformer, "pod-a")
-	other := s.NewCounter(proto.StageLoader, "pod-a")
-
-	var wg sync.WaitGroup
-	for _, c := range []*state.Counter{a, b} {
-		for range 20 { // concurrent Adds on one counter must not lose a snapshot
-			wg.Go(func() {
-				if err := c.Add(ctx, run, proto.Counters{Processed: 5, Created: 2, Updated: 3}); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-	}
-	wg.Wait()
-	if err := tr.Add(ctx, run, proto.Counters{Processed: 7, Published: 6, Unchanged: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := other.Add(ctx, "another-run", proto.Counters{Processed: 1000}); err != nil {
-		t.Fatal(err)
-	}
-
-	got, err := s.Counters(ctx, run)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l := got[proto.StageLoader]; l.Processed != 200 || l.Created != 80 || l.Updated != 120 {
-		t.Fatalf("loader counters %+v, want processed 200 created 80 updated 120", l)
-	}
-	if tc := got[proto.StageTransformer]; tc.Processed != 7 || tc.Published != 6 || tc.Unchanged != 1 {
-		t.Fatalf("transformer counters %+v", tc)
-	}
-	if len(got) != 2 {
-		t.Fatalf("stages %v, want loader and transformer only", got)
-	}
-	empty, err := s.Counters(ctx, "no-such-run")
-	if err != nil || len(empty) != 0 {
-		t.Fatalf("counters of an unknown run = %v, %v", empty, err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
@@ -18,8 +19,9 @@ import (
 // upsert), or be dropped without a word (an import row whose SMS another
 // contact holds). The loader records which record key owns each identifier
 // (tajo_claims) and, for a record whose identifier another record owns:
-//   - email: a record with an ext_id is written without the email; one keyed
-//     by the email itself is dead-lettered as duplicate_email;
+//   - email: a record with an ext_id (or, lacking one, an SMS of its own) is
+//     written without the email; one with no other identifier is
+//     dead-lettered as duplicate_email;
 //   - SMS: the record is written without SMS.
 //
 // What was left off is kept as a side letter in the DLQ (email_taken,
@@ -42,7 +44,16 @@ const (
 )
 
 func emailClaim(email string) string { return "email:" + email }
-func smsClaim(sms string) string     { return "sms:" + sms }
+
+// legacyKey is the record key an email claim was made for when users
+// without an ext_id were keyed by their email.
+func legacyKey(claim string) string {
+	if strings.HasPrefix(claim, "email:") {
+		return claim
+	}
+	return ""
+}
+func smsClaim(sms string) string { return "sms:" + sms }
 
 func smsOf(up *proto.ContactUpsert) string {
 	s, _ := up.Attributes[smsAttr].(string)
@@ -66,10 +77,15 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 		ids = append(ids, id)
 	}
 	owners, err := l.claims.Modify(ctx, ids, func(id, cur string, ok bool) (string, bool, bool) {
-		if ok {
-			return cur, false, false
+		switch {
+		case !ok:
+			return want[id], true, false
+		case cur == legacyKey(id):
+			// Written before users without an ext_id were keyed by their
+			// braze_id: the claim of their email named the email itself.
+			return want[id], true, false
 		}
-		return want[id], true, false
+		return cur, false, false
 	})
 	if err != nil {
 		return items, fmt.Errorf("claiming emails and SMS: %w", err)
@@ -84,7 +100,8 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 			}
 		}
 		if it.up.Email != "" && owners[emailClaim(it.up.Email)] != key {
-			if it.up.ExtID == "" {
+			sms := smsOf(&it.up)
+			if it.up.ExtID == "" && (sms == "" || owners[smsClaim(sms)] != key) {
 				errs[it.idx] = pipeline.Permanent(reasonDuplicateEmail, fmt.Errorf(
 					"contact %s: email %s already belongs to the Brevo contact of Braze user %s; "+
 						"Brevo keeps emails unique and this user has no other identifier, so it is not synced until one of them changes",
@@ -92,6 +109,7 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 				dropped = append(dropped, it)
 				continue
 			}
+			// An ext_id, or else the SMS, identifies the contact without it.
 			it.leftOff = append(it.leftOff, leftOff{reasonEmailTaken, fmt.Sprintf(
 				"contact %s: email %s already belongs to the Brevo contact of Braze user %s (Brevo keeps emails unique); "+
 					"synced without email", key, it.up.Email, owners[emailClaim(it.up.Email)])})

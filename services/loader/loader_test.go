@@ -230,3 +230,40 @@ func TestChangedIdentifierIsReleased(t *testing.T) {
 		t.Errorf("k holds SMS %q, want +33622222222", c.SMS)
 	}
 }
+
+// Two Braze users without an ext_id share an email (issue 9.9): they are
+// two users, not one contact. The first keeps the email; the second is
+// written by its own SMS without the email, or, with no other identifier,
+// dead-lettered as duplicate_email. Nothing is merged.
+func TestSharedEmailWithoutExtIDIsNotMerged(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
+	ctx := context.Background()
+	byEmail := func(brazeID string, attrs map[string]any) *pipeline.Msg {
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: "braze:" + brazeID, BrazeID: brazeID,
+			Email: "shared@example.com", Attributes: attrs, SourceVersion: 1, Fingerprint: brazeID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
+	}
+	errs := l.HandleBatch(ctx, []*pipeline.Msg{
+		byEmail("b1", map[string]any{"FIRSTNAME": "First"}),
+		byEmail("b2", map[string]any{"FIRSTNAME": "Second"}),
+		byEmail("b3", map[string]any{"FIRSTNAME": "Third", "SMS": "+33633333333"}),
+	})
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("first and third: %v, %v", errs[0], errs[2])
+	}
+	var pe *pipeline.PermanentError
+	if !errors.As(errs[1], &pe) || pe.Reason != "duplicate_email" {
+		t.Fatalf("second user, nothing but the shared email: %v, want duplicate_email", errs[1])
+	}
+	c, ok := sim.ContactByEmail("shared@example.com")
+	if !ok || c.Attributes["FIRSTNAME"] != "First" {
+		t.Errorf("the email's contact %+v: want the first user's, not merged with another", c)
+	}
+	if n := len(sim.Contacts()); n != 2 {
+		t.Errorf("Brevo holds %d contacts, want 2 (the first by email, the third by SMS)", n)
+	}
+}

@@ -42,6 +42,9 @@ type Report struct {
 	// Breakers are the circuit breakers' transitions.
 	Breakers string
 	Contacts int
+	// Writes and RefWrites count the contact rows Brevo was asked to write
+	// (import rows + single upserts) in each run.
+	Writes, RefWrites int
 
 	SharedEmails, SharedPhones int
 	Problems                   []string
@@ -166,6 +169,7 @@ func (r *Report) Print(w io.Writer) {
 	s := r.ChaosSummary
 	fmt.Fprintf(w, "chaos run: %s; %s\n", r.ChaosTime.Round(100*time.Millisecond), summaryLine(s))
 	fmt.Fprintf(w, "reference run: %s; %s\n", r.RefTime.Round(100*time.Millisecond), summaryLine(r.RefSummary))
+	fmt.Fprintf(w, "contact writes (import rows + single upserts): %d (reference run: %d)\n", r.Writes, r.RefWrites)
 	fmt.Fprintf(w, "contacts: %d (shared emails %d, shared phones %d compared by group)\n", r.Contacts, r.SharedEmails, r.SharedPhones)
 	fmt.Fprintf(w, "wall time: %s\n", r.Wall.Round(100*time.Millisecond))
 	if r.OK() {

@@ -9,7 +9,9 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/tools/sandbox/faults"
 	"github.com/tajo-sync/tajo/tools/sandbox/gen"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
 )
 
@@ -77,6 +79,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.SharedEmails, rep.SharedPhones = len(gr.email), len(gr.sms)
 	rep.Problems = append(rep.Problems, verify(ref.snap, chaos.snap, gr)...)
 	rep.Problems = append(rep.Problems, checkSummaries(chaos.summary, ref.summary)...)
+	rep.Writes, rep.RefWrites = chaos.snap.Writes, ref.snap.Writes
+	calm := o.Kills == 0 && o.NATSRestarts == 0 && o.Faults == (faults.Spec{})
+	for _, w := range []struct {
+		name   string
+		writes int
+		s      app.Summary
+		check  bool
+	}{{"chaos", chaos.snap.Writes, chaos.summary, calm}, {"reference", ref.snap.Writes, ref.summary, true}} {
+		// Without kills, restarts or faults nothing excuses writing a
+		// contact twice: a batch waiting behind a slow import must not be
+		// redelivered and written again.
+		if w.check && int64(w.writes) != w.s.Created+w.s.Updated {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("the %s run wrote %d contact rows to Brevo (import rows + single upserts) for %d created and updated: "+
+				"some were written twice", w.name, w.writes, w.s.Created+w.s.Updated))
+		}
+	}
 	rep.Wall = time.Since(began)
 	return rep, nil
 }

@@ -30,6 +30,10 @@ type Snapshot struct {
 	// Redeliveries counts JetStream deliveries beyond the first, over the
 	// consumers of RAW and OPS.
 	Redeliveries int64
+	// Writes counts the contacts Brevo was asked to write: import rows plus
+	// single upserts. Without kills, restarts or faults each contact is
+	// written once: Writes equals the summary's created plus updated.
+	Writes int
 }
 
 // snapshot reads sb and the streams once the run is through.
@@ -40,6 +44,12 @@ func snapshot(ctx context.Context, js jetstream.JetStream, sb *sandbox.Sandbox) 
 		ListNames:         map[int64]string{},
 		ConcurrentImports: st.Imports.ConcurrentViolations,
 		Statuses:          statuses(sb),
+		Writes:            st.Imports.Rows.Rows,
+	}
+	for k, c := range st.Requests {
+		if strings.HasPrefix(k, "POST /v3/contacts ") {
+			s.Writes += c
+		}
 	}
 	for _, l := range st.Lists {
 		s.ListNames[l.ID] = l.Name

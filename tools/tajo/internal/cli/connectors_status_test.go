@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"strings"
 	"testing"
 	"time"
@@ -116,11 +117,17 @@ func TestSyncFollowsARunningDeployment(t *testing.T) {
 		if err := st.PutRun(ctx, run); err != nil {
 			t.Error(err)
 		}
-		for stage, c := range map[string]proto.Counters{
-			proto.StageTransformer: {Processed: 7, Published: 5, Unchanged: 2},
-			proto.StageLoader:      {Processed: 5, Created: 4, Updated: 1},
+		// The stages' outcomes, as they record them in the run's ledger.
+		led, err := ledger.Open(ctx, js, proto.BucketLedger)
+		if err != nil {
+			t.Error(err)
+		}
+		for stage, marks := range map[string][]ledger.Mark{
+			proto.StageTransformer: {{Line: 0, Outcome: ledger.Unchanged}, {Line: 1, Outcome: ledger.Unchanged}},
+			proto.StageLoader: {{Line: 2, Outcome: ledger.Created}, {Line: 3, Outcome: ledger.Created},
+				{Line: 4, Outcome: ledger.Created}, {Line: 5, Outcome: ledger.Created}, {Line: 6, Outcome: ledger.Updated}},
 		} {
-			if err := st.NewCounter(stage, "remote").Add(ctx, run.ID, c); err != nil {
+			if err := led.Mark(ctx, run.ID, stage, marks); err != nil {
 				t.Error(err)
 			}
 		}
