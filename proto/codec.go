@@ -61,14 +61,20 @@ type Applied struct {
 	// Email and SMS are the unique identifiers the vendor's contact holds
 	// for this key: what the loader claimed and sent ("" none).
 	Email, SMS string
+	// Attrs says which mapped attributes were written (the loader's mask),
+	// so that one cleared in the source is cleared at the vendor.
+	Attrs string
 }
 
 // String encodes a as "<version>:<fingerprint>", followed by
 // "\x1f<email>\x1f<sms>" when the contact holds an identifier.
 func (a Applied) String() string {
 	s := strconv.FormatInt(a.Version, 10) + ":" + a.Fingerprint
-	if a.Email != "" || a.SMS != "" {
+	if a.Email != "" || a.SMS != "" || a.Attrs != "" {
 		s += "\x1f" + a.Email + "\x1f" + a.SMS
+	}
+	if a.Attrs != "" {
+		s += "\x1f" + a.Attrs
 	}
 	return s
 }
@@ -92,7 +98,8 @@ func DecodeApplied(v string) Applied {
 	if i := strings.IndexByte(v, '\x1f'); i >= 0 {
 		ids := v[i+1:]
 		v = v[:i]
-		a.Email, a.SMS, _ = strings.Cut(ids, "\x1f")
+		a.Email, ids, _ = strings.Cut(ids, "\x1f")
+		a.SMS, a.Attrs, _ = strings.Cut(ids, "\x1f")
 	}
 	i := strings.IndexByte(v, ':')
 	if i < 0 {

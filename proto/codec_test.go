@@ -64,6 +64,11 @@ func TestAppliedValue(t *testing.T) {
 	if got := DecodeApplied(a.String()); got != a {
 		t.Fatalf("identifiers round trip: %+v", got)
 	}
+	for _, a := range []Applied{{Version: 1, Fingerprint: "f", Attrs: "ab12.5"}, {Version: 1, Fingerprint: "f", SMS: "+1", Attrs: "x.1"}} {
+		if got := DecodeApplied(a.String()); got != a {
+			t.Fatalf("attributes round trip: %+v, want %+v", got, a)
+		}
+	}
 	if v, fp := ParseApplied(a.String()); v != 7 || fp != "f" {
 		t.Fatalf("with identifiers: %d %q", v, fp)
 	}

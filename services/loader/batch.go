@@ -118,7 +118,7 @@ func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []e
 	applied := make(map[string]string, len(done))
 	for _, it := range done {
 		applied[it.up.Key] = proto.Applied{Version: it.up.SourceVersion, Fingerprint: it.up.Fingerprint,
-			Email: it.up.Email, SMS: smsOf(&it.up)}.String()
+			Email: it.up.Email, SMS: smsOf(&it.up), Attrs: l.attrSet.mask(it.up.Attributes)}.String()
 	}
 	if err := l.fps.PutMany(ctx, applied); err != nil {
 		return fmt.Errorf("recording %d applied contacts: %w", len(applied), err)
@@ -134,6 +134,23 @@ func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []e
 		}
 	}
 	return l.release(ctx, refused, func(it *item) []string { return it.fresh })
+}
+
+// clear sends empty the attributes the contact was written with before and
+// no longer has (cleared.go).
+func (l *Loader) clear(it *item) {
+	names := l.attrSet.cleared(it.prev.Attrs, it.up.Attributes)
+	if len(names) == 0 {
+		return
+	}
+	attrs := make(map[string]any, len(it.up.Attributes)+len(names))
+	for k, v := range it.up.Attributes {
+		attrs[k] = v
+	}
+	for _, n := range names {
+		attrs[n] = ""
+	}
+	it.up.Attributes = attrs
 }
 
 // importAll writes items through Brevo imports, one at a time, each within
@@ -237,6 +254,7 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 		default:
 			if seen {
 				it.up.Op = proto.OpUpdate
+				l.clear(it)
 			} else {
 				it.up.Op = proto.OpCreate
 			}
@@ -273,7 +291,10 @@ func (l *Loader) importBatch(ctx context.Context) error {
 	id, err := l.brevo.ImportFromBatch(ctx, l.batch, brevo.ImportOptions{
 		ListIDs:                l.cfg.ListIDs,
 		UpdateExistingContacts: true,
-		DisableNotification:    true,
+		// Rows hold empty values only for attributes cleared in Braze
+		// (cleared.go): those must erase what Brevo holds.
+		EmptyContactsAttributes: true,
+		DisableNotification:     true,
 	})
 	if err == nil {
 		var p brevo.Process

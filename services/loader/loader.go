@@ -97,15 +97,16 @@ func (c *Config) defaults() {
 
 // Loader writes contact upserts to Brevo.
 type Loader struct {
-	cfg    Config
-	js     jetstream.JetStream
-	brevo  Brevo
-	attrs  []mapping.Attribute
-	fps    *kvmap.Map // record key -> fingerprint confirmed at Brevo
-	claims *kvmap.Map // "email:x" / "sms:+1..." -> record key owning it
-	ledger *ledger.Ledger
-	state  *state.Store
-	log    *slog.Logger
+	cfg     Config
+	js      jetstream.JetStream
+	brevo   Brevo
+	attrs   []mapping.Attribute
+	attrSet attrSet    // the mapping's attributes, for clearing (cleared.go)
+	fps     *kvmap.Map // record key -> fingerprint confirmed at Brevo
+	claims  *kvmap.Map // "email:x" / "sms:+1..." -> record key owning it
+	ledger  *ledger.Ledger
+	state   *state.Store
+	log     *slog.Logger
 	// importMu keeps this process to one Brevo import at a time, as Brevo
 	// requires (concurrent imports hang); it also guards batch.
 	importMu sync.Mutex
@@ -136,7 +137,7 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 		}
 	}
 	return &Loader{
-		cfg: cfg, js: js, brevo: b, attrs: attrs, fps: fps, claims: claims,
+		cfg: cfg, js: js, brevo: b, attrs: attrs, attrSet: newAttrSet(attrs), fps: fps, claims: claims,
 		ledger: led,
 		state:  st,
 		batch:  brevo.NewImportBatch(cfg.MaxImportBytes),

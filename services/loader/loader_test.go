@@ -267,3 +267,31 @@ func TestSharedEmailWithoutExtIDIsNotMerged(t *testing.T) {
 		t.Errorf("Brevo holds %d contacts, want 2 (the first by email, the third by SMS)", n)
 	}
 }
+
+// An attribute that was synced and is then removed in Braze is cleared in
+// Brevo, by an import (emptyContactsAttributes) and by a single upsert
+// alike; one the connector never wrote is left alone.
+func TestClearedAttributesAreCleared(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		threshold int
+	}{{"import", 1}, {"single upsert", 1000}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+			l := newLoader(t, sim, loader.Config{ImportThreshold: tc.threshold})
+			ctx := context.Background()
+			handle := func(m *pipeline.Msg) {
+				t.Helper()
+				if errs := l.HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
+					t.Fatal(errs[0])
+				}
+			}
+			handle(upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "Ann", "LASTNAME": "Lee"}))
+			handle(upsert(t, "u1", 2, map[string]any{"LASTNAME": "Lee"})) // first_name removed in Braze
+			c, _ := sim.ContactByExtID("u1")
+			if _, ok := c.Attributes["FIRSTNAME"]; ok || c.Attributes["LASTNAME"] != "Lee" {
+				t.Fatalf("after removing first_name: %v, want no FIRSTNAME and LASTNAME Lee", c.Attributes)
+			}
+		})
+	}
+}

@@ -1,0 +1,80 @@
+package loader
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math/big"
+	"sort"
+	"strings"
+
+	"github.com/tajo-sync/tajo/pkg/mapping"
+)
+
+// When a Braze attribute that was synced becomes null or disappears, the
+// mapped contact simply lacks it, and Brevo would keep the old value for
+// ever: an absent attribute is left alone, by design (it may be another
+// tool's). So the loader remembers, with each applied contact, which of the
+// mapping's attributes it wrote (a bit per attribute, in the applied
+// record), and clears the ones written before and absent now by sending
+// them empty (an import with emptyContactsAttributes, or "" on a single
+// upsert). An attribute the connector never wrote is never cleared.
+
+// attrSet names the mapping's attributes in a fixed order, with a
+// signature of that order: a mask written under another mapping is not
+// read (nothing is cleared until the contact is written again).
+type attrSet struct {
+	names []string
+	index map[string]int
+	sig   string
+}
+
+func newAttrSet(attrs []mapping.Attribute) attrSet {
+	s := attrSet{index: map[string]int{}}
+	for _, a := range attrs {
+		switch a.Name {
+		case smsAttr, "EMAIL", "EXT_ID": // identifiers: never cleared this way
+			continue
+		}
+		s.names = append(s.names, a.Name)
+	}
+	sort.Strings(s.names)
+	for i, n := range s.names {
+		s.index[n] = i
+	}
+	h := sha256.Sum256([]byte(strings.Join(s.names, "\x00")))
+	s.sig = hex.EncodeToString(h[:4])
+	return s
+}
+
+// mask encodes which of the set's attributes attrs holds.
+func (s attrSet) mask(attrs map[string]any) string {
+	var b big.Int
+	for name, v := range attrs {
+		if i, ok := s.index[name]; ok && v != nil && v != "" {
+			b.SetBit(&b, i, 1)
+		}
+	}
+	return s.sig + "." + b.Text(16)
+}
+
+// cleared lists the attributes prev (a mask) holds and attrs does not.
+func (s attrSet) cleared(prev string, attrs map[string]any) []string {
+	sig, bits, ok := strings.Cut(prev, ".")
+	if !ok || sig != s.sig {
+		return nil
+	}
+	var b big.Int
+	if _, ok := b.SetString(bits, 16); !ok {
+		return nil
+	}
+	var out []string
+	for i, name := range s.names {
+		if b.Bit(i) == 0 {
+			continue
+		}
+		if v, ok := attrs[name]; !ok || v == nil || v == "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
