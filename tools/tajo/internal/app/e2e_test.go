@@ -53,10 +53,28 @@ func (e expected) dlqStage() string {
 }
 
 func lookup(e *env, exp expected) (brevosim.Contact, bool) {
-	if exp.extID != "" {
+	switch {
+	case exp.extID != "":
 		return e.sb.Brevo.ContactByExtID(exp.extID)
+	case exp.email != "":
+		return e.sb.Brevo.ContactByEmail(exp.email)
 	}
-	return e.sb.Brevo.ContactByEmail(exp.email)
+	for _, c := range e.sb.Brevo.Contacts() { // identified by its SMS alone
+		if exp.sms != "" && c.SMS == exp.sms {
+			return c, true
+		}
+	}
+	return brevosim.Contact{}, false
+}
+
+// holdsSMS reports whether a contact other than the email's owner holds sms.
+func holdsSMS(e *env, sms string, emailOwner brevosim.Contact) bool {
+	for _, c := range e.sb.Brevo.Contacts() {
+		if c.SMS == sms {
+			return c.ID != emailOwner.ID
+		}
+	}
+	return false
 }
 
 // resolveShared applies Brevo's uniqueness of email and SMS to users who
@@ -87,7 +105,8 @@ func resolveShared(e *env, exps []expected) {
 			exps[i].shared = true
 			switch {
 			case owner(exps[i], c):
-			case exps[i].extID != "":
+			case exps[i].extID != "" || (exps[i].sms != "" && holdsSMS(e, exps[i].sms, c)):
+				// An ext_id, or its own SMS, identifies the contact without it.
 				exps[i].email = ""
 				exps[i].sideLetters = append(exps[i].sideLetters, "loader.email_taken")
 			default:
