@@ -87,7 +87,7 @@ func TestMapEmailFromCustomAttribute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Email != "work@example.com" || c.Key != "email:work@example.com" {
+	if c.Email != "work@example.com" || c.Key != "braze:b1" {
 		t.Errorf("Email, Key = %q, %q; want the custom attribute work_email", c.Email, c.Key)
 	}
 	// Without a field mapped to "email" a user needs an external id.

@@ -104,7 +104,7 @@ func (p *Plan) FetchDiffs(ctx context.Context, r ContactReader, limit int) (int,
 		var ae *brevo.APIError
 		switch {
 		case errors.As(err, &ae) && ae.Status == 404:
-			p.setDiff(c.Key, false, Diff(c.Attributes, nil))
+			p.setDiff(c.Record, false, Diff(c.Attributes, nil))
 		case err != nil:
 			return i, fmt.Errorf("reading the Brevo contact %s to diff it: %w", c.Key, err)
 		default:
@@ -112,7 +112,7 @@ func (p *Plan) FetchDiffs(ctx context.Context, r ContactReader, limit int) (int,
 			if have == nil {
 				have = map[string]any{}
 			}
-			p.setDiff(c.Key, true, Diff(c.Attributes, have))
+			p.setDiff(c.Record, true, Diff(c.Attributes, have))
 		}
 	}
 	return len(contacts), nil

@@ -86,7 +86,7 @@ func TestFetchDiffsAgainstSimulator(t *testing.T) {
 	if u := got["u1"]; !u.Checked || !u.InBrevo || !reflect.DeepEqual(u.Changes, []Change{{Attribute: "CITY", From: "Lyon", To: "Paris"}}) {
 		t.Errorf("u1: %+v; want found, CITY Lyon -> Paris", u)
 	}
-	if b := got["bob@example.com"]; !b.Checked || b.InBrevo || !reflect.DeepEqual(b.Changes, []Change{{Attribute: "FIRSTNAME", To: "Bob"}}) {
+	if b := got["email:bob@example.com"]; !b.Checked || b.InBrevo || !reflect.DeepEqual(b.Changes, []Change{{Attribute: "FIRSTNAME", To: "Bob"}}) {
 		t.Errorf("bob: %+v; want not found, FIRSTNAME new", b)
 	}
 	// Reading is all it did.

@@ -12,7 +12,7 @@ import (
 
 // Contact is one planned contact upsert.
 type Contact struct {
-	Key   string // ext_id, or email when there is no external id
+	Key   string // who the contact is in Brevo: its ext_id, else "email:" and its email, else the record key
 	ExtID string
 	Email string
 	// Op is how the run counts it: proto.OpCreate when the connector never
@@ -21,6 +21,8 @@ type Contact struct {
 	Attributes map[string]any
 	// SourceVersion orders two upserts of one key: the newer one is planned.
 	SourceVersion int64
+	// Record is the connector's record key (Key is the Brevo identity).
+	Record string
 
 	// Set by FetchDiffs.
 	Checked bool     // the current Brevo contact was looked up
@@ -58,10 +60,22 @@ func (p *Plan) PlanUpsert(_ context.Context, up proto.ContactUpsert) error {
 		return nil
 	}
 	p.contacts[up.Key] = &Contact{
-		Key: up.Key, ExtID: up.ExtID, Email: up.Email, Op: up.Op,
+		Key: identity(up), Record: up.Key, ExtID: up.ExtID, Email: up.Email, Op: up.Op,
 		Attributes: maps.Clone(up.Attributes), SourceVersion: up.SourceVersion,
 	}
 	return nil
+}
+
+// identity names the contact as Brevo knows it; the record key of a user
+// without an ext_id is an internal braze_id an operator cannot look up.
+func identity(up proto.ContactUpsert) string {
+	switch {
+	case up.ExtID != "":
+		return up.ExtID
+	case up.Email != "":
+		return "email:" + up.Email
+	}
+	return up.Key
 }
 
 // PlanAttribute records an attribute the run would create.

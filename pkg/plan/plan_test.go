@@ -25,10 +25,11 @@ func TestPlanKeepsTheNewestUpsertOfAKey(t *testing.T) {
 		t.Error("an upsert without a key was accepted")
 	}
 	cs := p.Contacts()
-	if len(cs) != 2 || cs[0].Key != "a" || cs[1].Key != "b" || cs[1].Attributes["FIRSTNAME"] != "new" {
-		t.Fatalf("contacts %+v: want a, then b with the newer content", cs)
+	// Listed as Brevo knows them: by ext_id, else by email.
+	if len(cs) != 2 || cs[0].Key != "b" || cs[1].Key != "email:a@example.com" || cs[0].Attributes["FIRSTNAME"] != "new" {
+		t.Fatalf("contacts %+v: want b with the newer content, then a by its email", cs)
 	}
-	if c, u := p.Creates(), p.Updates(); len(c) != 1 || c[0].Key != "a" || len(u) != 1 || u[0].Key != "b" {
+	if c, u := p.Creates(), p.Updates(); len(c) != 1 || c[0].Key != "email:a@example.com" || len(u) != 1 || u[0].Key != "b" {
 		t.Fatalf("creates %+v, updates %+v", c, u)
 	}
 }
