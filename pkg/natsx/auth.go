@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -120,7 +121,8 @@ func readAuthFile(path string) (a authFile, ok bool, err error) {
 // removeAuthFile removes path if it still holds c (a server started on the
 // same store since may have replaced it).
 func removeAuthFile(path string, c Credentials) {
-	if a, ok, err := readAuthFile(path); err == nil && ok && a.Credentials == c {
+	if a, ok, err := readAuthFile(path); err == nil && ok && a.User == c.User &&
+		subtle.ConstantTimeCompare([]byte(a.Password), []byte(c.Password)) == 1 {
 		_ = os.Remove(path)
 	}
 }
