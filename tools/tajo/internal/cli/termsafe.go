@@ -17,6 +17,11 @@ import (
 // breaks are escaped too: a value stays on its row.
 func safeText(s string) string { return escapeControls(s, false) }
 
+// Printable is s with its control characters escaped but its lines kept:
+// for a command's error, which may quote a vendor's answer, before it is
+// printed on the terminal.
+func Printable(s string) string { return safeLines(s) }
+
 // safeLines is safeText for text of several lines: its line breaks (and
 // tabs) are kept, everything else is escaped alike.
 func safeLines(s string) string { return escapeControls(s, true) }
