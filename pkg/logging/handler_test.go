@@ -122,3 +122,23 @@ func TestVerboseLevelIsNamed(t *testing.T) {
 		t.Errorf("debug level printed a verbose line: %s", buf.String())
 	}
 }
+
+// TestHandlerRedactsInternationalEmails: an address with letters outside
+// ASCII is redacted in the log line (tajo.log) like any other, also when
+// an attribute holds it as escaped JSON (a raw export line).
+func TestHandlerRedactsInternationalEmails(t *testing.T) {
+	var buf bytes.Buffer
+	log := New(&buf, Options{})
+	log.Warn("invalid email jörg.müller@exämple.com",
+		"err", fmt.Errorf("mapping user u-1: %w", errors.New("email \"δοκιμή@παράδειγμα.δοκιμή\" rejected")),
+		"line", `{"email":"j\u00f6rg.m\u00fcller@ex\u00e4mple.com"}`)
+	line := buf.String()
+	for _, leaked := range []string{"jörg", "müller", "δοκιμή@", `j\\u00f6rg`, `m\\u00fcller`} {
+		if strings.Contains(line, leaked) {
+			t.Errorf("log line holds %q:\n%s", leaked, line)
+		}
+	}
+	if !strings.Contains(line, "***@exämple.com") {
+		t.Errorf("want the domain kept:\n%s", line)
+	}
+}

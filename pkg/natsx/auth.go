@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -120,7 +121,8 @@ func readAuthFile(path string) (a authFile, ok bool, err error) {
 // removeAuthFile removes path if it still holds c (a server started on the
 // same store since may have replaced it).
 func removeAuthFile(path string, c Credentials) {
-	if a, ok, err := readAuthFile(path); err == nil && ok && a.Credentials == c {
+	if a, ok, err := readAuthFile(path); err == nil && ok && a.User == c.User &&
+		subtle.ConstantTimeCompare([]byte(a.Password), []byte(c.Password)) == 1 {
 		_ = os.Remove(path)
 	}
 }
@@ -188,9 +190,10 @@ func hasUserInfo(urls []*url.URL) bool {
 }
 
 // authOptions are the options that authenticate a connection to urls:
-// credentials from the environment (unless the URL has its own), else
-// those of an embedded server of this process listening there; and the
-// TLS files from the environment.
+// the credentials of an embedded server of this process listening there
+// (they are the right ones for it, whatever the environment says for a
+// deployment), else those of the environment; and the TLS files from the
+// environment. Credentials in the URL win over both.
 func authOptions(rawURLs string) ([]nats.Option, error) {
 	var opts []nats.Option
 	ca, cert, key := os.Getenv(EnvCA), os.Getenv(EnvCert), os.Getenv(EnvKey)
@@ -207,6 +210,11 @@ func authOptions(rawURLs string) ([]nats.Option, error) {
 	urls := serverURLs(rawURLs)
 	if hasUserInfo(urls) {
 		return opts, nil
+	}
+	for _, u := range urls {
+		if c, ok := lookupEmbedded(u.Host); ok {
+			return append(opts, nats.UserInfo(c.User, c.Password)), nil
+		}
 	}
 	creds, nkey, user, pass := os.Getenv(EnvCreds), os.Getenv(EnvNKey), os.Getenv(EnvUser), os.Getenv(EnvPassword)
 	switch {
@@ -228,24 +236,19 @@ func authOptions(rawURLs string) ([]nats.Option, error) {
 	case pass != "":
 		return nil, fmt.Errorf("%s is set without %s", EnvPassword, EnvUser)
 	}
-	for _, u := range urls {
-		if c, ok := lookupEmbedded(u.Host); ok {
-			return append(opts, nats.UserInfo(c.User, c.Password)), nil
-		}
-	}
 	return opts, nil
 }
 
 // WithStoreAuth authenticates with the credentials a local embedded server
 // wrote in storeDir (AuthFileName) when the connection goes to that very
-// server: a loopback address and the port the file names. It changes
-// nothing when the connection already has credentials (URL, environment)
-// or there is no such file. It is how the operator's commands reach the
-// server `tajo run` started: the file is readable by its owner only, so
-// other local users cannot.
+// server: a loopback address and the port the file names. Those replace
+// credentials from the environment (which are a deployment's); credentials
+// in the URL are kept. Without such a file it changes nothing. It is how
+// the operator's commands reach the server `tajo run` started: the file is
+// readable by its owner only, so other local users cannot.
 func WithStoreAuth(storeDir string) nats.Option {
 	return func(o *nats.Options) error {
-		if storeDir == "" || o.User != "" || o.Token != "" || o.UserJWT != nil || o.Nkey != "" {
+		if storeDir == "" {
 			return nil
 		}
 		a, ok, err := readAuthFile(filepath.Join(storeDir, AuthFileName))
@@ -261,6 +264,7 @@ func WithStoreAuth(storeDir string) nats.Option {
 				return nil
 			}
 			if loopbackHost(s.Hostname()) && s.Port() == fileURLs[0].Port() {
+				o.Token, o.TokenHandler, o.UserJWT, o.Nkey, o.SignatureCB = "", nil, nil, "", nil
 				o.User, o.Password = a.User, a.Password
 				return nil
 			}

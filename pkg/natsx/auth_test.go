@@ -106,13 +106,24 @@ func TestConnectTakesCredentialsFromTheEnvironment(t *testing.T) {
 	e := natsxtest.Server(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	// Wrong environment credentials are used (and refused) rather than
-	// silently replaced by the embedded server's.
+	// The environment's credentials are a deployment's: they are sent to
+	// any server but an embedded one of this process, whose own are known.
 	t.Setenv(natsx.EnvUser, "tajo")
 	t.Setenv(natsx.EnvPassword, "wrong")
-	if _, err := natsx.Connect(ctx, e.ClientURL(), "t"); !errors.Is(err, nats.ErrAuthorization) {
-		t.Fatalf("want a refusal of the environment's password, got %v", err)
+	nc, err := natsx.Connect(ctx, e.ClientURL(), "t")
+	if err != nil {
+		t.Fatalf("an embedded server of this process, with a deployment's credentials in the environment: %v", err)
 	}
+	nc.Close()
+	if _, err := natsx.Connect(ctx, strings.Replace(e.ClientURL(), "127.0.0.1", "localhost", 1), "t"); !errors.Is(err, nats.ErrAuthorization) {
+		t.Fatalf("want the environment's password used, and refused, got %v", err)
+	}
+	// From another process, the auth file of the store wins over them.
+	nc, err = nats.Connect(e.ClientURL(), nats.UserInfo("tajo", "wrong"), natsx.WithStoreAuth(filepath.Dir(e.AuthFile())))
+	if err != nil {
+		t.Fatalf("the store's auth file over the environment's: %v", err)
+	}
+	nc.Close()
 	t.Setenv(natsx.EnvPassword, "")
 	t.Setenv(natsx.EnvUser, "")
 	t.Setenv(natsx.EnvCert, "/nonexistent/cert.pem")

@@ -27,9 +27,9 @@ const (
 // Options in opts are applied after the defaults and override them.
 // Errors name the URL with any credentials removed.
 //
-// Authentication: credentials in url win; else NATS_CREDS, NATS_NKEY or
-// NATS_USER (and NATS_PASSWORD); else, for the address of an embedded
-// server this process started, that server's credentials. NATS_CA, and
+// Authentication: credentials in url win; else, for the address of an
+// embedded server this process started, that server's own; else
+// NATS_CREDS, NATS_NKEY or NATS_USER (and NATS_PASSWORD). NATS_CA, and
 // NATS_CERT with NATS_KEY, configure TLS. See the Env constants.
 func Connect(ctx context.Context, url, name string, opts ...nats.Option) (*nats.Conn, error) {
 	auth, err := authOptions(url)

@@ -39,6 +39,13 @@ type Options struct {
 	// them): for benchmarks, where deflating a million users costs more CPU
 	// than the connector under test.
 	StoreExports bool
+	// ImportDelay and ImportRowsPerSecond time the Brevo simulator's
+	// imports: ImportDelay (default brevo.DefaultImportDelay, 200ms) plus one
+	// second per ImportRowsPerSecond rows (0, the default: rows cost
+	// nothing). brevo.RealisticImportDelay and
+	// brevo.RealisticImportRowsPerSecond are the sandbox's guess at Brevo's.
+	ImportDelay         time.Duration
+	ImportRowsPerSecond float64
 	// MalformedLines breaks one Braze export line in 2,000 (truncated JSON,
 	// an array, an object without braze_id: see gen.WithMalformedLines).
 	// Real Braze sends none of these, so it is off by default; tests of the
@@ -129,6 +136,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		StoreExports: o.StoreExports, Middleware: sb.faultMiddleware(o, faults.Braze),
 	})
 	sb.Brevo = brevo.New(brevo.Config{APIKey: o.BrevoAPIKey, RateLimit: o.RateLimits,
+		ImportDelay: o.ImportDelay, ImportRowsPerSecond: o.ImportRowsPerSecond,
 		Middleware: sb.faultMiddleware(o, faults.Brevo)})
 	var lc net.ListenConfig
 	brazeLn, err := lc.Listen(ctx, "tcp", o.BrazeAddr)
@@ -216,6 +224,7 @@ func (s *Sandbox) Close() error {
 	}
 	s.servers = nil
 	s.Braze.Close()
+	s.Brevo.Close()
 	return errors.Join(errs...)
 }
 

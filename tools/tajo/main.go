@@ -24,7 +24,7 @@ func main() {
 	err := cli.NewRoot(version).ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "tajo:", err)
+		fmt.Fprintln(os.Stderr, "tajo:", cli.Printable(err.Error())) // it may quote a vendor or a record
 		os.Exit(1)
 	}
 }

@@ -1,6 +1,8 @@
 // Package natsxtest starts a real embedded JetStream server for tests, with
 // the connector's streams and buckets provisioned. Everything it starts is
-// stopped by t.Cleanup.
+// stopped by t.Cleanup. The server requires credentials, as every embedded
+// server does: Conn (natsx.Connect) authenticates by itself; a child process
+// gets them with NATS_URL set to the server's AuthURL.
 package natsxtest
 
 import (

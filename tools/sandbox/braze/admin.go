@@ -1,10 +1,13 @@
 package braze
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tajo-sync/tajo/tools/sandbox/gen"
 )
 
 // Mutate bumps the version of each user, as if someone edited their profile
@@ -15,16 +18,47 @@ func (s *Server) Mutate(indices ...int) {
 	defer s.mu.Unlock()
 	for _, i := range indices {
 		if i >= 0 && i < s.cfg.Gen.N() {
-			s.versions[i]++
+			c := s.changes[i]
+			c.Version++
+			s.changes[i] = c
 		}
 	}
+}
+
+// RemoveFields takes the named fields off each user's profile, as if someone
+// unset those attributes in Braze: the next export or look-up leaves the keys
+// out, and nothing else about the user changes (the version stays). Names
+// are gen.RemovableFields ("first_name", "custom_attributes.vip"); a removal
+// lasts, later version bumps included. Indices out of range are ignored; an
+// unknown name removes nothing and is an error.
+func (s *Server) RemoveFields(fields []string, indices ...int) error {
+	if _, ok := gen.Removed(0).Remove(fields...); !ok {
+		return fmt.Errorf("removing %v: removable fields are %v", fields, gen.RemovableFields())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, i := range indices {
+		if i >= 0 && i < s.cfg.Gen.N() {
+			c := s.changes[i]
+			c.Removed, _ = c.Removed.Remove(fields...)
+			s.changes[i] = c
+		}
+	}
+	return nil
 }
 
 // Version is the current version of user i (0 until mutated).
 func (s *Server) Version(i int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.versions[i]
+	return s.changes[i].Version
+}
+
+// RemovedFields lists the fields taken off user i's profile, sorted.
+func (s *Server) RemovedFields(i int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changes[i].Removed.Names()
 }
 
 // ExportsStarted is how many segment exports were accepted.
@@ -70,17 +104,24 @@ type mutateRequest struct {
 	Count   int   `json:"count"`
 	Seed    int64 `json:"seed"`
 	Indices []int `json:"indices"`
+	// Remove, when given, takes these fields off the users instead of
+	// bumping their version (see RemoveFields).
+	Remove []string `json:"remove"`
 }
 
 type mutated struct {
-	Index      int    `json:"index"`
-	BrazeID    string `json:"braze_id"`
-	ExternalID string `json:"external_id,omitempty"`
-	Version    int    `json:"version"`
+	Index      int      `json:"index"`
+	BrazeID    string   `json:"braze_id"`
+	ExternalID string   `json:"external_id,omitempty"`
+	Version    int      `json:"version"`
+	Removed    []string `json:"removed,omitempty"`
 }
 
 // adminMutate serves POST /_admin/users/mutate {"count":50,"seed":7} or
-// {"indices":[1,2,3]}.
+// {"indices":[1,2,3]}: each user's version is bumped (its mapped fields
+// change). With "remove":["first_name",...] the named fields are taken off
+// the users instead, and nothing else changes: an end-to-end test can clear
+// 20 users' first names and check the next sync clears them in Brevo.
 func (s *Server) adminMutate(w http.ResponseWriter, r *http.Request) {
 	var req mutateRequest
 	if !decodeBody(w, r, &req) {
@@ -107,11 +148,18 @@ func (s *Server) adminMutate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Nothing to mutate", "give count (with seed) or indices")
 		return
 	}
-	s.Mutate(indices...)
+	if len(req.Remove) > 0 {
+		if err := s.RemoveFields(req.Remove, indices...); err != nil {
+			writeError(w, http.StatusBadRequest, "Unknown field in remove", err.Error())
+			return
+		}
+	} else {
+		s.Mutate(indices...)
+	}
 	out := make([]mutated, len(indices))
 	for k, i := range indices {
 		ext, _ := g.ExternalID(i)
-		out[k] = mutated{Index: i, BrazeID: g.BrazeID(i), ExternalID: ext, Version: s.Version(i)}
+		out[k] = mutated{Index: i, BrazeID: g.BrazeID(i), ExternalID: ext, Version: s.Version(i), Removed: s.RemovedFields(i)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"mutated": out})
 }
@@ -123,7 +171,7 @@ func (s *Server) adminState(w http.ResponseWriter, r *http.Request) {
 		"users":           s.cfg.Gen.N(),
 		"malformed":       s.cfg.Gen.MalformedCount(),
 		"exports_started": s.exportsStarted,
-		"users_changed":   len(s.versions),
+		"users_changed":   len(s.changes),
 	}
 	s.mu.Unlock()
 	reqs := s.Requests()

@@ -6,9 +6,11 @@
 // a ZIP of NDJSON files built on the fly from a gen.Generator) and POST
 // /users/export/ids, with Bearer-key authentication, per-key permissions,
 // Braze's error bodies and its per-endpoint rate limits and X-RateLimit-*
-// headers. Users change over time through Mutate or POST /_admin/users/mutate,
-// and GET /_admin/state reports what the simulator saw, so tests can assert on
-// it. The /_admin endpoints take no key and answer loopback clients only.
+// headers. Users change over time through Mutate or POST /_admin/users/mutate
+// (a version bump edits their mapped fields), or lose fields through
+// RemoveFields or the same endpoint with "remove" (an unset attribute leaves
+// the export), and GET /_admin/state reports what the simulator saw, so tests
+// can assert on it. The /_admin endpoints take no key and answer loopback clients only.
 //
 // Keys hold any subset of the twelve permissions the product page names
 // (PagePermissions; AddKey). The endpoints behind those the connector does
@@ -20,7 +22,7 @@
 // Look-ups by identifier need no index in memory: the generator derives
 // external_id, braze_id, emails and phones from the user's index and can parse
 // them back (see package gen). Memory is flat in the number of users: only
-// the versions of users that changed are stored.
+// the changes of users that changed are stored.
 //
 // A Server is safe for concurrent use.
 package braze

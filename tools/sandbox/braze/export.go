@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,7 +19,7 @@ import (
 	"github.com/tajo-sync/tajo/tools/sandbox/gen"
 )
 
-// export is one requested segment export. It keeps the versions users had
+// export is one requested segment export. It keeps the changes users had
 // when it was requested, so a download shows that moment, as Braze's does.
 type export struct {
 	id        string
@@ -26,7 +27,7 @@ type export struct {
 	segment   *segment
 	requested time.Time
 	ready     time.Time
-	versions  map[int]int
+	changes   map[int]gen.Change
 	filter    *gen.Filter
 }
 
@@ -106,10 +107,7 @@ func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "Too many concurrent exports", strconv.Itoa(maxConcurrentExports)+" exports are already running")
 		return
 	}
-	ex.versions = make(map[int]int, len(s.versions))
-	for i, v := range s.versions {
-		ex.versions[i] = v
-	}
+	ex.changes = maps.Clone(s.changes)
 	s.exports[id] = ex
 	s.exportsStarted++
 	s.mu.Unlock()
@@ -234,7 +232,7 @@ func (s *Server) writeZip(r *http.Request, w io.Writer, ex *export) error {
 			files++
 			inEntry = 0
 		}
-		line = gn.AppendLine(line[:0], i, ex.versions[i], ex.filter)
+		line = gn.AppendLineAt(line[:0], i, ex.changes[i], ex.filter)
 		line = append(line, '\n')
 		if _, err := entry.Write(line); err != nil {
 			return fmt.Errorf("writing user %d of export %s: %w", i, ex.id, err)

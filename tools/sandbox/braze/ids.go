@@ -101,14 +101,14 @@ func (s *Server) exportIDs(w http.ResponseWriter, r *http.Request) {
 		f.Fields[k] = true
 	}
 	s.mu.Lock()
-	versions := make([]int, len(found))
+	changes := make([]gen.Change, len(found))
 	for k, i := range found {
-		versions[k] = s.versions[i]
+		changes[k] = s.changes[i]
 	}
 	s.mu.Unlock()
 	users := make([]json.RawMessage, len(found))
 	for k, i := range found {
-		users[k] = g.AppendUser(nil, i, versions[k], f)
+		users[k] = g.AppendUserAt(nil, i, changes[k], f)
 	}
 	body := map[string]any{"message": "success", "users": users}
 	if len(invalid) > 0 {

@@ -69,7 +69,7 @@ type Server struct {
 	mu             sync.Mutex
 	baseURL        string
 	keys           map[string]map[string]bool // key -> permissions; nil: all
-	versions       map[int]int                // only users that changed
+	changes        map[int]gen.Change         // only users that changed
 	exports        map[string]*export
 	exportsStarted int
 	requests       map[string]int
@@ -107,7 +107,7 @@ func New(cfg Config) *Server {
 		segments: catalog(),
 		callback: &http.Client{Timeout: 5 * time.Second},
 		keys:     map[string]map[string]bool{cfg.APIKey: nil},
-		versions: map[int]int{},
+		changes:  map[int]gen.Change{},
 		exports:  map[string]*export{},
 		requests: map[string]int{},
 		timers:   map[*time.Timer]bool{},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,6 +236,31 @@ func TestContractUnauthorizedCarriesRateLimit(t *testing.T) {
 				}
 				clk.Advance(time.Hour) // the next case starts with its export slot free
 			})
+		}
+	}
+}
+
+// TestContractExportLinesCarryBrazeID: the spec's field table for
+// /users/export/segment describes braze_id as the identifier "set by Braze
+// for this user", and Braze sends it on every line; the default sandbox data
+// must too (issue 15, item 8: the broken lines are gen.WithMalformedLines,
+// for tests that want them).
+func TestContractExportLinesCarryBrazeID(t *testing.T) {
+	doc := loadBrazeSpec(t, "http://unused", "/users/export/segment")
+	if desc := doc.Paths.Value("/users/export/segment").Post.Description; !strings.Contains(desc, "| `braze_id` |") {
+		t.Fatal("the spec's export field table no longer names braze_id")
+	}
+	g := gen.New(11, 4001)
+	_, ts := start(t, Config{Gen: g, ExportDelay: -1})
+	e := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": []string{"email"}})
+	lines, _ := download(t, e.URL)
+	if len(lines) != g.N() {
+		t.Fatalf("%d lines, want %d", len(lines), g.N())
+	}
+	for i, l := range lines {
+		var u map[string]any
+		if err := json.Unmarshal([]byte(l), &u); err != nil || u["braze_id"] != g.BrazeID(i) {
+			t.Fatalf("line %d is not an object with its braze_id (%v): %s", i, err, l)
 		}
 	}
 }

@@ -42,6 +42,10 @@ type ImportState struct {
 	// queued or in process; Brevo asks for one at a time.
 	ConcurrentViolations int          `json:"concurrentViolations"`
 	Rows                 ImportResult `json:"rows"`
+	// Notified and NotifyFailed count the calls to imports' notifyUrl by
+	// outcome (2xx or anything else, a transport error included).
+	Notified     int `json:"notified"`
+	NotifyFailed int `json:"notifyFailed"`
 }
 
 // BlacklistFlagsSent counts requests that carried a blacklist flag at all,
@@ -63,9 +67,10 @@ func (s *Server) State() State {
 		BlacklistFlagsSent: s.stats.blacklistSent,
 		UnknownAttributes:  maps.Clone(s.stats.unknownAttributes),
 		UnknownFields:      maps.Clone(s.stats.unknownFields),
-		Imports:            ImportState{ConcurrentViolations: s.imports.violations},
-		MergedAway:         s.stats.merged,
-		Events:             s.eventState(),
+		Imports: ImportState{ConcurrentViolations: s.imports.violations,
+			Notified: s.stats.notified, NotifyFailed: s.stats.notifyFailed},
+		MergedAway: s.stats.merged,
+		Events:     s.eventState(),
 	}
 	st.Statuses = map[string]int{}
 	for k, n := range st.Requests {

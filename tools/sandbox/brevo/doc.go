@@ -55,13 +55,20 @@
 //     emptyContactsAttributes.
 //   - modifiedSince is inclusive (modifiedAt >= modifiedSince); times are kept to
 //     the millisecond, the precision Brevo prints.
-//   - Imports run strictly one at a time, FIFO; a process is "queued" for the first
-//     quarter of Config.ImportDelay after it reaches the head of the queue,
-//     "in_process" for the rest, then "completed", and its rows are applied at that
-//     instant. Progress is evaluated lazily against Config.Now on every request (a
-//     timer nudges it with the real clock), so tests with a fake clock are
-//     deterministic and no goroutine outlives the server. notifyUrl is accepted but
-//     not called; fileUrl is refused (the sandbox fetches nothing).
+//   - Imports run strictly one at a time, FIFO. Once at the head of the queue a
+//     process takes Config.ImportDelay (200 ms by default) plus one second per
+//     Config.ImportRowsPerSecond rows when that is set (by default rows cost
+//     nothing, so tests stay fast; RealisticImportDelay and
+//     RealisticImportRowsPerSecond, 5 s and 500 rows/s, are the sandbox's guess
+//     at Brevo, not a measurement). It is "queued" for the first quarter of that
+//     time, "in_process" for the rest, then "completed", and its rows are applied
+//     at that instant. Progress is evaluated lazily against Config.Now on every
+//     request (a timer nudges it with the real clock), so tests with a fake clock
+//     are deterministic. On completion the import's notifyUrl (http or https) is
+//     POSTed {"processId", "name", "status":"completed"} from its own goroutine,
+//     never under the state lock; its failure changes nothing but the admin
+//     counters, and Close waits for calls in flight. fileUrl is refused (the
+//     sandbox fetches nothing).
 //   - A fresh account has folder 1 "Your first folder" holding list 2 "Your first
 //     list", as new Brevo accounts do; later folders and lists count on from there.
 //     Names need not be unique. listIds (and unlinkListIds, and newList.folderId)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ type importProcess struct {
 	unlinkList  int32
 	submitted   time.Time
 	start, done time.Time // set when the process reaches the head of the queue
+	notifyURL   string    // POSTed when the process completes
 	rows        []importRow
 	opts        importOptions
 	completed   bool
@@ -75,7 +77,7 @@ func (s *Server) advanceImports(now time.Time) {
 			if q.lastDone.After(p.start) {
 				p.start = q.lastDone
 			}
-			p.done = p.start.Add(s.cfg.ImportDelay)
+			p.done = p.start.Add(s.importDuration(len(p.rows)))
 			// With the real clock nobody may poll: wake up to complete on time.
 			// With a fake clock the nudge finds nothing to do.
 			time.AfterFunc(max(p.done.Sub(now), 0)+time.Millisecond, s.nudge)
@@ -84,10 +86,23 @@ func (s *Server) advanceImports(now time.Time) {
 			return
 		}
 		s.runImport(p)
+		if p.notifyURL != "" {
+			s.notify(p)
+		}
 		q.lastDone = p.done
 		q.pending[0] = nil
 		q.pending = q.pending[1:]
 	}
+}
+
+// importDuration is how long a process of n rows takes once at the head of
+// the queue: ImportDelay, plus n / ImportRowsPerSecond when that is set.
+func (s *Server) importDuration(n int) time.Duration {
+	d := s.cfg.ImportDelay
+	if r := s.cfg.ImportRowsPerSecond; r > 0 {
+		d += time.Duration(float64(n) / r * float64(time.Second))
+	}
+	return d
 }
 
 func (s *Server) nudge() {
@@ -145,12 +160,12 @@ func (s *Server) runImport(p *importProcess) {
 }
 
 // status is the process status as GET /processes reports it: queued until it has
-// been at the head of the queue for a quarter of ImportDelay, then in_process.
-func (p *importProcess) status(now time.Time, delay time.Duration) string {
+// been at the head of the queue for a quarter of its duration, then in_process.
+func (p *importProcess) status(now time.Time) string {
 	switch {
 	case p.completed:
 		return "completed"
-	case p.start.IsZero() || now.Before(p.start.Add(delay/4)):
+	case p.start.IsZero() || now.Before(p.start.Add(p.done.Sub(p.start)/4)):
 		return "queued"
 	}
 	return "in_process"
@@ -221,7 +236,12 @@ func parseImport(b *body) (p *importProcess, nl *newList, e *apiError) {
 	p.opts.lists = b.listIDs("listIds")
 	var req newList
 	b.take("newList", "object {listName: string, folderId: integer}", &req)
-	b.str("notifyUrl")
+	if u, ok := b.str("notifyUrl"); ok && u != "" {
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			b.err = badRequest("notifyUrl should be an http(s) URL")
+		}
+		p.notifyURL = u
+	}
 	b.boolean("disableNotification")
 	p.opts.emailBlacklist = isTrue(b.boolean("emailBlacklist"))
 	p.opts.smsBlacklist = isTrue(b.boolean("smsBlacklist"))

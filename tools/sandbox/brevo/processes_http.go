@@ -31,7 +31,7 @@ func (s *Server) getProcess(w http.ResponseWriter, r *http.Request) {
 	var v *processView
 	if id > 0 && id <= int64(len(s.imports.all)) {
 		p := s.imports.all[id-1]
-		v = &processView{ID: p.id, Status: p.status(now, s.cfg.ImportDelay), Name: p.name}
+		v = &processView{ID: p.id, Status: p.status(now), Name: p.name}
 	}
 	s.mu.Unlock()
 	if v == nil {
@@ -65,7 +65,7 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) {
 			i = k
 		}
 		p := all[i]
-		out = append(out, processView{ID: p.id, Status: p.status(now, s.cfg.ImportDelay), Name: p.name})
+		out = append(out, processView{ID: p.id, Status: p.status(now), Name: p.name})
 	}
 	n := len(all)
 	s.mu.Unlock()

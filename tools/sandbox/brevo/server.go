@@ -11,6 +11,16 @@ import (
 // DefaultImportDelay is how long an import process takes when Config.ImportDelay is zero.
 const DefaultImportDelay = 200 * time.Millisecond
 
+// The sandbox's "realistic" import timing: a fixed 5 s in Brevo's queue, then
+// 500 rows a second (100,000 contacts take about 3.5 minutes). These are
+// assumptions in the range of what users report of Brevo imports, not
+// measurements; Brevo publishes no figure. Set them in Config (or
+// sandbox.Options) to see how a client paces itself against slow imports.
+const (
+	RealisticImportDelay         = 5 * time.Second
+	RealisticImportRowsPerSecond = 500
+)
+
 // Config configures a Server.
 type Config struct {
 	// APIKey is accepted in the api-key header. Empty: no key is accepted until AddKey.
@@ -22,8 +32,16 @@ type Config struct {
 	// Default time.Now.
 	Now func() time.Time `yaml:"-"`
 	// ImportDelay is how long an import process stays queued/in_process once it is
-	// at the head of the queue. Default DefaultImportDelay.
+	// at the head of the queue, before its rows' share (ImportRowsPerSecond).
+	// Default DefaultImportDelay.
 	ImportDelay time.Duration `yaml:"import_delay"`
+	// ImportRowsPerSecond, when positive, makes an import take ImportDelay plus
+	// one second per that many rows, as Brevo's imports take longer the bigger
+	// they are. Zero (the default) keeps every import at ImportDelay, which is
+	// what tests want; see RealisticImportRowsPerSecond.
+	ImportRowsPerSecond float64 `yaml:"import_rows_per_second"`
+	// NotifyTimeout bounds each POST to an import's notifyUrl. Default 5s.
+	NotifyTimeout time.Duration `yaml:"notify_timeout"`
 	// Middleware, when set, wraps every /v3 request before authentication
 	// (the sandbox's fault injection). Requests are counted outside it; a
 	// writer's RecordFault(status) replaces the status counted.
@@ -47,6 +65,10 @@ type Server struct {
 	limits  map[string]*bucket // by pool (poolOf)
 	cat     catalog            // folders and lists
 	events  eventStore
+
+	notifier *http.Client   // calls imports' notifyUrl
+	notifies sync.WaitGroup // calls in flight, for Close
+	closed   bool           // Close was called: no more calls
 }
 
 // counters are what the admin state reports beyond the contacts themselves.
@@ -56,6 +78,8 @@ type counters struct {
 	unknownFields     map[string]int
 	blacklistSent     BlacklistFlagsSent
 	merged            int // contacts deleted by forceMerge
+	notified          int // notifyUrl calls answered 2xx
+	notifyFailed      int // notifyUrl calls that failed or answered otherwise
 }
 
 // New returns a simulator with a fresh account: default attributes, no contacts.
@@ -66,7 +90,13 @@ func New(cfg Config) *Server {
 	if cfg.ImportDelay <= 0 {
 		cfg.ImportDelay = DefaultImportDelay
 	}
-	s := &Server{cfg: cfg, keys: map[string]bool{}}
+	if cfg.ImportRowsPerSecond < 0 {
+		cfg.ImportRowsPerSecond = 0
+	}
+	if cfg.NotifyTimeout <= 0 {
+		cfg.NotifyTimeout = 5 * time.Second
+	}
+	s := &Server{cfg: cfg, keys: map[string]bool{}, notifier: &http.Client{Timeout: cfg.NotifyTimeout}}
 	if cfg.APIKey != "" {
 		s.keys[cfg.APIKey] = true
 	}

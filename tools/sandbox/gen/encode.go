@@ -56,13 +56,14 @@ func appendString(b []byte, s string) []byte {
 
 // enc writes one JSON object, skipping keys the filter does not want.
 type enc struct {
-	b      []byte
-	fields int // fields written in the innermost open object
-	filter *Filter
+	b       []byte
+	fields  int // fields written in the innermost open object
+	filter  *Filter
+	removed Removed // fields taken off this user's profile
 }
 
 func (e *enc) want(k string) bool {
-	return e.filter == nil || e.filter.Fields == nil || e.filter.Fields[k]
+	return (e.filter == nil || e.filter.Fields == nil || e.filter.Fields[k]) && !e.removed.has(k)
 }
 
 func (e *enc) key(k string) {

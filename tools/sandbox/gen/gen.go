@@ -115,34 +115,14 @@ func (g *Generator) Line(i, version int) []byte {
 // AppendLine appends the export line of user i at a version, restricted by f,
 // to dst. Malformed users give malformed lines, as in a real export.
 func (g *Generator) AppendLine(dst []byte, i, version int, f *Filter) []byte {
-	if i < 0 || i >= g.n {
-		return dst
-	}
-	if !g.Malformed(i, version) {
-		return g.appendUser(dst, i, version, f, true)
-	}
-	switch g.hash(i, 99) % 3 {
-	case 0: // the writer died mid-line
-		start := len(dst)
-		dst = g.appendUser(dst, i, version, f, true)
-		return dst[:start+(len(dst)-start)*2/3]
-	case 1:
-		dst = append(dst, '[')
-		dst = g.appendUser(dst, i, version, f, true)
-		return append(dst, ']')
-	default:
-		return g.appendUser(dst, i, version, f, false)
-	}
+	return g.AppendLineAt(dst, i, Change{Version: version}, f)
 }
 
 // AppendUser appends user i as a well-formed JSON object even when its export
 // line is malformed: the profile exists, only the export file broke. This is
 // what a look-up by identifier returns.
 func (g *Generator) AppendUser(dst []byte, i, version int, f *Filter) []byte {
-	if i < 0 || i >= g.n {
-		return dst
-	}
-	return g.appendUser(dst, i, version, f, true)
+	return g.AppendUserAt(dst, i, Change{Version: version}, f)
 }
 
 // User returns the decoded export line of user i, or nil when the line is

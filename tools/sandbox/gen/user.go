@@ -174,12 +174,13 @@ func (g *Generator) appendPhone(b []byte, i int, allowDup bool) ([]byte, bool) {
 }
 
 // appendUser writes the JSON object of user i at a version.
-func (g *Generator) appendUser(dst []byte, i, version int, f *Filter, withBrazeID bool) []byte {
+func (g *Generator) appendUser(dst []byte, i int, c Change, f *Filter, withBrazeID bool) []byte {
+	version := c.Version
 	id := g.identity(i)
 	_, ctry := g.contact(i)
 	p := rng{g.hash(i, saltProfile)}
 	v := rng{g.hash(i, saltVersion+uint64(max(version, 0)))}
-	e := enc{b: dst, filter: f}
+	e := enc{b: dst, filter: f, removed: c.Removed}
 	e.b = append(e.b, '{')
 
 	if e.want("created_at") {
@@ -316,10 +317,10 @@ func (g *Generator) appendUser(dst []byte, i, version int, f *Filter, withBrazeI
 func (g *Generator) appendCustomAttributes(e *enc, p *rng, version int, ctry *country) {
 	all := e.want("custom_attributes")
 	var only map[string]bool
-	if !all && e.filter != nil {
+	if !all && e.filter != nil && !e.removed.has("custom_attributes") {
 		only = e.filter.CustomAttributes
 	}
-	wantCA := func(k string) bool { return all || only[k] }
+	wantCA := func(k string) bool { return (all || only[k]) && !e.removed.hasCustom(k) }
 
 	loyalty := p.intn(5000) + version*13
 	appVersion := p.pick(appVersions)

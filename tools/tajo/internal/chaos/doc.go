@@ -6,6 +6,11 @@
 // second sandbox with the same users, and compares what both Brevo
 // simulators hold.
 //
+// The nats-server requires a user and password, as a deployment's does:
+// generated per run, in a 0600 config file (never on its command line,
+// which ps shows), and given to the workers in NATS_URL in their
+// environment.
+//
 // Chaos moments are chosen by progress, not by clock: each event fires
 // when the stage it disturbs is mid-work (a fraction of the users drawn
 // from the seed has been exported or transformed), so a slow or fast

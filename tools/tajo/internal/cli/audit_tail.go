@@ -191,9 +191,11 @@ func tableEntry(w io.Writer, e audit.Entry) error {
 	if run == "" {
 		run = "-"
 	}
+	// Every field comes from the bus, where anyone who may publish could
+	// have put an escape sequence: each is shown escaped.
 	line := fmt.Sprintf("%-24s  %-6s  %-6s  %-32s  %-6s  %8s  %3d  %-23s  %-9s  %s",
-		e.Time.UTC().Format("2006-01-02T15:04:05.000Z"), e.Vendor, e.Method, e.Path, status,
-		shortDuration(e.Duration), e.Attempt, run, e.Service, e.ErrorClass)
+		e.Time.UTC().Format("2006-01-02T15:04:05.000Z"), safeText(e.Vendor), safeText(e.Method), safeText(e.Path), status,
+		shortDuration(e.Duration), e.Attempt, safeText(run), safeText(e.Service), safeText(e.ErrorClass))
 	_, err := io.WriteString(w, strings.TrimRight(line, " ")+"\n")
 	return err
 }
@@ -216,5 +218,10 @@ func shortDuration(d time.Duration) string {
 
 func jsonEntry(w io.Writer, e audit.Entry) error {
 	e.Time = e.Time.UTC()
-	return json.NewEncoder(w).Encode(e)
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encoding an audit entry: %w", err)
+	}
+	_, err = w.Write(append(safeJSON(b), '\n'))
+	return err
 }

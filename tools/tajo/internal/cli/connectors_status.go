@@ -191,7 +191,7 @@ func writeStatusJSON(w io.Writer, st *connectorStatus) error {
 	if err != nil {
 		return fmt.Errorf("encoding the status: %w", err)
 	}
-	return write(w, "the status", string(b)+"\n")
+	return write(w, "the status", string(safeJSON(b))+"\n")
 }
 
 // writeStatus prints the status for a person.
@@ -206,7 +206,7 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 	}{{"Braze", st.Connection.Braze}, {"Brevo", st.Connection.Brevo}} {
 		line := "✓ " + v.c.Check
 		if !v.c.OK {
-			line = "✗ " + v.c.Check + ": " + v.c.Error
+			line = "✗ " + v.c.Check + ": " + safeText(v.c.Error)
 		}
 		row("  "+v.name, line)
 	}
@@ -234,7 +234,7 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 			progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
 			progress.Count(r.Unchanged), progress.Count(r.Failed), progress.Count(r.DeadLettered))
 		if r.Error != "" {
-			fmt.Fprintf(&b, "           error: %s\n", r.Error)
+			fmt.Fprintf(&b, "           error: %s\n", safeText(r.Error))
 		}
 	}
 
@@ -246,7 +246,7 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 		name := c.Stream + "/" + c.Consumer
 		switch {
 		case c.Error != "":
-			fmt.Fprintf(&b, "  %-26s error: %s\n", name, c.Error)
+			fmt.Fprintf(&b, "  %-26s error: %s\n", name, safeText(c.Error))
 		case !c.Exists:
 			fmt.Fprintf(&b, "  %-26s not created yet (its worker never ran)\n", name)
 		default:
@@ -279,7 +279,9 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 	} else {
 		fmt.Fprintf(&b, "\nState read from %s\n", st.State)
 	}
-	return write(w, "the status", b.String())
+	// Errors come from vendors and run ids, names and reasons from the bus:
+	// no control character of theirs reaches the terminal.
+	return write(w, "the status", safeLines(b.String()))
 }
 
 func yesNo(b bool) string {

@@ -37,10 +37,11 @@ func (f dlqFilterFlags) filter(limit int) dlq.Filter {
 }
 
 type dlqListFlags struct {
-	store  storeFlags
-	filter dlqFilterFlags
-	limit  int
-	json   bool
+	store   storeFlags
+	filter  dlqFilterFlags
+	limit   int
+	json    bool
+	showPII bool
 }
 
 func newDLQListCmd() *cobra.Command {
@@ -50,7 +51,9 @@ func newDLQListCmd() *cobra.Command {
 		Short: "List dead letters, oldest first",
 		Long: `List the dead letters in the DLQ stream, oldest first: id, when it was stored
 (UTC), stage, reason, the subject a replay sends it back to, the sync run,
-how often it was delivered, and the start of the detail.
+how often it was delivered, and the start of the detail. E-mail addresses
+(but their domain) and phone numbers are masked unless --show-pii is given;
+control characters are shown escaped.
 
 The id is what "tajo dlq show", "replay" and "purge" take. It reads
 $NATS_URL, else the config's nats.url, else the local store (nats.store_dir,
@@ -67,6 +70,7 @@ default $TAJO_HOME/nats).`,
 	f.filter.add(cmd, "list")
 	cmd.Flags().IntVar(&f.limit, "limit", defaultDLQLimit, "show at most this many (0: all)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print a JSON array instead of a table")
+	cmd.Flags().BoolVar(&f.showPII, piiFlag, false, "show e-mail addresses and phone numbers unmasked")
 	return cmd
 }
 
@@ -87,13 +91,13 @@ func dlqList(cmd *cobra.Command, f dlqListFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	if f.json {
-		return writeLettersJSON(out, items)
+		return writeLettersJSON(out, items, f.showPII)
 	}
 	if len(items) == 0 {
 		_, err := fmt.Fprintf(out, "No dead letters under %s.\n", filter.Subject())
 		return err
 	}
-	if err := writeLetters(out, items); err != nil {
+	if err := writeLetters(out, items, f.showPII); err != nil {
 		return err
 	}
 	if f.limit == 0 || len(items) < f.limit {
@@ -123,7 +127,11 @@ func countUnder(counts map[string]map[string]uint64, f dlq.Filter) uint64 {
 	return n
 }
 
-func writeLetters(w io.Writer, items []dlq.Item) error {
+// writeLetters prints the table. Every field comes from the bus, written by
+// whoever could publish there: each is masked (unless showPII) and has its
+// control characters escaped.
+func writeLetters(w io.Writer, items []dlq.Item, showPII bool) error {
+	cell := func(s string) string { return safeText(maskPII(s, showPII)) }
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTIME (UTC)\tSTAGE\tREASON\tSUBJECT\tRUN\tATTEMPTS\tDETAIL")
 	for _, it := range items {
@@ -133,7 +141,8 @@ func writeLetters(w io.Writer, items []dlq.Item) error {
 			detail = it.Err.Error()
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", it.ID, it.Time.UTC().Format(time.DateTime),
-			l.Stage, l.Reason, dash(l.OriginalSubject), dash(l.RunID), l.Attempts, truncate(oneLine(detail), detailWidth))
+			cell(l.Stage), cell(l.Reason), cell(dash(l.OriginalSubject)), cell(dash(l.RunID)), l.Attempts,
+			truncate(cell(oneLine(detail)), detailWidth))
 	}
 	return tw.Flush()
 }
@@ -151,20 +160,25 @@ type letterJSON struct {
 	Error    string    `json:"error,omitempty"` // the letter could not be decoded
 }
 
-func writeLettersJSON(w io.Writer, items []dlq.Item) error {
+// writeLettersJSON prints the letters as JSON (which escapes control
+// characters), masked unless showPII.
+func writeLettersJSON(w io.Writer, items []dlq.Item, showPII bool) error {
 	out := make([]letterJSON, 0, len(items))
 	for _, it := range items {
 		l := it.Letter
 		j := letterJSON{ID: it.ID, Time: it.Time.UTC(), Stage: l.Stage, Reason: l.Reason, Subject: l.OriginalSubject,
-			Run: l.RunID, Attempts: l.Attempts, Detail: l.Detail}
+			Run: l.RunID, Attempts: l.Attempts, Detail: maskPII(l.Detail, showPII)}
 		if it.Err != nil {
-			j.Error = it.Err.Error()
+			j.Error = maskPII(it.Err.Error(), showPII)
 		}
 		out = append(out, j)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the dead letters: %w", err)
+	}
+	_, err = w.Write(append(safeJSON(b), '\n'))
+	return err
 }
 
 func dash(s string) string {

@@ -110,12 +110,13 @@ func writeReplay(w io.Writer, rep dlq.Report) error {
 			if i == 0 {
 				sep = ": "
 			}
-			fmt.Fprintf(&b, "%s%d to %s", sep, rep.Replayed[s], s)
+			fmt.Fprintf(&b, "%s%d to %s", sep, rep.Replayed[s], safeText(s))
 		}
 		b.WriteString(".\n")
 	}
 	for _, f := range rep.Failed {
-		fmt.Fprintf(&b, "  %d: %v\n", f.ID, f.Err)
+		// An error may quote the letter: masked and escaped like dlq show.
+		fmt.Fprintf(&b, "  %d: %s\n", f.ID, safeText(maskPII(f.Err.Error(), false)))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

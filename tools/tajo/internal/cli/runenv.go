@@ -230,8 +230,13 @@ func (e *runEnv) startAudit() {
 		e.logger.Warn("vendor calls are not audited: opening JetStream failed", "err", err)
 		return
 	}
-	rec := audit.New(js, audit.Options{Logger: e.logger, LogCalls: e.cfg.Connectors.Braze.LogAPICalls,
-		Spool: bootstrap.AuditSpool(e.home)})
+	spool := bootstrap.AuditSpool(e.home)
+	if e.sandbox != nil {
+		// The sandbox's store is cleared at every start: the real calls
+		// waiting in the spool must not be shipped there.
+		spool = bootstrap.AuditSpool(filepath.Join(e.home, "sandbox"))
+	}
+	rec := audit.New(js, audit.Options{Logger: e.logger, LogCalls: e.cfg.Connectors.Braze.LogAPICalls, Spool: spool})
 	e.audit = rec
 	e.closers = append(e.closers, func() error {
 		if err := rec.Close(context.Background()); err != nil {
