@@ -28,10 +28,39 @@ func PublishDeadLetter(ctx context.Context, js jetstream.JetStream, stage, reaso
 	if err != nil {
 		return err
 	}
+	if m, err = fit(js.Conn(), m); err != nil {
+		return err
+	}
 	if _, err := js.PublishMsg(ctx, m); err != nil {
 		return fmt.Errorf("publishing dead letter of %s to %s: %w", subject, m.Subject, err)
 	}
 	return nil
+}
+
+// fit returns m, or, when m is over the bus's max payload (a record near
+// the limit plus the dead letter's own fields), m without the original
+// body: the dead letter keeps its subject, headers, reason and the body's
+// size, which is what an operator needs to find the record at its source.
+func fit(nc *nats.Conn, m *nats.Msg) (*nats.Msg, error) {
+	if checkSize(nc, m) == nil {
+		return m, nil
+	}
+	var dl proto.DeadLetter
+	if err := proto.Decode(m.Data, &dl); err != nil {
+		return nil, fmt.Errorf("re-reading an oversized dead letter: %w", err)
+	}
+	dl.Detail += fmt.Sprintf(" (the original body, %d bytes, is not kept: over the bus's max payload)", len(dl.Data))
+	dl.Data = nil
+	body, err := proto.Encode(&dl)
+	if err != nil {
+		return nil, fmt.Errorf("encoding dead letter of %s: %w", dl.OriginalSubject, err)
+	}
+	out := nats.NewMsg(m.Subject)
+	out.Header, out.Data = m.Header, body
+	if err := checkSize(nc, out); err != nil {
+		return nil, fmt.Errorf("dead letter of %s: %w", dl.OriginalSubject, err)
+	}
+	return out, nil
 }
 
 // deadLetterMsg builds the DLQ message; msgID deduplicates it.

@@ -139,6 +139,9 @@ func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason string, cause er
 	dl, err := deadLetterMsg(w.cfg.Stage, reason, cause.Error(), m.Subject, m.Header, m.Data, m.NumDelivered,
 		deadLetterID(w.cfg.Stage, w.cfg.Stream, m))
 	if err == nil {
+		dl, err = fit(w.js.Conn(), dl)
+	}
+	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, dlqPublishTimeout)
 		_, err = w.js.PublishMsg(pctx, dl)
 		cancel()

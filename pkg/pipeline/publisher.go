@@ -62,15 +62,18 @@ func NewPublisher(js jetstream.JetStream, maxPending int) *Publisher {
 // returned error means the message was not sent; a failure to store it is
 // reported by the next Flush.
 func (p *Publisher) Publish(ctx context.Context, subject string, msgID string, hdr nats.Header, data []byte) error {
-	if err := p.acquire(ctx); err != nil {
-		return fmt.Errorf("publishing to %s (msg id %s): %w", subject, msgID, err)
-	}
 	m := &nats.Msg{Subject: subject, Data: data, Header: make(nats.Header, len(hdr)+1)}
 	for k, v := range hdr {
 		m.Header[k] = v
 	}
 	if msgID != "" {
 		m.Header.Set(proto.HeaderMsgID, msgID)
+	}
+	if err := checkSize(p.js.Conn(), m); err != nil {
+		return fmt.Errorf("publishing to %s (msg id %s): %w", subject, msgID, err)
+	}
+	if err := p.acquire(ctx); err != nil {
+		return fmt.Errorf("publishing to %s (msg id %s): %w", subject, msgID, err)
 	}
 	for {
 		f, err := p.js.PublishMsgAsync(m)

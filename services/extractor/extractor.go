@@ -399,7 +399,16 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	hdr.Set(proto.HeaderRunID, run.ID)
 	hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(run.ExportedAt))
 	hdr.Set(proto.HeaderLine, strconv.FormatInt(no, 10))
-	if err := e.pub.Publish(ctx, proto.SubjectRawBrazeUsers, proto.MsgID("raw.users."+run.ID, id, data), hdr, payload); err != nil {
+	err = e.pub.Publish(ctx, proto.SubjectRawBrazeUsers, proto.MsgID("raw.users."+run.ID, id, data), hdr, payload)
+	if tl := (*pipeline.TooLargeError)(nil); errors.As(err, &tl) {
+		// The line is kept out of the DLQ too (it would not fit either):
+		// its braze_id and size say where to look.
+		e.line-- // deadLetter numbers it
+		return e.deadLetter(ctx, run, pipeline.ReasonTooLarge, fmt.Sprintf("%s: braze user %s: the line is %d bytes, "+
+			"over the bus's max payload of %d (raise max_payload on the NATS server, or trim the user's attributes in Braze)",
+			where, id, len(data), tl.Max), nil)
+	}
+	if err != nil {
 		return fmt.Errorf("publishing braze user %s: %w", id, err)
 	}
 	e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.Exported})
@@ -414,7 +423,11 @@ func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, 
 	hdr.Set(proto.HeaderRunID, run.ID)
 	hdr.Set(proto.HeaderSchema, "1")
 	// Deterministic: a resumed export dead-letters the same line once.
-	hdr.Set(proto.HeaderMsgID, proto.MsgID("raw.users."+run.ID, "dead-letter", data))
+	idOf := data
+	if idOf == nil { // no body kept (too large): the line's place names it
+		idOf = []byte(detail)
+	}
+	hdr.Set(proto.HeaderMsgID, proto.MsgID("raw.users."+run.ID, "dead-letter", idOf))
 	// The line travels as the RawUser it would have been, so a replay puts
 	// it back on raw.braze.users in the shape the transformer reads.
 	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, ExportedAt: run.ExportedAt, Line: data})
