@@ -18,7 +18,7 @@ SERVICES    := extractor transformer loader
 RUN_ARGS    ?= --sandbox
 BENCH_USERS ?= 200000
 
-.PHONY: all build run test lint bench chaos shape clean
+.PHONY: all build run test lint fuzz bench chaos shape clean
 
 all: build
 
@@ -41,6 +41,18 @@ run: bin/tajo
 ## detector, in random order.
 test: lint
 	$(GO) test -race -shuffle=on -count=1 -timeout 15m $(PKGS)
+
+## fuzz: every fuzz target (the decoders of outside input: export lines,
+## config, vendor error bodies and rate-limit headers, ...) for FUZZTIME
+## each. `make test` runs their seed corpora as plain tests.
+FUZZTIME ?= 60s
+fuzz:
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' $(MODULE_DIRS) | xargs -n1 dirname | sort -u | while read -r dir; do \
+		for fn in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "== $$dir $$fn ($(FUZZTIME))"; \
+			$(GO) test -run XXX -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+		done; \
+	done
 
 ## lint: gofmt must have nothing to say; go vet on every module.
 lint:

@@ -28,6 +28,10 @@ const minSpreadHorizon = 5 * time.Second
 // bucket.
 const fallbackBlock = time.Second
 
+// maxResetHorizon bounds how far away a rate-limit reset is believed: the
+// longest window of either vendor (Braze's hourly pool) and a minute.
+const maxResetHorizon = time.Hour + time.Minute
+
 // Limiter holds the rate-limit buckets of one vendor. Safe for concurrent
 // use.
 type Limiter struct {
@@ -278,6 +282,12 @@ func (b *bucket) blocked(now time.Time) time.Duration {
 func (b *bucket) observe(now time.Time, status int, o observed, haveHeaders bool, replicas int, below float64) time.Time {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if haveHeaders && o.reset.Sub(now) > maxResetHorizon {
+		// No window of either vendor is longer than an hour: a reset
+		// further away is a garbled or hostile header, and must not stop
+		// the bucket for days.
+		o.reset = now.Add(maxResetHorizon)
+	}
 	if haveHeaders {
 		b.last = o
 	}
