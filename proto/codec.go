@@ -64,17 +64,25 @@ type Applied struct {
 	// Attrs says which mapped attributes were written (the loader's mask),
 	// so that one cleared in the source is cleared at the vendor.
 	Attrs string
+	// Run names (in short) the run that applied it, and Outcome what that
+	// run counted it as (the loader's ledger cell): a redelivery of the same
+	// write in the same run reports that outcome again, not "unchanged".
+	Run     string
+	Outcome byte
 }
 
-// String encodes a as "<version>:<fingerprint>", followed by
-// "\x1f<email>\x1f<sms>" when the contact holds an identifier.
+// RunTag is the short form of a run id kept in Applied.Run.
+func RunTag(run string) string {
+	h := sha256.Sum256([]byte(run))
+	return hex.EncodeToString(h[:4])
+}
+
+// String encodes a as "<version>:<fingerprint>", followed, when any is
+// set, by "\x1f"-separated email, SMS, attribute mask, run and outcome.
 func (a Applied) String() string {
 	s := strconv.FormatInt(a.Version, 10) + ":" + a.Fingerprint
-	if a.Email != "" || a.SMS != "" || a.Attrs != "" {
-		s += "\x1f" + a.Email + "\x1f" + a.SMS
-	}
-	if a.Attrs != "" {
-		s += "\x1f" + a.Attrs
+	if a.Email != "" || a.SMS != "" || a.Attrs != "" || a.Run != "" {
+		s += "\x1f" + a.Email + "\x1f" + a.SMS + "\x1f" + a.Attrs + "\x1f" + a.Run + "\x1f" + strconv.Itoa(int(a.Outcome))
 	}
 	return s
 }
@@ -98,8 +106,14 @@ func DecodeApplied(v string) Applied {
 	if i := strings.IndexByte(v, '\x1f'); i >= 0 {
 		ids := v[i+1:]
 		v = v[:i]
+		var out string
 		a.Email, ids, _ = strings.Cut(ids, "\x1f")
-		a.SMS, a.Attrs, _ = strings.Cut(ids, "\x1f")
+		a.SMS, ids, _ = strings.Cut(ids, "\x1f")
+		a.Attrs, ids, _ = strings.Cut(ids, "\x1f")
+		a.Run, out, _ = strings.Cut(ids, "\x1f")
+		if n, err := strconv.Atoi(out); err == nil && n >= 0 && n < 256 {
+			a.Outcome = byte(n)
+		}
 	}
 	i := strings.IndexByte(v, ':')
 	if i < 0 {

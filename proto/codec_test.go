@@ -64,7 +64,8 @@ func TestAppliedValue(t *testing.T) {
 	if got := DecodeApplied(a.String()); got != a {
 		t.Fatalf("identifiers round trip: %+v", got)
 	}
-	for _, a := range []Applied{{Version: 1, Fingerprint: "f", Attrs: "ab12.5"}, {Version: 1, Fingerprint: "f", SMS: "+1", Attrs: "x.1"}} {
+	for _, a := range []Applied{{Version: 1, Fingerprint: "f", Attrs: "ab12.5"}, {Version: 1, Fingerprint: "f", SMS: "+1", Attrs: "x.1"},
+		{Version: 1, Fingerprint: "f", Run: RunTag("r1"), Outcome: 0x28}} {
 		if got := DecodeApplied(a.String()); got != a {
 			t.Fatalf("attributes round trip: %+v, want %+v", got, a)
 		}

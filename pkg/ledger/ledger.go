@@ -75,6 +75,14 @@ func cell(o Outcome, f Flags) byte { return byte(o)&0x0f | byte(f)<<4 }
 
 func unpack(b byte) (Outcome, Flags) { return Outcome(b & 0x0f), Flags(b >> 4) }
 
+// Cell packs an outcome and its flags into one byte, as the ledger stores
+// them; a stage that keeps an outcome with its own state (the loader's
+// applied record) keeps it in this form.
+func Cell(o Outcome, f Flags) byte { return cell(o, f) }
+
+// Unpack reads a Cell.
+func Unpack(b byte) (Outcome, Flags) { return unpack(b) }
+
 // merge combines two cells: the furthest outcome, every flag.
 func merge(a, b byte) byte {
 	oa, fa := unpack(a)

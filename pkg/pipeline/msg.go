@@ -31,6 +31,9 @@ func (m *Msg) Settle(o ledger.Outcome, f ledger.Flags) {
 	m.outcome, m.flags = o, m.flags|f
 }
 
+// Outcome is what the handler settled the message as.
+func (m *Msg) Outcome() (ledger.Outcome, ledger.Flags) { return m.outcome, m.flags }
+
 func newMsg(m jetstream.Msg) *Msg {
 	out := &Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data(), m: m}
 	if md, err := m.Metadata(); err == nil {

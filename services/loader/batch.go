@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,12 +71,24 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		batch[it.idx].Settle(ledger.Stale, 0)
 	}
 	for _, it := range same {
+		// The same content again. Written by this very run (a redelivery
+		// after the write, before its acknowledgement), it is what that
+		// write was; else there was nothing to do.
+		if o, f := ledger.Unpack(it.prev.Outcome); it.prev.Run == proto.RunTag(it.up.RunID) && o != ledger.None {
+			batch[it.idx].Settle(o, f)
+			continue
+		}
 		batch[it.idx].Settle(ledger.Unchanged, 0)
 	}
 	all := items
 	if items, err = l.claim(ctx, items, errs); err != nil {
 		return fail(all, err)
 	}
+
+	// What a contact is written without is recorded before the write: a
+	// loader killed after it would, handled again, find the write applied.
+	l.sideLetters(ctx, items, batch, errs)
+	items = slices.DeleteFunc(items, func(it *item) bool { return errs[it.idx] != nil })
 
 	var done []*item
 	switch {
@@ -91,14 +104,11 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		// (the same content is written again, which is harmless).
 		return fail(done, err)
 	}
+	// Brevo may have refused an SMS the claims did not know of (upsertEach):
+	// record that too (the side letters recorded above are not stored twice).
 	l.sideLetters(ctx, done, batch, errs)
-
 	for _, it := range done {
-		o := ledger.Updated
-		if it.up.Op == proto.OpCreate {
-			o = ledger.Created
-		}
-		batch[it.idx].Settle(o, it.flags())
+		batch[it.idx].Settle(it.outcome(), it.flags())
 	}
 	for _, it := range all {
 		var pe *pipeline.PermanentError
@@ -118,7 +128,8 @@ func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []e
 	applied := make(map[string]string, len(done))
 	for _, it := range done {
 		applied[it.up.Key] = proto.Applied{Version: it.up.SourceVersion, Fingerprint: it.up.Fingerprint,
-			Email: it.up.Email, SMS: smsOf(&it.up), Attrs: l.attrSet.mask(it.up.Attributes)}.String()
+			Email: it.up.Email, SMS: smsOf(&it.up), Attrs: l.attrSet.mask(it.up.Attributes),
+			Run: proto.RunTag(it.up.RunID), Outcome: ledger.Cell(it.outcome(), it.flags())}.String()
 	}
 	if err := l.fps.PutMany(ctx, applied); err != nil {
 		return fmt.Errorf("recording %d applied contacts: %w", len(applied), err)
@@ -134,6 +145,14 @@ func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []e
 		}
 	}
 	return l.release(ctx, refused, func(it *item) []string { return it.fresh })
+}
+
+// outcome is what writing the item counts as.
+func (it *item) outcome() ledger.Outcome {
+	if it.up.Op == proto.OpCreate {
+		return ledger.Created
+	}
+	return ledger.Updated
 }
 
 // clear sends empty the attributes the contact was written with before and

@@ -207,10 +207,10 @@ type leftOff struct {
 	reason, detail string
 }
 
-// sideLetters records in the DLQ what each written item was written
-// without. They do not hold the contact back: the message is acked, and a
-// replay of one sends the record again (the identifier still taken, it is
-// written without it again).
+// sideLetters records in the DLQ what each item will be written without.
+// They do not hold the contact back: the message is acked, and a replay of
+// one sends the record again (the identifier still taken, it is written
+// without it again).
 func (l *Loader) sideLetters(ctx context.Context, items []*item, batch []*pipeline.Msg, errs []error) {
 	for _, it := range items {
 		for _, lo := range it.leftOff {
@@ -222,8 +222,7 @@ func (l *Loader) sideLetters(ctx context.Context, items []*item, batch []*pipeli
 			hdr.Set(proto.HeaderMsgID, proto.MsgID("side."+lo.reason+"."+it.up.RunID, it.up.Key, []byte(it.up.Fingerprint)))
 			if err := pipeline.PublishDeadLetter(ctx, l.js, proto.StageLoader, lo.reason, lo.detail,
 				m.Subject, hdr, m.Data, m.NumDelivered); err != nil {
-				// The contact is written; retrying writes it again (no harm) and
-				// records the side letter once.
+				// Retried, the record is claimed and recorded again (once).
 				errs[it.idx] = fmt.Errorf("recording that contact %s was synced without an identifier: %w", it.up.Key, err)
 				break
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
@@ -293,5 +294,46 @@ func TestClearedAttributesAreCleared(t *testing.T) {
 				t.Fatalf("after removing first_name: %v, want no FIRSTNAME and LASTNAME Lee", c.Attributes)
 			}
 		})
+	}
+}
+
+// A loader killed after Brevo's write and its own bookkeeping, before it
+// acknowledged, handles the upsert again: it reports the write it made
+// (created, and without the email another user holds), not "unchanged",
+// so the run's summary is the same as without the kill.
+func TestRedeliveredWriteKeepsItsOutcome(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
+	ctx := context.Background()
+	owner := upsert(t, "owner", 1, map[string]any{"FIRSTNAME": "O"})
+	if errs := l.HandleBatch(ctx, []*pipeline.Msg{owner}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: "u1", ExtID: "u1",
+		Email: "owner@example.com", Attributes: map[string]any{"FIRSTNAME": "U"}, SourceVersion: 1, Fingerprint: "fp-u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver := func() *pipeline.Msg {
+		m := &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
+		if errs := l.HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		return m
+	}
+	first, again := deliver(), deliver()
+	o1, f1 := first.Outcome()
+	o2, f2 := again.Outcome()
+	if o1 != ledger.Created || f1 != ledger.WithoutEmail {
+		t.Fatalf("first delivery settled %v %v, want created without email", o1, f1)
+	}
+	if o2 != o1 || f2 != f1 {
+		t.Errorf("redelivery settled %v %v, want the first delivery's %v %v", o2, f2, o1, f1)
+	}
+	// Another run with the same content: nothing to do.
+	data, _ = proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r2", Key: "u1", ExtID: "u1",
+		Email: "owner@example.com", Attributes: map[string]any{"FIRSTNAME": "U"}, SourceVersion: 2, Fingerprint: "fp-u1"})
+	if o, _ := deliver().Outcome(); o != ledger.Unchanged {
+		t.Errorf("a later run with the same content settled %v, want unchanged", o)
 	}
 }

@@ -143,11 +143,16 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		return errs
 	}
 
+	// What a record is passed on without is recorded first: a transformer
+	// killed after passing it on would, handled again, find it applied and
+	// pass nothing (the side letter's id makes a second one a duplicate).
+	t.sideLetters(ctx, batch, items, known, errs)
+
 	// One publisher per batch: its Flush reports exactly this batch's failures.
 	pub := pipeline.NewPublisher(t.js, len(batch))
 	published := make([]int, 0, len(batch))
 	for i, it := range items {
-		if it == nil {
+		if it == nil || errs[i] != nil {
 			continue
 		}
 		applied, seen := known[it.contact.Key]
@@ -195,16 +200,24 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		}
 		batch[i].Settle(ledger.Passed, f)
 	}
-	t.sideLetters(ctx, batch, items, published, errs)
 	return errs
 }
 
-// sideLetters records in the DLQ the identifiers a passed-on record left
-// off (an invalid email of a user an ext_id identifies), without holding
-// the record back.
-func (t *Transformer) sideLetters(ctx context.Context, batch []*pipeline.Msg, items []*mapped, published []int, errs []error) {
-	for _, i := range published {
-		for _, lo := range items[i].contact.LeftOff {
+// sideLetters records in the DLQ the identifiers a record to pass on
+// leaves off (an invalid email of a user an ext_id identifies), without
+// holding the record back. Unchanged records (their content applied in an
+// earlier run) were reported by that run.
+func (t *Transformer) sideLetters(ctx context.Context, batch []*pipeline.Msg, items []*mapped, known map[string]string, errs []error) {
+	for i, it := range items {
+		if it == nil {
+			continue
+		}
+		if applied, seen := known[it.contact.Key]; seen {
+			if a := proto.DecodeApplied(applied); a.Fingerprint == it.fp && a.Run != proto.RunTag(it.raw.RunID) {
+				continue
+			}
+		}
+		for _, lo := range it.contact.LeftOff {
 			m := batch[i]
 			hdr := nats.Header{}
 			maps.Copy(hdr, m.Header)

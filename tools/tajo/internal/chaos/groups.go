@@ -37,9 +37,9 @@ func sharedGroups(m *mapping.Mapper, g *gen.Generator) groups {
 		if err != nil {
 			continue // dead-lettered in both runs alike
 		}
-		key := keyOf(c.ExtID, c.Email)
-		add(email, c.Email, key)
 		s, _ := c.Attributes[smsAttr].(string)
+		key := keyOf(c.ExtID, c.Email, s)
+		add(email, c.Email, key)
 		add(sms, s, key)
 	}
 	out := groups{email: map[string]map[string]bool{}, sms: map[string]map[string]bool{}}
@@ -56,11 +56,15 @@ func sharedGroups(m *mapping.Mapper, g *gen.Generator) groups {
 	return out
 }
 
-// keyOf identifies a contact as mapping.Contact.Key does: its external id,
-// else its email.
-func keyOf(extID, email string) string {
-	if extID != "" {
+// keyOf identifies a contact as Brevo does: its external id, else its
+// email, else its SMS (a user without an ext_id whose email another user
+// holds is written by its SMS alone).
+func keyOf(extID, email, sms string) string {
+	switch {
+	case extID != "":
 		return extID
+	case email != "":
+		return "email:" + email
 	}
-	return "email:" + email
+	return "sms:" + sms
 }

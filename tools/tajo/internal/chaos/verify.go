@@ -58,7 +58,7 @@ func indexContacts(cs []brevosim.Contact, dup func(format string, a ...any)) map
 	out := make(map[string]brevosim.Contact, len(cs))
 	email, sms := map[string]int64{}, map[string]int64{}
 	for _, c := range cs {
-		key := keyOf(c.ExtID, c.Email)
+		key := keyOf(c.ExtID, c.Email, c.SMS)
 		if prev, ok := out[key]; ok && dup != nil {
 			dup("contacts %d and %d are both %s", prev.ID, c.ID, key)
 		}
@@ -112,7 +112,7 @@ func checkGroups(what string, shared map[string]map[string]bool, ref, got []brev
 		out := map[string][]string{}
 		for _, c := range cs {
 			if v := id(c); shared[v] != nil {
-				out[v] = append(out[v], keyOf(c.ExtID, c.Email))
+				out[v] = append(out[v], keyOf(c.ExtID, c.Email, c.SMS))
 			}
 		}
 		return out
