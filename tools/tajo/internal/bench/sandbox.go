@@ -245,3 +245,13 @@ func Polls(st brevosim.State) int {
 	}
 	return n
 }
+
+// serveChild is a sandbox child's main: opts as JSON, stdin and stdout as
+// the parent's pipes, until stdin closes.
+func serveChild(opts string) error {
+	var so SandboxOptions
+	if err := json.Unmarshal([]byte(opts), &so); err != nil {
+		return fmt.Errorf("reading the sandbox options %q: %w", opts, err)
+	}
+	return ServeSandbox(context.Background(), so, os.Stdin, os.Stdout)
+}
