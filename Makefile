@@ -18,7 +18,7 @@ SERVICES    := extractor transformer loader
 RUN_ARGS    ?= --sandbox
 BENCH_USERS ?= 200000
 
-.PHONY: all build run test lint fuzz bench chaos shape clean
+.PHONY: all build run test lint fuzz bench bench-scale bench-smoke chaos shape clean
 
 all: build
 
@@ -63,11 +63,35 @@ lint:
 	fi
 	$(GO) vet $(PKGS)
 
-## bench: BENCH_USERS users through the whole pipeline against the sandbox,
-## next to a bare two-hop JetStream baseline on the same server.
-bench:
+## bench: BENCH_USERS users through the whole pipeline in one process against
+## the sandbox, next to a bare two-hop JetStream baseline on the same server,
+## then two incremental syncs (1% of the users changed each); then
+## BENCH_SHAPE_USERS (default: BENCH_USERS) through the worker processes on
+## the pinned nats-server; with BENCH_LIMITS=1, BENCH_LIMITS_USERS through
+## them against the vendors' limits. Prints ratio:, peak_rss_mb:,
+## peak_rss_mb.<process>:, incremental_writes:, store_bytes_per_user: ...
+## (README, Benchmark); exits non-zero when a check fails.
+BENCH_SHAPE_USERS  ?=
+BENCH_LIMITS       ?=
+BENCH_LIMITS_USERS ?= 50000
+BENCH_ARGS         ?=
+bench: bin/nats-server
 	$(GO) build -o bin/tajo-bench ./tools/tajo/cmd/tajo-bench
-	BENCH_USERS=$(BENCH_USERS) ./bin/tajo-bench
+	BENCH_USERS=$(BENCH_USERS) BENCH_SHAPE_USERS=$(BENCH_SHAPE_USERS) BENCH_LIMITS=$(BENCH_LIMITS) \
+	BENCH_LIMITS_USERS=$(BENCH_LIMITS_USERS) ./bin/tajo-bench -nats-server bin/nats-server $(BENCH_ARGS)
+
+## bench-scale: `make bench` at each size of BENCH_SCALE (the production
+## shape at the same size), each in its own process, then one table. Hours at
+## the default sizes.
+BENCH_SCALE ?= 100000 1000000 3000000
+bench-scale: bin/nats-server
+	$(GO) build -o bin/tajo-bench ./tools/tajo/cmd/tajo-bench
+	./bin/tajo-bench -scale "$(BENCH_SCALE)" -nats-server bin/nats-server $(BENCH_ARGS)
+
+## bench-smoke: the bench harness itself, every phase at 3,000 users (a minute
+## or two; too slow for make test).
+bench-smoke: bin/nats-server
+	BENCH_SMOKE=1 $(GO) test -count=1 -run TestBenchSmoke -v -timeout 15m ./tools/tajo/internal/bench/
 
 ## chaos: CHAOS_USERS users synced by the worker processes on an external
 ## nats-server (pinned, installed into bin/) under the sandbox's fault mix,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"net/http"
 	"net/url"
@@ -51,6 +52,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	observer  func(Call)
+	tracer    trace.Tracer // nil: calls are not traced
 	limits    restcall.Limits[RateLimit]
 	paced     bool // Config.PacedByTransport
 
@@ -74,6 +76,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:   cfg.Timeout,
 		userAgent: cfg.UserAgent,
 		observer:  cfg.Observer,
+		tracer:    cfg.Tracer,
 		paced:     cfg.PacedByTransport,
 		now:       time.Now,
 		wait:      restcall.Sleep,
@@ -114,16 +117,25 @@ type apiCall struct {
 	bucket string
 }
 
-// do sends call and decodes a 2xx JSON answer into out (when out is non-nil).
+// do sends call and decodes a 2xx JSON answer into out (when out is
+// non-nil), in a span of its own when the client is traced.
 func (c *Client) do(ctx context.Context, call apiCall, out any) error {
+	ctx, end := restcall.StartSpan(ctx, c.tracer, Vendor, call.method, call.path, attemptOf(ctx))
+	status, err := c.send(ctx, call, out)
+	end(status, err)
+	return err
+}
+
+// send is do without the span; it also returns the status (0: no answer).
+func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
 	if d := c.limits.Delay(call.bucket, c.now()); d > 0 && !c.paced {
 		if err := c.wait(ctx, d); err != nil {
-			return fmt.Errorf("braze: %s %s: waiting %v for the rate-limit reset: %w", call.method, call.path, d, err)
+			return 0, fmt.Errorf("braze: %s %s: waiting %v for the rate-limit reset: %w", call.method, call.path, d, err)
 		}
 	}
 	req, err := c.newRequest(ctx, call)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -134,7 +146,7 @@ func (c *Client) do(ctx context.Context, call apiCall, out any) error {
 	if err != nil {
 		err = transportError(ctx, call.method, call.path, "sending request", err)
 		c.observe(ctx, call.method, call.path, 0, start, err)
-		return err
+		return 0, err
 	}
 	defer restcall.CloseBody(resp.Body)
 	rl := c.recordLimits(call.bucket, resp.Header)
@@ -148,7 +160,7 @@ func (c *Client) do(ctx context.Context, call apiCall, out any) error {
 		err = decodeJSON(ctx, call.method, call.path, resp.Body, out)
 	}
 	c.observe(ctx, call.method, call.path, resp.StatusCode, start, err)
-	return err
+	return resp.StatusCode, err
 }
 
 func (c *Client) newRequest(ctx context.Context, call apiCall) (*http.Request, error) {

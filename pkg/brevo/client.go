@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"net/http"
 	"net/url"
@@ -52,6 +53,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	observer  func(Call)
+	tracer    trace.Tracer // nil: calls are not traced
 	limits    restcall.Limits[RateLimit]
 	paced     bool // Config.PacedByTransport
 
@@ -72,6 +74,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:   cfg.Timeout,
 		userAgent: cfg.UserAgent,
 		observer:  cfg.Observer,
+		tracer:    cfg.Tracer,
 		paced:     cfg.PacedByTransport,
 		now:       time.Now,
 		wait:      restcall.Sleep,
@@ -113,8 +116,17 @@ func (a apiCall) shown() string {
 }
 
 // do sends call, decodes a 2xx JSON answer into out (when out is non-nil and
-// the answer has a body) and returns the status.
+// the answer has a body) and returns the status, in a span of its own when
+// the client is traced.
 func (c *Client) do(ctx context.Context, call apiCall, out any) (int, error) {
+	ctx, end := restcall.StartSpan(ctx, c.tracer, Vendor, call.method, call.shown(), attemptOf(ctx))
+	status, err := c.send(ctx, call, out)
+	end(status, err)
+	return status, err
+}
+
+// send is do without the span.
+func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
 	route, bucket := call.shown(), bucketOf(call.path)
 	if d := c.limits.Delay(bucket, c.now()); d > 0 && !c.paced {
 		if err := c.wait(ctx, d); err != nil {

@@ -3,6 +3,7 @@ package brevo
 import (
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"net/http"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// UserAgent is sent on every call. Default DefaultUserAgent.
 	UserAgent string `yaml:"user_agent"`
+	// Tracer, when set, traces every call: a client span per HTTP call
+	// (restcall.StartSpan), a child of the caller's context.
+	Tracer trace.Tracer `yaml:"-"`
 	// Observer, when set, is called after every HTTP call, from the calling
 	// goroutine. It must not block.
 	Observer func(Call) `yaml:"-"`

@@ -13,6 +13,8 @@ type Config struct {
 	Connectors Connectors `yaml:"connectors"`
 	NATS       NATS       `yaml:"nats"`
 	Pipeline   Pipeline   `yaml:"pipeline"`
+	// Gateway configures the HTTP entry point (services/gateway).
+	Gateway Gateway `yaml:"gateway"`
 	// Resilience tunes rate limits (per vendor plan), retries and circuit
 	// breakers; every zero field takes the vendors' documented defaults.
 	Resilience resilience.Config `yaml:"resilience"`
@@ -59,6 +61,19 @@ type Braze struct {
 	// DefaultPhoneRegion reads phone numbers written without a country code
 	// when the user has no country; default "US".
 	DefaultPhoneRegion string `yaml:"default_phone_region"`
+	// EventMapping maps a Braze event type (Currents' event_type, or
+	// handleEvent's type) to the Brevo event name it is written as;
+	// entries here add to and override the defaults
+	// (services/transformer/eventmap.go). "{name}" takes the event's own
+	// name (custom events, handleEvent's user.event).
+	EventMapping map[string]string `yaml:"event_mapping"`
+}
+
+// Gateway configures the HTTP entry point.
+type Gateway struct {
+	// Listen is the address served; default 127.0.0.1:8080 (loopback:
+	// in a container, configure the address to expose).
+	Listen string `yaml:"listen"`
 }
 
 // Sync says which Braze resources are synced. In the file each resource is
@@ -133,10 +148,12 @@ func Default() *Config {
 				FieldMapping:       mapping.DefaultFieldMapping(),
 				FieldTypes:         map[string]string{},
 				DefaultPhoneRegion: "US",
+				EventMapping:       map[string]string{},
 			},
 			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}},
 		},
-		NATS: NATS{StoreDir: filepath.Join(Home(), "nats")},
+		NATS:    NATS{StoreDir: filepath.Join(Home(), "nats")},
+		Gateway: Gateway{Listen: "127.0.0.1:8080"},
 		Pipeline: Pipeline{
 			BatchSize:       5000,
 			BatchWait:       time.Second,

@@ -176,7 +176,7 @@ func TestParseErrors(t *testing.T) {
 			want: []string{
 				`t.yaml:2: pipeline.concurrency: must be an integer (got "x")`,
 				`t.yaml:6: connectors.braze.lists.a: list id must be a positive integer (got "b"); use the numeric id shown in Brevo > Contacts > Lists`,
-				`t.yaml:7: connectors.braze.colour: unknown key; valid keys here: api_version, debug, default_phone_region, enabled, field_mapping, field_types, instance_url, lists, log_api_calls, log_level, sync`,
+				`t.yaml:7: connectors.braze.colour: unknown key; valid keys here: api_version, debug, default_phone_region, enabled, event_mapping, field_mapping, field_types, instance_url, lists, log_api_calls, log_level, sync`,
 			},
 		},
 	} {

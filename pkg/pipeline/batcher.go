@@ -101,8 +101,15 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 				b.add(newMsg(m))
 			}
 		case <-b.timer.C:
-			b.ready = true
+			b.ready, b.cause = true, FlushWait
 		case out <- b.cur:
+			if mt := w.cfg.Instruments.Meter; mt != nil {
+				cause := b.cause
+				if !b.ready {
+					cause = FlushDrain
+				}
+				mt.Batch(w.cfg.Stage, len(b.cur), cause)
+			}
 			b.take()
 			refill()
 		case <-alive.C:
@@ -161,6 +168,7 @@ type batcher struct {
 	curBytes int
 	held     *Msg
 	ready    bool
+	cause    FlushCause // why ready, once ready
 }
 
 func (b *batcher) empty() bool { return len(b.cur) == 0 && b.held == nil }
@@ -172,7 +180,7 @@ func (b *batcher) add(m *Msg) {
 	n := len(m.Data)
 	if len(b.cur) > 0 && b.curBytes+n > b.bytes {
 		b.held = m
-		b.ready = true
+		b.ready, b.cause = true, FlushBytes
 		return
 	}
 	b.cur = append(b.cur, m)
@@ -180,8 +188,11 @@ func (b *batcher) add(m *Msg) {
 	if len(b.cur) == 1 {
 		b.timer.Reset(b.wait)
 	}
-	if len(b.cur) >= b.size || b.curBytes >= b.bytes {
-		b.ready = true
+	switch {
+	case len(b.cur) >= b.size:
+		b.ready, b.cause = true, FlushCount
+	case b.curBytes >= b.bytes:
+		b.ready, b.cause = true, FlushBytes
 	}
 }
 
@@ -199,7 +210,7 @@ func (b *batcher) keepAlive() {
 // message, if any.
 func (b *batcher) take() []*Msg {
 	out := b.cur
-	b.cur, b.curBytes, b.ready = nil, 0, false
+	b.cur, b.curBytes, b.ready, b.cause = nil, 0, false, ""
 	b.timer.Stop()
 	if h := b.held; h != nil {
 		b.held = nil

@@ -75,6 +75,8 @@ type Config struct {
 	// Tajo-Run-Id and Tajo-Line headers, before the message is acked: a
 	// redelivery marks the same line again, which changes nothing.
 	Ledger Marker `yaml:"-"`
+	// Instruments trace and measure the worker; zero: neither.
+	Instruments Instruments `yaml:"-"`
 }
 
 // Marker records the outcome of lines of a run (pkg/ledger.Ledger).

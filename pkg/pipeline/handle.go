@@ -19,6 +19,8 @@ const dlqPublishTimeout = 10 * time.Second
 func (w *Worker) handle(ctx context.Context, batch []*Msg) {
 	stop := w.keepAlive(batch)
 	defer stop()
+	ctx, endBatch := w.traceBatch(ctx, batch)
+	defer endBatch()
 
 	todo := batch[:0:0]
 	var poison []*Msg
@@ -161,6 +163,10 @@ func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason string, cause er
 }
 
 func (w *Worker) observe(m *Msg, o Outcome) {
+	endSpan(m, o)
+	if mt := w.cfg.Instruments.Meter; mt != nil {
+		mt.Settled(w.cfg.Stage, o)
+	}
 	if w.cfg.Observe != nil {
 		w.cfg.Observe(m, o)
 	}

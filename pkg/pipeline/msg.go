@@ -5,6 +5,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tajo-sync/tajo/pkg/ledger"
 )
@@ -19,6 +20,7 @@ type Msg struct {
 	StreamSeq    uint64 // the message's sequence in its stream
 
 	m       jetstream.Msg
+	span    trace.Span // while traced and not yet settled
 	outcome ledger.Outcome
 	flags   ledger.Flags
 }

@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 )
 
@@ -136,6 +139,13 @@ func (l *Limiter) sleep(ctx context.Context, bucketName string, d time.Duration)
 	if d <= 0 {
 		return ctx.Err()
 	}
+	if b, ok := l.buckets[bucketName]; ok {
+		b.waits.Add(1)
+		b.waited.Add(int64(d))
+	}
+	// An event on the vendor call's span, when the call is traced.
+	trace.SpanFromContext(ctx).AddEvent("rate_limit_wait", trace.WithAttributes(
+		attribute.String("tajo.bucket", bucketName), attribute.Int64("tajo.wait_ms", d.Milliseconds())))
 	if err := l.clock.Sleep(ctx, d); err != nil {
 		return fmt.Errorf("waiting %v for the %s %s rate limit: %w", d.Round(time.Millisecond), l.vendor.name, bucketName, err)
 	}
@@ -194,8 +204,26 @@ func (l *Limiter) Throttled() int64 {
 	return n
 }
 
+// Waits is how often calls on each bucket waited for the limiter, and for
+// how long in all.
+func (l *Limiter) Waits() map[string]WaitStats {
+	out := make(map[string]WaitStats, len(l.buckets))
+	for name, b := range l.buckets {
+		out[name] = WaitStats{Count: b.waits.Load(), Total: time.Duration(b.waited.Load())}
+	}
+	return out
+}
+
+// WaitStats counts a bucket's waits.
+type WaitStats struct {
+	Count int64
+	Total time.Duration
+}
+
 // bucket is one rate-limit pool.
 type bucket struct {
+	waits  atomic.Int64 // calls that waited
+	waited atomic.Int64 // nanoseconds waited in all
 	mu     sync.Mutex
 	rand   func() float64
 	pace   *rate.Limiter // nil when every window is an hourly quota

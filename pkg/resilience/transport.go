@@ -11,6 +11,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type retryKey struct{}
@@ -94,6 +97,8 @@ func (t *Transport) once(req *http.Request, bucket string) (*http.Response, erro
 	}
 	done, err := t.breakers.allow(bucket)
 	if err != nil {
+		trace.SpanFromContext(req.Context()).AddEvent("breaker_rejected", trace.WithAttributes(
+			attribute.String("tajo.bucket", bucket)))
 		return nil, err
 	}
 	resp, err := t.base.RoundTrip(req)

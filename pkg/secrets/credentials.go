@@ -7,11 +7,13 @@ type Credentials struct {
 	BrazeAPIKey      string `json:"braze_api_key,omitempty"`
 	BrazeInstanceURL string `json:"braze_instance_url,omitempty"`
 	BrevoAPIKey      string `json:"brevo_api_key,omitempty"`
+	// CurrentsToken is the bearer token Braze Currents sends the gateway.
+	CurrentsToken string `json:"currents_token,omitempty"`
 }
 
 func (c Credentials) String() string {
 	return "{BrazeAPIKey:" + redact(c.BrazeAPIKey) + " BrazeInstanceURL:" + c.BrazeInstanceURL +
-		" BrevoAPIKey:" + redact(c.BrevoAPIKey) + "}"
+		" BrevoAPIKey:" + redact(c.BrevoAPIKey) + " CurrentsToken:" + redact(c.CurrentsToken) + "}"
 }
 
 // GoString keeps %#v from printing the keys.

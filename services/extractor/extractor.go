@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
 	"os"
@@ -55,6 +56,9 @@ type Config struct {
 	// (connectors.braze.sync.users.full_every); 0: incremental only.
 	FullEvery time.Duration
 	Logger    *slog.Logger
+	// Tracer, when set, traces each run's export and each line published:
+	// a trace per user, carried to the next stages in the line's headers.
+	Tracer trace.Tracer
 }
 
 // markEvery is how many lines the extractor publishes between two writes
@@ -210,6 +214,8 @@ func (e *Extractor) resumeInterrupted(ctx context.Context) error {
 }
 
 func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error) {
+	ctx, endRun := e.traceRun(ctx, run)
+	defer func() { endRun(err) }()
 	defer func() {
 		e.mu.Lock()
 		e.current = ""
@@ -399,7 +405,9 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	hdr.Set(proto.HeaderRunID, run.ID)
 	hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(run.ExportedAt))
 	hdr.Set(proto.HeaderLine, strconv.FormatInt(no, 10))
+	span := e.traceLine(ctx, run, no, id, hdr)
 	err = e.pub.Publish(ctx, proto.SubjectRawBrazeUsers, proto.MsgID("raw.users."+run.ID, id, data), hdr, payload)
+	endLine(span, err)
 	if tl := (*pipeline.TooLargeError)(nil); errors.As(err, &tl) {
 		// The line is kept out of the DLQ too (it would not fit either):
 		// its braze_id and size say where to look.

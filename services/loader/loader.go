@@ -61,6 +61,8 @@ type Config struct {
 	// dryrun.go); Planner is required with it.
 	DryRun  bool
 	Planner Planner
+	// Instruments trace and measure the loader's worker (pkg/pipeline).
+	Instruments pipeline.Instruments
 }
 
 func (c *Config) defaults() {
@@ -239,6 +241,7 @@ func (l *Loader) Run(ctx context.Context) error {
 		Paused:      l.cfg.Paused,
 		Ledger:      l.ledger,
 		Logger:      l.log,
+		Instruments: l.cfg.Instruments,
 	}, l)
 	if err != nil {
 		return fmt.Errorf("loader: starting worker: %w", err)

@@ -27,6 +27,9 @@ type Config struct {
 	BatchWait   time.Duration // default 200ms
 	Concurrency int           // batches at once; default 2
 	Logger      *slog.Logger
+	// Instruments trace and measure the transformer's worker (pkg/pipeline):
+	// the upserts it publishes carry on the trace of the raw user.
+	Instruments pipeline.Instruments
 }
 
 // Transformer maps raw users to contact upserts.
@@ -86,6 +89,7 @@ func (t *Transformer) Run(ctx context.Context) error {
 		BatchBytes:  8 << 20,
 		BatchWait:   t.cfg.BatchWait,
 		Logger:      t.log,
+		Instruments: t.cfg.Instruments,
 	}, t)
 	if err != nil {
 		return fmt.Errorf("transformer: starting worker: %w", err)

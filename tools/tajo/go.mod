@@ -11,6 +11,7 @@ require (
 	github.com/tajo-sync/tajo/proto v0.0.0
 	github.com/tajo-sync/tajo/services/extractor v0.0.0
 	github.com/tajo-sync/tajo/services/loader v0.0.0
+	github.com/tajo-sync/tajo/services/gateway v0.0.0
 	github.com/tajo-sync/tajo/services/transformer v0.0.0
 	github.com/tajo-sync/tajo/tools/sandbox v0.0.0
 	gopkg.in/yaml.v3 v3.0.1
@@ -40,6 +41,8 @@ replace github.com/tajo-sync/tajo/pkg => ../../pkg
 replace github.com/tajo-sync/tajo/proto => ../../proto
 
 replace github.com/tajo-sync/tajo/services/extractor => ../../services/extractor
+
+replace github.com/tajo-sync/tajo/services/gateway => ../../services/gateway
 
 replace github.com/tajo-sync/tajo/services/transformer => ../../services/transformer
 

@@ -46,6 +46,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return fmt.Errorf("field mapping: %w", err)
 	}
 	fields, custom := m.ExportFields()
+	tracing, flushSpans, err := bootstrap.Tracing(ctx, "extractor", f.Instance, log)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
 	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "extractor")
 	if err != nil {
 		return err
@@ -57,6 +62,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	}
 	bc := bootstrap.BrazeConfig(cfg, key)
 	bc.Observer = rec.Braze("extractor")
+	bc.Tracer = bootstrap.Tracer(tracing)
 	guard, err := bootstrap.GuardBraze(cfg.Resilience, &bc, log)
 	if err != nil {
 		return err
@@ -73,6 +79,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		TempDir:                  os.Getenv("TMPDIR"),
 		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
 		Logger:                   log,
+		Tracer:                   bootstrap.Tracer(tracing),
 	})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/services/loader"
 )
 
@@ -40,6 +41,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return fmt.Errorf("field mapping: %w", err)
 	}
+	tracing, flushSpans, err := bootstrap.Tracing(ctx, "loader", instance, log)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
 	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "loader-"+instance)
 	if err != nil {
 		return err
@@ -52,6 +58,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	}
 	bc := bootstrap.BrevoConfig(cfg, key)
 	bc.Observer = rec.Brevo("loader")
+	bc.Tracer = bootstrap.Tracer(tracing)
 	guard, err := bootstrap.GuardBrevo(cfg.Resilience, &bc, log)
 	if err != nil {
 		return err
@@ -70,6 +77,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		MaxImportBytes:  cfg.Pipeline.MaxImportBytes,
 		ListIDs:         bootstrap.ListIDs(cfg),
 		Logger:          log,
+		Instruments:     pipeline.Instruments{Tracer: bootstrap.Tracer(tracing)},
 	})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/services/transformer"
 )
 
@@ -26,6 +27,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return fmt.Errorf("field mapping: %w", err)
 	}
+	tracing, flushSpans, err := bootstrap.Tracing(ctx, "transformer", instance, log)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
 	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "transformer-"+instance)
 	if err != nil {
 		return err
@@ -36,6 +42,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		BatchWait:   cfg.Pipeline.BatchWait,
 		Concurrency: cfg.Pipeline.Concurrency,
 		Logger:      log,
+		Instruments: pipeline.Instruments{Tracer: bootstrap.Tracer(tracing)},
 	})
 	if err != nil {
 		return err

@@ -1,141 +1,221 @@
-// Command tajo-bench runs N Braze users through the whole pipeline against
-// the sandbox (started as a child process, rate limits off) and a bare
-// two-hop JetStream baseline on the same embedded server, and prints both,
-// their ratio and the connector's peak RSS. `make bench` runs it.
+// Command tajo-bench measures the users pipeline against the targets of
+// issue 10, against the sandbox (a child process) and a bare two-hop
+// JetStream baseline on the same server, and prints machine-readable
+// "key: value" lines. `make bench` runs it at one size, `make bench-scale`
+// at several (-scale), each size in a process of its own, and prints one
+// table. Phases:
+//
+//   - all-in-one: the bare baseline, then a full sync, every stage in this
+//     process on an embedded server, then two incremental syncs each after
+//     1% of the users changed in Braze;
+//   - production shape: each worker its own process on an external
+//     nats-server, each process's peak RSS read by its PID;
+//   - vendor limits on (-limits): the production shape against the
+//     sandbox's rate limits and realistic import timing.
+//
+// It exits non-zero when a phase fails or a hard target check does (the
+// incremental sync writing other than the users changed).
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
-	"time"
 
-	"github.com/tajo-sync/tajo/pkg/natsx"
-	"github.com/tajo-sync/tajo/tools/sandbox"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/bench"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/chaos"
 )
 
 func main() {
-	users := flag.Int("users", envInt("BENCH_USERS", 200000), "users to sync (default $BENCH_USERS or 200000)")
-	child := flag.Bool("sandbox-child", false, "internal: serve the sandbox and print its endpoints")
-	flag.BoolVar(&bench.Verbose, "v", false, "print the pipeline's progress every second")
-	flag.StringVar(&bench.HeapProfile, "memprofile", "", "write a heap profile once the pipeline has finished")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the connector to this file")
+	var (
+		o          bench.Options
+		scale      = flag.String("scale", os.Getenv("BENCH_SCALE"), "sizes to run one after the other, each in its own process, then print one table (\"100000 1000000 3000000\"; default $BENCH_SCALE)")
+		limits     = flag.Bool("limits", os.Getenv("BENCH_LIMITS") == "1", "add the vendor-limits phase (default: $BENCH_LIMITS is 1)")
+		jsonOut    = flag.String("json", "", "write the report as JSON to this file")
+		child      = flag.String(bench.SandboxChildFlag, "", "internal: serve the sandbox with these options (JSON) and print its endpoints")
+		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the all-in-one process to this file")
+		keep       = flag.Bool("keep", false, "keep the work directory (stores, binaries, config)")
+	)
+	flag.IntVar(&o.Users, "users", envInt("BENCH_USERS", 200000), "users of the all-in-one phase (default $BENCH_USERS or 200000)")
+	flag.IntVar(&o.ShapeUsers, "shape-users", envInt("BENCH_SHAPE_USERS", -1), "users of the production-shape phase; 0 skips it (default $BENCH_SHAPE_USERS, else the all-in-one's users)")
+	flag.IntVar(&o.LimitsUsers, "limits-users", envInt("BENCH_LIMITS_USERS", 50000), "users of the vendor-limits phase (default $BENCH_LIMITS_USERS or 50000)")
+	flag.StringVar(&o.NATSServer, "nats-server", envStr("BENCH_NATS_SERVER", "bin/nats-server"), "nats-server binary of the production shape; built from the pinned module when missing")
+	flag.BoolVar(&o.Verbose, "v", false, "print the pipeline's progress every second")
+	flag.StringVar(&o.HeapProfile, "memprofile", "", "write a heap profile of the all-in-one process once the full sync has finished")
 	flag.Parse()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	stop = cancel
+
 	var err error
-	if *cpuProfile != "" && !*child {
-		f, ferr := os.Create(*cpuProfile)
-		if ferr != nil {
-			fmt.Fprintln(os.Stderr, "tajo-bench:", ferr)
-			os.Exit(1)
+	switch {
+	case *child != "":
+		var so bench.SandboxOptions
+		if err = json.Unmarshal([]byte(*child), &so); err == nil {
+			err = bench.ServeSandbox(ctx, so, os.Stdin, os.Stdout)
 		}
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
-	if *child {
-		err = serveSandbox(ctx, *users)
-	} else {
-		err = run(ctx, *users)
+	case *scale != "":
+		err = runScale(ctx, *scale, o, *limits)
+	default:
+		if !*limits {
+			o.LimitsUsers = 0
+		}
+		if o.ShapeUsers < 0 {
+			o.ShapeUsers = o.Users
+		}
+		err = runOnce(ctx, o, *jsonOut, *cpuProfile, *keep)
 	}
 	if err != nil {
-		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "tajo-bench:", err)
 		os.Exit(1)
 	}
 }
 
 func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v >= 0 {
 		return v
 	}
 	return def
 }
 
-func serveSandbox(ctx context.Context, users int) error {
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: users, Seed: 1, RateLimits: false,
-		ExportDelay: 100 * time.Millisecond, StoreExports: true})
+func envStr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// errProblems is a run that finished with failed target checks (printed
+// with the report).
+var errProblems = errors.New("some checks failed (see FAILED above)")
+
+func runOnce(ctx context.Context, o bench.Options, jsonOut, cpuProfile string, keep bool) (err error) {
+	if o.Users <= 0 {
+		return fmt.Errorf("-users %d: want at least one user", o.Users)
+	}
+	if o.Self, err = os.Executable(); err != nil {
+		return fmt.Errorf("finding the tajo-bench executable: %w", err)
+	}
+	if o.WorkDir, err = os.MkdirTemp("", "tajo-bench-"); err != nil {
+		return fmt.Errorf("creating the work directory: %w", err)
+	}
+	if keep {
+		fmt.Printf("work directory: %s\n", o.WorkDir)
+	} else {
+		defer os.RemoveAll(o.WorkDir)
+	}
+	if o.ShapeUsers > 0 || o.LimitsUsers > 0 {
+		if o.NATSServer, err = natsServer(ctx, o.NATSServer, o.WorkDir); err != nil {
+			return err
+		}
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("writing the CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("starting the CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	o.Log = os.Stdout
+	rep, err := bench.Run(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer sb.Close()
-	if err := json.NewEncoder(os.Stdout).Encode(bench.Endpoints{BrazeURL: sb.BrazeURL, BrazeAPIKey: sb.BrazeAPIKey,
-		BrevoURL: sb.BrevoURL, BrevoAPIKey: sb.BrevoAPIKey, Users: users, Seed: 1}); err != nil {
-		return err
+	rep.Print(os.Stdout)
+	if jsonOut != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(jsonOut, b, 0o644); err != nil {
+			return fmt.Errorf("writing the JSON report: %w", err)
+		}
 	}
-	// Serve until the parent closes our stdin or signals us.
-	go func() {
-		buf := make([]byte, 1)
-		os.Stdin.Read(buf)
-		stop()
-	}()
-	<-ctx.Done()
+	if len(rep.Problems) > 0 {
+		return errProblems
+	}
 	return nil
 }
 
-var stop = func() {}
+// natsServer returns bin when it exists, else builds the pinned
+// nats-server into dir.
+func natsServer(ctx context.Context, bin, dir string) (string, error) {
+	if _, err := os.Stat(bin); err == nil {
+		return filepath.Abs(bin)
+	}
+	fmt.Printf("%s not found: building the pinned nats-server (make bench installs it into bin/)\n", bin)
+	return chaos.BuildNATSServer(ctx, dir)
+}
 
-func run(ctx context.Context, users int) error {
+// runScale runs this command once per size, each in its own process so that
+// every size's peak RSS is its own, and prints the table after each.
+func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) error {
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return fmt.Errorf("finding the tajo-bench executable: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, self, "-sandbox-child", "-users", strconv.Itoa(users))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	dir, err := os.MkdirTemp("", "tajo-bench-scale-")
 	if err != nil {
-		return err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the sandbox: %w", err)
-	}
-	defer func() {
-		stdin.Close()
-		cmd.Wait()
-	}()
-	var ep bench.Endpoints
-	line, err := bufio.NewReader(stdout).ReadBytes('\n')
-	if err != nil {
-		return fmt.Errorf("reading the sandbox's endpoints: %w", err)
-	}
-	if err := json.Unmarshal(line, &ep); err != nil {
-		return fmt.Errorf("reading the sandbox's endpoints: %w", err)
-	}
-
-	dir, err := os.MkdirTemp("", "tajo-bench-")
-	if err != nil {
-		return err
+		return fmt.Errorf("creating the work directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: dir})
-	if err != nil {
-		return err
+	var rows []bench.ScaleRow
+	failed := false
+	for _, f := range strings.Fields(sizes) {
+		n, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("BENCH_SCALE %q: %q is not a number of users", sizes, f)
+		}
+		shape := o.ShapeUsers
+		if shape < 0 {
+			shape = n
+		}
+		out := filepath.Join(dir, f+".json")
+		args := []string{"-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
+			"-nats-server", o.NATSServer, "-json", out, "-limits=false"}
+		if o.Verbose {
+			args = append(args, "-v")
+		}
+		fmt.Printf("\n######## bench-scale: %d users ########\n", n)
+		cmd := exec.CommandContext(ctx, self, args...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		runErr := cmd.Run()
+		row := bench.ScaleRow{Report: &bench.Report{Users: n}}
+		if b, err := os.ReadFile(out); err == nil {
+			if err := json.Unmarshal(b, row.Report); err != nil {
+				row.Err = fmt.Errorf("reading the report of %d users: %w", n, err)
+			}
+		} else {
+			row.Err = fmt.Errorf("%d users: %v", n, runErr)
+		}
+		if runErr != nil {
+			failed = true
+		}
+		rows = append(rows, row)
+		fmt.Printf("\nbench-scale so far:\n")
+		bench.PrintTable(os.Stdout, rows)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "bench")
-	if err != nil {
-		return err
+	if limits {
+		fmt.Printf("\n(BENCH_LIMITS: run `make bench BENCH_LIMITS=1` for the vendor-limits line; bench-scale leaves it out)\n")
 	}
-	defer nc.Close()
-	fmt.Printf("running %d users (sandbox pid %d, rate limits off)\n", users, cmd.Process.Pid)
-	res, err := bench.Run(ctx, nc, ep, dir)
-	if err != nil {
-		return err
+	if failed {
+		return errors.New("some sizes failed (see above)")
 	}
-	res.Print(os.Stdout)
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
 	"github.com/tajo-sync/tajo/services/transformer"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options are what one process running every stage needs.
@@ -42,6 +43,9 @@ type Options struct {
 	// Audit, when set, records every vendor API call in the AUDIT stream
 	// (see audit.go). The caller closes it once RunWorkers has returned.
 	Audit *audit.Recorder
+	// Tracer, when set, traces every stage and vendor call (see
+	// bootstrap.Tracer); nil: no tracing work at all.
+	Tracer trace.Tracer
 }
 
 // App is every stage of the users pipeline in one process.
@@ -80,6 +84,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	if err := o.wireAudit(ctx, st); err != nil {
 		return nil, err
+	}
+	if o.Tracer != nil {
+		o.Braze.Tracer, o.Brevo.Tracer, o.Extractor.Tracer = o.Tracer, o.Tracer, o.Tracer
+		o.Transformer.Instruments.Tracer, o.Loader.Instruments.Tracer = o.Tracer, o.Tracer
 	}
 	bg, err := bootstrap.GuardBraze(o.Resilience, &o.Braze, o.Logger)
 	if err != nil {

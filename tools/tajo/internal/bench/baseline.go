@@ -15,10 +15,12 @@ import (
 // ack it once B confirmed; consume and ack B. It returns messages per second
 // from the first publish to the last ack.
 func Baseline(ctx context.Context, nc *nats.Conn, n int, payload func(i int) []byte) (float64, error) {
-	// One JetStream context per role: each tracks its own async publishes.
+	// One JetStream context per role: each tracks its own async publishes,
+	// up to twice the window publish keeps in flight (the default, 4,000, is
+	// below the window: a slow ack would stall the publisher into an error).
 	var jss [3]jetstream.JetStream
 	for i := range jss {
-		js, err := jetstream.New(nc)
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*window))
 		if err != nil {
 			return 0, err
 		}
@@ -51,7 +53,7 @@ const window = 4096
 
 func publish(ctx context.Context, js jetstream.JetStream, subject string, n int, payload func(int) []byte) error {
 	for i := range n {
-		if _, err := js.PublishAsync(subject, payload(i)); err != nil {
+		if _, err := js.PublishAsync(subject, payload(i), jetstream.WithStallWait(time.Minute)); err != nil {
 			return fmt.Errorf("baseline publish: %w", err)
 		}
 		if js.PublishAsyncPending() >= window {
@@ -95,7 +97,7 @@ func hop(ctx context.Context, js jetstream.JetStream, stream string, n int, next
 		if next != "" {
 			futs := make([]jetstream.PubAckFuture, 0, len(msgs))
 			for _, m := range msgs {
-				f, err := js.PublishAsync(next, m.Data())
+				f, err := js.PublishAsync(next, m.Data(), jetstream.WithStallWait(time.Minute))
 				if err != nil {
 					return fmt.Errorf("baseline republish: %w", err)
 				}

@@ -6,15 +6,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
@@ -30,62 +31,156 @@ var unlimited = resilience.Config{Limits: resilience.Limits{
 	Brevo: resilience.BrevoLimits{ContactsPerSecond: 1e9, ContactsPerHour: 1e9, EventsPerSecond: 1e9, ProductsPerSecond: 1e9, OtherPerHour: 1e9},
 }}
 
-// HeapProfile, when set, is where the heap profile is written once the
-// pipeline has finished (before anything is torn down).
-var HeapProfile string
-
-// Verbose prints the progress of the pipeline every second.
-var Verbose bool
-
-// Endpoints are where the sandbox serves (it runs in another process, so
-// its memory is not counted as the connector's).
-type Endpoints struct {
-	BrazeURL    string `json:"braze_url"`
-	BrazeAPIKey string `json:"braze_api_key"`
-	BrevoURL    string `json:"brevo_url"`
-	BrevoAPIKey string `json:"brevo_api_key"`
-	Users       int    `json:"users"`
-	Seed        int64  `json:"seed"`
+// Options configure Run.
+type Options struct {
+	// Users go through the all-in-one phase. Required.
+	Users int
+	// Seed makes the users. Default 1.
+	Seed int64
+	// Self is the tajo-bench executable, run again as the sandbox child.
+	Self string
+	// WorkDir holds the stores, binaries and logs. Required.
+	WorkDir string
+	// Incrementals after the full sync in the all-in-one phase, each with
+	// ChangedPercent of the users changed in Braze first. Default 2.
+	Incrementals   int
+	ChangedPercent float64 // default 1
+	// ShapeUsers go through the production shape (worker processes on an
+	// external nats-server); 0 skips it.
+	ShapeUsers int
+	// NATSServer is the nats-server binary of the production shape and the
+	// limits phase.
+	NATSServer string
+	// LimitsUsers go through the production shape with every vendor limit
+	// on; 0 skips it.
+	LimitsUsers int
+	// Log gets progress lines; Verbose adds the pipeline's every second.
+	Log     io.Writer
+	Verbose bool
+	// HeapProfile, when set, is where the all-in-one process's heap profile
+	// is written once the full sync has finished.
+	HeapProfile string
 }
 
-// Result is one benchmark run.
-type Result struct {
-	Users        int
-	PipelineRate float64 // users per second, end to end
-	PipelineTime time.Duration
-	BaselineRate float64 // messages per second through two bare hops
-	Summary      app.Summary
-	PeakRSS      int64 // during the pipeline run (see PeakReset)
+func (o Options) withDefaults() Options {
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Incrementals == 0 {
+		o.Incrementals = 2
+	}
+	if o.ChangedPercent == 0 {
+		o.ChangedPercent = 1
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	return o
+}
+
+// Report is one benchmark run: every phase that ran. It is written as JSON
+// by `tajo-bench -json` for bench-scale.
+type Report struct {
+	Users        int           `json:"users"`
+	PipelineRate float64       `json:"pipeline_rate"` // users per second, end to end
+	PipelineTime time.Duration `json:"pipeline_time"`
+	BaselineRate float64       `json:"baseline_rate"` // messages per second through two bare hops
+	Summary      app.Summary   `json:"summary"`
+	// PeakRSS is the all-in-one process's peak during the full sync (see
+	// PeakReset), PeakRSSAll its peak through every sync of the phase.
+	PeakRSS    int64 `json:"peak_rss"`
+	PeakRSSAll int64 `json:"peak_rss_all"`
 	// BaselinePeakRSS is the peak up to the end of the baseline; PeakReset
 	// says whether the kernel let the peak start again for the pipeline.
-	BaselinePeakRSS int64
-	PeakReset       bool
+	BaselinePeakRSS int64         `json:"baseline_peak_rss"`
+	PeakReset       bool          `json:"peak_reset"`
+	Incrementals    []Incremental `json:"incrementals"`
+	// Store is the JetStream store after each sync of the all-in-one phase.
+	Store  []StoreSample `json:"store"`
+	Shape  *ShapeResult  `json:"shape,omitempty"`
+	Limits *ShapeResult  `json:"limits,omitempty"`
+	// Problems are the targets' hard checks that failed (incremental writes
+	// differing from the users changed, a sync that failed).
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Incremental is one incremental sync after Changed users were changed in
+// Braze.
+type Incremental struct {
+	Changed int           `json:"changed"`
+	Writes  int           `json:"writes"` // contact rows Brevo was asked to write
+	Time    time.Duration `json:"time"`
+	Summary app.Summary   `json:"summary"`
 }
 
 // Ratio is pipeline throughput over baseline throughput.
-func (r Result) Ratio() float64 {
+func (r Report) Ratio() float64 {
 	if r.BaselineRate == 0 {
 		return 0
 	}
 	return r.PipelineRate / r.BaselineRate
 }
 
-// Print writes the report, one figure a line.
-func (r Result) Print(w io.Writer) {
-	fmt.Fprintf(w, "users: %d\n", r.Users)
-	fmt.Fprintf(w, "pipeline: %.0f users/s (%s end to end; created %d, dead-lettered %d, failed %d)\n",
-		r.PipelineRate, r.PipelineTime.Round(time.Millisecond), r.Summary.Created, r.Summary.DeadLettered, r.Summary.Failed)
-	fmt.Fprintf(w, "baseline: %.0f msgs/s (bare JetStream, two hops, same messages)\n", r.BaselineRate)
-	fmt.Fprintf(w, "ratio: %.2f\n", r.Ratio())
-	fmt.Fprintf(w, "peak_rss_mb: %.1f\n", float64(r.PeakRSS)/(1<<20))
-	if r.PeakReset {
-		fmt.Fprintf(w, "  (the pipeline's peak; the process peaked at %.1f MB during the baseline, measured first)\n", float64(r.BaselinePeakRSS)/(1<<20))
+// StoreBytesPerUser is the JetStream store after the last sync over the
+// users.
+func (r Report) StoreBytesPerUser() float64 {
+	if len(r.Store) == 0 || r.Users == 0 {
+		return 0
 	}
+	return float64(r.Store[len(r.Store)-1].Bytes) / float64(r.Users)
 }
 
-// Run measures the bare baseline, then a full users sync, on nc.
-func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, error) {
-	res := Result{Users: ep.Users}
+// Run runs every phase Options ask for. An error is a phase that could not
+// be carried out; a target's hard check failing is in Report.Problems.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o = o.withDefaults()
+	rep := &Report{Users: o.Users}
+	if err := allInOne(ctx, o, rep); err != nil {
+		return rep, fmt.Errorf("the all-in-one phase: %w", err)
+	}
+	if o.ShapeUsers > 0 {
+		fmt.Fprintf(o.Log, "production shape: %d users, worker processes on an external nats-server...\n", o.ShapeUsers)
+		res, err := runShape(ctx, o, o.ShapeUsers, false)
+		if err != nil {
+			return rep, fmt.Errorf("the production-shape phase: %w", err)
+		}
+		rep.Shape = res
+		rep.Problems = append(rep.Problems, res.Problems...)
+	}
+	if o.LimitsUsers > 0 {
+		fmt.Fprintf(o.Log, "vendor limits on: %d users in the production shape...\n", o.LimitsUsers)
+		res, err := runShape(ctx, o, o.LimitsUsers, true)
+		if err != nil {
+			return rep, fmt.Errorf("the vendor-limits phase: %w", err)
+		}
+		rep.Limits = res
+		rep.Problems = append(rep.Problems, res.Problems...)
+	}
+	return rep, nil
+}
+
+// allInOne measures the bare baseline, then a full users sync and the
+// incremental ones, every stage in this process on an embedded server.
+func allInOne(ctx context.Context, o Options, rep *Report) error {
+	sb, err := StartSandbox(ctx, o.Self, SandboxOptions{Users: o.Users, Seed: o.Seed})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	ep := sb.Endpoints
+	dir := filepath.Join(o.WorkDir, "all-in-one")
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: filepath.Join(dir, "nats")})
+	if err != nil {
+		return fmt.Errorf("starting the embedded server: %w", err)
+	}
+	defer ns.Shutdown()
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "bench")
+	if err != nil {
+		return fmt.Errorf("connecting to the embedded server: %w", err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(o.Log, "all-in-one: %d users (sandbox pid %d, rate limits off); baseline first...\n", o.Users, sb.PID())
+
 	g := gen.New(ep.Seed, ep.Users)
 	payload := func(i int) []byte {
 		b, _ := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: "baseline", BrazeID: g.BrazeID(i), Line: g.Line(i, 0)})
@@ -93,22 +188,22 @@ func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, 
 	}
 	rate, err := Baseline(ctx, nc, ep.Users, payload)
 	if err != nil {
-		return res, fmt.Errorf("baseline: %w", err)
+		return fmt.Errorf("baseline: %w", err)
 	}
-	res.BaselineRate = rate
-	res.BaselinePeakRSS = PeakRSS()
+	rep.BaselineRate = rate
+	rep.BaselinePeakRSS = PeakRSS()
 	// The peak reported is the pipeline's: the baseline's own buffers are
 	// not the connector's.
 	runtime.GC()
 	debug.FreeOSMemory()
-	res.PeakReset = ResetPeakRSS()
+	rep.PeakReset = ResetPeakRSS()
 
 	a, err := app.New(ctx, app.Options{
 		NC:        nc,
 		Braze:     braze.Config{BaseURL: ep.BrazeURL, APIKey: ep.BrazeAPIKey},
 		Brevo:     brevo.Config{BaseURL: ep.BrevoURL, APIKey: ep.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
-		Extractor: extractor.Config{TempDir: tmp, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Extractor: extractor.Config{TempDir: dir, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
 		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
 		// The sandbox runs with its rate limits off: so does the connector's
 		// limiter, or it would pace the bench at Brevo's real budget.
@@ -116,7 +211,7 @@ func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, 
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		return res, err
+		return fmt.Errorf("building the pipeline: %w", err)
 	}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -125,26 +220,84 @@ func Run(ctx context.Context, nc *nats.Conn, ep Endpoints, tmp string) (Result, 
 		stop()
 		<-done
 	}()
-	start := time.Now()
-	var last time.Time
-	sum, err := a.Sync(ctx, "full", func(p app.Progress) {
-		if Verbose && time.Since(last) >= time.Second {
-			last = time.Now()
-			fmt.Printf("  %5.1fs exported %d transformed %d loaded %d\n", time.Since(start).Seconds(), p.Exported, p.Transformed, p.Loaded)
+	sync := func(runType string) (app.Summary, time.Duration, error) {
+		start := time.Now()
+		var last time.Time
+		sum, err := a.Sync(ctx, runType, func(p app.Progress) {
+			if o.Verbose && time.Since(last) >= time.Second {
+				last = time.Now()
+				fmt.Fprintf(o.Log, "  %5.1fs exported %d transformed %d loaded %d\n", time.Since(start).Seconds(), p.Exported, p.Transformed, p.Loaded)
+			}
+		})
+		if err != nil {
+			return sum, 0, fmt.Errorf("the %s sync: %w", runType, err)
 		}
-	})
+		if !sum.OK() {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("the %s sync failed: %d failed, error %q", runType, sum.Failed, sum.Error))
+		}
+		return sum, time.Since(start), nil
+	}
+
+	fmt.Fprintf(o.Log, "all-in-one: full sync...\n")
+	if rep.Summary, rep.PipelineTime, err = sync("full"); err != nil {
+		return err
+	}
+	rep.PeakRSS = PeakRSS()
+	rep.PipelineRate = float64(o.Users) / rep.PipelineTime.Seconds()
+	if o.HeapProfile != "" {
+		if err := writeHeapProfile(o.HeapProfile); err != nil {
+			return err
+		}
+	}
+	s, err := sampleStore(ctx, a.JS, "full")
 	if err != nil {
-		return res, fmt.Errorf("pipeline: %w", err)
+		return err
 	}
-	res.PipelineTime = time.Since(start)
-	if HeapProfile != "" {
-		if f, err := os.Create(HeapProfile); err == nil {
-			pprof.WriteHeapProfile(f)
-			f.Close()
+	rep.Store = append(rep.Store, s)
+
+	changed := max(1, int(float64(o.Users)*o.ChangedPercent/100))
+	for k := 1; k <= o.Incrementals; k++ {
+		before, err := ep.BrevoState(ctx)
+		if err != nil {
+			return err
 		}
+		n, err := ep.MutateUsers(ctx, changed, int64(k))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Log, "all-in-one: incremental sync %d after %d users changed in Braze...\n", k, n)
+		inc := Incremental{Changed: n}
+		if inc.Summary, inc.Time, err = sync("incremental"); err != nil {
+			return err
+		}
+		after, err := ep.BrevoState(ctx)
+		if err != nil {
+			return err
+		}
+		inc.Writes = Writes(after) - Writes(before)
+		if inc.Writes != inc.Changed {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze (summary: updated %d, created %d, dead-lettered %d)",
+				k, inc.Writes, inc.Changed, inc.Summary.Updated, inc.Summary.Created, inc.Summary.DeadLettered))
+		}
+		rep.Incrementals = append(rep.Incrementals, inc)
+		s, err := sampleStore(ctx, a.JS, fmt.Sprintf("incremental %d", k))
+		if err != nil {
+			return err
+		}
+		rep.Store = append(rep.Store, s)
 	}
-	res.PipelineRate = float64(ep.Users) / res.PipelineTime.Seconds()
-	res.Summary = sum
-	res.PeakRSS = PeakRSS()
-	return res, nil
+	rep.PeakRSSAll = PeakRSS()
+	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	return f.Close()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/progress"
 )
@@ -24,7 +25,14 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 	}
 	defer func() { err = errors.Join(err, env.close()) }()
 
-	a, err := app.New(ctx, env.pipelineOptions())
+	tracing, flushSpans, err := bootstrap.Tracing(ctx, "tajo", "", env.logger)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
+	opts := env.pipelineOptions()
+	opts.Tracer = bootstrap.Tracer(tracing)
+	a, err := app.New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("building the pipeline: %w", err)
 	}
@@ -35,7 +43,7 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 	defer cancel(nil)
 	workers := make(chan error, 1)
 	go func() {
-		werr := a.RunWorkers(runCtx)
+		werr := runAll(runCtx, out, a, env) // the users workers, the gateway and the events workers
 		if werr != nil {
 			cancel(fmt.Errorf("the pipeline stopped: %w", werr))
 		}

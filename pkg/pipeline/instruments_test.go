@@ -1,0 +1,129 @@
+package pipeline_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/telemetry"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+type meterCounts struct {
+	mu      sync.Mutex
+	batched int
+	causes  map[pipeline.FlushCause]int
+	settled map[pipeline.OutcomeKind]int
+}
+
+func (m *meterCounts) Batch(_ string, size int, cause pipeline.FlushCause) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.batched += size
+	m.causes[cause]++
+}
+
+func (m *meterCounts) Settled(_ string, o pipeline.Outcome) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.settled[o.Kind]++
+}
+
+// A message's span continues the trace its headers carry, the handler sees
+// its own span's traceparent, and the batch span is a child of the first
+// message's span linked to every message's.
+func TestWorkerTracesAndMeters(t *testing.T) {
+	js := setup(t)
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	tr := tp.Tracer("test")
+
+	// Three messages, each the child of a producer span of its own trace.
+	ctx := context.Background()
+	p := pipeline.NewPublisher(js, 0)
+	var producers []trace.SpanContext
+	for i := range 3 {
+		pctx, span := tr.Start(ctx, "producer")
+		hdr := nats.Header{proto.HeaderRunID: []string{"run-1"}}
+		telemetry.Inject(pctx, hdr)
+		span.End()
+		producers = append(producers, span.SpanContext())
+		if err := p.Publish(ctx, testSubject, string(rune('a'+i)), hdr, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	meter := &meterCounts{causes: map[pipeline.FlushCause]int{}, settled: map[pipeline.OutcomeKind]int{}}
+	cfg := baseConfig()
+	cfg.BatchSize = 3
+	cfg.BatchWait = 2 * time.Second
+	cfg.Instruments = pipeline.Instruments{Tracer: tr, Meter: meter}
+	var mu sync.Mutex
+	seen := map[string]trace.SpanContext{} // traceparent the handler saw, by producer trace
+	var handlerSpan trace.SpanContext
+	w := newWorker(t, js, cfg, func(hctx context.Context, b []*pipeline.Msg) []error {
+		mu.Lock()
+		defer mu.Unlock()
+		handlerSpan = trace.SpanContextFromContext(hctx)
+		for _, m := range b {
+			sc := trace.SpanContextFromContext(telemetry.Extract(context.Background(), m.Header))
+			seen[sc.TraceID().String()] = sc
+		}
+		return nil
+	})
+	start(t, w)
+	eventually(t, 10*time.Second, "3 messages acked", func() bool { return drained(t, js, cfg) })
+	eventually(t, 5*time.Second, "4 spans ended", func() bool { return len(exp.GetSpans()) >= 3+4 })
+
+	spans := exp.GetSpans()
+	byID := map[trace.SpanID]tracetest.SpanStub{}
+	for _, s := range spans {
+		byID[s.SpanContext.SpanID()] = s
+	}
+	var batch tracetest.SpanStub
+	for _, s := range spans {
+		if s.Name == "test batch" {
+			batch = s
+		}
+	}
+	if batch.Name == "" || len(batch.Links) != 3 {
+		t.Fatalf("batch span %q with %d links; want one linked to 3 messages", batch.Name, len(batch.Links))
+	}
+	if handlerSpan.SpanID() != batch.SpanContext.SpanID() {
+		t.Fatalf("the handler's context holds span %s, not the batch span %s", handlerSpan.SpanID(), batch.SpanContext.SpanID())
+	}
+	for _, prod := range producers {
+		sc, ok := seen[prod.TraceID().String()]
+		if !ok {
+			t.Fatalf("the handler saw no message in trace %s", prod.TraceID())
+		}
+		msg, ok := byID[sc.SpanID()]
+		if !ok || msg.Name != "test "+testSubject || msg.Parent.SpanID() != prod.SpanID() {
+			t.Fatalf("the handler's traceparent names span %s (%q, parent %s); want the message span, child of %s",
+				sc.SpanID(), msg.Name, msg.Parent.SpanID(), prod.SpanID())
+		}
+		if msg.SpanKind != trace.SpanKindConsumer {
+			t.Fatalf("message span kind %v", msg.SpanKind)
+		}
+	}
+	if first := byID[batch.Parent.SpanID()]; first.Name != "test "+testSubject {
+		t.Fatalf("the batch span's parent is %q; want a message span", first.Name)
+	}
+	meter.mu.Lock()
+	defer meter.mu.Unlock()
+	if meter.batched != 3 || meter.causes[pipeline.FlushCount] != 1 || meter.settled[pipeline.Acked] != 3 {
+		t.Fatalf("meter: batched %d, causes %v, settled %v; want 3 in one count-flushed batch, 3 acked",
+			meter.batched, meter.causes, meter.settled)
+	}
+}

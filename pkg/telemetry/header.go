@@ -1,0 +1,50 @@
+package telemetry
+
+import (
+	"context"
+
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/propagation"
+)
+
+// propagator is W3C Trace Context (traceparent, tracestate): the only
+// format carried on the bus. It is a value here, not the global propagator.
+var propagator = propagation.TraceContext{}
+
+// Header adapts a NATS message's headers to a propagation carrier: the one
+// carrier type publishers and consumers share.
+type Header nats.Header
+
+var _ propagation.TextMapCarrier = Header(nil)
+
+// Get returns the first value of key.
+func (h Header) Get(key string) string { return nats.Header(h).Get(key) }
+
+// Set replaces key's values with value.
+func (h Header) Set(key, value string) { nats.Header(h).Set(key, value) }
+
+// Keys lists the header names.
+func (h Header) Keys() []string {
+	out := make([]string, 0, len(h))
+	for k := range h {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Inject writes the span context of ctx into h (traceparent, tracestate);
+// it writes nothing when ctx holds no valid span context.
+func Inject(ctx context.Context, h nats.Header) {
+	if h == nil {
+		return
+	}
+	propagator.Inject(ctx, Header(h))
+}
+
+// Extract returns ctx with the remote span context h carries, if any.
+func Extract(ctx context.Context, h nats.Header) context.Context {
+	if h == nil {
+		return ctx
+	}
+	return propagator.Extract(ctx, Header(h))
+}

@@ -1,0 +1,55 @@
+// Command gateway is the connector's HTTP entry point: Braze Currents, the
+// page's handleEvent and the control API (which needs the pipeline: in this
+// binary it answers 503; `tajo run` serves it). It connects to NATS_URL,
+// reads the same config file as every other service, listens on
+// gateway.listen and takes the Currents token from TAJO_CURRENTS_TOKEN or
+// the credential store.
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/tajo-sync/tajo/pkg/apikeys"
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
+	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/services/gateway"
+)
+
+func main() { bootstrap.Main("gateway", run) }
+
+func run(ctx context.Context, f bootstrap.Flags) error {
+	cfg, err := bootstrap.LoadConfig(f.ConfigPath)
+	if err != nil {
+		return err
+	}
+	log := bootstrap.Logger(os.Stderr, cfg, "gateway")
+	token, err := gateway.CurrentsToken(config.Home())
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		return errors.New("no Currents token: set " + gateway.EnvCurrentsToken + " or store one with `tajo connectors currents-token`")
+	}
+	keys, err := apikeys.Open(config.Home())
+	if err != nil {
+		return err
+	}
+	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "gateway-"+f.Instance)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	rec, err := bus.Audit(ctx, cfg, log, "users")
+	if err != nil {
+		return err
+	}
+	g, err := gateway.New(bus.NC, gateway.Config{
+		Listen: cfg.Gateway.Listen, CurrentsToken: token, Keys: keys, Audit: rec, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	return g.Run(ctx)
+}

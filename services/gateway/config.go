@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/apikeys"
+	"github.com/tajo-sync/tajo/pkg/audit"
+)
+
+// DefaultListen is where the gateway listens unless configured: loopback.
+const DefaultListen = "127.0.0.1:8080"
+
+// Config configures a Server. Zero values take the documented defaults.
+type Config struct {
+	// Listen is the address served; default DefaultListen.
+	Listen string `yaml:"listen"`
+	// MaxBodyBytes bounds a request body; larger ones get 413. Default
+	// 4 MiB: a Currents batch of 100 events is far below.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxBatchEvents is the most events a Currents batch or a handleEvent
+	// array may hold; more is 400. Default 100 (Braze's batch).
+	MaxBatchEvents int `yaml:"max_batch_events"`
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout are the HTTP
+	// server's; defaults 5s, 30s, 60s, 120s.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	// PublishTimeout bounds the wait for JetStream to store a request's
+	// events; past it the answer is 503. Default 10s.
+	PublishTimeout time.Duration `yaml:"publish_timeout"`
+	// ShutdownTimeout bounds the graceful shutdown; default 30s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	// CurrentsToken is the bearer token Braze's Currents connector sends.
+	// Empty: the Currents endpoint answers 401 to everything.
+	CurrentsToken string `yaml:"-"`
+	// Keys verifies Tajo API keys. Nil: the control API answers 401.
+	Keys KeyVerifier `yaml:"-"`
+	// Control runs the control API's commands. Nil: those routes answer 503.
+	Control Control `yaml:"-"`
+	// Audit records every request. Nil: none are recorded.
+	Audit Recorder `yaml:"-"`
+	// Logger receives the access log; default discards it. Pass the
+	// redacting logger (pkg/logging).
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// KeyVerifier verifies a Tajo API key: nil, apikeys.ErrUnknown or
+// apikeys.ErrRevoked (*apikeys.Store).
+type KeyVerifier interface {
+	Verify(key string) (apikeys.Key, error)
+}
+
+// Recorder takes audit entries (*audit.Recorder).
+type Recorder interface {
+	Record(e audit.Entry)
+}
+
+// Validate reports settings the server cannot run with.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("max_body_bytes %d must not be negative", c.MaxBodyBytes))
+	}
+	if c.MaxBatchEvents < 0 {
+		errs = append(errs, fmt.Errorf("max_batch_events %d must not be negative", c.MaxBatchEvents))
+	}
+	for name, d := range map[string]time.Duration{"read_header_timeout": c.ReadHeaderTimeout, "read_timeout": c.ReadTimeout,
+		"write_timeout": c.WriteTimeout, "idle_timeout": c.IdleTimeout, "publish_timeout": c.PublishTimeout, "shutdown_timeout": c.ShutdownTimeout} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s %s must not be negative", name, d))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("gateway config: %w", err)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 4 << 20
+	}
+	if c.MaxBatchEvents == 0 {
+		c.MaxBatchEvents = 100
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = 5 * time.Second
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 30 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 60 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 120 * time.Second
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// headerRoom is kept free of MaxPayload for the headers of a message.
+const headerRoom = 1 << 10
+
+// dlqSample is how much of an event too large for the bus its dead letter
+// keeps: enough to recognise it.
+const dlqSample = 4 << 10
+
+// stored is what became of a request's events.
+type stored struct {
+	stored       int   // in RAW
+	deadLettered int   // too large for the bus, in the DLQ
+	tooLarge     []int // indexes too large (when not dead-lettering)
+}
+
+// TooLargeError is returned by store, when it does not dead-letter, for
+// events over the bus's MaxPayload: nothing was stored.
+type TooLargeError struct {
+	Index, Size, Max int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("event %d is %d bytes encoded, over the bus's limit of %d bytes", e.Index, e.Size, e.Max)
+}
+
+// store publishes every event to raw.braze.events and waits until the RAW
+// stream has stored each one. An event over the connection's MaxPayload is
+// dead-lettered as too_large (deadLetter) or refuses the request with a
+// *TooLargeError before anything is published. Any other failure is an
+// error: nothing can be said stored, and the sender must send again (the
+// Nats-Msg-Id keeps a re-send within the stream's dedup window single).
+func (s *Server) store(ctx context.Context, events []proto.RawEvent, deadLetter bool) (stored, error) {
+	var res stored
+	limit := int(s.nc.MaxPayload()) - headerRoom
+	datas := make([][]byte, len(events))
+	for i := range events {
+		data, err := proto.Encode(&events[i])
+		if err != nil {
+			return res, fmt.Errorf("encoding event %s: %w", events[i].ID, err)
+		}
+		if len(data) > limit {
+			if !deadLetter {
+				return res, &TooLargeError{Index: i, Size: len(data), Max: limit}
+			}
+			res.tooLarge = append(res.tooLarge, i)
+			continue
+		}
+		datas[i] = data
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
+	defer cancel()
+	pub := pipeline.NewPublisher(s.js, len(events)+1)
+	pub.AckTimeout = s.cfg.PublishTimeout
+	for i, data := range datas {
+		if data == nil {
+			continue
+		}
+		hdr := nats.Header{}
+		hdr.Set(proto.HeaderSchema, "1")
+		if err := pub.Publish(ctx, proto.SubjectRawBrazeEvents, msgID(events[i]), hdr, data); err != nil {
+			return res, err
+		}
+		res.stored++
+	}
+	for _, i := range res.tooLarge {
+		ev := events[i]
+		sample := ev.JSON[:min(len(ev.JSON), dlqSample)]
+		hdr := nats.Header{}
+		hdr.Set(proto.HeaderMsgID, msgID(ev))
+		detail := fmt.Sprintf("%s event %s is %d bytes, over the bus's limit of %d bytes: its first %d bytes are kept",
+			ev.Source, ev.ID, len(ev.JSON), limit, len(sample))
+		if err := pipeline.PublishDeadLetter(ctx, s.js, proto.StageGateway, "too_large", detail,
+			proto.SubjectRawBrazeEvents, hdr, sample, 0); err != nil {
+			return res, err
+		}
+		res.deadLettered++
+	}
+	if err := pub.Flush(ctx); err != nil {
+		return res, fmt.Errorf("storing %d events: %w", res.stored, err)
+	}
+	return res, nil
+}
+
+// msgID deduplicates a re-sent event within the RAW stream's window.
+func msgID(ev proto.RawEvent) string { return "ev:" + ev.Source + ":" + ev.ID }

@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Server is the gateway. Build it with New, serve with Run or Serve.
+type Server struct {
+	cfg Config
+	nc  *nats.Conn
+	js  jetstream.JetStream
+	log *slog.Logger
+	mux *http.ServeMux
+
+	mu   sync.Mutex
+	addr net.Addr
+}
+
+// New builds a Server publishing on nc. The RAW and DLQ streams must be
+// provisioned (natsx.Provision).
+func New(nc *nats.Conn, cfg Config) (*Server, error) {
+	if nc == nil {
+		return nil, errors.New("gateway: a NATS connection is required")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: opening JetStream: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, nc: nc, js: js, log: cfg.Logger.With("service", "gateway"), mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+// Handler is the gateway's routes with their middleware, for tests and
+// for mounting elsewhere.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Addr is the address being served, once Run or Serve has started
+// listening (nil before).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Run listens on Config.Listen and serves until ctx is cancelled.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: listening on %s (gateway.listen): %w", s.cfg.Listen, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is cancelled, then stops accepting, lets
+// requests in flight finish (their events are stored and answered) within
+// ShutdownTimeout, and closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	s.addr = ln.Addr()
+	s.mu.Unlock()
+	srv := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.log.Info("gateway listening", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("gateway: serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc
+	if err != nil {
+		return fmt.Errorf("gateway: shutting down: %w", err)
+	}
+	s.log.Info("gateway stopped")
+	return nil
+}
+
+// routes registers every route; each is wrapped by the middleware that
+// logs, audits, recovers and bounds its body.
+func (s *Server) routes() {
+	const braze = "/v1/connectors/braze"
+	handle := func(pattern string, auth authKind, h http.HandlerFunc) {
+		s.mux.Handle(pattern, s.wrap(auth, h))
+	}
+	handle("POST /v1/braze/currents", authCurrents, s.currents)
+	handle("POST "+braze+"/events", authKey, s.handleEvent)
+	handle("POST "+braze+"/connect", authKey, s.connect)
+	handle("POST "+braze+"/sync", authKey, s.sync)
+	handle("GET "+braze+"/runs/{id}", authKey, s.run)
+	handle("GET "+braze+"/status", authKey, s.status)
+	handle("POST "+braze+"/segments/export", authKey, s.exportSegment)
+	s.mux.Handle("/", s.wrap(authNone, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such route: see openapi.yaml")
+	}))
+}

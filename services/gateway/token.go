@@ -1,0 +1,30 @@
+package gateway
+
+import (
+	"os"
+	"strings"
+
+	"github.com/tajo-sync/tajo/pkg/secrets"
+)
+
+// EnvCurrentsToken holds the Currents bearer token; it wins over the one
+// stored with the connector's credentials.
+const EnvCurrentsToken = "TAJO_CURRENTS_TOKEN"
+
+// CurrentsToken is the Currents bearer token: TAJO_CURRENTS_TOKEN, else the
+// one stored (encrypted) with the Braze connector's credentials under home;
+// "" when neither is set.
+func CurrentsToken(home string) (string, error) {
+	if t := strings.TrimSpace(os.Getenv(EnvCurrentsToken)); t != "" {
+		return t, nil
+	}
+	st, err := secrets.Open(home)
+	if err != nil {
+		return "", err
+	}
+	c, ok, err := st.Get("braze")
+	if err != nil || !ok {
+		return "", err
+	}
+	return c.CurrentsToken, nil
+}

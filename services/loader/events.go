@@ -1,0 +1,291 @@
+package loader
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/seenset"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// EventsDurable is the consumer every loader replica's events worker shares.
+const EventsDurable = "loader-events"
+
+// EventsProcessedKey is the state bucket's counter of events written to
+// Brevo (status's eventsProcessed).
+const EventsProcessedKey = "counter.events_processed"
+
+// EventsBrevo is what the events worker needs from a Brevo client.
+type EventsBrevo interface {
+	CreateEvents(ctx context.Context, events []brevo.Event) (brevo.EventResult, error)
+	CreateEvent(ctx context.Context, e brevo.Event) error
+	UpsertContact(ctx context.Context, c brevo.Contact) (created bool, err error)
+}
+
+var _ EventsBrevo = (*brevo.Client)(nil)
+
+// Dead-letter reasons of events Brevo refused.
+const (
+	ReasonContactNotFound = "contact_not_found"
+	ReasonBrevoRefused    = "brevo_refused"
+)
+
+// EventsConfig tunes the events worker.
+type EventsConfig struct {
+	BatchSize   int           // events per /events/batch call, at most 200; default 100
+	BatchWait   time.Duration // default 200ms
+	Concurrency int           // default 1
+	// UnknownContactRetries is how many deliveries an event for a contact
+	// Brevo does not know (yet: the users sync may not have created it)
+	// gets before it is dead-lettered; default 5.
+	UnknownContactRetries int
+	// Seen configures the dedup memory; Stream and Subject default to
+	// proto.StreamEventsSeen and proto.SubjectEventsSeen.
+	Seen   seenset.Config
+	Paused func() bool
+	Logger *slog.Logger
+}
+
+// Events writes Brevo events (ops.brevo.events) to contact timelines, once
+// per event id, and blocklists the email of an unsubscribe.
+type Events struct {
+	cfg  EventsConfig
+	js   jetstream.JetStream
+	bv   EventsBrevo
+	kv   jetstream.KeyValue
+	seen *seenset.Set
+	log  *slog.Logger
+}
+
+// NewEvents builds the events worker and loads its seen-set; kv is the
+// state bucket (its counter feeds status).
+func NewEvents(ctx context.Context, js jetstream.JetStream, bv EventsBrevo, kv jetstream.KeyValue, cfg EventsConfig) (*Events, error) {
+	if js == nil || bv == nil || kv == nil {
+		return nil, errors.New("loader events: JetStream, a Brevo client and the state bucket are required")
+	}
+	if cfg.BatchSize <= 0 || cfg.BatchSize > brevo.MaxBatchEvents {
+		cfg.BatchSize = 100
+	}
+	if cfg.BatchWait <= 0 {
+		cfg.BatchWait = 200 * time.Millisecond
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 1
+	}
+	if cfg.UnknownContactRetries <= 0 {
+		cfg.UnknownContactRetries = 5
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Seen.Stream == "" {
+		cfg.Seen.Stream, cfg.Seen.Subject = proto.StreamEventsSeen, proto.SubjectEventsSeen
+	}
+	log := cfg.Logger.With("service", proto.StageLoader, "worker", "events")
+	cfg.Seen.Logger = log
+	seen, err := seenset.Open(ctx, js, cfg.Seen)
+	if err != nil {
+		return nil, fmt.Errorf("loader events: %w", err)
+	}
+	return &Events{cfg: cfg, js: js, bv: bv, kv: kv, seen: seen, log: log}, nil
+}
+
+// Run writes events until ctx is cancelled, then drains.
+func (e *Events) Run(ctx context.Context) error {
+	defer e.seen.Close()
+	w, err := pipeline.NewWorker(e.js, pipeline.Config{
+		Stream:      proto.StreamOps,
+		Durable:     EventsDurable,
+		Subject:     proto.SubjectOpsBrevoEvents,
+		Stage:       proto.StageLoader,
+		Concurrency: e.cfg.Concurrency,
+		BatchSize:   e.cfg.BatchSize,
+		BatchWait:   e.cfg.BatchWait,
+		Paused:      e.cfg.Paused,
+		Logger:      e.log,
+	}, e)
+	if err != nil {
+		return fmt.Errorf("loader events: starting worker: %w", err)
+	}
+	return w.Run(ctx)
+}
+
+// pending is one message of a batch on its way to Brevo.
+type pending struct {
+	i  int
+	ev proto.BrevoEvent
+}
+
+// HandleBatch writes the batch's new events with one /events/batch call,
+// settles each from Brevo's per-event answer, then blocklists the emails
+// of unsubscribes. An event already written (its id in the seen-set, or
+// earlier in the batch) is not written again.
+func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
+	errs := make([]error, len(batch))
+	var send, block []pending
+	inBatch := map[string]bool{}
+	for i, m := range batch {
+		var ev proto.BrevoEvent
+		if err := proto.Decode(m.Data, &ev); err != nil {
+			errs[i] = pipeline.Permanent("bad_payload", err)
+			continue
+		}
+		if ev.BlocklistEmail {
+			// Blocklisting is idempotent: redone when the message comes
+			// back, even if the event itself was written already.
+			block = append(block, pending{i, ev})
+		}
+		if inBatch[ev.ID] || e.seen.Contains(ev.ID) {
+			continue
+		}
+		inBatch[ev.ID] = true
+		send = append(send, pending{i, ev})
+	}
+	written := e.write(ctx, batch, send, errs)
+	if len(written) > 0 {
+		if err := e.seen.Add(ctx, written); err != nil {
+			// The events are in Brevo; without the ids on record a
+			// redelivery would write them again. Retrying the record is
+			// the lesser evil only if it succeeds: log loudly.
+			e.log.Error("events written but not recorded as seen; a redelivery may write them twice", "events", len(written), "err", err)
+		}
+		if err := e.count(ctx, len(written)); err != nil {
+			e.log.Warn("counting events processed failed", "err", err)
+		}
+	}
+	for _, p := range block {
+		if errs[p.i] != nil {
+			continue
+		}
+		t := true
+		if _, err := e.bv.UpsertContact(ctx, brevo.Contact{ExtID: p.ev.ExtID, Email: identEmail(p.ev), EmailBlacklisted: &t}); err != nil {
+			errs[p.i] = eventFate(fmt.Errorf("blocklisting the email of the contact of event %s: %w", p.ev.ID, err))
+		}
+	}
+	return errs
+}
+
+// identEmail names the contact by email only when it has no ext_id: an
+// upsert by both could fail on an email another contact holds.
+func identEmail(ev proto.BrevoEvent) string {
+	if ev.ExtID != "" {
+		return ""
+	}
+	return ev.Email
+}
+
+// write sends the events and returns the ids Brevo stored; the others get
+// their error in errs.
+func (e *Events) write(ctx context.Context, batch []*pipeline.Msg, send []pending, errs []error) []string {
+	if len(send) == 0 {
+		return nil
+	}
+	evs := make([]brevo.Event, len(send))
+	for k, p := range send {
+		evs[k] = brevo.Event{Name: p.ev.Name, Date: time.UnixMilli(p.ev.Date), ExtID: p.ev.ExtID, Email: p.ev.Email, Properties: p.ev.Properties}
+	}
+	res, err := e.bv.CreateEvents(ctx, evs)
+	if err != nil && !brevo.Retryable(err) && len(send) > 1 {
+		// The batch as a whole was refused: find the event at fault by
+		// sending them one by one.
+		e.log.Warn("event batch refused; sending its events one by one", "events", len(send), "err", err)
+		res, err = brevo.EventResult{Failed: map[int]string{}}, nil
+		for k, ev := range evs {
+			if ierr := e.bv.CreateEvent(ctx, ev); ierr != nil {
+				if brevo.Retryable(ierr) {
+					errs[send[k].i] = eventFate(ierr)
+					res.Failed[k] = ""
+					continue
+				}
+				res.Failed[k] = ierr.Error()
+			}
+		}
+	}
+	if err != nil {
+		for _, p := range send {
+			errs[p.i] = eventFate(fmt.Errorf("writing %d events: %w", len(send), err))
+		}
+		return nil
+	}
+	written := make([]string, 0, len(send))
+	for k, p := range send {
+		reason, failed := res.Failed[k]
+		switch {
+		case !failed:
+			written = append(written, p.ev.ID)
+		case errs[p.i] != nil: // retryable, set above
+		case strings.Contains(reason, "does not exist") && batch[p.i].NumDelivered < uint64(e.cfg.UnknownContactRetries):
+			// The users sync may not have created the contact yet.
+			errs[p.i] = fmt.Errorf("event %s: brevo: %s", p.ev.ID, reason)
+		case strings.Contains(reason, "does not exist"):
+			errs[p.i] = pipeline.Permanent(ReasonContactNotFound, fmt.Errorf("event %s (%s): brevo: %s", p.ev.ID, p.ev.Name, reason))
+		default:
+			errs[p.i] = pipeline.Permanent(ReasonBrevoRefused, fmt.Errorf("event %s (%s): brevo: %s", p.ev.ID, p.ev.Name, reason))
+		}
+	}
+	return written
+}
+
+// eventFate turns a Brevo call's failure into the message's fate: a
+// throttle waits for the reset, other retryable failures back off, the
+// rest are dead-lettered with Brevo's answer.
+func eventFate(err error) error {
+	switch {
+	case brevo.RetryAfter(err) > 0:
+		return pipeline.RetryAfter(brevo.RetryAfter(err), err)
+	case brevo.Retryable(err):
+		return err
+	default:
+		return pipeline.Permanent(ReasonBrevoRefused, err)
+	}
+}
+
+// count adds n to the events-processed counter (compare-and-set).
+func (e *Events) count(ctx context.Context, n int) error {
+	for range 20 {
+		entry, err := e.kv.Get(ctx, EventsProcessedKey)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			if _, err := e.kv.Create(ctx, EventsProcessedKey, encodeCount(uint64(n))); err == nil {
+				return nil
+			}
+			continue
+		case err != nil:
+			return err
+		}
+		if _, err := e.kv.Update(ctx, EventsProcessedKey, encodeCount(decodeCount(entry.Value())+uint64(n)), entry.Revision()); err == nil {
+			return nil
+		}
+	}
+	return errors.New("counter contended: gave up after 20 attempts")
+}
+
+// EventsProcessed reads the counter of events written to Brevo.
+func EventsProcessed(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
+	entry, err := kv.Get(ctx, EventsProcessedKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading events processed: %w", err)
+	}
+	return decodeCount(entry.Value()), nil
+}
+
+func encodeCount(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func decodeCount(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}

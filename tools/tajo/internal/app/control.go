@@ -1,0 +1,105 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/services/extractor"
+	"github.com/tajo-sync/tajo/services/gateway"
+	"github.com/tajo-sync/tajo/services/loader"
+)
+
+// control is the gateway's control API over this process's pipeline.
+type control struct {
+	a       *App
+	connect func(ctx context.Context, req gateway.ConnectRequest) (map[string]any, error)
+}
+
+var _ gateway.Control = (*control)(nil)
+
+func (c *control) Connect(ctx context.Context, req gateway.ConnectRequest) (map[string]any, error) {
+	if req.APIKey == "" || req.InstanceURL == "" {
+		return nil, &gateway.BadRequestError{Msg: "apiKey and instanceUrl are required"}
+	}
+	if c.connect == nil {
+		return nil, &gateway.BadRequestError{Msg: "this process does not store credentials"}
+	}
+	return c.connect(ctx, req)
+}
+
+func (c *control) Sync(ctx context.Context, req gateway.SyncRequest) (string, error) {
+	runType := req.Type
+	switch runType {
+	case "":
+		runType = "incremental"
+	case "full", "incremental":
+	default:
+		return "", &gateway.BadRequestError{Msg: "type must be \"full\" or \"incremental\""}
+	}
+	for _, r := range req.Resources {
+		if r != extractor.Resource {
+			return "", &gateway.BadRequestError{Msg: "resource " + r + " is not synced in this build; resources: [\"users\"]"}
+		}
+	}
+	return c.a.Extractor.Start(ctx, runType)
+}
+
+func (c *control) Run(ctx context.Context, id string) (map[string]any, error) {
+	r, err := c.a.State.GetRun(ctx, id)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, gateway.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return runJSON(r), nil
+}
+
+func (c *control) Status(ctx context.Context) (map[string]any, error) {
+	out := map[string]any{"connector": "braze", "connected": true, "lastSync": nil,
+		"usersCount": int64(0), "campaignsTracked": 0, "eventsProcessed": uint64(0)}
+	last, err := c.a.State.LastRun(ctx, extractor.Resource)
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		out["lastSync"] = runJSON(last)
+		out["resources"] = map[string]any{extractor.Resource: runJSON(last)}
+		if last.Type == "full" {
+			out["usersCount"] = last.Exported
+		}
+	}
+	n, err := loader.EventsProcessed(ctx, c.a.State.KeyValue())
+	if err != nil {
+		return nil, err
+	}
+	out["eventsProcessed"] = n
+	return out, nil
+}
+
+// runJSON is a run as the control API shows it (the CLI's field names).
+func runJSON(r *proto.SyncRun) map[string]any {
+	m := map[string]any{
+		"id": r.ID, "resource": r.Resource, "type": r.Type, "status": r.Status,
+		"startedAt": time.UnixMilli(r.StartedAt).UTC(), "finishedAt": nil,
+		"exported": r.Exported, "malformed": r.Malformed,
+		"done": slices.Contains([]string{"completed", "failed", "incomplete"}, r.Status),
+	}
+	if r.FinishedAt > 0 {
+		m["finishedAt"] = time.UnixMilli(r.FinishedAt).UTC()
+		m["durationMs"] = r.FinishedAt - r.StartedAt
+	}
+	if r.Error != "" {
+		m["error"] = r.Error
+	}
+	if o := r.Outcome; o != nil {
+		m["outcome"] = map[string]int64{"created": o.Created, "updated": o.Updated, "unchanged": o.Unchanged,
+			"merged": o.Merged, "stale": o.Stale, "deadLettered": o.DeadLettered, "missing": o.Missing}
+	}
+	return m
+}

@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/tajo-sync/tajo/pkg/audit"
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/services/gateway"
+	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/services/transformer"
+)
+
+// EventsOptions are what the events side of one process needs: the
+// gateway, the transformer's and the loader's events workers.
+type EventsOptions struct {
+	// Gateway is the gateway's configuration (Listen, CurrentsToken, Keys);
+	// Control, Audit and Logger are filled in here.
+	Gateway gateway.Config
+	// Mapping is the config's event_mapping.
+	Mapping map[string]string
+	// Brevo and Resilience configure the events client: a guard of its own
+	// (Brevo limits /events apart from /contacts).
+	Brevo      brevo.Config
+	Resilience resilience.Config
+	Audit      *audit.Recorder
+	Logger     *slog.Logger
+	// Connect stores credentials for POST /connect; nil refuses them.
+	Connect func(ctx context.Context, req gateway.ConnectRequest) (map[string]any, error)
+	// Ready, when set, is told the gateway's address once it listens.
+	Ready func(addr string)
+}
+
+// RunEvents runs the gateway and both events workers until ctx is
+// cancelled or one of them fails; then it stops the others and waits.
+func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
+	if o.Logger == nil {
+		o.Logger = a.log
+	}
+	if _, err := bootstrap.GuardBrevo(o.Resilience, &o.Brevo, o.Logger); err != nil {
+		return err
+	}
+	if o.Audit != nil {
+		o.Brevo.Observer = chain(o.Brevo.Observer, o.Audit.Brevo(proto.StageLoader))
+		o.Gateway.Audit = o.Audit
+	}
+	bv, err := brevo.New(o.Brevo)
+	if err != nil {
+		return fmt.Errorf("configuring the Brevo events client: %w", err)
+	}
+	te, err := transformer.NewEvents(a.JS, transformer.EventsConfig{Mapping: o.Mapping, Logger: o.Logger})
+	if err != nil {
+		return err
+	}
+	le, err := loader.NewEvents(ctx, a.JS, bv, a.State.KeyValue(), loader.EventsConfig{Logger: o.Logger})
+	if err != nil {
+		return err
+	}
+	o.Gateway.Logger = o.Logger
+	o.Gateway.Control = &control{a: a, connect: o.Connect}
+	gw, err := gateway.New(a.nc, o.Gateway)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	run := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				once.Do(func() { firstErr = fmt.Errorf("%s: %w", name, err) })
+				cancel()
+			}
+		}()
+	}
+	run("loader events", le.Run)
+	run("transformer events", te.Run)
+	run("gateway", gw.Run)
+	if o.Ready != nil {
+		go waitListening(ctx, gw, o.Ready)
+	}
+	wg.Wait()
+	return firstErr
+}

@@ -1,0 +1,179 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+const mb = 1 << 20
+
+// Print writes the report: a few machine-readable "key: value" lines per
+// phase (ratio:, peak_rss_mb:, incremental_writes:, ...), each with the
+// issue's target beside it where it has one, and human lines indented
+// under them.
+func (r *Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "\n== all-in-one: every stage in one process on an embedded server (tajo run) ==\n")
+	fmt.Fprintf(w, "users: %d\n", r.Users)
+	fmt.Fprintf(w, "pipeline: %.0f users/s (%s end to end; created %d, dead-lettered %d, failed %d)\n",
+		r.PipelineRate, r.PipelineTime.Round(time.Millisecond), r.Summary.Created, r.Summary.DeadLettered, r.Summary.Failed)
+	fmt.Fprintf(w, "baseline: %.0f msgs/s (bare JetStream, two hops, same messages, same server)\n", r.BaselineRate)
+	fmt.Fprintf(w, "ratio: %.2f  # target >= 0.5\n", r.Ratio())
+	fmt.Fprintf(w, "peak_rss_mb: %.1f  # target <= 256 at 1,000,000 users, < 30%% growth from 100,000\n", float64(r.PeakRSS)/mb)
+	if r.PeakReset {
+		fmt.Fprintf(w, "  (the full sync's peak; the process peaked at %.1f MB during the baseline, measured first", float64(r.BaselinePeakRSS)/mb)
+		if r.PeakRSSAll > r.PeakRSS {
+			fmt.Fprintf(w, ", and at %.1f MB through the incremental syncs", float64(r.PeakRSSAll)/mb)
+		}
+		fmt.Fprintf(w, ")\n")
+	} else {
+		fmt.Fprintf(w, "  (the kernel refused to reset the peak: this is the process's peak, the baseline's included)\n")
+	}
+	for k, inc := range r.Incrementals {
+		fmt.Fprintf(w, "  incremental %d: %d users changed in Braze, %d contact rows written (updated %d, created %d, unchanged %d, dead-lettered %d) in %s, %.3f of the full sync\n",
+			k+1, inc.Changed, inc.Writes, inc.Summary.Updated, inc.Summary.Created, inc.Summary.Unchanged, inc.Summary.DeadLettered,
+			inc.Time.Round(time.Millisecond), r.incrementalRatio(k))
+	}
+	if len(r.Incrementals) > 0 {
+		fmt.Fprintf(w, "incremental_writes: %d  # target: exactly the %d users changed\n", r.Incrementals[0].Writes, r.Incrementals[0].Changed)
+		fmt.Fprintf(w, "incremental_ratio: %.3f  # target <= 0.10 (incremental time over the full sync's)\n", r.incrementalRatio(0))
+	}
+	if len(r.Store) > 0 {
+		syncs := make([]string, len(r.Store))
+		for i, s := range r.Store {
+			syncs[i] = s.Sync
+		}
+		fmt.Fprintf(w, "store_bytes_per_user: %.0f  # after %s\n", r.StoreBytesPerUser(), strings.Join(syncs, ", "))
+		for _, name := range WorkStreams {
+			fmt.Fprintf(w, "work_stream_bytes.%s:", name)
+			for _, s := range r.Store {
+				fmt.Fprintf(w, " %d", s.Streams[name])
+			}
+			fmt.Fprintf(w, "  # after each sync; target: no growth from run to run\n")
+		}
+		printStore(w, r.Store)
+	}
+	if r.Shape != nil {
+		r.Shape.print(w, r.Users)
+	}
+	if r.Limits != nil {
+		r.Limits.print(w, r.Users)
+	}
+	if len(r.Problems) > 0 {
+		fmt.Fprintf(w, "\nFAILED:\n")
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "  - %s\n", p)
+		}
+	}
+}
+
+func (r *Report) incrementalRatio(k int) float64 {
+	if r.PipelineTime <= 0 || k >= len(r.Incrementals) {
+		return 0
+	}
+	return r.Incrementals[k].Time.Seconds() / r.PipelineTime.Seconds()
+}
+
+// printStore writes every stream's bytes after each sync, one row a stream.
+func printStore(w io.Writer, samples []StoreSample) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "  stream bytes after\t")
+	for _, s := range samples {
+		fmt.Fprintf(tw, "%s\t", s.Sync)
+	}
+	fmt.Fprintln(tw)
+	for _, name := range streamNames(samples) {
+		fmt.Fprintf(tw, "  %s\t", name)
+		for _, s := range samples {
+			fmt.Fprintf(tw, "%d\t", s.Streams[name])
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprintf(tw, "  account store\t")
+	for _, s := range samples {
+		fmt.Fprintf(tw, "%d\t", s.Bytes)
+	}
+	fmt.Fprintln(tw)
+	tw.Flush()
+}
+
+func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {
+	if s.VendorLimits {
+		fmt.Fprintf(w, "\n== vendor limits on: production shape, the sandbox's rate limits and realistic import timing ==\n")
+		fmt.Fprintf(w, "vendor_limits: users %d, imports %d (%d rows), GET /processes polls %d, 429s %d, total %s, simulated Brevo processing %s\n",
+			s.Users, s.Imports, s.ImportRows, s.Polls, s.Status429, s.Time.Round(time.Second), s.ImportTime.Round(time.Second))
+		fmt.Fprintf(w, "vendor_limits_ratio: %.2f  # target <= 1.2 (total time over the simulated Brevo processing time)\n", s.ImportTimeRatio())
+		fmt.Fprintf(w, "  (created %d, dead-lettered %d, failed %d; rows per import %.0f)\n",
+			s.Summary.Created, s.Summary.DeadLettered, s.Summary.Failed, float64(s.ImportRows)/float64(max(s.Imports, 1)))
+		return
+	}
+	fmt.Fprintf(w, "\n== production shape: each worker its own process, external nats-server ==\n")
+	if s.Users != allInOneUsers {
+		fmt.Fprintf(w, "  (%d users here, not the all-in-one's %d: BENCH_SHAPE_USERS)\n", s.Users, allInOneUsers)
+	}
+	fmt.Fprintf(w, "shape_users: %d\n", s.Users)
+	fmt.Fprintf(w, "shape_rate: %.0f  # users/s (%s end to end; created %d, dead-lettered %d, failed %d)\n",
+		s.Rate, s.Time.Round(time.Millisecond), s.Summary.Created, s.Summary.DeadLettered, s.Summary.Failed)
+	for _, p := range Processes() {
+		target := "# target <= 96, flat from 100,000 to 1,000,000 users"
+		if p == NATSServerProcess {
+			target = "# bounded by its configuration, not by the user count"
+		}
+		fmt.Fprintf(w, "peak_rss_mb.%s: %.1f  %s\n", p, float64(s.PeakRSS[p])/mb, target)
+	}
+	fmt.Fprintf(w, "shape_store_bytes_per_user: %.0f  # after the full sync\n", float64(s.StoreBytes)/float64(max(s.Users, 1)))
+}
+
+// ScaleRow is one size of `make bench-scale`.
+type ScaleRow struct {
+	Report *Report
+	Err    error // the size could not be measured
+}
+
+// PrintTable writes one row per size: the all-in-one rate, ratio, peak RSS
+// and store bytes per user, the incremental ratio, and the production
+// shape's peak RSS per process.
+func PrintTable(w io.Writer, rows []ScaleRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := []string{"users", "users/s", "ratio", "peak MB", "store B/user", "incr ratio", "shape users/s"}
+	for _, p := range Processes() {
+		head = append(head, p+" MB")
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, row := range rows {
+		r := row.Report
+		if row.Err != nil || r == nil {
+			users := 0
+			if r != nil {
+				users = r.Users
+			}
+			fmt.Fprintf(tw, "%d\tfailed: %v\t\n", users, row.Err)
+			continue
+		}
+		cells := []string{
+			fmt.Sprint(r.Users),
+			fmt.Sprintf("%.0f", r.PipelineRate),
+			fmt.Sprintf("%.2f", r.Ratio()),
+			fmt.Sprintf("%.0f", float64(r.PeakRSS)/mb),
+			fmt.Sprintf("%.0f", r.StoreBytesPerUser()),
+			"-", "-",
+		}
+		if len(r.Incrementals) > 0 {
+			cells[5] = fmt.Sprintf("%.3f", r.incrementalRatio(0))
+		}
+		if r.Shape != nil {
+			cells[6] = fmt.Sprintf("%.0f", r.Shape.Rate)
+		}
+		for _, p := range Processes() {
+			if r.Shape == nil {
+				cells = append(cells, "-")
+			} else {
+				cells = append(cells, fmt.Sprintf("%.0f", float64(r.Shape.PeakRSS[p])/mb))
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	tw.Flush()
+}

@@ -1,0 +1,264 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
+)
+
+// NATSServerProcess is the name of the server's line among the
+// production shape's processes.
+const NATSServerProcess = "nats-server"
+
+// ShapeResult is one full sync in the production shape: each worker its own
+// process, on an external nats-server.
+type ShapeResult struct {
+	Users   int           `json:"users"`
+	Time    time.Duration `json:"time"`
+	Rate    float64       `json:"rate"` // users per second
+	Summary app.Summary   `json:"summary"`
+	// PeakRSS is each process's peak resident set, by name (the services
+	// and NATSServerProcess).
+	PeakRSS map[string]int64 `json:"peak_rss"`
+	// StoreBytes is the server's JetStream store after the sync.
+	StoreBytes int64 `json:"store_bytes"`
+	// VendorLimits says the sandbox enforced the vendors' rate limits and
+	// the realistic import timing (and the workers their default limits).
+	VendorLimits bool `json:"vendor_limits"`
+	Imports      int  `json:"imports"`
+	ImportRows   int  `json:"import_rows"`
+	Polls        int  `json:"polls"` // GET /processes calls
+	Status429    int  `json:"status_429"`
+	// ImportTime is the Brevo simulator's processing time: the sum of the
+	// import processes' durations.
+	ImportTime time.Duration `json:"import_time"`
+	Problems   []string      `json:"problems,omitempty"`
+}
+
+// ImportTimeRatio is the sync's time over the simulated Brevo processing
+// time.
+func (r ShapeResult) ImportTimeRatio() float64 {
+	if r.ImportTime <= 0 {
+		return 0
+	}
+	return r.Time.Seconds() / r.ImportTime.Seconds()
+}
+
+// Processes are the production shape's process names, in report order.
+func Processes() []string { return append(append([]string(nil), stack.Services...), NATSServerProcess) }
+
+// runShape syncs users through the service binaries on an external
+// nats-server against a sandbox child (vendor limits on or off) and
+// measures each process's peak RSS by its PID.
+func runShape(ctx context.Context, o Options, users int, limits bool) (res *ShapeResult, err error) {
+	name := "shape"
+	if limits {
+		name = "limits"
+	}
+	dir := filepath.Join(o.WorkDir, name)
+	bins, err := buildServices(ctx, filepath.Join(o.WorkDir, "bin"))
+	if err != nil {
+		return nil, err
+	}
+	sb, err := StartSandbox(ctx, o.Self, SandboxOptions{Users: users, Seed: o.Seed, Limits: limits})
+	if err != nil {
+		return nil, err
+	}
+	defer sb.Close()
+	ep := sb.Endpoints
+	ns, err := startNATSServer(ctx, o.NATSServer, filepath.Join(dir, "nats"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if serr := ns.Stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	cfg, err := writeShapeConfig(dir, ep, limits)
+	if err != nil {
+		return nil, err
+	}
+	sampler := NewSampler(100 * time.Millisecond)
+	defer sampler.Peak() // stops the polling on every path
+	sampler.Track(NATSServerProcess, ns.proc.PID())
+	env := []string{"NATS_URL=" + ns.AuthURL(), "TAJO_CONFIG=" + cfg, "TAJO_HOME=" + dir,
+		"BRAZE_API_KEY=" + ep.BrazeAPIKey, "BREVO_API_KEY=" + ep.BrevoAPIKey, "TMPDIR=" + dir}
+	var procs []*stack.Proc
+	defer func() {
+		var errs []error
+		for _, p := range procs {
+			if serr := p.Stop(30 * time.Second); serr != nil {
+				errs = append(errs, fmt.Errorf("%s (pid %d) on SIGTERM: %w\n%s", p.Name, p.PID(), serr, tail(p.Output())))
+			}
+		}
+		if len(errs) > 0 && err == nil {
+			err = errors.Join(errs...)
+		}
+	}()
+	for _, s := range stack.Services {
+		p, err := stack.Start(s, bins[s], env)
+		if err != nil {
+			return nil, err
+		}
+		procs = append(procs, p)
+		sampler.Track(s, p.PID())
+	}
+	nc, err := natsx.Connect(ctx, ns.AuthURL(), "tajo-bench")
+	if err != nil {
+		return nil, fmt.Errorf("connecting to nats-server: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("opening JetStream: %w", err)
+	}
+	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
+		return nil, fmt.Errorf("provisioning streams and buckets: %w", err)
+	}
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		return nil, fmt.Errorf("opening the state bucket: %w", err)
+	}
+
+	start := time.Now()
+	runID, err := requestSync(ctx, nc)
+	if err != nil {
+		return nil, fmt.Errorf("%w\nextractor output:\n%s", err, tail(procs[0].Output()))
+	}
+	var last time.Time
+	sum, err := app.Wait(ctx, js, st, runID, 200*time.Millisecond, func(p app.Progress) {
+		if o.Verbose && time.Since(last) >= time.Second {
+			last = time.Now()
+			fmt.Fprintf(o.Log, "  %5.1fs exported %d transformed %d loaded %d\n", time.Since(start).Seconds(), p.Exported, p.Transformed, p.Loaded)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("waiting for the sync: %w", err)
+	}
+	res = &ShapeResult{Users: users, Time: time.Since(start), Summary: sum, VendorLimits: limits}
+	res.Rate = float64(users) / res.Time.Seconds()
+	if !sum.OK() {
+		res.Problems = append(res.Problems, fmt.Sprintf("the %s sync failed: %d failed, error %q", name, sum.Failed, sum.Error))
+	}
+	for _, p := range procs {
+		if p.Exited() {
+			res.Problems = append(res.Problems, fmt.Sprintf("%s (%s phase) exited during the sync: %s", p.Name, name, tail(p.Output())))
+		}
+	}
+	// VmHWM is read while every process still runs.
+	if res.PeakRSS, err = sampler.Peak(); err != nil {
+		return nil, err
+	}
+	ai, err := js.AccountInfo(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the JetStream account's store usage: %w", err)
+	}
+	res.StoreBytes = int64(ai.Store)
+	bst, err := ep.BrevoState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Imports, res.ImportRows, res.Polls = bst.Imports.Count, bst.Imports.Rows.Rows, Polls(bst)
+	res.ImportTime = ep.ImportTime(res.Imports, res.ImportRows)
+	bz, err := ep.BrazeStatuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Status429 = bst.Statuses["429"] + bz["429"]
+	return res, nil
+}
+
+var builtServices map[string]string
+
+// buildServices builds the service binaries into dir once per process.
+func buildServices(ctx context.Context, dir string) (map[string]string, error) {
+	if builtServices != nil {
+		return builtServices, nil
+	}
+	bins, err := stack.Build(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("building the services: %w", err)
+	}
+	builtServices = bins
+	return bins, nil
+}
+
+// writeShapeConfig writes the workers' config file: a users sync on
+// request only (the schedule an hour away); without limits, the workers'
+// own rate limiters lifted as the sandbox's are.
+func writeShapeConfig(dir string, ep Endpoints, limits bool) (string, error) {
+	cfg := map[string]any{
+		"connectors": map[string]any{
+			"braze": map[string]any{"instance_url": ep.BrazeURL, "sync": map[string]any{"users": map[string]any{"interval": "1h"}}},
+			"brevo": map[string]any{"api_url": ep.BrevoURL},
+		},
+	}
+	if !limits {
+		cfg["resilience"] = map[string]any{"limits": map[string]any{"braze": unlimited.Limits.Braze, "brevo": unlimited.Limits.Brevo}}
+	}
+	body, err := yaml.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("writing the workers' config: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("writing the workers' config: %w", err)
+	}
+	path := filepath.Join(dir, "tajo.yaml")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		return "", fmt.Errorf("writing the workers' config: %w", err)
+	}
+	return path, nil
+}
+
+// requestSync asks the extractor for a full sync on the control subject,
+// retrying until one answers.
+func requestSync(ctx context.Context, nc *nats.Conn) (string, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		m, err := nc.Request(proto.SubjectSyncRequest, []byte(`{"type":"full"}`), 2*time.Second)
+		if err == nil {
+			var rep proto.SyncReply
+			if err := json.Unmarshal(m.Data, &rep); err != nil {
+				return "", fmt.Errorf("reading the extractor's answer to a sync request: %w", err)
+			}
+			if rep.Error != "" || rep.RunID == "" {
+				return "", fmt.Errorf("the extractor refused the sync: %q", rep.Error)
+			}
+			return rep.RunID, nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("no extractor answered on %s within 2 minutes (%v)", proto.SubjectSyncRequest, err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("requesting a sync: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// tail is the end of a process's output, for an error message.
+func tail(s string) string {
+	s = strings.TrimSpace(s)
+	const max = 2000
+	if len(s) > max {
+		s = "..." + s[len(s)-max:]
+	}
+	return s
+}

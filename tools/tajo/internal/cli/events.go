@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/tajo-sync/tajo/pkg/apikeys"
+	"github.com/tajo-sync/tajo/pkg/secrets"
+	"github.com/tajo-sync/tajo/services/gateway"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
+)
+
+// gatewayAddrFile holds the address of the gateway `tajo run` serves, for
+// `tajo connectors handle-event` and tests (gateway.listen may be port 0).
+const gatewayAddrFile = "gateway.addr"
+
+// runAll runs the users pipeline's workers and the events side (gateway,
+// events workers) until ctx ends or one fails, then stops both.
+func runAll(ctx context.Context, out io.Writer, a *app.App, env *runEnv) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	eo, err := env.eventsOptions(out)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	var eventsErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if eventsErr = a.RunEvents(ctx, eo); eventsErr != nil {
+			cancel()
+		}
+	}()
+	werr := a.RunWorkers(ctx)
+	cancel()
+	wg.Wait()
+	_ = os.Remove(filepath.Join(env.home, gatewayAddrFile))
+	if eventsErr != nil && !errors.Is(eventsErr, context.Canceled) {
+		return errors.Join(werr, eventsErr)
+	}
+	return werr
+}
+
+// eventsOptions configures the gateway and the events workers of `tajo run`.
+func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
+	token, err := gateway.CurrentsToken(e.home)
+	if err != nil {
+		return app.EventsOptions{}, err
+	}
+	if token == "" && e.sandbox != nil {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		token = "sandbox-" + hex.EncodeToString(b)
+	}
+	keys, err := apikeys.Open(e.home)
+	if err != nil {
+		return app.EventsOptions{}, err
+	}
+	o := e.pipelineOptions()
+	eo := app.EventsOptions{
+		Gateway:    gateway.Config{Listen: e.cfg.Gateway.Listen, CurrentsToken: token, Keys: keys},
+		Mapping:    e.cfg.Connectors.Braze.EventMapping,
+		Brevo:      o.Brevo,
+		Resilience: o.Resilience,
+		Audit:      e.audit,
+		Logger:     e.logger,
+		Connect:    e.connect,
+		Ready: func(addr string) {
+			_ = os.WriteFile(filepath.Join(e.home, gatewayAddrFile), []byte(addr+"\n"), 0o600)
+			fmt.Fprintf(out, "Gateway: http://%s (Braze Currents: POST /v1/braze/currents; API: /v1/connectors/braze, keys from `tajo apikeys create`)\n", addr)
+			switch {
+			case e.sandbox != nil:
+				fmt.Fprintf(out, "Sandbox Currents token: %s\n", token)
+			case token == "":
+				fmt.Fprintf(out, "No Currents token (%s or the stored credential): Currents is answered 401.\n", gateway.EnvCurrentsToken)
+			}
+		},
+	}
+	return eo, nil
+}
+
+// connect is the control API's POST /connect: the credentials are stored
+// as `tajo connectors install` stores them, used from the next start.
+// Against the sandbox nothing is stored.
+func (e *runEnv) connect(_ context.Context, req gateway.ConnectRequest) (map[string]any, error) {
+	if e.sandbox != nil {
+		return map[string]any{"connected": true, "stored": false,
+			"message": "running against the sandbox: credentials are not stored"}, nil
+	}
+	st, err := secrets.Open(e.home)
+	if err != nil {
+		return nil, err
+	}
+	cur, _, err := st.Get("braze")
+	if err != nil {
+		return nil, err
+	}
+	cur.BrazeAPIKey, cur.BrazeInstanceURL = req.APIKey, req.InstanceURL
+	if req.BrevoAPIKey != "" {
+		cur.BrevoAPIKey = req.BrevoAPIKey
+	}
+	if err := st.Put("braze", cur); err != nil {
+		return nil, err
+	}
+	return map[string]any{"connected": true, "stored": true,
+		"message": "credentials stored; they are used from the next start of tajo run"}, nil
+}
