@@ -199,4 +199,3 @@ func post(t *testing.T, url, key, body string) *http.Response {
 	resp.Body.Close()
 	return resp
 }
-
