@@ -107,10 +107,13 @@ type Report struct {
 // Incremental is one incremental sync after Changed users were changed in
 // Braze.
 type Incremental struct {
-	Changed int           `json:"changed"`
-	Writes  int           `json:"writes"` // contact rows Brevo was asked to write
-	Time    time.Duration `json:"time"`
-	Summary app.Summary   `json:"summary"`
+	Changed int `json:"changed"`
+	// ChangedDeadLettered are changed users the sync dead-lettered (as the
+	// full sync did: the change leaves their identifiers alone).
+	ChangedDeadLettered int           `json:"changed_dead_lettered"`
+	Writes              int           `json:"writes"` // contact rows Brevo was asked to write
+	Time                time.Duration `json:"time"`
+	Summary             app.Summary   `json:"summary"`
 }
 
 // Ratio is pipeline throughput over baseline throughput.
@@ -261,12 +264,12 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 		if err != nil {
 			return err
 		}
-		n, err := ep.MutateUsers(ctx, changed, int64(k))
+		ids, err := ep.MutateUsers(ctx, changed, int64(k))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Log, "all-in-one: incremental sync %d after %d users changed in Braze...\n", k, n)
-		inc := Incremental{Changed: n}
+		fmt.Fprintf(o.Log, "all-in-one: incremental sync %d after %d users changed in Braze...\n", k, len(ids))
+		inc := Incremental{Changed: len(ids)}
 		if inc.Summary, inc.Time, err = sync("incremental"); err != nil {
 			return err
 		}
@@ -275,9 +278,21 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 			return err
 		}
 		inc.Writes = Writes(after) - Writes(before)
-		if inc.Writes != inc.Changed {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze (summary: updated %d, created %d, dead-lettered %d)",
-				k, inc.Writes, inc.Changed, inc.Summary.Updated, inc.Summary.Created, inc.Summary.DeadLettered))
+		// A changed user the connector cannot write (no identifier, an
+		// invalid one, one another contact holds) is dead-lettered again, as
+		// in the full sync: the change does not touch identifiers.
+		dead, unnamed, err := deadLettered(ctx, a.JS, inc.Summary.RunID)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if dead[id] {
+				inc.ChangedDeadLettered++
+			}
+		}
+		if want := inc.Changed - inc.ChangedDeadLettered; inc.Writes != want || unnamed > 0 {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze, %d of them dead-lettered, %d dead letters naming no user (summary: updated %d, created %d, dead-lettered %d)",
+				k, inc.Writes, inc.Changed, inc.ChangedDeadLettered, unnamed, inc.Summary.Updated, inc.Summary.Created, inc.Summary.DeadLettered))
 		}
 		rep.Incrementals = append(rep.Incrementals, inc)
 		s, err := sampleStore(ctx, a.JS, fmt.Sprintf("incremental %d", k))

@@ -191,16 +191,22 @@ func adminCall(ctx context.Context, method, url string, body, into any) error {
 
 // MutateUsers changes count Braze users (chosen from seed) through the Braze
 // simulator's admin API, as someone editing their profiles would, and
-// returns how many it changed.
-func (e Endpoints) MutateUsers(ctx context.Context, count int, seed int64) (int, error) {
+// returns the braze_ids of the users it changed.
+func (e Endpoints) MutateUsers(ctx context.Context, count int, seed int64) ([]string, error) {
 	var out struct {
-		Mutated []json.RawMessage `json:"mutated"`
+		Mutated []struct {
+			BrazeID string `json:"braze_id"`
+		} `json:"mutated"`
 	}
 	err := adminCall(ctx, http.MethodPost, e.BrazeURL+"/_admin/users/mutate", map[string]any{"count": count, "seed": seed}, &out)
 	if err != nil {
-		return 0, fmt.Errorf("changing %d Braze users: %w", count, err)
+		return nil, fmt.Errorf("changing %d Braze users: %w", count, err)
 	}
-	return len(out.Mutated), nil
+	ids := make([]string, len(out.Mutated))
+	for i, m := range out.Mutated {
+		ids[i] = m.BrazeID
+	}
+	return ids, nil
 }
 
 // BrevoState reads the Brevo simulator's admin state.

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/proto"
@@ -60,4 +62,56 @@ func streamNames(samples []StoreSample) []string {
 		}
 	}
 	return out
+}
+
+// deadLettered returns the braze_ids of the users dead-lettered by run
+// (read from each letter's original message, a RawUser or a ContactUpsert:
+// both carry it) and how many of the run's letters name none.
+func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (ids map[string]bool, unnamed int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	ids = map[string]bool{}
+	s, err := js.Stream(ctx, proto.StreamDLQ)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the DLQ stream: %w", err)
+	}
+	total := s.CachedInfo().State.Msgs
+	if total == 0 {
+		return ids, 0, nil
+	}
+	c, err := js.OrderedConsumer(ctx, proto.StreamDLQ, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the DLQ: %w", err)
+	}
+	for got := uint64(0); got < total; {
+		b, err := c.Fetch(1000, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return nil, 0, fmt.Errorf("reading the DLQ (%d of %d read): %w", got, total, err)
+		}
+		for m := range b.Messages() {
+			got++
+			var dl proto.DeadLetter
+			if err := proto.Decode(m.Data(), &dl); err != nil {
+				return nil, 0, fmt.Errorf("decoding the dead letter on %s: %w", m.Subject(), err)
+			}
+			if dl.RunID != runID {
+				continue
+			}
+			// A ContactUpsert reads a RawUser's braze_id too (same key; the
+			// fields it lacks are skipped).
+			var u proto.ContactUpsert
+			if proto.Decode(dl.Data, &u) != nil || u.BrazeID == "" {
+				unnamed++
+				continue
+			}
+			ids[u.BrazeID] = true
+		}
+		if err := b.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return nil, 0, fmt.Errorf("reading the DLQ: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil, 0, fmt.Errorf("reading the DLQ: %d of %d read: %w", got, total, ctx.Err())
+		}
+	}
+	return ids, unnamed, nil
 }

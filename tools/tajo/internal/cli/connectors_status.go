@@ -30,7 +30,8 @@ type connectorStatus struct {
 	// CampaignsTracked is always 0 in this build: campaigns are not synced
 	// yet. It will count them once they are.
 	CampaignsTracked int64 `json:"campaignsTracked"`
-	// EventsProcessed is always 0 in this build: events are not synced yet.
+	// EventsProcessed counts the events written to Brevo contact
+	// timelines (Currents and handleEvent), each once.
 	EventsProcessed int64 `json:"eventsProcessed"`
 	// Resources is the last run of each resource, whatever its state.
 	Resources map[string]*runStatus `json:"resources"`

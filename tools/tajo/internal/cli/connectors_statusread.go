@@ -133,6 +133,11 @@ var statusResources = []string{"users"}
 // readRuns finds the last run of each resource, the last completed users
 // run and the last completed full one (whose export is the users count).
 func readRuns(ctx context.Context, js jetstream.JetStream, store *state.Store, st *connectorStatus) error {
+	n, err := loader.EventsProcessed(ctx, store.KeyValue())
+	if err != nil {
+		return err
+	}
+	st.EventsProcessed = int64(n)
 	for _, res := range statusResources {
 		run, err := store.LastRun(ctx, res)
 		if errors.Is(err, state.ErrNotFound) {
@@ -211,6 +216,8 @@ func describeRun(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun
 var lagConsumers = []struct{ stream, durable string }{
 	{proto.StreamRaw, transformer.Durable},
 	{proto.StreamOps, loader.Durable},
+	{proto.StreamRaw, transformer.EventsDurable},
+	{proto.StreamOps, loader.EventsDurable},
 }
 
 // consumerLags reads each consumer's backlog; a consumer that does not

@@ -17,6 +17,7 @@ type sandboxFlags struct {
 	users                int
 	seed                 int64
 	faults               string
+	currents             currentsFlags
 }
 
 func newSandboxCmd() *cobra.Command {
@@ -54,6 +55,7 @@ requests by status, faults included.`,
 	fl.IntVar(&f.users, "users", f.users, "number of Braze users to generate")
 	fl.Int64Var(&f.seed, "seed", f.seed, "seed of the user generator and of --faults: the same seed gives the same users and faults")
 	fl.StringVar(&f.faults, "faults", "", "faults to inject, e.g. '429=0.02,5xx=0.05,timeout=0.01,reset=0.005,lost=0.01,truncate=0.005,latency=20ms±10ms'")
+	f.currents.register(fl)
 	return cmd
 }
 
@@ -88,6 +90,9 @@ func runSandbox(ctx context.Context, out io.Writer, f sandboxFlags) (err error) 
 		fmt.Fprintf(out, "\nInjecting faults %s (seed %d).\n", spec, f.seed)
 	}
 	fmt.Fprintln(out, "\nServing until Ctrl-C.")
+	if f.currents.url != "" {
+		return emitCurrents(ctx, out, sb.Gen, f.currents)
+	}
 	<-ctx.Done()
 	return nil
 }
