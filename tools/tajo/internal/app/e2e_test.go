@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -410,6 +411,33 @@ func TestUsersEndToEnd(t *testing.T) {
 		got, _ := lookup(e, exp)
 		if m := compare(i, exp, got); len(m) > 0 {
 			t.Errorf("after the change: %s", strings.Join(m, "; "))
+		}
+	}
+
+	// Cleared values clear: 20 users lose their first name in Braze; the
+	// next sync leaves their contacts without FIRSTNAME, and writes only them.
+	var cleared []int
+	for _, i := range pick(g, 400, func(i int) bool { return exps[i].dlqReason == "" && !exps[i].shared }) {
+		if _, ok := exps[i].attrs["FIRSTNAME"]; ok && !slices.Contains(changed, i) && len(cleared) < 20 {
+			cleared = append(cleared, i)
+		}
+	}
+	if len(cleared) != 20 {
+		t.Fatalf("found %d users with a first name to remove, want 20", len(cleared))
+	}
+	if err := e.sb.Braze.RemoveFields([]string{"first_name"}, cleared...); err != nil {
+		t.Fatal(err)
+	}
+	before = contactWrites(e.sb.Brevo.State())
+	third := syncNow(t, e, "incremental")
+	addsUp(t, third)
+	if got := contactWrites(e.sb.Brevo.State()) - before; got != 20 || third.Updated != 20 {
+		t.Errorf("the third sync wrote %d contacts (updated %d), want the 20 whose first name was removed", got, third.Updated)
+	}
+	for _, i := range cleared {
+		got, _ := lookup(e, exps[i])
+		if v, ok := got.Attributes["FIRSTNAME"]; ok {
+			t.Errorf("user %d: FIRSTNAME %v after its first name was removed in Braze; want none", i, v)
 		}
 	}
 }
