@@ -111,7 +111,7 @@ SHAPE_USERS ?= 300000
 SHAPE_ARGS  ?=
 shape: bin/nats-server
 	$(GO) build -o bin/tajo-chaos ./tools/tajo/cmd/tajo-chaos
-	./bin/tajo-chaos --users $(SHAPE_USERS) --kills 0 --nats-restarts 0 --faults '' --nats-server bin/nats-server $(SHAPE_ARGS)
+	./bin/tajo-chaos --users $(SHAPE_USERS) --kills 0 --nats-restarts 0 --faults '' --realistic-imports --nats-server bin/nats-server $(SHAPE_ARGS)
 
 bin/nats-server:
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/nats-io/nats-server/v2@v2.15.2

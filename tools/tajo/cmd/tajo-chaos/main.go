@@ -26,6 +26,7 @@ func main() {
 	flag.IntVar(&o.Users, "users", 100_000, "Braze users to sync")
 	flag.Int64Var(&o.Seed, "seed", 1, "seed of the users, the faults and the chaos moments (the first one with --runs)")
 	runs := flag.Int("runs", 1, "runs with seeds seed..seed+runs-1; stops at the first failure and keeps its work directory")
+	flag.BoolVar(&o.RealisticImports, "realistic-imports", false, "the chaos run's Brevo imports take as long as Brevo's (a base plus a rate per row)")
 	flag.IntVar(&o.CPUHog, "cpu-hog", 0, "busy processes beside each run (the timing of a machine shared with other work)")
 	flag.IntVar(&o.Kills, "kills", 2, "SIGKILLs (each followed by a restart) per worker kind")
 	flag.IntVar(&o.NATSRestarts, "nats-restarts", 1, "restarts of nats-server on its file store")

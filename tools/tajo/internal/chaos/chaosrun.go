@@ -17,6 +17,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/tools/sandbox"
+	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
 )
@@ -36,7 +37,11 @@ type chaosResult struct {
 // runChaos syncs o.Users through worker processes on an external
 // nats-server while the planned events strike, and snapshots the result.
 func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, dir string) (res *chaosResult, err error) {
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: o.Users, Seed: o.Seed, RateLimits: true, Faults: o.Faults})
+	so := sandbox.Options{Users: o.Users, Seed: o.Seed, RateLimits: true, Faults: o.Faults}
+	if o.RealisticImports {
+		so.ImportDelay, so.ImportRowsPerSecond = brevosim.RealisticImportDelay, brevosim.RealisticImportRowsPerSecond
+	}
+	sb, err := sandbox.Start(ctx, so)
 	if err != nil {
 		return nil, fmt.Errorf("starting the faulty sandbox: %w", err)
 	}

@@ -37,6 +37,11 @@ type Options struct {
 	// upserts per loader batch (one Brevo import). 0 keeps the default,
 	// 5,000; smaller batches make more requests, so more of them draw faults.
 	BatchSize int
+	// RealisticImports makes the chaos run's Brevo simulator take as long
+	// over an import as Brevo does (brevo.RealisticImportDelay plus
+	// RealisticImportRowsPerSecond): batches then wait behind slow imports,
+	// as they do against the real Brevo.
+	RealisticImports bool
 	// CPUHog is how many busy processes run beside both syncs, so that the
 	// timing of a busy machine is reproducible. Default none.
 	CPUHog int
