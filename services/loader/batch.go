@@ -307,6 +307,8 @@ func (l *Loader) importBatch(ctx context.Context) error {
 	}()
 	stop := keepLease(ctx, lease, importLeaseTTL/4, l.log)
 	defer stop()
+	l.log.Info("importing", "rows", l.batch.Len(), "bytes", l.batch.Size(),
+		"fill", fmt.Sprintf("%.0f%%", 100*float64(l.batch.Size())/float64(l.cfg.MaxImportBytes)))
 	id, err := l.brevo.ImportFromBatch(ctx, l.batch, brevo.ImportOptions{
 		ListIDs:                l.cfg.ListIDs,
 		UpdateExistingContacts: true,
@@ -317,7 +319,14 @@ func (l *Loader) importBatch(ctx context.Context) error {
 	})
 	if err == nil {
 		var p brevo.Process
-		p, err = l.brevo.WaitProcess(ctx, id, l.cfg.PollPolicy)
+		policy, started := l.cfg.PollPolicy, time.Now()
+		if policy == (brevo.Backoff{}) {
+			policy = l.pace.policy(l.batch.Len())
+		}
+		p, err = l.brevo.WaitProcess(ctx, id, policy)
+		if err == nil && p.Done() {
+			l.pace.observe(l.batch.Len(), time.Since(started))
+		}
 		if err == nil && !p.Done() {
 			err = fmt.Errorf("import process %d ended with status %q", id, p.Status)
 		}

@@ -47,8 +47,13 @@ type Config struct {
 	// ListIDs are the Brevo lists every synced contact joins; Brevo requires
 	// at least one for an import. Empty: the list named ListName, created
 	// when missing.
-	ListIDs    []int64
-	ListName   string // default DefaultListName
+	ListIDs  []int64
+	ListName string // default DefaultListName
+	// PollPolicy, when set, polls every import's process this way. Unset,
+	// the loader learns how fast Brevo imports (pace.go) and polls an import
+	// first when it should be done: GET /processes shares Brevo's 100 calls
+	// an hour, so a poll spent on an import still running is a poll another
+	// sync will miss.
 	PollPolicy brevo.Backoff
 	// AckWait is how long the server waits for a batch's progress report
 	// before it redelivers; default 30s (progress is reported every third).
@@ -90,11 +95,7 @@ func (c *Config) defaults() {
 	if c.ListName == "" {
 		c.ListName = DefaultListName
 	}
-	if c.PollPolicy == (brevo.Backoff{}) {
-		// GET /processes shares Brevo's 100 calls an hour: an import is
-		// given time before the first poll, and polls thin out after.
-		c.PollPolicy = brevo.Backoff{Initial: 2 * time.Second, Max: time.Minute}
-	}
+
 }
 
 // Loader writes contact upserts to Brevo.
@@ -113,6 +114,7 @@ type Loader struct {
 	// requires (concurrent imports hang); it also guards batch.
 	importMu sync.Mutex
 	batch    *brevo.ImportBatch
+	pace     importPace // how fast Brevo imports; guarded by importMu
 }
 
 // New builds a loader for contacts carrying the given attributes.

@@ -31,6 +31,16 @@ const key = "xkeysib-loader-test"
 // Brevo simulator, or a fake edge in front of it).
 func newLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loader {
 	t.Helper()
+	if cfg.PollPolicy == (brevo.Backoff{}) {
+		cfg.PollPolicy = brevo.Backoff{Initial: 20e6, Max: 100e6}
+	}
+	return newPacedLoader(t, h, cfg)
+}
+
+// newPacedLoader is newLoader keeping cfg's poll policy: unset, the loader
+// polls imports at the pace it learns.
+func newPacedLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loader {
+	t.Helper()
 	ctx := context.Background()
 	_, _, js := natsxtest.Start(t)
 	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
@@ -51,7 +61,6 @@ func newLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loader {
 		t.Fatal(err)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.PollPolicy = brevo.Backoff{Initial: 20e6, Max: 100e6}
 	l, err := loader.New(ctx, js, client, m.Attributes(), st, cfg)
 	if err != nil {
 		t.Fatal(err)
