@@ -14,6 +14,10 @@ const smsAttr = "SMS"
 type groups struct {
 	email map[string]map[string]bool
 	sms   map[string]map[string]bool
+	// bySMS are the keys ("sms:+...") under which users without an ext_id
+	// of an email group appear when another user of the group holds the
+	// email: which one does depends on processing order.
+	bySMS map[string]bool
 }
 
 // sharedGroups maps every user of g as the transformer would and keeps the
@@ -32,6 +36,7 @@ func sharedGroups(m *mapping.Mapper, g *gen.Generator) groups {
 		}
 		into[id][key] = true
 	}
+	altOf := map[string][]string{} // email -> "sms:" keys of its users without an ext_id
 	for i := range g.N() {
 		c, err := m.Map(g.Line(i, 0))
 		if err != nil {
@@ -41,11 +46,17 @@ func sharedGroups(m *mapping.Mapper, g *gen.Generator) groups {
 		key := keyOf(c.ExtID, c.Email, s)
 		add(email, c.Email, key)
 		add(sms, s, key)
+		if c.ExtID == "" && c.Email != "" && s != "" {
+			altOf[c.Email] = append(altOf[c.Email], keyOf("", "", s))
+		}
 	}
-	out := groups{email: map[string]map[string]bool{}, sms: map[string]map[string]bool{}}
+	out := groups{email: map[string]map[string]bool{}, sms: map[string]map[string]bool{}, bySMS: map[string]bool{}}
 	for id, keys := range email {
 		if len(keys) > 1 {
 			out.email[id] = keys
+			for _, k := range altOf[id] {
+				out.bySMS[k] = true
+			}
 		}
 	}
 	for id, keys := range sms {
