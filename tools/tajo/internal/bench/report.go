@@ -32,7 +32,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "  (the kernel refused to reset the peak: this is the process's peak, the baseline's included)\n")
 	}
 	for k, inc := range r.Incrementals {
-		fmt.Fprintf(w, "  incremental %d: %d users changed in Braze (%d dead-lettered), %d contact rows written (updated %d, created %d, unchanged %d, dead-lettered %d) in %s, %.3f of the full sync\n",
+		fmt.Fprintf(w, "  incremental %d: %d users changed in Braze (%d dead-lettered unwritten), %d contact rows written (updated %d, created %d, unchanged %d, dead-lettered %d) in %s, %.3f of the full sync\n",
 			k+1, inc.Changed, inc.ChangedDeadLettered, inc.Writes, inc.Summary.Updated, inc.Summary.Created, inc.Summary.Unchanged, inc.Summary.DeadLettered,
 			inc.Time.Round(time.Millisecond), r.incrementalRatio(k))
 	}
@@ -40,7 +40,7 @@ func (r *Report) Print(w io.Writer) {
 		inc := r.Incrementals[0]
 		fmt.Fprintf(w, "incremental_writes: %d  # target: exactly the %d users changed", inc.Writes, inc.Changed-inc.ChangedDeadLettered)
 		if inc.ChangedDeadLettered > 0 {
-			fmt.Fprintf(w, " (of %d changed, %d are dead-lettered, as in the full sync)", inc.Changed, inc.ChangedDeadLettered)
+			fmt.Fprintf(w, " (of %d changed, %d are dead-lettered before any write, as in the full sync)", inc.Changed, inc.ChangedDeadLettered)
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "incremental_ratio: %.3f  # target <= 0.10 (incremental time over the full sync's)\n", r.incrementalRatio(0))
