@@ -51,7 +51,12 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer flushSpans()
-	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "extractor")
+	ops, err := bootstrap.StartOps(cfg, "extractor", log)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "extractor", bootstrap.WithReplicas(cfg.NATS.Replicas))
 	if err != nil {
 		return err
 	}
@@ -61,12 +66,13 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	bc := bootstrap.BrazeConfig(cfg, key)
-	bc.Observer = rec.Braze("extractor")
+	bc.Observer = ops.Braze(rec.Braze("extractor"))
 	bc.Tracer = bootstrap.Tracer(tracing)
 	guard, err := bootstrap.GuardBraze(cfg.Resilience, &bc, log)
 	if err != nil {
 		return err
 	}
+	ops.Metrics.WatchGuards(guard)
 	defer bootstrap.ReportHealth(ctx, bus.State, "extractor", f.Instance, log, guard)()
 	client, err := braze.New(bc)
 	if err != nil {
@@ -84,5 +90,6 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	ops.Attach(bus.NC, bus.JS)
 	return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval)
 }
