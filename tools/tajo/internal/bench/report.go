@@ -154,14 +154,15 @@ type ScaleRow struct {
 }
 
 // PrintTable writes one row per size: the all-in-one rate, ratio, peak RSS
-// and store bytes per user, the incremental ratio, and the production
-// shape's peak RSS per process.
+// and store bytes per user, the incremental ratio, the production shape's
+// rate and peak RSS per process, and whether the hard checks passed.
 func PrintTable(w io.Writer, rows []ScaleRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{"users", "users/s", "ratio", "peak MB", "store B/user", "incr ratio", "shape users/s"}
 	for _, p := range Processes() {
 		head = append(head, p+" MB")
 	}
+	head = append(head, "checks")
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, row := range rows {
 		r := row.Report
@@ -193,6 +194,11 @@ func PrintTable(w io.Writer, rows []ScaleRow) {
 			} else {
 				cells = append(cells, fmt.Sprintf("%.0f", float64(r.Shape.PeakRSS[p])/mb))
 			}
+		}
+		if len(r.Problems) > 0 {
+			cells = append(cells, fmt.Sprintf("%d failed", len(r.Problems)))
+		} else {
+			cells = append(cells, "ok")
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
