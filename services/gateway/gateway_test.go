@@ -48,7 +48,11 @@ type syncBuffer struct {
 	b  *bytes.Buffer
 }
 
-func (w syncBuffer) Write(p []byte) (int, error) { w.mu.Lock(); defer w.mu.Unlock(); return w.b.Write(p) }
+func (w syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
 
 func start(t *testing.T) *fixture {
 	t.Helper()
@@ -304,4 +308,3 @@ func TestCurrentsAnswers503WhileJetStreamCannotStore(t *testing.T) {
 		t.Fatalf("answered %d %v, want 503", code, body)
 	}
 }
-
