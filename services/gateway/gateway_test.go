@@ -308,3 +308,16 @@ func TestCurrentsAnswers503WhileJetStreamCannotStore(t *testing.T) {
 		t.Fatalf("answered %d %v, want 503", code, body)
 	}
 }
+
+// httptestServer serves h on a loopback port until the test ends.
+func httptestServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
+}
