@@ -2,7 +2,9 @@
 // (connectors.braze.sync.users.interval) and whenever asked on
 // tajo.ctl.sync.users (`tajo connectors sync`). It connects to NATS_URL, reads
 // the config file, and takes the key from BRAZE_API_KEY or else the credential
-// store ($TAJO_HOME/credentials.enc). Run one replica.
+// store ($TAJO_HOME/credentials.enc). Replicas may run: the one holding the
+// schedule lease leads, the others stand by and take over (resuming its
+// run) when it dies.
 package main
 
 import (
@@ -86,6 +88,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
 		Logger:                   log,
 		Tracer:                   bootstrap.Tracer(tracing),
+		Instance:                 f.Instance,
 	})
 	if err != nil {
 		return err
