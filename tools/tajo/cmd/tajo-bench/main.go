@@ -186,13 +186,17 @@ func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) e
 			shape = n
 		}
 		out := filepath.Join(dir, f+".json")
-		args := []string{"-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
+		// -scale= explicitly, and no BENCH_SCALE in its environment: a
+		// child that took the sizes from there would run them itself, and
+		// its child again, without end.
+		args := []string{"-scale=", "-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
 			"-nats-server", o.NATSServer, "-json", out, "-limits=false"}
 		if o.Verbose {
 			args = append(args, "-v")
 		}
 		fmt.Printf("\n######## bench-scale: %d users ########\n", n)
 		cmd := exec.CommandContext(ctx, self, args...)
+		cmd.Env = withoutEnv(os.Environ(), "BENCH_SCALE")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		runErr := cmd.Run()
 		row := bench.ScaleRow{Report: &bench.Report{Users: n}}
@@ -220,4 +224,15 @@ func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) e
 		return errors.New("some sizes failed (see above)")
 	}
 	return nil
+}
+
+// withoutEnv is env without the variable name.
+func withoutEnv(env []string, name string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
