@@ -10,8 +10,8 @@ require (
 	github.com/tajo-sync/tajo/pkg v0.0.0
 	github.com/tajo-sync/tajo/proto v0.0.0
 	github.com/tajo-sync/tajo/services/extractor v0.0.0
-	github.com/tajo-sync/tajo/services/loader v0.0.0
 	github.com/tajo-sync/tajo/services/gateway v0.0.0
+	github.com/tajo-sync/tajo/services/loader v0.0.0
 	github.com/tajo-sync/tajo/services/transformer v0.0.0
 	github.com/tajo-sync/tajo/tools/sandbox v0.0.0
 	gopkg.in/yaml.v3 v3.0.1
@@ -19,6 +19,7 @@ require (
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
+	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
@@ -33,7 +34,7 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
-	google.golang.org/protobuf v1.36.11 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )
 
 replace github.com/tajo-sync/tajo/pkg => ../../pkg

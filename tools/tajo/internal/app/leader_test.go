@@ -38,7 +38,7 @@ func TestStandbyExtractorResumesTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	fields, custom := m.ExportFields()
-	const ttl = time.Second
+	const ttl = 3 * time.Second
 	replica := func(name string) (*extractor.Extractor, *nats.Conn) {
 		nc, rjs := natsxtest.Conn(t, srv)
 		st, err := state.NewStore(ctx, rjs)
