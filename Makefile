@@ -66,7 +66,7 @@ lint:
 ## bench: BENCH_USERS users through the whole pipeline in one process against
 ## the sandbox, next to a bare two-hop JetStream baseline on the same server,
 ## then two incremental syncs (1% of the users changed each); then
-## BENCH_SHAPE_USERS (default: BENCH_USERS) through the worker processes on
+## BENCH_SHAPE_USERS (default: BENCH_USERS, at most 100,000) through the worker processes on
 ## the pinned nats-server; with BENCH_LIMITS=1, BENCH_LIMITS_USERS through
 ## them against the vendors' limits. Prints ratio:, peak_rss_mb:,
 ## peak_rss_mb.<process>:, incremental_writes:, store_bytes_per_user: ...

@@ -97,8 +97,20 @@ type Bus struct {
 	log   *slog.Logger
 }
 
+// ConnectOption tunes Connect.
+type ConnectOption func(*natsx.ProvisionOptions)
+
+// WithReplicas provisions streams and buckets with n replicas (nats.replicas).
+func WithReplicas(n int) ConnectOption {
+	return func(o *natsx.ProvisionOptions) { o.Replicas = n }
+}
+
 // Connect connects to url as name and provisions the streams and buckets.
-func Connect(ctx context.Context, url, name string) (*Bus, error) {
+func Connect(ctx context.Context, url, name string, opts ...ConnectOption) (*Bus, error) {
+	var po natsx.ProvisionOptions
+	for _, o := range opts {
+		o(&po)
+	}
 	if url == "" {
 		return nil, errors.New("no NATS server: set NATS_URL (for example nats://127.0.0.1:4222) or nats.url in the config; " +
 			"`tajo run` starts an embedded server instead")
@@ -118,7 +130,7 @@ func Connect(ctx context.Context, url, name string) (*Bus, error) {
 	var st *state.Store
 	deadline := time.Now().Add(startupPatience)
 	for {
-		err = natsx.Provision(ctx, js, natsx.ProvisionOptions{})
+		err = natsx.Provision(ctx, js, po)
 		if err == nil {
 			st, err = state.NewStore(ctx, js)
 		}

@@ -21,7 +21,15 @@ type Flags struct {
 func Main(service string, run func(ctx context.Context, f Flags) error) {
 	configPath := flag.String("config", "", "config file (default $TAJO_CONFIG, else $TAJO_HOME/config.yaml)")
 	instance := flag.String("instance", hostname(service), "name of this replica in counters and logs")
+	probe := flag.Bool("probe", false, "ask this service's /readyz and exit 0 when ready (a container healthcheck)")
 	flag.Parse()
+	if *probe {
+		if err := Probe(context.Background(), service, ConfigPath(*configPath)); err != nil {
+			fmt.Fprintln(os.Stderr, service+": not ready:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, Flags{ConfigPath: ConfigPath(*configPath), Instance: *instance})
 	stop()

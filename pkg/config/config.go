@@ -18,6 +18,8 @@ type Config struct {
 	// Resilience tunes rate limits (per vendor plan), retries and circuit
 	// breakers; every zero field takes the vendors' documented defaults.
 	Resilience resilience.Config `yaml:"resilience"`
+	// Metrics sets where /metrics, /healthz and /readyz are served.
+	Metrics Metrics `yaml:"metrics"`
 
 	// src locates keys in the file this came from (nil when built in code),
 	// so that notices name the line and the key as the file wrote it.
@@ -122,6 +124,9 @@ type ListID int64
 type NATS struct {
 	URL      string `yaml:"url"`       // empty: start an embedded server
 	StoreDir string `yaml:"store_dir"` // embedded server's JetStream directory; default Home()/nats
+	// Replicas of every stream and bucket: 1 on a single server (default),
+	// 3 on a three-node cluster. Streams that exist keep theirs.
+	Replicas int `yaml:"replicas"`
 }
 
 // Pipeline tunes batching towards Brevo.
@@ -152,7 +157,7 @@ func Default() *Config {
 			},
 			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}},
 		},
-		NATS:    NATS{StoreDir: filepath.Join(Home(), "nats")},
+		NATS:    NATS{StoreDir: filepath.Join(Home(), "nats"), Replicas: 1},
 		Gateway: Gateway{Listen: "127.0.0.1:8080"},
 		Pipeline: Pipeline{
 			BatchSize:       5000,

@@ -61,7 +61,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown key without suggestion",
 			yaml: minimal + "nats:\n  cluster: x\n",
-			want: []string{`t.yaml:5: nats.cluster: unknown key; valid keys here: store_dir, url`},
+			want: []string{`t.yaml:5: nats.cluster: unknown key; valid keys here: replicas, store_dir, url`},
 		},
 		{
 			name: "unknown top-level section",

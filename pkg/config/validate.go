@@ -47,6 +47,7 @@ func (c *Config) normalize() {
 
 // check reports every semantic problem through report(path, message).
 func (c *Config) check(report func(path, msg string)) {
+	c.checkOperations(report)
 	if err := c.Resilience.Validate(); err != nil {
 		report("resilience", err.Error())
 	}

@@ -108,7 +108,7 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 				if !b.ready {
 					cause = FlushDrain
 				}
-				mt.Batch(w.cfg.Stage, len(b.cur), cause)
+				mt.Batch(w.cfg.Stage, len(b.cur), string(cause))
 			}
 			b.take()
 			refill()

@@ -28,12 +28,15 @@ type Instruments struct {
 	Meter Meter
 }
 
-// Meter receives a worker's measurements (pkg/telemetry.Metrics).
+// Meter receives a worker's measurements (pkg/telemetry.Metrics). Plain
+// strings, so that an implementation need not import this package.
 type Meter interface {
-	// Batch: a batch of size messages was dispatched because of cause.
-	Batch(stage string, size int, cause FlushCause)
-	// Settled: a message was settled with outcome o.
-	Settled(stage string, o Outcome)
+	// Batch: a batch of size messages was dispatched because of cause (a
+	// FlushCause).
+	Batch(stage string, size int, cause string)
+	// Settled: a message was settled: outcome is an OutcomeKind's String
+	// (acked, retried, dead_lettered), reason the dead letter's.
+	Settled(stage, outcome, reason string)
 }
 
 // FlushCause says what dispatched a batch.

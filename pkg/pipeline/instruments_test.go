@@ -19,21 +19,21 @@ import (
 type meterCounts struct {
 	mu      sync.Mutex
 	batched int
-	causes  map[pipeline.FlushCause]int
-	settled map[pipeline.OutcomeKind]int
+	causes  map[string]int
+	settled map[string]int
 }
 
-func (m *meterCounts) Batch(_ string, size int, cause pipeline.FlushCause) {
+func (m *meterCounts) Batch(_ string, size int, cause string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.batched += size
 	m.causes[cause]++
 }
 
-func (m *meterCounts) Settled(_ string, o pipeline.Outcome) {
+func (m *meterCounts) Settled(_, outcome, _ string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.settled[o.Kind]++
+	m.settled[outcome]++
 }
 
 // A message's span continues the trace its headers carry, the handler sees
@@ -64,7 +64,7 @@ func TestWorkerTracesAndMeters(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	meter := &meterCounts{causes: map[pipeline.FlushCause]int{}, settled: map[pipeline.OutcomeKind]int{}}
+	meter := &meterCounts{causes: map[string]int{}, settled: map[string]int{}}
 	cfg := baseConfig()
 	cfg.BatchSize = 3
 	cfg.BatchWait = 2 * time.Second
@@ -122,7 +122,7 @@ func TestWorkerTracesAndMeters(t *testing.T) {
 	}
 	meter.mu.Lock()
 	defer meter.mu.Unlock()
-	if meter.batched != 3 || meter.causes[pipeline.FlushCount] != 1 || meter.settled[pipeline.Acked] != 3 {
+	if meter.batched != 3 || meter.causes[string(pipeline.FlushCount)] != 1 || meter.settled[pipeline.Acked.String()] != 3 {
 		t.Fatalf("meter: batched %d, causes %v, settled %v; want 3 in one count-flushed batch, 3 acked",
 			meter.batched, meter.causes, meter.settled)
 	}

@@ -11,10 +11,11 @@ import (
 	"github.com/tajo-sync/tajo/proto"
 )
 
-// Run serves sync requests on proto.SubjectSyncRequest and, when interval is
-// positive, starts a sync every interval, until ctx is done: incremental,
-// or full once Config.FullEvery has passed since the last full one.
-func (e *Extractor) Run(ctx context.Context, nc *nats.Conn, interval time.Duration) error {
+// lead serves sync requests on proto.SubjectSyncRequest and, when interval
+// is positive, starts a sync every interval, until ctx is done:
+// incremental, or full once Config.FullEvery has passed since the last full
+// one. Only the holder of the schedule lease leads (see Run).
+func (e *Extractor) lead(ctx context.Context, nc *nats.Conn, interval time.Duration) error {
 	sub, err := nc.Subscribe(proto.SubjectSyncRequest, func(m *nats.Msg) {
 		var req proto.SyncRequest
 		if len(m.Data) > 0 {

@@ -56,6 +56,11 @@ type Config struct {
 	// (connectors.braze.sync.users.full_every); 0: incremental only.
 	FullEvery time.Duration
 	Logger    *slog.Logger
+	// Instance names this replica in the schedule lease's logs.
+	Instance string
+	// LeaseTTL: a leader that stopped refreshing the schedule lease this
+	// long is replaced by a standby; default DefaultLeaseTTL.
+	LeaseTTL time.Duration
 	// Tracer, when set, traces each run's export and each line published:
 	// a trace per user, carried to the next stages in the line's headers.
 	Tracer trace.Tracer
@@ -94,6 +99,9 @@ func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extrac
 	}
 	if cfg.Segment == "" {
 		cfg.Segment = "All Users"
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
 	}
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()

@@ -101,20 +101,41 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// routes registers every route; each is wrapped by the middleware that
-// logs, audits, recovers and bounds its body.
-func (s *Server) routes() {
-	const braze = "/v1/connectors/braze"
-	handle := func(pattern string, auth authKind, h http.HandlerFunc) {
-		s.mux.Handle(pattern, s.wrap(auth, h))
+// Route is one route of the gateway: "METHOD /path" as http.ServeMux
+// patterns write it.
+type Route struct {
+	Pattern string
+	auth    authKind
+	handler func(*Server) http.HandlerFunc
+}
+
+// Routes are every route the gateway serves (openapi.yaml describes each).
+func Routes() []string {
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.Pattern
 	}
-	handle("POST /v1/braze/currents", authCurrents, s.currents)
-	handle("POST "+braze+"/events", authKey, s.handleEvent)
-	handle("POST "+braze+"/connect", authKey, s.connect)
-	handle("POST "+braze+"/sync", authKey, s.sync)
-	handle("GET "+braze+"/runs/{id}", authKey, s.run)
-	handle("GET "+braze+"/status", authKey, s.status)
-	handle("POST "+braze+"/segments/export", authKey, s.exportSegment)
+	return out
+}
+
+const brazeAPI = "/v1/connectors/braze"
+
+var routes = []Route{
+	{"POST /v1/braze/currents", authCurrents, func(s *Server) http.HandlerFunc { return s.currents }},
+	{"POST " + brazeAPI + "/events", authKey, func(s *Server) http.HandlerFunc { return s.handleEvent }},
+	{"POST " + brazeAPI + "/connect", authKey, func(s *Server) http.HandlerFunc { return s.connect }},
+	{"POST " + brazeAPI + "/sync", authKey, func(s *Server) http.HandlerFunc { return s.sync }},
+	{"GET " + brazeAPI + "/runs/{id}", authKey, func(s *Server) http.HandlerFunc { return s.run }},
+	{"GET " + brazeAPI + "/status", authKey, func(s *Server) http.HandlerFunc { return s.status }},
+	{"POST " + brazeAPI + "/segments/export", authKey, func(s *Server) http.HandlerFunc { return s.exportSegment }},
+}
+
+// routes registers every route; each is wrapped by the middleware that
+// authenticates, bounds its body, logs, audits and recovers.
+func (s *Server) routes() {
+	for _, r := range routes {
+		s.mux.Handle(r.Pattern, s.wrap(r.auth, r.handler(s)))
+	}
 	s.mux.Handle("/", s.wrap(authNone, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: see openapi.yaml")
 	}))

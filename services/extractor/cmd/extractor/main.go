@@ -2,7 +2,9 @@
 // (connectors.braze.sync.users.interval) and whenever asked on
 // tajo.ctl.sync.users (`tajo connectors sync`). It connects to NATS_URL, reads
 // the config file, and takes the key from BRAZE_API_KEY or else the credential
-// store ($TAJO_HOME/credentials.enc). Run one replica.
+// store ($TAJO_HOME/credentials.enc). Replicas may run: the one holding the
+// schedule lease leads, the others stand by and take over (resuming its
+// run) when it dies.
 package main
 
 import (
@@ -51,7 +53,12 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer flushSpans()
-	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "extractor")
+	ops, err := bootstrap.StartOps(cfg, "extractor", log)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "extractor", bootstrap.WithReplicas(cfg.NATS.Replicas))
 	if err != nil {
 		return err
 	}
@@ -61,12 +68,13 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	bc := bootstrap.BrazeConfig(cfg, key)
-	bc.Observer = rec.Braze("extractor")
+	bc.Observer = ops.Braze(rec.Braze("extractor"))
 	bc.Tracer = bootstrap.Tracer(tracing)
 	guard, err := bootstrap.GuardBraze(cfg.Resilience, &bc, log)
 	if err != nil {
 		return err
 	}
+	ops.Metrics.WatchGuards(guard)
 	defer bootstrap.ReportHealth(ctx, bus.State, "extractor", f.Instance, log, guard)()
 	client, err := braze.New(bc)
 	if err != nil {
@@ -80,9 +88,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
 		Logger:                   log,
 		Tracer:                   bootstrap.Tracer(tracing),
+		Instance:                 f.Instance,
 	})
 	if err != nil {
 		return err
 	}
+	ops.Attach(bus.NC, bus.JS)
 	return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval)
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/telemetry"
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/loader"
 )
 
@@ -46,23 +47,30 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer flushSpans()
-	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "loader-"+instance)
+	ops, err := bootstrap.StartOps(cfg, "loader", log)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "loader-"+instance, bootstrap.WithReplicas(cfg.NATS.Replicas))
 	if err != nil {
 		return err
 	}
 	defer bus.Close()
+	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
 	// The loader writes runs the extractor started: "users" is its resource.
 	rec, err := bus.Audit(ctx, cfg, log, "users")
 	if err != nil {
 		return err
 	}
 	bc := bootstrap.BrevoConfig(cfg, key)
-	bc.Observer = rec.Brevo("loader")
+	bc.Observer = ops.Brevo(rec.Brevo("loader"))
 	bc.Tracer = bootstrap.Tracer(tracing)
 	guard, err := bootstrap.GuardBrevo(cfg.Resilience, &bc, log)
 	if err != nil {
 		return err
 	}
+	ops.Metrics.WatchGuards(guard)
 	defer bootstrap.ReportHealth(ctx, bus.State, "loader", instance, log, guard)()
 	client, err := brevo.New(bc)
 	if err != nil {
@@ -77,7 +85,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		MaxImportBytes:  cfg.Pipeline.MaxImportBytes,
 		ListIDs:         bootstrap.ListIDs(cfg),
 		Logger:          log,
-		Instruments:     pipeline.Instruments{Tracer: bootstrap.Tracer(tracing)},
+		Instruments:     ops.Pipeline(tracing),
 	})
 	if err != nil {
 		return err

@@ -10,7 +10,8 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/telemetry"
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/transformer"
 )
 
@@ -32,17 +33,23 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer flushSpans()
-	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "transformer-"+instance)
+	ops, err := bootstrap.StartOps(cfg, "transformer", log)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
+	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "transformer-"+instance, bootstrap.WithReplicas(cfg.NATS.Replicas))
 	if err != nil {
 		return err
 	}
 	defer bus.Close()
+	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable})
 	t, err := transformer.New(ctx, bus.JS, m, transformer.Config{
 		Instance:    instance,
 		BatchWait:   cfg.Pipeline.BatchWait,
 		Concurrency: cfg.Pipeline.Concurrency,
 		Logger:      log,
-		Instruments: pipeline.Instruments{Tracer: bootstrap.Tracer(tracing)},
+		Instruments: ops.Pipeline(tracing),
 	})
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func main() {
 		keep       = flag.Bool("keep", false, "keep the work directory (stores, binaries, config)")
 	)
 	flag.IntVar(&o.Users, "users", envInt("BENCH_USERS", 200000), "users of the all-in-one phase (default $BENCH_USERS or 200000)")
-	flag.IntVar(&o.ShapeUsers, "shape-users", envInt("BENCH_SHAPE_USERS", -1), "users of the production-shape phase; 0 skips it (default $BENCH_SHAPE_USERS, else the all-in-one's users)")
+	flag.IntVar(&o.ShapeUsers, "shape-users", envInt("BENCH_SHAPE_USERS", -1), "users of the production-shape phase; 0 skips it (default $BENCH_SHAPE_USERS, else the all-in-one's users up to 100000; -scale: each size)")
 	flag.IntVar(&o.LimitsUsers, "limits-users", envInt("BENCH_LIMITS_USERS", 50000), "users of the vendor-limits phase (default $BENCH_LIMITS_USERS or 50000)")
 	flag.StringVar(&o.NATSServer, "nats-server", envStr("BENCH_NATS_SERVER", "bin/nats-server"), "nats-server binary of the production shape; built from the pinned module when missing")
 	flag.BoolVar(&o.Verbose, "v", false, "print the pipeline's progress every second")
@@ -70,7 +70,9 @@ func main() {
 			o.LimitsUsers = 0
 		}
 		if o.ShapeUsers < 0 {
-			o.ShapeUsers = o.Users
+			// Kept short: 100,000 is also the size the flatness
+			// target starts from (bench-scale runs it at each size).
+			o.ShapeUsers = min(o.Users, 100000)
 		}
 		err = runOnce(ctx, o, *jsonOut, *cpuProfile, *keep)
 	}
@@ -184,13 +186,17 @@ func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) e
 			shape = n
 		}
 		out := filepath.Join(dir, f+".json")
-		args := []string{"-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
+		// -scale= explicitly, and no BENCH_SCALE in its environment: a
+		// child that took the sizes from there would run them itself, and
+		// its child again, without end.
+		args := []string{"-scale=", "-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
 			"-nats-server", o.NATSServer, "-json", out, "-limits=false"}
 		if o.Verbose {
 			args = append(args, "-v")
 		}
 		fmt.Printf("\n######## bench-scale: %d users ########\n", n)
 		cmd := exec.CommandContext(ctx, self, args...)
+		cmd.Env = withoutEnv(os.Environ(), "BENCH_SCALE")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		runErr := cmd.Run()
 		row := bench.ScaleRow{Report: &bench.Report{Users: n}}
@@ -218,4 +224,15 @@ func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) e
 		return errors.New("some sizes failed (see above)")
 	}
 	return nil
+}
+
+// withoutEnv is env without the variable name.
+func withoutEnv(env []string, name string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/pkg/telemetry"
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
 	"github.com/tajo-sync/tajo/services/transformer"
@@ -46,6 +48,12 @@ type Options struct {
 	// Tracer, when set, traces every stage and vendor call (see
 	// bootstrap.Tracer); nil: no tracing work at all.
 	Tracer trace.Tracer
+	// Ops, when set, counts the stages' messages and vendor calls and
+	// reports lag, DLQ depth and the guards on its /metrics.
+	Ops *bootstrap.Ops
+	// Replicas of the streams and buckets provisioned (nats.replicas);
+	// default 1.
+	Replicas int
 }
 
 // App is every stage of the users pipeline in one process.
@@ -75,7 +83,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening JetStream: %w", err)
 	}
-	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
+	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{Replicas: o.Replicas}); err != nil {
 		return nil, fmt.Errorf("provisioning streams and buckets: %w", err)
 	}
 	st, err := state.NewStore(ctx, js)
@@ -88,6 +96,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Tracer != nil {
 		o.Braze.Tracer, o.Brevo.Tracer, o.Extractor.Tracer = o.Tracer, o.Tracer, o.Tracer
 		o.Transformer.Instruments.Tracer, o.Loader.Instruments.Tracer = o.Tracer, o.Tracer
+	}
+	if o.Ops != nil {
+		o.Braze.Observer, o.Brevo.Observer = o.Ops.Braze(o.Braze.Observer), o.Ops.Brevo(o.Brevo.Observer)
+		o.Transformer.Instruments.Meter, o.Loader.Instruments.Meter = o.Ops.Metrics, o.Ops.Metrics
 	}
 	bg, err := bootstrap.GuardBraze(o.Resilience, &o.Braze, o.Logger)
 	if err != nil {
@@ -129,6 +141,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 	ld, err := loader.New(ctx, js, bv, m.Attributes(), st, o.Loader)
 	if err != nil {
 		return nil, err
+	}
+	if o.Ops != nil {
+		o.Ops.Metrics.WatchGuards(bg, vg)
+		o.Ops.Attach(o.NC, js, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
+			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
 	}
 	return &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
 		BrazeGuard: bg, BrevoGuard: vg,

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
 const mb = 1 << 20
@@ -17,8 +19,7 @@ const mb = 1 << 20
 func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "\n== all-in-one: every stage in one process on an embedded server (tajo run) ==\n")
 	fmt.Fprintf(w, "users: %d\n", r.Users)
-	fmt.Fprintf(w, "pipeline: %.0f users/s (%s end to end; created %d, dead-lettered %d, failed %d)\n",
-		r.PipelineRate, r.PipelineTime.Round(time.Millisecond), r.Summary.Created, r.Summary.DeadLettered, r.Summary.Failed)
+	fmt.Fprintf(w, "pipeline: %.0f users/s (%s end to end; %s)\n", r.PipelineRate, r.PipelineTime.Round(time.Millisecond), outcome(r.Summary))
 	fmt.Fprintf(w, "baseline: %.0f msgs/s (bare JetStream, two hops, same messages, same server)\n", r.BaselineRate)
 	fmt.Fprintf(w, "ratio: %.2f  # target >= 0.5\n", r.Ratio())
 	fmt.Fprintf(w, "peak_rss_mb: %.1f  # target <= 256 at 1,000,000 users, < 30%% growth from 100,000\n", float64(r.PeakRSS)/mb)
@@ -32,15 +33,14 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "  (the kernel refused to reset the peak: this is the process's peak, the baseline's included)\n")
 	}
 	for k, inc := range r.Incrementals {
-		fmt.Fprintf(w, "  incremental %d: %d users changed in Braze (%d dead-lettered), %d contact rows written (updated %d, created %d, unchanged %d, dead-lettered %d) in %s, %.3f of the full sync\n",
-			k+1, inc.Changed, inc.ChangedDeadLettered, inc.Writes, inc.Summary.Updated, inc.Summary.Created, inc.Summary.Unchanged, inc.Summary.DeadLettered,
-			inc.Time.Round(time.Millisecond), r.incrementalRatio(k))
+		fmt.Fprintf(w, "  incremental %d: %d users changed in Braze (%d dead-lettered unwritten), %d contact rows written in %s, %.3f of the full sync (%s)\n",
+			k+1, inc.Changed, inc.ChangedDeadLettered, inc.Writes, inc.Time.Round(time.Millisecond), r.incrementalRatio(k), outcome(inc.Summary))
 	}
 	if len(r.Incrementals) > 0 {
 		inc := r.Incrementals[0]
 		fmt.Fprintf(w, "incremental_writes: %d  # target: exactly the %d users changed", inc.Writes, inc.Changed-inc.ChangedDeadLettered)
 		if inc.ChangedDeadLettered > 0 {
-			fmt.Fprintf(w, " (of %d changed, %d are dead-lettered, as in the full sync)", inc.Changed, inc.ChangedDeadLettered)
+			fmt.Fprintf(w, " (of %d changed, %d are dead-lettered before any write, as in the full sync)", inc.Changed, inc.ChangedDeadLettered)
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "incremental_ratio: %.3f  # target <= 0.10 (incremental time over the full sync's)\n", r.incrementalRatio(0))
@@ -72,6 +72,24 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Fprintf(w, "  - %s\n", p)
 		}
 	}
+}
+
+// outcome is a run's summary: the counts that are not zero.
+func outcome(s app.Summary) string {
+	var parts []string
+	for _, c := range []struct {
+		name string
+		n    int64
+	}{{"created", s.Created}, {"updated", s.Updated}, {"unchanged", s.Unchanged}, {"merged", s.Merged},
+		{"stale", s.Stale}, {"dead-lettered", s.DeadLettered}, {"missing", s.Missing}, {"failed", s.Failed}} {
+		if c.n != 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", c.name, c.n))
+		}
+	}
+	if s.Error != "" {
+		parts = append(parts, fmt.Sprintf("error %q", s.Error))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (r *Report) incrementalRatio(k int) float64 {
@@ -110,8 +128,7 @@ func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {
 		fmt.Fprintf(w, "vendor_limits: users %d, imports %d (%d rows), GET /processes polls %d, 429s %d, total %s, simulated Brevo processing %s\n",
 			s.Users, s.Imports, s.ImportRows, s.Polls, s.Status429, s.Time.Round(time.Second), s.ImportTime.Round(time.Second))
 		fmt.Fprintf(w, "vendor_limits_ratio: %.2f  # target <= 1.2 (total time over the simulated Brevo processing time)\n", s.ImportTimeRatio())
-		fmt.Fprintf(w, "  (created %d, dead-lettered %d, failed %d; rows per import %.0f)\n",
-			s.Summary.Created, s.Summary.DeadLettered, s.Summary.Failed, float64(s.ImportRows)/float64(max(s.Imports, 1)))
+		fmt.Fprintf(w, "  (%s; rows per import %.0f)\n", outcome(s.Summary), float64(s.ImportRows)/float64(max(s.Imports, 1)))
 		return
 	}
 	fmt.Fprintf(w, "\n== production shape: each worker its own process, external nats-server ==\n")
@@ -119,8 +136,7 @@ func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {
 		fmt.Fprintf(w, "  (%d users here, not the all-in-one's %d: BENCH_SHAPE_USERS)\n", s.Users, allInOneUsers)
 	}
 	fmt.Fprintf(w, "shape_users: %d\n", s.Users)
-	fmt.Fprintf(w, "shape_rate: %.0f  # users/s (%s end to end; created %d, dead-lettered %d, failed %d)\n",
-		s.Rate, s.Time.Round(time.Millisecond), s.Summary.Created, s.Summary.DeadLettered, s.Summary.Failed)
+	fmt.Fprintf(w, "shape_rate: %.0f  # users/s (%s end to end; %s)\n", s.Rate, s.Time.Round(time.Millisecond), outcome(s.Summary))
 	for _, p := range Processes() {
 		target := "# target <= 96, flat from 100,000 to 1,000,000 users"
 		if p == NATSServerProcess {
@@ -138,14 +154,15 @@ type ScaleRow struct {
 }
 
 // PrintTable writes one row per size: the all-in-one rate, ratio, peak RSS
-// and store bytes per user, the incremental ratio, and the production
-// shape's peak RSS per process.
+// and store bytes per user, the incremental ratio, the production shape's
+// rate and peak RSS per process, and whether the hard checks passed.
 func PrintTable(w io.Writer, rows []ScaleRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := []string{"users", "users/s", "ratio", "peak MB", "store B/user", "incr ratio", "shape users/s"}
 	for _, p := range Processes() {
 		head = append(head, p+" MB")
 	}
+	head = append(head, "checks")
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, row := range rows {
 		r := row.Report
@@ -177,6 +194,11 @@ func PrintTable(w io.Writer, rows []ScaleRow) {
 			} else {
 				cells = append(cells, fmt.Sprintf("%.0f", float64(r.Shape.PeakRSS[p])/mb))
 			}
+		}
+		if len(r.Problems) > 0 {
+			cells = append(cells, fmt.Sprintf("%d failed", len(r.Problems)))
+		} else {
+			cells = append(cells, "ok")
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}

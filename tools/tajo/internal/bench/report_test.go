@@ -74,6 +74,7 @@ func TestReportPrintsTheTargetLines(t *testing.T) {
 func TestPrintTable(t *testing.T) {
 	small, big := sampleReport(100000), sampleReport(1000000)
 	big.Shape = nil
+	big.Problems = []string{"incremental sync 1 wrote 3 contact rows"}
 	var b bytes.Buffer
 	PrintTable(&b, []ScaleRow{{Report: small}, {Report: big}, {Report: &Report{Users: 3000000}, Err: errors.New("out of memory")}})
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
@@ -81,13 +82,13 @@ func TestPrintTable(t *testing.T) {
 		t.Fatalf("want a header and three rows, got:\n%s", b.String())
 	}
 	head := strings.Fields(lines[0])
-	if strings.Join(head, " ") != "users users/s ratio peak MB store B/user incr ratio shape users/s extractor MB transformer MB loader MB nats-server MB" {
+	if strings.Join(head, " ") != "users users/s ratio peak MB store B/user incr ratio shape users/s extractor MB transformer MB loader MB nats-server MB checks" {
 		t.Errorf("header %q", lines[0])
 	}
-	if got := strings.Fields(lines[1]); strings.Join(got, " ") != "100000 5000 0.25 300 450 0.100 4000 40 50 60 70" {
+	if got := strings.Fields(lines[1]); strings.Join(got, " ") != "100000 5000 0.25 300 450 0.100 4000 40 50 60 70 ok" {
 		t.Errorf("row of 100000: %q", lines[1])
 	}
-	if got := strings.Fields(lines[2]); strings.Join(got, " ") != "1000000 5000 0.25 300 450 0.100 - - - - -" {
+	if got := strings.Fields(lines[2]); strings.Join(got, " ") != "1000000 5000 0.25 300 450 0.100 - - - - - 1 failed" {
 		t.Errorf("row without the production shape: %q", lines[2])
 	}
 	if !strings.HasPrefix(strings.TrimSpace(lines[3]), "3000000") || !strings.Contains(lines[3], "failed: out of memory") {

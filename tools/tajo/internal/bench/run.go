@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/braze"
@@ -108,8 +109,9 @@ type Report struct {
 // Braze.
 type Incremental struct {
 	Changed int `json:"changed"`
-	// ChangedDeadLettered are changed users the sync dead-lettered (as the
-	// full sync did: the change leaves their identifiers alone).
+	// ChangedDeadLettered are changed users the sync dead-lettered before
+	// writing them (as the full sync did: the change leaves their
+	// identifiers alone); not among the writes expected.
 	ChangedDeadLettered int           `json:"changed_dead_lettered"`
 	Writes              int           `json:"writes"` // contact rows Brevo was asked to write
 	Time                time.Duration `json:"time"`
@@ -278,21 +280,27 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 			return err
 		}
 		inc.Writes = Writes(after) - Writes(before)
-		// A changed user the connector cannot write (no identifier, an
-		// invalid one, one another contact holds) is dead-lettered again, as
-		// in the full sync: the change does not touch identifiers.
+		// A changed user the transformer cannot map (no identifier, an
+		// invalid one) is dead-lettered again, as in the full sync (the change
+		// leaves identifiers alone), before anything is written. One the
+		// loader dead-letters (an SMS another contact holds) was sent to
+		// Brevo and refused: it counts among the writes.
 		dead, unnamed, err := deadLettered(ctx, a.JS, inc.Summary.RunID)
 		if err != nil {
 			return err
 		}
+		var why []string
 		for _, id := range ids {
-			if dead[id] {
-				inc.ChangedDeadLettered++
+			if reason, ok := dead[id]; ok {
+				why = append(why, id+" "+reason)
+				if !strings.HasPrefix(reason, "loader.") {
+					inc.ChangedDeadLettered++
+				}
 			}
 		}
 		if want := inc.Changed - inc.ChangedDeadLettered; inc.Writes != want || unnamed > 0 {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze, %d of them dead-lettered, %d dead letters naming no user (summary: updated %d, created %d, dead-lettered %d)",
-				k, inc.Writes, inc.Changed, inc.ChangedDeadLettered, unnamed, inc.Summary.Updated, inc.Summary.Created, inc.Summary.DeadLettered))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze, dead letters of changed users %v, %d dead letters naming no user (summary: updated %d, created %d, dead-lettered %d)",
+				k, inc.Writes, inc.Changed, why, unnamed, inc.Summary.Updated, inc.Summary.Created, inc.Summary.DeadLettered))
 		}
 		rep.Incrementals = append(rep.Incrementals, inc)
 		s, err := sampleStore(ctx, a.JS, fmt.Sprintf("incremental %d", k))

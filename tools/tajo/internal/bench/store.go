@@ -64,13 +64,14 @@ func streamNames(samples []StoreSample) []string {
 	return out
 }
 
-// deadLettered returns the braze_ids of the users dead-lettered by run
-// (read from each letter's original message, a RawUser or a ContactUpsert:
-// both carry it) and how many of the run's letters name none.
-func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (ids map[string]bool, unnamed int, err error) {
+// deadLettered returns the users dead-lettered by run, by braze_id (read
+// from each letter's original message, a RawUser or a ContactUpsert: both
+// carry it), with the letter's stage.reason, and how many of the run's
+// letters name none.
+func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (ids map[string]string, unnamed int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	ids = map[string]bool{}
+	ids = map[string]string{}
 	s, err := js.Stream(ctx, proto.StreamDLQ)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading the DLQ stream: %w", err)
@@ -104,7 +105,7 @@ func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (id
 				unnamed++
 				continue
 			}
-			ids[u.BrazeID] = true
+			ids[u.BrazeID] = dl.Stage + "." + dl.Reason
 		}
 		if err := b.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
 			return nil, 0, fmt.Errorf("reading the DLQ: %w", err)

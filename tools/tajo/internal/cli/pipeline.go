@@ -30,8 +30,13 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 		return err
 	}
 	defer flushSpans()
+	ops, err := bootstrap.StartOps(env.cfg, "tajo", env.logger)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
 	opts := env.pipelineOptions()
-	opts.Tracer = bootstrap.Tracer(tracing)
+	opts.Tracer, opts.Ops, opts.Replicas = bootstrap.Tracer(tracing), ops, env.cfg.NATS.Replicas
 	a, err := app.New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("building the pipeline: %w", err)
