@@ -18,7 +18,7 @@ SERVICES    := extractor transformer loader
 RUN_ARGS    ?= --sandbox
 BENCH_USERS ?= 200000
 
-.PHONY: all build run test lint fuzz bench bench-scale bench-smoke chaos shape clean
+.PHONY: all build run test lint fuzz bench bench-scale bench-smoke chaos shape e2e clean
 
 all: build
 
@@ -115,6 +115,18 @@ shape: bin/nats-server
 
 bin/nats-server:
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/nats-io/nats-server/v2@v2.15.2
+
+## e2e: the worker binaries as processes on an external nats-server, with
+## the sandbox and a real Jaeger (pinned in tools/jaeger, bound to
+## 127.0.0.1): one user's trace must run extractor -> transformer -> loader
+## -> Brevo; prints its trace id. Also the three-node cluster test.
+E2E_ARGS ?=
+e2e: bin/nats-server bin/jaeger
+	$(GO) test -tags e2e -count=1 -timeout 20m -v $(E2E_ARGS) ./tools/tajo/internal/e2e/
+
+# Jaeger's own module, outside go.work: its dependencies stay out of ours.
+bin/jaeger: tools/jaeger/go.mod
+	cd tools/jaeger && GOWORK=off $(GO) build -o $(CURDIR)/bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 
 ## clean: remove built binaries (the state under $$TAJO_HOME is left alone).
 clean:
