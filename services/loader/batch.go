@@ -80,6 +80,11 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 		batch[it.idx].Settle(ledger.Unchanged, 0)
 	}
+	// A key another batch of this process is writing right now (a second
+	// copy of an upsert, published again after the dedup window) waits for
+	// that write to be recorded: handled side by side, both would be written.
+	items, release := l.busy(items, errs)
+	defer release()
 	all := items
 	if items, err = l.claim(ctx, items, errs); err != nil {
 		return fail(all, err)
@@ -145,6 +150,34 @@ func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []e
 		}
 	}
 	return l.release(ctx, refused, func(it *item) []string { return it.fresh })
+}
+
+// inflightWait is how long an upsert whose key another batch is writing
+// waits before it is handled again.
+const inflightWait = time.Second
+
+// busy takes the items' keys for this batch, leaving out (to be retried
+// after inflightWait) those another batch of this process holds; release
+// gives them back.
+func (l *Loader) busy(items []*item, errs []error) (mine []*item, release func()) {
+	l.inflightMu.Lock()
+	defer l.inflightMu.Unlock()
+	mine = items[:0:0]
+	for _, it := range items {
+		if l.inflight[it.up.Key] {
+			errs[it.idx] = pipeline.RetryAfter(inflightWait, fmt.Errorf("contact %s is being written by another batch", proto.KeyHash(it.up.Key)))
+			continue
+		}
+		l.inflight[it.up.Key] = true
+		mine = append(mine, it)
+	}
+	return mine, func() {
+		l.inflightMu.Lock()
+		defer l.inflightMu.Unlock()
+		for _, it := range mine {
+			delete(l.inflight, it.up.Key)
+		}
+	}
 }
 
 // outcome is what writing the item counts as.

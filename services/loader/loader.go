@@ -115,6 +115,10 @@ type Loader struct {
 	importMu sync.Mutex
 	batch    *brevo.ImportBatch
 	pace     importPace // how fast Brevo imports; guarded by importMu
+	// inflightMu guards inflight: the keys batches of this process are
+	// writing (batch.go, busy).
+	inflightMu sync.Mutex
+	inflight   map[string]bool
 }
 
 // New builds a loader for contacts carrying the given attributes.
@@ -142,10 +146,11 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 	}
 	return &Loader{
 		cfg: cfg, js: js, brevo: b, attrs: attrs, attrSet: newAttrSet(attrs), fps: fps, claims: claims,
-		ledger: led,
-		state:  st,
-		batch:  brevo.NewImportBatch(cfg.MaxImportBytes),
-		log:    cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),
+		ledger:   led,
+		state:    st,
+		batch:    brevo.NewImportBatch(cfg.MaxImportBytes),
+		inflight: map[string]bool{},
+		log:      cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),
 	}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/tajo-sync/tajo/pkg/brevo"
@@ -344,5 +345,33 @@ func TestRedeliveredWriteKeepsItsOutcome(t *testing.T) {
 		Email: "owner@example.com", Attributes: map[string]any{"FIRSTNAME": "U"}, SourceVersion: 2, Fingerprint: "fp-u1"})
 	if o, _ := deliver().Outcome(); o != ledger.Unchanged {
 		t.Errorf("a later run with the same content settled %v, want unchanged", o)
+	}
+}
+
+// Two copies of one upsert (published again after the dedup window) in two
+// batches handled side by side: one is written, the other waits and then
+// finds it applied. Brevo sees one row.
+func TestConcurrentCopiesAreWrittenOnce(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 300 * time.Millisecond})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1})
+	ctx := context.Background()
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			errs <- l.HandleBatch(ctx, []*pipeline.Msg{upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "A"})})[0]
+		}()
+	}
+	var retried int
+	for range 2 {
+		if err := <-errs; err != nil {
+			var ra *pipeline.RetryAfterError
+			if !errors.As(err, &ra) {
+				t.Fatalf("the second copy: %v, want a retry after the first is recorded", err)
+			}
+			retried++
+		}
+	}
+	if rows := sim.State().Imports.Rows.Rows; rows != 1 || retried != 1 {
+		t.Errorf("Brevo imported %d rows (one copy retried: %d), want the contact written once", rows, retried)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -52,6 +53,14 @@ func runReference(ctx context.Context, o Options, dir string) (*referenceResult,
 		return nil, err
 	}
 	p := cfg.Pipeline
+	// Warnings and errors go to logs/reference.log beside the chaos run's.
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err == nil {
+		if f, err := os.Create(filepath.Join(dir, "logs", "reference.log")); err == nil {
+			defer f.Close()
+			logger = slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}
+	}
 	a, err := app.New(ctx, app.Options{
 		NC:          nc,
 		Braze:       bootstrap.BrazeConfig(cfg, sb.BrazeAPIKey),
@@ -61,7 +70,7 @@ func runReference(ctx context.Context, o Options, dir string) (*referenceResult,
 		Transformer: transformer.Config{Concurrency: p.Concurrency},
 		Loader: loader.Config{BatchSize: p.BatchSize, BatchWait: p.BatchWait, ImportThreshold: p.ImportThreshold,
 			MaxImportBytes: p.MaxImportBytes, ListIDs: bootstrap.ListIDs(cfg)},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the reference pipeline: %w", err)
