@@ -42,7 +42,10 @@ func startCluster(t *testing.T) *cluster {
 			t.Fatal(err)
 		}
 		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		defer ln.Close()
+		// Closed at once: the servers bind these ports next.
+		if err := ln.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var routes []string
 	for i := range 3 {
