@@ -64,10 +64,12 @@ func streamNames(samples []StoreSample) []string {
 	return out
 }
 
-// deadLettered returns the users dead-lettered by run, by braze_id (read
-// from each letter's original message, a RawUser or a ContactUpsert: both
-// carry it), with the letter's stage.reason, and how many of the run's
-// letters name none.
+// deadLettered returns the users with a letter in the DLQ from run (every
+// run when runID is empty), by braze_id (read from each letter's original
+// message, a RawUser or a ContactUpsert: both carry it), with the letter's
+// stage.reason, and how many of the letters name none. A letter is not
+// always a user left unwritten: side letters report a user written without
+// its email (invalid, or another contact's).
 func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (ids map[string]string, unnamed int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -95,7 +97,7 @@ func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (id
 			if err := proto.Decode(m.Data(), &dl); err != nil {
 				return nil, 0, fmt.Errorf("decoding the dead letter on %s: %w", m.Subject(), err)
 			}
-			if dl.RunID != runID {
+			if runID != "" && dl.RunID != runID {
 				continue
 			}
 			// A ContactUpsert reads a RawUser's braze_id too (same key; the
