@@ -123,7 +123,10 @@ func clusterSync(t *testing.T, pickLeader bool) {
 	}
 	// JetStream answers once the cluster has elected its meta leader.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if _, err := js.AccountInfo(ctx); err == nil {
+		actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := js.AccountInfo(actx)
+		acancel()
+		if err == nil {
 			break
 		} else if time.Now().After(deadline) {
 			t.Fatalf("JetStream cluster not ready: %v", err)
