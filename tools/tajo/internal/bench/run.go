@@ -269,6 +269,10 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 		if err != nil {
 			return err
 		}
+		redelivered, err := redeliveries(ctx, a.JS)
+		if err != nil {
+			return err
+		}
 		picked := pickClean(g, changed, int64(k), lettered)
 		ids, err := ep.MutateIndices(ctx, picked)
 		if err != nil {
@@ -297,8 +301,13 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 					why = append(why, id+" "+reason)
 				}
 			}
-			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze (summary: %s; letters of changed users %v, letters naming no user %d)",
-				k, inc.Writes, inc.Changed, outcome(inc.Summary), why, unnamed))
+			// Redeliveries are the other likely why of rows written twice.
+			now, err := redeliveries(ctx, a.JS)
+			if err != nil {
+				return err
+			}
+			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze (summary: %s; letters of changed users %v, letters naming no user %d; RAW and OPS redeliveries during the sync %d)",
+				k, inc.Writes, inc.Changed, outcome(inc.Summary), why, unnamed, now-redelivered))
 		}
 		rep.Incrementals = append(rep.Incrementals, inc)
 		s, err := sampleStore(ctx, a.JS, fmt.Sprintf("incremental %d", k))

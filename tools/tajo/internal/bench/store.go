@@ -118,3 +118,25 @@ func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (id
 	}
 	return ids, unnamed, nil
 }
+
+// redeliveries sums, over the consumers of the work streams, the deliveries
+// beyond the first (numbered deliveries minus the last stream sequence
+// delivered: exact for a consumer alone on its stream that has handled all
+// of it, as the chaos driver counts them).
+func redeliveries(ctx context.Context, js jetstream.JetStream) (int64, error) {
+	var n int64
+	for _, name := range WorkStreams {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			return 0, fmt.Errorf("reading stream %s: %w", name, err)
+		}
+		l := s.ListConsumers(ctx)
+		for ci := range l.Info() {
+			n += int64(ci.Delivered.Consumer) - int64(ci.Delivered.Stream)
+		}
+		if err := l.Err(); err != nil {
+			return 0, fmt.Errorf("listing the consumers of %s: %w", name, err)
+		}
+	}
+	return n, nil
+}
