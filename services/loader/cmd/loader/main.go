@@ -99,5 +99,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	return l.Run(ctx)
+	// Engagement events (ops.brevo.events) share the binary: their own
+	// durable consumer and worker, the same Brevo guard.
+	le, err := loader.NewEvents(ctx, bus.JS, client, bus.State.KeyValue(), loader.EventsConfig{Paused: guard.Open, Logger: log})
+	if err != nil {
+		return err
+	}
+	return bootstrap.RunAll(ctx, l.Run, le.Run)
 }
