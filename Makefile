@@ -13,7 +13,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # from a root that is not a module itself, so list each one.
 MODULE_DIRS := $(patsubst $(CURDIR)/%,%,$(shell $(GO) list -m -f '{{.Dir}}'))
 PKGS        := $(addprefix ./,$(addsuffix /...,$(MODULE_DIRS)))
-SERVICES    := extractor transformer loader
+SERVICES    := extractor transformer loader gateway
 
 RUN_ARGS    ?= --sandbox
 BENCH_USERS ?= 200000

@@ -41,9 +41,11 @@ type Limiter struct {
 	vendor  vendor
 	clock   Clock
 	log     *slog.Logger
-	n       int // replicas
+	n       atomic.Int64 // replicas sharing each budget; see SetReplicas
 	below   float64
 	buckets map[string]*bucket
+	limits  Limits
+	specs   []bucketSpec
 }
 
 // Option configures a Limiter, Breakers or Guard.
@@ -83,14 +85,50 @@ func NewLimiter(vendorName string, limits Limits, opts ...Option) (*Limiter, err
 	limits = limits.WithDefaults()
 	o := buildOptions(opts)
 	l := &Limiter{
-		vendor: v, clock: o.clock, log: o.log, n: limits.Replicas, below: limits.SpreadBelow,
-		buckets: make(map[string]*bucket),
+		vendor: v, clock: o.clock, log: o.log, below: limits.SpreadBelow,
+		buckets: make(map[string]*bucket), limits: limits, specs: limits.specs()[v.name],
 	}
+	l.n.Store(int64(limits.Replicas))
 	now := o.clock.Now()
-	for _, spec := range limits.specs()[v.name] {
+	for _, spec := range l.specs {
 		l.buckets[spec.name] = newBucket(spec, limits, now, o.rand)
 	}
 	return l, nil
+}
+
+// Replicas is how many processes the limiter assumes share each budget.
+func (l *Limiter) Replicas() int { return int(l.n.Load()) }
+
+// SetReplicas changes how many processes share each budget while the
+// limiter runs (replicas that learn of one another, see
+// bootstrap.Presence): every window's share and every pace is recomputed;
+// what was used of the current windows stays counted. n < 1 counts as 1.
+func (l *Limiter) SetReplicas(n int) {
+	n = max(n, 1)
+	if int(l.n.Swap(int64(n))) == n {
+		return
+	}
+	limits := l.limits
+	limits.Replicas = n
+	now := l.clock.Now()
+	for _, spec := range l.specs {
+		b, ok := l.buckets[spec.name]
+		if !ok {
+			continue
+		}
+		fresh := newBucket(spec, limits, now, b.rand)
+		b.mu.Lock()
+		for i := range b.quotas {
+			if i < len(fresh.quotas) {
+				b.quotas[i].max = fresh.quotas[i].max
+			}
+		}
+		if b.pace != nil && fresh.pace != nil {
+			b.pace.SetLimitAt(now, fresh.pace.Limit())
+		}
+		b.mu.Unlock()
+	}
+	l.log.Info("vendor budget shared by a new number of replicas", "vendor", l.vendor.name, "replicas", n)
 }
 
 // Bucket names the bucket a request falls in; path is the API path without
@@ -161,7 +199,7 @@ func (l *Limiter) Observe(bucketName string, status int, h http.Header) {
 	}
 	now := l.clock.Now()
 	o, ok := l.vendor.headers(h, now)
-	if until := b.observe(now, status, o, ok, l.n, l.below); !until.IsZero() {
+	if until := b.observe(now, status, o, ok, int(l.n.Load()), l.below); !until.IsZero() {
 		l.log.Warn("rate limited: bucket blocked until the reset",
 			"vendor", l.vendor.name, "bucket", bucketName, "until", until, "wait", until.Sub(now).Round(time.Millisecond))
 	}

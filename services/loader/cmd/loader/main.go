@@ -71,6 +71,15 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	ops.Metrics.WatchGuards(guard)
+	// The loaders share Brevo's budget: each learns how many are alive
+	// (resilience.limits.replicas, when set, is a floor).
+	stopPresence, err := bootstrap.Presence(ctx, bus.JS, cfg.NATS.Replicas, "brevo", instance, log, func(n int) {
+		guard.Limiter.SetReplicas(max(n, cfg.Resilience.Limits.Replicas))
+	})
+	if err != nil {
+		return err
+	}
+	defer stopPresence()
 	defer bootstrap.ReportHealth(ctx, bus.State, "loader", instance, log, guard)()
 	client, err := brevo.New(bc)
 	if err != nil {
@@ -90,5 +99,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	return l.Run(ctx)
+	// Engagement events (ops.brevo.events) share the binary: their own
+	// durable consumer and worker, the same Brevo guard.
+	le, err := loader.NewEvents(ctx, bus.JS, client, bus.State.KeyValue(), loader.EventsConfig{Paused: guard.Open, Logger: log})
+	if err != nil {
+		return err
+	}
+	return bootstrap.RunAll(ctx, l.Run, le.Run)
 }

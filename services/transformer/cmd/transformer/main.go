@@ -54,5 +54,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	return t.Run(ctx)
+	// Engagement events (raw.braze.events) share the binary: their own
+	// durable consumer, their own worker.
+	te, err := transformer.NewEvents(bus.JS, transformer.EventsConfig{Mapping: cfg.Connectors.Braze.EventMapping, Logger: log})
+	if err != nil {
+		return err
+	}
+	return bootstrap.RunAll(ctx, t.Run, te.Run)
 }

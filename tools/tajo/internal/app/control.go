@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/state"
@@ -17,6 +18,8 @@ import (
 type control struct {
 	a       *App
 	connect func(ctx context.Context, req gateway.ConnectRequest) (map[string]any, error)
+	// life bounds the runs' followers: RunEvents' context.
+	life context.Context
 }
 
 var _ gateway.Control = (*control)(nil)
@@ -45,7 +48,19 @@ func (c *control) Sync(ctx context.Context, req gateway.SyncRequest) (string, er
 			return "", &gateway.BadRequestError{Msg: "resource " + r + " is not synced in this build; resources: [\"users\"]"}
 		}
 	}
-	return c.a.Extractor.Start(ctx, runType)
+	// The run outlives the request: it runs on the process's context.
+	id, err := c.a.Extractor.Start(c.life, runType)
+	if err != nil {
+		return "", err
+	}
+	// Follow the run to its end, as tajo run does for its own syncs: Wait
+	// marks it completed (or incomplete) once every stage has handled it.
+	go func() {
+		if _, err := Wait(c.life, c.a.JS, c.a.State, id, 0, nil); err != nil && c.life.Err() == nil {
+			c.a.log.Warn("following a run started through the API failed", "run", id, "err", err)
+		}
+	}()
+	return id, nil
 }
 
 func (c *control) Run(ctx context.Context, id string) (map[string]any, error) {
@@ -70,9 +85,11 @@ func (c *control) Status(ctx context.Context) (map[string]any, error) {
 	default:
 		out["lastSync"] = runJSON(last)
 		out["resources"] = map[string]any{extractor.Resource: runJSON(last)}
-		if last.Type == "full" {
-			out["usersCount"] = last.Exported
+		n, err := c.usersCount(ctx)
+		if err != nil {
+			return nil, err
 		}
+		out["usersCount"] = n
 	}
 	n, err := loader.EventsProcessed(ctx, c.a.State.KeyValue())
 	if err != nil {
@@ -80,6 +97,32 @@ func (c *control) Status(ctx context.Context) (map[string]any, error) {
 	}
 	out["eventsProcessed"] = n
 	return out, nil
+}
+
+// usersCount is what the last completed full users run exported, as
+// `tajo connectors status` counts it.
+func (c *control) usersCount(ctx context.Context) (int64, error) {
+	kv := c.a.State.KeyValue()
+	l, err := kv.ListKeysFiltered(ctx, proto.RunKey(">"))
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = l.Stop() }()
+	var ids []string
+	for k := range l.Keys() {
+		ids = append(ids, strings.TrimPrefix(k, proto.RunKey("")))
+	}
+	slices.Sort(ids)
+	for i := len(ids) - 1; i >= 0; i-- { // newest first: ids sort by time
+		r, err := c.a.State.GetRun(ctx, ids[i])
+		if err != nil {
+			return 0, err
+		}
+		if r.Resource == extractor.Resource && r.Type == "full" && r.Status == proto.RunCompleted {
+			return r.Exported + r.Malformed, nil
+		}
+	}
+	return 0, nil
 }
 
 // runJSON is a run as the control API shows it (the CLI's field names).

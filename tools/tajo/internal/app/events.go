@@ -61,15 +61,15 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	o.Gateway.Logger = o.Logger
-	o.Gateway.Control = &control{a: a, connect: o.Connect}
+	o.Gateway.Control = &control{a: a, connect: o.Connect, life: ctx}
 	gw, err := gateway.New(a.nc, o.Gateway)
 	if err != nil {
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var (
 		wg       sync.WaitGroup
 		once     sync.Once

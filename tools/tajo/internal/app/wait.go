@@ -154,6 +154,12 @@ const pollTimeout = 10 * time.Second
 // isTransient tells the errors of a server that is restarting or a
 // connection that is reconnecting: the next poll may well succeed.
 func isTransient(err error) bool {
+	// A cluster electing a new leader (a node lost) answers 503 "JetStream
+	// system temporarily unavailable" for a moment.
+	var api *jetstream.APIError
+	if errors.As(err, &api) && api.Code == 503 {
+		return true
+	}
 	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrConnectionReconnecting) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrDisconnected)

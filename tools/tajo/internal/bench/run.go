@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/braze"
@@ -108,14 +107,10 @@ type Report struct {
 // Incremental is one incremental sync after Changed users were changed in
 // Braze.
 type Incremental struct {
-	Changed int `json:"changed"`
-	// ChangedDeadLettered are changed users the sync dead-lettered before
-	// writing them (as the full sync did: the change leaves their
-	// identifiers alone); not among the writes expected.
-	ChangedDeadLettered int           `json:"changed_dead_lettered"`
-	Writes              int           `json:"writes"` // contact rows Brevo was asked to write
-	Time                time.Duration `json:"time"`
-	Summary             app.Summary   `json:"summary"`
+	Changed int           `json:"changed"`
+	Writes  int           `json:"writes"` // contact rows Brevo was asked to write
+	Time    time.Duration `json:"time"`
+	Summary app.Summary   `json:"summary"`
 }
 
 // Ratio is pipeline throughput over baseline throughput.
@@ -260,13 +255,26 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 	}
 	rep.Store = append(rep.Store, s)
 
+	// The users changed are chosen among those the full sync wrote cleanly:
+	// a user with a dead or side letter (no identifier, an invalid email
+	// written without it, an email another contact holds) is written
+	// partly or not at all, whatever changes, so it would blur the count.
+	lettered, _, err := deadLettered(ctx, a.JS, "")
+	if err != nil {
+		return err
+	}
 	changed := max(1, int(float64(o.Users)*o.ChangedPercent/100))
 	for k := 1; k <= o.Incrementals; k++ {
 		before, err := ep.BrevoState(ctx)
 		if err != nil {
 			return err
 		}
-		ids, err := ep.MutateUsers(ctx, changed, int64(k))
+		redelivered, err := redeliveries(ctx, a.JS)
+		if err != nil {
+			return err
+		}
+		picked := pickClean(g, changed, int64(k), lettered)
+		ids, err := ep.MutateIndices(ctx, picked)
 		if err != nil {
 			return err
 		}
@@ -280,27 +288,26 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 			return err
 		}
 		inc.Writes = Writes(after) - Writes(before)
-		// A changed user the transformer cannot map (no identifier, an
-		// invalid one) is dead-lettered again, as in the full sync (the change
-		// leaves identifiers alone), before anything is written. One the
-		// loader dead-letters (an SMS another contact holds) was sent to
-		// Brevo and refused: it counts among the writes.
-		dead, unnamed, err := deadLettered(ctx, a.JS, inc.Summary.RunID)
-		if err != nil {
-			return err
-		}
-		var why []string
-		for _, id := range ids {
-			if reason, ok := dead[id]; ok {
-				why = append(why, id+" "+reason)
-				if !strings.HasPrefix(reason, "loader.") {
-					inc.ChangedDeadLettered++
+		if inc.Writes != inc.Changed {
+			// Name the changed users this run dead-lettered, if any: the
+			// likeliest why.
+			dead, unnamed, err := deadLettered(ctx, a.JS, inc.Summary.RunID)
+			if err != nil {
+				return err
+			}
+			var why []string
+			for _, id := range ids {
+				if reason, ok := dead[id]; ok {
+					why = append(why, id+" "+reason)
 				}
 			}
-		}
-		if want := inc.Changed - inc.ChangedDeadLettered; inc.Writes != want || unnamed > 0 {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze, dead letters of changed users %v, %d dead letters naming no user (summary: updated %d, created %d, dead-lettered %d)",
-				k, inc.Writes, inc.Changed, why, unnamed, inc.Summary.Updated, inc.Summary.Created, inc.Summary.DeadLettered))
+			// Redeliveries are the other likely why of rows written twice.
+			now, err := redeliveries(ctx, a.JS)
+			if err != nil {
+				return err
+			}
+			rep.Problems = append(rep.Problems, fmt.Sprintf("incremental sync %d wrote %d contact rows to Brevo for %d users changed in Braze (summary: %s; letters of changed users %v, letters naming no user %d; RAW and OPS redeliveries during the sync %d)",
+				k, inc.Writes, inc.Changed, outcome(inc.Summary), why, unnamed, now-redelivered))
 		}
 		rep.Incrementals = append(rep.Incrementals, inc)
 		s, err := sampleStore(ctx, a.JS, fmt.Sprintf("incremental %d", k))
@@ -323,4 +330,41 @@ func writeHeapProfile(path string) error {
 		return fmt.Errorf("writing the heap profile: %w", err)
 	}
 	return f.Close()
+}
+
+// pickClean chooses count users of g from seed, none malformed and none
+// whose braze_id is in skip: a walk over the indices with a stride coprime
+// to N visits each once.
+func pickClean(g *gen.Generator, count int, seed int64, skip map[string]string) []int {
+	n := g.N()
+	if n == 0 {
+		return nil
+	}
+	start := int((uint64(seed) * 2654435761) % uint64(n))
+	step := 104729 % n // a prime
+	if step == 0 {
+		step = 1
+	}
+	for gcd(step, n) != 1 {
+		step++
+	}
+	out := make([]int, 0, count)
+	for k := 0; k < n && len(out) < count; k++ {
+		i := (start + k*step) % n
+		if g.Malformed(i, 0) {
+			continue
+		}
+		if _, ok := skip[g.BrazeID(i)]; ok {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

@@ -189,18 +189,18 @@ func adminCall(ctx context.Context, method, url string, body, into any) error {
 	return nil
 }
 
-// MutateUsers changes count Braze users (chosen from seed) through the Braze
-// simulator's admin API, as someone editing their profiles would, and
-// returns the braze_ids of the users it changed.
-func (e Endpoints) MutateUsers(ctx context.Context, count int, seed int64) ([]string, error) {
+// MutateIndices changes the Braze users at these indices through the Braze
+// simulator's admin API, as someone editing their profiles would (their
+// identifiers stay), and returns the braze_ids of the users it changed.
+func (e Endpoints) MutateIndices(ctx context.Context, indices []int) ([]string, error) {
 	var out struct {
 		Mutated []struct {
 			BrazeID string `json:"braze_id"`
 		} `json:"mutated"`
 	}
-	err := adminCall(ctx, http.MethodPost, e.BrazeURL+"/_admin/users/mutate", map[string]any{"count": count, "seed": seed}, &out)
+	err := adminCall(ctx, http.MethodPost, e.BrazeURL+"/_admin/users/mutate", map[string]any{"indices": indices}, &out)
 	if err != nil {
-		return nil, fmt.Errorf("changing %d Braze users: %w", count, err)
+		return nil, fmt.Errorf("changing %d Braze users: %w", len(indices), err)
 	}
 	ids := make([]string, len(out.Mutated))
 	for i, m := range out.Mutated {

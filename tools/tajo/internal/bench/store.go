@@ -64,10 +64,12 @@ func streamNames(samples []StoreSample) []string {
 	return out
 }
 
-// deadLettered returns the users dead-lettered by run, by braze_id (read
-// from each letter's original message, a RawUser or a ContactUpsert: both
-// carry it), with the letter's stage.reason, and how many of the run's
-// letters name none.
+// deadLettered returns the users with a letter in the DLQ from run (every
+// run when runID is empty), by braze_id (read from each letter's original
+// message, a RawUser or a ContactUpsert: both carry it), with the letter's
+// stage.reason, and how many of the letters name none. A letter is not
+// always a user left unwritten: side letters report a user written without
+// its email (invalid, or another contact's).
 func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (ids map[string]string, unnamed int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
@@ -95,7 +97,7 @@ func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (id
 			if err := proto.Decode(m.Data(), &dl); err != nil {
 				return nil, 0, fmt.Errorf("decoding the dead letter on %s: %w", m.Subject(), err)
 			}
-			if dl.RunID != runID {
+			if runID != "" && dl.RunID != runID {
 				continue
 			}
 			// A ContactUpsert reads a RawUser's braze_id too (same key; the
@@ -115,4 +117,26 @@ func deadLettered(ctx context.Context, js jetstream.JetStream, runID string) (id
 		}
 	}
 	return ids, unnamed, nil
+}
+
+// redeliveries sums, over the consumers of the work streams, the deliveries
+// beyond the first (numbered deliveries minus the last stream sequence
+// delivered: exact for a consumer alone on its stream that has handled all
+// of it, as the chaos driver counts them).
+func redeliveries(ctx context.Context, js jetstream.JetStream) (int64, error) {
+	var n int64
+	for _, name := range WorkStreams {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			return 0, fmt.Errorf("reading stream %s: %w", name, err)
+		}
+		l := s.ListConsumers(ctx)
+		for ci := range l.Info() {
+			n += int64(ci.Delivered.Consumer) - int64(ci.Delivered.Stream)
+		}
+		if err := l.Err(); err != nil {
+			return 0, fmt.Errorf("listing the consumers of %s: %w", name, err)
+		}
+	}
+	return n, nil
 }

@@ -42,7 +42,10 @@ func startCluster(t *testing.T) *cluster {
 			t.Fatal(err)
 		}
 		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		defer ln.Close()
+		// Closed at once: the servers bind these ports next.
+		if err := ln.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var routes []string
 	for i := range 3 {
@@ -120,7 +123,10 @@ func clusterSync(t *testing.T, pickLeader bool) {
 	}
 	// JetStream answers once the cluster has elected its meta leader.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if _, err := js.AccountInfo(ctx); err == nil {
+		actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := js.AccountInfo(actx)
+		acancel()
+		if err == nil {
 			break
 		} else if time.Now().After(deadline) {
 			t.Fatalf("JetStream cluster not ready: %v", err)
