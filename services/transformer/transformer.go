@@ -160,8 +160,14 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 			continue
 		}
 		applied, seen := known[it.contact.Key]
-		if _, prev := proto.ParseApplied(applied); seen && prev == it.fp {
-			batch[i].Settle(ledger.Unchanged, 0)
+		if a := proto.DecodeApplied(applied); seen && a.Fingerprint == it.fp {
+			// Written by this very run (a redelivery after the loader wrote
+			// it), the line keeps what it was passed on without.
+			var f ledger.Flags
+			if len(it.contact.LeftOff) > 0 && a.Run == proto.RunTag(it.raw.RunID) {
+				f = ledger.WithoutEmail
+			}
+			batch[i].Settle(ledger.Unchanged, f)
 			continue
 		}
 		up := &proto.ContactUpsert{
