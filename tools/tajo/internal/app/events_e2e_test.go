@@ -99,7 +99,7 @@ func TestCurrentsEventsEndToEnd(t *testing.T) {
 	var mu sync.Mutex
 	sentTo := map[string]string{} // event id -> ext_id
 	unsubscribed := map[string]bool{}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	st, err := currents.Run(ctx, currents.Config{
 		URL: ee.url + "/v1/braze/currents", Token: ee.token, Users: users, Events: 10000, Seed: 7,
@@ -133,7 +133,7 @@ func TestCurrentsEventsEndToEnd(t *testing.T) {
 		t.Fatalf("handleEvent answered %d", resp.StatusCode)
 	}
 
-	waitFor(t, 90*time.Second, "every event on a timeline", func() bool {
+	waitFor(t, 2*time.Minute, "every event on a timeline", func() bool {
 		return e.sb.Brevo.State().Events.Count >= 10001
 	})
 	time.Sleep(500 * time.Millisecond) // a duplicate would arrive now
@@ -170,7 +170,9 @@ func TestCurrentsEventsEndToEnd(t *testing.T) {
 	if len(evs) != 1 || evs[0].Name != "product_viewed" || evs[0].EventProperties["product_id"] != "sku-1" {
 		t.Fatalf("user_12345's timeline: %+v", evs)
 	}
-	n, err := loader.EventsProcessed(ctx, e.app.State.KeyValue())
+	rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer rcancel()
+	n, err := loader.EventsProcessed(rctx, e.app.State.KeyValue())
 	if err != nil || n != 10001 {
 		t.Fatalf("eventsProcessed = %d, %v; want 10001", n, err)
 	}

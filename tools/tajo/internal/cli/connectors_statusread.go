@@ -216,8 +216,6 @@ func describeRun(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun
 var lagConsumers = []struct{ stream, durable string }{
 	{proto.StreamRaw, transformer.Durable},
 	{proto.StreamOps, loader.Durable},
-	{proto.StreamRaw, transformer.EventsDurable},
-	{proto.StreamOps, loader.EventsDurable},
 }
 
 // consumerLags reads each consumer's backlog; a consumer that does not

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -65,8 +66,17 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 		return app.EventsOptions{}, err
 	}
 	o := e.pipelineOptions()
+	listen := e.cfg.Gateway.Listen
+	if ln, err := net.Listen("tcp", listen); err != nil {
+		// Another tajo run, or anything else, holds the port: serve on a
+		// free loopback port (printed below) rather than not at all.
+		fmt.Fprintf(out, "note: gateway.listen %s is not available (%v): the gateway serves on a free loopback port instead.\n", listen, err)
+		listen = "127.0.0.1:0"
+	} else {
+		ln.Close()
+	}
 	eo := app.EventsOptions{
-		Gateway:    gateway.Config{Listen: e.cfg.Gateway.Listen, CurrentsToken: token, Keys: keys},
+		Gateway:    gateway.Config{Listen: listen, CurrentsToken: token, Keys: keys},
 		Mapping:    e.cfg.Connectors.Braze.EventMapping,
 		Brevo:      o.Brevo,
 		Resilience: o.Resilience,
