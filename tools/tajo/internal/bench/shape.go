@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,13 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/state"
-	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
 )
@@ -137,7 +134,7 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 	}
 
 	start := time.Now()
-	runID, err := requestSync(ctx, nc)
+	runID, err := stack.RequestSync(ctx, nc)
 	if err != nil {
 		return nil, fmt.Errorf("%w\nextractor output:\n%s", err, tail(procs[0].Output()))
 	}
@@ -226,32 +223,6 @@ func writeShapeConfig(dir string, ep Endpoints, limits bool) (string, error) {
 	return path, nil
 }
 
-// requestSync asks the extractor for a full sync on the control subject,
-// retrying until one answers.
-func requestSync(ctx context.Context, nc *nats.Conn) (string, error) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		m, err := nc.Request(proto.SubjectSyncRequest, []byte(`{"type":"full"}`), 2*time.Second)
-		if err == nil {
-			var rep proto.SyncReply
-			if err := json.Unmarshal(m.Data, &rep); err != nil {
-				return "", fmt.Errorf("reading the extractor's answer to a sync request: %w", err)
-			}
-			if rep.Error != "" || rep.RunID == "" {
-				return "", fmt.Errorf("the extractor refused the sync: %q", rep.Error)
-			}
-			return rep.RunID, nil
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no extractor answered on %s within 2 minutes (%v)", proto.SubjectSyncRequest, err)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("requesting a sync: %w", ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
 
 // tail is the end of a process's output, for an error message.
 func tail(s string) string {

@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/state"
-	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/tools/sandbox"
 	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
@@ -98,7 +96,7 @@ func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, d
 	}
 
 	start := time.Now()
-	runID, err := requestSync(ctx, nc)
+	runID, err := stack.RequestSync(ctx, nc)
 	if err != nil {
 		return nil, fmt.Errorf("%w\nextractor output:\n%s", err, ws.current[TargetExtractor].Output())
 	}
@@ -145,32 +143,6 @@ func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, d
 	return res, nil
 }
 
-// requestSync asks the extractor for a full sync on the control subject,
-// retrying until one answers.
-func requestSync(ctx context.Context, nc *nats.Conn) (string, error) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		m, err := nc.Request(proto.SubjectSyncRequest, []byte(`{"type":"full"}`), 2*time.Second)
-		if err == nil {
-			var rep proto.SyncReply
-			if err := json.Unmarshal(m.Data, &rep); err != nil {
-				return "", fmt.Errorf("reading the extractor's answer to a sync request: %w", err)
-			}
-			if rep.Error != "" || rep.RunID == "" {
-				return "", fmt.Errorf("the extractor refused the sync: %q", rep.Error)
-			}
-			return rep.RunID, nil
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no extractor answered on %s within 2 minutes (%v): is it running?", proto.SubjectSyncRequest, err)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("requesting a sync: %w", ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
 
 // stallAfter is how long one app.Wait may go without reporting progress
 // before follow starts it over: across a server restart a read of the state
