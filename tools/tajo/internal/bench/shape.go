@@ -223,7 +223,6 @@ func writeShapeConfig(dir string, ep Endpoints, limits bool) (string, error) {
 	return path, nil
 }
 
-
 // tail is the end of a process's output, for an error message.
 func tail(s string) string {
 	s = strings.TrimSpace(s)

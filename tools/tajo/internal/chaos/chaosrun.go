@@ -143,7 +143,6 @@ func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, d
 	return res, nil
 }
 
-
 // stallAfter is how long one app.Wait may go without reporting progress
 // before follow starts it over: across a server restart a read of the state
 // bucket can hang until its context ends.
