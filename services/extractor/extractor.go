@@ -282,9 +282,53 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	}
 	log.Info("segment export downloaded", "bytes", size)
 
+	for attempt := 1; ; attempt++ {
+		err := e.publishExport(ctx, run, f, size, log)
+		if err == nil || ctx.Err() != nil || attempt >= busAttempts || e.js.Conn().IsClosed() {
+			return err
+		}
+		// The bus went away under the export (a server restarting): the
+		// lines published so far are in RAW (or come again under the same
+		// ids), so read the downloaded export again from its first line.
+		log.Warn("publishing the export failed; publishing it again from the start once the bus is back",
+			"attempt", attempt, "err", err)
+		if werr := waitConnected(ctx, e.js.Conn(), busWait); werr != nil {
+			return errors.Join(err, werr)
+		}
+		run.Exported, run.Malformed = 0, 0
+		e.pub = pipeline.NewPublisher(e.js, 4096) // the old one holds the failed publishes
+	}
+}
+
+// busAttempts bounds how often one export is published again after the
+// bus failed under it; busWait bounds each wait for the bus to come back.
+const (
+	busAttempts = 5
+	busWait     = 2 * time.Minute
+)
+
+// waitConnected waits until nc is connected again.
+func waitConnected(ctx context.Context, nc *nats.Conn, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for !nc.IsConnected() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the NATS connection did not come back within %s", within)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// publishExport reads the downloaded export from its first line and
+// publishes every line, marking each in the run's ledger.
+func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, log *slog.Logger) error {
 	lastProgress := time.Now()
 	e.line, e.marks = 0, e.marks[:0]
-	err = braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
+	err := braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
 		if err := e.publishLine(ctx, run, l); err != nil {
 			return err
 		}
