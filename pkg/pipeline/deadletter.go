@@ -102,3 +102,17 @@ func deadLetterID(stage, stream string, m *Msg) string {
 	}
 	return "dlq:" + stream + ":" + strconv.FormatUint(m.StreamSeq, 10)
 }
+
+// PublishSideLetter records in the DLQ, under reason, something m's record
+// is passed on without (an identifier left off a contact), without holding
+// m back: m is still handled and acked. One side letter is kept per run,
+// record key and content (fingerprint), however often m is delivered.
+func PublishSideLetter(ctx context.Context, js jetstream.JetStream, stage, reason, detail string, m *Msg,
+	run, key, fingerprint string) error {
+	hdr := make(nats.Header, len(m.Header)+1)
+	for k, v := range m.Header {
+		hdr[k] = v
+	}
+	hdr.Set(proto.HeaderMsgID, proto.MsgID("side."+reason+"."+run, key, []byte(fingerprint)))
+	return PublishDeadLetter(ctx, js, stage, reason, detail, m.Subject, hdr, m.Data, m.NumDelivered)
+}

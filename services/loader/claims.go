@@ -3,10 +3,8 @@ package loader
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strings"
 
-	"github.com/nats-io/nats.go"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
@@ -214,14 +212,8 @@ type leftOff struct {
 func (l *Loader) sideLetters(ctx context.Context, items []*item, batch []*pipeline.Msg, errs []error) {
 	for _, it := range items {
 		for _, lo := range it.leftOff {
-			m := batch[it.idx]
-			hdr := nats.Header{}
-			maps.Copy(hdr, m.Header)
-			// One side letter per record content and run, however often the
-			// message is delivered.
-			hdr.Set(proto.HeaderMsgID, proto.MsgID("side."+lo.reason+"."+it.up.RunID, it.up.Key, []byte(it.up.Fingerprint)))
-			if err := pipeline.PublishDeadLetter(ctx, l.js, proto.StageLoader, lo.reason, lo.detail,
-				m.Subject, hdr, m.Data, m.NumDelivered); err != nil {
+			if err := pipeline.PublishSideLetter(ctx, l.js, proto.StageLoader, lo.reason, lo.detail, batch[it.idx],
+				it.up.RunID, it.up.Key, it.up.Fingerprint); err != nil {
 				// Retried, the record is claimed and recorded again (once).
 				errs[it.idx] = fmt.Errorf("recording that contact %s was synced without an identifier: %w", it.up.Key, err)
 				break

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -228,12 +227,9 @@ func (t *Transformer) sideLetters(ctx context.Context, batch []*pipeline.Msg, it
 			}
 		}
 		for _, lo := range it.contact.LeftOff {
-			m := batch[i]
-			hdr := nats.Header{}
-			maps.Copy(hdr, m.Header)
-			hdr.Set(proto.HeaderMsgID, proto.MsgID("side."+lo.Reason+"."+items[i].raw.RunID, items[i].contact.Key, []byte(items[i].fp)))
-			if err := pipeline.PublishDeadLetter(ctx, t.js, proto.StageTransformer, lo.Reason,
-				fmt.Sprintf("braze user %s: %s", items[i].raw.BrazeID, lo.Detail), m.Subject, hdr, m.Data, m.NumDelivered); err != nil {
+			if err := pipeline.PublishSideLetter(ctx, t.js, proto.StageTransformer, lo.Reason,
+				fmt.Sprintf("braze user %s: %s", items[i].raw.BrazeID, lo.Detail), batch[i],
+				items[i].raw.RunID, items[i].contact.Key, items[i].fp); err != nil {
 				// Handled again, the record is published again under the same
 				// id (stored once) and its side letter recorded once.
 				errs[i] = fmt.Errorf("recording what braze user %s was synced without: %w", items[i].raw.BrazeID, err)
