@@ -187,11 +187,40 @@ func clusterSync(t *testing.T, pickLeader bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A "follower" must follow every stream the pipeline writes (RAW, OPS
+	// and the buckets' streams) and every consumer, not RAW alone: a node
+	// leading the fingerprints' stream or the loader's consumer is a
+	// leader's loss for the loader.
+	leads := map[string]bool{}
+	for name := range js.StreamNames(ctx).Name() {
+		si, err := js.Stream(ctx, name)
+		if err != nil {
+			continue
+		}
+		if cl := si.CachedInfo().Cluster; cl != nil {
+			leads[cl.Leader] = true
+		}
+		// Consumers have raft groups of their own: losing the node leading
+		// the loader's consumer loses acks in flight too.
+		for ci := range si.ListConsumers(ctx).Info() {
+			if ci.Cluster != nil {
+				leads[ci.Cluster.Leader] = true
+			}
+		}
+	}
 	victim := info.Cluster.Leader
 	if !pickLeader {
 		victim = info.Cluster.Replicas[0].Name
+		for _, r := range info.Cluster.Replicas {
+			if !leads[r.Name] {
+				victim = r.Name
+				break
+			}
+		}
+		pickLeader = leads[victim] // every node leads some stream: this is a leader's loss too
 	}
-	t.Logf("stopping %s (RAW leader %s) with %d contacts in Brevo", victim, info.Cluster.Leader, len(sb.Brevo.Contacts()))
+	t.Logf("stopping %s (RAW leader %s; leads a stream: %v) with %d contacts in Brevo", victim, info.Cluster.Leader,
+		leads[victim], len(sb.Brevo.Contacts()))
 	c.byName(victim).Shutdown()
 
 	r := <-res
