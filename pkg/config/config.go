@@ -76,6 +76,14 @@ type Gateway struct {
 	// Listen is the address served; default 127.0.0.1:8080 (loopback:
 	// in a container, configure the address to expose).
 	Listen string `yaml:"listen"`
+	// PublicURL is the base URL at which Brevo reaches this gateway, such
+	// as https://tajo.example.com. Set, every Brevo import asks Brevo to
+	// call the gateway when it finishes (notifyUrl, carrying the install's
+	// secret), and the loader learns it without polling GET /processes,
+	// whose budget is 100 calls an hour; polling stays the fallback. Empty
+	// (default): the loader polls. https, or http to loopback only; read by
+	// the loader, which builds the URL.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Sync says which Braze resources are synced. In the file each resource is

@@ -49,6 +49,11 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`t.yaml:5: connectors.brevo.list_ids[1]: list id must be a positive integer (got "x"); use the numeric id shown in Brevo > Contacts > Lists`},
 		},
 		{
+			name: "gateway public url in clear to another host",
+			yaml: minimal + "gateway:\n  public_url: http://tajo.example.com\n",
+			want: []string{`t.yaml:5: gateway.public_url: plain http would send the install's secret in clear: use https (http is accepted only for localhost and loopback addresses) (got "http://tajo.example.com")`},
+		},
+		{
 			name: "unknown key with suggestion",
 			yaml: minimal + "    instance_ur: x\n",
 			want: []string{`t.yaml:4: connectors.braze.instance_ur: unknown key; did you mean "instance_url"?`},

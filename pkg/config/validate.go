@@ -42,6 +42,9 @@ func (c *Config) normalize() {
 	if u, err := BrevoAPIURL(c.Connectors.Brevo.APIURL); err == nil && u != "" {
 		c.Connectors.Brevo.APIURL = u
 	}
+	if u, err := GatewayPublicURL(c.Gateway.PublicURL); err == nil && u != "" {
+		c.Gateway.PublicURL = u
+	}
 	c.Connectors.Braze.DefaultPhoneRegion = strings.ToUpper(c.Connectors.Braze.DefaultPhoneRegion)
 }
 
@@ -100,6 +103,10 @@ func (c *Config) check(report func(path, msg string)) {
 		if id <= 0 {
 			report(fmt.Sprintf("%s.list_ids[%d]", vp, i), fmt.Sprintf("%s (got %d); use the numeric id shown in Brevo > Contacts > Lists", msgListID, id))
 		}
+	}
+
+	if _, err := GatewayPublicURL(c.Gateway.PublicURL); err != nil {
+		report("gateway.public_url", err.Error())
 	}
 
 	if err := checkNATSURL(c.NATS.URL); err != nil {

@@ -25,7 +25,7 @@ func TestDryRunPlansInsteadOfWriting(t *testing.T) {
 	ctx := context.Background()
 
 	sameEmail := func(extID string) *pipeline.Msg {
-		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Op: proto.OpCreate,
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r",
 			Key: extID, ExtID: extID, Email: "shared@example.com", Attributes: map[string]any{"FIRSTNAME": extID}, SourceVersion: 1})
 		if err != nil {
 			t.Fatal(err)
@@ -44,7 +44,7 @@ func TestDryRunPlansInsteadOfWriting(t *testing.T) {
 	// an ext_id is planned without the email (and a side letter says so);
 	// one keyed by the email alone is refused, as for real.
 	byEmail := func() *pipeline.Msg {
-		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Op: proto.OpCreate,
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r",
 			Key: "shared@example.com", Email: "shared@example.com", Attributes: map[string]any{"FIRSTNAME": "Di"}, SourceVersion: 1})
 		if err != nil {
 			t.Fatal(err)

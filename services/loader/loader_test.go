@@ -32,8 +32,11 @@ const key = "xkeysib-loader-test"
 // Brevo simulator, or a fake edge in front of it).
 func newLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loader {
 	t.Helper()
-	if cfg.PollPolicy == (brevo.Backoff{}) {
-		cfg.PollPolicy = brevo.Backoff{Initial: 20e6, Max: 100e6}
+	if cfg.FirstPoll == 0 {
+		cfg.FirstPoll = 20 * time.Millisecond
+	}
+	if cfg.OtherPerHour == 0 {
+		cfg.OtherPerHour = 1 << 30 // the simulator's limits are off: so is the poll budget
 	}
 	return newPacedLoader(t, h, cfg)
 }
@@ -77,7 +80,7 @@ func newPacedLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loa
 
 func upsert(t *testing.T, extID string, version int64, attrs map[string]any) *pipeline.Msg {
 	t.Helper()
-	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Op: proto.OpCreate,
+	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r",
 		Key: extID, ExtID: extID, Email: extID + "@example.com", Attributes: attrs,
 		SourceVersion: version, Fingerprint: fmt.Sprint(attrs)})
 	if err != nil {
