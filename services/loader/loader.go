@@ -207,13 +207,18 @@ type sinks struct {
 // setSinks builds the sinks for the current list ids (EnsureList may
 // resolve them after New).
 func (l *Loader) setSinks() {
-	up := upsertSink{brevo: l.brevo, lists: l.cfg.ListIDs}
-	l.sinks = sinks{
-		imports: &importSink{brevo: l.brevo, lists: l.cfg.ListIDs, state: l.state, instance: l.cfg.Instance,
-			track: l.track, one: up, threshold: l.cfg.ImportThreshold, log: l.log,
-			batch: brevo.NewImportBatch(l.cfg.MaxImportBytes)},
+	l.sinks = newSinks(l.brevo, l.state, l.track, l.cfg, l.log)
+}
+
+// newSinks builds every sink of a loader configured by cfg.
+func newSinks(b Brevo, st *state.Store, track *tracker, cfg Config, log *slog.Logger) sinks {
+	up := upsertSink{brevo: b, lists: cfg.ListIDs}
+	return sinks{
+		imports: &importSink{brevo: b, lists: cfg.ListIDs, state: st, instance: cfg.Instance,
+			track: track, one: up, threshold: cfg.ImportThreshold, log: log,
+			batch: brevo.NewImportBatch(cfg.MaxImportBytes)},
 		upserts: up,
-		plan:    planSink{planner: l.cfg.Planner, lists: l.cfg.ListIDs},
+		plan:    planSink{planner: cfg.Planner, lists: cfg.ListIDs},
 	}
 }
 
