@@ -170,10 +170,10 @@ func paths(sim *brevosim.Server) (imports, upserts int) {
 type contractEnv struct {
 	sim     *brevosim.Server
 	refused atomic.Int32 // imports the edge refused
-	client *brevo.Client
-	lists  []int64
-	sinks  sinks
-	plan   *plan.Plan
+	client  *brevo.Client
+	lists   []int64
+	sinks   sinks
+	plan    *plan.Plan
 }
 
 func newContractEnv(t *testing.T, st *state.Store, edge func(http.Handler, *atomic.Int32) http.Handler) *contractEnv {
@@ -413,4 +413,3 @@ func lastCreate(sc contractScenario, ext string) bool {
 	}
 	return create
 }
-
