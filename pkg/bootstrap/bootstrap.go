@@ -17,6 +17,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/logging"
+	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/state"
 )
@@ -189,4 +190,11 @@ func ListIDs(c *config.Config) []int64 {
 		out[i] = int64(id)
 	}
 	return out
+}
+
+// LinesDigest is the extractor's Config.Digest: what decides a contact
+// besides its export line, here the field mapping and the lists contacts
+// join (ids, or the list found by name when none is configured).
+func LinesDigest(m *mapping.Mapper, lists []int64, listName string) string {
+	return fmt.Sprintf("%s lists=%v name=%q", m.Digest(), lists, listName)
 }

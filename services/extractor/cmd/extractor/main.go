@@ -86,6 +86,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		CustomAttributesToExport: custom,
 		TempDir:                  os.Getenv("TMPDIR"),
 		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
+		Digest:                   bootstrap.LinesDigest(m, bootstrap.ListIDs(cfg), ""),
 		Logger:                   log,
 		Tracer:                   bootstrap.Tracer(tracing),
 		Instance:                 f.Instance,

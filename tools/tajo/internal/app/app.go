@@ -129,6 +129,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if len(o.Extractor.FieldsToExport) == 0 {
 		o.Extractor.FieldsToExport, o.Extractor.CustomAttributesToExport = m.ExportFields()
 	}
+	if o.Extractor.Digest == "" {
+		o.Extractor.Digest = bootstrap.LinesDigest(m, o.Loader.ListIDs, o.Loader.ListName)
+	}
 	o.Extractor.Logger, o.Transformer.Logger, o.Loader.Logger = o.Logger, o.Logger, o.Logger
 	ex, err := extractor.New(js, bz, st, o.Extractor)
 	if err != nil {
