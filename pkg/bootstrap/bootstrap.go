@@ -158,7 +158,7 @@ func AuditSpool(home string) string { return filepath.Join(home, "audit-spool") 
 
 // Audit starts the recorder of this service's vendor calls on the AUDIT
 // stream, its entries stamped with the latest run of resource; pass
-// rec.Braze(service) or rec.Brevo(service) as the client's Observer. With
+// rec.Observer(service) as the client's Observer. With
 // log_api_calls every call is also logged on log. Close flushes it.
 func (b *Bus) Audit(ctx context.Context, c *config.Config, log *slog.Logger, resource string) (*audit.Recorder, error) {
 	rec := audit.New(b.JS, audit.Options{Logger: log, LogCalls: c.Connectors.Braze.LogAPICalls, Spool: AuditSpool(config.Home())})

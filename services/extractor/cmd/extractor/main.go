@@ -68,7 +68,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	bc := bootstrap.BrazeConfig(cfg, key)
-	bc.Observer = ops.Braze(rec.Braze("extractor"))
+	bc.Observer = ops.Calls(rec.Observer("extractor"))
 	bc.Tracer = bootstrap.Tracer(tracing)
 	guard, err := bootstrap.GuardBraze(cfg.Resilience, &bc, log)
 	if err != nil {
