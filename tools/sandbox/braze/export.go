@@ -28,6 +28,7 @@ type export struct {
 	requested time.Time
 	ready     time.Time
 	changes   map[int]gen.Change
+	moved     map[int]bool // the segment's moved users when requested
 	filter    *gen.Filter
 }
 
@@ -108,6 +109,7 @@ func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ex.changes = maps.Clone(s.changes)
+	ex.moved = maps.Clone(s.moved[k])
 	s.exports[id] = ex
 	s.exportsStarted++
 	s.mu.Unlock()
@@ -218,7 +220,7 @@ func (s *Server) writeZip(r *http.Request, w io.Writer, ex *export) error {
 				return fmt.Errorf("streaming export %s: %w", ex.id, err)
 			}
 		}
-		if !ex.segment.contains(i) {
+		if !inSegment(ex.segment, ex.moved, i) {
 			continue
 		}
 		if entry == nil || inEntry == s.cfg.UsersPerFile {
