@@ -87,6 +87,7 @@ type SegmentMirror struct {
 	RunID      string `msgpack:"run,omitempty"`
 	ExportURL  string `msgpack:"url,omitempty"`
 	FirstLine  int64  `msgpack:"first"`
+	Lines      int64  `msgpack:"lines"` // lines published by the run (Added + Removed once published)
 	Published  bool   `msgpack:"published,omitempty"`
 	Added      int64  `msgpack:"added"`
 	Removed    int64  `msgpack:"removed"`
@@ -98,3 +99,6 @@ func (m *SegmentMirror) Schema() int { return m.V }
 
 // SegmentMirrorKey is the BucketState key of a mirrored segment.
 func SegmentMirrorKey(segmentID string) string { return "segment." + Token(segmentID) }
+
+// SegmentMirrorKeys matches every SegmentMirrorKey.
+const SegmentMirrorKeys = "segment.*"
