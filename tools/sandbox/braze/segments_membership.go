@@ -227,3 +227,20 @@ func (s *Server) adminSegment(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "name": s.segments[k].name, "members": len(members),
 		"archived": s.segments[k].archived, "users": s.cfg.Gen.N()})
 }
+
+// SegmentInfo is one segment of the workspace.
+type SegmentInfo struct {
+	ID       string
+	Name     string
+	Archived bool
+}
+
+// SegmentList returns the workspace's segments in creation order, archived
+// ones included.
+func (s *Server) SegmentList() []SegmentInfo {
+	out := make([]SegmentInfo, len(s.segments))
+	for k, sg := range s.segments {
+		out[k] = SegmentInfo{ID: sg.id, Name: sg.name, Archived: sg.archived}
+	}
+	return out
+}
