@@ -46,7 +46,7 @@ func checkVendors(ctx context.Context, s *connectorSettings, st *connectorStatus
 	}
 	check(&st.Connection.Braze, s.creds.BrazeAPIKey, "BRAZE_API_KEY", func(ctx context.Context) error {
 		c, err := braze.New(braze.Config{BaseURL: s.cfg.Connectors.Braze.InstanceURL, APIKey: s.creds.BrazeAPIKey,
-			Observer: rec.Braze(cliService)})
+			Observer: rec.Observer(cliService)})
 		if err != nil {
 			return fmt.Errorf("configuring the Braze client (check connectors.braze.instance_url): %w", err)
 		}
@@ -55,7 +55,7 @@ func checkVendors(ctx context.Context, s *connectorSettings, st *connectorStatus
 	})
 	check(&st.Connection.Brevo, s.creds.BrevoAPIKey, "BREVO_API_KEY", func(ctx context.Context) error {
 		c, err := brevo.New(brevo.Config{BaseURL: s.cfg.Connectors.Brevo.APIURL, APIKey: s.creds.BrevoAPIKey,
-			Observer: rec.Brevo(cliService)})
+			Observer: rec.Observer(cliService)})
 		if err != nil {
 			return fmt.Errorf("configuring the Brevo client (check connectors.brevo.api_url): %w", err)
 		}
