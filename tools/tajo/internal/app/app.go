@@ -67,8 +67,10 @@ type App struct {
 	// BrazeGuard and BrevoGuard hold the limiters and breakers of this
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
-	interval               time.Duration
-	log                    *slog.Logger
+	// reads are the status's vendor checks, with this process's clients.
+	reads    VendorReads
+	interval time.Duration
+	log      *slog.Logger
 }
 
 // New provisions the streams and buckets and builds every stage.
@@ -148,7 +150,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
 	}
 	return &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
-		BrazeGuard: bg, BrevoGuard: vg,
+		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
 		interval: o.Interval, log: o.Logger}, nil
 }
 
