@@ -106,7 +106,7 @@ function runCells(prefix, r, withStart) {
     cell(prefix + ".type", r.type, undefined, "text"),
     cell(prefix + ".status", r.status, undefined, "text status-" + r.status),
   ];
-  if (withStart) cells.push(cell(prefix + ".startedAt", when(r.startedAt), r.startedAt));
+  if (withStart) cells.push(cell(prefix + ".startedAt", when(r.startedAt), r.startedAt, "text"));
   for (const c of counts) cells.push(cell(prefix + "." + c, num(r[c])));
   cells.push(cell(prefix + ".durationMs", took(r.durationMs, r.finishedAt), r.durationMs));
   return cells;
