@@ -100,7 +100,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Transformer.Instruments.Tracer, o.Loader.Instruments.Tracer = o.Tracer, o.Tracer
 	}
 	if o.Ops != nil {
-		o.Braze.Observer, o.Brevo.Observer = o.Ops.Braze(o.Braze.Observer), o.Ops.Brevo(o.Brevo.Observer)
+		o.Braze.Observer, o.Brevo.Observer = o.Ops.Calls(o.Braze.Observer), o.Ops.Calls(o.Brevo.Observer)
 		o.Transformer.Instruments.Meter, o.Loader.Instruments.Meter = o.Ops.Metrics, o.Ops.Metrics
 	}
 	bg, err := bootstrap.GuardBraze(o.Resilience, &o.Braze, o.Logger)
@@ -130,6 +130,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	if len(o.Extractor.FieldsToExport) == 0 {
 		o.Extractor.FieldsToExport, o.Extractor.CustomAttributesToExport = m.ExportFields()
+	}
+	if o.Extractor.Digest == "" {
+		o.Extractor.Digest = bootstrap.LinesDigest(m, o.Loader.ListIDs, o.Loader.ListName)
 	}
 	o.Extractor.Logger, o.Transformer.Logger, o.Loader.Logger = o.Logger, o.Logger, o.Logger
 	ex, err := extractor.New(js, bz, st, o.Extractor)

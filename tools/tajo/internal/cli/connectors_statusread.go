@@ -16,7 +16,7 @@ func vendorReads(s *connectorSettings, rec *cliAudit) app.VendorReads {
 	if s.creds.BrazeAPIKey == "" {
 		r.BrazeMissing = "BRAZE_API_KEY" + store
 	} else if c, err := braze.New(braze.Config{BaseURL: s.cfg.Connectors.Braze.InstanceURL, APIKey: s.creds.BrazeAPIKey,
-		Observer: rec.Braze(cliService)}); err != nil {
+		Observer: rec.Observer(cliService)}); err != nil {
 		r.BrazeMissing = "configuring the Braze client (check connectors.braze.instance_url): " + err.Error()
 	} else {
 		r.Braze = app.Reads(c, nil).Braze
@@ -24,7 +24,7 @@ func vendorReads(s *connectorSettings, rec *cliAudit) app.VendorReads {
 	if s.creds.BrevoAPIKey == "" {
 		r.BrevoMissing = "BREVO_API_KEY" + store
 	} else if c, err := brevo.New(brevo.Config{BaseURL: s.cfg.Connectors.Brevo.APIURL, APIKey: s.creds.BrevoAPIKey,
-		Observer: rec.Brevo(cliService)}); err != nil {
+		Observer: rec.Observer(cliService)}); err != nil {
 		r.BrevoMissing = "configuring the Brevo client (check connectors.brevo.api_url): " + err.Error()
 	} else {
 		r.Brevo = app.Reads(nil, c).Brevo
