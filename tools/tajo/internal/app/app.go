@@ -73,6 +73,8 @@ type App struct {
 	// Mirror mirrors segments into lists; nil unless Options.Segments.
 	Mirror   *extractor.Mirror
 	segments *segmentWorkers
+	// reads are the status's vendor checks, with this process's clients.
+	reads    VendorReads
 	interval time.Duration
 	log      *slog.Logger
 }
@@ -157,7 +159,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
 	}
 	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
-		BrazeGuard: bg, BrevoGuard: vg,
+		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
 		interval: o.Interval, log: o.Logger}
 	if o.Segments != nil {
 		if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
