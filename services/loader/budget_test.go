@@ -6,37 +6,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
 )
-
-// fakeClock is a clock whose Sleep moves time on at once: the Brevo
-// simulator reads the same clock, so hours of imports run in milliseconds.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.now = c.now.Add(max(d, 0))
-	c.mu.Unlock()
-	return nil
-}
 
 // pollLog records when each poll was made (on the simulated clock).
 type pollLog struct {
 	Processes
-	clock *fakeClock
+	clock *restcall.ManualClock
 	at    []time.Time
 }
 
@@ -50,7 +31,9 @@ func (p *pollLog) Process(ctx context.Context, id int64) (brevo.Process, error) 
 // 400 imports, first fast ones (the budget, not the imports, sets the
 // pace), then realistic ones (one poll each once the pace is learned).
 func TestPollsStayWithinTheHourlyBudget(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 1, 5, 9, 59, 0, 0, time.UTC)}
+	// The Brevo simulator reads the same clock: hours of imports run in
+	// seconds.
+	clock := restcall.NewManualClock(time.Date(2026, 1, 5, 9, 59, 0, 0, time.UTC))
 	for _, tc := range []struct {
 		name          string
 		delay         time.Duration
@@ -73,7 +56,7 @@ func TestPollsStayWithinTheHourlyBudget(t *testing.T) {
 				ImportDelay: tc.delay, ImportRowsPerSecond: tc.rowsPerSecond})
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
-			client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: "k"})
+			client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: "k", Clock: clock})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,7 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
-	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -55,7 +55,7 @@ type tracker struct {
 	token     string
 	perHour   int
 	grace     time.Duration
-	clock     resilience.Clock
+	clock     restcall.Clock
 	firstPoll time.Duration
 	log       *slog.Logger
 
@@ -140,7 +140,7 @@ func (t *tracker) wait(ctx context.Context, e *expectation, id int64, rows int, 
 			return polls, fmt.Errorf("waiting for a poll of import process %d: %w", id, err)
 		}
 		polls++
-		p, err := t.procs.Process(brevo.WithAttempt(ctx, polls), id)
+		p, err := t.procs.Process(restcall.WithAttempt(ctx, polls), id)
 		now := t.clock.Now()
 		switch {
 		case err == nil && p.Done():

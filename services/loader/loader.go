@@ -16,6 +16,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -71,7 +72,7 @@ type Config struct {
 	// Brevo's pace, and the shortest wait between polls; default 2s.
 	FirstPoll time.Duration
 	// Clock times the polls; default the real clock.
-	Clock resilience.Clock
+	Clock restcall.Clock
 	// AckWait is how long the server waits for a batch's progress report
 	// before it redelivers; default 30s (progress is reported every third).
 	AckWait time.Duration
@@ -122,7 +123,7 @@ func (c *Config) defaults() {
 		c.FirstPoll = 2 * time.Second
 	}
 	if c.Clock == nil {
-		c.Clock = resilience.SystemClock{}
+		c.Clock = restcall.SystemClock{}
 	}
 }
 

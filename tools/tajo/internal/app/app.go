@@ -54,6 +54,9 @@ type Options struct {
 	// Replicas of the streams and buckets provisioned (nats.replicas);
 	// default 1.
 	Replicas int
+	// Segments, when set, mirrors Braze segments into Brevo lists
+	// (segments.go).
+	Segments *SegmentsOptions
 }
 
 // App is every stage of the users pipeline in one process.
@@ -67,8 +70,13 @@ type App struct {
 	// BrazeGuard and BrevoGuard hold the limiters and breakers of this
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
-	interval               time.Duration
-	log                    *slog.Logger
+	// Mirror mirrors segments into lists; nil unless Options.Segments.
+	Mirror   *extractor.Mirror
+	segments *segmentWorkers
+	// reads are the status's vendor checks, with this process's clients.
+	reads    VendorReads
+	interval time.Duration
+	log      *slog.Logger
 }
 
 // New provisions the streams and buckets and builds every stage.
@@ -98,7 +106,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Transformer.Instruments.Tracer, o.Loader.Instruments.Tracer = o.Tracer, o.Tracer
 	}
 	if o.Ops != nil {
-		o.Braze.Observer, o.Brevo.Observer = o.Ops.Braze(o.Braze.Observer), o.Ops.Brevo(o.Brevo.Observer)
+		o.Braze.Observer, o.Brevo.Observer = o.Ops.Calls(o.Braze.Observer), o.Ops.Calls(o.Brevo.Observer)
 		o.Transformer.Instruments.Meter, o.Loader.Instruments.Meter = o.Ops.Metrics, o.Ops.Metrics
 	}
 	bg, err := bootstrap.GuardBraze(o.Resilience, &o.Braze, o.Logger)
@@ -133,6 +141,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if len(o.Extractor.FieldsToExport) == 0 {
 		o.Extractor.FieldsToExport, o.Extractor.CustomAttributesToExport = m.ExportFields()
 	}
+	if o.Extractor.Digest == "" {
+		o.Extractor.Digest = bootstrap.LinesDigest(m, o.Loader.ListIDs, o.Loader.ListName)
+	}
 	o.Extractor.Logger, o.Transformer.Logger, o.Loader.Logger = o.Logger, o.Logger, o.Logger
 	ex, err := extractor.New(js, bz, st, o.Extractor)
 	if err != nil {
@@ -151,9 +162,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Ops.Attach(o.NC, js, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
 			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
 	}
-	return &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
-		BrazeGuard: bg, BrevoGuard: vg,
-		interval: o.Interval, log: o.Logger}, nil
+	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
+		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
+		interval: o.Interval, log: o.Logger}
+	if o.Segments != nil {
+		if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 // RunWorkers runs the extractor's control listener (and schedule), the
@@ -183,6 +200,7 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	run("loader", a.Loader.Run)
 	run("transformer", a.Transformer.Run)
 	run("extractor", func(ctx context.Context) error { return a.Extractor.Run(ctx, a.nc, a.interval) })
+	a.runSegments(run)
 	wg.Wait()
 	return firstErr
 }
