@@ -19,6 +19,11 @@ const importTailReserve = 1024
 
 const importHead = `{"jsonBody":[`
 
+// ImportOverhead is the bytes of an import body that are not its rows (or
+// the commas between them), at most: the head and the room kept for the
+// options.
+const ImportOverhead = len(importHead) + importTailReserve
+
 // ErrContactTooLarge is returned by ImportBatch.Add for a contact that could
 // not fit even in an empty batch.
 var ErrContactTooLarge = errors.New("brevo: contact too large for an import batch")

@@ -38,6 +38,8 @@ type item struct {
 	fresh []string
 	// leftOff are the identifiers the contact is written without.
 	leftOff []leftOff
+	// prep is the upsert as it arrived (prepare.go); nil: decoded here.
+	prep *prepared
 }
 
 // HandleBatch writes a batch of upserts: duplicates of a key collapse to the
@@ -49,8 +51,8 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	errs := make([]error, len(batch))
 	latest := make(map[string]*item, len(batch))
 	for i, m := range batch {
-		it := &item{idx: i}
-		if err := proto.Decode(m.Data, &it.up); err != nil {
+		it, err := decodeItem(i, m)
+		if err != nil {
 			errs[i] = pipeline.Permanent("bad_payload", err)
 			continue
 		}
@@ -106,7 +108,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	l.sideLetters(ctx, items, batch, errs)
 	items = slices.DeleteFunc(items, func(it *item) bool { return errs[it.idx] != nil })
 
-	rows, items := l.encode(items, errs)
+	rows, items := l.encode(items, batch, errs)
 	var done []*item
 	for k, r := range l.sink(rows.Len()).Write(ctx, rows) {
 		it := items[k]
@@ -148,33 +150,40 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 }
 
 // encode makes each item the row Brevo is to hold: its attributes, those
-// to clear sent empty, and the identifiers the claims left it. It returns
+// to clear sent empty, and the identifiers the claims left it. The row
+// encoded as the upsert arrived serves when nothing changed it. It returns
 // the rows and their items, index for index; an item that cannot be
 // encoded gets its error. The decoded attributes are dropped once encoded.
-func (l *Loader) encode(items []*item, errs []error) (*Rows, []*item) {
+func (l *Loader) encode(items []*item, batch []*pipeline.Msg, errs []error) (*Rows, []*item) {
 	rows := &Rows{}
 	kept := items[:0:0]
 	for _, it := range items {
-		attrs := it.up.Attributes
-		if len(it.cleared) > 0 {
-			attrs = make(map[string]any, len(it.up.Attributes)+len(it.cleared))
-			maps.Copy(attrs, it.up.Attributes)
-			for _, n := range it.cleared {
-				attrs[n] = ""
-			}
+		meta := RowMeta{Key: it.up.Key, Create: it.create, Version: it.up.SourceVersion}
+		sms := smsOf(&it.up)
+		if p := it.prep; p != nil && len(it.cleared) == 0 && it.up.Email == p.up.Email && sms == p.sms {
+			rows.addRow(p.row, meta)
+			it.mask = p.mask
+			kept = append(kept, it)
+			continue
 		}
-		err := rows.Add(brevo.ImportContact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: attrs},
-			RowMeta{Key: it.up.Key, Create: it.create, Version: it.up.SourceVersion})
+		attrs, err := it.attributes(batch[it.idx])
 		if err != nil {
+			errs[it.idx] = pipeline.Permanent("bad_payload", err)
+			continue
+		}
+		it.mask = l.attrSet.mask(attrs)
+		attrs = maps.Clone(attrs)
+		if sms == "" {
+			delete(attrs, smsAttr) // the claims left it off
+		}
+		for _, n := range it.cleared {
+			attrs[n] = ""
+		}
+		if err := rows.Add(brevo.ImportContact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: attrs}, meta); err != nil {
 			errs[it.idx] = pipeline.Permanent("bad_contact", err)
 			continue
 		}
-		it.mask = l.attrSet.mask(it.up.Attributes)
-		if sms := smsOf(&it.up); sms != "" {
-			it.up.Attributes = map[string]any{smsAttr: sms}
-		} else {
-			it.up.Attributes = nil
-		}
+		it.up.Attributes = smsOnly(sms)
 		kept = append(kept, it)
 	}
 	return rows, kept
@@ -296,7 +305,11 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 			same = append(same, it)
 		default:
 			it.create = !seen
-			if seen {
+			switch {
+			case !seen:
+			case it.prep != nil:
+				it.cleared = l.attrSet.clearedMasks(it.prev.Attrs, it.prep.mask)
+			default:
 				it.cleared = l.attrSet.cleared(it.prev.Attrs, it.up.Attributes)
 			}
 			fresh = append(fresh, it)

@@ -32,7 +32,7 @@ func TestDryRunPlansInsteadOfWriting(t *testing.T) {
 		}
 		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
 	}
-	errs := l.HandleBatch(ctx, []*pipeline.Msg{
+	errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{
 		upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "Ann"}),
 		sameEmail("u2"),
 		upsert(t, "u3", 1, map[string]any{"FIRSTNAME": "Cy"}),
@@ -51,7 +51,7 @@ func TestDryRunPlansInsteadOfWriting(t *testing.T) {
 		}
 		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
 	}
-	errs = l.HandleBatch(ctx, []*pipeline.Msg{sameEmail("u4"), byEmail()})
+	errs = handle(l).HandleBatch(ctx, []*pipeline.Msg{sameEmail("u4"), byEmail()})
 	if errs[0] != nil {
 		t.Fatalf("a record with an ext_id and a claimed email: %v, want it planned without the email", errs[0])
 	}

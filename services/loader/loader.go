@@ -40,8 +40,12 @@ const DefaultListName = "Braze users"
 
 // Config tunes the loader.
 type Config struct {
-	Instance        string        // names this replica in counters; default "loader"
-	BatchSize       int           // upserts per batch; default 5000
+	Instance string // names this replica in counters; default "loader"
+	// BatchSize bounds the upserts of one batch. Imports are filled by
+	// bytes (MaxImportBytes): on a full sync a batch is one import of rows
+	// up to the body limit, and the count binds only when rows are small;
+	// in a trickle, BatchWait cuts the batch. Default 30,000.
+	BatchSize       int
 	BatchWait       time.Duration // how long to fill a batch; default 1s
 	ImportThreshold int           // batches at least this large go through /contacts/import; default 50
 	MaxImportBytes  int           // import body limit; default 8,000,000 (Brevo allows 10 MB)
@@ -93,7 +97,7 @@ func (c *Config) defaults() {
 		c.Instance = "loader"
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = 5000
+		c.BatchSize = 30_000
 	}
 	if c.BatchWait <= 0 {
 		c.BatchWait = time.Second
@@ -141,6 +145,7 @@ type Loader struct {
 	log     *slog.Logger
 	sinks   sinks
 	track   *tracker
+	prep    *preparer // encodes upserts as they arrive (prepare.go)
 	// inflightMu guards inflight: the keys batches of this process are
 	// writing (batch.go, busy).
 	inflightMu sync.Mutex
@@ -171,7 +176,7 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 		}
 	}
 	l := &Loader{
-		cfg: cfg, js: js, brevo: b, attrs: attrs, attrSet: newAttrSet(attrs), fps: fps, claims: claims,
+		cfg: cfg, js: js, brevo: b, attrs: attrs, attrSet: newAttrSet(attrs), prep: &preparer{attrs: newAttrSet(attrs)}, fps: fps, claims: claims,
 		ledger:   led,
 		state:    st,
 		inflight: map[string]bool{},
@@ -309,16 +314,21 @@ func (l *Loader) Run(ctx context.Context) error {
 		Subject: proto.SubjectOpsBrevoContactsUpsert,
 		Stage:   proto.StageLoader,
 		// Two batches in flight: one prepares (claims) or records (fingerprints)
-		// while the other imports; importMu keeps Brevo to one import at a time.
+		// while the other imports; the import sink keeps Brevo to one import
+		// at a time.
 		Concurrency: 2,
-		BatchSize:   l.cfg.BatchSize,
-		BatchBytes:  l.cfg.MaxImportBytes,
-		BatchWait:   l.cfg.BatchWait,
-		AckWait:     l.cfg.AckWait, // long imports stay alive through InProgress
-		Paused:      l.cfg.Paused,
-		Ledger:      l.ledger,
-		Logger:      l.log,
-		Instruments: l.cfg.Instruments,
+		// A batch is about one full import: its rows' bytes, encoded as
+		// they arrive (prepare.go), fill the body Brevo takes.
+		BatchSize:     l.cfg.BatchSize,
+		BatchBytes:    importFill(l.cfg.MaxImportBytes),
+		Prepare:       l.prep.prepare,
+		MaxAckPending: 3 * l.cfg.BatchSize,
+		BatchWait:     l.cfg.BatchWait,
+		AckWait:       l.cfg.AckWait, // long imports stay alive through InProgress
+		Paused:        l.cfg.Paused,
+		Ledger:        l.ledger,
+		Logger:        l.log,
+		Instruments:   l.cfg.Instruments,
 	}, l)
 	if err != nil {
 		return fmt.Errorf("loader: starting worker: %w", err)

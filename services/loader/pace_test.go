@@ -26,7 +26,7 @@ func TestImportsArePolledWhenDue(t *testing.T) {
 		for i := range batch {
 			batch[i] = upsert(t, fmt.Sprintf("u%d-%d", b, i), 1, map[string]any{"FIRSTNAME": "x"})
 		}
-		for i, err := range l.HandleBatch(ctx, batch) {
+		for i, err := range handle(l).HandleBatch(ctx, batch) {
 			if err != nil {
 				t.Fatalf("import %d, record %d: %v", b, i, err)
 			}

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -38,9 +39,10 @@ type Result struct {
 // the bytes, a single upsert or a plan reads them back. Not safe for
 // concurrent use.
 type Rows struct {
-	buf  []byte
-	ends []int // row i is buf[ends[i-1]:ends[i]]
-	meta []RowMeta
+	rows    [][]byte
+	meta    []RowMeta
+	size    int
+	scratch []byte
 }
 
 // RowMeta is what the loader decided about a row beyond its content.
@@ -52,39 +54,30 @@ type RowMeta struct {
 
 // Add encodes c as the next row.
 func (r *Rows) Add(c brevo.ImportContact, m RowMeta) error {
-	n := len(r.buf)
-	buf, err := brevo.AppendImportRow(r.buf, c)
+	row, err := brevo.AppendImportRow(r.scratch[:0], c)
+	r.scratch = row
 	if err != nil {
-		r.buf = buf[:n]
 		return fmt.Errorf("encoding contact %s: %w", m.Key, err)
 	}
-	r.buf = buf
-	r.ends = append(r.ends, len(r.buf))
-	r.meta = append(r.meta, m)
+	r.addRow(bytes.Clone(row), m)
 	return nil
 }
 
-// addRow appends a row already encoded.
+// addRow appends a row already encoded; r keeps row, which must not change.
 func (r *Rows) addRow(row []byte, m RowMeta) {
-	r.buf = append(r.buf, row...)
-	r.ends = append(r.ends, len(r.buf))
+	r.rows = append(r.rows, row)
 	r.meta = append(r.meta, m)
+	r.size += len(row)
 }
 
 // Len is the number of rows.
-func (r *Rows) Len() int { return len(r.ends) }
+func (r *Rows) Len() int { return len(r.rows) }
 
 // Size is the bytes the rows take encoded.
-func (r *Rows) Size() int { return len(r.buf) }
+func (r *Rows) Size() int { return r.size }
 
-// Row is row i as encoded; the bytes are the Rows' own.
-func (r *Rows) Row(i int) []byte {
-	start := 0
-	if i > 0 {
-		start = r.ends[i-1]
-	}
-	return r.buf[start:r.ends[i]]
-}
+// Row is row i as encoded; the bytes are shared, not to be changed.
+func (r *Rows) Row(i int) []byte { return r.rows[i] }
 
 // Meta is what the loader decided about row i.
 func (r *Rows) Meta(i int) RowMeta { return r.meta[i] }
