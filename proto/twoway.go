@@ -45,13 +45,14 @@ type RawContact struct {
 func (m *RawContact) Schema() int { return m.V }
 
 // BrazeUserUpdate asks the loader to write attributes to one Braze user
-// with POST /users/track. The user is named by ExternalID, else by the
-// alias (AliasName, AliasLabel), which creates an alias-only user when
-// none has it.
+// with POST /users/track. The user is named by ExternalID, else BrazeID,
+// else by the alias (AliasName, AliasLabel), which creates an alias-only
+// user when none has it.
 type BrazeUserUpdate struct {
 	V          int    `msgpack:"v"`
 	Key        string `msgpack:"key"` // the two-way state's key of the contact
 	ExternalID string `msgpack:"ext,omitempty"`
+	BrazeID    string `msgpack:"bid,omitempty"` // users without an external id
 	AliasName  string `msgpack:"an,omitempty"`
 	AliasLabel string `msgpack:"al,omitempty"`
 	// Attributes are Braze fields (standard or custom) to their new value
@@ -86,6 +87,7 @@ type BrazeUserDelete struct {
 	V          int    `msgpack:"v"`
 	Key        string `msgpack:"key"`
 	ExternalID string `msgpack:"ext,omitempty"`
+	BrazeID    string `msgpack:"bid,omitempty"`
 	AliasName  string `msgpack:"an,omitempty"`
 	AliasLabel string `msgpack:"al,omitempty"`
 }
