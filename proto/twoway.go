@@ -62,6 +62,10 @@ type BrazeUserUpdate struct {
 	// the value written: the loader records them as what Braze holds once
 	// the write succeeded.
 	Hashes map[string]uint64 `msgpack:"h,omitempty"`
+	// Check is, per field (Brevo name) whose Braze change must win
+	// (braze_wins), the hash of the value Braze is expected to hold: the
+	// loader reads the user first and does not write a field Braze changed.
+	Check map[string]uint64 `msgpack:"chk,omitempty"`
 	// SourceVersion is the Brevo modifiedAt (unix ms) of the change: an
 	// update older than one already written for the key is not sent.
 	SourceVersion int64 `msgpack:"sv"`

@@ -113,30 +113,21 @@ func (p *Policy) reverse(o Observation, rec *Record) (res reverseResult, next *R
 		}
 		cur, known := next.H[f.Brevo]
 		if known && h == cur {
-			del(&next.P, f.Brevo) // a change waiting was undone
-			del(&next.PT, f.Brevo)
 			continue
-		}
-		if pv, pend := next.P[f.Brevo]; pend {
-			if ph, _ := f.hash(pv); ph == h {
-				continue // waiting already
-			}
 		}
 		bv, err := f.toBraze(v)
 		if err != nil {
 			res.warnings = append(res.warnings, err.Error()+"; not synced")
 			continue
 		}
-		if f.Direction == Both && f.Conflict == BrazeWins && known {
-			set(&next.P, f.Brevo, v)
-			set(&next.PT, f.Brevo, o.At)
-			continue
-		}
 		up.Attributes[f.Braze] = bv
 		up.Hashes[f.Brevo] = h
+		if f.Direction == Both && f.Conflict == BrazeWins && known {
+			// Written only if Braze still holds the agreed value: the writer
+			// reads the user first, and a Braze change wins.
+			set(&up.Check, f.Brevo, cur)
+		}
 		set(&next.H, f.Brevo, h)
-		del(&next.P, f.Brevo)
-		del(&next.PT, f.Brevo)
 		del(&next.F, f.Brevo)
 		if f.Direction == Both {
 			set(&next.V, f.Brevo, v)
@@ -153,7 +144,7 @@ func (p *Policy) reverse(o Observation, rec *Record) (res reverseResult, next *R
 // forward reconciles the two-way fields (direction both) of a Braze user
 // about to be written to Brevo, exported at te: it may change c (a field
 // whose Braze value is stale or loses keeps Brevo's value) and ask for a
-// write to Braze (a Brevo change approved, or asserted again).
+// write to Braze (a Brevo change asserted again, brevo_wins).
 func (p *Policy) forward(c *mapping.Contact, te int64, rec *Record, exists bool) (next *Record, changed bool, up *proto.BrazeUserUpdate) {
 	next = rec.clone()
 	for _, f := range p.fields {
@@ -191,31 +182,6 @@ func (p *Policy) forward(c *mapping.Contact, te int64, rec *Record, exists bool)
 			if at > up.SourceVersion {
 				up.SourceVersion = at
 			}
-		}
-		if pv, pend := next.P[f.Brevo]; pend {
-			pt := next.PT[f.Brevo]
-			switch {
-			case b != h: // both changed: Braze wins (braze_wins)
-				del(&next.P, f.Brevo)
-				del(&next.PT, f.Brevo)
-				set(&next.H, f.Brevo, b)
-				set(&next.F, f.Brevo, te)
-				changed = true
-			case te > pt: // Braze did not change since Brevo did: Brevo's change goes
-				write(pv, pt)
-				substitute(c, f, pv)
-				ph, _ := f.hash(pv)
-				set(&next.H, f.Brevo, ph)
-				set(&next.V, f.Brevo, pv)
-				set(&next.W, f.Brevo, 0)
-				set(&next.C, f.Brevo, pt)
-				del(&next.P, f.Brevo)
-				del(&next.PT, f.Brevo)
-				changed = true
-			default: // the export is older than the change: wait, Brevo keeps it
-				substitute(c, f, pv)
-			}
-			continue
 		}
 		vv, brevoSet := next.V[f.Brevo]
 		w := next.W[f.Brevo]

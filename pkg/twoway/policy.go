@@ -30,9 +30,11 @@ const (
 	// connector's own write of that field to Braze landed (then Braze's
 	// value is stale, not a change).
 	NewestWins Conflict = "newest_wins"
-	// BrazeWins: a Brevo change waits for the next export; it is written
-	// to Braze only if Braze did not change the field meanwhile, else
-	// Braze's value is written to Brevo.
+	// BrazeWins: a Brevo change is written to Braze only if Braze still
+	// holds the value the two sides last agreed on: the writer reads the
+	// user first (POST /users/export/ids). If Braze changed the field, the
+	// Brevo change is dropped and the next export writes Braze's value to
+	// Brevo.
 	BrazeWins Conflict = "braze_wins"
 	// BrevoWins: a Brevo change is written to Braze at once, and a Braze
 	// change of the same field before the next export confirms it is
@@ -89,6 +91,7 @@ type Field struct {
 // Policy is the validated two-way configuration. It is immutable.
 type Policy struct {
 	opts    Options
+	mapper  *mapping.Mapper  // the whole field_mapping: reads Braze users in Brevo's types
 	fields  []Field          // reverse fields (BrevoToBraze, Both), sorted by Brevo name
 	byBrevo map[string]Field // by Brevo attribute
 }
@@ -155,7 +158,7 @@ func NewPolicy(o Options) (*Policy, error) {
 	if !validConflict(o.Conflict) {
 		fail("(default)", "conflict %q is not one of %v", o.Conflict, Conflicts)
 	}
-	p := &Policy{opts: o, byBrevo: map[string]Field{}}
+	p := &Policy{opts: o, mapper: m, byBrevo: map[string]Field{}}
 	names := make([]string, 0, len(o.Fields))
 	for k := range o.Fields {
 		names = append(names, k)

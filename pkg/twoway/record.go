@@ -22,10 +22,6 @@ type Record struct {
 	W map[string]int64 `msgpack:"w,omitempty"`
 	// C is, per field in V, Brevo's modifiedAt of the change.
 	C map[string]int64 `msgpack:"c,omitempty"`
-	// P and PT are, per field, a Brevo change waiting for the next export
-	// (braze_wins) and its modifiedAt.
-	P  map[string]any   `msgpack:"p,omitempty"`
-	PT map[string]int64 `msgpack:"pt,omitempty"`
 	// F is, per field, the export time of the Braze change the forward
 	// direction is writing: a Brevo read older than it is stale.
 	F map[string]int64 `msgpack:"f,omitempty"`
@@ -64,8 +60,6 @@ func (r *Record) clone() *Record {
 	c.V = cloneMap(r.V)
 	c.W = cloneMap(r.W)
 	c.C = cloneMap(r.C)
-	c.P = cloneMap(r.P)
-	c.PT = cloneMap(r.PT)
 	c.F = cloneMap(r.F)
 	c.SV = cloneMap(r.SV)
 	return &c
