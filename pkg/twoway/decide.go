@@ -115,6 +115,12 @@ func (p *Policy) reverse(o Observation, rec *Record) (res reverseResult, next *R
 		if known && h == cur {
 			continue
 		}
+		if !known && h == 0 {
+			// Nothing in Brevo, and nothing known of Braze: nothing to tell
+			// (an absent value erases only what the sides agreed on).
+			set(&next.H, f.Brevo, h)
+			continue
+		}
 		bv, err := f.toBraze(v)
 		if err != nil {
 			res.warnings = append(res.warnings, err.Error()+"; not synced")

@@ -20,6 +20,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/pkg/telemetry"
+	"github.com/tajo-sync/tajo/pkg/twoway"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -57,6 +58,10 @@ type Options struct {
 	// Segments, when set, mirrors Braze segments into Brevo lists
 	// (segments.go).
 	Segments *SegmentsOptions
+	// TwoWay, when set, syncs Brevo's changes back to Braze (twoway.go):
+	// the transformer reconciles the fields synced both ways, and
+	// RunTwoWay runs the Brevo → Braze workers.
+	TwoWay *twoway.Policy
 }
 
 // App is every stage of the users pipeline in one process.
@@ -71,7 +76,11 @@ type App struct {
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
 	// Mirror mirrors segments into lists; nil unless Options.Segments.
-	Mirror   *extractor.Mirror
+	Mirror *extractor.Mirror
+	// TwoWay decides the two-way sync; nil unless Options.TwoWay.
+	TwoWay *twoway.Syncer
+	bz     *braze.Client // this process's clients, behind its guards
+	bv     *brevo.Client
 	segments *segmentWorkers
 	// reads are the status's vendor checks, with this process's clients.
 	reads    VendorReads
@@ -145,6 +154,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tw *twoway.Syncer
+	if o.TwoWay != nil {
+		if tw, err = twoway.NewSyncer(ctx, js, o.TwoWay); err != nil {
+			return nil, err
+		}
+		o.Transformer.TwoWay = tw
+	}
 	tr, err := transformer.New(ctx, js, m, o.Transformer)
 	if err != nil {
 		return nil, err
@@ -160,7 +176,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
 		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
-		interval: o.Interval, log: o.Logger}
+		interval: o.Interval, log: o.Logger, TwoWay: tw, bz: bz, bv: bv}
 	if o.Segments != nil {
 		if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
 			return nil, err
