@@ -78,9 +78,9 @@ type App struct {
 	// Mirror mirrors segments into lists; nil unless Options.Segments.
 	Mirror *extractor.Mirror
 	// TwoWay decides the two-way sync; nil unless Options.TwoWay.
-	TwoWay *twoway.Syncer
-	bz     *braze.Client // this process's clients, behind its guards
-	bv     *brevo.Client
+	TwoWay   *twoway.Syncer
+	bz       *braze.Client // this process's clients, behind its guards
+	bv       *brevo.Client
 	segments *segmentWorkers
 	// reads are the status's vendor checks, with this process's clients.
 	reads    VendorReads
