@@ -271,3 +271,91 @@ func TestTwoWayEndToEndSettles(t *testing.T) {
 func mappingOf(fields map[string]twoway.Rule) (mapping.Options, error) {
 	return mapping.Options{Fields: twoway.ForwardMapping(mapping.DefaultFieldMapping(), fields)}, nil
 }
+
+// brazeValue is a Braze user's field, standard or custom.
+func brazeValue(u map[string]any, field string) any {
+	if v, ok := u[field]; ok {
+		return v
+	}
+	ca, _ := u["custom_attributes"].(map[string]any)
+	return ca[field]
+}
+
+// TestTwoWayConflicts changes the same field on both sides between two
+// cycles, for each policy, in both orders: Braze first then Brevo, and
+// Brevo first (its webhook handled) then Braze.
+func TestTwoWayConflicts(t *testing.T) {
+	e := startTwoWay(t, twOptions{users: 40, fields: map[string]twoway.Rule{
+		"first_name":         {Direction: twoway.Both, Conflict: twoway.NewestWins},
+		"last_name":          {Direction: twoway.Both, Conflict: twoway.BrazeWins},
+		"preferred_language": {Direction: twoway.Both, Conflict: twoway.BrevoWins},
+	}})
+	cs := e.synced(t, 6)
+	type field struct{ braze, brevo string }
+	fields := map[twoway.Conflict]field{
+		twoway.NewestWins: {"first_name", "FIRSTNAME"},
+		twoway.BrazeWins:  {"last_name", "LASTNAME"},
+		twoway.BrevoWins:  {"preferred_language", "LANGUAGE"},
+	}
+	type scenario struct {
+		policy     twoway.Conflict
+		brevoFirst bool // Brevo's change is made, and handled, before Braze's
+		who        brevosim.Contact
+		want       string // "braze" or "brevo": whose value both sides end with
+	}
+	scenarios := []scenario{
+		{twoway.NewestWins, false, cs[0], "brevo"},
+		{twoway.NewestWins, true, cs[1], "braze"},
+		{twoway.BrazeWins, false, cs[2], "braze"},
+		{twoway.BrazeWins, true, cs[3], "braze"},
+		{twoway.BrevoWins, false, cs[4], "brevo"},
+		{twoway.BrevoWins, true, cs[5], "brevo"},
+	}
+	value := func(side string, i int) string { return side + "-value-" + string(rune('a'+i)) }
+	brazeChange := func(i int, s scenario) {
+		if err := e.sb.Braze.Edit(s.who.ExtID, map[string]any{fields[s.policy].braze: value("braze", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	brevoChange := func(i int, s scenario) {
+		if err := e.sb.Brevo.EditContact(s.who.ID, map[string]any{fields[s.policy].brevo: value("brevo", i)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, s := range scenarios {
+		if !s.brevoFirst {
+			brazeChange(i, s)
+			time.Sleep(5 * time.Millisecond) // distinct times, on any clock
+			brevoChange(i, s)
+		}
+	}
+	for i, s := range scenarios {
+		if s.brevoFirst {
+			brevoChange(i, s)
+		}
+	}
+	e.settle(t) // Brevo's webhooks are handled
+	for i, s := range scenarios {
+		if s.brevoFirst {
+			brazeChange(i, s)
+		}
+	}
+	e.cycle(t)
+	e.cycle(t) // a brevo_wins re-assertion lands, and is seen
+	e.cycleWrites()
+	for i, s := range scenarios {
+		f := fields[s.policy]
+		want := value(s.want, i)
+		c, _ := e.sb.Brevo.ContactByExtID(s.who.ExtID)
+		if got := c.Attributes[f.brevo]; got != want {
+			t.Errorf("%s, Brevo first %v: Brevo %s is %v, want %s's %q", s.policy, s.brevoFirst, f.brevo, got, s.want, want)
+		}
+		if got := brazeValue(e.sb.Braze.User(s.who.ExtID), f.braze); got != want {
+			t.Errorf("%s, Brevo first %v: Braze %s is %v, want %s's %q", s.policy, s.brevoFirst, f.braze, got, s.want, want)
+		}
+	}
+	e.cycle(t)
+	if track, email, rows := e.cycleWrites(); track+email+rows != 0 {
+		t.Errorf("a cycle after the conflicts resolved wrote %d Braze objects, %d statuses, %d Brevo rows", track, email, rows)
+	}
+}
