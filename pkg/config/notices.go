@@ -36,7 +36,6 @@ func (c *Config) notices(report func(path, msg string)) {
 	}{
 		{"campaigns", b.Sync.Campaigns, "campaigns and their analytics"},
 		{"canvases", b.Sync.Canvases, "Canvases and their analytics"},
-		{"segments", b.Sync.Segments, "segments"},
 		{"events", b.Sync.Events, "custom events"},
 		{"catalogs", b.Sync.Catalogs, "catalogs"},
 	} {
@@ -45,9 +44,7 @@ func (c *Config) notices(report func(path, msg string)) {
 		}
 		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs only Braze users today; %s are not synced", notYet, r.what))
 	}
-	if len(b.Lists) > 0 {
-		report(bp+".lists", notYet+": mirroring Braze segments into Brevo lists does not exist yet; synced contacts join connectors.brevo.list_ids")
-	}
+	c.segmentsNotices(report)
 }
 
 // locate gives a message about path the file, line and spelling of the

@@ -77,6 +77,8 @@ type Server struct {
 	limits  map[string]*bucket // by pool (poolOf)
 	cat     catalog            // folders and lists
 	events  eventStore
+	// listCalls logs list add/remove calls (listcalls.go).
+	listCalls listCallLog
 
 	notifier *http.Client   // calls imports' notifyUrl
 	notifies sync.WaitGroup // calls in flight, for Close
@@ -164,6 +166,7 @@ func (s *Server) reset() {
 	s.limits = newPools()
 	s.cat = newCatalog(s.cfg.Now())
 	s.events = eventStore{byContact: map[int][]Event{}}
+	s.listCalls = listCallLog{}
 }
 
 func (s *Server) routes() {
@@ -201,6 +204,7 @@ func (s *Server) routes() {
 	s.admin.HandleFunc("GET /_admin/contacts", s.adminContacts)
 	s.admin.HandleFunc("GET /_admin/contacts/{id}/events", s.adminContactEvents)
 	s.admin.HandleFunc("POST /_admin/reset", s.adminReset)
+	s.admin.HandleFunc("GET /_admin/lists/calls", s.adminListCalls)
 	s.admin.HandleFunc("POST /_admin/contacts/{id}", s.adminEditContact)
 	s.admin.HandleFunc("DELETE /_admin/contacts/{id}", s.adminDeleteContact)
 }
