@@ -251,6 +251,7 @@ func (e *runEnv) startAudit() {
 func (e *runEnv) pipelineOptions() app.Options {
 	o := appOptions(e.cfg, e.creds, e.nc, e.logger)
 	o.Audit = e.audit
+	o.Segments = segmentsOptions(e.cfg)
 	return o
 }
 
