@@ -60,3 +60,18 @@ func printSegments(w io.Writer, s app.SegmentsSummary) error {
 	}
 	return write(w, "the segments summary", b.String())
 }
+
+// writeSegmentsRun prints a segments run's outcome and the mirrored
+// segments under the status's "Last run by resource".
+func writeSegmentsRun(b *strings.Builder, r *app.RunStatus, segs []app.SegmentStatus) {
+	fmt.Fprintf(b, "           changes %s: added %s, removed %s, unchanged %s, dead-lettered %s\n",
+		progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
+		progress.Count(r.Unchanged), progress.Count(r.DeadLettered))
+	for _, s := range segs {
+		fmt.Fprintf(b, "           %s -> list %d: %s members (last run: %s joined, %s left)\n", safeText(s.Name), s.ListID,
+			progress.Count(s.Members), progress.Count(s.Joined), progress.Count(s.Left))
+		if s.Error != "" {
+			fmt.Fprintf(b, "             error: %s\n", safeText(s.Error))
+		}
+	}
+}
