@@ -18,6 +18,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/segmentexport"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/pkg/telemetry"
 	"github.com/tajo-sync/tajo/proto"
@@ -71,8 +72,9 @@ type App struct {
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
 	// Mirror mirrors segments into lists; nil unless Options.Segments.
-	Mirror   *extractor.Mirror
-	segments *segmentWorkers
+	Mirror        *extractor.Mirror
+	segments      *segmentWorkers
+	exportSegment func(context.Context, segmentexport.Request) (segmentexport.Result, error)
 	// reads are the status's vendor checks, with this process's clients.
 	reads    VendorReads
 	interval time.Duration
@@ -161,10 +163,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
 		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
 		interval: o.Interval, log: o.Logger}
-	if o.Segments != nil {
-		if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
-			return nil, err
-		}
+	if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

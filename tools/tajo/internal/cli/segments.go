@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/services/extractor"
+	"github.com/tajo-sync/tajo/tools/sandbox"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/progress"
 )
@@ -74,4 +76,42 @@ func writeSegmentsRun(b *strings.Builder, r *app.RunStatus, segs []app.SegmentSt
 			fmt.Fprintf(b, "             error: %s\n", safeText(s.Error))
 		}
 	}
+}
+
+// maxSandboxList bounds the lists sandboxLists creates.
+const maxSandboxList = 200
+
+// sandboxLists gives the simulated Brevo account the lists the config
+// mirrors segments into (lists: {engaged_users: 10, ...}): it creates lists,
+// which Brevo numbers in order, until the highest id exists. A fresh account
+// has list 2 only.
+func sandboxLists(ctx context.Context, sb *sandbox.Sandbox, cfg *config.Config) error {
+	var highest int64
+	for _, id := range cfg.SegmentLists() {
+		highest = max(highest, id)
+	}
+	if highest == 0 || !cfg.SegmentsMirrored() {
+		return nil
+	}
+	if highest > maxSandboxList {
+		return fmt.Errorf("connectors.braze.lists names list %d: the sandbox makes lists up to %d; use smaller ids against it", highest, maxSandboxList)
+	}
+	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey})
+	if err != nil {
+		return err
+	}
+	lists, err := bv.Lists(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the sandbox's Brevo lists: %w", err)
+	}
+	last := int64(0)
+	for _, l := range lists {
+		last = max(last, l.ID)
+	}
+	for last < highest {
+		if last, err = bv.CreateList(ctx, fmt.Sprintf("Sandbox list %d", last+1), 1); err != nil {
+			return fmt.Errorf("creating the sandbox's Brevo lists: %w", err)
+		}
+	}
+	return nil
 }
