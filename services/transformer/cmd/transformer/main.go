@@ -43,7 +43,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer bus.Close()
-	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable})
+	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
+		telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.EventsDurable})
 	t, err := transformer.New(ctx, bus.JS, m, transformer.Config{
 		Instance:    instance,
 		BatchWait:   cfg.Pipeline.BatchWait,
@@ -56,7 +57,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	}
 	// Engagement events (raw.braze.events) share the binary: their own
 	// durable consumer, their own worker.
-	te, err := transformer.NewEvents(bus.JS, transformer.EventsConfig{Mapping: cfg.Connectors.Braze.EventMapping, Logger: log})
+	te, err := transformer.NewEvents(bus.JS, transformer.EventsConfig{Mapping: cfg.Connectors.Braze.EventMapping, Logger: log,
+		Instruments: ops.EventsPipeline(tracing, proto.StageTransformer)})
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,11 @@ type App struct {
 	segments      *segmentWorkers
 	exportSegment func(context.Context, segmentexport.Request) (segmentexport.Result, error)
 	// reads are the status's vendor checks, with this process's clients.
-	reads    VendorReads
+	reads VendorReads
+	// tracer and ops trace and measure the events side as they do the
+	// users pipeline (nil: neither).
+	tracer   trace.Tracer
+	ops      *bootstrap.Ops
 	interval time.Duration
 	log      *slog.Logger
 }
@@ -158,10 +162,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Ops != nil {
 		o.Ops.Metrics.WatchGuards(bg, vg)
 		o.Ops.Attach(o.NC, js, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
-			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
+			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable},
+			telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.EventsDurable},
+			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.EventsDurable})
 	}
 	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
-		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
+		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv), tracer: o.Tracer, ops: o.Ops,
 		interval: o.Interval, log: o.Logger}
 	if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
 		return nil, err
