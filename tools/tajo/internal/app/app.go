@@ -18,6 +18,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/segmentexport"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/pkg/telemetry"
 	"github.com/tajo-sync/tajo/pkg/twoway"
@@ -76,12 +77,13 @@ type App struct {
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
 	// Mirror mirrors segments into lists; nil unless Options.Segments.
-	Mirror *extractor.Mirror
+	Mirror        *extractor.Mirror
+	segments      *segmentWorkers
+	exportSegment func(context.Context, segmentexport.Request) (segmentexport.Result, error)
 	// TwoWay decides the two-way sync; nil unless Options.TwoWay.
-	TwoWay   *twoway.Syncer
-	bz       *braze.Client // this process's clients, behind its guards
-	bv       *brevo.Client
-	segments *segmentWorkers
+	TwoWay *twoway.Syncer
+	bz     *braze.Client // this process's clients, behind its guards
+	bv     *brevo.Client
 	// reads are the status's vendor checks, with this process's clients.
 	reads VendorReads
 	// tracer and ops trace and measure the events side as they do the
@@ -183,10 +185,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
 		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv), tracer: o.Tracer, ops: o.Ops,
 		interval: o.Interval, log: o.Logger, TwoWay: tw, bz: bz, bv: bv}
-	if o.Segments != nil {
-		if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
-			return nil, err
-		}
+	if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
