@@ -21,6 +21,7 @@ const (
 	authCurrents                 // the Currents token
 	authKey                      // a Tajo API key
 	authNotify                   // the install's secret in the path (notify.go)
+	authBrevo                    // the Brevo webhook token (brevo.go)
 )
 
 // statusWriter remembers the status and size of the answer.
@@ -52,6 +53,7 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		w := &statusWriter{ResponseWriter: rw}
+		r, span := s.traceRequest(r)
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("gateway handler panicked", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
@@ -60,6 +62,7 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 				}
 			}
 			s.done(r, w, start)
+			endRequest(span, w.status)
 		}()
 		if !s.authenticate(w, r, auth) {
 			return
@@ -83,6 +86,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, auth authK
 	if auth == authNotify {
 		if !s.notifyAuthorized(r) {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "not a notification URL of this install")
+			return false
+		}
+		return true
+	}
+	if auth == authBrevo {
+		if !s.brevoWebhookAuthorized(r) {
+			writeError(w, http.StatusUnauthorized, "unauthorized",
+				"a valid webhook token is required: Authorization: Bearer <token>, or basic auth with the token as password")
 			return false
 		}
 		return true
@@ -147,6 +158,9 @@ func (s *Server) done(r *http.Request, w *statusWriter, start time.Time) {
 	}
 	s.log.Info("request", "method", r.Method, "route", path, "status", status,
 		"bytes_in", r.ContentLength, "bytes_out", w.bytes, "duration", d, "remote", r.RemoteAddr)
+	if s.cfg.Meter != nil {
+		s.cfg.Meter.Request(route, status, d)
+	}
 	if s.cfg.Audit != nil {
 		s.cfg.Audit.Record(audit.Entry{
 			Time: start, Vendor: "gateway", Method: r.Method, Path: audit.Template(path),
