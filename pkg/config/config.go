@@ -140,7 +140,7 @@ type NATS struct {
 
 // Pipeline tunes batching towards Brevo.
 type Pipeline struct {
-	BatchSize       int           `yaml:"batch_size"`       // contact upserts per loader batch (one import); default 5000
+	BatchSize       int           `yaml:"batch_size"`       // most contact upserts per loader batch; imports are filled by bytes (max_import_bytes), so this binds only for small rows; default 30000
 	BatchWait       time.Duration `yaml:"batch_wait"`       // longest wait to fill a batch; default 1s
 	ImportThreshold int           `yaml:"import_threshold"` // from this many pending contacts, use /contacts/import; default 50
 	MaxImportBytes  int           `yaml:"max_import_bytes"` // body size of one import (Brevo takes 10 MB); default 8000000
@@ -170,7 +170,7 @@ func Default() *Config {
 		NATS:    NATS{StoreDir: filepath.Join(Home(), "nats"), Replicas: 1},
 		Gateway: Gateway{Listen: "127.0.0.1:8080"},
 		Pipeline: Pipeline{
-			BatchSize:       5000,
+			BatchSize:       30_000,
 			BatchWait:       time.Second,
 			ImportThreshold: 50,
 			MaxImportBytes:  8_000_000,

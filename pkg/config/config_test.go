@@ -151,7 +151,7 @@ func TestParseErrors(t *testing.T) {
 			name: "pipeline limits",
 			yaml: minimal + "pipeline:\n  batch_size: 0\n  max_import_bytes: 20000000\n  import_threshold: -1\n  concurrency: -2\n",
 			want: []string{
-				`t.yaml:5: pipeline.batch_size: must be a positive integer (got 0); default 5000`,
+				`t.yaml:5: pipeline.batch_size: must be a positive integer (got 0); default 30000`,
 				`t.yaml:6: pipeline.max_import_bytes: must be at most 10000000, Brevo's limit on an import body (got 20000000)`,
 				`t.yaml:7: pipeline.import_threshold: must be zero or more (got -1); default 50`,
 				`t.yaml:8: pipeline.concurrency: must be a positive integer (got -2); default 2`,
@@ -216,7 +216,7 @@ func TestParseDefaults(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Connectors.Braze.FieldMapping, mapping.DefaultFieldMapping()) {
 		t.Errorf("default field mapping = %v", cfg.Connectors.Braze.FieldMapping)
 	}
-	if cfg.Pipeline.BatchSize != 5000 || cfg.Pipeline.BatchWait != time.Second || cfg.Pipeline.ImportThreshold != 50 ||
+	if cfg.Pipeline.BatchSize != 30_000 || cfg.Pipeline.BatchWait != time.Second || cfg.Pipeline.ImportThreshold != 50 ||
 		cfg.Pipeline.MaxImportBytes != 8_000_000 || cfg.Pipeline.Concurrency != 2 {
 		t.Errorf("pipeline defaults = %+v", cfg.Pipeline)
 	}

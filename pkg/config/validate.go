@@ -122,7 +122,7 @@ func (c *Config) check(report func(path, msg string)) {
 			report("pipeline."+key, fmt.Sprintf("must be a positive integer (got %d); %s", n, hint))
 		}
 	}
-	positive("batch_size", p.BatchSize, "default 5000")
+	positive("batch_size", p.BatchSize, "default 30000")
 	positive("concurrency", p.Concurrency, "default 2")
 	positive("max_import_bytes", p.MaxImportBytes, "default 8000000")
 	if p.MaxImportBytes > brevoMaxImportBytes {
