@@ -58,7 +58,7 @@ func main() {
 	flag.StringVar(&o.HeapProfile, "memprofile", "", "write a heap profile of the all-in-one process once the full sync has finished")
 	flag.IntVar(&o.Events, "events", envInt("BENCH_EVENTS", 20000), "Currents events through the gateway after the all-in-one's syncs (the events line); 0 skips it (default $BENCH_EVENTS or 20000)")
 	flag.IntVar(&o.TracingUsers, "tracing-users", envInt("BENCH_TRACING_USERS", -1), "users of the tracing line (a full sync with tracing off and on, alternated); 0 skips it (default $BENCH_TRACING_USERS, else the all-in-one's users up to 20000)")
-	flag.IntVar(&o.TracingRounds, "tracing-rounds", envInt("BENCH_TRACING_ROUNDS", 2), "rounds of the tracing line, each one sync off and one on (default $BENCH_TRACING_ROUNDS or 2)")
+	flag.IntVar(&o.TracingRounds, "tracing-rounds", envInt("BENCH_TRACING_ROUNDS", 3), "rounds of the tracing line, each one sync off and one on (default $BENCH_TRACING_ROUNDS or 3)")
 	flag.Parse()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()

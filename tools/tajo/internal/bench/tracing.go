@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
@@ -32,6 +33,11 @@ type TracingResult struct {
 	Rounds int             `json:"rounds"`
 	Off    []time.Duration `json:"off"` // each round's full sync, tracing off
 	On     []time.Duration `json:"on"`  // ... tracing on, the spans' flush included
+	// OffCPU and OnCPU are the CPU time this process (every stage, the
+	// embedded server, the span receiver; not the sandbox, a child) spent
+	// on each of those syncs: less swayed by the machine's other load.
+	OffCPU []time.Duration `json:"off_cpu"`
+	OnCPU  []time.Duration `json:"on_cpu"`
 	Spans  int64           `json:"spans"`
 	// BadExports are exports the receiver could not decode.
 	BadExports int64 `json:"bad_exports"`
@@ -51,6 +57,16 @@ func best(ds []time.Duration) time.Duration {
 // less one.
 func (t TracingResult) Cost() float64 {
 	off, on := best(t.Off), best(t.On)
+	if off <= 0 {
+		return 0
+	}
+	return on.Seconds()/off.Seconds() - 1
+}
+
+// CPUCost is what tracing adds to the sync's CPU time: best on over best
+// off, less one.
+func (t TracingResult) CPUCost() float64 {
+	off, on := best(t.OffCPU), best(t.OnCPU)
 	if off <= 0 {
 		return 0
 	}
@@ -99,7 +115,7 @@ func runTracing(ctx context.Context, o Options) (*TracingResult, []string, error
 		for _, on := range modes {
 			fmt.Fprintf(o.Log, "tracing: round %d, %d users, tracing %s...\n", r+1, o.TracingUsers, map[bool]string{false: "off", true: "on"}[on])
 			before := sink.spans.Load()
-			d, sum, err := tracedSync(ctx, o, r, on, sink.Endpoint())
+			d, cpu, sum, err := tracedSync(ctx, o, r, on, sink.Endpoint())
 			if err != nil {
 				return nil, nil, err
 			}
@@ -108,12 +124,12 @@ func runTracing(ctx context.Context, o Options) (*TracingResult, []string, error
 			}
 			got := sink.spans.Load() - before
 			if on {
-				res.On = append(res.On, d)
+				res.On, res.OnCPU = append(res.On, d), append(res.OnCPU, cpu)
 				if got < int64(o.TracingUsers) {
 					problems = append(problems, fmt.Sprintf("tracing: the traced sync of %d users exported %d spans: tracing was not on", o.TracingUsers, got))
 				}
 			} else {
-				res.Off = append(res.Off, d)
+				res.Off, res.OffCPU = append(res.Off, d), append(res.OffCPU, cpu)
 				if got != 0 {
 					problems = append(problems, fmt.Sprintf("tracing: the untraced sync exported %d spans", got))
 				}
@@ -129,9 +145,9 @@ func runTracing(ctx context.Context, o Options) (*TracingResult, []string, error
 }
 
 // tracedSync runs one full sync of o.TracingUsers on a fresh sandbox and
-// embedded server, traced or not, and returns its time (for a traced one,
-// up to its spans' flush).
-func tracedSync(ctx context.Context, o Options, round int, on bool, endpoint string) (time.Duration, app.Summary, error) {
+// embedded server, traced or not, and returns its time and this process's
+// CPU time over it (for a traced one, up to its spans' flush).
+func tracedSync(ctx context.Context, o Options, round int, on bool, endpoint string) (_, _ time.Duration, _ app.Summary, err error) {
 	if on {
 		for k, v := range tracingEnv(endpoint) {
 			if _, set := os.LookupEnv(k); set && k != "OTEL_EXPORTER_OTLP_ENDPOINT" {
@@ -143,14 +159,14 @@ func tracedSync(ctx context.Context, o Options, round int, on bool, endpoint str
 	}
 	tr, err := telemetry.NewTracing(ctx, "bench", "")
 	if err != nil {
-		return 0, app.Summary{}, err
+		return 0, 0, app.Summary{}, err
 	}
 	if tr.On() != on {
-		return 0, app.Summary{}, fmt.Errorf("tracing on is %v, want %v: check the OTEL_* environment", tr.On(), on)
+		return 0, 0, app.Summary{}, fmt.Errorf("tracing on is %v, want %v: check the OTEL_* environment", tr.On(), on)
 	}
 	sb, err := StartSandbox(ctx, o.Self, SandboxOptions{Users: o.TracingUsers, Seed: o.Seed})
 	if err != nil {
-		return 0, app.Summary{}, err
+		return 0, 0, app.Summary{}, err
 	}
 	defer sb.Close()
 	ep := sb.Endpoints
@@ -158,12 +174,12 @@ func tracedSync(ctx context.Context, o Options, round int, on bool, endpoint str
 	defer os.RemoveAll(dir)
 	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: filepath.Join(dir, "nats")})
 	if err != nil {
-		return 0, app.Summary{}, fmt.Errorf("starting the embedded server: %w", err)
+		return 0, 0, app.Summary{}, fmt.Errorf("starting the embedded server: %w", err)
 	}
 	defer ns.Shutdown()
 	nc, err := natsx.Connect(ctx, ns.ClientURL(), "bench-tracing")
 	if err != nil {
-		return 0, app.Summary{}, err
+		return 0, 0, app.Summary{}, err
 	}
 	defer nc.Close()
 	runtime.GC()
@@ -179,23 +195,32 @@ func tracedSync(ctx context.Context, o Options, round int, on bool, endpoint str
 		Tracer:     bootstrap.Tracer(tr),
 	})
 	if err != nil {
-		return 0, app.Summary{}, fmt.Errorf("building the pipeline: %w", err)
+		return 0, 0, app.Summary{}, fmt.Errorf("building the pipeline: %w", err)
 	}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- a.RunWorkers(wctx) }()
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	sum, err := a.Sync(ctx, "full", nil)
 	stop()
 	<-done
 	if err != nil {
-		return 0, sum, fmt.Errorf("the full sync: %w", err)
+		return 0, 0, sum, fmt.Errorf("the full sync: %w", err)
 	}
 	// The spans still buffered are part of tracing's cost.
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := tr.Shutdown(sctx); err != nil {
-		return 0, sum, err
+		return 0, 0, sum, err
 	}
-	return time.Since(start), sum, nil
+	return time.Since(start), processCPU() - cpu, sum, nil
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
