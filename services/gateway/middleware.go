@@ -20,6 +20,7 @@ const (
 	authNone     authKind = iota // unknown routes: 404 whoever asks
 	authCurrents                 // the Currents token
 	authKey                      // a Tajo API key
+	authBrevo                    // the Brevo webhook token (brevo.go)
 )
 
 // statusWriter remembers the status and size of the answer.
@@ -79,6 +80,14 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 // credential auth asks for.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, auth authKind) bool {
 	if auth == authNone {
+		return true
+	}
+	if auth == authBrevo {
+		if !s.brevoWebhookAuthorized(r) {
+			writeError(w, http.StatusUnauthorized, "unauthorized",
+				"a valid webhook token is required: Authorization: Bearer <token>, or basic auth with the token as password")
+			return false
+		}
 		return true
 	}
 	token, ok := bearer(r)

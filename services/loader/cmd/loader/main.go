@@ -107,5 +107,15 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	return bootstrap.RunAll(ctx, l.Run, le.Run)
+	workers := []func(context.Context) error{l.Run, le.Run}
+	if cfg.SegmentsMirrored() {
+		// List changes (ops.brevo.lists.>): their own durable consumer, the
+		// same Brevo guard.
+		ll, err := loader.NewLists(ctx, bus.JS, client, loader.ListsConfig{Paused: guard.Open, Replicas: cfg.NATS.Replicas, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, ll.Run)
+	}
+	return bootstrap.RunAll(ctx, workers...)
 }

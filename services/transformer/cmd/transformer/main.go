@@ -62,5 +62,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	return bootstrap.RunAll(ctx, t.Run, te.Run)
+	workers := []func(context.Context) error{t.Run, te.Run}
+	if cfg.SegmentsMirrored() {
+		// Segment changes (raw.braze.segments): their own durable consumer.
+		ts, err := transformer.NewSegments(ctx, bus.JS, transformer.SegmentsConfig{Replicas: cfg.NATS.Replicas, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, ts.Run)
+	}
+	return bootstrap.RunAll(ctx, workers...)
 }
