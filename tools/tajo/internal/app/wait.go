@@ -85,9 +85,9 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 			// progress is refreshed at most once a second.
 			// A read cut short (a deadline under load) leaves the last full
 			// tally in place: a partial one would show progress going back.
-			var t ledger.Tally
-			if t, err = led.Tally(pctx, id, run.Exported+run.Malformed, stages...); err == nil {
-				tally, lastTally = t, time.Now()
+			var tl ledger.Tally
+			if tl, err = led.Tally(pctx, id, run.Exported+run.Malformed, stages...); err == nil {
+				tally, lastTally = tl, time.Now()
 			}
 		}
 		cancel()
