@@ -114,6 +114,8 @@ type Brevo struct {
 	APIURL  string `yaml:"api_url"` // default https://api.brevo.com/v3; same scheme rules as InstanceURL
 	// ListIDs are Brevo lists every synced contact is added to.
 	ListIDs []ListID `yaml:"list_ids"`
+	// TwoWay configures the Brevo → Braze direction (twoway.go).
+	TwoWay TwoWay `yaml:"two_way"`
 }
 
 // ListID is a Brevo list id: a positive integer.
@@ -155,7 +157,7 @@ func Default() *Config {
 				DefaultPhoneRegion: "US",
 				EventMapping:       map[string]string{},
 			},
-			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}},
+			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}, TwoWay: defaultTwoWay()},
 		},
 		NATS:    NATS{StoreDir: filepath.Join(Home(), "nats"), Replicas: 1},
 		Gateway: Gateway{Listen: "127.0.0.1:8080"},
@@ -172,7 +174,7 @@ func Default() *Config {
 // MappingOptions returns the mapping.Options this configuration describes.
 func (c *Config) MappingOptions() mapping.Options {
 	return mapping.Options{
-		Fields:        c.Connectors.Braze.FieldMapping,
+		Fields:        c.forwardFields(),
 		Types:         c.Connectors.Braze.FieldTypes,
 		DefaultRegion: c.Connectors.Braze.DefaultPhoneRegion,
 	}

@@ -45,6 +45,9 @@ func (c *Config) notices(report func(path, msg string)) {
 		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs only Braze users today; %s are not synced", notYet, r.what))
 	}
 	c.segmentsNotices(report)
+	if t := c.Connectors.Brevo.TwoWay; !t.Enabled && len(t.Fields) > 0 {
+		report("connectors.brevo.two_way.fields", "not acted on: two_way.enabled is false, so every field travels Braze → Brevo only; set enabled: true to sync these fields from Brevo")
+	}
 }
 
 // locate gives a message about path the file, line and spelling of the

@@ -90,6 +90,7 @@ func (c *Config) check(report func(path, msg string)) {
 		}
 	}
 	c.checkMapping(report)
+	c.checkTwoWay(report)
 
 	v := c.Connectors.Brevo
 	const vp = "connectors.brevo"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/progress"
 )
@@ -157,9 +158,13 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 			continue
 		}
 		fmt.Fprintf(&b, "  %-8s %s %s %s, started %s, took %s\n", res, r.Type, r.ID, r.Status, when(r.StartedAt), took(r))
-		fmt.Fprintf(&b, "           exported %s, created %s, updated %s, unchanged %s, failed %s, dead-lettered %s\n",
-			progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
-			progress.Count(r.Unchanged), progress.Count(r.Failed), progress.Count(r.DeadLettered))
+		if res == proto.ResourceSegments {
+			writeSegmentsRun(&b, r, st.Segments)
+		} else {
+			fmt.Fprintf(&b, "           exported %s, created %s, updated %s, unchanged %s, failed %s, dead-lettered %s\n",
+				progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
+				progress.Count(r.Unchanged), progress.Count(r.Failed), progress.Count(r.DeadLettered))
+		}
 		if r.Error != "" {
 			fmt.Fprintf(&b, "           error: %s\n", safeText(r.Error))
 		}
