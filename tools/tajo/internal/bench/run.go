@@ -233,19 +233,28 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 		// The sandbox runs with its rate limits off: so does the connector's
 		// limiter, or it would pace the bench at Brevo's real budget.
 		Resilience: unlimited,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Warnings and errors only: a failing worker says why.
+		Logger: slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return fmt.Errorf("building the pipeline: %w", err)
 	}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- a.RunWorkers(wctx) }()
+	// A sync waits for workers that run: if they stop, so does the wait.
+	sctx, stopSyncs := context.WithCancelCause(ctx)
+	var workersErr error
+	go func() {
+		workersErr = a.RunWorkers(wctx)
+		stopSyncs(fmt.Errorf("the workers stopped: %v", workersErr))
+		close(done)
+	}()
 	defer func() {
 		stop()
 		<-done
 	}()
 	sync := func(runType string) (app.Summary, time.Duration, error) {
+		ctx := sctx
 		start := time.Now()
 		var last time.Time
 		sum, err := a.Sync(ctx, runType, func(p app.Progress) {
@@ -255,6 +264,9 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 			}
 		})
 		if err != nil {
+			if cause := context.Cause(sctx); cause != nil && sctx.Err() != nil {
+				err = fmt.Errorf("%w (%v)", err, cause)
+			}
 			return sum, 0, fmt.Errorf("the %s sync: %w", runType, err)
 		}
 		if !sum.OK() {
