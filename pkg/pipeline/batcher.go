@@ -98,6 +98,9 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			msg := newMsg(m)
 			if w.cfg.Prepare != nil {
 				msg.size = w.cfg.Prepare(msg)
+				if msg.Prepared != nil {
+					w.compact(msg, m)
+				}
 			}
 			if b.full() || len(queue) > 0 {
 				queue = append(queue, msg)
@@ -132,7 +135,7 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 
 // release hands an unstarted message back for immediate redelivery,
 // possibly to another replica.
-func (w *Worker) release(m jetstream.Msg) {
+func (w *Worker) release(m acker) {
 	if err := m.Nak(); err != nil {
 		w.log.Debug("nak of an unstarted message failed; it returns after ack_wait", "error", err)
 	}

@@ -109,6 +109,9 @@ func deadLetterID(stage, stream string, m *Msg) string {
 // record key and content (fingerprint), however often m is delivered.
 func PublishSideLetter(ctx context.Context, js jetstream.JetStream, stage, reason, detail string, m *Msg,
 	run, key, fingerprint string) error {
+	if err := m.Load(ctx); err != nil {
+		return err
+	}
 	hdr := make(nats.Header, len(m.Header)+1)
 	for k, v := range m.Header {
 		hdr[k] = v

@@ -65,8 +65,8 @@ func (w *Worker) mark(ctx context.Context, todo []*Msg, acts []action, poison []
 	}
 	byRun := map[string][]ledger.Mark{}
 	add := func(m *Msg, o ledger.Outcome) {
-		run := m.Header.Get(proto.HeaderRunID)
-		line, err := strconv.ParseInt(m.Header.Get(proto.HeaderLine), 10, 64)
+		run := m.header(proto.HeaderRunID)
+		line, err := strconv.ParseInt(m.header(proto.HeaderLine), 10, 64)
 		if run == "" || err != nil || o == ledger.None {
 			return
 		}
@@ -138,6 +138,11 @@ func (w *Worker) nak(m *Msg, delay time.Duration, err error) {
 // deadLetter publishes m to the DLQ and, once the DLQ stream has stored it,
 // terminates m. If the publish fails, m is nakked with backoff.
 func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason string, cause error) {
+	if err := m.Load(ctx); err != nil {
+		w.log.Error("dead-lettering failed; retrying the message later", "subject", m.Subject, "seq", m.StreamSeq, "reason", reason, "error", err)
+		w.nak(m, w.pol.backoff.delay(m.NumDelivered, w.pol.rand), fmt.Errorf("dead-lettering (%s: %v): %w", reason, cause, err))
+		return
+	}
 	dl, err := deadLetterMsg(w.cfg.Stage, reason, cause.Error(), m.Subject, m.Header, m.Data, m.NumDelivered,
 		deadLetterID(w.cfg.Stage, w.cfg.Stream, m))
 	if err == nil {

@@ -60,7 +60,8 @@ func (w *Worker) traceBatch(ctx context.Context, batch []*Msg) (context.Context,
 	links := make([]trace.Link, 0, len(batch))
 	var first context.Context
 	for _, m := range batch {
-		parent := telemetry.Extract(context.Background(), m.Header)
+		carrier, keep := m.carrier()
+		parent := telemetry.Extract(context.Background(), carrier)
 		mctx, span := tr.Start(parent, w.cfg.Stage+" "+m.Subject,
 			trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(
@@ -69,11 +70,12 @@ func (w *Worker) traceBatch(ctx context.Context, batch []*Msg) (context.Context,
 				attribute.String("messaging.consumer.group.name", w.cfg.Durable),
 				attribute.Int64("tajo.stream_seq", int64(m.StreamSeq)),
 				attribute.Int64("tajo.delivered", int64(m.NumDelivered)),
-				attribute.String("tajo.run_id", m.Header.Get(proto.HeaderRunID)),
-				attribute.String("tajo.line", m.Header.Get(proto.HeaderLine)),
+				attribute.String("tajo.run_id", m.header(proto.HeaderRunID)),
+				attribute.String("tajo.line", m.header(proto.HeaderLine)),
 			))
 		m.span = span
-		telemetry.Inject(mctx, m.Header)
+		telemetry.Inject(mctx, carrier)
+		keep()
 		links = append(links, trace.Link{SpanContext: span.SpanContext()})
 		if first == nil {
 			first = mctx

@@ -21,7 +21,8 @@ type Msg struct {
 	// Prepared is what Config.Prepare left for the handler (nil without).
 	Prepared any
 
-	m       jetstream.Msg
+	m       acker      // a jetstream.Msg, or its reply subject once compacted
+	c       *compacted // set once compacted (compact.go)
 	span    trace.Span // while traced and not yet settled
 	outcome ledger.Outcome
 	flags   ledger.Flags

@@ -22,6 +22,7 @@ type Worker struct {
 	cons jetstream.Consumer
 	pol  policy
 	log  *slog.Logger
+	streamCache
 
 	running atomic.Bool
 }

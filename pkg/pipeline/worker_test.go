@@ -208,7 +208,8 @@ func TestWorkerBatching(t *testing.T) {
 	}
 
 	// Prepare sizes each message as it arrives (here: ten times its data)
-	// and what it leaves reaches the handler.
+	// and what it leaves reaches the handler; the message is compacted
+	// meanwhile (no data) and Load reads it back.
 	t.Run("by prepared size", func(t *testing.T) {
 		js := setup(t)
 		cfg := baseConfig()
@@ -219,9 +220,12 @@ func TestWorkerBatching(t *testing.T) {
 		}
 		rec := newRecorder()
 		var unprepared atomic.Int64
-		w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		w := newWorker(t, js, cfg, func(ctx context.Context, b []*pipeline.Msg) []error {
 			for _, m := range b {
-				if m.Prepared != len(m.Data) {
+				if m.Data != nil {
+					unprepared.Add(1) // not compacted
+				}
+				if err := m.Load(ctx); err != nil || m.Prepared != len(m.Data) || m.Header == nil {
 					unprepared.Add(1)
 				}
 			}
@@ -480,4 +484,66 @@ func TestWorkerObserveReportsOutcomes(t *testing.T) {
 		defer mu.Unlock()
 		return kinds[pipeline.Acked] == 2 && kinds[pipeline.DeadLettered] == 1
 	})
+}
+
+// A prepared message is compacted as it arrives (no headers or data held):
+// it is still acked, retried after a delay, and dead-lettered with its
+// headers and data read back from the stream, its ledger line intact.
+func TestWorkerCompactedMessages(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.Prepare = func(m *pipeline.Msg) int {
+		m.Prepared = string(m.Data)
+		return len(m.Data)
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		mu.Lock()
+		defer mu.Unlock()
+		errs := make([]error, len(b))
+		for i, m := range b {
+			body := m.Prepared.(string)
+			seen[body]++
+			if m.Data != nil || m.Header != nil {
+				errs[i] = errors.New("not compacted")
+				continue
+			}
+			switch {
+			case body == "bad":
+				errs[i] = pipeline.Permanent("Invalid Phone", errors.New("phone +1 555 is not a number"))
+			case body == "later" && seen[body] == 1:
+				errs[i] = pipeline.RetryAfter(100*time.Millisecond, errors.New("throttled"))
+			}
+		}
+		return errs
+	})
+	ctx := context.Background()
+	for _, body := range []string{"bad", "later", "fine"} {
+		msg := nats.NewMsg(testSubject)
+		msg.Data = []byte(body)
+		msg.Header.Set(proto.HeaderRunID, "run-42")
+		msg.Header.Set("X-Custom", "kept")
+		if _, err := js.PublishMsg(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, w)
+	eventually(t, 10*time.Second, "everything settled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen["later"] == 2 && drained(t, js, cfg)
+	})
+	dls := deadLetters(t, js)
+	if len(dls) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dls))
+	}
+	if dl := dls[0]; string(dl.Data) != "bad" || dl.RunID != "run-42" || dl.Headers["X-Custom"][0] != "kept" {
+		t.Fatalf("dead letter of a compacted message = %+v", dl)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["fine"] != 1 || seen["bad"] != 1 {
+		t.Fatalf("deliveries %v: want fine and bad once, later twice", seen)
+	}
 }

@@ -108,7 +108,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	l.sideLetters(ctx, items, batch, errs)
 	items = slices.DeleteFunc(items, func(it *item) bool { return errs[it.idx] != nil })
 
-	rows, items := l.encode(items, batch, errs)
+	rows, items := l.encode(ctx, items, batch, errs)
 	var done []*item
 	for k, r := range l.sink(rows.Len()).Write(ctx, rows) {
 		it := items[k]
@@ -154,7 +154,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 // encoded as the upsert arrived serves when nothing changed it. It returns
 // the rows and their items, index for index; an item that cannot be
 // encoded gets its error. The decoded attributes are dropped once encoded.
-func (l *Loader) encode(items []*item, batch []*pipeline.Msg, errs []error) (*Rows, []*item) {
+func (l *Loader) encode(ctx context.Context, items []*item, batch []*pipeline.Msg, errs []error) (*Rows, []*item) {
 	rows := &Rows{}
 	kept := items[:0:0]
 	for _, it := range items {
@@ -166,9 +166,9 @@ func (l *Loader) encode(items []*item, batch []*pipeline.Msg, errs []error) (*Ro
 			kept = append(kept, it)
 			continue
 		}
-		attrs, err := it.attributes(batch[it.idx])
+		attrs, err := it.attributes(ctx, batch[it.idx])
 		if err != nil {
-			errs[it.idx] = pipeline.Permanent("bad_payload", err)
+			errs[it.idx] = err // the stream could not be read: retried
 			continue
 		}
 		it.mask = l.attrSet.mask(attrs)

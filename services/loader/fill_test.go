@@ -89,8 +89,12 @@ func TestFullSyncImportsAreFilledByBytes(t *testing.T) {
 			attrs["SMS"] = fmt.Sprintf("+336%08d", i)
 		}
 		ext := fmt.Sprintf("cust_%06d", i)
+		email := ext + "@example.com"
+		if i%100 == 99 {
+			email = "cust_000000@example.com" // the first user's: written without it
+		}
 		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: ext, ExtID: ext,
-			Email: ext + "@example.com", Attributes: attrs, SourceVersion: 1, Fingerprint: ext})
+			Email: email, Attributes: attrs, SourceVersion: 1, Fingerprint: ext})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,6 +116,35 @@ func TestFullSyncImportsAreFilledByBytes(t *testing.T) {
 			t.Fatalf("Brevo holds %d contacts after 60s, want %d", len(sim.Contacts()), users)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// Of the users sharing the first one's email, one holds it (the first
+	// claimed: batches run side by side) and the others are written without
+	// it, each with a side letter of the upsert as it was sent (read back
+	// from the stream: the worker kept only its row).
+	holders := 0
+	for i := -1; i < users; i += 100 {
+		i := max(i, 0)
+		c, ok := sim.ContactByExtID(fmt.Sprintf("cust_%06d", i))
+		if !ok || c.Attributes["FIRSTNAME"] != fmt.Sprintf("First%d", i) {
+			t.Fatalf("user %d sharing an email: %+v, want it written", i, c)
+		}
+		if c.Email != "" {
+			holders++
+		}
+	}
+	if holders != 1 {
+		t.Errorf("%d contacts hold the shared email, want 1", holders)
+	}
+	dlq, err := js.Stream(ctx, proto.StreamDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := dlq.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.State.Msgs; n != users/100 {
+		t.Errorf("%d side letters in the DLQ, want %d (email_taken)", n, users/100)
 	}
 	sizes := edge.get()
 	t.Logf("%d imports of %v bytes (limit %d)", len(sizes), sizes, maxBytes)

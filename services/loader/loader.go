@@ -322,7 +322,9 @@ func (l *Loader) Run(ctx context.Context) error {
 		BatchSize:     l.cfg.BatchSize,
 		BatchBytes:    importFill(l.cfg.MaxImportBytes),
 		Prepare:       l.prep.prepare,
-		MaxAckPending: 3 * l.cfg.BatchSize,
+		// Two batches: one importing, the next ready behind it (a message
+		// held costs about 1 KB once prepared and compacted).
+		MaxAckPending: 2 * l.cfg.BatchSize,
 		BatchWait:     l.cfg.BatchWait,
 		AckWait:       l.cfg.AckWait, // long imports stay alive through InProgress
 		Paused:        l.cfg.Paused,

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sync"
 
@@ -90,10 +91,14 @@ func decodeItem(i int, m *pipeline.Msg) (*item, error) {
 }
 
 // attributes are the upsert's attributes as sent: decoded again from the
-// message when the batch holds only its row.
-func (it *item) attributes(m *pipeline.Msg) (map[string]any, error) {
+// message (read again from the stream: the worker let go of it) when the
+// batch holds only its row.
+func (it *item) attributes(ctx context.Context, m *pipeline.Msg) (map[string]any, error) {
 	if it.prep == nil {
 		return it.up.Attributes, nil
+	}
+	if err := m.Load(ctx); err != nil {
+		return nil, fmt.Errorf("contact %s: %w", it.up.Key, err)
 	}
 	var up proto.ContactUpsert
 	if err := proto.Decode(m.Data, &up); err != nil {
