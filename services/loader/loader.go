@@ -319,9 +319,9 @@ func (l *Loader) Run(ctx context.Context) error {
 		Concurrency: 2,
 		// A batch is about one full import: its rows' bytes, encoded as
 		// they arrive (prepare.go), fill the body Brevo takes.
-		BatchSize:     l.cfg.BatchSize,
-		BatchBytes:    importFill(l.cfg.MaxImportBytes),
-		Prepare:       l.prep.prepare,
+		BatchSize:  l.cfg.BatchSize,
+		BatchBytes: importFill(l.cfg.MaxImportBytes),
+		Prepare:    l.prep.prepare,
 		// Two batches: one importing, the next ready behind it (a message
 		// held costs about 1 KB once prepared and compacted).
 		MaxAckPending: 2 * l.cfg.BatchSize,
