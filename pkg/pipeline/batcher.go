@@ -52,6 +52,18 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 		defer t.Stop()
 		pauseC = t.C
 	}
+	// dispatched records that b.cur was handed to a handler.
+	dispatched := func(ready bool) {
+		if mt := w.cfg.Instruments.Meter; mt != nil {
+			cause := b.cause
+			if !ready {
+				cause = FlushDrain
+			}
+			mt.Batch(w.cfg.Stage, len(b.cur), string(cause))
+		}
+		b.take()
+		refill()
+	}
 	open, draining := true, false
 	var sessionErr error
 	for {
@@ -108,17 +120,27 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 				b.add(msg)
 			}
 		case <-b.timer.C:
-			b.ready, b.cause = true, FlushWait
-		case out <- b.cur:
-			if mt := w.cfg.Instruments.Meter; mt != nil {
-				cause := b.cause
-				if !b.ready {
-					cause = FlushDrain
-				}
-				mt.Batch(w.cfg.Stage, len(b.cur), string(cause))
+			// Waited long enough: dispatch at once if a handler is free.
+			// With every handler busy the batch keeps filling, and once
+			// one frees it waits BatchWait more (unless it fills first):
+			// dispatched the instant a handler frees, a batch cut by time
+			// would carry only what the consumer's pending limit let in
+			// meanwhile (a loader's import half empty), while the acks of
+			// the batch just done let the rest in at once.
+			select {
+			case batches <- b.cur:
+				b.cause = FlushWait
+				dispatched(true)
+			default:
+				b.late = true
 			}
-			b.take()
-			refill()
+		case <-w.freed:
+			if b.late { // a handler is free: give the batch BatchWait to fill
+				b.late = false
+				b.timer.Reset(b.wait)
+			}
+		case out <- b.cur:
+			dispatched(b.ready)
 		case <-alive.C:
 			b.keepAlive()
 			for _, m := range queue {
@@ -176,6 +198,7 @@ type batcher struct {
 	held     *Msg
 	ready    bool
 	cause    FlushCause // why ready, once ready
+	late     bool       // waited BatchWait while every handler was busy
 }
 
 func (b *batcher) empty() bool { return len(b.cur) == 0 && b.held == nil }
@@ -217,7 +240,7 @@ func (b *batcher) keepAlive() {
 // message, if any.
 func (b *batcher) take() []*Msg {
 	out := b.cur
-	b.cur, b.curBytes, b.ready, b.cause = nil, 0, false, ""
+	b.cur, b.curBytes, b.ready, b.cause, b.late = nil, 0, false, "", false
 	b.timer.Stop()
 	if h := b.held; h != nil {
 		b.held = nil

@@ -22,6 +22,8 @@ type Worker struct {
 	cons jetstream.Consumer
 	pol  policy
 	log  *slog.Logger
+	// freed is signalled when a handler finishes a batch (batcher.go).
+	freed chan struct{}
 	streamCache
 
 	running atomic.Bool
@@ -46,8 +48,9 @@ func NewWorker(js jetstream.JetStream, cfg Config, h Handler) (*Worker, error) {
 	}
 	return &Worker{
 		js: js, cfg: cfg, h: h, cons: cons,
-		pol: policy{maxDeliver: cfg.MaxDeliver, backoff: cfg.Backoff, rand: rand.Float64},
-		log: cfg.Logger.With("stage", cfg.Stage, "durable", cfg.Durable),
+		pol:   policy{maxDeliver: cfg.MaxDeliver, backoff: cfg.Backoff, rand: rand.Float64},
+		freed: make(chan struct{}, 1),
+		log:   cfg.Logger.With("stage", cfg.Stage, "durable", cfg.Durable),
 	}, nil
 }
 
@@ -98,6 +101,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Go(func() {
 			for b := range batches {
 				w.handle(hctx, b)
+				select {
+				case w.freed <- struct{}{}:
+				default:
+				}
 			}
 		})
 	}

@@ -547,3 +547,31 @@ func TestWorkerCompactedMessages(t *testing.T) {
 		t.Fatalf("deliveries %v: want fine and bad once, later twice", seen)
 	}
 }
+
+// A batch whose wait ran out while every handler was busy is not handed
+// over half empty the instant one frees: the acks of the batch just done
+// let more messages in, and it gets BatchWait to take them (here it fills).
+func TestWorkerLateBatchFillsOnceAHandlerFrees(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.Concurrency, cfg.BatchSize, cfg.BatchWait, cfg.MaxAckPending = 1, 10, 200*time.Millisecond, 15
+	release := make(chan struct{})
+	rec := newRecorder()
+	var calls atomic.Int32
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		if calls.Add(1) == 1 {
+			<-release // the first batch is slow: the server lets only 5 more in
+		}
+		return nil
+	})
+	publishN(t, js, testSubject, 25, 0)
+	start(t, w)
+	eventually(t, 5*time.Second, "the first batch", func() bool { return calls.Load() == 1 })
+	time.Sleep(3 * cfg.BatchWait) // the second batch's wait runs out meanwhile
+	close(release)
+	eventually(t, 10*time.Second, "all handled", func() bool { return rec.total() == 25 })
+	if got := rec.batchSizes(); len(got) < 2 || got[0] != 10 || got[1] != 10 {
+		t.Fatalf("batch sizes %v, want the second batch filled to 10 once the first was done", got)
+	}
+}

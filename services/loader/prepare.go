@@ -62,6 +62,13 @@ func (p *preparer) prepare(m *pipeline.Msg) int {
 		up.RunID = p.run // one copy of the string for the whole run
 	}
 	p.run = up.RunID
+	// What the batch holds of each upsert until its import completes is
+	// kept small: one copy of a key that is also the ext_id, no braze_id
+	// (the contacts path does not read it).
+	if up.ExtID == up.Key {
+		up.ExtID = up.Key
+	}
+	up.BrazeID = ""
 	pr := &prepared{sms: smsOf(&up), mask: p.attrs.mask(up.Attributes), row: bytes.Clone(row)}
 	up.Attributes = smsOnly(pr.sms)
 	pr.up = up
