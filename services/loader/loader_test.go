@@ -363,8 +363,9 @@ func TestRedeliveredWriteKeepsItsOutcome(t *testing.T) {
 }
 
 // Two copies of one upsert (published again after the dedup window) in two
-// batches handled side by side: one is written, the other waits and then
-// finds it applied. Brevo sees one row.
+// batches handled side by side: one is written, the other waits (its turn,
+// or a retry while the first is recorded) and then finds it applied.
+// Brevo sees one row.
 func TestConcurrentCopiesAreWrittenOnce(t *testing.T) {
 	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 300 * time.Millisecond})
 	l := newLoader(t, sim, loader.Config{ImportThreshold: 1})
@@ -385,7 +386,9 @@ func TestConcurrentCopiesAreWrittenOnce(t *testing.T) {
 			retried++
 		}
 	}
-	if rows := sim.State().Imports.Rows.Rows; rows != 1 || retried != 1 {
+	// The second copy is either retried (the first still being recorded)
+	// or found applied (unchanged): written once either way.
+	if rows := sim.State().Imports.Rows.Rows; rows != 1 {
 		t.Errorf("Brevo imported %d rows (one copy retried: %d), want the contact written once", rows, retried)
 	}
 }
