@@ -84,6 +84,13 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 		return errs
 	}
+	// A key another batch of this process is writing right now (a second
+	// copy of an upsert, published again after the dedup window) waits for
+	// that write to be recorded: handled side by side, both would be
+	// written. Taken before the applied versions are read: a key free here
+	// was recorded before (busy is given back after the bookkeeping).
+	items, release := l.busy(items, errs)
+	defer release()
 	items, stale, same, err := l.dropStale(ctx, items)
 	if err != nil {
 		return fail(items, err)
@@ -101,11 +108,6 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 		batch[it.idx].Settle(ledger.Unchanged, 0)
 	}
-	// A key another batch of this process is writing right now (a second
-	// copy of an upsert, published again after the dedup window) waits for
-	// that write to be recorded: handled side by side, both would be written.
-	items, release := l.busy(items, errs)
-	defer release()
 	all := items
 	if items, err = l.claim(ctx, items, errs); err != nil {
 		return fail(all, err)
