@@ -164,8 +164,17 @@ func (w *Worker) release(m acker) {
 }
 
 func (w *Worker) pullMax() int {
-	return max(min(w.cfg.Concurrency*w.cfg.BatchSize*2, w.cfg.MaxAckPending), 1)
+	n := max(min(w.cfg.Concurrency*w.cfg.BatchSize*2, w.cfg.MaxAckPending), 1)
+	if w.cfg.Prepare != nil {
+		// Messages are compacted once the session has them: few wait
+		// whole in the client's buffer (it pulls again at half empty).
+		n = min(n, preparedPull)
+	}
+	return n
 }
+
+// preparedPull is the client's buffer of a worker that compacts.
+const preparedPull = 2048
 
 // pump moves messages from the iterator to msgs until the iterator closes.
 // An error other than a close the worker asked for is sent on errc before

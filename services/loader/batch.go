@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
@@ -49,13 +48,6 @@ type item struct {
 // the rows go to one sink (sink.go): an import, single upserts, or a dry
 // run's plan. What Brevo confirmed is recorded.
 func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
-	// One batch at a time writes (this process's turn; the import lease
-	// takes turns between replicas): the next batch waits holding only its
-	// prepared rows, and is decoded and claimed once the import before it
-	// completed, while that batch records what Brevo confirmed.
-	l.turn.Lock()
-	endTurn := sync.OnceFunc(l.turn.Unlock)
-	defer endTurn()
 	errs := make([]error, len(batch))
 	latest := make(map[string]*item, len(batch))
 	for i, m := range batch {
@@ -133,7 +125,6 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 		done = append(done, it)
 	}
-	endTurn()
 	// The writes happened: their bookkeeping is retried here, through a
 	// server failing over (a bucket's leader lost), rather than by
 	// redelivery, which would write the same rows to Brevo again.

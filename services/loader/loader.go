@@ -145,8 +145,7 @@ type Loader struct {
 	log     *slog.Logger
 	sinks   sinks
 	track   *tracker
-	prep    *preparer  // encodes upserts as they arrive (prepare.go)
-	turn    sync.Mutex // one batch writes at a time (HandleBatch)
+	prep    *preparer // encodes upserts as they arrive (prepare.go)
 	// inflightMu guards inflight: the keys batches of this process are
 	// writing (batch.go, busy).
 	inflightMu sync.Mutex
@@ -314,9 +313,9 @@ func (l *Loader) Run(ctx context.Context) error {
 		Durable: Durable,
 		Subject: proto.SubjectOpsBrevoContactsUpsert,
 		Stage:   proto.StageLoader,
-		// Two batches in flight: one records (fingerprints) while the other
-		// is decoded, claimed and imported (one write turn at a time; the
-		// import lease keeps replicas to one import at a time).
+		// Two batches in flight: one prepares (claims) or records
+		// (fingerprints) while the other imports; the import sink keeps
+		// Brevo to one import at a time.
 		Concurrency: 2,
 		// A batch is about one full import: its rows' bytes, encoded as
 		// they arrive (prepare.go), fill the body Brevo takes.

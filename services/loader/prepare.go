@@ -28,7 +28,7 @@ func importFill(maxBytes int) int {
 
 // prepared is an upsert as it arrived: its row and what the loader reads.
 type prepared struct {
-	up   proto.ContactUpsert // Attributes: the SMS alone (claims.go reads it there)
+	up   proto.ContactUpsert // without its attributes
 	sms  string
 	mask string // the mapping's attributes it holds (cleared.go)
 	row  []byte
@@ -70,7 +70,7 @@ func (p *preparer) prepare(m *pipeline.Msg) int {
 	}
 	up.BrazeID = ""
 	pr := &prepared{sms: smsOf(&up), mask: p.attrs.mask(up.Attributes), row: bytes.Clone(row)}
-	up.Attributes = smsOnly(pr.sms)
+	up.Attributes = nil // the SMS alone is given back when the batch is handled
 	pr.up = up
 	m.Prepared = pr
 	return len(row) + 1
@@ -89,6 +89,7 @@ func decodeItem(i int, m *pipeline.Msg) (*item, error) {
 	it := &item{idx: i}
 	if pr, ok := m.Prepared.(*prepared); ok {
 		it.up, it.prep = pr.up, pr
+		it.up.Attributes = smsOnly(pr.sms) // claims.go reads the SMS there
 		return it, nil
 	}
 	if err := proto.Decode(m.Data, &it.up); err != nil {
