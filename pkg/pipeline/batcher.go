@@ -32,7 +32,8 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 	errc := make(chan error, 1)
 	go pump(it, msgs, errc)
 
-	b := batcher{size: w.cfg.BatchSize, bytes: w.cfg.BatchBytes, wait: w.cfg.BatchWait, timer: time.NewTimer(time.Hour)}
+	b := batcher{size: w.cfg.BatchSize, bytes: w.cfg.BatchBytes, wait: w.cfg.BatchWait, maxWait: w.cfg.BatchMaxWait,
+		timer: time.NewTimer(time.Hour)}
 	b.timer.Stop()
 	defer b.timer.Stop()
 	var queue []*Msg // received while the batch was full, oldest first
@@ -200,7 +201,9 @@ func pump(it jetstream.MessagesContext, msgs chan<- jetstream.Msg, errc chan<- e
 type batcher struct {
 	size, bytes int
 	wait        time.Duration
+	maxWait     time.Duration // 0: wait counts from the first message
 	timer       *time.Timer
+	first       time.Time // when the current batch got its first message (maxWait)
 
 	cur      []*Msg
 	curBytes int
@@ -224,8 +227,13 @@ func (b *batcher) add(m *Msg) {
 	}
 	b.cur = append(b.cur, m)
 	b.curBytes += n
-	if len(b.cur) == 1 {
+	switch {
+	case len(b.cur) == 1:
+		b.first = time.Now()
 		b.timer.Reset(b.wait)
+	case b.maxWait > 0 && !b.late:
+		// An idle gap: wait again from this message, within maxWait.
+		b.timer.Reset(min(b.wait, b.maxWait-time.Since(b.first)))
 	}
 	switch {
 	case len(b.cur) >= b.size:

@@ -36,6 +36,13 @@ type Config struct {
 	// BatchWait is how long a batch that has a message waits to fill;
 	// default 200ms.
 	BatchWait time.Duration `yaml:"batch_wait"`
+	// BatchMaxWait, when set, makes BatchWait an idle gap: a batch is cut
+	// once no message came for BatchWait, or BatchMaxWait after its first
+	// message, whichever comes first (or when full). A stream that keeps
+	// coming, such as a full sync, then fills its batches; a trickle is
+	// still cut BatchWait after its last message. Zero: BatchWait counts
+	// from the batch's first message.
+	BatchMaxWait time.Duration `yaml:"batch_max_wait"`
 
 	// AckWait is the server's redelivery timeout; default 30s. The runtime
 	// reports progress every AckWait/3 while a batch is being handled.
@@ -146,7 +153,10 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %d must not be negative", name, v))
 		}
 	}
-	for name, v := range map[string]time.Duration{"batch_wait": c.BatchWait, "ack_wait": c.AckWait,
+	if c.BatchMaxWait > 0 && c.BatchMaxWait < c.BatchWait {
+		errs = append(errs, fmt.Errorf("batch_max_wait %s is shorter than batch_wait %s", c.BatchMaxWait, c.BatchWait))
+	}
+	for name, v := range map[string]time.Duration{"batch_wait": c.BatchWait, "batch_max_wait": c.BatchMaxWait, "ack_wait": c.AckWait,
 		"drain_timeout": c.DrainTimeout, "pause_poll": c.PausePoll} {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("%s %s must not be negative", name, v))

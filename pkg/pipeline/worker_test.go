@@ -575,3 +575,34 @@ func TestWorkerLateBatchFillsOnceAHandlerFrees(t *testing.T) {
 		t.Fatalf("batch sizes %v, want the second batch filled to 10 once the first was done", got)
 	}
 }
+
+// With BatchMaxWait, BatchWait is an idle gap: messages that keep coming
+// (a full sync) fill one batch past BatchWait, within BatchMaxWait; a pause
+// of BatchWait cuts it.
+func TestWorkerBatchWaitAsIdleGap(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	cfg.BatchSize, cfg.BatchWait, cfg.BatchMaxWait, cfg.MaxAckPending = 1000, 300*time.Millisecond, 5*time.Second, 1000
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error { rec.record(b); return nil })
+	start(t, w)
+	// Eight messages 100 ms apart (800 ms in all, longer than BatchWait),
+	// a pause, then two more.
+	publish := func(i int) {
+		t.Helper()
+		if _, err := js.Publish(context.Background(), testSubject, fmt.Appendf(nil, "idle-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 8 {
+		publish(i)
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(600 * time.Millisecond)
+	publish(8)
+	publish(9)
+	eventually(t, 10*time.Second, "all handled", func() bool { return rec.total() == 10 })
+	if got := rec.batchSizes(); !slices.Equal(got, []int{8, 2}) {
+		t.Fatalf("batch sizes %v, want 8 (kept coming) then 2 (after a pause)", got)
+	}
+}

@@ -46,7 +46,7 @@ type Config struct {
 	// up to the body limit, and the count binds only when rows are small;
 	// in a trickle, BatchWait cuts the batch. Default 30,000.
 	BatchSize       int
-	BatchWait       time.Duration // how long to fill a batch; default 1s
+	BatchWait       time.Duration // a batch is cut once no upsert came for this long (at most ten times it after its first); default 1s
 	ImportThreshold int           // batches at least this large go through /contacts/import; default 50
 	MaxImportBytes  int           // import body limit; default 8,000,000 (Brevo allows 10 MB)
 	// ListIDs are the Brevo lists every synced contact joins; Brevo requires
@@ -325,12 +325,16 @@ func (l *Loader) Run(ctx context.Context) error {
 		// Two batches: one importing, the next ready behind it (a message
 		// held costs about 1 KB once prepared and compacted).
 		MaxAckPending: 2 * l.cfg.BatchSize,
-		BatchWait:     l.cfg.BatchWait,
-		AckWait:       l.cfg.AckWait, // long imports stay alive through InProgress
-		Paused:        l.cfg.Paused,
-		Ledger:        l.ledger,
-		Logger:        l.log,
-		Instruments:   l.cfg.Instruments,
+		// A full sync keeps coming: its batches fill by bytes, the first
+		// ones included; a trickle is cut BatchWait after its last upsert,
+		// and no upsert waits more than ten times that.
+		BatchWait:    l.cfg.BatchWait,
+		BatchMaxWait: 10 * l.cfg.BatchWait,
+		AckWait:      l.cfg.AckWait, // long imports stay alive through InProgress
+		Paused:       l.cfg.Paused,
+		Ledger:       l.ledger,
+		Logger:       l.log,
+		Instruments:  l.cfg.Instruments,
 	}, l)
 	if err != nil {
 		return fmt.Errorf("loader: starting worker: %w", err)
