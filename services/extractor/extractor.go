@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -48,9 +49,12 @@ type Config struct {
 	TempDir string
 	// Poll is how the export URL is polled until ready.
 	Poll braze.Backoff
-	// Retry retries each step of an export (find the segment, request the
-	// export, download it) on a retryable error: a 5xx, a reset or a 429
-	// must not fail the whole run. Zero fields take resilience's defaults.
+	// Retry retries the calls of an export request (find the segment, ask
+	// for the export) on a retryable error: a 5xx, a reset or a 429 must
+	// not fail the whole run. The download is a wait: it polls (Poll), and
+	// its next poll is its retry. Wire the Braze guard's policy
+	// (Guard.Retry: resilience.retry, the guard's clock); zero fields take
+	// resilience's defaults.
 	Retry resilience.Policy
 	// FullEvery makes a scheduled sync (see Run) a full re-export once this
 	// long has passed since the last full one began
@@ -291,11 +295,9 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		}
 		return nopCloser{f}, nil
 	}
-	var size int64
-	err = e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
-		size, err = e.braze.WaitExport(ctx, run.ExportURL, open, e.cfg.Poll)
-		return err
-	})
+	// A wait only polls: its next poll is the retry of a failed one, so no
+	// retry policy wraps it.
+	size, err := e.braze.WaitExport(ctx, run.ExportURL, open, e.cfg.Poll)
 	if err != nil {
 		return fmt.Errorf("downloading the export of run %s: %w", run.ID, err)
 	}
@@ -420,25 +422,32 @@ func (e *Extractor) requestExport(ctx context.Context, run *proto.SyncRun, log *
 // take an hour.
 const exportPatience = time.Hour
 
-// exportSegment asks for the export, retrying retryable failures. A 429
-// here mostly means "an export of this segment is already running", not a
-// spent budget: it is asked again every half minute at most, instead of
-// sleeping until the rate-limit pool resets at the top of the hour.
+// exportSegment asks for the export under the retry policy, with two
+// changes for this call: a 429 here mostly means "an export of this
+// segment is already running", not a spent budget, so it is asked again
+// every half minute at most (decorrelated jitter from the policy's Initial)
+// instead of sleeping until the rate-limit pool resets at the top of the
+// hour, for up to exportPatience.
 func (e *Extractor) exportSegment(ctx context.Context, req braze.ExportSegmentRequest) (braze.ExportSegmentResult, error) {
-	start := time.Now()
-	for attempt := 1; ; attempt++ {
-		res, err := e.braze.ExportSegment(ctx, req)
-		if err == nil || !braze.Retryable(err) || time.Since(start) > exportPatience {
-			return res, err
-		}
-		wait := min(e.cfg.Retry.WithDefaults().Delay(attempt), 30*time.Second)
+	p := e.cfg.Retry.WithDefaults()
+	p.Max = min(p.Max, 30*time.Second)
+	p.Initial = min(p.Initial, p.Max)
+	p.Jitter = resilience.JitterDecorrelated
+	p.MaxAttempts, p.MaxElapsed = math.MaxInt, exportPatience
+	p.RetryAfter = func(error, time.Time) time.Duration { return 0 }
+	onRetry := p.OnRetry
+	p.OnRetry = func(attempt int, wait time.Duration, err error) {
 		e.log.Warn("export request refused for now; asking again", "attempt", attempt, "wait", wait, "err", err)
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-time.After(max(wait, 500*time.Millisecond)):
+		if onRetry != nil {
+			onRetry(attempt, wait, err)
 		}
 	}
+	var res braze.ExportSegmentResult
+	err := p.Do(ctx, func(ctx context.Context) (err error) {
+		res, err = e.braze.ExportSegment(ctx, req)
+		return err
+	})
+	return res, err
 }
 
 // flushMarks waits until the server has stored every line published so
