@@ -16,7 +16,6 @@ import (
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/config"
-	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/services/extractor"
 )
 
@@ -43,11 +42,10 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err := bootstrap.UseStoredInstance(cfg, config.Home()); err != nil {
 		return err
 	}
-	m, err := mapping.New(cfg.MappingOptions())
+	ec, err := extractor.FromConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("field mapping: %w", err)
+		return err
 	}
-	fields, custom := m.ExportFields()
 	tracing, flushSpans, err := bootstrap.Tracing(ctx, "extractor", f.Instance, log)
 	if err != nil {
 		return err
@@ -80,17 +78,9 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	e, err := extractor.New(bus.JS, client, bus.State, extractor.Config{
-		Segment:                  cfg.Connectors.Braze.Sync.Users.SegmentID,
-		FieldsToExport:           fields,
-		CustomAttributesToExport: custom,
-		TempDir:                  os.Getenv("TMPDIR"),
-		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
-		Digest:                   bootstrap.LinesDigest(m, bootstrap.ListIDs(cfg), ""),
-		Logger:                   log,
-		Tracer:                   bootstrap.Tracer(tracing),
-		Instance:                 f.Instance,
-	})
+	ec.Logger, ec.Tracer, ec.Instance = log, bootstrap.Tracer(tracing), f.Instance
+	ec.Retry = guard.Retry
+	e, err := extractor.New(bus.JS, client, bus.State, ec)
 	if err != nil {
 		return err
 	}

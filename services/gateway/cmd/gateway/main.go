@@ -36,18 +36,26 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	// /healthz, /readyz (the compose healthcheck) and /metrics, like every
+	// other service.
+	ops, err := bootstrap.StartOps(cfg, "gateway", log)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
 	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "gateway-"+f.Instance)
 	if err != nil {
 		return err
 	}
 	defer bus.Close()
+	ops.Attach(bus.NC, bus.JS)
 	rec, err := bus.Audit(ctx, cfg, log, "users")
 	if err != nil {
 		return err
 	}
-	g, err := gateway.New(bus.NC, gateway.Config{
-		Listen: cfg.Gateway.Listen, CurrentsToken: token, Keys: keys, Audit: rec, Logger: log,
-	})
+	gc := gateway.FromConfig(cfg)
+	gc.CurrentsToken, gc.Keys, gc.Audit, gc.Logger = token, keys, rec, log
+	g, err := gateway.New(bus.NC, gc)
 	if err != nil {
 		return err
 	}

@@ -44,19 +44,17 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	}
 	defer bus.Close()
 	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable})
-	t, err := transformer.New(ctx, bus.JS, m, transformer.Config{
-		Instance:    instance,
-		BatchWait:   cfg.Pipeline.BatchWait,
-		Concurrency: cfg.Pipeline.Concurrency,
-		Logger:      log,
-		Instruments: ops.Pipeline(tracing),
-	})
+	tc := transformer.FromConfig(cfg)
+	tc.Instance, tc.Logger, tc.Instruments = instance, log, ops.Pipeline(tracing)
+	t, err := transformer.New(ctx, bus.JS, m, tc)
 	if err != nil {
 		return err
 	}
 	// Engagement events (raw.braze.events) share the binary: their own
 	// durable consumer, their own worker.
-	te, err := transformer.NewEvents(bus.JS, transformer.EventsConfig{Mapping: cfg.Connectors.Braze.EventMapping, Logger: log})
+	tec := transformer.EventsFromConfig(cfg)
+	tec.Logger = log
+	te, err := transformer.NewEvents(bus.JS, tec)
 	if err != nil {
 		return err
 	}

@@ -114,6 +114,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Loader.Paused == nil {
 		o.Loader.Paused = vg.Open
 	}
+	// The calls no message stands behind retry by the guards' policy
+	// (resilience.retry), as in the binaries.
+	o.Extractor.Retry, o.Loader.Retry = bg.Retry, vg.Retry
 	bz, err := braze.New(o.Braze)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Braze client: %w", err)
@@ -127,10 +130,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("building the field mapping: %w", err)
 	}
 	if len(o.Extractor.FieldsToExport) == 0 {
-		o.Extractor.FieldsToExport, o.Extractor.CustomAttributesToExport = m.ExportFields()
-	}
-	if o.Extractor.Digest == "" {
-		o.Extractor.Digest = bootstrap.LinesDigest(m, o.Loader.ListIDs, o.Loader.ListName)
+		// Options not made from a configuration file (extractor.FromConfig
+		// sets these): the same decision, from the same mapping.
+		o.Extractor.ForMapping(m, o.Loader.ListIDs, o.Loader.ListName)
 	}
 	o.Extractor.Logger, o.Transformer.Logger, o.Loader.Logger = o.Logger, o.Logger, o.Logger
 	ex, err := extractor.New(js, bz, st, o.Extractor)

@@ -22,8 +22,9 @@ type EventsOptions struct {
 	// Gateway is the gateway's configuration (Listen, CurrentsToken, Keys);
 	// Control, Audit and Logger are filled in here.
 	Gateway gateway.Config
-	// Mapping is the config's event_mapping.
-	Mapping map[string]string
+	// Transformer is the events transformer's configuration
+	// (transformer.EventsFromConfig); Logger is filled in here.
+	Transformer transformer.EventsConfig
 	// Brevo and Resilience configure the events client: a guard of its own
 	// (Brevo limits /events apart from /contacts).
 	Brevo      brevo.Config
@@ -42,7 +43,11 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 	if o.Logger == nil {
 		o.Logger = a.log
 	}
-	if _, err := bootstrap.GuardBrevo(o.Resilience, &o.Brevo, o.Logger); err != nil {
+	// A guard of its own: Brevo limits /events apart from /contacts. The
+	// events loader stops fetching while one of its breakers is open, as
+	// the loader binary's does.
+	guard, err := bootstrap.GuardBrevo(o.Resilience, &o.Brevo, o.Logger)
+	if err != nil {
 		return err
 	}
 	if o.Audit != nil {
@@ -53,11 +58,12 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 	if err != nil {
 		return fmt.Errorf("configuring the Brevo events client: %w", err)
 	}
-	te, err := transformer.NewEvents(a.JS, transformer.EventsConfig{Mapping: o.Mapping, Logger: o.Logger})
+	o.Transformer.Logger = o.Logger
+	te, err := transformer.NewEvents(a.JS, o.Transformer)
 	if err != nil {
 		return err
 	}
-	le, err := loader.NewEvents(ctx, a.JS, bv, a.State.KeyValue(), loader.EventsConfig{Logger: o.Logger})
+	le, err := loader.NewEvents(ctx, a.JS, bv, a.State.KeyValue(), loader.EventsConfig{Paused: guard.Open, Logger: o.Logger})
 	if err != nil {
 		return err
 	}

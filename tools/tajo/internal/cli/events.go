@@ -15,6 +15,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/apikeys"
 	"github.com/tajo-sync/tajo/pkg/secrets"
 	"github.com/tajo-sync/tajo/services/gateway"
+	"github.com/tajo-sync/tajo/services/transformer"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
@@ -65,8 +66,13 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 	if err != nil {
 		return app.EventsOptions{}, err
 	}
-	o := e.pipelineOptions()
-	listen := e.cfg.Gateway.Listen
+	o, err := e.pipelineOptions()
+	if err != nil {
+		return app.EventsOptions{}, err
+	}
+	gc := gateway.FromConfig(e.cfg)
+	gc.CurrentsToken, gc.Keys = token, keys
+	listen := gc.Listen
 	if ln, err := net.Listen("tcp", listen); err != nil {
 		// Another tajo run, or anything else, holds the port: serve on a
 		// free loopback port (printed below) rather than not at all.
@@ -75,14 +81,15 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 	} else {
 		ln.Close()
 	}
+	gc.Listen = listen
 	eo := app.EventsOptions{
-		Gateway:    gateway.Config{Listen: listen, CurrentsToken: token, Keys: keys},
-		Mapping:    e.cfg.Connectors.Braze.EventMapping,
-		Brevo:      o.Brevo,
-		Resilience: o.Resilience,
-		Audit:      e.audit,
-		Logger:     e.logger,
-		Connect:    e.connect,
+		Gateway:     gc,
+		Transformer: transformer.EventsFromConfig(e.cfg),
+		Brevo:       o.Brevo,
+		Resilience:  o.Resilience,
+		Audit:       e.audit,
+		Logger:      e.logger,
+		Connect:     e.connect,
 		Ready: func(addr string) {
 			_ = os.WriteFile(filepath.Join(e.home, gatewayAddrFile), []byte(addr+"\n"), 0o600)
 			fmt.Fprintf(out, "Gateway: http://%s (Braze Currents: POST /v1/braze/currents; API: /v1/connectors/braze, keys from `tajo apikeys create`)\n", addr)

@@ -248,10 +248,10 @@ func (e *runEnv) startAudit() {
 
 // pipelineOptions are the app's options for what startEnv started, the
 // audit recorder included.
-func (e *runEnv) pipelineOptions() app.Options {
-	o := appOptions(e.cfg, e.creds, e.nc, e.logger)
+func (e *runEnv) pipelineOptions() (app.Options, error) {
+	o, err := appOptions(e.cfg, e.creds, e.nc, e.logger)
 	o.Audit = e.audit
-	return o
+	return o, err
 }
 
 // drainWait is a little longer than the drain timeout natsx.Connect sets, so
