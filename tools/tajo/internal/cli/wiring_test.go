@@ -105,9 +105,13 @@ func TestRunWiringIsTheBinaries(t *testing.T) {
 			t.Errorf("%s: tajo run wires\n  %+v\nthe binary\n  %+v", c.name, c.run, c.want)
 		}
 	}
-	// The drift this test was written for.
-	if tc := w.opts.Transformer; tc.BatchWait != 3*time.Second || tc.Concurrency != 5 {
-		t.Errorf("transformer: batch_wait %v, concurrency %d; want 3s and 5 from the file", tc.BatchWait, tc.Concurrency)
+	// The drift this test was written for: the transformer binary took
+	// pipeline.batch_wait, the loader's key, and tajo run did not.
+	if tc := w.opts.Transformer; tc.BatchWait != 0 || tc.Concurrency != 5 {
+		t.Errorf("transformer: batch_wait %v, concurrency %d; want its own default and 5 from the file", tc.BatchWait, tc.Concurrency)
+	}
+	if lc := w.opts.Loader; lc.BatchWait != 3*time.Second {
+		t.Errorf("loader: batch_wait %v, want 3s from the file", lc.BatchWait)
 	}
 }
 
