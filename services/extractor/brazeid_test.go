@@ -14,9 +14,12 @@ func TestBrazeID(t *testing.T) {
 		{"only nested", `{"custom_attributes":{"braze_id":"nested"}}`, "", "no_braze_id"},
 		{"escaped quote before", `{"first_name":"a\"b","braze_id":"k"}`, "k", ""},
 		{"escaped id", `{"braze_id":"a\u0062c"}`, "abc", ""},
+		{"escaped key", `{"braze\u005fid":"k"}`, "k", ""},
 		{"missing", `{"email":"a@b.c"}`, "", "no_braze_id"},
 		{"empty", `{"braze_id":""}`, "", "no_braze_id"},
-		{"number", `{"braze_id":12}`, "", "no_braze_id"},
+		{"number, read as the transformer reads it", `{"braze_id":12}`, "12", ""},
+		{"invalid UTF-8", "{\"braze_id\":\"a\xffb\"}", "", "no_braze_id"},
+		{"trailing data", `{"braze_id":"x"}{}`, "", "malformed_json"},
 		{"array", `[{"braze_id":"x"}]`, "", "malformed_json"},
 		{"truncated", `{"braze_id":"x","email":"a@`, "", "malformed_json"},
 	} {

@@ -3,7 +3,6 @@ package extractor
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"go.opentelemetry.io/otel/trace"
@@ -20,6 +19,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/linediff"
+	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
@@ -548,62 +548,18 @@ func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, 
 	return nil
 }
 
-// brazeID checks that line is a JSON object and returns its top-level
-// braze_id, or the reason it cannot be used. It does not build the object
-// (the transformer parses it fully): a validity check and one scan.
+// brazeID checks that line is a JSON object with a braze_id and returns
+// it, or the reason (a DLQ reason token) and detail of why it cannot be
+// used. It reads the line with mapping.BrazeID: the scanner and the rule
+// the transformer's Map applies to the same line, in one pass that builds
+// nothing.
 func brazeID(line []byte) (id, reason, detail string) {
-	if line[0] != '{' {
-		return "", "malformed_json", "not a JSON object"
+	id, err := mapping.BrazeID(line)
+	if err == nil {
+		return id, "", ""
 	}
-	if !json.Valid(line) {
-		return "", "malformed_json", "invalid JSON"
+	if re, ok := errors.AsType[*mapping.RecordError](err); ok {
+		return "", re.Reason, re.Detail
 	}
-	// The line is valid JSON: track depth and strings, and read the value
-	// of the key braze_id at depth 1. A string at depth 1 right after '{' or
-	// ',' is a key; any other is a value.
-	depth, isKey := 0, false
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; c {
-		case '{', '[':
-			depth++
-			isKey = depth == 1
-		case '}', ']':
-			depth--
-		case ',':
-			isKey = depth == 1
-		case '"':
-			end := stringEnd(line, i)
-			if isKey && string(line[i+1:end]) == "braze_id" {
-				j := end + 1
-				for j < len(line) && (line[j] == ' ' || line[j] == ':' || line[j] == '\t' || line[j] == '\n' || line[j] == '\r') {
-					j++
-				}
-				if j >= len(line) || line[j] != '"' {
-					return "", "no_braze_id", "braze_id is not a string"
-				}
-				var v string
-				if err := json.Unmarshal(line[j:stringEnd(line, j)+1], &v); err != nil || v == "" {
-					return "", "no_braze_id", "braze_id is not a non-empty string"
-				}
-				return v, "", ""
-			}
-			isKey = false
-			i = end
-		}
-	}
-	return "", "no_braze_id", "the user has no braze_id"
-}
-
-// stringEnd returns the index of the quote closing the JSON string that
-// opens at line[i].
-func stringEnd(line []byte, i int) int {
-	for j := i + 1; j < len(line); j++ {
-		switch line[j] {
-		case '\\':
-			j++
-		case '"':
-			return j
-		}
-	}
-	return len(line) - 1
+	return "", mapping.ReasonMalformedJSON, err.Error()
 }
