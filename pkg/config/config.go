@@ -49,9 +49,8 @@ type Braze struct {
 	LogLevel    string `yaml:"log_level"`     // error|warn|info|debug|verbose; default info
 	LogAPICalls bool   `yaml:"log_api_calls"` // record request bodies (keys redacted) in the audit stream
 	Sync        Sync   `yaml:"sync"`
-	// Lists maps a Braze segment (id or name) to the Brevo list its users
-	// are added to. Segment mirroring does not exist yet: a non-empty map
-	// is reported by Notices.
+	// Lists maps a Braze segment (id or name) to the Brevo list that
+	// mirrors it, when sync.segments is on (see SegmentsSync).
 	Lists map[string]ListID `yaml:"lists"`
 	// FieldMapping maps Braze fields to Brevo attributes (or "email");
 	// default mapping.DefaultFieldMapping(). A mapping in the file replaces
@@ -83,12 +82,12 @@ type Gateway struct {
 // Only users are synced today; Notices names every other resource switched
 // on.
 type Sync struct {
-	Users     UsersSync `yaml:"users"`
-	Campaigns Toggle    `yaml:"campaigns"`
-	Canvases  Toggle    `yaml:"canvases"`
-	Segments  Toggle    `yaml:"segments"`
-	Events    Toggle    `yaml:"events"`
-	Catalogs  Toggle    `yaml:"catalogs"`
+	Users     UsersSync    `yaml:"users"`
+	Campaigns Toggle       `yaml:"campaigns"`
+	Canvases  Toggle       `yaml:"canvases"`
+	Segments  SegmentsSync `yaml:"segments"`
+	Events    Toggle       `yaml:"events"`
+	Catalogs  Toggle       `yaml:"catalogs"`
 }
 
 // UsersSync configures the user export.
@@ -115,6 +114,8 @@ type Brevo struct {
 	APIURL  string `yaml:"api_url"` // default https://api.brevo.com/v3; same scheme rules as InstanceURL
 	// ListIDs are Brevo lists every synced contact is added to.
 	ListIDs []ListID `yaml:"list_ids"`
+	// TwoWay configures the Brevo → Braze direction (twoway.go).
+	TwoWay TwoWay `yaml:"two_way"`
 }
 
 // ListID is a Brevo list id: a positive integer.
@@ -147,7 +148,8 @@ func Default() *Config {
 				APIVersion: "v1",
 				LogLevel:   "info",
 				Sync: Sync{
-					Users: UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
+					Users:    UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
+					Segments: SegmentsSync{Interval: defaultSegmentsInterval, Folder: DefaultSegmentsFolder},
 				},
 				Lists:              map[string]ListID{},
 				FieldMapping:       mapping.DefaultFieldMapping(),
@@ -155,7 +157,7 @@ func Default() *Config {
 				DefaultPhoneRegion: "US",
 				EventMapping:       map[string]string{},
 			},
-			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}},
+			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}, TwoWay: defaultTwoWay()},
 		},
 		NATS:    NATS{StoreDir: filepath.Join(Home(), "nats"), Replicas: 1},
 		Gateway: Gateway{Listen: "127.0.0.1:8080"},
@@ -172,7 +174,7 @@ func Default() *Config {
 // MappingOptions returns the mapping.Options this configuration describes.
 func (c *Config) MappingOptions() mapping.Options {
 	return mapping.Options{
-		Fields:        c.Connectors.Braze.FieldMapping,
+		Fields:        c.forwardFields(),
 		Types:         c.Connectors.Braze.FieldTypes,
 		DefaultRegion: c.Connectors.Braze.DefaultPhoneRegion,
 	}

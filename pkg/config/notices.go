@@ -36,7 +36,6 @@ func (c *Config) notices(report func(path, msg string)) {
 	}{
 		{"campaigns", b.Sync.Campaigns, "campaigns and their analytics"},
 		{"canvases", b.Sync.Canvases, "Canvases and their analytics"},
-		{"segments", b.Sync.Segments, "segments"},
 		{"events", b.Sync.Events, "custom events"},
 		{"catalogs", b.Sync.Catalogs, "catalogs"},
 	} {
@@ -45,8 +44,9 @@ func (c *Config) notices(report func(path, msg string)) {
 		}
 		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs only Braze users today; %s are not synced", notYet, r.what))
 	}
-	if len(b.Lists) > 0 {
-		report(bp+".lists", notYet+": mirroring Braze segments into Brevo lists does not exist yet; synced contacts join connectors.brevo.list_ids")
+	c.segmentsNotices(report)
+	if t := c.Connectors.Brevo.TwoWay; !t.Enabled && len(t.Fields) > 0 {
+		report("connectors.brevo.two_way.fields", "not acted on: two_way.enabled is false, so every field travels Braze → Brevo only; set enabled: true to sync these fields from Brevo")
 	}
 }
 

@@ -54,10 +54,14 @@ func TestProductPageConfig(t *testing.T) {
 				t.Errorf("sync.users = %+v", u)
 			}
 			for name, got := range map[string]Toggle{"campaigns": b.Sync.Campaigns, "canvases": b.Sync.Canvases,
-				"segments": b.Sync.Segments, "events": b.Sync.Events} {
+				"events": b.Sync.Events} {
 				if got != (Toggle{Enabled: true}) {
 					t.Errorf("sync.%s = %+v, want enabled", name, got)
 				}
+			}
+			// sync.segments: true mirrors the segments of lists.
+			if got := b.Sync.Segments; got != (SegmentsSync{Enabled: true, Interval: 15 * time.Minute, Folder: DefaultSegmentsFolder}) || !cfg.SegmentsMirrored() {
+				t.Errorf("sync.segments = %+v, want enabled with the defaults", got)
 			}
 			if b.Sync.Catalogs.Enabled {
 				t.Error("sync.catalogs is on; the page does not set it")
@@ -102,9 +106,7 @@ func TestProductPageConfig(t *testing.T) {
 			want := []string{
 				path + ":" + line("campaigns") + ": " + p + "sync.campaigns: not acted on yet: tajo syncs only Braze users today; campaigns and their analytics are not synced",
 				path + ":" + line("canvases") + ": " + p + "sync.canvases: not acted on yet: tajo syncs only Braze users today; Canvases and their analytics are not synced",
-				path + ":" + line("segments") + ": " + p + "sync.segments: not acted on yet: tajo syncs only Braze users today; segments are not synced",
 				path + ":" + line("events") + ": " + p + "sync.events: not acted on yet: tajo syncs only Braze users today; custom events are not synced",
-				path + ":" + line("lists") + ": " + p + "lists: not acted on yet: mirroring Braze segments into Brevo lists does not exist yet; synced contacts join connectors.brevo.list_ids",
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

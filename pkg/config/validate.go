@@ -32,6 +32,7 @@ func (c *Config) fillDefaults() {
 	if c.NATS.StoreDir == "" {
 		c.NATS.StoreDir = filepath.Join(Home(), "nats")
 	}
+	c.fillSegments()
 }
 
 // normalize writes URLs in full once they are known to be valid.
@@ -76,18 +77,20 @@ func (c *Config) check(report func(path, msg string)) {
 	for _, r := range []struct {
 		key string
 		t   Toggle
-	}{{"campaigns", b.Sync.Campaigns}, {"canvases", b.Sync.Canvases}, {"segments", b.Sync.Segments},
+	}{{"campaigns", b.Sync.Campaigns}, {"canvases", b.Sync.Canvases},
 		{"events", b.Sync.Events}, {"catalogs", b.Sync.Catalogs}} {
 		if r.t.Interval < 0 {
 			report(bp+".sync."+r.key+".interval", fmt.Sprintf("must not be negative (got %s)", r.t.Interval))
 		}
 	}
+	c.checkSegments(report)
 	for seg, id := range b.Lists {
 		if id <= 0 {
 			report(bp+".lists."+seg, fmt.Sprintf("%s (got %d); use the numeric id shown in Brevo > Contacts > Lists", msgListID, id))
 		}
 	}
 	c.checkMapping(report)
+	c.checkTwoWay(report)
 
 	v := c.Connectors.Brevo
 	const vp = "connectors.brevo"

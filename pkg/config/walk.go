@@ -49,6 +49,7 @@ var (
 	listIDType    = reflect.TypeOf(ListID(0))
 	toggleType    = reflect.TypeOf(Toggle{})
 	usersSyncType = reflect.TypeOf(UsersSync{})
+	segmentsType  = reflect.TypeOf(SegmentsSync{})
 )
 
 // walk sets v from n. A null leaves the default in place.
@@ -76,7 +77,12 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string) {
 }
 
 func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
-	if v.Type() == toggleType || v.Type() == usersSyncType {
+	if v.Type() == fieldRuleType && n.Kind == yaml.ScalarNode {
+		// A two-way field: a direction alone stands for {direction: ...}.
+		w.scalar(n, v.FieldByName("Direction"), path+".direction")
+		return
+	}
+	if v.Type() == toggleType || v.Type() == usersSyncType || v.Type() == segmentsType {
 		// A resource of sync: true and false stand for {enabled: ...}.
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
 			w.scalar(n, v.FieldByName("Enabled"), path)

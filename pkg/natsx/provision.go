@@ -101,6 +101,8 @@ func Buckets(o ProvisionOptions) []jetstream.KeyValueConfig {
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 		{Bucket: proto.BucketLedger, Description: "what became of each line of a run's export", History: 1,
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+		{Bucket: proto.BucketTwoWay, Description: "what Braze and Brevo last agreed on, per contact (two-way sync)", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 	}
 }
 

@@ -422,14 +422,20 @@ func (e *Extractor) requestExport(ctx context.Context, run *proto.SyncRun, log *
 // take an hour.
 const exportPatience = time.Hour
 
-// exportSegment asks for the export under the retry policy, with two
-// changes for this call: a 429 here mostly means "an export of this
-// segment is already running", not a spent budget, so it is asked again
-// every half minute at most (decorrelated jitter from the policy's Initial)
-// instead of sleeping until the rate-limit pool resets at the top of the
-// hour, for up to exportPatience.
+// exportSegment asks for the export: see exportPatiently.
 func (e *Extractor) exportSegment(ctx context.Context, req braze.ExportSegmentRequest) (braze.ExportSegmentResult, error) {
-	p := e.cfg.Retry.WithDefaults()
+	return exportPatiently(ctx, e.braze.ExportSegment, req, e.cfg.Retry, e.log)
+}
+
+// exportPatiently asks for an export with export under the retry policy
+// (its clock, its Retryable), with two changes for this call: a 429 here
+// mostly means "an export of this segment is already running", not a spent
+// budget, so it is asked again every half minute at most (decorrelated
+// jitter from the policy's Initial) instead of sleeping until the
+// rate-limit pool resets at the top of the hour, for up to exportPatience.
+func exportPatiently(ctx context.Context, export func(context.Context, braze.ExportSegmentRequest) (braze.ExportSegmentResult, error),
+	req braze.ExportSegmentRequest, retry resilience.Policy, log *slog.Logger) (braze.ExportSegmentResult, error) {
+	p := retry.WithDefaults()
 	p.Max = min(p.Max, 30*time.Second)
 	p.Initial = min(p.Initial, p.Max)
 	p.Jitter = resilience.JitterDecorrelated
@@ -437,14 +443,14 @@ func (e *Extractor) exportSegment(ctx context.Context, req braze.ExportSegmentRe
 	p.RetryAfter = func(error, time.Time) time.Duration { return 0 }
 	onRetry := p.OnRetry
 	p.OnRetry = func(attempt int, wait time.Duration, err error) {
-		e.log.Warn("export request refused for now; asking again", "attempt", attempt, "wait", wait, "err", err)
+		log.Warn("export request refused for now; asking again", "segment", req.SegmentID, "attempt", attempt, "wait", wait, "err", err)
 		if onRetry != nil {
 			onRetry(attempt, wait, err)
 		}
 	}
 	var res braze.ExportSegmentResult
 	err := p.Do(ctx, func(ctx context.Context) (err error) {
-		res, err = e.braze.ExportSegment(ctx, req)
+		res, err = export(ctx, req)
 		return err
 	})
 	return res, err

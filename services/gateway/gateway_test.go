@@ -74,7 +74,7 @@ func start(t *testing.T) *fixture {
 	}
 	f := &fixture{js: js, key: key, revoked: revoked, audit: &entries{}, log: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 	log := logging.New(syncBuffer{f.logMu, f.log}, logging.Options{Format: logging.JSON, Secrets: []string{token}})
-	g, err := gateway.New(nc, gateway.Config{CurrentsToken: token, Keys: keys, Audit: f.audit, Logger: log,
+	g, err := gateway.New(nc, gateway.Config{CurrentsToken: token, BrevoWebhookToken: webhookToken, Keys: keys, Audit: f.audit, Logger: log,
 		MaxBodyBytes: 3 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -222,8 +222,11 @@ func TestRefusedRequestsChangeNothing(t *testing.T) {
 		{"run without a key", "GET", "/v1/connectors/braze/runs/x", "", nil, 401},
 		{"connect without a key", "POST", "/v1/connectors/braze/connect", "", []byte(`{}`), 401},
 		{"export without a key", "POST", "/v1/connectors/braze/segments/export", "", []byte(`{}`), 401},
-		{"export not implemented", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","targetList":3}`), 501},
 		{"export without a segment", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"targetList":3}`), 400},
+		{"export without a list", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s"}`), 400},
+		{"export to a list that is no id", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","targetList":"vip"}`), 400},
+		{"export to list 0", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","targetList":0}`), 400},
+		{"export of an empty attribute", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","targetList":"3","includeAttributes":[""]}`), 400},
 		{"export with an unknown field", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","x":1}`), 400},
 		{"unknown route", "GET", "/v1/nothing", "", nil, 404},
 	}

@@ -20,6 +20,7 @@ const (
 	authNone     authKind = iota // unknown routes: 404 whoever asks
 	authCurrents                 // the Currents token
 	authKey                      // a Tajo API key
+	authBrevo                    // the Brevo webhook token (brevo.go)
 )
 
 // statusWriter remembers the status and size of the answer.
@@ -51,6 +52,7 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		w := &statusWriter{ResponseWriter: rw}
+		r, span := s.traceRequest(r)
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("gateway handler panicked", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
@@ -59,6 +61,7 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 				}
 			}
 			s.done(r, w, start)
+			endRequest(span, w.status)
 		}()
 		if !s.authenticate(w, r, auth) {
 			return
@@ -77,6 +80,14 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 // credential auth asks for.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, auth authKind) bool {
 	if auth == authNone {
+		return true
+	}
+	if auth == authBrevo {
+		if !s.brevoWebhookAuthorized(r) {
+			writeError(w, http.StatusUnauthorized, "unauthorized",
+				"a valid webhook token is required: Authorization: Bearer <token>, or basic auth with the token as password")
+			return false
+		}
 		return true
 	}
 	token, ok := bearer(r)
@@ -139,6 +150,9 @@ func (s *Server) done(r *http.Request, w *statusWriter, start time.Time) {
 	}
 	s.log.Info("request", "method", r.Method, "route", path, "status", status,
 		"bytes_in", r.ContentLength, "bytes_out", w.bytes, "duration", d, "remote", r.RemoteAddr)
+	if s.cfg.Meter != nil {
+		s.cfg.Meter.Request(route, status, d)
+	}
 	if s.cfg.Audit != nil {
 		s.cfg.Audit.Record(audit.Entry{
 			Time: start, Vendor: "gateway", Method: r.Method, Path: audit.Template(path),

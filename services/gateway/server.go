@@ -122,6 +122,7 @@ const brazeAPI = "/v1/connectors/braze"
 
 var routes = []Route{
 	{"POST /v1/braze/currents", authCurrents, func(s *Server) http.HandlerFunc { return s.currents }},
+	{"POST /v1/brevo/webhooks", authBrevo, func(s *Server) http.HandlerFunc { return s.brevoWebhooks }},
 	{"POST " + brazeAPI + "/events", authKey, func(s *Server) http.HandlerFunc { return s.handleEvent }},
 	{"POST " + brazeAPI + "/connect", authKey, func(s *Server) http.HandlerFunc { return s.connect }},
 	{"POST " + brazeAPI + "/sync", authKey, func(s *Server) http.HandlerFunc { return s.sync }},
@@ -136,6 +137,7 @@ func (s *Server) routes() {
 	for _, r := range routes {
 		s.mux.Handle(r.Pattern, s.wrap(r.auth, r.handler(s)))
 	}
+	s.pageRoutes()
 	s.mux.Handle("/", s.wrap(authNone, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: see openapi.yaml")
 	}))

@@ -29,6 +29,15 @@ type Config struct {
 	// Instruments trace and measure the transformer's worker (pkg/pipeline):
 	// the upserts it publishes carry on the trace of the raw user.
 	Instruments pipeline.Instruments
+	// TwoWay, when set, reconciles the fields synced both ways before the
+	// users are compared with what Brevo was sent (twoway.Syncer).
+	TwoWay Reconciler
+}
+
+// Reconciler reconciles a batch of mapped users' two-way fields with what
+// Brevo changed (pkg/twoway.Syncer): it may give a field Brevo's value.
+type Reconciler interface {
+	Forward(ctx context.Context, contacts []*mapping.Contact, exportedAt []int64) error
 }
 
 // Transformer maps raw users to contact upserts.
@@ -131,9 +140,21 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 			continue
 		}
 		it.contact = c
-		it.fp = c.Fingerprint()
 		items[i] = it
 		keys = append(keys, c.Key)
+	}
+	if err := t.reconcile(ctx, items); err != nil {
+		for i := range errs {
+			if items[i] != nil {
+				errs[i] = fmt.Errorf("transformer: %w", err)
+			}
+		}
+		return errs
+	}
+	for _, it := range items {
+		if it != nil {
+			it.fp = it.contact.Fingerprint()
+		}
 	}
 
 	known, err := t.fps.GetMany(ctx, keys)
@@ -236,4 +257,20 @@ func (t *Transformer) sideLetters(ctx context.Context, batch []*pipeline.Msg, it
 			}
 		}
 	}
+}
+
+// reconcile hands the batch's users to the two-way reconciler, if any.
+func (t *Transformer) reconcile(ctx context.Context, items []*mapped) error {
+	if t.cfg.TwoWay == nil {
+		return nil
+	}
+	cs := make([]*mapping.Contact, 0, len(items))
+	at := make([]int64, 0, len(items))
+	for _, it := range items {
+		if it != nil {
+			cs = append(cs, &it.contact)
+			at = append(at, it.raw.ExportedAt)
+		}
+	}
+	return t.cfg.TwoWay.Forward(ctx, cs, at)
 }

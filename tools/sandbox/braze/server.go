@@ -70,6 +70,7 @@ type Server struct {
 	baseURL        string
 	keys           map[string]map[string]bool // key -> permissions; nil: all
 	changes        map[int]gen.Change         // only users that changed
+	moved          map[int]map[int]bool       // segment -> users moved in (true) or out (segments_membership.go)
 	exports        map[string]*export
 	exportsStarted int
 	requests       map[string]int
@@ -77,6 +78,19 @@ type Server struct {
 	closed         bool
 	timers         map[*time.Timer]bool
 	wg             sync.WaitGroup
+
+	// What the write endpoints changed (profiles.go, track.go).
+	profiles                       map[int]*profile
+	created                        []created
+	createdByExt, createdByBrazeID map[string]int
+	createdByAlias                 map[string]int // label + "\x00" + name
+	trackLog                       []TrackCall
+	emailLog                       []EmailStatusCall
+	subLog                         []SubscriptionCall
+	groups                         map[string]map[string]string // group -> identifier -> state
+	trackFail                      map[string]int               // identifier -> failures left
+	trackedEvents                  int
+	trackedPurchases               int
 }
 
 // New returns a simulator. It panics when cfg.APIKey is empty, as there would
@@ -108,9 +122,13 @@ func New(cfg Config) *Server {
 		callback: &http.Client{Timeout: 5 * time.Second},
 		keys:     map[string]map[string]bool{cfg.APIKey: nil},
 		changes:  map[int]gen.Change{},
+		moved:    map[int]map[int]bool{},
 		exports:  map[string]*export{},
 		requests: map[string]int{},
 		timers:   map[*time.Timer]bool{},
+
+		profiles: map[int]*profile{}, createdByExt: map[string]int{}, createdByBrazeID: map[string]int{},
+		createdByAlias: map[string]int{}, groups: map[string]map[string]string{}, trackFail: map[string]int{},
 		buckets: map[string]*bucket{
 			bucketDefault:   {limit: cfg.Limits.DefaultPerHour, window: time.Hour},
 			bucketExportIDs: {limit: cfg.Limits.ExportIDsPerMinute, window: time.Minute},
@@ -129,6 +147,10 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /_exports/{file}", s.download)
 	s.mux.Handle("GET /_admin/state", loopbackOnly(s.adminState))
 	s.mux.Handle("POST /_admin/users/mutate", loopbackOnly(s.adminMutate))
+	s.mux.Handle("GET /_admin/segments/{id}", loopbackOnly(s.adminSegment))
+	s.mux.Handle("POST /_admin/segments/{id}/members", loopbackOnly(s.adminMembers))
+	s.mux.Handle("GET /_admin/track", loopbackOnly(s.adminTrack))
+	s.mux.Handle("POST /_admin/track/fail", loopbackOnly(s.adminTrackFail))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found: "+r.Method+" "+r.URL.Path)
 	})

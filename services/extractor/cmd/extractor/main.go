@@ -4,7 +4,9 @@
 // the config file, and takes the key from BRAZE_API_KEY or else the credential
 // store ($TAJO_HOME/credentials.enc). Replicas may run: the one holding the
 // schedule lease leads, the others stand by and take over (resuming its
-// run) when it dies.
+// run) when it dies. With connectors.braze.sync.segments on it also mirrors
+// segments into Brevo lists (on sync.segments.interval, and when asked on
+// tajo.ctl.sync.segments), under a lease of its own.
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/services/extractor"
 )
 
@@ -45,6 +48,10 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	ec, err := extractor.FromConfig(cfg)
 	if err != nil {
 		return err
+	}
+	m, err := mapping.New(cfg.MappingOptions()) // the segment mirror's identities
+	if err != nil {
+		return fmt.Errorf("field mapping: %w", err)
 	}
 	tracing, flushSpans, err := bootstrap.Tracing(ctx, "extractor", f.Instance, log)
 	if err != nil {
@@ -84,6 +91,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	mirror, err := segmentMirror(ctx, cfg, bus, client, m, creds, f.Instance, log)
+	if err != nil {
+		return err
+	}
 	ops.Attach(bus.NC, bus.JS)
-	return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval)
+	users := func(ctx context.Context) error { return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval) }
+	if mirror == nil {
+		return users(ctx)
+	}
+	return bootstrap.RunAll(ctx, users, mirror)
 }

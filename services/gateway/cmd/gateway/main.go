@@ -36,8 +36,13 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	// /healthz, /readyz (the compose healthcheck) and /metrics, like every
-	// other service.
+	tracing, flushSpans, err := bootstrap.Tracing(ctx, "gateway", f.Instance, log)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
+	// /metrics, /healthz and /readyz (the container's healthcheck), like
+	// every other service.
 	ops, err := bootstrap.StartOps(cfg, "gateway", log)
 	if err != nil {
 		return err
@@ -55,6 +60,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	}
 	gc := gateway.FromConfig(cfg)
 	gc.CurrentsToken, gc.Keys, gc.Audit, gc.Logger = token, keys, rec, log
+	gc.Tracer, gc.Meter = bootstrap.Tracer(tracing), ops.Metrics
 	g, err := gateway.New(bus.NC, gc)
 	if err != nil {
 		return err

@@ -43,7 +43,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer bus.Close()
-	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable})
+	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
+		telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.EventsDurable})
 	tc := transformer.FromConfig(cfg)
 	tc.Instance, tc.Logger, tc.Instruments = instance, log, ops.Pipeline(tracing)
 	t, err := transformer.New(ctx, bus.JS, m, tc)
@@ -53,10 +54,19 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	// Engagement events (raw.braze.events) share the binary: their own
 	// durable consumer, their own worker.
 	tec := transformer.EventsFromConfig(cfg)
-	tec.Logger = log
+	tec.Logger, tec.Instruments = log, ops.EventsPipeline(tracing, proto.StageTransformer)
 	te, err := transformer.NewEvents(bus.JS, tec)
 	if err != nil {
 		return err
 	}
-	return bootstrap.RunAll(ctx, t.Run, te.Run)
+	workers := []func(context.Context) error{t.Run, te.Run}
+	if cfg.SegmentsMirrored() {
+		// Segment changes (raw.braze.segments): their own durable consumer.
+		ts, err := transformer.NewSegments(ctx, bus.JS, transformer.SegmentsConfig{Replicas: cfg.NATS.Replicas, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, ts.Run)
+	}
+	return bootstrap.RunAll(ctx, workers...)
 }

@@ -18,8 +18,10 @@ import (
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/segmentexport"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/pkg/telemetry"
+	"github.com/tajo-sync/tajo/pkg/twoway"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -54,6 +56,13 @@ type Options struct {
 	// Replicas of the streams and buckets provisioned (nats.replicas);
 	// default 1.
 	Replicas int
+	// Segments, when set, mirrors Braze segments into Brevo lists
+	// (segments.go).
+	Segments *SegmentsOptions
+	// TwoWay, when set, syncs Brevo's changes back to Braze (twoway.go):
+	// the transformer reconciles the fields synced both ways, and
+	// RunTwoWay runs the Brevo → Braze workers.
+	TwoWay *twoway.Policy
 }
 
 // App is every stage of the users pipeline in one process.
@@ -67,8 +76,22 @@ type App struct {
 	// BrazeGuard and BrevoGuard hold the limiters and breakers of this
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
-	interval               time.Duration
-	log                    *slog.Logger
+	// Mirror mirrors segments into lists; nil unless Options.Segments.
+	Mirror        *extractor.Mirror
+	segments      *segmentWorkers
+	exportSegment func(context.Context, segmentexport.Request) (segmentexport.Result, error)
+	// TwoWay decides the two-way sync; nil unless Options.TwoWay.
+	TwoWay *twoway.Syncer
+	bz     *braze.Client // this process's clients, behind its guards
+	bv     *brevo.Client
+	// reads are the status's vendor checks, with this process's clients.
+	reads VendorReads
+	// tracer and ops trace and measure the events side as they do the
+	// users pipeline (nil: neither).
+	tracer   trace.Tracer
+	ops      *bootstrap.Ops
+	interval time.Duration
+	log      *slog.Logger
 }
 
 // New provisions the streams and buckets and builds every stage.
@@ -139,6 +162,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tw *twoway.Syncer
+	if o.TwoWay != nil {
+		if tw, err = twoway.NewSyncer(ctx, js, o.TwoWay); err != nil {
+			return nil, err
+		}
+		o.Transformer.TwoWay = tw
+	}
 	tr, err := transformer.New(ctx, js, m, o.Transformer)
 	if err != nil {
 		return nil, err
@@ -150,11 +180,17 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Ops != nil {
 		o.Ops.Metrics.WatchGuards(bg, vg)
 		o.Ops.Attach(o.NC, js, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
-			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
+			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable},
+			telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.EventsDurable},
+			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.EventsDurable})
 	}
-	return &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
-		BrazeGuard: bg, BrevoGuard: vg,
-		interval: o.Interval, log: o.Logger}, nil
+	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
+		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv), tracer: o.Tracer, ops: o.Ops,
+		interval: o.Interval, log: o.Logger, TwoWay: tw, bz: bz, bv: bv}
+	if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // RunWorkers runs the extractor's control listener (and schedule), the
@@ -184,6 +220,7 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	run("loader", a.Loader.Run)
 	run("transformer", a.Transformer.Run)
 	run("extractor", func(ctx context.Context) error { return a.Extractor.Run(ctx, a.nc, a.interval) })
+	a.runSegments(run)
 	wg.Wait()
 	return firstErr
 }

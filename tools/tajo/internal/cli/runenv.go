@@ -150,6 +150,9 @@ func (e *runEnv) startSandbox(ctx context.Context, f runFlags) error {
 	if len(e.cfg.Connectors.Brevo.ListIDs) == 0 {
 		e.cfg.Connectors.Brevo.ListIDs = []config.ListID{sandboxListID}
 	}
+	if err := sandboxLists(ctx, sb, e.cfg); err != nil {
+		return err
+	}
 	if e.configPath == "" {
 		e.interval = sandboxInterval
 	}
@@ -251,6 +254,7 @@ func (e *runEnv) startAudit() {
 func (e *runEnv) pipelineOptions() (app.Options, error) {
 	o, err := appOptions(e.cfg, e.creds, e.nc, e.logger)
 	o.Audit = e.audit
+	o.Segments = segmentsOptions(e.cfg)
 	return o, err
 }
 
