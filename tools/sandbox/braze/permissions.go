@@ -50,7 +50,6 @@ func (s *Server) routePermissions() {
 	s.buckets[bucketUsersTrack] = &bucket{limit: 3000, window: 3 * time.Second}
 	s.buckets[bucketDataSeries] = &bucket{limit: 50_000, window: time.Minute}
 	s.buckets[bucketSubscription] = &bucket{limit: 5000, window: time.Minute}
-	s.buckets[bucketCatalogSync] = &bucket{limit: 50, window: time.Minute}
 	campaigns := map[string]bool{}
 	for _, c := range campaignCatalog() {
 		campaigns[c.id] = true
@@ -82,13 +81,6 @@ func (s *Server) routePermissions() {
 	}))
 	s.mux.Handle("POST /email/status", s.api(PermEmailStatus, bucketDefault, s.emailStatus))
 	s.mux.Handle("POST /subscription/status/set", s.api(PermSubscriptionStatusSet, bucketSubscription, s.subscriptionStatusSet))
-	s.mux.Handle("GET /catalogs/{catalog_name}/items", s.api(PermCatalogsListItems, bucketCatalogSync, func(w http.ResponseWriter, r *http.Request) {
-		name := r.PathValue("catalog_name")
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Invalid Request", "errors": []map[string]any{{
-			"id": "catalog-not-found", "message": "Could not find catalog",
-			"parameters": []string{"catalog_name"}, "parameter_values": []string{name},
-		}}})
-	}))
 }
 
 // dataSeries serves a /…/data_series read: idParam must name a known id,

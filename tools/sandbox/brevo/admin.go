@@ -32,6 +32,8 @@ type State struct {
 	MergedAway int `json:"mergedAway"`
 	// Events sums the events stored by POST /events and /events/batch.
 	Events EventState `json:"events"`
+	// Shop sums products and categories (products.go).
+	Shop ShopState `json:"shop"`
 }
 
 // ImportState sums the import processes (not other background processes).
@@ -71,6 +73,7 @@ func (s *Server) State() State {
 			Notified: s.stats.notified, NotifyFailed: s.stats.notifyFailed},
 		MergedAway: s.stats.merged,
 		Events:     s.eventState(),
+		Shop:       s.shopState(),
 	}
 	st.Statuses = map[string]int{}
 	for k, n := range st.Requests {

@@ -65,6 +65,7 @@ type Server struct {
 	limits  map[string]*bucket // by pool (poolOf)
 	cat     catalog            // folders and lists
 	events  eventStore
+	shop    shop // products.go
 
 	notifier *http.Client   // calls imports' notifyUrl
 	notifies sync.WaitGroup // calls in flight, for Close
@@ -136,6 +137,7 @@ func (s *Server) reset() {
 	s.limits = newPools()
 	s.cat = newCatalog(s.cfg.Now())
 	s.events = eventStore{byContact: map[int][]Event{}}
+	s.shop = newShop()
 }
 
 func (s *Server) routes() {
@@ -168,6 +170,7 @@ func (s *Server) routes() {
 	s.admin.HandleFunc("GET /_admin/contacts", s.adminContacts)
 	s.admin.HandleFunc("GET /_admin/contacts/{id}/events", s.adminContactEvents)
 	s.admin.HandleFunc("POST /_admin/reset", s.adminReset)
+	s.routeProducts()
 }
 
 // statusWriter remembers the status for the request counters.
