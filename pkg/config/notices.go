@@ -34,17 +34,15 @@ func (c *Config) notices(report func(path, msg string)) {
 		t    Toggle
 		what string
 	}{
-		{"campaigns", b.Sync.Campaigns, "campaigns and their analytics"},
-		{"canvases", b.Sync.Canvases, "Canvases and their analytics"},
 		{"segments", b.Sync.Segments, "segments"},
 		{"events", b.Sync.Events, "custom events"},
-		{"catalogs", b.Sync.Catalogs, "catalogs"},
 	} {
 		if r.t == (Toggle{}) {
 			continue // off, and nothing else said about it
 		}
-		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs only Braze users today; %s are not synced", notYet, r.what))
+		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs Braze users, catalogs, campaigns and Canvases today; %s are not synced", notYet, r.what))
 	}
+	c.resourceNotices(report)
 	if len(b.Lists) > 0 {
 		report(bp+".lists", notYet+": mirroring Braze segments into Brevo lists does not exist yet; synced contacts join connectors.brevo.list_ids")
 	}

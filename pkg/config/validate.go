@@ -76,8 +76,7 @@ func (c *Config) check(report func(path, msg string)) {
 	for _, r := range []struct {
 		key string
 		t   Toggle
-	}{{"campaigns", b.Sync.Campaigns}, {"canvases", b.Sync.Canvases}, {"segments", b.Sync.Segments},
-		{"events", b.Sync.Events}, {"catalogs", b.Sync.Catalogs}} {
+	}{{"segments", b.Sync.Segments}, {"events", b.Sync.Events}} {
 		if r.t.Interval < 0 {
 			report(bp+".sync."+r.key+".interval", fmt.Sprintf("must not be negative (got %s)", r.t.Interval))
 		}
@@ -88,6 +87,7 @@ func (c *Config) check(report func(path, msg string)) {
 		}
 	}
 	c.checkMapping(report)
+	c.checkResources(report)
 
 	v := c.Connectors.Brevo
 	const vp = "connectors.brevo"

@@ -45,10 +45,14 @@ func (w *walker) fail(n *yaml.Node, path, format string, args ...any) {
 }
 
 var (
-	durationType  = reflect.TypeOf(time.Duration(0))
-	listIDType    = reflect.TypeOf(ListID(0))
-	toggleType    = reflect.TypeOf(Toggle{})
-	usersSyncType = reflect.TypeOf(UsersSync{})
+	durationType = reflect.TypeOf(time.Duration(0))
+	listIDType   = reflect.TypeOf(ListID(0))
+	// switchTypes are the sections of sync: true and false stand for
+	// {enabled: ...}.
+	switchTypes = map[reflect.Type]bool{
+		reflect.TypeOf(Toggle{}): true, reflect.TypeOf(UsersSync{}): true,
+		reflect.TypeOf(CatalogsSync{}): true, reflect.TypeOf(AnalyticsSync{}): true,
+	}
 )
 
 // walk sets v from n. A null leaves the default in place.
@@ -76,7 +80,7 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string) {
 }
 
 func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
-	if v.Type() == toggleType || v.Type() == usersSyncType {
+	if switchTypes[v.Type()] {
 		// A resource of sync: true and false stand for {enabled: ...}.
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
 			w.scalar(n, v.FieldByName("Enabled"), path)
