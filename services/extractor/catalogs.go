@@ -116,11 +116,16 @@ func NewCatalogs(ctx context.Context, js jetstream.JetStream, bz CatalogsBraze, 
 
 // Run syncs the catalogs at once and then every Interval while this
 // replica holds CatalogsLease, until ctx is done.
-func (c *Catalogs) Run(ctx context.Context, holder string) error {
+// finished, when set, is told of every run that ends.
+func (c *Catalogs) Run(ctx context.Context, holder string, finished func(*proto.SyncRun)) error {
 	return leased(ctx, c.st, CatalogsLease, holder+"/"+strconv.FormatInt(time.Now().UnixNano(), 36), c.cfg.LeaseTTL, c.cfg.Interval, c.log,
 		func(ctx context.Context) {
-			if _, err := c.Sync(ctx); err != nil && ctx.Err() == nil {
+			r, err := c.Sync(ctx)
+			if err != nil && ctx.Err() == nil {
 				c.log.Error("catalog sync failed", "err", err)
+			}
+			if r != nil && finished != nil {
+				finished(r)
 			}
 		})
 }
