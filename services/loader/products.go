@@ -38,8 +38,13 @@ type ProductsConfig struct {
 	BatchSize   int
 	BatchWait   time.Duration // default 500ms
 	Concurrency int           // default 1
-	Paused      func() bool
-	Logger      *slog.Logger
+	// AckWait and Backoff tune redeliveries (pipeline.Config): how long
+	// an unacknowledged product waits before another loader takes it, and
+	// how retryable failures are spaced.
+	AckWait time.Duration
+	Backoff pipeline.Backoff
+	Paused  func() bool
+	Logger  *slog.Logger
 }
 
 // Products writes product operations (ops.brevo.products) to Brevo with
@@ -97,6 +102,8 @@ func (p *Products) Run(ctx context.Context) error {
 		Concurrency: p.cfg.Concurrency,
 		BatchSize:   p.cfg.BatchSize,
 		BatchWait:   p.cfg.BatchWait,
+		AckWait:     p.cfg.AckWait,
+		Backoff:     p.cfg.Backoff,
 		Paused:      p.cfg.Paused,
 		Ledger:      p.ledger,
 		Logger:      p.log,
@@ -179,24 +186,32 @@ func (p *Products) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 		known[cat] = got
 	}
 	var write []*pendingProduct
+	bump := map[string][]*pendingProduct{}
 	for _, cat := range slices.Sorted(maps.Keys(byCatalog)) {
 		for _, pp := range byCatalog[cat] {
 			cur, ok := known[cat][pp.op.Product.ID]
+			same := ok && cur.Fingerprint == pp.op.Fingerprint && cur.Deleted == pp.op.Product.Deleted
 			switch {
 			case ok && cur.Version > pp.op.Version:
 				batch[pp.i].Settle(ledger.Stale, 0)
-			case ok && cur.Version == pp.op.Version && cur.Fingerprint == pp.op.Fingerprint && cur.Deleted == pp.op.Product.Deleted:
+			case same && cur.Version == pp.op.Version:
 				// Written already by this very operation: settle it as then.
 				o, f := ledger.Unpack(cur.Outcome)
 				if cur.Run != proto.RunTag(pp.op.RunID) || o < ledger.Unchanged {
 					o, f = ledger.Unchanged, 0
 				}
 				batch[pp.i].Settle(o, f)
+			case same:
+				// Brevo holds this content already (an older operation with
+				// it was written after this one was compared): only the
+				// version moves on.
+				bump[cat] = append(bump[cat], pp)
 			default:
 				write = append(write, pp)
 			}
 		}
 	}
+	p.bump(ctx, batch, bump, errs)
 	if len(write) == 0 {
 		return errs
 	}
@@ -208,6 +223,33 @@ func (p *Products) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 	}
 	p.write(ctx, batch, write, known, errs)
 	return errs
+}
+
+// bump records newer versions of products whose content Brevo holds
+// already, and settles them unchanged.
+func (p *Products) bump(ctx context.Context, batch []*pipeline.Msg, bump map[string][]*pendingProduct, errs []error) {
+	for cat, pps := range bump {
+		ops := make(map[string]*pendingProduct, len(pps))
+		ids := make([]string, len(pps))
+		for k, pp := range pps {
+			ops[pp.op.Product.ID], ids[k] = pp, pp.op.Product.ID
+		}
+		err := p.items.Modify(ctx, cat, ids, func(id string, cur catalogstate.Entry, ok bool) (catalogstate.Entry, bool) {
+			pp := ops[id]
+			if !ok || cur.Version >= pp.op.Version || cur.Fingerprint != pp.op.Fingerprint || cur.Deleted != pp.op.Product.Deleted {
+				return cur, false
+			}
+			cur.Version = pp.op.Version
+			return cur, true
+		})
+		for _, pp := range pps {
+			if err != nil {
+				errs[pp.i] = fmt.Errorf("recording product versions: %w", err)
+				continue
+			}
+			batch[pp.i].Settle(ledger.Unchanged, 0)
+		}
+	}
 }
 
 // writeCategories creates the categories the products name that were not

@@ -25,7 +25,10 @@ type CatalogsConfig struct {
 	BatchSize   int           // default 200
 	BatchWait   time.Duration // default 100ms
 	Concurrency int           // default 1
-	Logger      *slog.Logger
+	// AckWait and Backoff tune redeliveries (pipeline.Config).
+	AckWait time.Duration
+	Backoff pipeline.Backoff
+	Logger  *slog.Logger
 }
 
 // Catalogs maps catalog items (raw.braze.catalog) to product writes
@@ -84,6 +87,8 @@ func (c *Catalogs) Run(ctx context.Context) error {
 		Concurrency: c.cfg.Concurrency,
 		BatchSize:   c.cfg.BatchSize,
 		BatchWait:   c.cfg.BatchWait,
+		AckWait:     c.cfg.AckWait,
+		Backoff:     c.cfg.Backoff,
 		Ledger:      c.ledger,
 		Logger:      c.log,
 	}, c)

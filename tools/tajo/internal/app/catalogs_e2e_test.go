@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"slices"
@@ -9,14 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/catalogmap"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
+	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/services/transformer"
 	"github.com/tajo-sync/tajo/tools/sandbox"
 	brazesim "github.com/tajo-sync/tajo/tools/sandbox/braze"
 	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
@@ -32,11 +38,15 @@ const catalogPerMinute = 1200
 
 type catalogEnv struct {
 	sb   *sandbox.Sandbox
+	url  string // the NATS server's
 	app  *app.App
+	nc   *nats.Conn
 	ropt app.ResourcesOptions
 }
 
-func startCatalogs(t *testing.T, fs faults.Spec, storeDir string) *catalogEnv {
+// startCatalogs starts the simulators, with a catalog of items products,
+// a NATS server, and an app (a "process") on it.
+func startCatalogs(t *testing.T, items int, fs faults.Spec) *catalogEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -46,25 +56,24 @@ func startCatalogs(t *testing.T, fs faults.Spec, storeDir string) *catalogEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	if err := sb.Braze.PutCatalog("products", brazesim.GenerateItems("sku", 1000, 7)); err != nil {
+	if err := sb.Braze.PutCatalog("products", brazesim.GenerateItems("sku", items, 7)); err != nil {
 		t.Fatal(err)
 	}
-	e := &catalogEnv{sb: sb}
-	e.connect(t, storeDir)
-	return e
-}
-
-// connect starts a NATS server on storeDir and the app on it.
-func (e *catalogEnv) connect(t *testing.T, storeDir string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: storeDir})
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Shutdown)
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "e2e-catalogs")
+	e := &catalogEnv{sb: sb, url: ns.ClientURL()}
+	e.connect(t)
+	return e
+}
+
+// connect starts a new "process": a connection of its own and an app on it.
+func (e *catalogEnv) connect(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	nc, err := natsx.Connect(ctx, e.url, "e2e-catalogs")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,19 +91,21 @@ func (e *catalogEnv) connect(t *testing.T, storeDir string) {
 	}
 	mp := catalogmap.DefaultConfig()
 	mp.Metadata = []string{"brand", "color"}
-	e.app = a
+	retry := resilience.Policy{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond, MaxAttempts: 8}
+	redeliver := pipeline.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}
+	e.app, e.nc = a, nc
 	e.ropt = app.ResourcesOptions{
 		Braze: bzc, Brevo: bvc,
 		Resilience: resilience.Config{
 			Limits: resilience.Limits{Braze: resilience.BrazeLimits{CatalogSyncPerMinute: catalogPerMinute}},
-			Retry:  resilience.Policy{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond, MaxAttempts: 8},
+			Retry:  retry,
 		},
-		Catalogs: &extractor.CatalogsConfig{Poll: 50 * time.Millisecond,
-			Retry: resilience.Policy{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond, MaxAttempts: 8}},
-		Once:   true,
-		Logger: log,
+		Catalogs:            &extractor.CatalogsConfig{Poll: 50 * time.Millisecond, Retry: retry},
+		CatalogsTransformer: transformer.CatalogsConfig{Mapping: mp, AckWait: 2 * time.Second, Backoff: redeliver},
+		Products:            loader.ProductsConfig{AckWait: 2 * time.Second, Backoff: redeliver},
+		Once:                true,
+		Logger:              log,
 	}
-	e.ropt.CatalogsTransformer.Mapping = mp
 }
 
 // sync runs one catalog sync to its end and returns its run.
@@ -171,7 +182,7 @@ func requests(counts map[string]int, prefix string) int {
 // re-sync writes nothing; items deleted, changed and added in Braze are
 // marked deleted, updated and created, and nothing else is written.
 func TestCatalogSync(t *testing.T) {
-	e := startCatalogs(t, faults.Spec{}, t.TempDir())
+	e := startCatalogs(t, 1000, faults.Spec{})
 	start := time.Now()
 	r := e.sync(t)
 	took := time.Since(start)
@@ -248,4 +259,86 @@ func product(sb *sandbox.Sandbox, id string) brevosim.Product {
 		}
 	}
 	return brevosim.Product{}
+}
+
+// shopState is what Brevo holds of each product, timestamps aside.
+func shopState(sb *sandbox.Sandbox) map[string]string {
+	out := map[string]string{}
+	for _, p := range sb.Brevo.Products() {
+		p.CreatedAt, p.ModifiedAt = "", ""
+		b, _ := json.Marshal(p)
+		out[p.ID] = string(b)
+	}
+	return out
+}
+
+// catalogChanges is what the Braze side does between two syncs in the
+// fault test.
+var catalogChanges = brazesim.CatalogChange{
+	Delete: []string{"sku-000004", "sku-000150", "sku-000299"},
+	Set: map[string]map[string]any{"sku-000001": {"price": 99.5}, "sku-000002": {"name": "Renamed"},
+		"sku-000003": {"category": "Lamps"}},
+	Add: []brazesim.CatalogItem{{"id": "new-1", "name": "New one", "price": 1.25, "category": "Lamps", "brand": "Acme", "color": "red"}},
+}
+
+// TestCatalogSyncUnderFaultsAndKills: under the chaos fault mix on both
+// vendors (429s, 5xx, resets before and after handling, cut bodies), with
+// the process killed in the middle of its first sync (its connection cut:
+// what it held unacknowledged is redelivered to the next one) and Braze
+// changed between syncs, the final Brevo product state equals a
+// fault-free run's.
+func TestCatalogSyncUnderFaultsAndKills(t *testing.T) {
+	const items = 300
+	ref := startCatalogs(t, items, faults.Spec{})
+	ref.sync(t)
+	if err := ref.sb.Braze.MutateCatalog("products", catalogChanges); err != nil {
+		t.Fatal(err)
+	}
+	ref.sync(t)
+	want := shopState(ref.sb)
+
+	spec, err := faults.Parse("429=0.1,5xx=0.1,reset=0.05,lost=0.1,truncate=0.05")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startCatalogs(t, items, spec)
+	// The first process is killed once Brevo has received a third of the
+	// products: its connection is cut (no drain, no acks), then it stops.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.app.RunResources(ctx, e.ropt) }()
+	deadline := time.Now().Add(time.Minute)
+	for e.sb.Brevo.Shop().ProductsReceived < items/3 {
+		if time.Now().After(deadline) {
+			t.Fatal("no products reached Brevo within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.nc.Close()
+	cancel()
+	<-done
+	t.Logf("killed with %d products received", e.sb.Brevo.Shop().ProductsReceived)
+
+	e.connect(t)
+	e.sync(t)
+	if err := e.sb.Braze.MutateCatalog("products", catalogChanges); err != nil {
+		t.Fatal(err)
+	}
+	e.sync(t)
+	// One more sync: what any redelivery left behind is through, and the
+	// run finds nothing to write.
+	r := e.sync(t)
+	if o := r.Outcome; o.Unchanged != items-2 || o.Created+o.Updated+o.Deleted+o.DeadLettered != 0 {
+		t.Errorf("the last sync under faults: %+v; want everything unchanged", *o)
+	}
+	got := shopState(e.sb)
+	if len(got) != len(want) {
+		t.Errorf("Brevo holds %d products under faults, %d without", len(got), len(want))
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("product %s under faults:\n%s\nwithout faults:\n%s", id, got[id], w)
+		}
+	}
+	t.Logf("answers under faults: Brevo %v, Braze %v", e.sb.Brevo.State().Statuses, e.sb.Braze.Requests())
 }
