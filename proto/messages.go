@@ -91,6 +91,12 @@ type SyncRun struct {
 	// asking for another (Braze refuses a second export of a segment while
 	// one is running). It grants access to the export: internal state only.
 	ExportURL string `msgpack:"export_url,omitempty"`
+	// Base is the run before this one: an incremental run skips the lines
+	// its export holds unchanged since Base's, which Base wrote.
+	Base string `msgpack:"base,omitempty"`
+	// Skipped counts the exported lines unchanged since Base's export,
+	// settled as unchanged without being published (part of Exported).
+	Skipped int64 `msgpack:"skipped,omitempty"`
 	// Outcome is what became of the run's lines, counted from its ledger
 	// when the run finished (nil before).
 	Outcome *RunOutcome `msgpack:"outcome,omitempty"`

@@ -33,6 +33,10 @@ const (
 	// BucketLedger holds, per run, what became of each line of its export
 	// (pkg/ledger): the source of every run summary.
 	BucketLedger = "tajo_ledger"
+	// BucketLines is an object store holding, per run, the (user, line
+	// hash) entries of its export in line order (pkg/linediff): the next
+	// incremental run skips the lines that have not changed since.
+	BucketLines = "tajo_lines"
 )
 
 // Headers set on every message.

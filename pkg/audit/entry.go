@@ -9,8 +9,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
-	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -83,7 +82,7 @@ func Classify(status int, err error) string {
 	}
 	var ne net.Error
 	switch {
-	case errors.Is(err, braze.ErrExportNotReady):
+	case errors.Is(err, restcall.ErrNotReady):
 		return ClassNotReady
 	case errors.Is(err, context.Canceled):
 		return ClassCanceled
@@ -106,9 +105,7 @@ func Classify(status int, err error) string {
 	case status >= 200 && status < 300:
 		return ClassDecode
 	}
-	var bzT *braze.TransportError
-	var bvT *brevo.TransportError
-	if status == 0 && (errors.As(err, &bzT) || errors.As(err, &bvT)) {
+	if _, ok := errors.AsType[*restcall.TransportError](err); ok && status == 0 {
 		return ClassTransport
 	}
 	return ClassOther

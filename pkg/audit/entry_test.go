@@ -10,6 +10,7 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 func TestTemplate(t *testing.T) {
@@ -46,8 +47,8 @@ func TestClassify(t *testing.T) {
 	}{
 		{"success", 200, nil, ""},
 		{"created", 201, nil, ""},
-		{"unauthorized", 401, &braze.APIError{Status: 401}, ClassUnauthorized},
-		{"forbidden", 403, &brevo.APIError{Status: 403}, ClassForbidden},
+		{"unauthorized", 401, &braze.APIError{StatusError: restcall.StatusError{Status: 401}}, ClassUnauthorized},
+		{"forbidden", 403, &brevo.APIError{StatusError: restcall.StatusError{Status: 403}}, ClassForbidden},
 		{"not found", 404, errors.New("x"), ClassNotFound},
 		{"throttled", 429, errors.New("x"), ClassRateLimited},
 		{"other 4xx", 400, errors.New("x"), ClassClient},

@@ -69,11 +69,11 @@ func TestEveryCallIsRecordedUnderLoad(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = sb.Close() })
 	rec := New(slowPublisher{Publisher: js, delay: 200 * time.Microsecond}, Options{Buffer: 8, Logger: slog.New(slog.DiscardHandler)})
-	bz, err := braze.New(braze.Config{BaseURL: sb.BrazeURL, APIKey: brazeKey, Observer: rec.Braze("extractor")})
+	bz, err := braze.New(braze.Config{BaseURL: sb.BrazeURL, APIKey: brazeKey, Observer: rec.Observer("extractor")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: brevoKey, Observer: rec.Brevo("loader")})
+	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: brevoKey, Observer: rec.Observer("loader")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // Publisher is what a Recorder needs from JetStream; jetstream.JetStream
@@ -147,18 +146,10 @@ func (r *Recorder) Run() string {
 	return ""
 }
 
-// Braze returns an Observer for a braze.Config, recording calls as made by
-// service.
-func (r *Recorder) Braze(service string) func(braze.Call) {
-	return func(c braze.Call) {
-		r.observe(service, c.Vendor, c.Method, c.Path, c.Status, c.Duration, c.Attempt, c.Err)
-	}
-}
-
-// Brevo returns an Observer for a brevo.Config, recording calls as made by
-// service.
-func (r *Recorder) Brevo(service string) func(brevo.Call) {
-	return func(c brevo.Call) {
+// Observer returns the observer of a vendor client (braze.Config.Observer,
+// brevo.Config.Observer), recording calls as made by service.
+func (r *Recorder) Observer(service string) func(restcall.Call) {
+	return func(c restcall.Call) {
 		r.observe(service, c.Vendor, c.Method, c.Path, c.Status, c.Duration, c.Attempt, c.Err)
 	}
 }

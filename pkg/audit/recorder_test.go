@@ -55,7 +55,7 @@ func TestRecorderRecordsVendorCalls(t *testing.T) {
 		t.Fatalf("FollowRuns returned before the current run was known: %q", rec.Run())
 	}
 
-	bz, err := braze.New(braze.Config{BaseURL: sb.BrazeURL, APIKey: brazeKey, Observer: rec.Braze("extractor")})
+	bz, err := braze.New(braze.Config{BaseURL: sb.BrazeURL, APIKey: brazeKey, Observer: rec.Observer("extractor")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,14 +67,14 @@ func TestRecorderRecordsVendorCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return rec.Run() == "run-2" })
-	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: brevoKey, Observer: rec.Brevo("loader")})
+	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: brevoKey, Observer: rec.Observer("loader")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bv.Contact(ctx, "jane.doe@example.com", "email_id"); err == nil {
 		t.Fatal("an unknown contact was found")
 	}
-	wrong, err := braze.New(braze.Config{BaseURL: sb.BrazeURL, APIKey: "wrong-key-0123456789", Observer: rec.Braze("cli")})
+	wrong, err := braze.New(braze.Config{BaseURL: sb.BrazeURL, APIKey: "wrong-key-0123456789", Observer: rec.Observer("cli")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestRecordWaitsForRoom(t *testing.T) {
 	pub := &blockingPublisher{release: make(chan struct{})}
 	var logs syncBuffer
 	rec := New(pub, Options{Buffer: 4, PublishTimeout: time.Minute, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	observe := rec.Brevo("loader")
+	observe := rec.Observer("loader")
 	const calls = 100
 	done := make(chan struct{})
 	go func() {
@@ -230,7 +230,7 @@ func TestLogCalls(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)), CloseTimeout: 50 * time.Millisecond})
 	defer func() { _ = rec.Close(context.Background()) }()
 	rec.SetRun("r1")
-	rec.Braze("extractor")(braze.Call{Vendor: "braze", Method: "POST", Path: "/users/export/segment",
+	rec.Observer("extractor")(braze.Call{Vendor: "braze", Method: "POST", Path: "/users/export/segment",
 		Status: 201, Duration: 1500 * time.Microsecond, Attempt: 1})
 	line := logs.String()
 	for _, want := range []string{"level=INFO", `msg="api call"`, "vendor=braze", "method=POST",

@@ -17,6 +17,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/logging"
+	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/state"
 )
@@ -157,7 +158,7 @@ func AuditSpool(home string) string { return filepath.Join(home, "audit-spool") 
 
 // Audit starts the recorder of this service's vendor calls on the AUDIT
 // stream, its entries stamped with the latest run of resource; pass
-// rec.Braze(service) or rec.Brevo(service) as the client's Observer. With
+// rec.Observer(service) as the client's Observer. With
 // log_api_calls every call is also logged on log. Close flushes it.
 func (b *Bus) Audit(ctx context.Context, c *config.Config, log *slog.Logger, resource string) (*audit.Recorder, error) {
 	rec := audit.New(b.JS, audit.Options{Logger: log, LogCalls: c.Connectors.Braze.LogAPICalls, Spool: AuditSpool(config.Home())})
@@ -189,4 +190,11 @@ func ListIDs(c *config.Config) []int64 {
 		out[i] = int64(id)
 	}
 	return out
+}
+
+// LinesDigest is the extractor's Config.Digest: what decides a contact
+// besides its export line, here the field mapping and the lists contacts
+// join (ids, or the list found by name when none is configured).
+func LinesDigest(m *mapping.Mapper, lists []int64, listName string) string {
+	return fmt.Sprintf("%s lists=%v name=%q", m.Digest(), lists, listName)
 }

@@ -30,6 +30,7 @@ func Main(service string, run func(ctx context.Context, f Flags) error) {
 		}
 		return
 	}
+	SetMemoryLimit(MemoryLimitWorker)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, Flags{ConfigPath: ConfigPath(*configPath), Instance: *instance})
 	stop()

@@ -9,10 +9,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/pkg/telemetry"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -83,19 +82,10 @@ func (o *Ops) Pipeline(t *telemetry.Tracing) pipeline.Instruments {
 	return pipeline.Instruments{Tracer: Tracer(t), Meter: o.Metrics}
 }
 
-// Brevo counts every Brevo call, then hands it to next (when set).
-func (o *Ops) Brevo(next func(brevo.Call)) func(brevo.Call) {
-	return func(c brevo.Call) {
-		o.Metrics.VendorCall(c.Vendor, c.Method, c.Path, c.Status, c.Duration)
-		if next != nil {
-			next(c)
-		}
-	}
-}
-
-// Braze counts every Braze call, then hands it to next (when set).
-func (o *Ops) Braze(next func(braze.Call)) func(braze.Call) {
-	return func(c braze.Call) {
+// Calls counts every vendor call, then hands it to next (when set): the
+// observer of a braze.Config or brevo.Config.
+func (o *Ops) Calls(next func(restcall.Call)) func(restcall.Call) {
+	return func(c restcall.Call) {
 		o.Metrics.VendorCall(c.Vendor, c.Method, c.Path, c.Status, c.Duration)
 		if next != nil {
 			next(c)

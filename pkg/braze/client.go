@@ -16,33 +16,11 @@ import (
 )
 
 // Vendor names this API in Calls.
-const Vendor = "braze"
+const Vendor = restcall.VendorBraze
 
-// Call describes one HTTP call, handed to Config.Observer after it completes.
-type Call struct {
-	Vendor   string
-	Method   string
-	Path     string // the route or URL path: never the query, never the key
-	Status   int    // 0 when no response arrived
-	Duration time.Duration
-	Err      error
-	Attempt  int // 1-based; see WithAttempt
-}
-
-type attemptKey struct{}
-
-// WithAttempt marks calls made with ctx as the n-th attempt of one logical
-// operation, so that retry middleware outside the client shows up in Calls.
-func WithAttempt(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, attemptKey{}, n)
-}
-
-func attemptOf(ctx context.Context) int {
-	if n, ok := ctx.Value(attemptKey{}).(int); ok && n > 0 {
-		return n
-	}
-	return 1
-}
+// Call describes one HTTP call, handed to Config.Observer after it
+// completes; its Attempt is restcall.AttemptOf the call's context.
+type Call = restcall.Call
 
 // Client calls the Braze REST API. Safe for concurrent use.
 type Client struct {
@@ -53,14 +31,11 @@ type Client struct {
 	userAgent string
 	observer  func(Call)
 	tracer    trace.Tracer // nil: calls are not traced
-	limits    restcall.Limits[RateLimit]
+	limits    restcall.Limits
 	paced     bool // Config.PacedByTransport
+	clock     restcall.Clock
 
 	maxExport, maxUncompressed int64 // Config.MaxExport*Bytes
-
-	// now and wait are the clock, replaced in tests.
-	now  func() time.Time
-	wait func(context.Context, time.Duration) error
 }
 
 // New validates cfg and returns a Client.
@@ -78,8 +53,10 @@ func New(cfg Config) (*Client, error) {
 		observer:  cfg.Observer,
 		tracer:    cfg.Tracer,
 		paced:     cfg.PacedByTransport,
-		now:       time.Now,
-		wait:      restcall.Sleep,
+		clock:     cfg.Clock,
+	}
+	if c.clock == nil {
+		c.clock = restcall.SystemClock{}
 	}
 	// No redirect is followed, whatever client the caller gave: a 307 to
 	// another host would take the key (and the body) there.
@@ -123,7 +100,7 @@ type apiCall struct {
 // do sends call and decodes a 2xx JSON answer into out (when out is
 // non-nil), in a span of its own when the client is traced.
 func (c *Client) do(ctx context.Context, call apiCall, out any) error {
-	ctx, end := restcall.StartSpan(ctx, c.tracer, Vendor, call.method, call.path, attemptOf(ctx))
+	ctx, end := restcall.StartSpan(ctx, c.tracer, Vendor, call.method, call.path, restcall.AttemptOf(ctx))
 	status, err := c.send(ctx, call, out)
 	end(status, err)
 	return err
@@ -131,8 +108,8 @@ func (c *Client) do(ctx context.Context, call apiCall, out any) error {
 
 // send is do without the span; it also returns the status (0: no answer).
 func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
-	if d := c.limits.Delay(call.bucket, c.now()); d > 0 && !c.paced {
-		if err := c.wait(ctx, d); err != nil {
+	if d := c.limits.Delay(call.bucket, c.clock.Now()); d > 0 && !c.paced {
+		if err := c.clock.Sleep(ctx, d); err != nil {
 			return 0, fmt.Errorf("braze: %s %s: waiting %v for the rate-limit reset: %w", call.method, call.path, d, err)
 		}
 	}
@@ -144,10 +121,10 @@ func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
 	defer cancel()
 	req = req.WithContext(reqCtx)
 
-	start := c.now()
+	start := c.clock.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		err = transportError(ctx, call.method, call.path, "sending request", err)
+		err = restcall.NewTransportError(ctx, Vendor, call.method, call.path, "sending request", err)
 		c.observe(ctx, call.method, call.path, 0, start, err)
 		return 0, err
 	}
@@ -160,7 +137,7 @@ func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		err = newAPIError(call.method, call.path, resp, rl.Reset)
 	case out != nil:
-		err = decodeJSON(ctx, call.method, call.path, resp.Body, out)
+		err = restcall.DecodeAnswer(ctx, Vendor, call.method, call.path, resp.Body, out)
 	}
 	if err == nil && call.header != nil {
 		*call.header = resp.Header.Clone()
@@ -200,20 +177,6 @@ func (c *Client) observe(ctx context.Context, method, path string, status int, s
 	}
 	c.observer(Call{
 		Vendor: Vendor, Method: method, Path: path, Status: status,
-		Duration: c.now().Sub(start), Err: err, Attempt: attemptOf(ctx),
+		Duration: c.clock.Now().Sub(start), Err: err, Attempt: restcall.AttemptOf(ctx),
 	})
-}
-
-// decodeJSON streams body into out. A body that ends early is a transport
-// failure (retryable); a complete body that is not the expected JSON is not.
-func decodeJSON(ctx context.Context, method, path string, body io.Reader, out any) error {
-	cut, err := restcall.DecodeJSON(body, out)
-	switch {
-	case err == nil:
-		return nil
-	case cut:
-		return transportError(ctx, method, path, "reading response", err)
-	default:
-		return fmt.Errorf("braze: %s %s: decoding response: %w", method, path, err)
-	}
 }

@@ -138,8 +138,8 @@ func TestRateLimitHeadersMakeNextCallWait(t *testing.T) {
 	if _, err := c.ListSegments(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if len(clock.Waited()) != 0 {
-		t.Fatalf("first call waited %v", clock.Waited())
+	if len(clock.Slept()) != 0 {
+		t.Fatalf("first call waited %v", clock.Slept())
 	}
 	got := c.RateLimit()[bucketDefault]
 	if want := (RateLimit{Limit: 250000, Remaining: 0, Reset: reset.UTC()}); got != want {
@@ -148,8 +148,8 @@ func TestRateLimitHeadersMakeNextCallWait(t *testing.T) {
 	if _, err := c.ListSegments(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if len(clock.Waited()) != 1 || clock.Waited()[0] != 90*time.Second {
-		t.Fatalf("second call waited %v, want [1m30s]", clock.Waited())
+	if len(clock.Slept()) != 1 || clock.Slept()[0] != 90*time.Second {
+		t.Fatalf("second call waited %v, want [1m30s]", clock.Slept())
 	}
 	// Another bucket is not held back by the default pool.
 	if _, ok := c.RateLimit()[bucketExportIDs]; ok {
@@ -166,8 +166,8 @@ func TestRateLimitWaitHonoursContext(t *testing.T) {
 	})
 	ctx := context.Background()
 	_, err := c.ListSegments(ctx, 0)
-	if !Retryable(err) || RetryAfter(err) < 59*time.Minute {
-		t.Fatalf("429: err = %v, retryable %v, retry after %v", err, Retryable(err), RetryAfter(err))
+	if !Retryable(err) || restcall.RetryAfter(err, time.Now()) < 59*time.Minute {
+		t.Fatalf("429: err = %v, retryable %v, retry after %v", err, Retryable(err), restcall.RetryAfter(err, time.Now()))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()

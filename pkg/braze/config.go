@@ -59,6 +59,9 @@ type Config struct {
 	// lasts until the reset the headers give, which they round up to whole
 	// seconds, so on top of a pacer it only loses time.
 	PacedByTransport bool `yaml:"-"`
+	// Clock times the client's waits (a rate-limit reset, WaitExport's
+	// polls) and its Calls' durations. Default restcall.SystemClock.
+	Clock restcall.Clock `yaml:"-"`
 	// MaxExportBytes caps an export download; a larger one fails with
 	// ErrExportTooLarge. Default DefaultMaxExportBytes.
 	MaxExportBytes int64 `yaml:"max_export_bytes"`

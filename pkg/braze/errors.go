@@ -1,7 +1,6 @@
 package braze
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,23 +12,19 @@ import (
 
 // ErrExportNotReady is returned (wrapped) by DownloadExport while the export
 // URL still answers 403 or 404, as it does until Braze has written the file.
-var ErrExportNotReady = errors.New("braze: export not ready")
+// It wraps restcall.ErrNotReady.
+var ErrExportNotReady = fmt.Errorf("braze: export %w", restcall.ErrNotReady)
 
 // ErrSegmentNotFound is returned by FindSegment when nothing matches.
 var ErrSegmentNotFound = errors.New("braze: segment not found")
 
-// APIError is a non-2xx answer from Braze.
+// APIError is a non-2xx answer from Braze. It embeds the status, message
+// and rate-limit reset every vendor error has (restcall.StatusError, with
+// its Retryable and RetryAfter) and unwraps to it.
 type APIError struct {
-	Method string
-	Path   string // the route, without query
-	Status int
-	// Message and Errors come from Braze's {"message","errors"} body; for a
-	// non-JSON body Message holds its start.
-	Message string
-	Errors  []any
-	// Reset is when the rate-limit window resets (X-RateLimit-Reset); zero
-	// when the response did not say.
-	Reset time.Time
+	restcall.StatusError
+	// Errors comes from Braze's {"message","errors"} body.
+	Errors []any
 }
 
 func (e *APIError) Error() string {
@@ -45,52 +40,24 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// Unwrap exposes the embedded restcall.StatusError to errors.As.
+func (e *APIError) Unwrap() error { return &e.StatusError }
+
 // TransportError is a failure to get a whole response: connection refused or
 // reset, timeout, a body cut short. The request may or may not have reached
 // Braze.
-type TransportError struct {
-	Method string
-	Path   string
-	Op     string // what was being done: "sending request", "reading response"
-	Err    error
-}
+type TransportError = restcall.TransportError
 
-func (e *TransportError) Error() string {
-	return fmt.Sprintf("braze: %s %s: %s: %v", e.Method, e.Path, e.Op, e.Err)
-}
-
-func (e *TransportError) Unwrap() error { return e.Err }
-
-// Retryable reports whether trying the same call again later may succeed:
-// 408, 425, 429 and 5xx answers, and transport failures other than a
-// certificate Braze or a proxy presented that we do not trust. A cancelled
-// or expired caller context is not retryable: the caller gave up.
-func Retryable(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return restcall.RetryableStatus(apiErr.Status)
-	}
-	var tErr *TransportError
-	return errors.As(err, &tErr) && restcall.RetryableTransport(tErr.Err)
-}
-
-// RetryAfter is how long to wait before retrying a throttled (429) call: until
-// the reset the rate-limit headers announced. Zero when err is not a 429 or
-// the headers said nothing; the caller then uses its own backoff.
-func RetryAfter(err error) time.Duration { return retryAfter(err, time.Now()) }
-
-func retryAfter(err error, now time.Time) time.Duration {
-	var apiErr *APIError
-	if !errors.As(err, &apiErr) {
-		return 0
-	}
-	return restcall.ThrottleWait(apiErr.Status, apiErr.Reset, now)
-}
+// Retryable is restcall.Retryable: 408, 425, 429 and 5xx answers, and
+// transport failures other than a certificate Braze or a proxy presented
+// that we do not trust. A cancelled or expired caller context is not
+// retryable: the caller gave up.
+func Retryable(err error) bool { return restcall.Retryable(err) }
 
 // newAPIError reads a bounded prefix of the error body; failing to read it
 // still yields the status, which is what classification needs.
 func newAPIError(method, path string, resp *http.Response, reset time.Time) *APIError {
-	e := &APIError{Method: method, Path: path, Status: resp.StatusCode, Reset: reset}
+	e := &APIError{StatusError: restcall.StatusError{Method: method, Path: path, Status: resp.StatusCode, Reset: reset}}
 	var body struct {
 		Message string `json:"message"`
 		Errors  []any  `json:"errors"`
@@ -102,14 +69,4 @@ func newAPIError(method, path string, resp *http.Response, reset time.Time) *API
 	}
 	e.Message, e.Errors = body.Message, body.Errors
 	return e
-}
-
-// transportError turns an http.Client failure into an error that says what
-// failed without the URL (url.Error would repeat it, query signature
-// included) and keeps a cancelled caller context recognisable as such.
-func transportError(ctx context.Context, method, path, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("braze: %s %s: %s: %w", method, path, op, ctxErr)
-	}
-	return &TransportError{Method: method, Path: path, Op: op, Err: restcall.StripURL(err)}
 }

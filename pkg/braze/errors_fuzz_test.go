@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // Braze's error bodies (and S3's, for the export URL) and its rate-limit
@@ -25,13 +27,17 @@ func FuzzAPIErrorAndRateLimit(f *testing.F) {
 		h.Set("X-RateLimit-Remaining", remaining)
 		h.Set("X-RateLimit-Reset", reset)
 		resp := &http.Response{StatusCode: status, Body: io.NopCloser(strings.NewReader(body)), Header: h}
-		e := newAPIError(http.MethodGet, "/segments/list", resp, parseReset(h))
+		now := time.Unix(1772449000, 0)
+		rl, ok := restcall.BrazeHeaders.Read(h, now)
+		e := newAPIError(http.MethodGet, "/segments/list", resp, rl.Reset)
 		if e.Status != status || e.Error() == "" {
 			t.Fatalf("error %q with status %d, want status %d", e.Error(), e.Status, status)
 		}
-		if rl, ok := parseRateLimit(h); ok && (rl.Limit < 0 || rl.Remaining < 0) {
+		if ok && (rl.Limit < 0 || rl.Remaining < 0) {
 			t.Fatalf("rate limit %+v from %v: negative counts", rl, h)
 		}
-		_ = retryAfter(e, time.Unix(1772449000, 0))
+		if d := restcall.RetryAfter(e, now); d < 0 || (d > 0 && status != http.StatusTooManyRequests) {
+			t.Fatalf("RetryAfter = %v for status %d", d, status)
+		}
 	})
 }

@@ -113,10 +113,10 @@ func (c *Client) download(ctx context.Context, exportURL string, open func() (io
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 
-	start := c.now()
+	start := c.clock.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		err = transportError(ctx, method, path, "sending request", err)
+		err = restcall.NewTransportError(ctx, Vendor, method, path, "sending request", err)
 		c.observe(ctx, method, path, 0, start, err)
 		return 0, err
 	}
@@ -134,7 +134,8 @@ func (c *Client) download(ctx context.Context, exportURL string, open func() (io
 	case restcall.IsRedirect(code):
 		err = fmt.Errorf("braze: GET %s: %w", path, restcall.RedirectError(resp))
 	default:
-		err = newAPIError(method, path, resp, parseReset(resp.Header))
+		rl, _ := restcall.BrazeHeaders.Read(resp.Header, c.clock.Now())
+		err = newAPIError(method, path, resp, rl.Reset)
 	}
 	c.observe(ctx, method, path, resp.StatusCode, start, err)
 	return n, err
@@ -152,7 +153,7 @@ func copyExport(ctx context.Context, path string, body io.Reader, limit int64, o
 	closeErr := w.Close()
 	switch {
 	case src.Err != nil:
-		return n, transportError(ctx, http.MethodGet, path, fmt.Sprintf("reading export after %d bytes", n), src.Err)
+		return n, restcall.NewTransportError(ctx, Vendor, http.MethodGet, path, fmt.Sprintf("reading export after %d bytes", n), src.Err)
 	case err != nil:
 		return n, fmt.Errorf("braze: downloading export %s: writing after %d bytes: %w", path, n, err)
 	case n > limit:

@@ -5,7 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
+
+// Backoff spaces WaitExport's polls (restcall.Backoff).
+type Backoff = restcall.Backoff
+
+// DefaultPoll is WaitExport's spacing for the fields a policy leaves zero.
+// Large segments take an hour or more to export: bound the wait with ctx.
+var DefaultPoll = Backoff{Initial: 2 * time.Second, Max: time.Minute, Multiplier: 2}
 
 // WaitExport polls exportURL until the export is ready and downloads it,
 // returning the number of bytes written.
@@ -14,23 +24,20 @@ import (
 // a fresh, empty destination each time (os.Create truncates; a buffer can be
 // Reset): a download cut short by a network failure is retried from the
 // start, and its partial bytes must not stay in front of the next attempt's.
-// Not-ready answers (403/404) and retryable failures are polled again with
-// policy's backoff (or the rate-limit reset, when later); any other error is
+// It only polls, until ctx ends: a not-ready answer (403/404) and a
+// retryable failure are both polled again with policy's spacing (zero
+// fields from DefaultPoll; the rate-limit reset, when later). The next poll
+// is the retry: callers add no retry layer around it. Any other error is
 // returned at once.
 func (c *Client) WaitExport(ctx context.Context, exportURL string, open func() (io.WriteCloser, error), policy Backoff) (int64, error) {
-	policy, err := policy.withDefaults()
-	if err != nil {
-		return 0, err
-	}
-	if policy.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, policy.Timeout)
-		defer cancel()
+	policy = policy.Or(DefaultPoll)
+	if err := policy.Validate(); err != nil {
+		return 0, fmt.Errorf("braze: waiting for export: %w", err)
 	}
 	delay := policy.Initial
 	var last error // the last answer that made us poll again
 	for attempt := 1; ; attempt++ {
-		n, err := c.download(WithAttempt(ctx, attempt), exportURL, open)
+		n, err := c.download(restcall.WithAttempt(ctx, attempt), exportURL, open)
 		switch {
 		case err == nil:
 			return n, nil
@@ -42,9 +49,9 @@ func (c *Client) WaitExport(ctx context.Context, exportURL string, open func() (
 			return n, fmt.Errorf("waiting for export (attempt %d): %w", attempt, err)
 		}
 		last = err
-		if werr := c.wait(ctx, max(delay, retryAfter(err, c.now()))); werr != nil {
+		if werr := c.clock.Sleep(ctx, max(delay, restcall.RetryAfter(err, c.clock.Now()))); werr != nil {
 			return 0, fmt.Errorf("waiting for export after %d attempts: %w (last: %w)", attempt, werr, last)
 		}
-		delay = policy.next(delay)
+		delay = policy.Next(delay)
 	}
 }

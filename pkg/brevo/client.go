@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"go.opentelemetry.io/otel/trace"
 	"io"
@@ -17,33 +16,11 @@ import (
 )
 
 // Vendor names this API in Calls.
-const Vendor = "brevo"
+const Vendor = restcall.VendorBrevo
 
-// Call describes one HTTP call, handed to Config.Observer after it completes.
-type Call struct {
-	Vendor   string
-	Method   string
-	Path     string // the route, e.g. /contacts/{identifier}: no query, no key, no email
-	Status   int    // 0 when no response arrived
-	Duration time.Duration
-	Err      error
-	Attempt  int // 1-based; see WithAttempt
-}
-
-type attemptKey struct{}
-
-// WithAttempt marks calls made with ctx as the n-th attempt of one logical
-// operation, so that retry middleware outside the client shows up in Calls.
-func WithAttempt(ctx context.Context, n int) context.Context {
-	return context.WithValue(ctx, attemptKey{}, n)
-}
-
-func attemptOf(ctx context.Context) int {
-	if n, ok := ctx.Value(attemptKey{}).(int); ok && n > 0 {
-		return n
-	}
-	return 1
-}
+// Call describes one HTTP call, handed to Config.Observer after it
+// completes; its Attempt is restcall.AttemptOf the call's context.
+type Call = restcall.Call
 
 // Client calls the Brevo API v3. Safe for concurrent use.
 type Client struct {
@@ -54,12 +31,9 @@ type Client struct {
 	userAgent string
 	observer  func(Call)
 	tracer    trace.Tracer // nil: calls are not traced
-	limits    restcall.Limits[RateLimit]
+	limits    restcall.Limits
 	paced     bool // Config.PacedByTransport
-
-	// now and wait are the clock, replaced in tests.
-	now  func() time.Time
-	wait func(context.Context, time.Duration) error
+	clock     restcall.Clock
 }
 
 // New validates cfg and returns a Client.
@@ -76,8 +50,10 @@ func New(cfg Config) (*Client, error) {
 		observer:  cfg.Observer,
 		tracer:    cfg.Tracer,
 		paced:     cfg.PacedByTransport,
-		now:       time.Now,
-		wait:      restcall.Sleep,
+		clock:     cfg.Clock,
+	}
+	if c.clock == nil {
+		c.clock = restcall.SystemClock{}
 	}
 	if c.baseURL == "" {
 		c.baseURL = DefaultBaseURL
@@ -119,7 +95,7 @@ func (a apiCall) shown() string {
 // the answer has a body) and returns the status, in a span of its own when
 // the client is traced.
 func (c *Client) do(ctx context.Context, call apiCall, out any) (int, error) {
-	ctx, end := restcall.StartSpan(ctx, c.tracer, Vendor, call.method, call.shown(), attemptOf(ctx))
+	ctx, end := restcall.StartSpan(ctx, c.tracer, Vendor, call.method, call.shown(), restcall.AttemptOf(ctx))
 	status, err := c.send(ctx, call, out)
 	end(status, err)
 	return status, err
@@ -128,8 +104,8 @@ func (c *Client) do(ctx context.Context, call apiCall, out any) (int, error) {
 // send is do without the span.
 func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
 	route, bucket := call.shown(), bucketOf(call.path)
-	if d := c.limits.Delay(bucket, c.now()); d > 0 && !c.paced {
-		if err := c.wait(ctx, d); err != nil {
+	if d := c.limits.Delay(bucket, c.clock.Now()); d > 0 && !c.paced {
+		if err := c.clock.Sleep(ctx, d); err != nil {
 			return 0, fmt.Errorf("brevo: %s %s: waiting %v for the rate-limit reset: %w", call.method, route, d, err)
 		}
 	}
@@ -140,15 +116,15 @@ func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
 		return 0, err
 	}
 
-	start := c.now()
+	start := c.clock.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		err = transportError(ctx, call.method, route, "sending request", err)
+		err = restcall.NewTransportError(ctx, Vendor, call.method, route, "sending request", err)
 		c.observe(ctx, call.method, route, 0, start, err)
 		return 0, err
 	}
 	defer restcall.CloseBody(resp.Body)
-	rl := c.recordLimits(bucket, resp.Header, c.now())
+	rl := c.recordLimits(bucket, resp.Header, c.clock.Now())
 
 	switch {
 	case restcall.IsRedirect(resp.StatusCode):
@@ -156,7 +132,7 @@ func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		err = newAPIError(call.method, route, resp, rl.Reset)
 	case out != nil && resp.StatusCode != http.StatusNoContent:
-		err = decodeJSON(ctx, call.method, route, resp.Body, out)
+		err = restcall.DecodeAnswer(ctx, Vendor, call.method, route, resp.Body, out)
 	}
 	c.observe(ctx, call.method, route, resp.StatusCode, start, err)
 	return resp.StatusCode, err
@@ -197,22 +173,6 @@ func (c *Client) observe(ctx context.Context, method, route string, status int, 
 	}
 	c.observer(Call{
 		Vendor: Vendor, Method: method, Path: route, Status: status,
-		Duration: c.now().Sub(start), Err: err, Attempt: attemptOf(ctx),
+		Duration: c.clock.Now().Sub(start), Err: err, Attempt: restcall.AttemptOf(ctx),
 	})
-}
-
-// decodeJSON streams body into out. A body that ends early is a transport
-// failure (retryable); a complete body that is not the expected JSON is not.
-func decodeJSON(ctx context.Context, method, route string, body io.Reader, out any) error {
-	cut, err := restcall.DecodeJSON(body, out)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, io.EOF) && !cut:
-		return nil // an empty 2xx body: nothing to decode
-	case cut:
-		return transportError(ctx, method, route, "reading response", err)
-	default:
-		return fmt.Errorf("brevo: %s %s: decoding response: %w", method, route, err)
-	}
 }

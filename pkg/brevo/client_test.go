@@ -142,8 +142,8 @@ func TestRateLimitPerBucket(t *testing.T) {
 	if _, err := c.Process(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if len(clock.Waited()) != 0 {
-		t.Fatalf("processes call waited %v", clock.Waited())
+	if len(clock.Slept()) != 0 {
+		t.Fatalf("processes call waited %v", clock.Slept())
 	}
 	if rl := c.RateLimit()["processes"]; rl.Remaining != 99 {
 		t.Fatalf("processes bucket = %+v", rl)
@@ -152,8 +152,8 @@ func TestRateLimitPerBucket(t *testing.T) {
 	if _, err := c.Attributes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(clock.Waited()) != 1 || clock.Waited()[0] != time.Second {
-		t.Fatalf("waited %v, want [1s]", clock.Waited())
+	if len(clock.Slept()) != 1 || clock.Slept()[0] != time.Second {
+		t.Fatalf("waited %v, want [1s]", clock.Slept())
 	}
 }
 

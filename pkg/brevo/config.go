@@ -52,6 +52,9 @@ type Config struct {
 	// lasts until the reset the headers give, which they round up to whole
 	// seconds, so on top of a pacer it only loses time.
 	PacedByTransport bool `yaml:"-"`
+	// Clock times the client's waits (a rate-limit reset, WaitProcess's
+	// polls) and its Calls' durations. Default restcall.SystemClock.
+	Clock restcall.Clock `yaml:"-"`
 }
 
 // Validate reports what is missing or malformed, without revealing the key.

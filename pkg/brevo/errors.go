@@ -1,7 +1,6 @@
 package brevo
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,24 +11,20 @@ import (
 )
 
 // APIError is a non-2xx answer from Brevo: {"code","message","metadata"}.
+// It embeds the status, message and rate-limit reset every vendor error has
+// (restcall.StatusError, with its Retryable and RetryAfter) and unwraps to
+// it.
 type APIError struct {
-	Method string
-	Path   string // the route, e.g. /contacts/{identifier}: no query, no email
-	Status int
+	restcall.StatusError
 	// Code is Brevo's error code (invalid_parameter, not_enough_credits,
 	// account_in_process, ...). Brevo has changed codes over time: classify
 	// by Status, and duplicates by DuplicateIdentifiers.
 	Code string
-	// Message is Brevo's message or, for a non-JSON body, its start.
-	Message string
 	// DuplicateIdentifiers names the identifiers (email, SMS, EXT_ID, ...)
 	// already held by another contact, from metadata.duplicate_identifiers.
 	DuplicateIdentifiers []string
 	// Metadata is the whole metadata object, when the error carried one.
 	Metadata map[string]any
-	// Reset is when the rate-limit window resets (x-sib-ratelimit-reset);
-	// zero when the response did not say.
-	Reset time.Time
 }
 
 func (e *APIError) Error() string {
@@ -52,48 +47,24 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// Unwrap exposes the embedded restcall.StatusError to errors.As.
+func (e *APIError) Unwrap() error { return &e.StatusError }
+
 // TransportError is a failure to get a whole response: connection refused or
 // reset, timeout, a body cut short. The request may or may not have reached
 // Brevo.
-type TransportError struct {
-	Method string
-	Path   string
-	Op     string // what was being done: "sending request", "reading response"
-	Err    error
-}
+type TransportError = restcall.TransportError
 
-func (e *TransportError) Error() string {
-	return fmt.Sprintf("brevo: %s %s: %s: %v", e.Method, e.Path, e.Op, e.Err)
-}
+// Retryable is restcall.Retryable: 408, 425 (account_in_process), 429 and
+// 5xx answers, and transport failures other than an untrusted certificate.
+// Other 4xx, including 402 not_enough_credits, are permanent; so is a
+// cancelled or expired caller context.
+func Retryable(err error) bool { return restcall.Retryable(err) }
 
-func (e *TransportError) Unwrap() error { return e.Err }
-
-// Retryable reports whether trying the same call again later may succeed:
-// 408, 425 (account_in_process), 429 and 5xx answers, and transport failures
-// other than an untrusted certificate. Other 4xx, including 402
-// not_enough_credits, are permanent. A cancelled or expired caller context
-// is not retryable: the caller gave up.
-func Retryable(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return restcall.RetryableStatus(apiErr.Status)
-	}
-	var tErr *TransportError
-	return errors.As(err, &tErr) && restcall.RetryableTransport(tErr.Err)
-}
-
-// RetryAfter is how long to wait before retrying a throttled (429) call: until
-// the reset the rate-limit headers announced. Zero when err is not a 429 or
-// the headers said nothing; the caller then uses its own backoff.
-func RetryAfter(err error) time.Duration { return retryAfter(err, time.Now()) }
-
-func retryAfter(err error, now time.Time) time.Duration {
-	var apiErr *APIError
-	if !errors.As(err, &apiErr) {
-		return 0
-	}
-	return restcall.ThrottleWait(apiErr.Status, apiErr.Reset, now)
-}
+// RetryAfter is how long to wait before retrying a throttled (429) call:
+// until the reset the rate-limit headers announced. Zero when err is not a
+// 429 or the headers said nothing; the caller then uses its own backoff.
+func RetryAfter(err error) time.Duration { return restcall.RetryAfter(err, time.Now()) }
 
 // DuplicateIdentifiers returns the identifiers Brevo refused because another
 // contact holds them (["SMS"], ["email"], ...), or nil. The usual remedy for
@@ -109,7 +80,7 @@ func DuplicateIdentifiers(err error) []string {
 // newAPIError reads a bounded prefix of the error body; failing to read it
 // still yields the status, which is what classification needs.
 func newAPIError(method, path string, resp *http.Response, reset time.Time) *APIError {
-	e := &APIError{Method: method, Path: path, Status: resp.StatusCode, Reset: reset}
+	e := &APIError{StatusError: restcall.StatusError{Method: method, Path: path, Status: resp.StatusCode, Reset: reset}}
 	var body struct {
 		Code     string         `json:"code"`
 		Message  string         `json:"message"`
@@ -129,14 +100,4 @@ func newAPIError(method, path string, resp *http.Response, reset time.Time) *API
 		}
 	}
 	return e
-}
-
-// transportError turns an http.Client failure into an error that says what
-// failed without the URL (url.Error would repeat it, identifiers included)
-// and keeps a cancelled caller context recognisable as such.
-func transportError(ctx context.Context, method, path, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("brevo: %s %s: %s: %w", method, path, op, ctxErr)
-	}
-	return &TransportError{Method: method, Path: path, Op: op, Err: restcall.StripURL(err)}
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // Process statuses.
@@ -40,30 +43,34 @@ func (c *Client) Process(ctx context.Context, id int64) (Process, error) {
 	return out, nil
 }
 
-// WaitProcess polls process id until it completes: first after
-// policy.Initial, then doubling (by default) up to policy.Max. Retryable
-// failures are polled again, after the rate-limit reset when that is later;
-// other errors end the wait.
+// Backoff spaces WaitProcess's polls (restcall.Backoff).
+type Backoff = restcall.Backoff
+
+// DefaultPoll is WaitProcess's spacing for the fields a policy leaves zero:
+// sparing, because GET /processes shares the 100 calls an hour budget of
+// Brevo's "other endpoints".
+var DefaultPoll = Backoff{Initial: time.Second, Max: 30 * time.Second, Multiplier: 2}
+
+// WaitProcess polls process id until it completes or ctx ends: first after
+// policy.Initial, then growing by policy.Multiplier up to policy.Max (zero
+// fields from DefaultPoll). It only polls: a poll that fails retryably
+// counts as one more not-done answer (the next poll is its retry, after
+// the rate-limit reset when that is later); any other error ends the wait.
 func (c *Client) WaitProcess(ctx context.Context, id int64, policy Backoff) (Process, error) {
-	policy, err := policy.withDefaults()
-	if err != nil {
-		return Process{}, err
-	}
-	if policy.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, policy.Timeout)
-		defer cancel()
+	policy = policy.Or(DefaultPoll)
+	if err := policy.Validate(); err != nil {
+		return Process{}, fmt.Errorf("brevo: waiting for process %d: %w", id, err)
 	}
 	delay, wait := policy.Initial, policy.Initial
 	var last error
 	for attempt := 1; ; attempt++ {
-		if err := c.wait(ctx, wait); err != nil {
+		if err := c.clock.Sleep(ctx, wait); err != nil {
 			if last == nil {
 				return Process{}, fmt.Errorf("waiting for process %d after %d polls: %w", id, attempt-1, err)
 			}
 			return Process{}, fmt.Errorf("waiting for process %d after %d polls: %w (last: %w)", id, attempt-1, err, last)
 		}
-		p, err := c.Process(WithAttempt(ctx, attempt), id)
+		p, err := c.Process(restcall.WithAttempt(ctx, attempt), id)
 		switch {
 		case err == nil && p.Done():
 			return p, nil
@@ -74,7 +81,7 @@ func (c *Client) WaitProcess(ctx context.Context, id int64, policy Backoff) (Pro
 		default:
 			return Process{}, fmt.Errorf("waiting for process %d (poll %d): %w", id, attempt, err)
 		}
-		delay = policy.next(delay)
-		wait = max(delay, retryAfter(err, c.now()))
+		delay = policy.Next(delay)
+		wait = max(delay, restcall.RetryAfter(err, c.clock.Now()))
 	}
 }

@@ -53,11 +53,12 @@ func reply(code int, body string, headers ...string) func(w http.ResponseWriter)
 
 func TestWaitProcess(t *testing.T) {
 	tests := []struct {
-		name      string
-		script    []func(http.ResponseWriter)
-		policy    Backoff
-		wantWaits []time.Duration
-		wantErr   string
+		name        string
+		script      []func(http.ResponseWriter)
+		policy      Backoff
+		cancelAfter int // cancel the caller's context before this many sleeps
+		wantWaits   []time.Duration
+		wantErr     string
 	}{
 		{
 			name:      "default backoff, sparing",
@@ -86,10 +87,11 @@ func TestWaitProcess(t *testing.T) {
 			wantErr:   "processId is invalid",
 		},
 		{
-			name:    "timeout reports the last status",
-			script:  []func(http.ResponseWriter){status("in_process")},
-			policy:  Backoff{Initial: time.Second, Timeout: 5 * time.Second},
-			wantErr: "process 78 is in_process",
+			name:        "timeout reports the last status",
+			script:      []func(http.ResponseWriter){status("in_process")},
+			policy:      Backoff{Initial: time.Second},
+			cancelAfter: 3,
+			wantErr:     "process 78 is in_process",
 		},
 	}
 	for _, tt := range tests {
@@ -99,19 +101,14 @@ func TestWaitProcess(t *testing.T) {
 			clock := restcall.NewManualClock(time.Unix(1_700_000_000, 0))
 			installClock(c, clock)
 			ctx := context.Background()
-			if tt.policy.Timeout > 0 {
+			if tt.cancelAfter > 0 {
 				// The fake clock does not move real deadlines: stand in
-				// for the policy timeout with a context that ends after
+				// for the caller's deadline with a context that ends after
 				// the third wait.
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithCancel(ctx)
 				defer cancel()
-				c.wait = func(ctx context.Context, d time.Duration) error {
-					if len(clock.Waited()) == 3 {
-						cancel()
-					}
-					return clock.Wait(ctx, d)
-				}
+				c.clock = &cancellingClock{ManualClock: clock, after: tt.cancelAfter, cancel: cancel}
 			}
 			p, err := c.WaitProcess(ctx, 78, tt.policy)
 			if tt.wantErr != "" {
@@ -123,8 +120,8 @@ func TestWaitProcess(t *testing.T) {
 			if err != nil || !p.Done() || p.ID != 78 || p.Name != "IMPORTUSER" {
 				t.Fatalf("WaitProcess = %+v, %v", p, err)
 			}
-			if !reflect.DeepEqual(clock.Waited(), tt.wantWaits) {
-				t.Fatalf("waits = %v, want %v", clock.Waited(), tt.wantWaits)
+			if !reflect.DeepEqual(clock.Slept(), tt.wantWaits) {
+				t.Fatalf("waits = %v, want %v", clock.Slept(), tt.wantWaits)
 			}
 			for i, call := range rec.All() {
 				if call.Attempt != i+1 || call.Path != "/processes/{id}" {
@@ -138,11 +135,28 @@ func TestWaitProcess(t *testing.T) {
 func TestWaitProcessRealTimeout(t *testing.T) {
 	h, polls := processServer(status("queued"))
 	c, _ := newTestClient(t, h)
-	_, err := c.WaitProcess(context.Background(), 78, Backoff{Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond, Timeout: 100 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.WaitProcess(ctx, 78, Backoff{Initial: 5 * time.Millisecond, Max: 10 * time.Millisecond})
 	if !errors.Is(err, context.DeadlineExceeded) || polls() < 2 {
 		t.Fatalf("err = %v after %d polls", err, polls())
 	}
 	if _, err := c.WaitProcess(context.Background(), 78, Backoff{Initial: time.Second, Max: time.Millisecond}); err == nil {
 		t.Fatal("a backoff with Max < Initial was accepted")
 	}
+}
+
+// cancellingClock is a ManualClock that cancels the caller's context once
+// it has slept after times.
+type cancellingClock struct {
+	*restcall.ManualClock
+	after  int
+	cancel context.CancelFunc
+}
+
+func (c *cancellingClock) Sleep(ctx context.Context, d time.Duration) error {
+	if len(c.Slept()) == c.after {
+		c.cancel()
+	}
+	return c.ManualClock.Sleep(ctx, d)
 }

@@ -152,3 +152,40 @@ func TestPruneKeepsOnlyNamedRuns(t *testing.T) {
 		}
 	}
 }
+
+// A cursor reads each line's merged outcome across stages, shard by shard.
+func TestCursorReadsMergedOutcomes(t *testing.T) {
+	ctx := context.Background()
+	l := open(t)
+	const lines = 9000
+	var ex, ld []ledger.Mark
+	for i := range int64(lines) {
+		ex = append(ex, ledger.Mark{Line: i, Outcome: ledger.Exported})
+		if i%3 == 0 {
+			ld = append(ld, ledger.Mark{Line: i, Outcome: ledger.Updated, Flags: ledger.Flags(i % 2)})
+		}
+	}
+	if err := l.Mark(ctx, "r", "extractor", ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Mark(ctx, "r", "loader", ld); err != nil {
+		t.Fatal(err)
+	}
+	c := l.Cursor("r", "extractor", "loader")
+	for i := range int64(lines) {
+		o, f, err := c.At(ctx, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantO, wantF := ledger.Exported, ledger.Flags(0)
+		if i%3 == 0 {
+			wantO, wantF = ledger.Updated, ledger.Flags(i%2)
+		}
+		if o != wantO || f != wantF {
+			t.Fatalf("line %d: %v/%d, want %v/%d", i, o, f, wantO, wantF)
+		}
+	}
+	if o, _, err := c.At(ctx, lines+5000); err != nil || o != ledger.None {
+		t.Fatalf("a line past the end: %v, %v; want none", o, err)
+	}
+}

@@ -132,20 +132,8 @@ func (l *Ledger) Tally(ctx context.Context, run string, lines int64, stages ...s
 	shards := (lines + ShardLines - 1) / ShardLines
 	merged := make([]byte, ShardLines)
 	for s := range shards {
-		clear(merged)
-		for _, stage := range stages {
-			e, err := l.kv.Get(ctx, key(run, stage, s))
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				continue
-			}
-			if err != nil {
-				return t, fmt.Errorf("reading the ledger of run %s: %w", run, err)
-			}
-			for i, b := range e.Value() {
-				if i < len(merged) {
-					merged[i] = merge(merged[i], b)
-				}
-			}
+		if err := l.readShard(ctx, run, stages, s, merged); err != nil {
+			return t, err
 		}
 		n := min(ShardLines, lines-s*ShardLines)
 		for i := range n {
@@ -169,6 +157,58 @@ func (l *Ledger) Tally(ctx context.Context, run string, lines int64, stages ...s
 		}
 	}
 	return t, nil
+}
+
+// readShard merges the cells of shard s of run's stages into merged.
+func (l *Ledger) readShard(ctx context.Context, run string, stages []string, s int64, merged []byte) error {
+	clear(merged)
+	for _, stage := range stages {
+		e, err := l.kv.Get(ctx, key(run, stage, s))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading the ledger of run %s: %w", run, err)
+		}
+		for i, b := range e.Value() {
+			if i < len(merged) {
+				merged[i] = merge(merged[i], b)
+			}
+		}
+	}
+	return nil
+}
+
+// Cursor reads the outcomes of a run's lines in increasing line order,
+// holding one shard at a time.
+type Cursor struct {
+	l      *Ledger
+	run    string
+	stages []string
+	shard  int64
+	cells  []byte
+}
+
+// Cursor reads the ledger of run as marked by stages.
+func (l *Ledger) Cursor(run string, stages ...string) *Cursor {
+	return &Cursor{l: l, run: run, stages: stages, shard: -1, cells: make([]byte, ShardLines)}
+}
+
+// At returns the outcome of line. Lines are best asked in increasing
+// order: each shard is read once then.
+func (c *Cursor) At(ctx context.Context, line int64) (Outcome, Flags, error) {
+	if line < 0 {
+		return None, 0, fmt.Errorf("ledger line %d: lines are numbered from 0", line)
+	}
+	if s := line / ShardLines; s != c.shard {
+		if err := c.l.readShard(ctx, c.run, c.stages, s, c.cells); err != nil {
+			c.shard = -1
+			return None, 0, err
+		}
+		c.shard = s
+	}
+	o, f := unpack(c.cells[line%ShardLines])
+	return o, f, nil
 }
 
 // Reached counts the lines whose outcome is o or further.

@@ -135,7 +135,25 @@ func Provision(ctx context.Context, js jetstream.JetStream, o ProvisionOptions) 
 			return fmt.Errorf("provisioning key-value bucket %s: %w", cfg.Bucket, err)
 		}
 	}
+	for _, cfg := range ObjectStores(o) {
+		err := retryRace(ctx, func() error {
+			_, err := js.CreateOrUpdateObjectStore(ctx, cfg)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("provisioning object store %s: %w", cfg.Bucket, err)
+		}
+	}
 	return nil
+}
+
+// ObjectStores returns the object store configurations Provision applies.
+func ObjectStores(o ProvisionOptions) []jetstream.ObjectStoreConfig {
+	o = o.withDefaults()
+	return []jetstream.ObjectStoreConfig{
+		{Bucket: proto.BucketLines, Description: "each run's export lines as (user, line hash) entries",
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+	}
 }
 
 // retryRace retries fn when it lost a create race against another process:

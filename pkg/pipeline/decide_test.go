@@ -6,10 +6,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 func TestDecide(t *testing.T) {
-	p := policy{maxDeliver: 5, backoff: Backoff{Initial: time.Second, Max: 10 * time.Second, Multiplier: 2, Jitter: 0.2},
+	p := policy{maxDeliver: 5, backoff: Backoff{Backoff: restcall.Backoff{Initial: time.Second, Max: 10 * time.Second, Multiplier: 2}, Jitter: 0.2},
 		rand: func() float64 { return 0.5 }} // no jitter
 	for _, tc := range []struct {
 		name string
@@ -37,7 +39,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestBackoffJitterAndCap(t *testing.T) {
-	b := Backoff{Initial: time.Second, Max: 5 * time.Second, Multiplier: 2, Jitter: 0.2}
+	b := Backoff{Backoff: restcall.Backoff{Initial: time.Second, Max: 5 * time.Second, Multiplier: 2}, Jitter: 0.2}
 	lo, hi := func() float64 { return 0 }, func() float64 { return 0.999999 }
 	if d := b.delay(1, lo); d != 800*time.Millisecond {
 		t.Errorf("lowest jitter on first retry = %s, want 800ms", d)

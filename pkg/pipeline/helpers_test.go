@@ -13,6 +13,7 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -30,7 +31,7 @@ func baseConfig() pipeline.Config {
 		Subject:   testSubject,
 		Stage:     "test",
 		BatchWait: 20 * time.Millisecond,
-		Backoff:   pipeline.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond},
+		Backoff:   pipeline.Backoff{Backoff: restcall.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -71,7 +72,7 @@ func TestWorkerRetryAfterRedeliversAfterDelay(t *testing.T) {
 func TestWorkerGenericErrorBacksOff(t *testing.T) {
 	js := setup(t)
 	cfg := baseConfig()
-	cfg.Backoff = pipeline.Backoff{Initial: 200 * time.Millisecond, Max: time.Second, Multiplier: 2, Jitter: 0.1}
+	cfg.Backoff = pipeline.Backoff{Backoff: restcall.Backoff{Initial: 200 * time.Millisecond, Max: time.Second, Multiplier: 2}, Jitter: 0.1}
 	rec := newRecorder()
 	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
 		rec.record(b)

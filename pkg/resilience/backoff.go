@@ -3,12 +3,10 @@ package resilience
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
-	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // Jitter modes of a Policy.
@@ -22,15 +20,12 @@ const (
 	JitterDecorrelated = "decorrelated"
 )
 
-// Policy is exponential backoff with jitter, bounded by attempts and by
-// total time. Zero fields take the defaults.
+// Policy is the one retry policy of calls no message stands behind:
+// restcall's exponential Backoff (its Initial is the ceiling of the first
+// wait, default 500ms; Max default 1m; Multiplier default 2) with jitter,
+// bounded by attempts and by total time. Zero fields take the defaults.
 type Policy struct {
-	// Initial is the ceiling of the first wait. Default 500ms.
-	Initial time.Duration `yaml:"initial"`
-	// Max caps every wait. Default 1m.
-	Max time.Duration `yaml:"max"`
-	// Multiplier grows the ceiling after each attempt. Default 2; >= 1.
-	Multiplier float64 `yaml:"multiplier"`
+	restcall.Backoff `yaml:",inline"`
 	// Jitter is "full" (default) or "decorrelated".
 	Jitter string `yaml:"jitter"`
 	// MaxAttempts bounds the attempts, the first included. Default 5.
@@ -42,22 +37,18 @@ type Policy struct {
 	// Retryable decides which errors are worth another attempt. Default
 	// the package's Retryable.
 	Retryable func(error) bool `yaml:"-"`
-	// Clock and Rand (uniform in [0, 1)) are replaced in tests.
+	// Clock times the waits (default restcall.SystemClock); Rand (uniform
+	// in [0, 1)) is replaced in tests.
 	Clock Clock          `yaml:"-"`
 	Rand  func() float64 `yaml:"-"`
 }
 
+// defaultRetry is Policy's backoff for the fields it leaves zero.
+var defaultRetry = restcall.Backoff{Initial: 500 * time.Millisecond, Max: time.Minute, Multiplier: 2}
+
 // WithDefaults returns p with zero fields set.
 func (p Policy) WithDefaults() Policy {
-	if p.Initial == 0 {
-		p.Initial = 500 * time.Millisecond
-	}
-	if p.Max == 0 {
-		p.Max = time.Minute
-	}
-	if p.Multiplier == 0 {
-		p.Multiplier = 2
-	}
+	p.Backoff = p.Backoff.Or(defaultRetry)
 	if p.Jitter == "" {
 		p.Jitter = JitterFull
 	}
@@ -71,7 +62,7 @@ func (p Policy) WithDefaults() Policy {
 		p.Retryable = Retryable
 	}
 	if p.Clock == nil {
-		p.Clock = SystemClock{}
+		p.Clock = restcall.SystemClock{}
 	}
 	if p.Rand == nil {
 		p.Rand = rand.Float64
@@ -83,10 +74,8 @@ func (p Policy) WithDefaults() Policy {
 func (p Policy) Validate() error {
 	p = p.WithDefaults()
 	switch {
-	case p.Initial < 0 || p.Max < p.Initial:
-		return fmt.Errorf("%w: retry initial %v and max %v: want 0 <= initial <= max", ErrInvalidConfig, p.Initial, p.Max)
-	case p.Multiplier < 1:
-		return fmt.Errorf("%w: retry multiplier %g: use 1 or more", ErrInvalidConfig, p.Multiplier)
+	case p.Backoff.Validate() != nil:
+		return fmt.Errorf("%w: retry: %v", ErrInvalidConfig, p.Backoff.Validate())
 	case p.Jitter != JitterFull && p.Jitter != JitterDecorrelated:
 		return fmt.Errorf("%w: retry jitter %q: use %q or %q", ErrInvalidConfig, p.Jitter, JitterFull, JitterDecorrelated)
 	case p.MaxAttempts < 1:
@@ -97,15 +86,6 @@ func (p Policy) Validate() error {
 	return nil
 }
 
-// ceiling is Initial x Multiplier^(attempt-1), capped at Max.
-func (p Policy) ceiling(attempt int) time.Duration {
-	d := float64(p.Initial) * math.Pow(p.Multiplier, float64(max(attempt, 1)-1))
-	if d > float64(p.Max) || math.IsInf(d, 0) || math.IsNaN(d) {
-		return p.Max
-	}
-	return time.Duration(d)
-}
-
 // Delay is the wait after the attempt-th failed attempt (1-based), e.g. a
 // message's delivery count for NakWithDelay. It needs no state: with
 // decorrelated jitter the previous wait is taken as its ceiling.
@@ -114,11 +94,11 @@ func (p Policy) Delay(attempt int) time.Duration {
 	if p.Jitter == JitterDecorrelated {
 		prev := p.Initial
 		if attempt > 1 {
-			prev = p.ceiling(attempt - 1)
+			prev = p.Ceiling(attempt - 1)
 		}
 		return p.decorrelated(prev)
 	}
-	return time.Duration(p.Rand() * float64(p.ceiling(attempt)))
+	return time.Duration(p.Rand() * float64(p.Ceiling(attempt)))
 }
 
 func (p Policy) decorrelated(prev time.Duration) time.Duration {
@@ -134,7 +114,7 @@ func (p Policy) decorrelated(prev time.Duration) time.Duration {
 // announced reset for a 429, else Delay(attempt).
 func (p Policy) DelayFor(attempt int, err error) time.Duration {
 	p = p.WithDefaults()
-	if d := retryAfterAt(err, p.Clock.Now()); d > 0 {
+	if d := restcall.RetryAfter(err, p.Clock.Now()); d > 0 {
 		return d
 	}
 	return p.Delay(attempt)
@@ -143,8 +123,8 @@ func (p Policy) DelayFor(attempt int, err error) time.Duration {
 // Do calls fn until it succeeds, fails with an error Retryable rejects, or
 // the attempts or time run out; it waits between attempts as Delay says
 // (decorrelated jitter carries the real previous wait) or until a 429's
-// reset. fn's context is marked with the attempt number for pkg/braze and
-// pkg/brevo observers. Use it for calls no message stands behind (polls,
+// reset. fn's context is marked with the attempt number
+// (restcall.WithAttempt) for the clients' Calls and spans. Use it for calls no message stands behind (polls,
 // exports); a message's retries are redeliveries.
 func (p Policy) Do(ctx context.Context, fn func(ctx context.Context) error) error {
 	if err := p.Validate(); err != nil {
@@ -154,7 +134,7 @@ func (p Policy) Do(ctx context.Context, fn func(ctx context.Context) error) erro
 	start := p.Clock.Now()
 	prev := p.Initial
 	for attempt := 1; ; attempt++ {
-		err := fn(brevo.WithAttempt(braze.WithAttempt(ctx, attempt), attempt))
+		err := fn(restcall.WithAttempt(ctx, attempt))
 		if err == nil {
 			return nil
 		}
@@ -164,7 +144,7 @@ func (p Policy) Do(ctx context.Context, fn func(ctx context.Context) error) erro
 		if attempt >= p.MaxAttempts {
 			return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
 		}
-		wait := retryAfterAt(err, p.Clock.Now())
+		wait := restcall.RetryAfter(err, p.Clock.Now())
 		if wait == 0 {
 			if p.Jitter == JitterDecorrelated {
 				prev = p.decorrelated(prev)

@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 func TestPolicyDelayBounds(t *testing.T) {
-	base := Policy{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2}
+	base := Policy{Backoff: restcall.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 2}}
 	tests := []struct {
 		name     string
 		jitter   string
@@ -44,7 +45,7 @@ func TestPolicyDelayBounds(t *testing.T) {
 
 func TestPolicyDelayIsJittered(t *testing.T) {
 	for _, jitter := range []string{JitterFull, JitterDecorrelated} {
-		p := Policy{Initial: time.Second, Max: time.Hour, Jitter: jitter}
+		p := Policy{Backoff: restcall.Backoff{Initial: time.Second, Max: time.Hour}, Jitter: jitter}
 		seen := map[time.Duration]bool{}
 		for range 50 {
 			seen[p.Delay(4)] = true
@@ -56,8 +57,8 @@ func TestPolicyDelayIsJittered(t *testing.T) {
 }
 
 func TestPolicyDo(t *testing.T) {
-	transient := &brevo.APIError{Method: "GET", Path: "/processes/{id}", Status: http.StatusServiceUnavailable}
-	permanent := &brevo.APIError{Method: "POST", Path: "/contacts", Status: http.StatusBadRequest}
+	transient := &brevo.APIError{StatusError: restcall.StatusError{Method: "GET", Path: "/processes/{id}", Status: http.StatusServiceUnavailable}}
+	permanent := &brevo.APIError{StatusError: restcall.StatusError{Method: "POST", Path: "/contacts", Status: http.StatusBadRequest}}
 	tests := []struct {
 		name       string
 		policy     Policy
@@ -70,16 +71,16 @@ func TestPolicyDo(t *testing.T) {
 	}{
 		{name: "success after two failures", failures: 2, err: transient, wantCalls: 3},
 		{name: "attempts bound", policy: Policy{MaxAttempts: 4}, failures: -1, err: transient, wantCalls: 4, wantErr: true, wantInErr: "after 4 attempts"},
-		{name: "total time bound", policy: Policy{Initial: 10 * time.Second, Max: 10 * time.Second, Jitter: JitterDecorrelated, MaxAttempts: 100, MaxElapsed: 35 * time.Second},
+		{name: "total time bound", policy: Policy{Backoff: restcall.Backoff{Initial: 10 * time.Second, Max: 10 * time.Second}, Jitter: JitterDecorrelated, MaxAttempts: 100, MaxElapsed: 35 * time.Second},
 			failures: -1, err: transient, wantCalls: 4, wantErr: true, wantInErr: "retry budget"},
 		{name: "4xx is not retried", failures: -1, err: permanent, wantCalls: 1, wantErr: true},
 		{name: "429 waits for the reset", failures: 1, wantCalls: 2, wantWaited: 42 * time.Second,
-			err: &brevo.APIError{Status: http.StatusTooManyRequests, Reset: t0.Add(42 * time.Second)}},
-		{name: "425 account in process is retried", failures: 1, err: &brevo.APIError{Status: http.StatusTooEarly}, wantCalls: 2},
+			err: &brevo.APIError{StatusError: restcall.StatusError{Status: http.StatusTooManyRequests, Reset: t0.Add(42 * time.Second)}}},
+		{name: "425 account in process is retried", failures: 1, err: &brevo.APIError{StatusError: restcall.StatusError{Status: http.StatusTooEarly}}, wantCalls: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newFakeClock(t0)
+			c := restcall.NewManualClock(t0)
 			p := tt.policy
 			p.Clock = c
 			calls := 0
@@ -117,12 +118,12 @@ func TestPolicyDoMarksAttempts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Policy{Clock: newFakeClock(t0)}
+	p := Policy{Clock: restcall.NewManualClock(t0)}
 	_ = p.Do(context.Background(), func(ctx context.Context) error {
 		seen = append(seen, len(seen)+1)
 		_, err := client.Process(ctx, 999999) // unknown: 404, not retried
 		if len(seen) < 3 {
-			return &brevo.APIError{Status: http.StatusBadGateway}
+			return &brevo.APIError{StatusError: restcall.StatusError{Status: http.StatusBadGateway}}
 		}
 		return err
 	})
@@ -139,10 +140,10 @@ func TestPolicyDoMarksAttempts(t *testing.T) {
 func TestPolicyDoStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	err := Policy{Clock: newFakeClock(t0)}.Do(ctx, func(context.Context) error {
+	err := Policy{Clock: restcall.NewManualClock(t0)}.Do(ctx, func(context.Context) error {
 		calls++
 		cancel()
-		return &brevo.APIError{Status: http.StatusBadGateway}
+		return &brevo.APIError{StatusError: restcall.StatusError{Status: http.StatusBadGateway}}
 	})
 	if calls != 1 || err == nil {
 		t.Errorf("after cancel: %d calls, err %v; want 1 call and the error", calls, err)
@@ -151,8 +152,8 @@ func TestPolicyDoStopsOnCancel(t *testing.T) {
 
 func TestPolicyValidate(t *testing.T) {
 	bad := []Policy{
-		{Initial: time.Minute, Max: time.Second},
-		{Multiplier: 0.5},
+		{Backoff: restcall.Backoff{Initial: time.Minute, Max: time.Second}},
+		{Backoff: restcall.Backoff{Multiplier: 0.5}},
 		{Jitter: "equal"},
 		{MaxAttempts: -1},
 		{MaxElapsed: -time.Second},

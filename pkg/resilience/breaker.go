@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // BreakerConfig tunes the circuit breakers. Zero fields take the defaults.
@@ -114,7 +116,7 @@ func tripping(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
-	if s, ok := errors.AsType[*StatusError](err); ok {
+	if s, ok := errors.AsType[*restcall.StatusError](err); ok {
 		return s.Status >= 500
 	}
 	return Retryable(err)
@@ -221,11 +223,11 @@ func (b *Breakers) Buckets() []string {
 	return names
 }
 
-// statusOutcome is the breaker outcome of an answer: a *StatusError for
+// statusOutcome is the breaker outcome of an answer: a *restcall.StatusError for
 // 5xx, nil otherwise.
 func statusOutcome(code int) error {
 	if code >= 500 {
-		return &StatusError{Status: code}
+		return &restcall.StatusError{Status: code}
 	}
 	return nil
 }

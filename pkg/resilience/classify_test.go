@@ -17,6 +17,7 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 func TestRetryable(t *testing.T) {
@@ -27,22 +28,22 @@ func TestRetryable(t *testing.T) {
 		want bool
 	}{
 		{"nil", nil, false},
-		{"500", &StatusError{Status: 500}, true},
-		{"503", &StatusError{Status: 503}, true},
-		{"429", &StatusError{Status: 429}, true},
-		{"425", &StatusError{Status: 425}, true},
-		{"408", &StatusError{Status: 408}, true},
-		{"400", &StatusError{Status: 400}, false},
-		{"401", &StatusError{Status: 401}, false},
-		{"404", &StatusError{Status: 404}, false},
-		{"409", &StatusError{Status: 409}, false},
-		{"braze 400 max input", &braze.APIError{Status: 400, Message: "Max Input Length Exceeded"}, false},
-		{"braze 403 access denied", &braze.APIError{Status: 403}, false},
-		{"braze 429", &braze.APIError{Status: 429}, true},
-		{"braze 502 wrapped", fmt.Errorf("exporting: %w", &braze.APIError{Status: 502}), true},
-		{"brevo 402 not enough credits", &brevo.APIError{Status: 402, Code: "not_enough_credits"}, false},
-		{"brevo 425 account in process", &brevo.APIError{Status: 425, Code: "account_in_process"}, true},
-		{"brevo 404", &brevo.APIError{Status: 404}, false},
+		{"500", &restcall.StatusError{Status: 500}, true},
+		{"503", &restcall.StatusError{Status: 503}, true},
+		{"429", &restcall.StatusError{Status: 429}, true},
+		{"425", &restcall.StatusError{Status: 425}, true},
+		{"408", &restcall.StatusError{Status: 408}, true},
+		{"400", &restcall.StatusError{Status: 400}, false},
+		{"401", &restcall.StatusError{Status: 401}, false},
+		{"404", &restcall.StatusError{Status: 404}, false},
+		{"409", &restcall.StatusError{Status: 409}, false},
+		{"braze 400 max input", &braze.APIError{StatusError: restcall.StatusError{Status: 400, Message: "Max Input Length Exceeded"}}, false},
+		{"braze 403 access denied", &braze.APIError{StatusError: restcall.StatusError{Status: 403}}, false},
+		{"braze 429", &braze.APIError{StatusError: restcall.StatusError{Status: 429}}, true},
+		{"braze 502 wrapped", fmt.Errorf("exporting: %w", &braze.APIError{StatusError: restcall.StatusError{Status: 502}}), true},
+		{"brevo 402 not enough credits", &brevo.APIError{StatusError: restcall.StatusError{Status: 402}, Code: "not_enough_credits"}, false},
+		{"brevo 425 account in process", &brevo.APIError{StatusError: restcall.StatusError{Status: 425}, Code: "account_in_process"}, true},
+		{"brevo 404", &brevo.APIError{StatusError: restcall.StatusError{Status: 404}}, false},
 		{"brevo truncated body", &brevo.TransportError{Op: "reading response", Err: io.ErrUnexpectedEOF}, true},
 		{"braze reset", &braze.TransportError{Op: "sending request", Err: syscall.ECONNRESET}, true},
 		{"brevo bad certificate", &brevo.TransportError{Err: x509.UnknownAuthorityError{}}, false},
@@ -67,20 +68,21 @@ func TestRetryable(t *testing.T) {
 // The classifier must agree with the clients' own on their errors.
 func TestRetryableAgreesWithClients(t *testing.T) {
 	for status := 400; status < 600; status++ {
-		be := &braze.APIError{Status: status}
-		ve := &brevo.APIError{Status: status}
+		be := &braze.APIError{StatusError: restcall.StatusError{Status: status}}
+		ve := &brevo.APIError{StatusError: restcall.StatusError{Status: status}}
 		if Retryable(be) != braze.Retryable(be) {
 			t.Errorf("braze %d: we say %v, braze.Retryable %v", status, Retryable(be), braze.Retryable(be))
 		}
 		if Retryable(ve) != brevo.Retryable(ve) {
 			t.Errorf("brevo %d: we say %v, brevo.Retryable %v", status, Retryable(ve), brevo.Retryable(ve))
 		}
-		if RetryableStatus(status) != Retryable(ve) {
-			t.Errorf("RetryableStatus(%d) = %v disagrees with Retryable", status, RetryableStatus(status))
+		if restcall.RetryableStatus(status) != Retryable(ve) {
+			t.Errorf("RetryableStatus(%d) = %v disagrees with Retryable", status, restcall.RetryableStatus(status))
 		}
 	}
 }
 
+// The vendors' errors carry their reset to the policy through restcall.
 func TestRetryAfter(t *testing.T) {
 	now := t0
 	tests := []struct {
@@ -88,14 +90,14 @@ func TestRetryAfter(t *testing.T) {
 		err  error
 		want time.Duration
 	}{
-		{"brevo 429 with reset", &brevo.APIError{Status: http.StatusTooManyRequests, Reset: now.Add(7 * time.Second)}, 7 * time.Second},
-		{"braze 429 with reset", fmt.Errorf("w: %w", &braze.APIError{Status: http.StatusTooManyRequests, Reset: now.Add(time.Minute)}), time.Minute},
-		{"429 reset passed", &StatusError{Status: http.StatusTooManyRequests, Reset: now.Add(-time.Second)}, 0},
-		{"503 says nothing", &brevo.APIError{Status: 503, Reset: now.Add(time.Minute)}, 0},
+		{"brevo 429 with reset", &brevo.APIError{StatusError: restcall.StatusError{Status: http.StatusTooManyRequests, Reset: now.Add(7 * time.Second)}}, 7 * time.Second},
+		{"braze 429 with reset", fmt.Errorf("w: %w", &braze.APIError{StatusError: restcall.StatusError{Status: http.StatusTooManyRequests, Reset: now.Add(time.Minute)}}), time.Minute},
+		{"429 reset passed", &restcall.StatusError{Status: http.StatusTooManyRequests, Reset: now.Add(-time.Second)}, 0},
+		{"503 says nothing", &brevo.APIError{StatusError: restcall.StatusError{Status: 503, Reset: now.Add(time.Minute)}}, 0},
 		{"other", errors.New("x"), 0},
 	}
 	for _, tt := range tests {
-		if got := retryAfterAt(tt.err, now); got != tt.want {
+		if got := restcall.RetryAfter(tt.err, now); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // The vendors' rate-limit headers are outside input: whatever they say, a
@@ -19,7 +21,7 @@ func FuzzRateLimitHeaders(f *testing.F) {
 		if vendor != "braze" {
 			vendor = "brevo"
 		}
-		c := newFakeClock(t0)
+		c := restcall.NewManualClock(t0)
 		lim := newTestLimiter(t, vendor, Limits{}, c)
 		h := http.Header{}
 		if vendor == "braze" {

@@ -5,45 +5,11 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
-
-// fakeClock is virtual time: Sleep advances it at once, so rate and
-// backoff logic is checked without waiting.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slept = append(c.slept, d)
-	if d > 0 {
-		c.now = c.now.Add(d)
-	}
-	return nil
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // t0 is a minute before a clock hour, to cross one in hourly tests.
 var t0 = time.Date(2026, 3, 2, 10, 59, 0, 0, time.UTC)
@@ -58,7 +24,7 @@ func newTestLimiter(t *testing.T, vendor string, l Limits, c Clock) *Limiter {
 }
 
 // sendTimes waits for n requests on bucket and returns when each went.
-func sendTimes(t *testing.T, lim *Limiter, c *fakeClock, bucket string, n int) []time.Time {
+func sendTimes(t *testing.T, lim *Limiter, c *restcall.ManualClock, bucket string, n int) []time.Time {
 	t.Helper()
 	out := make([]time.Time, 0, n)
 	for range n {

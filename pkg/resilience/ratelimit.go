@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // quotaPeriod is the shortest window counted as a quota aligned on the
@@ -65,7 +67,7 @@ func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 func buildOptions(opts []Option) options {
-	o := options{clock: SystemClock{}, log: slog.Default(), rand: rand.Float64}
+	o := options{clock: restcall.SystemClock{}, log: slog.Default(), rand: rand.Float64}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -198,7 +200,7 @@ func (l *Limiter) Observe(bucketName string, status int, h http.Header) {
 		return
 	}
 	now := l.clock.Now()
-	o, ok := l.vendor.headers(h, now)
+	o, ok := l.vendor.headers.Read(h, now)
 	if until := b.observe(now, status, o, ok, int(l.n.Load()), l.below); !until.IsZero() {
 		l.log.Warn("rate limited: bucket blocked until the reset",
 			"vendor", l.vendor.name, "bucket", bucketName, "until", until, "wait", until.Sub(now).Round(time.Millisecond))
@@ -270,7 +272,7 @@ type bucket struct {
 	spreadUntil  time.Time
 	quotas       []quota
 	blockedUntil time.Time
-	last         observed
+	last         restcall.RateLimit
 	throttled    int64
 }
 
@@ -345,14 +347,14 @@ func (b *bucket) blocked(now time.Time) time.Duration {
 
 // observe applies one response and returns the time a 429 blocks the
 // bucket until (zero when it did not block).
-func (b *bucket) observe(now time.Time, status int, o observed, haveHeaders bool, replicas int, below float64) time.Time {
+func (b *bucket) observe(now time.Time, status int, o restcall.RateLimit, haveHeaders bool, replicas int, below float64) time.Time {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if haveHeaders && o.reset.Sub(now) > maxResetHorizon {
+	if haveHeaders && o.Reset.Sub(now) > maxResetHorizon {
 		// No window of either vendor is longer than an hour: a reset
 		// further away is a garbled or hostile header, and must not stop
 		// the bucket for days.
-		o.reset = now.Add(maxResetHorizon)
+		o.Reset = now.Add(maxResetHorizon)
 	}
 	if haveHeaders {
 		b.last = o
@@ -364,8 +366,8 @@ func (b *bucket) observe(now time.Time, status int, o observed, haveHeaders bool
 		// remains is no rate limit (Braze answers 429 to a second export
 		// of a segment while one runs): blocking the bucket until the hour
 		// would stall every other call of the pool.
-		if haveHeaders && o.reset.After(now) && o.remaining <= 0 {
-			until = o.reset
+		if haveHeaders && o.Reset.After(now) && o.Remaining <= 0 {
+			until = o.Reset
 		}
 		// Jitter after the reset so replicas blocked by the same window do
 		// not all resume in the same instant: at most a tenth of the wait,
@@ -377,32 +379,32 @@ func (b *bucket) observe(now time.Time, status int, o observed, haveHeaders bool
 		}
 		return b.blockedUntil
 	}
-	if !haveHeaders || o.limit <= 0 || o.reset.IsZero() {
+	if !haveHeaders || o.Limit <= 0 || o.Reset.IsZero() {
 		return time.Time{}
 	}
-	left := o.reset.Sub(now)
-	if left < minSpreadHorizon || float64(o.remaining) >= below*float64(o.limit) {
+	left := o.Reset.Sub(now)
+	if left < minSpreadHorizon || float64(o.Remaining) >= below*float64(o.Limit) {
 		return time.Time{}
 	}
 	// This replica's share of what remains, spread over the time left.
-	share := float64(o.remaining) / float64(replicas)
+	share := float64(o.Remaining) / float64(replicas)
 	if share < 1 {
 		// Nothing left for us in this window: wait for the reset rather
 		// than earn a 429.
-		if o.reset.After(b.blockedUntil) {
-			b.blockedUntil = o.reset
+		if o.Reset.After(b.blockedUntil) {
+			b.blockedUntil = o.Reset
 		}
 		return time.Time{}
 	}
 	b.spread.SetLimitAt(now, rate.Limit(share/left.Seconds()))
-	b.spreadUntil = o.reset
+	b.spreadUntil = o.Reset
 	return time.Time{}
 }
 
 func (b *bucket) state(now time.Time) BucketState {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := BucketState{Limit: b.last.limit, Remaining: b.last.remaining, Reset: b.last.reset, Throttled: b.throttled}
+	s := BucketState{Limit: b.last.Limit, Remaining: b.last.Remaining, Reset: b.last.Reset, Throttled: b.throttled}
 	if now.Before(b.blockedUntil) {
 		s.BlockedUntil = b.blockedUntil
 	}

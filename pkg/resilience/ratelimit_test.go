@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 func TestLimiterHonoursRateAndBurst(t *testing.T) {
@@ -28,7 +30,7 @@ func TestLimiterHonoursRateAndBurst(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newFakeClock(t0)
+			c := restcall.NewManualClock(t0)
 			lim := newTestLimiter(t, tt.vendor, tt.limits, c)
 			times := sendTimes(t, lim, c, tt.bucket, tt.n)
 			if got := maxInWindow(times, tt.period); got > tt.max {
@@ -45,7 +47,7 @@ func TestLimiterHonoursRateAndBurst(t *testing.T) {
 }
 
 func TestLimiterBurstIsOne(t *testing.T) {
-	c := newFakeClock(t0)
+	c := restcall.NewManualClock(t0)
 	lim := newTestLimiter(t, VendorBrevo, Limits{}, c)
 	sendTimes(t, lim, c, "contacts", 3)
 	c.Advance(time.Minute) // idle: a token bucket with a larger burst would save up
@@ -96,7 +98,7 @@ func TestLimiterSpreadsRemainingBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newFakeClock(t0.Add(-30 * time.Minute))
+			c := restcall.NewManualClock(t0.Add(-30 * time.Minute))
 			lim := newTestLimiter(t, tt.vendor, tt.limits, c)
 			before := lim.Snapshot()[tt.bucket].Rate
 			lim.Observe(tt.bucket, http.StatusOK, tt.header(c.Now()))
@@ -129,7 +131,7 @@ func TestLimiterSpreadsRemainingBudget(t *testing.T) {
 }
 
 func TestLimiterSpreadEndsAtReset(t *testing.T) {
-	c := newFakeClock(t0.Add(-30 * time.Minute))
+	c := restcall.NewManualClock(t0.Add(-30 * time.Minute))
 	lim := newTestLimiter(t, VendorBraze, Limits{}, c)
 	lim.Observe("default", http.StatusOK, brazeHeader(250000, 10, c.Now().Add(20*time.Second)))
 	sendTimes(t, lim, c, "default", 2) // paced at 0.5 req/s
@@ -158,7 +160,7 @@ func Test429BlocksUntilResetThenResumes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newFakeClock(t0.Add(-30 * time.Minute))
+			c := restcall.NewManualClock(t0.Add(-30 * time.Minute))
 			lim := newTestLimiter(t, tt.vendor, Limits{}, c)
 			start := c.Now()
 			lim.Observe(tt.bucket, http.StatusTooManyRequests, tt.header(start))
@@ -181,7 +183,7 @@ func Test429BlocksUntilResetThenResumes(t *testing.T) {
 }
 
 func Test429SeenWhileQueuedBlocksTheQueuedRequest(t *testing.T) {
-	c := newFakeClock(t0)
+	c := restcall.NewManualClock(t0)
 	lim := newTestLimiter(t, VendorBrevo, Limits{}, c)
 	sendTimes(t, lim, c, "contacts", 1)
 	// The next request is reserved 1/9.5 s ahead; a 429 arrives meanwhile.
@@ -210,7 +212,7 @@ func TestHourlyPoolResetsOnTheClockHour(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newFakeClock(t0) // 10:59:00
+			c := restcall.NewManualClock(t0) // 10:59:00
 			lim := newTestLimiter(t, tt.vendor, tt.limits, c)
 			times := sendTimes(t, lim, c, tt.bucket, 2*tt.quota+1)
 			hour := t0.Truncate(time.Hour).Add(time.Hour) // 11:00:00
@@ -244,7 +246,7 @@ func TestReplicasSplitEveryLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newFakeClock(t0.Add(time.Minute)) // just after a clock hour
+			c := restcall.NewManualClock(t0.Add(time.Minute)) // just after a clock hour
 			lim := newTestLimiter(t, VendorBrevo, Limits{Replicas: tt.replicas}, c)
 			times := sendTimes(t, lim, c, tt.bucket, tt.n)
 			if got := maxInWindow(times, tt.period); got > tt.perEach {
@@ -256,7 +258,7 @@ func TestReplicasSplitEveryLimit(t *testing.T) {
 }
 
 func TestLimiterWaitHonoursContext(t *testing.T) {
-	c := newFakeClock(t0)
+	c := restcall.NewManualClock(t0)
 	lim := newTestLimiter(t, VendorBrevo, Limits{}, c)
 	lim.Observe("contacts", http.StatusTooManyRequests, brevoHeader(10, 0, 60))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -292,7 +294,7 @@ func TestBucketOf(t *testing.T) {
 		{VendorBraze, "GET", "/segments/list", "default"},
 	}
 	for _, tt := range tests {
-		c := newFakeClock(t0)
+		c := restcall.NewManualClock(t0)
 		lim := newTestLimiter(t, tt.vendor, Limits{}, c)
 		if got := lim.Bucket(tt.method, tt.path); got != tt.want {
 			t.Errorf("%s %s %s: bucket %q, want %q", tt.vendor, tt.method, tt.path, got, tt.want)

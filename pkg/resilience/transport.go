@@ -14,6 +14,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 type retryKey struct{}
@@ -80,7 +82,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, err
 		}
 		if resp != nil {
-			drain(resp.Body)
+			restcall.CloseBody(resp.Body)
 		}
 		if serr := t.clock.Sleep(ctx, wait); serr != nil {
 			return nil, fmt.Errorf("waiting %v to retry %s %s: %w", wait.Round(time.Millisecond), req.Method, path, serr)
@@ -139,7 +141,7 @@ func retryableOutcome(resp *http.Response, err error) bool {
 		var open *OpenError
 		return !errors.As(err, &open) && Retryable(err)
 	}
-	return RetryableStatus(resp.StatusCode)
+	return restcall.RetryableStatus(resp.StatusCode)
 }
 
 // rewind returns a copy of req with a fresh body for another attempt.
@@ -154,12 +156,6 @@ func rewind(req *http.Request) (*http.Request, error) {
 	}
 	next.Body = body
 	return next, nil
-}
-
-// drain reads a little so the connection can be reused, then closes.
-func drain(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, 4<<10)
-	_ = body.Close()
 }
 
 // route reports whether u is one of the vendor's API calls and its path

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // faultServer answers each request with what script says for its 1-based
@@ -238,7 +240,7 @@ func TestTransportRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newFaultServer(t, tt.script)
 			g := newTestGuard(t, VendorBraze, Config{
-				Retry:   Policy{Initial: time.Millisecond, Max: 5 * time.Millisecond, MaxAttempts: 3},
+				Retry:   Policy{Backoff: restcall.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}, MaxAttempts: 3},
 				Breaker: BreakerConfig{ConsecutiveFailures: 100},
 			})
 			c := guardedClient(t, g, srv.URL, 5*time.Second)

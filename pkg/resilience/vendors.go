@@ -3,18 +3,15 @@ package resilience
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // Vendor names, the same as braze.Vendor and brevo.Vendor.
 const (
-	VendorBraze = braze.Vendor
-	VendorBrevo = brevo.Vendor
+	VendorBraze = restcall.VendorBraze
+	VendorBrevo = restcall.VendorBrevo
 )
 
 // Bucket names, as reported by States, Transitions and Snapshot.
@@ -35,22 +32,23 @@ const (
 )
 
 // vendor is what differs between Braze and Brevo: how a request maps to a
-// bucket and how the rate-limit headers read.
+// bucket, and the rate-limit headers (restcall reads them for the clients
+// too).
 type vendor struct {
 	name string
 	// basePath is stripped from a request path before matching, when the
 	// transport was not told the API's base URL.
 	basePath string
 	bucketOf func(method, path string) string
-	headers  func(h http.Header, now time.Time) (observed, bool)
+	headers  restcall.Headers
 }
 
 func vendorOf(name string) (vendor, error) {
 	switch name {
 	case VendorBraze:
-		return vendor{name: name, bucketOf: brazeBucket, headers: brazeHeaders}, nil
+		return vendor{name: name, bucketOf: brazeBucket, headers: restcall.BrazeHeaders}, nil
 	case VendorBrevo:
-		return vendor{name: name, basePath: "/v3", bucketOf: brevoBucket, headers: brevoHeaders}, nil
+		return vendor{name: name, basePath: "/v3", bucketOf: brevoBucket, headers: restcall.BrevoHeaders}, nil
 	}
 	return vendor{}, fmt.Errorf("%w: unknown vendor %q: use %q or %q", ErrInvalidConfig, name, VendorBraze, VendorBrevo)
 }
@@ -96,44 +94,4 @@ func brevoBucket(method, path string) string {
 		return bucketBrevoProducts
 	}
 	return bucketBrevoOther
-}
-
-// observed is one response's rate-limit headers.
-type observed struct {
-	limit     int // 0 when not sent
-	remaining int
-	reset     time.Time // zero when not sent
-}
-
-// brazeHeaders reads X-RateLimit-*; the reset is UTC epoch seconds.
-func brazeHeaders(h http.Header, _ time.Time) (observed, bool) {
-	o, ok := remainingOf(h, "X-RateLimit-Limit", "X-RateLimit-Remaining")
-	if !ok {
-		return o, false
-	}
-	if secs, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 64); err == nil && secs > 0 {
-		o.reset = time.Unix(0, int64(secs*1e9)).UTC()
-	}
-	return o, true
-}
-
-// brevoHeaders reads x-sib-ratelimit-*; the reset is seconds from now.
-func brevoHeaders(h http.Header, now time.Time) (observed, bool) {
-	o, ok := remainingOf(h, "X-Sib-Ratelimit-Limit", "X-Sib-Ratelimit-Remaining")
-	if !ok {
-		return o, false
-	}
-	if secs, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-Sib-Ratelimit-Reset")), 64); err == nil && secs >= 0 {
-		o.reset = now.Add(time.Duration(secs * float64(time.Second)))
-	}
-	return o, true
-}
-
-func remainingOf(h http.Header, limitKey, remainingKey string) (observed, bool) {
-	remaining, err := strconv.Atoi(strings.TrimSpace(h.Get(remainingKey)))
-	if err != nil {
-		return observed{}, false
-	}
-	limit, _ := strconv.Atoi(strings.TrimSpace(h.Get(limitKey)))
-	return observed{limit: limit, remaining: max(remaining, 0)}, true
 }

@@ -1,8 +1,10 @@
 package restcall
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -16,6 +18,24 @@ func DecodeJSON(body io.Reader, out any) (cut bool, err error) {
 		return r.Err != nil || errors.Is(err, io.ErrUnexpectedEOF), err
 	}
 	return false, nil
+}
+
+// DecodeAnswer decodes a 2xx answer's JSON body into out, as a vendor
+// client does: a body that ends early is a TransportError (retryable); an
+// empty body leaves out as it was (nothing to decode); a complete body that
+// is not the expected JSON is a plain error, not retryable.
+func DecodeAnswer(ctx context.Context, vendor, method, route string, body io.Reader, out any) error {
+	cut, err := DecodeJSON(body, out)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF) && !cut:
+		return nil
+	case cut:
+		return NewTransportError(ctx, vendor, method, route, "reading response", err)
+	default:
+		return fmt.Errorf("%s: %s %s: decoding response: %w", vendor, method, route, err)
+	}
 }
 
 // ReadErr remembers a read failure of R (any error but io.EOF), so that

@@ -1,6 +1,7 @@
 package restcall
 
 import (
+	"context"
 	"errors"
 	"io"
 	"strings"
@@ -41,6 +42,27 @@ func TestDecodeJSON(t *testing.T) {
 				t.Fatalf("decoded %+v", out)
 			}
 		})
+	}
+}
+
+func TestDecodeAnswer(t *testing.T) {
+	ctx := context.Background()
+	var out struct {
+		ID int `json:"id"`
+	}
+	if err := DecodeAnswer(ctx, "v", "GET", "/x", strings.NewReader(`{"id":7}`), &out); err != nil || out.ID != 7 {
+		t.Fatalf("complete body: %v, %+v", err, out)
+	}
+	if err := DecodeAnswer(ctx, "v", "GET", "/x", strings.NewReader(""), &out); err != nil {
+		t.Fatalf("empty body: %v, want nil", err)
+	}
+	err := DecodeAnswer(ctx, "v", "GET", "/x", strings.NewReader(`{"id":`), &out)
+	if !Retryable(err) {
+		t.Fatalf("cut body: %v, want a retryable TransportError", err)
+	}
+	err = DecodeAnswer(ctx, "v", "GET", "/x", strings.NewReader(`<html>`), &out)
+	if err == nil || Retryable(err) || !strings.HasPrefix(err.Error(), "v: GET /x: decoding response: ") {
+		t.Fatalf("malformed body: %v, want a permanent decoding error", err)
 	}
 }
 

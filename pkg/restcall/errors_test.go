@@ -1,6 +1,7 @@
 package restcall
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -65,7 +66,7 @@ func TestRetryableTransport(t *testing.T) {
 	}
 }
 
-func TestThrottleWait(t *testing.T) {
+func TestStatusErrorRetryAfter(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	tests := []struct {
 		name   string
@@ -80,10 +81,81 @@ func TestThrottleWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ThrottleWait(tt.status, tt.reset, now); got != tt.want {
-				t.Fatalf("ThrottleWait = %v, want %v", got, tt.want)
+			err := fmt.Errorf("importing: %w", &StatusError{Status: tt.status, Reset: tt.reset})
+			if got := RetryAfter(err, now); got != tt.want {
+				t.Fatalf("RetryAfter = %v, want %v", got, tt.want)
 			}
 		})
+	}
+	if got := RetryAfter(errors.New("plain"), now); got != 0 {
+		t.Fatalf("RetryAfter(plain error) = %v, want 0", got)
+	}
+}
+
+// vendorError stands for braze.APIError and brevo.APIError: a vendor's
+// own error that embeds the base and unwraps to it.
+type vendorError struct {
+	StatusError
+	Code string
+}
+
+func (e *vendorError) Error() string { return "vendor: " + e.Code }
+func (e *vendorError) Unwrap() error { return &e.StatusError }
+
+func TestRetryable(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", errors.New("x"), false},
+		{"503", &StatusError{Status: 503}, true},
+		{"400", &StatusError{Status: 400}, false},
+		{"vendor 429", fmt.Errorf("loading: %w", &vendorError{StatusError: StatusError{Status: 429}}), true},
+		{"vendor 402", &vendorError{StatusError: StatusError{Status: 402}, Code: "not_enough_credits"}, false},
+		{"transport reset", NewTransportError(context.Background(), "v", "GET", "/x", "sending request", syscall.ECONNRESET), true},
+		{"transport certificate", NewTransportError(context.Background(), "v", "GET", "/x", "sending request", x509.UnknownAuthorityError{}), false},
+		{"caller gave up", NewTransportError(ctx, "v", "GET", "/x", "sending request", syscall.ECONNRESET), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Retryable(tt.err); got != tt.want {
+				t.Fatalf("Retryable(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewTransportError(t *testing.T) {
+	err := NewTransportError(context.Background(), "brevo", "GET", "/contacts/{identifier}", "sending request",
+		&url.Error{Op: "Get", URL: "https://api/contacts/jane@example.com", Err: syscall.ECONNREFUSED})
+	if strings.Contains(err.Error(), "jane") || !strings.HasPrefix(err.Error(), "brevo: GET /contacts/{identifier}: sending request: ") {
+		t.Fatalf("error = %q: want the route, not the URL", err)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatal("the cause is not kept")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := NewTransportError(ctx, "brevo", "GET", "/x", "sending request", errors.New("canceled")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+func TestStatusErrorMessage(t *testing.T) {
+	for _, tt := range []struct {
+		err  StatusError
+		want string
+	}{
+		{StatusError{Status: 503}, "http 503 Service Unavailable"},
+		{StatusError{Method: "POST", Path: "/contacts/import", Status: 429, Message: "slow down"}, "POST /contacts/import: http 429 Too Many Requests: slow down"},
+	} {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
 	}
 }
 

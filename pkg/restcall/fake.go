@@ -28,14 +28,17 @@ func (r *Recorder[C]) All() []C {
 	return append([]C(nil), r.calls...)
 }
 
-// ManualClock is a clock that moves only when waited on: Wait records the
-// duration and advances Now by it instead of sleeping. It drives rate-limit
-// and backoff waits in tests and simulations. Safe for concurrent use.
+// ManualClock is a Clock that moves only when slept on or advanced: Sleep
+// records the duration and advances Now by it instead of waiting. It drives
+// rate-limit, backoff and poll waits in tests and simulations. Safe for
+// concurrent use.
 type ManualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	waited []time.Duration
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration
 }
+
+var _ Clock = (*ManualClock)(nil)
 
 // NewManualClock returns a ManualClock reading start.
 func NewManualClock(start time.Time) *ManualClock { return &ManualClock{now: start} }
@@ -47,19 +50,33 @@ func (c *ManualClock) Now() time.Time {
 	return c.now
 }
 
-// Wait records d, advances the clock by it and returns ctx.Err(), as a
-// wait bounded by ctx would.
-func (c *ManualClock) Wait(ctx context.Context, d time.Duration) error {
+// Sleep returns ctx.Err() at once when ctx has ended, as a real sleep
+// would; otherwise it records d and advances the clock by it (by nothing
+// when d is not positive).
+func (c *ManualClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.waited = append(c.waited, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
+	c.slept = append(c.slept, d)
+	if d > 0 {
+		c.now = c.now.Add(d)
+	}
+	return nil
 }
 
-// Waited returns the durations Wait was asked for, in order.
-func (c *ManualClock) Waited() []time.Duration {
+// Advance moves the clock by d without recording a sleep: time passing
+// while something else happens.
+func (c *ManualClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waited...)
+	c.now = c.now.Add(d)
+}
+
+// Slept returns the durations Sleep was asked for, in order.
+func (c *ManualClock) Slept() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.slept...)
 }

@@ -2,6 +2,7 @@ package restcall
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sync"
 	"testing"
@@ -33,21 +34,49 @@ func TestManualClock(t *testing.T) {
 	start := time.Unix(1_700_000_000, 0)
 	c := NewManualClock(start)
 	ctx := context.Background()
-	if err := c.Wait(ctx, time.Second); err != nil {
+	if err := c.Sleep(ctx, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Wait(ctx, time.Minute); err != nil {
+	if err := c.Sleep(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c.Now(), start.Add(time.Minute+time.Second); !got.Equal(want) {
+	c.Advance(time.Hour)
+	if got, want := c.Now(), start.Add(time.Hour+time.Minute+time.Second); !got.Equal(want) {
 		t.Fatalf("Now = %v, want %v", got, want)
 	}
-	if got, want := c.Waited(), []time.Duration{time.Second, time.Minute}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("Waited = %v, want %v", got, want)
+	if got, want := c.Slept(), []time.Duration{time.Second, time.Minute}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Slept = %v, want %v", got, want)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := c.Wait(cctx, time.Hour); err != context.Canceled {
-		t.Fatalf("Wait on a cancelled context = %v, want context.Canceled", err)
+	if err := c.Sleep(cctx, time.Hour); err != context.Canceled {
+		t.Fatalf("Sleep on a cancelled context = %v, want context.Canceled", err)
+	}
+	if got := len(c.Slept()); got != 2 {
+		t.Fatalf("a cancelled Sleep was recorded: %v", c.Slept())
+	}
+}
+
+func TestSystemClockSleep(t *testing.T) {
+	var c SystemClock
+	if err := c.Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Fatalf("Sleep = %v, want nil", err)
+	}
+	if err := c.Sleep(context.Background(), -time.Second); err != nil {
+		t.Fatalf("Sleep(negative) = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Sleep(ctx, 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Sleep(0) on a cancelled context = %v, want context.Canceled", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := c.Sleep(ctx, time.Hour); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Sleep(1h) = %v, want the context's deadline", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Sleep outlived its context by %v", d)
 	}
 }

@@ -8,54 +8,53 @@ import (
 	"time"
 )
 
-func TestCounts(t *testing.T) {
+func TestHeadersRead(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0).UTC()
 	tests := []struct {
 		name   string
+		names  Headers
 		header http.Header
 		want   RateLimit
 		ok     bool
 	}{
-		{"both", http.Header{"X-Limit": {"100"}, "X-Left": {" 7 "}}, RateLimit{Limit: 100, Remaining: 7}, true},
-		{"no limit", http.Header{"X-Left": {"0"}}, RateLimit{Remaining: 0}, true},
-		{"no remaining", http.Header{"X-Limit": {"100"}}, RateLimit{}, false},
-		{"garbled remaining", http.Header{"X-Limit": {"100"}, "X-Left": {"many"}}, RateLimit{}, false},
+		{"brevo: reset in seconds from now", BrevoHeaders,
+			http.Header{"X-Sib-Ratelimit-Limit": {"10"}, "X-Sib-Ratelimit-Remaining": {" 7 "}, "X-Sib-Ratelimit-Reset": {"1.5"}},
+			RateLimit{Limit: 10, Remaining: 7, Reset: now.Add(1500 * time.Millisecond)}, true},
+		{"brevo: reset 0 is now", BrevoHeaders,
+			http.Header{"X-Sib-Ratelimit-Remaining": {"0"}, "X-Sib-Ratelimit-Reset": {"0"}},
+			RateLimit{Reset: now}, true},
+		{"braze: reset as epoch seconds", BrazeHeaders,
+			http.Header{"X-Ratelimit-Limit": {"250000"}, "X-Ratelimit-Remaining": {"3"}, "X-Ratelimit-Reset": {"1700003600"}},
+			RateLimit{Limit: 250000, Remaining: 3, Reset: time.Unix(1_700_003_600, 0).UTC()}, true},
+		{"braze: reset 0 is unknown", BrazeHeaders,
+			http.Header{"X-Ratelimit-Remaining": {"3"}, "X-Ratelimit-Reset": {"0"}},
+			RateLimit{Remaining: 3}, true},
+		{"no limit", BrevoHeaders, http.Header{"X-Sib-Ratelimit-Remaining": {"0"}}, RateLimit{}, true},
+		{"negative remaining reads 0", BrevoHeaders, http.Header{"X-Sib-Ratelimit-Remaining": {"-4"}}, RateLimit{}, true},
+		{"garbled reset", BrevoHeaders,
+			http.Header{"X-Sib-Ratelimit-Remaining": {"1"}, "X-Sib-Ratelimit-Reset": {"soon"}}, RateLimit{Remaining: 1}, true},
+		{"huge reset", BrevoHeaders,
+			http.Header{"X-Sib-Ratelimit-Remaining": {"1"}, "X-Sib-Ratelimit-Reset": {"1e300"}}, RateLimit{Remaining: 1}, true},
+		{"no remaining", BrevoHeaders, http.Header{"X-Sib-Ratelimit-Limit": {"100"}}, RateLimit{}, false},
+		{"garbled remaining", BrazeHeaders, http.Header{"X-Ratelimit-Remaining": {"many"}}, RateLimit{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := Counts(tt.header, "x-limit", "x-left")
+			got, ok := tt.names.Read(tt.header, now)
 			if got != tt.want || ok != tt.ok {
-				t.Fatalf("Counts = %+v, %v; want %+v, %v", got, ok, tt.want, tt.ok)
+				t.Fatalf("Read = %+v, %v; want %+v, %v", got, ok, tt.want, tt.ok)
 			}
 		})
 	}
 }
 
-func TestSeconds(t *testing.T) {
-	h := http.Header{"X-Reset": {" 1.5 "}, "X-Bad": {"soon"}}
-	if secs, ok := Seconds(h, "x-reset"); !ok || secs != 1.5 {
-		t.Fatalf("Seconds = %v, %v; want 1.5", secs, ok)
-	}
-	for _, name := range []string{"x-bad", "x-missing"} {
-		if _, ok := Seconds(h, name); ok {
-			t.Fatalf("Seconds(%s) ok, want not", name)
-		}
-	}
-}
-
-// vendorLimit stands for a vendor's own RateLimit type.
-type vendorLimit struct {
-	Limit     int
-	Remaining int
-	Reset     time.Time
-}
-
 func TestLimitsDelay(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	var l Limits[vendorLimit]
-	l.Set("spent", vendorLimit{Limit: 10, Remaining: 0, Reset: now.Add(90 * time.Second)})
-	l.Set("left", vendorLimit{Limit: 10, Remaining: 1, Reset: now.Add(time.Hour)})
-	l.Set("passed", vendorLimit{Remaining: 0, Reset: now.Add(-time.Second)})
-	l.Set("unknown reset", vendorLimit{Remaining: 0})
+	var l Limits
+	l.Set("spent", RateLimit{Limit: 10, Remaining: 0, Reset: now.Add(90 * time.Second)})
+	l.Set("left", RateLimit{Limit: 10, Remaining: 1, Reset: now.Add(time.Hour)})
+	l.Set("passed", RateLimit{Remaining: 0, Reset: now.Add(-time.Second)})
+	l.Set("unknown reset", RateLimit{Remaining: 0})
 	for bucket, want := range map[string]time.Duration{
 		"spent": 90 * time.Second, "left": 0, "passed": 0, "unknown reset": 0, "never seen": 0,
 	} {
@@ -64,14 +63,14 @@ func TestLimitsDelay(t *testing.T) {
 		}
 	}
 	// The latest response wins.
-	l.Set("spent", vendorLimit{Limit: 10, Remaining: 10, Reset: now.Add(time.Hour)})
+	l.Set("spent", RateLimit{Limit: 10, Remaining: 10, Reset: now.Add(time.Hour)})
 	if got := l.Delay("spent", now); got != 0 {
 		t.Errorf("Delay after a refill = %v, want 0", got)
 	}
 }
 
 func TestLimitsSnapshotIsACopy(t *testing.T) {
-	var l Limits[RateLimit]
+	var l Limits
 	if got := l.Snapshot(); len(got) != 0 {
 		t.Fatalf("zero Limits snapshot = %v", got)
 	}
@@ -85,7 +84,7 @@ func TestLimitsSnapshotIsACopy(t *testing.T) {
 }
 
 func TestLimitsConcurrent(t *testing.T) {
-	var l Limits[RateLimit]
+	var l Limits
 	now := time.Now()
 	var wg sync.WaitGroup
 	for i := range 8 {

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/ledger"
+	"github.com/tajo-sync/tajo/pkg/linediff"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
@@ -64,6 +65,11 @@ type Config struct {
 	// Tracer, when set, traces each run's export and each line published:
 	// a trace per user, carried to the next stages in the line's headers.
 	Tracer trace.Tracer
+	// Digest names everything besides a line's bytes that decides what the
+	// line becomes in Brevo (the field mapping's Digest, the lists): an
+	// incremental run skips the lines unchanged since the run before only
+	// while it is the same (unchanged.go). Empty: every line is published.
+	Digest string
 }
 
 // markEvery is how many lines the extractor publishes between two writes
@@ -81,6 +87,8 @@ type Extractor struct {
 	// ledger records each line's publication (or dead letter) for the
 	// run's summary.
 	ledger *ledger.Ledger
+	// lines keeps each run's line entries (unchanged.go).
+	lines jetstream.ObjectStore
 
 	mu      sync.Mutex
 	current string // id of the run in progress, if any
@@ -115,9 +123,13 @@ func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extrac
 	if err != nil {
 		return nil, fmt.Errorf("extractor: %w", err)
 	}
+	lines, err := js.ObjectStore(ctx, proto.BucketLines)
+	if err != nil {
+		return nil, fmt.Errorf("extractor: opening object store %s (provisioned at start-up?): %w", proto.BucketLines, err)
+	}
 	removeStaleExports(cfg.TempDir, cfg.Logger)
 	return &Extractor{
-		cfg: cfg, js: js, braze: bz, st: st, ledger: led,
+		cfg: cfg, js: js, braze: bz, st: st, ledger: led, lines: lines,
 		pub: pipeline.NewPublisher(js, 4096),
 		log: cfg.Logger.With("service", proto.StageExtractor),
 	}, nil
@@ -179,9 +191,16 @@ func (e *Extractor) begin(ctx context.Context, runType string) (*proto.SyncRun, 
 	keep := []string{run.ID}
 	if prev != nil {
 		keep = append(keep, prev.ID)
+		run.Base = prev.ID
+		if err := e.st.PutRun(ctx, run); err != nil {
+			return nil, fmt.Errorf("recording run: %w", err)
+		}
 	}
 	if err := e.ledger.Prune(ctx, keep...); err != nil {
 		e.log.Warn("pruning the ledgers of older runs", "err", err)
+	}
+	if err := e.pruneLines(ctx, keep...); err != nil {
+		e.log.Warn("pruning the line entries of older runs", "err", err)
 	}
 	e.current = run.ID
 	return run, nil
@@ -212,7 +231,7 @@ func (e *Extractor) resumeInterrupted(ctx context.Context) error {
 	e.current = last.ID
 	e.mu.Unlock()
 	e.log.Warn("resuming a run interrupted during its export", "run", last.ID)
-	last.Exported, last.Malformed = 0, 0
+	last.Exported, last.Malformed, last.Skipped = 0, 0, 0
 	go func() {
 		if err := e.execute(ctx, last); err != nil {
 			e.log.Error("resumed users sync failed", "run", last.ID, "err", err)
@@ -282,8 +301,17 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	}
 	log.Info("segment export downloaded", "bytes", size)
 
+	unchanged, err := e.unchangedLines(ctx, run, f, size, log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		log.Warn("comparing the export with the base run's failed: every line is published", "err", err)
+		unchanged = nil
+	}
+
 	for attempt := 1; ; attempt++ {
-		err := e.publishExport(ctx, run, f, size, log)
+		err := e.publishExport(ctx, run, f, size, unchanged, log)
 		if err == nil || ctx.Err() != nil || attempt >= busAttempts || e.js.Conn().IsClosed() {
 			return err
 		}
@@ -295,7 +323,7 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		if werr := waitConnected(ctx, e.js.Conn(), busWait); werr != nil {
 			return errors.Join(err, werr)
 		}
-		run.Exported, run.Malformed = 0, 0
+		run.Exported, run.Malformed, run.Skipped = 0, 0, 0
 		e.pub = pipeline.NewPublisher(e.js, 4096) // the old one holds the failed publishes
 	}
 }
@@ -324,12 +352,13 @@ func waitConnected(ctx context.Context, nc *nats.Conn, within time.Duration) err
 }
 
 // publishExport reads the downloaded export from its first line and
-// publishes every line, marking each in the run's ledger.
-func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, log *slog.Logger) error {
+// publishes every line but those unchanged since the base run, marking
+// each in the run's ledger.
+func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, unchanged *linediff.Bitmap, log *slog.Logger) error {
 	lastProgress := time.Now()
 	e.line, e.marks = 0, e.marks[:0]
 	err := braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
-		if err := e.publishLine(ctx, run, l); err != nil {
+		if err := e.publishLine(ctx, run, l, unchanged); err != nil {
 			return err
 		}
 		if len(e.marks) >= markEvery {
@@ -351,7 +380,7 @@ func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os
 	if err := e.flushMarks(ctx, run); err != nil {
 		return err
 	}
-	log.Info("segment export published", "users", run.Exported, "malformed", run.Malformed)
+	log.Info("segment export published", "users", run.Exported, "unchanged", run.Skipped, "malformed", run.Malformed)
 	return nil
 }
 
@@ -431,7 +460,7 @@ type nopCloser struct{ io.Writer }
 func (nopCloser) Close() error { return nil }
 
 // publishLine checks one export line and publishes it, or dead-letters it.
-func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze.Line) error {
+func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze.Line, unchanged *linediff.Bitmap) error {
 	where := fmt.Sprintf("%s line %d", l.Entry, l.No)
 	if l.Err != nil {
 		return e.deadLetter(ctx, run, "unreadable_line", fmt.Sprintf("%s: %v", where, l.Err), l.Data)
@@ -446,6 +475,12 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	}
 	no := e.line
 	e.line++
+	if no <= int64(^uint32(0)) && unchanged.Has(uint32(no)) {
+		e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.Unchanged})
+		run.Exported++
+		run.Skipped++
+		return nil
+	}
 	// The line is reused by the reader: the payload must own its bytes.
 	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, BrazeID: id,
 		ExportedAt: run.ExportedAt, Line: data})

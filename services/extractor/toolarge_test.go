@@ -38,7 +38,7 @@ func TestOversizedLineIsDeadLetteredAndTheRestGoOn(t *testing.T) {
 		t.Fatalf("the test line (%d bytes) must exceed the server's max payload %d", len(big), nc.MaxPayload())
 	}
 	for i, line := range [][]byte{[]byte(`{"braze_id":"before"}`), big, []byte(`{"braze_id":"after"}`)} {
-		if err := e.publishLine(ctx, run, braze.Line{Entry: "part-0.txt", No: i + 1, Data: line}); err != nil {
+		if err := e.publishLine(ctx, run, braze.Line{Entry: "part-0.txt", No: i + 1, Data: line}, nil); err != nil {
 			t.Fatalf("line %d: %v (one oversized record must not fail the run)", i+1, err)
 		}
 	}

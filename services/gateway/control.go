@@ -21,7 +21,7 @@ type Control interface {
 	Run(ctx context.Context, id string) (map[string]any, error)
 	// Status is the connector's status: the page's fields (connected,
 	// lastSync, usersCount, campaignsTracked, eventsProcessed) and more.
-	Status(ctx context.Context) (map[string]any, error)
+	Status(ctx context.Context) (any, error)
 }
 
 // ErrNotFound is returned by Control.Run for an unknown run.

@@ -83,7 +83,7 @@ func (control) Run(_ context.Context, id string) (map[string]any, error) {
 	return map[string]any{"id": id, "resource": "users", "type": "full", "status": "completed",
 		"startedAt": "2026-01-01T00:00:00Z", "done": true}, nil
 }
-func (control) Status(context.Context) (map[string]any, error) {
+func (control) Status(context.Context) (any, error) {
 	return map[string]any{"connected": true, "lastSync": nil, "usersCount": 0, "campaignsTracked": 0, "eventsProcessed": 0}, nil
 }
 

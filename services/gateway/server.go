@@ -136,6 +136,7 @@ func (s *Server) routes() {
 	for _, r := range routes {
 		s.mux.Handle(r.Pattern, s.wrap(r.auth, r.handler(s)))
 	}
+	s.pageRoutes()
 	s.mux.Handle("/", s.wrap(authNone, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: see openapi.yaml")
 	}))

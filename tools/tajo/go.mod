@@ -18,6 +18,12 @@ require (
 )
 
 require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/chromedp/chromedp v0.23.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
+
+require (
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	k8s.io/api v0.37.2
 	sigs.k8s.io/yaml v1.6.0

@@ -168,10 +168,15 @@ func (s *Server) adminMutate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminState(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	state := map[string]any{
-		"users":           s.cfg.Gen.N(),
-		"malformed":       s.cfg.Gen.MalformedCount(),
-		"exports_started": s.exportsStarted,
-		"users_changed":   len(s.changes),
+		"users":             s.cfg.Gen.N(),
+		"malformed":         s.cfg.Gen.MalformedCount(),
+		"exports_started":   s.exportsStarted,
+		"users_changed":     len(s.changes),
+		"users_written":     len(s.profiles), // by /users/track, /email/status, /users/delete
+		"users_created":     len(s.created),
+		"track_requests":    len(s.trackLog),
+		"events_tracked":    s.trackedEvents,
+		"purchases_tracked": s.trackedPurchases,
 	}
 	s.mu.Unlock()
 	reqs := s.Requests()

@@ -13,11 +13,16 @@
 // can assert on it. The /_admin endpoints take no key and answer loopback clients only.
 //
 // Keys hold any subset of the twelve permissions the product page names
-// (PagePermissions; AddKey). The endpoints behind those the connector does
-// not sync yet (permissions.go: /users/track, /email/status,
-// /subscription/status/set, the campaign, Canvas and segment data series,
-// /canvas/list, /catalogs/{name}/items) check keys, budgets and input as
-// Braze does; their writes are validated, not applied (501 once valid).
+// (PagePermissions; AddKey). The endpoints behind them (permissions.go)
+// check keys, budgets and input as Braze does. The writes are applied
+// (track.go): POST /users/track (at most 75 objects in all, partial
+// success with errors[] by array and index, users created for unknown
+// external ids and, with _update_existing_only false, aliases),
+// /email/status, /subscription/status/set and /users/delete; what they
+// write lies over the generated users (profiles.go), so the next export or
+// look-up shows it. TrackLog and GET /_admin/track give every write
+// request seen; FailTrack (POST /_admin/track/fail) makes chosen objects
+// fail, for tests of a client's partial-failure handling.
 //
 // Look-ups by identifier need no index in memory: the generator derives
 // external_id, braze_id, emails and phones from the user's index and can parse

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,8 @@ type export struct {
 	requested time.Time
 	ready     time.Time
 	changes   map[int]gen.Change
+	profiles  map[int]*profile // what the API wrote, as of the request
+	created   []created        // users the API created, as of the request
 	filter    *gen.Filter
 }
 
@@ -108,6 +111,8 @@ func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ex.changes = maps.Clone(s.changes)
+	ex.profiles = maps.Clone(s.profiles) // profiles are replaced, never changed: a shallow copy is a snapshot
+	ex.created = slices.Clone(s.created)
 	s.exports[id] = ex
 	s.exportsStarted++
 	s.mu.Unlock()
@@ -212,7 +217,7 @@ func (s *Server) writeZip(r *http.Request, w io.Writer, ex *export) error {
 		gn      = s.cfg.Gen
 		mod     = ex.requested.UTC()
 	)
-	for i := range gn.N() {
+	for i := range gn.N() + len(ex.created) {
 		if i%4096 == 0 { // a gone client shows as a write error, but only once buffers fill
 			if err := r.Context().Err(); err != nil {
 				return fmt.Errorf("streaming export %s: %w", ex.id, err)
@@ -232,7 +237,15 @@ func (s *Server) writeZip(r *http.Request, w io.Writer, ex *export) error {
 			files++
 			inEntry = 0
 		}
-		line = gn.AppendLineAt(line[:0], i, ex.changes[i], ex.filter)
+		p := ex.profiles[i]
+		if p != nil && p.deleted {
+			continue
+		}
+		var cr *created
+		if k := i - gn.N(); k >= 0 {
+			cr = &ex.created[k]
+		}
+		line = s.userLine(line[:0], i, ex.changes[i], p, cr, ex.filter, true)
 		line = append(line, '\n')
 		if _, err := entry.Write(line); err != nil {
 			return fmt.Errorf("writing user %d of export %s: %w", i, ex.id, err)

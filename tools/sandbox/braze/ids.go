@@ -79,36 +79,46 @@ func (s *Server) exportIDs(w http.ResponseWriter, r *http.Request) {
 		}
 		return []int{i}
 	}
-	for _, id := range req.ExternalIDs {
-		add(id, one(g.IndexOfExternalID(id)))
-	}
-	for _, a := range req.UserAliases {
-		add(a.AliasName, one(g.IndexOfAlias(a.AliasName, a.AliasLabel)))
-	}
-	switch {
-	case req.BrazeID != "":
-		add(req.BrazeID, one(g.IndexOfBrazeID(req.BrazeID)))
-	case req.EmailAddress != "":
-		add(req.EmailAddress, g.IndicesOfEmail(req.EmailAddress))
-	case req.Phone != "":
-		add(req.Phone, g.IndicesOfPhone(req.Phone))
-	case req.DeviceID != "":
-		add(req.DeviceID, nil) // the simulator keeps no device index
-	}
-
 	f := &gen.Filter{Fields: make(map[string]bool, len(req.FieldsToExport))}
 	for _, k := range req.FieldsToExport {
 		f.Fields[k] = true
 	}
 	s.mu.Lock()
-	changes := make([]gen.Change, len(found))
+	for _, id := range req.ExternalIDs {
+		add(id, one(s.findUser(identity{externalID: id})))
+	}
+	for _, a := range req.UserAliases {
+		add(a.AliasName, one(s.findUser(identity{alias: &a})))
+	}
+	switch {
+	case req.BrazeID != "":
+		add(req.BrazeID, one(s.findUser(identity{brazeID: req.BrazeID})))
+	case req.EmailAddress != "":
+		add(req.EmailAddress, s.usersWithEmail(req.EmailAddress))
+	case req.Phone != "":
+		var live []int
+		for _, i := range g.IndicesOfPhone(req.Phone) {
+			if !s.deleted(i) {
+				live = append(live, i)
+			}
+		}
+		add(req.Phone, live)
+	case req.DeviceID != "":
+		add(req.DeviceID, nil) // the simulator keeps no device index
+	}
+	type snap struct {
+		c  gen.Change
+		p  *profile
+		cr *created
+	}
+	snaps := make([]snap, len(found))
 	for k, i := range found {
-		changes[k] = s.changes[i]
+		snaps[k] = snap{s.changes[i], s.profiles[i], s.createdOf(i)}
 	}
 	s.mu.Unlock()
 	users := make([]json.RawMessage, len(found))
 	for k, i := range found {
-		users[k] = g.AppendUserAt(nil, i, changes[k], f)
+		users[k] = s.userLine(nil, i, snaps[k].c, snaps[k].p, snaps[k].cr, f, false)
 	}
 	body := map[string]any{"message": "success", "users": users}
 	if len(invalid) > 0 {

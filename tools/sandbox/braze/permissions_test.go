@@ -57,8 +57,8 @@ func TestPagePermissions(t *testing.T) {
 }
 
 // TestWriteEndpointsRefuseInvalidInput: the writes answer Braze's 400 for
-// what they cannot apply, and say 501 (not simulated) for valid input,
-// rather than pretend.
+// what they cannot apply, and apply valid input (track_test.go shows what
+// it changes).
 func TestWriteEndpointsRefuseInvalidInput(t *testing.T) {
 	_, ts := start(t, Config{Gen: gen.New(1, 50)})
 	for _, tc := range []struct {
@@ -70,13 +70,13 @@ func TestWriteEndpointsRefuseInvalidInput(t *testing.T) {
 		{"/users/track", `{}`, 400, `"message":"Valid data must be provided in the 'attributes', 'events', or 'purchases' fields.","errors":[]`},
 		{"/users/track", `{"attributes":[{"first_name":"A"}]}`, 400, `"errors":[{"type":"'external_id', 'braze_id', 'user_alias', 'email' or 'phone' is required","input_array":"attributes","index":0}]`},
 		{"/users/track", `{"attributes":[` + strings.Repeat(`{"external_id":"a"},`, 75) + `{"external_id":"b"}]}`, 400, "Max Input Length Exceeded"},
-		{"/users/track", `{"attributes":[{"external_id":"a","first_name":"A"}]}`, 501, "Not simulated"},
+		{"/users/track", `{"attributes":[{"external_id":"a","first_name":"A"}]}`, 201, `"attributes_processed":1`},
 		{"/email/status", `{"email":"a@example.com","subscription_state":"maybe"}`, 400, "Invalid subscription_state"},
 		{"/email/status", `{"subscription_state":"subscribed"}`, 400, "Missing email"},
-		{"/email/status", `{"email":["a@example.com"],"subscription_state":"opted_in"}`, 501, "Not simulated"},
+		{"/email/status", `{"email":["a@example.com"],"subscription_state":"opted_in"}`, 201, `"message":"success"`},
 		{"/subscription/status/set", `{"subscription_state":"subscribed","external_id":["a"]}`, 400, "Missing subscription_group_id"},
 		{"/subscription/status/set", `{"subscription_group_id":"g","subscription_state":"subscribed","email":["a@x.io"],"phone":["+15551234567"]}`, 400, "not both"},
-		{"/subscription/status/set", `{"subscription_group_id":"g","subscription_state":"subscribed","external_id":["a"]}`, 501, "Not simulated"},
+		{"/subscription/status/set", `{"subscription_group_id":"g","subscription_state":"subscribed","external_id":["a"]}`, 201, `"message":"success"`},
 	} {
 		resp, body := call(t, "POST", ts.URL+tc.path, testKey, tc.body)
 		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.want) {

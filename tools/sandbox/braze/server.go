@@ -81,6 +81,19 @@ type Server struct {
 	closed         bool
 	timers         map[*time.Timer]bool
 	wg             sync.WaitGroup
+
+	// What the write endpoints changed (profiles.go, track.go).
+	profiles                       map[int]*profile
+	created                        []created
+	createdByExt, createdByBrazeID map[string]int
+	createdByAlias                 map[string]int // label + "\x00" + name
+	trackLog                       []TrackCall
+	emailLog                       []EmailStatusCall
+	subLog                         []SubscriptionCall
+	groups                         map[string]map[string]string // group -> identifier -> state
+	trackFail                      map[string]int               // identifier -> failures left
+	trackedEvents                  int
+	trackedPurchases               int
 }
 
 // New returns a simulator. It panics when cfg.APIKey is empty, as there would
@@ -115,6 +128,9 @@ func New(cfg Config) *Server {
 		exports:  map[string]*export{},
 		requests: map[string]int{},
 		timers:   map[*time.Timer]bool{},
+
+		profiles: map[int]*profile{}, createdByExt: map[string]int{}, createdByBrazeID: map[string]int{},
+		createdByAlias: map[string]int{}, groups: map[string]map[string]string{}, trackFail: map[string]int{},
 		buckets: map[string]*bucket{
 			bucketDefault:   {limit: cfg.Limits.DefaultPerHour, window: time.Hour},
 			bucketExportIDs: {limit: cfg.Limits.ExportIDsPerMinute, window: time.Minute},
@@ -137,6 +153,8 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /_exports/{file}", s.download)
 	s.mux.Handle("GET /_admin/state", loopbackOnly(s.adminState))
 	s.mux.Handle("POST /_admin/users/mutate", loopbackOnly(s.adminMutate))
+	s.mux.Handle("GET /_admin/track", loopbackOnly(s.adminTrack))
+	s.mux.Handle("POST /_admin/track/fail", loopbackOnly(s.adminTrackFail))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found: "+r.Method+" "+r.URL.Path)
 	})

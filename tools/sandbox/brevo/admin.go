@@ -34,6 +34,8 @@ type State struct {
 	Events EventState `json:"events"`
 	// Shop sums products and categories (products.go).
 	Shop ShopState `json:"shop"`
+	// Webhooks counts the webhook deliveries (webhooks_emit.go).
+	Webhooks WebhookStats `json:"webhooks"`
 }
 
 // ImportState sums the import processes (not other background processes).
@@ -74,6 +76,7 @@ func (s *Server) State() State {
 		MergedAway: s.stats.merged,
 		Events:     s.eventState(),
 		Shop:       s.shopState(),
+		Webhooks:   s.out.snapshot(),
 	}
 	st.Statuses = map[string]int{}
 	for k, n := range st.Requests {

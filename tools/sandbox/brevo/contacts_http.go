@@ -43,7 +43,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	now := s.lock()
+	now := s.lockAs(r)
 	defer s.mu.Unlock()
 	s.countUnknownFields(r, b)
 	s.countBlacklist(&c)
@@ -97,7 +97,7 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	now := s.lock()
+	now := s.lockAs(r)
 	defer s.mu.Unlock()
 	s.countUnknownFields(r, b)
 	idx, e := s.find(r)

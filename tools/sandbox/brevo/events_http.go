@@ -16,7 +16,7 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, _ := json.Marshal(b.fields) // the object readBody parsed, whole
-	now := s.lock()
+	now := s.lockAs(r)
 	defer s.mu.Unlock()
 	acc, e := s.checkEvent(raw, now)
 	if e != nil {
@@ -61,7 +61,7 @@ func (s *Server) createBatchEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("events holds %d events, over the limit of %d a request", len(events), maxBatchEvents))
 		return
 	}
-	now := s.lock()
+	now := s.lockAs(r)
 	defer s.mu.Unlock()
 	s.countUnknownFields(r, b)
 	var errs []batchError

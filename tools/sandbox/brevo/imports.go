@@ -21,6 +21,7 @@ type importProcess struct {
 	submitted   time.Time
 	start, done time.Time // set when the process reaches the head of the queue
 	notifyURL   string    // POSTed when the process completes
+	actor       string    // name of the key that submitted it (webhooks' api_key_name)
 	rows        []importRow
 	opts        importOptions
 	completed   bool
@@ -111,6 +112,7 @@ func (s *Server) nudge() {
 }
 
 func (s *Server) runImport(p *importProcess) {
+	s.actor = p.actor
 	if p.unlinkList != 0 {
 		s.unlinkAll(p)
 		return
@@ -182,8 +184,9 @@ func (s *Server) importContacts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	now := s.lock()
+	now := s.lockAs(r)
 	defer s.mu.Unlock()
+	p.actor = s.actor
 	s.countUnknownFields(r, b)
 	if _, ok := b.fields["emailBlacklist"]; ok {
 		s.stats.blacklistSent.ImportEmailBlacklist++

@@ -283,7 +283,7 @@ func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, add bool)
 		writeError(w, e)
 		return
 	}
-	now := s.lock()
+	now := s.lockAs(r)
 	defer s.mu.Unlock()
 	s.countUnknownFields(r, b)
 	l, e := s.findList(r)

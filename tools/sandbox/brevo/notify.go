@@ -41,11 +41,13 @@ func (s *Server) notify(p *importProcess) {
 }
 
 // Close waits for notifyUrl calls in flight (each bounded by
-// Config.NotifyTimeout) and makes later completions call nothing. The
+// Config.NotifyTimeout) and makes later completions call nothing; webhook
+// events pending are delivered (one try each) first. The
 // server still answers requests; close its listener first.
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.notifies.Wait()
+	s.out.close()
 }

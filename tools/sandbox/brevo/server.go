@@ -1,6 +1,7 @@
 package brevo
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,6 +43,14 @@ type Config struct {
 	ImportRowsPerSecond float64 `yaml:"import_rows_per_second"`
 	// NotifyTimeout bounds each POST to an import's notifyUrl. Default 5s.
 	NotifyTimeout time.Duration `yaml:"notify_timeout"`
+	// APIKeyName is the name of APIKey, which webhooks report as
+	// api_key_name for the changes made with it. Default "sandbox".
+	APIKeyName string `yaml:"api_key_name"`
+	// WebhookBatchWait is how long a batched webhook gathers events before
+	// a delivery (Brevo: up to 5 minutes). Default 200ms.
+	WebhookBatchWait time.Duration `yaml:"webhook_batch_wait"`
+	// WebhookTimeout bounds each webhook delivery. Default 5s.
+	WebhookTimeout time.Duration `yaml:"webhook_timeout"`
 	// Middleware, when set, wraps every /v3 request before authentication
 	// (the sandbox's fault injection). Requests are counted outside it; a
 	// writer's RecordFault(status) replaces the status counted.
@@ -56,7 +65,10 @@ type Server struct {
 	v3      http.Handler // serveV3 behind Config.Middleware
 	admin   *http.ServeMux
 	mu      sync.Mutex
-	keys    map[string]bool
+	keys    map[string]string // API key -> its name
+	actor   string            // name of the key the change being made came through ("": none)
+	hooks   hookState
+	out     *outbox
 	attrs   []attribute
 	attrIdx map[string]uint16
 	st      *store
@@ -97,9 +109,19 @@ func New(cfg Config) *Server {
 	if cfg.NotifyTimeout <= 0 {
 		cfg.NotifyTimeout = 5 * time.Second
 	}
-	s := &Server{cfg: cfg, keys: map[string]bool{}, notifier: &http.Client{Timeout: cfg.NotifyTimeout}}
+	if cfg.APIKeyName == "" {
+		cfg.APIKeyName = "sandbox"
+	}
+	if cfg.WebhookBatchWait <= 0 {
+		cfg.WebhookBatchWait = 200 * time.Millisecond
+	}
+	if cfg.WebhookTimeout <= 0 {
+		cfg.WebhookTimeout = 5 * time.Second
+	}
+	s := &Server{cfg: cfg, keys: map[string]string{}, notifier: &http.Client{Timeout: cfg.NotifyTimeout},
+		out: newOutbox(cfg.WebhookBatchWait, cfg.WebhookTimeout)}
 	if cfg.APIKey != "" {
-		s.keys[cfg.APIKey] = true
+		s.keys[cfg.APIKey] = cfg.APIKeyName
 	}
 	s.reset()
 	s.routes()
@@ -110,11 +132,15 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// AddKey makes key a valid api-key as well.
-func (s *Server) AddKey(key string) {
+// AddKey makes key a valid api-key as well, named "".
+func (s *Server) AddKey(key string) { s.AddNamedKey(key, "") }
+
+// AddNamedKey makes key a valid api-key named name: webhooks report the
+// changes made with it with that api_key_name.
+func (s *Server) AddNamedKey(key, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.keys[key] = true
+	s.keys[key] = name
 }
 
 // Reset forgets every contact, import, custom attribute, folder, list, counter
@@ -132,6 +158,8 @@ func (s *Server) reset() {
 		s.attrIdx[a.name] = uint16(i)
 	}
 	s.st = newStore()
+	s.st.onChange, s.st.onRemove = s.contactChanged, s.contactRemoved
+	s.hooks = hookState{}
 	s.imports = importQueue{}
 	s.stats = counters{requests: map[string]int{}, unknownAttributes: map[string]int{}, unknownFields: map[string]int{}}
 	s.limits = newPools()
@@ -164,6 +192,11 @@ func (s *Server) routes() {
 	s.api.HandleFunc("GET /v3/account", s.getAccount)
 	s.api.HandleFunc("POST /v3/events", s.createEvent)
 	s.api.HandleFunc("POST /v3/events/batch", s.createBatchEvents)
+	s.api.HandleFunc("DELETE /v3/contacts/{identifier}", s.deleteContact)
+	s.api.HandleFunc("POST /v3/webhooks", s.createWebhook)
+	s.api.HandleFunc("GET /v3/webhooks", s.listWebhooks)
+	s.api.HandleFunc("GET /v3/webhooks/{webhookId}", s.getWebhook)
+	s.api.HandleFunc("DELETE /v3/webhooks/{webhookId}", s.deleteWebhook)
 
 	s.admin = http.NewServeMux()
 	s.admin.HandleFunc("GET /_admin/state", s.adminState)
@@ -171,6 +204,8 @@ func (s *Server) routes() {
 	s.admin.HandleFunc("GET /_admin/contacts/{id}/events", s.adminContactEvents)
 	s.admin.HandleFunc("POST /_admin/reset", s.adminReset)
 	s.routeProducts()
+	s.admin.HandleFunc("POST /_admin/contacts/{id}", s.adminEditContact)
+	s.admin.HandleFunc("DELETE /_admin/contacts/{id}", s.adminDeleteContact)
 }
 
 // statusWriter remembers the status for the request counters.
@@ -232,10 +267,12 @@ func (s *Server) serveV3(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.unrouted(r))
 		return
 	}
-	if !s.authorized(r.Header.Get("api-key")) {
+	name, ok := s.keyName(r.Header.Get("api-key"))
+	if !ok {
 		writeError(w, &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized, Message: "Key not found"})
 		return
 	}
+	r = r.WithContext(context.WithValue(r.Context(), actorKey{}, name))
 	if s.cfg.RateLimit {
 		_, path, _ := strings.Cut(pattern, " ")
 		s.mu.Lock()
@@ -264,10 +301,22 @@ func (s *Server) unrouted(r *http.Request) *apiError {
 	return notFound("Invalid route: " + r.URL.Path)
 }
 
-func (s *Server) authorized(key string) bool {
+// keyName is the name of an accepted key; ok is false for any other.
+func (s *Server) keyName(key string) (name string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return key != "" && s.keys[key]
+	name, ok = s.keys[key]
+	return name, ok && key != ""
+}
+
+type actorKey struct{}
+
+// lockAs is lock for a request that changes contacts: the changes it makes
+// are reported to webhooks as made through its key.
+func (s *Server) lockAs(r *http.Request) time.Time {
+	now := s.lock()
+	s.actor, _ = r.Context().Value(actorKey{}).(string)
+	return now
 }
 
 // lock takes the state lock and brings import processes up to the current time;
@@ -276,5 +325,6 @@ func (s *Server) lock() time.Time {
 	s.mu.Lock()
 	now := s.cfg.Now()
 	s.advanceImports(now)
+	s.actor = ""
 	return now
 }

@@ -39,7 +39,7 @@ func TestAuth(t *testing.T) {
 func TestUnroutedIsJSON(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.do("GET", "/v3/nowhere", nil).expect(t, 404, "document_not_found")
-	h.do("DELETE", "/v3/contacts/import", nil).expect(t, 405, "method_not_allowed")
+	h.do("PATCH", "/v3/contacts/import", nil).expect(t, 405, "method_not_allowed")
 }
 
 func TestAdminStateOverHTTP(t *testing.T) {

@@ -54,7 +54,7 @@ var servedPaths = map[string]bool{
 	"/contacts/lists/{listId}/contacts/remove": true,
 	"/processes": true, "/processes/{processId}": true,
 	"/contacts/folders/{folderId}": true, "/contacts/folders/{folderId}/lists": true,
-	"/account": true, "/events": true,
+	"/account": true, "/events": true, "/webhooks": true, "/webhooks/{webhookId}": true,
 }
 
 // idList is "1,2,...,n".
@@ -236,6 +236,19 @@ func TestContractWithSpec(t *testing.T) {
 		{"get process", "GET", "/processes/1", nil, true, 200},
 		{"get unknown process", "GET", "/processes/999", nil, true, 404},
 		{"list processes", "GET", "/processes?limit=5", nil, true, 200},
+		// Webhooks (issue 14): registered, listed, read, deleted; contacts deleted.
+		{"create webhook", "POST", "/webhooks", map[string]any{"url": "http://127.0.0.1:9/hook", "type": "marketing",
+			"events": []string{"contactUpdated", "unsubscribed", "contactDeleted", "listAddition"},
+			"auth":   map[string]any{"type": "bearer", "token": "t0ken"}, "batched": true}, true, 201},
+		{"create webhook without url", "POST", "/webhooks", map[string]any{"events": []string{"unsubscribed"}}, false, 400},
+		{"create webhook with an unknown event", "POST", "/webhooks", map[string]any{"url": "http://127.0.0.1:9/hook", "events": []string{"nope"}}, false, 400},
+		{"list webhooks", "GET", "/webhooks?type=marketing&sort=asc", nil, true, 200},
+		{"get webhook", "GET", "/webhooks/1", nil, true, 200},
+		{"get unknown webhook", "GET", "/webhooks/99", nil, true, 404},
+		{"delete webhook", "DELETE", "/webhooks/1", nil, true, 204},
+		{"create contact to delete", "POST", "/contacts", map[string]any{"email": "del@example.com"}, true, 201},
+		{"delete contact", "DELETE", "/contacts/del@example.com", nil, true, 204},
+		{"delete unknown contact", "DELETE", "/contacts/zz@example.com", nil, true, 404},
 	}
 	opts := &openapi3filter.Options{
 		IncludeResponseStatus: true,

@@ -30,6 +30,11 @@ type store struct {
 	byExtID  map[string]int32
 	bySMS    map[string]int32
 	deleted  int // contacts with flagDeleted
+
+	// onChange and onRemove, when set, are told of every change that
+	// changed something and of every removal (the webhooks).
+	onChange func(idx int, before *contact, created bool)
+	onRemove func(idx int, before *contact)
 }
 
 // live reports whether idx names a contact that exists (in range, not deleted).
@@ -44,6 +49,10 @@ func (st *store) count() int { return len(st.contacts) - st.deleted }
 // it leaves every list. Its slot stays so ids keep naming their index.
 func (st *store) remove(idx int) {
 	ct := &st.contacts[idx]
+	if st.onRemove != nil {
+		before := *ct
+		defer st.onRemove(idx, &before)
+	}
 	for _, x := range []struct {
 		key   string
 		index map[string]int32
@@ -121,11 +130,17 @@ func (st *store) resolve(c *change) resolution {
 // that changes nothing keeps modifiedAt, so modifiedSince only returns real changes.
 func (st *store) apply(idx int, c *change, now time.Time) int {
 	ms := now.UnixMilli()
-	if idx < 0 {
+	created := idx < 0
+	if created {
 		st.contacts = append(st.contacts, contact{created: ms})
 		idx = len(st.contacts) - 1
 	}
 	ct := &st.contacts[idx]
+	var before contact
+	if st.onChange != nil {
+		before = *ct
+		before.lists = slices.Clone(ct.lists)
+	}
 	changed := ct.modified == 0
 	changed = setIdentifier(&ct.email, c.email, st.byEmail, idx) || changed
 	changed = setIdentifier(&ct.extID, c.extID, st.byExtID, idx) || changed
@@ -147,6 +162,9 @@ func (st *store) apply(idx int, c *change, now time.Time) int {
 	changed = setFlag(&ct.flags, flagSMSBlacklisted, flagSMSBlacklistSent, c.smsBlacklisted) || changed
 	if changed {
 		ct.modified = ms
+		if st.onChange != nil {
+			st.onChange(idx, &before, created)
+		}
 	}
 	return idx
 }

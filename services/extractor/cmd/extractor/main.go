@@ -68,7 +68,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	bc := bootstrap.BrazeConfig(cfg, key)
-	bc.Observer = ops.Braze(rec.Braze("extractor"))
+	bc.Observer = ops.Calls(rec.Observer("extractor"))
 	bc.Tracer = bootstrap.Tracer(tracing)
 	guard, err := bootstrap.GuardBraze(cfg.Resilience, &bc, log)
 	if err != nil {
@@ -86,6 +86,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		CustomAttributesToExport: custom,
 		TempDir:                  os.Getenv("TMPDIR"),
 		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
+		Digest:                   bootstrap.LinesDigest(m, bootstrap.ListIDs(cfg), ""),
 		Logger:                   log,
 		Tracer:                   bootstrap.Tracer(tracing),
 		Instance:                 f.Instance,

@@ -64,7 +64,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	bc := bootstrap.BrevoConfig(cfg, key)
-	bc.Observer = ops.Brevo(rec.Brevo("loader"))
+	bc.Observer = ops.Calls(rec.Observer("loader"))
 	bc.Tracer = bootstrap.Tracer(tracing)
 	guard, err := bootstrap.GuardBrevo(cfg.Resilience, &bc, log)
 	if err != nil {

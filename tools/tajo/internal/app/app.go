@@ -67,8 +67,10 @@ type App struct {
 	// BrazeGuard and BrevoGuard hold the limiters and breakers of this
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
-	interval               time.Duration
-	log                    *slog.Logger
+	// reads are the status's vendor checks, with this process's clients.
+	reads    VendorReads
+	interval time.Duration
+	log      *slog.Logger
 }
 
 // New provisions the streams and buckets and builds every stage.
@@ -98,7 +100,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Transformer.Instruments.Tracer, o.Loader.Instruments.Tracer = o.Tracer, o.Tracer
 	}
 	if o.Ops != nil {
-		o.Braze.Observer, o.Brevo.Observer = o.Ops.Braze(o.Braze.Observer), o.Ops.Brevo(o.Brevo.Observer)
+		o.Braze.Observer, o.Brevo.Observer = o.Ops.Calls(o.Braze.Observer), o.Ops.Calls(o.Brevo.Observer)
 		o.Transformer.Instruments.Meter, o.Loader.Instruments.Meter = o.Ops.Metrics, o.Ops.Metrics
 	}
 	bg, err := bootstrap.GuardBraze(o.Resilience, &o.Braze, o.Logger)
@@ -129,6 +131,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if len(o.Extractor.FieldsToExport) == 0 {
 		o.Extractor.FieldsToExport, o.Extractor.CustomAttributesToExport = m.ExportFields()
 	}
+	if o.Extractor.Digest == "" {
+		o.Extractor.Digest = bootstrap.LinesDigest(m, o.Loader.ListIDs, o.Loader.ListName)
+	}
 	o.Extractor.Logger, o.Transformer.Logger, o.Loader.Logger = o.Logger, o.Logger, o.Logger
 	ex, err := extractor.New(js, bz, st, o.Extractor)
 	if err != nil {
@@ -148,7 +153,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
 	}
 	return &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
-		BrazeGuard: bg, BrevoGuard: vg,
+		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
 		interval: o.Interval, log: o.Logger}, nil
 }
 

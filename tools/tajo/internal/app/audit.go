@@ -20,8 +20,8 @@ func (o *Options) wireAudit(ctx context.Context, st *state.Store) error {
 	}
 	// In one process the extractor is the only Braze caller and the loader
 	// the only Brevo caller.
-	o.Braze.Observer = chain(o.Braze.Observer, o.Audit.Braze(proto.StageExtractor))
-	o.Brevo.Observer = chain(o.Brevo.Observer, o.Audit.Brevo(proto.StageLoader))
+	o.Braze.Observer = chain(o.Braze.Observer, o.Audit.Observer(proto.StageExtractor))
+	o.Brevo.Observer = chain(o.Brevo.Observer, o.Audit.Observer(proto.StageLoader))
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -91,8 +92,8 @@ func (e *catalogEnv) connect(t *testing.T) {
 	}
 	mp := catalogmap.DefaultConfig()
 	mp.Metadata = []string{"brand", "color"}
-	retry := resilience.Policy{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond, MaxAttempts: 8}
-	redeliver := pipeline.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}
+	retry := resilience.Policy{Backoff: restcall.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}, MaxAttempts: 8}
+	redeliver := pipeline.Backoff{Backoff: restcall.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}}
 	e.app, e.nc = a, nc
 	e.ropt = app.ResourcesOptions{
 		Braze: bzc, Brevo: bvc,

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/gateway"
-	"github.com/tajo-sync/tajo/services/loader"
 )
 
 // control is the gateway's control API over this process's pipeline.
@@ -20,6 +19,10 @@ type control struct {
 	connect func(ctx context.Context, req gateway.ConnectRequest) (map[string]any, error)
 	// life bounds the runs' followers: RunEvents' context.
 	life context.Context
+
+	mu        sync.Mutex
+	conn      Connection // the last vendor check, made at checkedAt
+	checkedAt time.Time
 }
 
 var _ gateway.Control = (*control)(nil)
@@ -74,55 +77,30 @@ func (c *control) Run(ctx context.Context, id string) (map[string]any, error) {
 	return runJSON(r), nil
 }
 
-func (c *control) Status(ctx context.Context) (map[string]any, error) {
-	out := map[string]any{"connector": "braze", "connected": true, "lastSync": nil,
-		"usersCount": int64(0), "campaignsTracked": 0, "eventsProcessed": uint64(0)}
-	last, err := c.a.State.LastRun(ctx, extractor.Resource)
-	switch {
-	case errors.Is(err, state.ErrNotFound):
-	case err != nil:
-		return nil, err
-	default:
-		out["lastSync"] = runJSON(last)
-		out["resources"] = map[string]any{extractor.Resource: runJSON(last)}
-		n, err := c.usersCount(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out["usersCount"] = n
-	}
-	n, err := loader.EventsProcessed(ctx, c.a.State.KeyValue())
+// Status is app.ReadStatus, the same value `tajo connectors status --json`
+// prints. The vendor checks are made at most once per connectionTTL: the
+// status page asks every few seconds, and each check costs a call of the
+// vendors' budgets.
+func (c *control) Status(ctx context.Context) (any, error) {
+	st, err := ReadStatus(ctx, c.a.JS, c.connection(ctx))
 	if err != nil {
 		return nil, err
 	}
-	out["eventsProcessed"] = n
-	return out, nil
+	st.State = c.a.nc.ConnectedUrlRedacted()
+	return st, nil
 }
 
-// usersCount is what the last completed full users run exported, as
-// `tajo connectors status` counts it.
-func (c *control) usersCount(ctx context.Context) (int64, error) {
-	kv := c.a.State.KeyValue()
-	l, err := kv.ListKeysFiltered(ctx, proto.RunKey(">"))
-	if err != nil {
-		return 0, err
+// connectionTTL is how long a vendor check is reused.
+const connectionTTL = 30 * time.Second
+
+// connection is the last vendor check, made again once connectionTTL old.
+func (c *control) connection(ctx context.Context) Connection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.checkedAt.IsZero() || time.Since(c.checkedAt) > connectionTTL {
+		c.conn, c.checkedAt = CheckVendors(ctx, c.a.reads), time.Now()
 	}
-	defer func() { _ = l.Stop() }()
-	var ids []string
-	for k := range l.Keys() {
-		ids = append(ids, strings.TrimPrefix(k, proto.RunKey("")))
-	}
-	slices.Sort(ids)
-	for i := len(ids) - 1; i >= 0; i-- { // newest first: ids sort by time
-		r, err := c.a.State.GetRun(ctx, ids[i])
-		if err != nil {
-			return 0, err
-		}
-		if r.Resource == extractor.Resource && r.Type == "full" && r.Status == proto.RunCompleted {
-			return r.Exported + r.Malformed, nil
-		}
-	}
-	return 0, nil
+	return c.conn
 }
 
 // runJSON is a run as the control API shows it (the CLI's field names).

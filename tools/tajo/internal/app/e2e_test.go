@@ -406,6 +406,22 @@ func TestUsersEndToEnd(t *testing.T) {
 		t.Errorf("second summary %+v, want 50 updated and %d unchanged", second, synced-50)
 	}
 	addsUp(t, second)
+	// Lines as they were, and settled cleanly by the first sync, were not
+	// even published: at most the changed ones, the lettered ones and the
+	// users sharing an identifier were.
+	lettered := 0
+	for _, x := range exps {
+		if x.dlqReason != "" || x.shared || len(x.sideLetters) > 0 {
+			lettered++
+		}
+	}
+	run2, err := e.app.State.GetRun(context.Background(), second.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run2.Skipped > int64(synced-50) || run2.Skipped < int64(users-50-lettered) {
+		t.Errorf("the incremental sync skipped %d unchanged lines, want between %d and %d", run2.Skipped, users-50-lettered, synced-50)
+	}
 	for _, i := range changed {
 		exp := expect(t, g.Line(i, e.sb.Braze.Version(i)))
 		got, _ := lookup(e, exp)

@@ -46,7 +46,7 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 		return err
 	}
 	if o.Audit != nil {
-		o.Brevo.Observer = chain(o.Brevo.Observer, o.Audit.Brevo(proto.StageLoader))
+		o.Brevo.Observer = chain(o.Brevo.Observer, o.Audit.Observer(proto.StageLoader))
 		o.Gateway.Audit = o.Audit
 	}
 	bv, err := brevo.New(o.Brevo)

@@ -61,8 +61,8 @@ func (a *App) RunResources(ctx context.Context, o ResourcesOptions) error {
 		return err
 	}
 	if o.Audit != nil {
-		o.Braze.Observer = chain(o.Braze.Observer, o.Audit.Braze(proto.StageExtractor))
-		o.Brevo.Observer = chain(o.Brevo.Observer, o.Audit.Brevo(proto.StageLoader))
+		o.Braze.Observer = chain(o.Braze.Observer, o.Audit.Observer(proto.StageExtractor))
+		o.Brevo.Observer = chain(o.Brevo.Observer, o.Audit.Observer(proto.StageLoader))
 	}
 	bz, err := braze.New(o.Braze)
 	if err != nil {

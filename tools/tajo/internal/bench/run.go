@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
@@ -197,6 +198,9 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 	runtime.GC()
 	debug.FreeOSMemory()
 	rep.PeakReset = ResetPeakRSS()
+	// As `tajo run` does (the bench is the all-in-one process).
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	bootstrap.SetMemoryLimit(bootstrap.MemoryLimitAllInOne)
 
 	a, err := app.New(ctx, app.Options{
 		NC:        nc,

@@ -41,7 +41,7 @@ func runDryRun(ctx context.Context, cmd *cobra.Command, s *connectorSettings, f 
 		rec := openCLIAudit(s.home, cmd.ErrOrStderr())
 		defer rec.close()
 		c, err := brevo.New(brevo.Config{BaseURL: s.cfg.Connectors.Brevo.APIURL, APIKey: s.creds.BrevoAPIKey,
-			Observer: rec.Brevo(cliService)})
+			Observer: rec.Observer(cliService)})
 		if err != nil {
 			return fmt.Errorf("configuring the Brevo client (check connectors.brevo.api_url): %w", err)
 		}

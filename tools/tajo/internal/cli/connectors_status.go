@@ -10,98 +10,22 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/progress"
 )
 
 func init() { registerUnder("connectors", newConnectorsStatusCmd) }
 
-// connectorStatus is `tajo connectors status --json`. Field names are a
-// stable interface: scripts read them. Add fields; do not rename them.
-type connectorStatus struct {
-	Connector string `json:"connector"`
-	// Connected: both configured keys answered a cheap read (see Connection).
-	Connected  bool             `json:"connected"`
-	Connection connectionStatus `json:"connection"`
-	// LastSync is the last completed users run; null before the first.
-	LastSync *runStatus `json:"lastSync"`
-	// UsersCount is how many users the last completed full sync exported
-	// (0 before the first).
-	UsersCount int64 `json:"usersCount"`
-	// CampaignsTracked is always 0 in this build: campaigns are not synced
-	// yet. It will count them once they are.
-	CampaignsTracked int64 `json:"campaignsTracked"`
-	// EventsProcessed counts the events written to Brevo contact
-	// timelines (Currents and handleEvent), each once.
-	EventsProcessed int64 `json:"eventsProcessed"`
-	// Resources is the last run of each resource, whatever its state.
-	Resources map[string]*runStatus `json:"resources"`
-	// Consumers is the backlog of each stage's durable consumer.
-	Consumers []consumerLag `json:"consumers"`
-	// DeadLetters counts what waits in the DLQ stream, by stage and reason.
-	DeadLetters []deadLetterCount `json:"deadLetters"`
-	// Breakers are the circuit breakers of every process that reported its
-	// health (one per vendor endpoint bucket); null when none did.
-	Breakers []breakerState `json:"breakers"`
-	// State is where the state was read: the NATS URL or the local store
-	// directory; "" when there is none (nothing synced here yet).
-	State string `json:"state"`
-}
-
-type connectionStatus struct {
-	Braze vendorCheck `json:"braze"`
-	Brevo vendorCheck `json:"brevo"`
-}
-
-// vendorCheck is one vendor's connection check.
-type vendorCheck struct {
-	OK    bool   `json:"ok"`
-	Check string `json:"check"` // the request made
-	Error string `json:"error,omitempty"`
-}
-
-// runStatus is one sync run with its counters summed over every worker.
-type runStatus struct {
-	ID           string     `json:"id"`
-	Resource     string     `json:"resource"`
-	Type         string     `json:"type"`   // full | incremental
-	Status       string     `json:"status"` // running | exported | completed | failed
-	StartedAt    time.Time  `json:"startedAt"`
-	FinishedAt   *time.Time `json:"finishedAt"` // null until it finished
-	DurationMs   int64      `json:"durationMs"` // 0 until it finished
-	Exported     int64      `json:"exported"`
-	Created      int64      `json:"created"`
-	Updated      int64      `json:"updated"`
-	Unchanged    int64      `json:"unchanged"`
-	Failed       int64      `json:"failed"`
-	DeadLettered int64      `json:"deadLettered"`
-	Error        string     `json:"error,omitempty"`
-}
-
-// consumerLag is a durable consumer's backlog: messages not yet delivered
-// (pending) and delivered but not yet acknowledged (ackPending).
-type consumerLag struct {
-	Stream     string `json:"stream"`
-	Consumer   string `json:"consumer"`
-	Exists     bool   `json:"exists"` // false until its worker first started
-	Pending    uint64 `json:"pending"`
-	AckPending uint64 `json:"ackPending"`
-	Error      string `json:"error,omitempty"`
-}
-
-type deadLetterCount struct {
-	Stage  string `json:"stage"`
-	Reason string `json:"reason"`
-	Count  uint64 `json:"count"`
-}
-
-// breakerState is a circuit breaker's state (closed | open | half-open) as
-// the process holding it last reported it.
-type breakerState struct {
-	Name        string    `json:"name"` // "service@instance vendor/bucket"
-	State       string    `json:"state"`
-	Transitions int64     `json:"transitions"`
-	ReportedAt  time.Time `json:"reported_at"`
-}
+// The status's types are app's: `tajo connectors status --json` and the
+// gateway's GET /v1/connectors/braze/status are one value (app.ReadStatus).
+type (
+	connectorStatus  = app.Status
+	connectionStatus = app.Connection
+	vendorCheck      = app.VendorCheck
+	runStatus        = app.RunStatus
+	consumerLag      = app.ConsumerLag
+	deadLetterCount  = app.DeadLetterCount
+)
 
 func newConnectorsStatusCmd() *cobra.Command {
 	var (
@@ -118,7 +42,8 @@ func newConnectorsStatusCmd() *cobra.Command {
   last sync          the last completed users run: when, which type, how long
   users count        users exported by the last completed full sync
   campaigns tracked  always 0 in this build: campaigns are not synced yet
-  events processed   always 0 in this build: events are not synced yet
+  events processed   events written to Brevo contact timelines (Currents and
+                     handleEvent), each once
   resources          the last run of each resource, whatever its state
   consumers          each stage's backlog (pending + unacknowledged messages)
   dead letters       what waits in the DLQ stream, by stage and reason
@@ -161,29 +86,30 @@ Exit status 1 when not connected.`,
 // errNotConnected makes the exit status 1 after a status that shows why.
 var errNotConnected = fmt.Errorf("not connected: see the connection lines above for the cause and the fix")
 
-// collectStatus checks both vendors and reads the state.
+// collectStatus checks both vendors and reads the state (app.ReadStatus).
 func collectStatus(ctx context.Context, cmd *cobra.Command, configPath string) (*connectorStatus, error) {
 	s, err := loadConnectorSettings(configPath)
 	if err != nil {
 		return nil, err
 	}
-	st := &connectorStatus{Connector: "braze", Resources: map[string]*runStatus{}, DeadLetters: []deadLetterCount{}}
 	rec := openCLIAudit(s.home, cmd.ErrOrStderr())
-	checkVendors(ctx, s, st, rec)
+	conn := app.CheckVendors(ctx, vendorReads(s, rec))
 	rec.close()
 	where, exists := s.stateSource()
 	if !exists {
-		return st, nil // nothing synced here yet: there is no state to read
+		// Nothing synced here yet: there is no state to read.
+		return app.ReadStatus(ctx, nil, conn)
 	}
 	b, err := openBus(ctx, cmd, storeFlags{configPath: configPath})
 	if err != nil {
 		return nil, err
 	}
 	defer b.Close()
-	st.State = where
-	if err := readState(ctx, b.JS, st); err != nil {
+	st, err := app.ReadStatus(ctx, b.JS, conn)
+	if err != nil {
 		return nil, fmt.Errorf("reading the sync state at %s: %w", where, err)
 	}
+	st.State = where
 	return st, nil
 }
 
@@ -219,13 +145,13 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 	}
 	row("users count", progress.Count(st.UsersCount)+" (exported by the last full sync)")
 	row("campaigns tracked", "0 (campaigns are not synced yet)")
-	row("events processed", "0 (events are not synced yet)")
+	row("events processed", progress.Count(st.EventsProcessed)+" (written to Brevo contact timelines)")
 
 	b.WriteString("\nLast run by resource\n")
 	if len(st.Resources) == 0 {
 		b.WriteString("  none\n")
 	}
-	for _, res := range statusResources {
+	for _, res := range app.StatusResources {
 		r, ok := st.Resources[res]
 		if !ok {
 			continue

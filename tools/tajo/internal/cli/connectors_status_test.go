@@ -15,13 +15,14 @@ import (
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
 // sampleStatus has every part of the status filled in, with fixed times.
 func sampleStatus() *connectorStatus {
 	start := time.Date(2026, 11, 28, 13, 5, 1, 0, time.UTC)
 	end := start.Add(12340 * time.Millisecond)
-	last := &runStatus{ID: "20261128T130501Z-ab12cd", Resource: "users", Type: "incremental", Status: "completed",
+	last := &runStatus{ID: "20261128T130501Z-ab12cd", Resource: "users", Type: "incremental", Status: "completed", Done: true,
 		StartedAt: start, FinishedAt: &end, DurationMs: 12340, Exported: 10000, Created: 12, Updated: 340,
 		Unchanged: 9640, DeadLettered: 8}
 	return &connectorStatus{
@@ -32,12 +33,14 @@ func sampleStatus() *connectorStatus {
 		},
 		LastSync: last, UsersCount: 10000,
 		Resources: map[string]*runStatus{"users": last},
+		Runs:      []*runStatus{last},
 		Consumers: []consumerLag{
 			{Stream: "RAW", Consumer: "transformer-users", Exists: true, Pending: 1200, AckPending: 500},
 			{Stream: "OPS", Consumer: "loader-contacts"},
 		},
 		DeadLetters: []deadLetterCount{{Stage: "extractor", Reason: "malformed_json", Count: 3}, {Stage: "loader", Reason: "duplicate_email", Count: 5}},
 		State:       "/home/ann/.tajo/nats",
+		ReadAt:      end.Add(time.Minute),
 	}
 }
 
@@ -100,9 +103,9 @@ func TestSyncFollowsARunningDeployment(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The stages' durable consumers, idle: the run's work is all handled.
-	for i, c := range lagConsumers[:2] { // the users sync's stages
+	for i, c := range app.LagConsumers[:2] { // the users sync's stages
 		subject := []string{proto.SubjectRawBrazeUsers, proto.SubjectOpsBrevoContactsUpsert}[i]
-		if _, err := js.CreateOrUpdateConsumer(ctx, c.stream, jetstream.ConsumerConfig{Durable: c.durable,
+		if _, err := js.CreateOrUpdateConsumer(ctx, c.Stream, jetstream.ConsumerConfig{Durable: c.Durable,
 			FilterSubject: subject, AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
 			t.Fatal(err)
 		}

@@ -86,6 +86,7 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 		Ready: func(addr string) {
 			_ = os.WriteFile(filepath.Join(e.home, gatewayAddrFile), []byte(addr+"\n"), 0o600)
 			fmt.Fprintf(out, "Gateway: http://%s (Braze Currents: POST /v1/braze/currents; API: /v1/connectors/braze, keys from `tajo apikeys create`)\n", addr)
+			fmt.Fprintf(out, "Status page: http://%s/ (sign in with a key from `tajo apikeys create`)\n", addr)
 			switch {
 			case e.sandbox != nil:
 				fmt.Fprintf(out, "Sandbox Currents token: %s\n", token)

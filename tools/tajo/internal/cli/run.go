@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
 )
 
 // defaultSandboxUsers is how many users `tajo run --sandbox` generates: enough
@@ -40,6 +41,7 @@ fail the run; they wait in the DLQ stream with their reason.`,
   BRAZE_API_KEY=... BREVO_API_KEY=... tajo run --config tajo.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			bootstrap.SetMemoryLimit(bootstrap.MemoryLimitAllInOne)
 			return runPipeline(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}

@@ -1,0 +1,196 @@
+package extractor
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/ledger"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// zipBraze is Braze at the edge: each export is the zip of the lines set
+// last.
+type zipBraze struct{ lines []string }
+
+func (z *zipBraze) FindSegment(context.Context, string) (braze.Segment, error) {
+	return braze.Segment{ID: "all", Name: "All Users"}, nil
+}
+
+func (z *zipBraze) ExportSegment(context.Context, braze.ExportSegmentRequest) (braze.ExportSegmentResult, error) {
+	return braze.ExportSegmentResult{URL: "https://export.invalid/x.zip"}, nil
+}
+
+func (z *zipBraze) WaitExport(_ context.Context, _ string, open func() (io.WriteCloser, error), _ braze.Backoff) (int64, error) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.Create("part-0.txt")
+	if err != nil {
+		return 0, err
+	}
+	io.WriteString(w, strings.Join(z.lines, "\n")+"\n")
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	f, err := open()
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := f.Write(b.Bytes())
+	return int64(n), err
+}
+
+func userLine(i, version int) string {
+	return fmt.Sprintf(`{"braze_id":"b%04d","external_id":"u%04d","first_name":"v%d"}`, i, i, version)
+}
+
+// An incremental run publishes only the lines that changed since the run
+// before, when that run settled them cleanly and the digest is the same.
+func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
+	_, _, js := natsxtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bz := &zipBraze{}
+	const users = 5000 // two ledger shards
+	for i := range users {
+		bz.lines = append(bz.lines, userLine(i, 0))
+	}
+	bz.lines = append(bz.lines, `{"no_id":true}`) // dead-lettered every time: no entry
+	newExtractor := func(digest string) *Extractor {
+		e, err := New(js, bz, st, Config{FieldsToExport: []string{"external_id"}, TempDir: t.TempDir(), Digest: digest,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	raw, err := js.Stream(ctx, proto.StreamRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := func() uint64 {
+		t.Helper()
+		before := raw.CachedInfo().State.Msgs
+		info, err := raw.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Msgs - before
+	}
+	// settle plays the downstream stages: every line published is
+	// written, but line 7 is written without its email (a flag), and line
+	// 9 is dead-lettered.
+	settle := func(run *proto.SyncRun) {
+		t.Helper()
+		var ms []ledger.Mark
+		for i := range int64(users) {
+			m := ledger.Mark{Line: i, Outcome: ledger.Updated}
+			switch i {
+			case 7:
+				m.Flags = ledger.WithoutEmail
+			case 9:
+				m.Outcome = ledger.DeadLettered
+			}
+			ms = append(ms, m)
+		}
+		if err := newLedger(t, js).Mark(ctx, run.ID, proto.StageLoader, ms); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync := func(e *Extractor, typ string) *proto.SyncRun {
+		t.Helper()
+		run, err := e.Sync(ctx, typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(len(bz.lines) - 1); run.Exported != want || run.Malformed != 1 {
+			t.Fatalf("%s run exported %d, malformed %d; want %d and 1", typ, run.Exported, run.Malformed, want)
+		}
+		return run
+	}
+
+	e := newExtractor("mapping-1")
+	full := sync(e, "full")
+	if n := published(); n != users || full.Skipped != 0 {
+		t.Fatalf("the full run published %d lines and skipped %d, want every one of %d", n, full.Skipped, users)
+	}
+	settle(full)
+
+	// Three users change, one is new; lines 7 (flagged) and 9 (dead
+	// letter) were not settled cleanly and are published again.
+	for _, i := range []int{100, 2000, 4999} {
+		bz.lines[i] = userLine(i, 1)
+	}
+	bz.lines = append(bz.lines[:users:users], userLine(users, 0), bz.lines[users])
+	inc := sync(newExtractor("mapping-1"), "incremental")
+	wantPublished := uint64(3 + 1 + 2)
+	if n := published(); n != wantPublished || inc.Skipped != int64(users+1)-int64(wantPublished) {
+		t.Fatalf("the incremental run published %d lines and skipped %d; want %d published", n, inc.Skipped, wantPublished)
+	}
+	tl, err := newLedger(t, js).Tally(ctx, inc.ID, inc.Exported+inc.Malformed, settledStages...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl.ByOutcome[ledger.Unchanged] != inc.Skipped || tl.ByOutcome[ledger.Exported] != int64(wantPublished) {
+		t.Fatalf("ledger: %d unchanged, %d exported; want %d and %d", tl.ByOutcome[ledger.Unchanged], tl.ByOutcome[ledger.Exported], inc.Skipped, wantPublished)
+	}
+
+	// A skipped line stays skippable: the next run's base is this one,
+	// whose ledger says unchanged. Its published lines were never settled
+	// here, so they go again.
+	next := sync(newExtractor("mapping-1"), "incremental")
+	if n := published(); n != wantPublished {
+		t.Fatalf("the next incremental run published %d lines, want the %d the last one left unsettled", n, wantPublished)
+	}
+	settleAll(t, js, next, users+1)
+
+	// Another mapping: every line is published.
+	other := sync(newExtractor("mapping-2"), "incremental")
+	if n := published(); n != users+1 || other.Skipped != 0 {
+		t.Fatalf("after the digest changed, the run published %d lines and skipped %d; want all %d", n, other.Skipped, users+1)
+	}
+	settleAll(t, js, other, users+1)
+
+	// A full run publishes every line whatever changed.
+	if n, run := published(), sync(newExtractor("mapping-2"), "full"); run.Skipped != 0 {
+		t.Fatalf("a full run skipped %d lines (%d published)", run.Skipped, n)
+	}
+	if n := published(); n != users+1 {
+		t.Fatalf("the full run published %d lines, want %d", n, users+1)
+	}
+}
+
+func settleAll(t *testing.T, js jetstream.JetStream, run *proto.SyncRun, lines int64) {
+	t.Helper()
+	var ms []ledger.Mark
+	for i := range lines {
+		ms = append(ms, ledger.Mark{Line: i, Outcome: ledger.Created})
+	}
+	if err := newLedger(t, js).Mark(context.Background(), run.ID, proto.StageLoader, ms); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newLedger(t *testing.T, js jetstream.JetStream) *ledger.Ledger {
+	t.Helper()
+	l, err := ledger.Open(context.Background(), js, proto.BucketLedger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
