@@ -49,9 +49,8 @@ type Braze struct {
 	LogLevel    string `yaml:"log_level"`     // error|warn|info|debug|verbose; default info
 	LogAPICalls bool   `yaml:"log_api_calls"` // record request bodies (keys redacted) in the audit stream
 	Sync        Sync   `yaml:"sync"`
-	// Lists maps a Braze segment (id or name) to the Brevo list its users
-	// are added to. Segment mirroring does not exist yet: a non-empty map
-	// is reported by Notices.
+	// Lists maps a Braze segment (id or name) to the Brevo list that
+	// mirrors it, when sync.segments is on (see SegmentsSync).
 	Lists map[string]ListID `yaml:"lists"`
 	// FieldMapping maps Braze fields to Brevo attributes (or "email");
 	// default mapping.DefaultFieldMapping(). A mapping in the file replaces
@@ -86,7 +85,7 @@ type Sync struct {
 	Users     UsersSync     `yaml:"users"`
 	Campaigns AnalyticsSync `yaml:"campaigns"`
 	Canvases  AnalyticsSync `yaml:"canvases"`
-	Segments  Toggle        `yaml:"segments"`
+	Segments  SegmentsSync  `yaml:"segments"`
 	Events    Toggle        `yaml:"events"`
 	Catalogs  CatalogsSync  `yaml:"catalogs"`
 }
@@ -155,6 +154,7 @@ func Default() *Config {
 					Campaigns: defaultAnalyticsSync(),
 					Canvases:  defaultAnalyticsSync(),
 					Catalogs:  defaultCatalogsSync(),
+					Segments:  SegmentsSync{Interval: defaultSegmentsInterval, Folder: DefaultSegmentsFolder},
 				},
 				Lists:              map[string]ListID{},
 				FieldMapping:       mapping.DefaultFieldMapping(),

@@ -34,18 +34,15 @@ func (c *Config) notices(report func(path, msg string)) {
 		t    Toggle
 		what string
 	}{
-		{"segments", b.Sync.Segments, "segments"},
 		{"events", b.Sync.Events, "custom events"},
 	} {
 		if r.t == (Toggle{}) {
 			continue // off, and nothing else said about it
 		}
-		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs Braze users, catalogs, campaigns and Canvases today; %s are not synced", notYet, r.what))
+		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs Braze users, segments, catalogs, campaigns and Canvases today; %s are not synced", notYet, r.what))
 	}
 	c.resourceNotices(report)
-	if len(b.Lists) > 0 {
-		report(bp+".lists", notYet+": mirroring Braze segments into Brevo lists does not exist yet; synced contacts join connectors.brevo.list_ids")
-	}
+	c.segmentsNotices(report)
 }
 
 // locate gives a message about path the file, line and spelling of the

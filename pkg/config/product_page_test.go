@@ -53,7 +53,7 @@ func TestProductPageConfig(t *testing.T) {
 			if u := b.Sync.Users; u != (UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour}) {
 				t.Errorf("sync.users = %+v", u)
 			}
-			for name, got := range map[string]Toggle{"segments": b.Sync.Segments, "events": b.Sync.Events} {
+			for name, got := range map[string]Toggle{"events": b.Sync.Events} {
 				if got != (Toggle{Enabled: true}) {
 					t.Errorf("sync.%s = %+v, want enabled", name, got)
 				}
@@ -64,6 +64,10 @@ func TestProductPageConfig(t *testing.T) {
 				if got != (AnalyticsSync{Enabled: true, Interval: time.Hour, TrailingDays: 7}) {
 					t.Errorf("sync.%s = %+v, want enabled with the defaults", name, got)
 				}
+			}
+			// sync.segments: true mirrors the segments of lists.
+			if got := b.Sync.Segments; got != (SegmentsSync{Enabled: true, Interval: 15 * time.Minute, Folder: DefaultSegmentsFolder}) || !cfg.SegmentsMirrored() {
+				t.Errorf("sync.segments = %+v, want enabled with the defaults", got)
 			}
 			if b.Sync.Catalogs.Enabled {
 				t.Error("sync.catalogs is on; the page does not set it")
@@ -106,9 +110,7 @@ func TestProductPageConfig(t *testing.T) {
 			}
 			p := tc.prefix
 			want := []string{
-				path + ":" + line("segments") + ": " + p + "sync.segments: not acted on yet: tajo syncs Braze users, catalogs, campaigns and Canvases today; segments are not synced",
-				path + ":" + line("events") + ": " + p + "sync.events: not acted on yet: tajo syncs Braze users, catalogs, campaigns and Canvases today; custom events are not synced",
-				path + ":" + line("lists") + ": " + p + "lists: not acted on yet: mirroring Braze segments into Brevo lists does not exist yet; synced contacts join connectors.brevo.list_ids",
+				path + ":" + line("events") + ": " + p + "sync.events: not acted on yet: tajo syncs Braze users, segments, catalogs, campaigns and Canvases today; custom events are not synced",
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -32,6 +32,7 @@ func (c *Config) fillDefaults() {
 	if c.NATS.StoreDir == "" {
 		c.NATS.StoreDir = filepath.Join(Home(), "nats")
 	}
+	c.fillSegments()
 }
 
 // normalize writes URLs in full once they are known to be valid.
@@ -76,11 +77,12 @@ func (c *Config) check(report func(path, msg string)) {
 	for _, r := range []struct {
 		key string
 		t   Toggle
-	}{{"segments", b.Sync.Segments}, {"events", b.Sync.Events}} {
+	}{{"events", b.Sync.Events}} {
 		if r.t.Interval < 0 {
 			report(bp+".sync."+r.key+".interval", fmt.Sprintf("must not be negative (got %s)", r.t.Interval))
 		}
 	}
+	c.checkSegments(report)
 	for seg, id := range b.Lists {
 		if id <= 0 {
 			report(bp+".lists."+seg, fmt.Sprintf("%s (got %d); use the numeric id shown in Brevo > Contacts > Lists", msgListID, id))

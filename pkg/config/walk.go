@@ -50,7 +50,7 @@ var (
 	// switchTypes are the sections of sync: true and false stand for
 	// {enabled: ...}.
 	switchTypes = map[reflect.Type]bool{
-		reflect.TypeOf(Toggle{}): true, reflect.TypeOf(UsersSync{}): true,
+		reflect.TypeOf(Toggle{}): true, reflect.TypeOf(UsersSync{}): true, reflect.TypeOf(SegmentsSync{}): true,
 		reflect.TypeOf(CatalogsSync{}): true, reflect.TypeOf(AnalyticsSync{}): true,
 	}
 )
@@ -114,7 +114,7 @@ func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
 			w.unknownKey(k, sub, key, fields)
 			continue
 		}
-		w.walk(val, v.Field(idx), sub)
+		w.walk(val, v.FieldByIndex(idx), sub)
 	}
 }
 
@@ -129,7 +129,7 @@ func (w *walker) duplicate(k *yaml.Node, path string, seen map[string]int) bool 
 	return false
 }
 
-func (w *walker) unknownKey(k *yaml.Node, path, key string, fields map[string]int) {
+func (w *walker) unknownKey(k *yaml.Node, path, key string, fields map[string][]int) {
 	if env, ok := secretKey(path, key); ok {
 		w.fail(k, path, "secrets are not read from the config file; set the environment variable %s (or use the credential store) and remove this key", env)
 		return
@@ -209,7 +209,7 @@ func (w *walker) walkShorthand(cfg *Config) {
 			delete(w.shorthand, key)
 			continue
 		}
-		w.walk(kv[1], b.Field(fields[key]), key)
+		w.walk(kv[1], b.FieldByIndex(fields[key]), key)
 	}
 }
 
@@ -289,13 +289,22 @@ func describe(n *yaml.Node) string {
 	return strconv.Quote(n.Value)
 }
 
-// yamlFields maps the yaml names of a struct's fields to their index.
-func yamlFields(t reflect.Type) map[string]int {
-	m := make(map[string]int, t.NumField())
+// yamlFields maps the yaml names of a struct's fields to their index
+// path; the fields of an embedded struct tagged `yaml:",inline"` count as
+// the struct's own (resilience.Policy inlines restcall.Backoff).
+func yamlFields(t reflect.Type) map[string][]int {
+	m := make(map[string][]int, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for k, sub := range yamlFields(f.Type) {
+				m[k] = append([]int{i}, sub...)
+			}
+			continue
+		}
 		if name != "" && name != "-" {
-			m[name] = i
+			m[name] = []int{i}
 		}
 	}
 	return m

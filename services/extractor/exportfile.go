@@ -55,7 +55,7 @@ func removeStaleExports(dir string, log *slog.Logger) {
 // maxUncompressed is the decompressed size of an export the Braze client
 // was configured to accept (braze.Config.MaxExportUncompressedBytes); 0,
 // the default, for a client that does not say.
-func maxUncompressed(bz Braze) int64 {
+func maxUncompressed(bz any) int64 {
 	if l, ok := bz.(interface{ MaxExportUncompressed() int64 }); ok {
 		return l.MaxExportUncompressed()
 	}

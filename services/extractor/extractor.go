@@ -425,14 +425,22 @@ const exportPatience = time.Hour
 // spent budget: it is asked again every half minute at most, instead of
 // sleeping until the rate-limit pool resets at the top of the hour.
 func (e *Extractor) exportSegment(ctx context.Context, req braze.ExportSegmentRequest) (braze.ExportSegmentResult, error) {
+	return exportPatiently(ctx, e.braze.ExportSegment, req, e.cfg.Retry, e.log)
+}
+
+// exportPatiently asks for an export with export, waiting out retryable
+// refusals (a 429 while an export of the segment runs) for up to
+// exportPatience: see Extractor.exportSegment.
+func exportPatiently(ctx context.Context, export func(context.Context, braze.ExportSegmentRequest) (braze.ExportSegmentResult, error),
+	req braze.ExportSegmentRequest, retry resilience.Policy, log *slog.Logger) (braze.ExportSegmentResult, error) {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		res, err := e.braze.ExportSegment(ctx, req)
+		res, err := export(ctx, req)
 		if err == nil || !braze.Retryable(err) || time.Since(start) > exportPatience {
 			return res, err
 		}
-		wait := min(e.cfg.Retry.WithDefaults().Delay(attempt), 30*time.Second)
-		e.log.Warn("export request refused for now; asking again", "attempt", attempt, "wait", wait, "err", err)
+		wait := min(retry.WithDefaults().Delay(attempt), 30*time.Second)
+		log.Warn("export request refused for now; asking again", "segment", req.SegmentID, "attempt", attempt, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()

@@ -9,7 +9,10 @@
 // headers. Users change over time through Mutate or POST /_admin/users/mutate
 // (a version bump edits their mapped fields), or lose fields through
 // RemoveFields or the same endpoint with "remove" (an unset attribute leaves
-// the export), and GET /_admin/state reports what the simulator saw, so tests
+// the export). Segments keep their members between exports until
+// MoveMembers, SetMembership or POST /_admin/segments/{id}/members moves
+// users in or out (an export shows the segment as it was when requested);
+// GET /_admin/state reports what the simulator saw, so tests
 // can assert on it. The /_admin endpoints take no key and answer loopback clients only.
 //
 // Keys hold any subset of the twelve permissions the product page names

@@ -29,6 +29,7 @@ type export struct {
 	requested time.Time
 	ready     time.Time
 	changes   map[int]gen.Change
+	moved     map[int]bool     // the segment's moved users when requested
 	profiles  map[int]*profile // what the API wrote, as of the request
 	created   []created        // users the API created, as of the request
 	filter    *gen.Filter
@@ -111,6 +112,7 @@ func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ex.changes = maps.Clone(s.changes)
+	ex.moved = maps.Clone(s.moved[k])
 	ex.profiles = maps.Clone(s.profiles) // profiles are replaced, never changed: a shallow copy is a snapshot
 	ex.created = slices.Clone(s.created)
 	s.exports[id] = ex
@@ -223,7 +225,7 @@ func (s *Server) writeZip(r *http.Request, w io.Writer, ex *export) error {
 				return fmt.Errorf("streaming export %s: %w", ex.id, err)
 			}
 		}
-		if !ex.segment.contains(i) {
+		if !inSegment(ex.segment, ex.moved, i) {
 			continue
 		}
 		if entry == nil || inEntry == s.cfg.UsersPerFile {

@@ -75,7 +75,9 @@ func (s *Server) InSegment(segmentID string, i int) (in, ok bool) {
 	if !ok {
 		return false, false
 	}
-	return i >= 0 && i < s.cfg.Gen.N() && s.segments[k].contains(i), true
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return i >= 0 && i < s.cfg.Gen.N() && inSegment(&s.segments[k], s.moved[k], i), true
 }
 
 type segmentJSON struct {

@@ -73,6 +73,7 @@ type Server struct {
 	baseURL        string
 	keys           map[string]map[string]bool // key -> permissions; nil: all
 	changes        map[int]gen.Change         // only users that changed
+	moved          map[int]map[int]bool       // segment -> users moved in (true) or out (segments_membership.go)
 	exports        map[string]*export
 	exportsStarted int
 	requests       map[string]int
@@ -125,6 +126,7 @@ func New(cfg Config) *Server {
 		callback: &http.Client{Timeout: 5 * time.Second},
 		keys:     map[string]map[string]bool{cfg.APIKey: nil},
 		changes:  map[int]gen.Change{},
+		moved:    map[int]map[int]bool{},
 		exports:  map[string]*export{},
 		requests: map[string]int{},
 		timers:   map[*time.Timer]bool{},
@@ -153,6 +155,8 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /_exports/{file}", s.download)
 	s.mux.Handle("GET /_admin/state", loopbackOnly(s.adminState))
 	s.mux.Handle("POST /_admin/users/mutate", loopbackOnly(s.adminMutate))
+	s.mux.Handle("GET /_admin/segments/{id}", loopbackOnly(s.adminSegment))
+	s.mux.Handle("POST /_admin/segments/{id}/members", loopbackOnly(s.adminMembers))
 	s.mux.Handle("GET /_admin/track", loopbackOnly(s.adminTrack))
 	s.mux.Handle("POST /_admin/track/fail", loopbackOnly(s.adminTrackFail))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

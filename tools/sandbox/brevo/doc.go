@@ -82,6 +82,8 @@
 //     that does not exist puts it in failure (ids as integers, emails and ext ids
 //     as sent); when nothing succeeds the call is a 400 "Contact already in list
 //     and/or does not exist", as Brevo answers. Membership changes set modifiedAt.
+//     Every add and remove call is logged (ListCalls, GET /_admin/lists/calls):
+//     its list, kind, size, status and per-contact success and failure.
 //   - remove {all:true} queues a process (behind any import) that empties the
 //     list when it completes; it is not an import in the admin import counters.
 //     Brevo's process names (IMPORTUSER, SEARCH_EXPORT_USERS, ...) have none for

@@ -280,6 +280,9 @@ func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, add bool)
 		m, e = parseMembers(b, !add)
 	}
 	if e != nil {
+		s.mu.Lock()
+		s.logListCall(r, add, m, e.Status, nil, nil)
+		s.mu.Unlock()
 		writeError(w, e)
 		return
 	}
@@ -288,10 +291,12 @@ func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, add bool)
 	s.countUnknownFields(r, b)
 	l, e := s.findList(r)
 	if e != nil {
+		s.logListCall(r, add, m, e.Status, nil, nil)
 		writeError(w, e)
 		return
 	}
 	if m.all {
+		s.logListCall(r, add, m, http.StatusCreated, nil, nil)
 		writeJSON(w, http.StatusCreated, map[string]any{"contacts": s.startUnlinkAll(l.id, now)})
 		return
 	}
@@ -314,9 +319,11 @@ func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, add bool)
 		if !add {
 			msg = "Contact already removed from list and/or does not exist"
 		}
+		s.logListCall(r, add, m, http.StatusBadRequest, nil, failure)
 		writeError(w, badRequest("%s", msg))
 		return
 	}
+	s.logListCall(r, add, m, http.StatusCreated, success, failure)
 	writeJSON(w, http.StatusCreated, map[string]any{"contacts": map[string]any{"success": success, "failure": failure}})
 }
 

@@ -78,6 +78,8 @@ type Server struct {
 	cat     catalog            // folders and lists
 	events  eventStore
 	shop    shop // products.go
+	// listCalls logs list add/remove calls (listcalls.go).
+	listCalls listCallLog
 
 	notifier *http.Client   // calls imports' notifyUrl
 	notifies sync.WaitGroup // calls in flight, for Close
@@ -166,6 +168,7 @@ func (s *Server) reset() {
 	s.cat = newCatalog(s.cfg.Now())
 	s.events = eventStore{byContact: map[int][]Event{}}
 	s.shop = newShop()
+	s.listCalls = listCallLog{}
 }
 
 func (s *Server) routes() {
@@ -204,6 +207,7 @@ func (s *Server) routes() {
 	s.admin.HandleFunc("GET /_admin/contacts/{id}/events", s.adminContactEvents)
 	s.admin.HandleFunc("POST /_admin/reset", s.adminReset)
 	s.routeProducts()
+	s.admin.HandleFunc("GET /_admin/lists/calls", s.adminListCalls)
 	s.admin.HandleFunc("POST /_admin/contacts/{id}", s.adminEditContact)
 	s.admin.HandleFunc("DELETE /_admin/contacts/{id}", s.adminDeleteContact)
 }

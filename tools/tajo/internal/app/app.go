@@ -54,6 +54,9 @@ type Options struct {
 	// Replicas of the streams and buckets provisioned (nats.replicas);
 	// default 1.
 	Replicas int
+	// Segments, when set, mirrors Braze segments into Brevo lists
+	// (segments.go).
+	Segments *SegmentsOptions
 }
 
 // App is every stage of the users pipeline in one process.
@@ -67,6 +70,9 @@ type App struct {
 	// BrazeGuard and BrevoGuard hold the limiters and breakers of this
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
+	// Mirror mirrors segments into lists; nil unless Options.Segments.
+	Mirror   *extractor.Mirror
+	segments *segmentWorkers
 	// reads are the status's vendor checks, with this process's clients.
 	reads    VendorReads
 	interval time.Duration
@@ -152,9 +158,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Ops.Attach(o.NC, js, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
 			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
 	}
-	return &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
+	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
 		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
-		interval: o.Interval, log: o.Logger}, nil
+		interval: o.Interval, log: o.Logger}
+	if o.Segments != nil {
+		if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 // RunWorkers runs the extractor's control listener (and schedule), the
@@ -184,6 +196,7 @@ func (a *App) RunWorkers(ctx context.Context) error {
 	run("loader", a.Loader.Run)
 	run("transformer", a.Transformer.Run)
 	run("extractor", func(ctx context.Context) error { return a.Extractor.Run(ctx, a.nc, a.interval) })
+	a.runSegments(run)
 	wg.Wait()
 	return firstErr
 }
