@@ -79,6 +79,7 @@ type Server struct {
 	requests       map[string]int
 	buckets        map[string]*bucket
 	catalogs       map[string]*catalogData // catalogs.go
+	an             *analyticsData          // analytics.go
 	closed         bool
 	timers         map[*time.Timer]bool
 	wg             sync.WaitGroup
@@ -146,6 +147,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("POST /users/export/segment", s.api(PermUsersExportSeg, bucketDefault, s.exportSegment))
 	s.mux.Handle("POST /users/export/ids", s.api(PermUsersExportIDs, bucketExportIDs, s.exportIDs))
 	s.routeCampaigns()
+	s.routeAnalytics()
 	s.routeEvents()
 	s.routePermissions()
 	s.routeCatalogs()

@@ -88,6 +88,7 @@ func (s *Server) routeProducts() {
 	s.api.HandleFunc("GET /v3/products", s.listProducts)
 	s.api.HandleFunc("POST /v3/categories/batch", s.batchCategories)
 	s.api.HandleFunc("GET /v3/categories", s.listCategories)
+	s.api.HandleFunc("GET /v3/emailCampaigns", s.listEmailCampaigns) // emailcampaigns.go
 	s.admin.HandleFunc("GET /_admin/products", s.adminProducts)
 }
 
