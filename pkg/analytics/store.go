@@ -103,7 +103,9 @@ func (s *Store) GetDay(ctx context.Context, kind, id, date string) (d Day, ok bo
 }
 
 // PutMeta stores m.
-func (s *Store) PutMeta(ctx context.Context, m Meta) error { return s.put(ctx, metaKey(m.Kind, m.ID), m) }
+func (s *Store) PutMeta(ctx context.Context, m Meta) error {
+	return s.put(ctx, metaKey(m.Kind, m.ID), m)
+}
 
 // GetMeta reads what is known of a campaign or Canvas.
 func (s *Store) GetMeta(ctx context.Context, kind, id string) (m Meta, ok bool, err error) {

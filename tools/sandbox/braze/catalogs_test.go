@@ -162,7 +162,11 @@ func TestRestatement(t *testing.T) {
 	var b, a struct{ Data []map[string]any }
 	_ = json.Unmarshal(before, &b)
 	_ = json.Unmarshal(after, &a)
-	same := func(i int) bool { x, _ := json.Marshal(b.Data[i]); y, _ := json.Marshal(a.Data[i]); return string(x) == string(y) }
+	same := func(i int) bool {
+		x, _ := json.Marshal(b.Data[i])
+		y, _ := json.Marshal(a.Data[i])
+		return string(x) == string(y)
+	}
 	if !same(0) || same(1) || !same(2) {
 		t.Errorf("after restating 2026-02-28:\nbefore %s\nafter  %s", before, after)
 	}
