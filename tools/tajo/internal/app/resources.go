@@ -35,6 +35,10 @@ type ResourcesOptions struct {
 	CatalogsTransformer transformer.CatalogsConfig
 	Products            loader.ProductsConfig
 
+	// Analytics, when set, reads campaign and Canvas analytics (and
+	// Brevo's email campaign statistics when it says so).
+	Analytics *extractor.AnalyticsConfig
+
 	// Once runs each sync once, then returns (tajo run --once);
 	// otherwise every sync runs on its schedule until ctx is done.
 	Once bool
@@ -48,7 +52,7 @@ type ResourcesOptions struct {
 // RunResources runs the catalog and analytics syncs o switches on until ctx
 // is done (or, with Once, until each ran once); nothing when none is on.
 func (a *App) RunResources(ctx context.Context, o ResourcesOptions) error {
-	if o.Catalogs == nil {
+	if o.Catalogs == nil && o.Analytics == nil {
 		return nil
 	}
 	if o.Logger == nil {
@@ -114,7 +118,29 @@ func (a *App) RunResources(ctx context.Context, o ResourcesOptions) error {
 			jobs = append(jobs, func(ctx context.Context) error { return cs.Run(ctx, host, finished) })
 		}
 	}
-	/*ANALYTICS*/
+		if o.Analytics != nil {
+		cfg := *o.Analytics
+		cfg.Logger = o.Logger
+		var abv extractor.AnalyticsBrevo
+		if cfg.BrevoStatistics {
+			abv = bv
+		}
+		an, err := extractor.NewAnalytics(ctx, a.JS, bz, abv, a.State, cfg)
+		if err != nil {
+			return err
+		}
+		if o.Once {
+			jobs = append(jobs, func(ctx context.Context) error {
+				runs, err := an.Sync(ctx)
+				for _, r := range runs {
+					finished(r)
+				}
+				return err
+			})
+		} else {
+			jobs = append(jobs, func(ctx context.Context) error { return an.Run(ctx, host, finished) })
+		}
+	}
 	var wg sync.WaitGroup
 	werrs := make(chan error, len(workers))
 	for _, w := range workers {
