@@ -208,6 +208,8 @@ func (a *Analytics) syncKind(ctx context.Context, resource, kind string) (*proto
 		err = errors.Join(k.errs...)
 	}
 	run.FinishedAt = a.cfg.Now().UnixMilli()
+	// Days stored count as updated, what could not be read as refused.
+	run.Outcome = &proto.RunOutcome{Updated: run.Exported, Refused: run.Malformed}
 	run.Status = proto.RunCompleted
 	if err != nil {
 		run.Status, run.Error = proto.RunFailed, err.Error()

@@ -206,10 +206,13 @@ func (c *Catalogs) begin(ctx context.Context, run *proto.SyncRun) error {
 	return nil
 }
 
-// fail records run as failed (or leaves it running when ctx was cancelled:
-// the next sync starts a new one).
+// fail records run as failed (a run cut short by a stop too: the next
+// sync starts a new one).
 func (c *Catalogs) fail(run *proto.SyncRun, err error) {
 	run.Status, run.Error, run.FinishedAt = proto.RunFailed, err.Error(), time.Now().UnixMilli()
+	if run.Outcome == nil {
+		run.Outcome = &proto.RunOutcome{} // what it wrote is counted by the next run
+	}
 	pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if perr := c.st.PutRun(pctx, run); perr != nil {

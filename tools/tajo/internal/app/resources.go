@@ -118,7 +118,7 @@ func (a *App) RunResources(ctx context.Context, o ResourcesOptions) error {
 			jobs = append(jobs, func(ctx context.Context) error { return cs.Run(ctx, host, finished) })
 		}
 	}
-		if o.Analytics != nil {
+	if o.Analytics != nil {
 		cfg := *o.Analytics
 		cfg.Logger = o.Logger
 		var abv extractor.AnalyticsBrevo

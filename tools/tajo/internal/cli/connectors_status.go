@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/progress"
 )
@@ -144,7 +145,7 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 		row("last sync", fmt.Sprintf("%s, %s run %s, took %s", when(r.StartedAt), r.Type, r.ID, took(r)))
 	}
 	row("users count", progress.Count(st.UsersCount)+" (exported by the last full sync)")
-	row("campaigns tracked", "0 (campaigns are not synced yet)")
+	row("campaigns tracked", progress.Count(st.CampaignsTracked)+" (campaigns and Canvases whose analytics are read)")
 	row("events processed", progress.Count(st.EventsProcessed)+" (written to Brevo contact timelines)")
 
 	b.WriteString("\nLast run by resource\n")
@@ -156,12 +157,21 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "  %-8s %s %s %s, started %s, took %s\n", res, r.Type, r.ID, r.Status, when(r.StartedAt), took(r))
-		fmt.Fprintf(&b, "           exported %s, created %s, updated %s, unchanged %s, failed %s, dead-lettered %s\n",
-			progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
-			progress.Count(r.Unchanged), progress.Count(r.Failed), progress.Count(r.DeadLettered))
+		fmt.Fprintf(&b, "  %-9s %s %s %s, started %s, took %s\n", res, r.Type, r.ID, r.Status, when(r.StartedAt), took(r))
+		switch res {
+		case proto.ResourceCampaigns, proto.ResourceCanvases:
+			fmt.Fprintf(&b, "            days read %s, failed %s\n", progress.Count(r.Exported), progress.Count(r.Failed))
+		default:
+			deleted := ""
+			if res == proto.ResourceCatalogs {
+				deleted = ", deleted " + progress.Count(r.Deleted)
+			}
+			fmt.Fprintf(&b, "            exported %s, created %s, updated %s, unchanged %s%s, failed %s, dead-lettered %s\n",
+				progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
+				progress.Count(r.Unchanged), deleted, progress.Count(r.Failed), progress.Count(r.DeadLettered))
+		}
 		if r.Error != "" {
-			fmt.Fprintf(&b, "           error: %s\n", safeText(r.Error))
+			fmt.Fprintf(&b, "            error: %s\n", safeText(r.Error))
 		}
 	}
 
