@@ -128,6 +128,7 @@ var routes = []Route{
 	{"GET " + brazeAPI + "/runs/{id}", authKey, func(s *Server) http.HandlerFunc { return s.run }},
 	{"GET " + brazeAPI + "/status", authKey, func(s *Server) http.HandlerFunc { return s.status }},
 	{"POST " + brazeAPI + "/segments/export", authKey, func(s *Server) http.HandlerFunc { return s.exportSegment }},
+	{"GET " + brazeAPI + "/report", authKey, func(s *Server) http.HandlerFunc { return s.report }},
 }
 
 // routes registers every route; each is wrapped by the middleware that

@@ -60,5 +60,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	return bootstrap.RunAll(ctx, t.Run, te.Run)
+	workers := []func(context.Context) error{t.Run, te.Run}
+	// Catalog items (raw.braze.catalog), when sync.catalogs is on.
+	if c := cfg.Connectors.Braze.Sync.Catalogs; c.Enabled {
+		tc, err := transformer.NewCatalogs(ctx, bus.JS, transformer.CatalogsConfig{Mapping: c.Mapping, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, tc.Run)
+	}
+	return bootstrap.RunAll(ctx, workers...)
 }

@@ -42,7 +42,8 @@ func newConnectorsStatusCmd() *cobra.Command {
                      Brevo GET /contacts?limit=1 (nothing is written)
   last sync          the last completed users run: when, which type, how long
   users count        users exported by the last completed full sync
-  campaigns tracked  always 0 in this build: campaigns are not synced yet
+  campaigns tracked  campaigns and Canvases whose analytics are read
+                     (sync.campaigns, sync.canvases; see tajo connectors report)
   events processed   events written to Brevo contact timelines (Currents and
                      handleEvent), each once
   resources          the last run of each resource, whatever its state

@@ -40,9 +40,22 @@ func runAll(ctx context.Context, out io.Writer, a *app.App, env *runEnv) error {
 			cancel()
 		}
 	}()
+	var resErr error
+	if env.resources != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resErr = a.RunResources(ctx, *env.resources); resErr != nil {
+				cancel()
+			}
+		}()
+	}
 	werr := a.RunWorkers(ctx)
 	cancel()
 	wg.Wait()
+	if resErr != nil && !errors.Is(resErr, context.Canceled) {
+		werr = errors.Join(werr, fmt.Errorf("catalogs and analytics: %w", resErr))
+	}
 	_ = os.Remove(filepath.Join(env.home, gatewayAddrFile))
 	if eventsErr != nil && !errors.Is(eventsErr, context.Canceled) {
 		return errors.Join(werr, eventsErr)
