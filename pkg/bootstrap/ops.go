@@ -82,6 +82,15 @@ func (o *Ops) Pipeline(t *telemetry.Tracing) pipeline.Instruments {
 	return pipeline.Instruments{Tracer: Tracer(t), Meter: o.Metrics}
 }
 
+// EventsPipeline is what an events worker's Instruments should be: traced
+// like the users workers, its figures under "<stage>.events".
+func (o *Ops) EventsPipeline(t *telemetry.Tracing, stage string) pipeline.Instruments {
+	return pipeline.Instruments{Tracer: Tracer(t), Meter: o.Metrics.Worker(EventsStage(stage))}
+}
+
+// EventsStage is the name an events worker's figures are reported under.
+func EventsStage(stage string) string { return stage + ".events" }
+
 // Calls counts every vendor call, then hands it to next (when set): the
 // observer of a braze.Config or brevo.Config.
 func (o *Ops) Calls(next func(restcall.Call)) func(restcall.Call) {

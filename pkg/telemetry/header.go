@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/propagation"
@@ -47,4 +48,13 @@ func Extract(ctx context.Context, h nats.Header) context.Context {
 		return ctx
 	}
 	return propagator.Extract(ctx, Header(h))
+}
+
+// ExtractHTTP returns ctx with the remote span context an HTTP request's
+// headers carry (a caller's W3C traceparent), if any.
+func ExtractHTTP(ctx context.Context, h http.Header) context.Context {
+	if h == nil {
+		return ctx
+	}
+	return propagator.Extract(ctx, propagation.HeaderCarrier(h))
 }

@@ -27,6 +27,8 @@ type Metrics struct {
 	batchSize       *prometheus.HistogramVec
 	calls           *prometheus.CounterVec
 	callSeconds     *prometheus.HistogramVec
+	requests        *prometheus.CounterVec
+	requestSeconds  *prometheus.HistogramVec
 }
 
 // NewMetrics returns the registry of service (a constant label on every
@@ -53,8 +55,13 @@ func NewMetrics(service string) *Metrics {
 			Help: "Vendor API calls by route template and status (0: no answer)."}, []string{"vendor", "method", "route", "status"}),
 		callSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tajo_vendor_call_seconds",
 			Help: "Duration of vendor API calls.", Buckets: prometheus.DefBuckets}, []string{"vendor", "route"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tajo_gateway_requests_total",
+			Help: "Requests the gateway answered, by route pattern and status."}, []string{"route", "status"}),
+		requestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tajo_gateway_request_seconds",
+			Help: "Time the gateway took to answer, by route pattern.", Buckets: prometheus.DefBuckets}, []string{"route"}),
 	}
 	f.MustRegister(m.in, m.out, m.failed, m.deadLettered, m.batches, m.batchSize, m.calls, m.callSeconds,
+		m.requests, m.requestSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -87,6 +94,31 @@ func (m *Metrics) VendorCall(vendor, method, route string, status int, d time.Du
 	m.calls.WithLabelValues(vendor, method, route, strconv.Itoa(status)).Inc()
 	m.callSeconds.WithLabelValues(vendor, route).Observe(d.Seconds())
 }
+
+// Request counts one request the gateway answered; route is the pattern
+// served, never a path holding an identifier (gateway.RequestMeter).
+func (m *Metrics) Request(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.requestSeconds.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// Worker is the pipeline.Meter of a worker that shares its stage (its DLQ
+// subjects, its ledger) with another but not its figures: the events
+// workers report as "<stage>.events", apart from the users workers.
+type Worker struct {
+	m    *Metrics
+	name string
+}
+
+// Worker reports a worker's batches and settlements under name instead of
+// its stage.
+func (m *Metrics) Worker(name string) Worker { return Worker{m: m, name: name} }
+
+// Batch implements pipeline.Meter.
+func (w Worker) Batch(_ string, size int, cause string) { w.m.Batch(w.name, size, cause) }
+
+// Settled implements pipeline.Meter.
+func (w Worker) Settled(_ string, outcome, reason string) { w.m.Settled(w.name, outcome, reason) }
 
 // WatchGuards reports the guards' breaker states and rate-limit waits at
 // every scrape.

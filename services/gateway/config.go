@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tajo-sync/tajo/pkg/apikeys"
 	"github.com/tajo-sync/tajo/pkg/audit"
 )
@@ -47,6 +49,20 @@ type Config struct {
 	// Logger receives the access log; default discards it. Pass the
 	// redacting logger (pkg/logging).
 	Logger *slog.Logger `yaml:"-"`
+	// Tracer, when set, starts a server span per request (the child of the
+	// caller's W3C traceparent, when it sends one) and a producer span per
+	// event stored, whose context the event carries on the bus: its trace
+	// goes on through the transformer and the loader to the Brevo call.
+	// Nil: no tracing work at all.
+	Tracer trace.Tracer `yaml:"-"`
+	// Meter, when set, counts every request answered (*telemetry.Metrics).
+	Meter RequestMeter `yaml:"-"`
+}
+
+// RequestMeter counts the requests answered: route is the pattern served
+// ("POST /v1/braze/currents"), never a path.
+type RequestMeter interface {
+	Request(route string, status int, d time.Duration)
 }
 
 // KeyVerifier verifies a Tajo API key: nil, apikeys.ErrUnknown or

@@ -47,13 +47,6 @@ type SyncRequest struct {
 	BatchSize int        `json:"batchSize"`
 }
 
-// SegmentExportRequest is POST /segments/export's body.
-type SegmentExportRequest struct {
-	SegmentID         string   `json:"segmentId"`
-	TargetList        any      `json:"targetList"`
-	IncludeAttributes []string `json:"includeAttributes"`
-}
-
 // decodeBody reads a JSON object into v, answering 400/413 itself.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) bool {
 	body, err := io.ReadAll(r.Body)
@@ -152,19 +145,4 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// exportSegment answers 501 after checking the request: the segment export
-// comes with the resources work (segments mirrored as Brevo lists).
-func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
-	var req SegmentExportRequest
-	if !decodeBody(w, r, &req, false) {
-		return
-	}
-	if req.SegmentID == "" {
-		writeError(w, http.StatusBadRequest, "bad_request", "segmentId is required")
-		return
-	}
-	writeError(w, http.StatusNotImplemented, "not_implemented",
-		"exporting a Braze segment to a Brevo list is not available in this build (it comes with segment mirroring); nothing was exported")
 }

@@ -222,8 +222,11 @@ func TestRefusedRequestsChangeNothing(t *testing.T) {
 		{"run without a key", "GET", "/v1/connectors/braze/runs/x", "", nil, 401},
 		{"connect without a key", "POST", "/v1/connectors/braze/connect", "", []byte(`{}`), 401},
 		{"export without a key", "POST", "/v1/connectors/braze/segments/export", "", []byte(`{}`), 401},
-		{"export not implemented", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","targetList":3}`), 501},
 		{"export without a segment", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"targetList":3}`), 400},
+		{"export without a list", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s"}`), 400},
+		{"export to a list that is no id", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","targetList":"vip"}`), 400},
+		{"export to list 0", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","targetList":0}`), 400},
+		{"export of an empty attribute", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","targetList":"3","includeAttributes":[""]}`), 400},
 		{"export with an unknown field", "POST", "/v1/connectors/braze/segments/export", "Bearer KEY", []byte(`{"segmentId":"s","x":1}`), 400},
 		{"unknown route", "GET", "/v1/nothing", "", nil, 404},
 	}

@@ -51,6 +51,7 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		w := &statusWriter{ResponseWriter: rw}
+		r, span := s.traceRequest(r)
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("gateway handler panicked", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
@@ -59,6 +60,7 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 				}
 			}
 			s.done(r, w, start)
+			endRequest(span, w.status)
 		}()
 		if !s.authenticate(w, r, auth) {
 			return
@@ -139,6 +141,9 @@ func (s *Server) done(r *http.Request, w *statusWriter, start time.Time) {
 	}
 	s.log.Info("request", "method", r.Method, "route", path, "status", status,
 		"bytes_in", r.ContentLength, "bytes_out", w.bytes, "duration", d, "remote", r.RemoteAddr)
+	if s.cfg.Meter != nil {
+		s.cfg.Meter.Request(route, status, d)
+	}
 	if s.cfg.Audit != nil {
 		s.cfg.Audit.Record(audit.Entry{
 			Time: start, Vendor: "gateway", Method: r.Method, Path: audit.Template(path),

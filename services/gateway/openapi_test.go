@@ -83,6 +83,12 @@ func (control) Run(_ context.Context, id string) (map[string]any, error) {
 	return map[string]any{"id": id, "resource": "users", "type": "full", "status": "completed",
 		"startedAt": "2026-01-01T00:00:00Z", "done": true}, nil
 }
+func (control) ExportSegment(_ context.Context, req gateway.SegmentExport) (map[string]any, error) {
+	if req.SegmentID != "s" || req.ListID != 7 {
+		return nil, &gateway.BadRequestError{Msg: "unexpected request"}
+	}
+	return map[string]any{"count": 3, "segmentId": req.SegmentID, "listId": req.ListID}, nil
+}
 func (control) Status(context.Context) (any, error) {
 	return map[string]any{"connected": true, "lastSync": nil, "usersCount": 0, "campaignsTracked": 0, "eventsProcessed": 0}, nil
 }

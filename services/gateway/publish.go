@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/proto"
@@ -62,13 +63,22 @@ func (s *Server) store(ctx context.Context, events []proto.RawEvent, deadLetter 
 	defer cancel()
 	pub := pipeline.NewPublisher(s.js, len(events)+1)
 	pub.AckTimeout = s.cfg.PublishTimeout
+	var spans []trace.Span
+	if s.cfg.Tracer != nil {
+		spans = make([]trace.Span, 0, len(events))
+	}
+	var err error
+	defer func() { endEvents(spans, err) }()
 	for i, data := range datas {
 		if data == nil {
 			continue
 		}
 		hdr := nats.Header{}
 		hdr.Set(proto.HeaderSchema, "1")
-		if err := pub.Publish(ctx, proto.SubjectRawBrazeEvents, msgID(events[i]), hdr, data); err != nil {
+		if sp := s.traceEvent(ctx, &events[i], hdr); sp != nil {
+			spans = append(spans, sp)
+		}
+		if err = pub.Publish(ctx, proto.SubjectRawBrazeEvents, msgID(events[i]), hdr, data); err != nil {
 			return res, err
 		}
 		res.stored++
@@ -80,14 +90,15 @@ func (s *Server) store(ctx context.Context, events []proto.RawEvent, deadLetter 
 		hdr.Set(proto.HeaderMsgID, msgID(ev))
 		detail := fmt.Sprintf("%s event %s is %d bytes, over the bus's limit of %d bytes: its first %d bytes are kept",
 			ev.Source, ev.ID, len(ev.JSON), limit, len(sample))
-		if err := pipeline.PublishDeadLetter(ctx, s.js, proto.StageGateway, "too_large", detail,
+		if err = pipeline.PublishDeadLetter(ctx, s.js, proto.StageGateway, "too_large", detail,
 			proto.SubjectRawBrazeEvents, hdr, sample, 0); err != nil {
 			return res, err
 		}
 		res.deadLettered++
 	}
-	if err := pub.Flush(ctx); err != nil {
-		return res, fmt.Errorf("storing %d events: %w", res.stored, err)
+	if err = pub.Flush(ctx); err != nil {
+		err = fmt.Errorf("storing %d events: %w", res.stored, err)
+		return res, err
 	}
 	return res, nil
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -104,9 +106,14 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	default:
 		done = l.upsertEach(ctx, items, errs)
 	}
-	if err := l.settleClaims(ctx, items, done, errs); err != nil {
-		// The writes happened but their bookkeeping did not: retry them
-		// (the same content is written again, which is harmless).
+	// The writes happened: their bookkeeping is retried here, through a
+	// server failing over (a bucket's leader lost), rather than by
+	// redelivery, which would write the same rows to Brevo again.
+	if err := bookkeeping.Do(ctx, func(ctx context.Context) error {
+		return l.settleClaims(ctx, items, done, errs)
+	}); err != nil {
+		// Still failing: redelivery writes them again (harmless, same
+		// content) and records them then.
 		return fail(done, err)
 	}
 	// Brevo may have refused an SMS the claims did not know of (upsertEach):
@@ -122,6 +129,15 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 	}
 	return errs
+}
+
+// bookkeeping retries what the loader records after Brevo confirmed a
+// write: any failure (a server electing a leader, a lost connection) is
+// worth another attempt, for as long as a JetStream failover takes.
+var bookkeeping = resilience.Policy{
+	Backoff:     restcall.Backoff{Initial: 250 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2},
+	MaxAttempts: 40, MaxElapsed: 2 * time.Minute,
+	Retryable: func(error) bool { return true },
 }
 
 // settleClaims records what Brevo confirmed for the written items (their

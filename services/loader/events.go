@@ -53,6 +53,10 @@ type EventsConfig struct {
 	Seen   seenset.Config
 	Paused func() bool
 	Logger *slog.Logger
+	// Instruments trace and measure the events worker (pkg/pipeline) as
+	// Config.Instruments do the users worker; the Brevo client's calls
+	// are spans of the batch when it has the same tracer.
+	Instruments pipeline.Instruments
 }
 
 // Events writes Brevo events (ops.brevo.events) to contact timelines, once
@@ -112,6 +116,7 @@ func (e *Events) Run(ctx context.Context) error {
 		BatchWait:   e.cfg.BatchWait,
 		Paused:      e.cfg.Paused,
 		Logger:      e.log,
+		Instruments: e.cfg.Instruments,
 	}, e)
 	if err != nil {
 		return fmt.Errorf("loader events: starting worker: %w", err)

@@ -17,6 +17,11 @@ import (
 	"github.com/tajo-sync/tajo/proto"
 )
 
+// ImportLease names the lease a writer holds while a Brevo import of its
+// runs (Brevo runs one import at a time): the loader's batches, and any
+// other import of the connector's (the one-off segment export).
+const ImportLease = importLease
+
 // ListsDurable is the consumer every loader replica's lists worker shares.
 const ListsDurable = "loader-lists"
 

@@ -27,6 +27,10 @@ type EventsConfig struct {
 	BatchWait   time.Duration // default 100ms
 	Concurrency int           // default 1
 	Logger      *slog.Logger
+	// Instruments trace and measure the events worker (pkg/pipeline) as
+	// Config.Instruments do the users worker: the Brevo events it
+	// publishes carry on the trace of the raw event.
+	Instruments pipeline.Instruments
 }
 
 // Events maps raw events (raw.braze.events) to Brevo events
@@ -75,6 +79,7 @@ func (e *Events) Run(ctx context.Context) error {
 		BatchSize:   e.cfg.BatchSize,
 		BatchWait:   e.cfg.BatchWait,
 		Logger:      e.log,
+		Instruments: e.cfg.Instruments,
 	}, e)
 	if err != nil {
 		return fmt.Errorf("transformer events: starting worker: %w", err)

@@ -22,8 +22,9 @@ type segment struct {
 	createdAt int // order of creation
 }
 
-// catalog builds the workspace's segments: "All Users" and 120 others, so
-// paging runs over two pages. It does not depend on the user seed: segment
+// catalog builds the workspace's segments: "All Users", 120 others and the
+// product page's engaged_users and dormant_users, so paging runs over two
+// pages. It does not depend on the user seed: segment
 // ids are what operators put in their configuration.
 func catalog() []segment {
 	audiences := []string{"VIP Customers", "Lapsed Buyers", "Push Opted In", "Newsletter Subscribers", "Cart Abandoners",
@@ -46,6 +47,15 @@ func catalog() []segment {
 				createdAt: k + 1,
 			})
 		}
+	}
+	// The product page's example config mirrors these two into lists.
+	for k, page := range []struct {
+		name    string
+		percent int
+	}{{"engaged_users", 35}, {"dormant_users", 20}} {
+		h := mix(uint64(k) + 0xe9a6)
+		out = append(out, segment{id: uuid(h), name: page.name, tracking: true, tags: []string{"lifecycle"},
+			percent: page.percent, salt: h, createdAt: len(out)})
 	}
 	return out
 }

@@ -6,20 +6,19 @@
 // the config file, and takes the key from BRAZE_API_KEY or else the credential
 // store ($TAJO_HOME/credentials.enc). Replicas may run: the one holding the
 // schedule lease leads, the others stand by and take over (resuming its
-// run) when it dies.
+// run) when it dies. With connectors.braze.sync.segments on it also mirrors
+// segments into Brevo lists (on sync.segments.interval, and when asked on
+// tajo.ctl.sync.segments), under a lease of its own.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 
-	"github.com/tajo-sync/tajo/pkg/audit"
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/services/extractor"
@@ -105,50 +104,21 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	mirror, err := segmentMirror(ctx, cfg, bus, client, m, creds, f.Instance, log)
+	if err != nil {
+		return err
+	}
 	ops.Attach(bus.NC, bus.JS)
 	var jobs []func(context.Context) error
 	if usersOff == nil {
 		jobs = append(jobs, func(ctx context.Context) error { return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval) })
 	}
-	// Catalogs and analytics, when switched on: each on its schedule, led
-	// by one replica at a time (a lease each), with this process's guard.
-	if catalogs != nil {
-		catalogs.Logger, catalogs.Instance = log, f.Instance
-		cs, err := extractor.NewCatalogs(ctx, bus.JS, client, bus.State, *catalogs)
-		if err != nil {
-			return err
-		}
-		jobs = append(jobs, func(ctx context.Context) error { return cs.Run(ctx, "extractor-"+f.Instance, nil) })
+	if mirror != nil {
+		jobs = append(jobs, mirror)
 	}
-	if analytics != nil {
-		analytics.Logger = log
-		var bv extractor.AnalyticsBrevo
-		if analytics.BrevoStatistics {
-			if bv, err = brevoStatistics(cfg, creds.BrevoAPIKey, ops, rec, log); err != nil {
-				return err
-			}
-		}
-		an, err := extractor.NewAnalytics(ctx, bus.JS, client, bv, bus.State, *analytics)
-		if err != nil {
-			return err
-		}
-		jobs = append(jobs, func(ctx context.Context) error { return an.Run(ctx, "extractor-"+f.Instance, nil) })
+	more, err := resourceJobs(ctx, cfg, catalogs, analytics, bus, client, creds, ops, rec, f.Instance, log)
+	if err != nil {
+		return err
 	}
-	return bootstrap.RunAll(ctx, jobs...)
-}
-
-// brevoStatistics is the Brevo client reading email campaign statistics
-// (connectors.brevo.campaign_statistics): GET /emailCampaigns, in Brevo's
-// 100-an-hour pool.
-func brevoStatistics(cfg *config.Config, key string, ops *bootstrap.Ops, rec *audit.Recorder, log *slog.Logger) (*brevo.Client, error) {
-	if key == "" {
-		return nil, errors.New("connectors.brevo.campaign_statistics is on but there is no Brevo API key: export " +
-			config.EnvBrevoAPIKey + " or run `tajo connectors install braze`")
-	}
-	bc := bootstrap.BrevoConfig(cfg, key)
-	bc.Observer = ops.Calls(rec.Observer("extractor"))
-	if _, err := bootstrap.GuardBrevo(cfg.Resilience, &bc, log); err != nil {
-		return nil, err
-	}
-	return brevo.New(bc)
+	return bootstrap.RunAll(ctx, append(jobs, more...)...)
 }

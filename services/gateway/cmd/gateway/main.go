@@ -36,17 +36,30 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	tracing, flushSpans, err := bootstrap.Tracing(ctx, "gateway", f.Instance, log)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
+	// /metrics, /healthz and /readyz (the container's healthcheck).
+	ops, err := bootstrap.StartOps(cfg, "gateway", log)
+	if err != nil {
+		return err
+	}
+	defer ops.Close()
 	bus, err := bootstrap.Connect(ctx, bootstrap.NATSURL(cfg), "gateway-"+f.Instance)
 	if err != nil {
 		return err
 	}
 	defer bus.Close()
+	ops.Attach(bus.NC, bus.JS)
 	rec, err := bus.Audit(ctx, cfg, log, "users")
 	if err != nil {
 		return err
 	}
 	g, err := gateway.New(bus.NC, gateway.Config{
 		Listen: cfg.Gateway.Listen, CurrentsToken: token, Keys: keys, Audit: rec, Logger: log,
+		Tracer: bootstrap.Tracer(tracing), Meter: ops.Metrics,
 	})
 	if err != nil {
 		return err

@@ -57,7 +57,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer bus.Close()
-	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
+	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable},
+		telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.EventsDurable})
 	// The loader writes runs the extractor started: "users" is its resource.
 	rec, err := bus.Audit(ctx, cfg, log, "users")
 	if err != nil {
@@ -101,11 +102,21 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	}
 	// Engagement events (ops.brevo.events) share the binary: their own
 	// durable consumer and worker, the same Brevo guard.
-	le, err := loader.NewEvents(ctx, bus.JS, client, bus.State.KeyValue(), loader.EventsConfig{Paused: guard.Open, Logger: log})
+	le, err := loader.NewEvents(ctx, bus.JS, client, bus.State.KeyValue(), loader.EventsConfig{Paused: guard.Open, Logger: log,
+		Instruments: ops.EventsPipeline(tracing, proto.StageLoader)})
 	if err != nil {
 		return err
 	}
 	workers := []func(context.Context) error{l.Run, le.Run}
+	if cfg.SegmentsMirrored() {
+		// List changes (ops.brevo.lists.>): their own durable consumer, the
+		// same Brevo guard.
+		ll, err := loader.NewLists(ctx, bus.JS, client, loader.ListsConfig{Paused: guard.Open, Replicas: cfg.NATS.Replicas, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, ll.Run)
+	}
 	// Products (ops.brevo.products), when sync.catalogs is on.
 	if cfg.Connectors.Braze.Sync.Catalogs.Enabled {
 		lp, err := loader.NewProducts(ctx, bus.JS, client, loader.ProductsConfig{Paused: guard.Open, Logger: log})

@@ -43,7 +43,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer bus.Close()
-	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable})
+	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
+		telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.EventsDurable})
 	t, err := transformer.New(ctx, bus.JS, m, transformer.Config{
 		Instance:    instance,
 		BatchWait:   cfg.Pipeline.BatchWait,
@@ -56,11 +57,20 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	}
 	// Engagement events (raw.braze.events) share the binary: their own
 	// durable consumer, their own worker.
-	te, err := transformer.NewEvents(bus.JS, transformer.EventsConfig{Mapping: cfg.Connectors.Braze.EventMapping, Logger: log})
+	te, err := transformer.NewEvents(bus.JS, transformer.EventsConfig{Mapping: cfg.Connectors.Braze.EventMapping, Logger: log,
+		Instruments: ops.EventsPipeline(tracing, proto.StageTransformer)})
 	if err != nil {
 		return err
 	}
 	workers := []func(context.Context) error{t.Run, te.Run}
+	if cfg.SegmentsMirrored() {
+		// Segment changes (raw.braze.segments): their own durable consumer.
+		ts, err := transformer.NewSegments(ctx, bus.JS, transformer.SegmentsConfig{Replicas: cfg.NATS.Replicas, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, ts.Run)
+	}
 	// Catalog items (raw.braze.catalog), when sync.catalogs is on.
 	if c := cfg.Connectors.Braze.Sync.Catalogs; c.Enabled {
 		tc, err := transformer.NewCatalogs(ctx, bus.JS, transformer.CatalogsConfig{Mapping: c.Mapping, Logger: log})

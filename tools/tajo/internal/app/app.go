@@ -18,6 +18,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/segmentexport"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/pkg/telemetry"
 	"github.com/tajo-sync/tajo/proto"
@@ -71,10 +72,15 @@ type App struct {
 	// process's vendor calls (their state feeds status and reports).
 	BrazeGuard, BrevoGuard *resilience.Guard
 	// Mirror mirrors segments into lists; nil unless Options.Segments.
-	Mirror   *extractor.Mirror
-	segments *segmentWorkers
+	Mirror        *extractor.Mirror
+	segments      *segmentWorkers
+	exportSegment func(context.Context, segmentexport.Request) (segmentexport.Result, error)
 	// reads are the status's vendor checks, with this process's clients.
-	reads    VendorReads
+	reads VendorReads
+	// tracer and ops trace and measure the events side as they do the
+	// users pipeline (nil: neither).
+	tracer   trace.Tracer
+	ops      *bootstrap.Ops
 	interval time.Duration
 	log      *slog.Logger
 }
@@ -156,15 +162,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Ops != nil {
 		o.Ops.Metrics.WatchGuards(bg, vg)
 		o.Ops.Attach(o.NC, js, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
-			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable})
+			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.Durable},
+			telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.EventsDurable},
+			telemetry.Consumer{Stream: proto.StreamOps, Durable: loader.EventsDurable})
 	}
 	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
-		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv),
+		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv), tracer: o.Tracer, ops: o.Ops,
 		interval: o.Interval, log: o.Logger}
-	if o.Segments != nil {
-		if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
-			return nil, err
-		}
+	if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

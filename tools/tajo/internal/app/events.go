@@ -9,6 +9,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/audit"
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/gateway"
@@ -42,7 +43,21 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 	if o.Logger == nil {
 		o.Logger = a.log
 	}
-	if _, err := bootstrap.GuardBrevo(o.Resilience, &o.Brevo, o.Logger); err != nil {
+	// Traced and measured like the users pipeline: the gateway's requests,
+	// both events workers and the Brevo events calls.
+	var tIn, lIn pipeline.Instruments
+	if a.tracer != nil {
+		o.Brevo.Tracer, o.Gateway.Tracer = a.tracer, a.tracer
+		tIn.Tracer, lIn.Tracer = a.tracer, a.tracer
+	}
+	if a.ops != nil {
+		o.Brevo.Observer = a.ops.Calls(o.Brevo.Observer)
+		o.Gateway.Meter = a.ops.Metrics
+		tIn.Meter = a.ops.Metrics.Worker(bootstrap.EventsStage(proto.StageTransformer))
+		lIn.Meter = a.ops.Metrics.Worker(bootstrap.EventsStage(proto.StageLoader))
+	}
+	guard, err := bootstrap.GuardBrevo(o.Resilience, &o.Brevo, o.Logger)
+	if err != nil {
 		return err
 	}
 	if o.Audit != nil {
@@ -53,11 +68,14 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 	if err != nil {
 		return fmt.Errorf("configuring the Brevo events client: %w", err)
 	}
-	te, err := transformer.NewEvents(a.JS, transformer.EventsConfig{Mapping: o.Mapping, Logger: o.Logger})
+	te, err := transformer.NewEvents(a.JS, transformer.EventsConfig{Mapping: o.Mapping, Logger: o.Logger, Instruments: tIn})
 	if err != nil {
 		return err
 	}
-	le, err := loader.NewEvents(ctx, a.JS, bv, a.State.KeyValue(), loader.EventsConfig{Logger: o.Logger})
+	// Like the users loader, the events loader stops fetching while a
+	// Brevo breaker of its client is open.
+	le, err := loader.NewEvents(ctx, a.JS, bv, a.State.KeyValue(), loader.EventsConfig{Logger: o.Logger,
+		Paused: guard.Open, Instruments: lIn})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
+	"github.com/tajo-sync/tajo/services/gateway"
 	"github.com/tajo-sync/tajo/services/loader"
 	"github.com/tajo-sync/tajo/tools/sandbox"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
@@ -264,4 +266,62 @@ func TestMetricsMatchTheSummary(t *testing.T) {
 		t.Error("no closed Brevo breaker reported")
 	}
 	t.Logf("transformer in %v, loader in %v, DLQ %v", in(proto.StageTransformer), in(proto.StageLoader), sum(fams, "tajo_dlq_depth", nil))
+
+	// The events side reports on the same /metrics: the gateway's requests,
+	// each events worker under "<stage>.events", the Brevo events calls.
+	ready := make(chan string, 1)
+	evDone := make(chan error, 1)
+	go func() {
+		evDone <- a.RunEvents(wctx, app.EventsOptions{
+			Gateway: gateway.Config{Listen: "127.0.0.1:0", CurrentsToken: "metrics-token"},
+			Brevo:   brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
+			Logger:  log,
+			Ready:   func(addr string) { ready <- addr },
+		})
+	}()
+	defer func() {
+		stop()
+		if err := <-evDone; err != nil {
+			t.Errorf("events side: %v", err)
+		}
+	}()
+	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.UpsertContact(ctx, brevo.Contact{ExtID: "user_metrics", Email: "metrics@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-evDone:
+		t.Fatalf("events side stopped: %v", err)
+	}
+	var evs []string
+	for i := range 3 {
+		evs = append(evs, fmt.Sprintf(`{"event_type":"users.messages.email.Open","id":"m-%d","time":1700000000,"user":{"external_user_id":"user_metrics"}}`, i))
+	}
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/braze/currents", strings.NewReader(`{"events":[`+strings.Join(evs, ",")+`]}`))
+	req.Header.Set("Authorization", "Bearer metrics-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("currents answered %d", resp.StatusCode)
+	}
+	tEv, lEv := bootstrap.EventsStage(proto.StageTransformer), bootstrap.EventsStage(proto.StageLoader)
+	eventually("the events counted by the gateway, both events workers and the Brevo calls", func() bool {
+		return sum(fams, "tajo_gateway_requests_total", map[string]string{"route": "POST /v1/braze/currents", "status": "200"}) == 1 &&
+			in(tEv) == 3 && sum(fams, "tajo_messages_out_total", st(tEv)) == 3 &&
+			in(lEv) == 3 && sum(fams, "tajo_messages_out_total", st(lEv)) == 3 &&
+			sum(fams, "tajo_vendor_calls_total", map[string]string{"vendor": "brevo", "route": "/events/batch"}) > 0 &&
+			sum(fams, "tajo_consumer_pending", map[string]string{"consumer": loader.EventsDurable}) == 0
+	})
+	// The users workers' figures are their own.
+	if got := in(proto.StageLoader); got != passed {
+		t.Errorf("after the events the loader's users worker took %v messages, want still %v", got, passed)
+	}
 }

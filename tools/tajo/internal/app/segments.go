@@ -12,6 +12,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/segmentexport"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -37,7 +38,18 @@ type segmentWorkers struct {
 	interval    time.Duration
 }
 
+// newSegments gives the App its one-off segment export and, with
+// o.Segments, segment mirroring.
 func (a *App) newSegments(ctx context.Context, o Options, bz *braze.Client, bv *brevo.Client, m *mapping.Mapper, vg *resilience.Guard) error {
+	a.exportSegment = func(ctx context.Context, req segmentexport.Request) (segmentexport.Result, error) {
+		return segmentexport.Run(ctx, bz, bv, req, segmentexport.Options{
+			Mapping: o.Mapping, TempDir: o.Extractor.TempDir, Poll: o.Extractor.Poll, ProcessPoll: o.Loader.PollPolicy,
+			MaxImportBytes: o.Loader.MaxImportBytes, Lock: ImportLock(a.State, "segment-export"), Logger: o.Logger,
+		})
+	}
+	if o.Segments == nil {
+		return nil
+	}
 	so := *o.Segments
 	mc := so.Mirror
 	mc.Identity = m.Identity

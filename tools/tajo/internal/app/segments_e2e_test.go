@@ -301,6 +301,30 @@ func TestSegmentMirrorEndToEnd(t *testing.T) {
 		t.Errorf("after the second run the list holds %d contacts, want the segment's %d", len(got), len(want))
 	}
 
+	// The status (tajo connectors status, GET .../status) shows the run
+	// and the segment.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := app.ReadStatus(ctx, e.js, app.Connection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := st.Resources["segments"]; r == nil || r.ID != second.RunID || !r.Done || r.Created != int64(nAdded) ||
+		r.Updated != int64(nRemoved) || r.Exported != second.Changes {
+		t.Errorf("status's segments run: %+v", r)
+	}
+	if len(st.Segments) != 1 || st.Segments[0].SegmentID != e.segID || st.Segments[0].Joined != second.Segments[0].Added ||
+		st.Segments[0].Left != second.Segments[0].Removed || st.Segments[0].LastRun != second.RunID {
+		t.Errorf("status's segments: %+v", st.Segments)
+	}
+	lagged := map[string]bool{}
+	for _, c := range st.Consumers {
+		lagged[c.Consumer] = c.Exists && c.Pending == 0 && c.AckPending == 0
+	}
+	if !lagged["transformer-segments"] || !lagged["loader-lists"] {
+		t.Errorf("status's consumers: %+v", st.Consumers)
+	}
+
 	// Nothing changed: a third run calls Brevo for nothing.
 	before = len(e.sb.Brevo.ListCalls())
 	if third := syncSegments(t, e.app); third.Changes != 0 || !third.OK() {

@@ -52,6 +52,9 @@ type Status struct {
 	Consumers []ConsumerLag `json:"consumers"`
 	// DeadLetters counts what waits in the DLQ stream, by stage and reason.
 	DeadLetters []DeadLetterCount `json:"deadLetters"`
+	// Segments are the mirrored segments (segment mirroring); null when
+	// none is.
+	Segments []SegmentStatus `json:"segments"`
 	// Breakers are the circuit breakers of every process that reported its
 	// health (one per vendor endpoint bucket); null when none did.
 	Breakers []BreakerState `json:"breakers"`
@@ -131,7 +134,7 @@ type BreakerState struct {
 const StatusRuns = 10
 
 // StatusResources are the resources whose last run the status shows.
-var StatusResources = []string{extractor.Resource, proto.ResourceCatalogs, proto.ResourceCampaigns, proto.ResourceCanvases}
+var StatusResources = []string{extractor.Resource, proto.ResourceSegments, proto.ResourceCatalogs, proto.ResourceCampaigns, proto.ResourceCanvases}
 
 // LagConsumers are the durable consumers whose backlog the status shows:
 // the users pipeline's, then the events pipeline's.
@@ -168,6 +171,9 @@ func ReadStatus(ctx context.Context, js jetstream.JetStream, conn Connection) (*
 		return nil, err
 	}
 	st.Consumers = consumerLags(ctx, js)
+	if err := readSegments(ctx, js, store, st); err != nil {
+		return nil, err
+	}
 	counts, err := dlq.Counts(ctx, js)
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, err
@@ -345,6 +351,9 @@ func runIDs(ctx context.Context, store *state.Store) ([]string, error) {
 
 // describeRun is a run with its outcome as its ledger tallies it.
 func describeRun(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun) (*RunStatus, error) {
+	if run.Resource == proto.ResourceSegments {
+		return describeSegmentsRun(ctx, js, run)
+	}
 	s, err := Describe(ctx, js, run)
 	if err != nil {
 		return nil, err

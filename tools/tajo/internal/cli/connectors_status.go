@@ -158,21 +158,23 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "  %-9s %s %s %s, started %s, took %s\n", res, r.Type, r.ID, r.Status, when(r.StartedAt), took(r))
+		fmt.Fprintf(&b, "  %-8s %s %s %s, started %s, took %s\n", res, r.Type, r.ID, r.Status, when(r.StartedAt), took(r))
 		switch res {
+		case proto.ResourceSegments:
+			writeSegmentsRun(&b, r, st.Segments)
 		case proto.ResourceCampaigns, proto.ResourceCanvases:
-			fmt.Fprintf(&b, "            days read %s, failed %s\n", progress.Count(r.Exported), progress.Count(r.Failed))
+			fmt.Fprintf(&b, "           days read %s, failed %s\n", progress.Count(r.Exported), progress.Count(r.Failed))
 		default:
 			deleted := ""
 			if res == proto.ResourceCatalogs {
 				deleted = ", deleted " + progress.Count(r.Deleted)
 			}
-			fmt.Fprintf(&b, "            exported %s, created %s, updated %s, unchanged %s%s, failed %s, dead-lettered %s\n",
+			fmt.Fprintf(&b, "           exported %s, created %s, updated %s, unchanged %s%s, failed %s, dead-lettered %s\n",
 				progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
 				progress.Count(r.Unchanged), deleted, progress.Count(r.Failed), progress.Count(r.DeadLettered))
 		}
 		if r.Error != "" {
-			fmt.Fprintf(&b, "            error: %s\n", safeText(r.Error))
+			fmt.Fprintf(&b, "           error: %s\n", safeText(r.Error))
 		}
 	}
 

@@ -100,11 +100,20 @@ func syncs(ctx context.Context, out, errOut io.Writer, a *app.App, env *runEnv, 
 	if err := printSummary(out, sum); err != nil {
 		return err
 	}
+	// Segments are mirrored once the users (their contacts) are in Brevo;
+	// then on their own schedule (sync.segments.interval).
+	segmentsOK, err := mirrorSegments(ctx, out, a)
+	if err != nil {
+		return err
+	}
 	if err := printWhere(out, env); err != nil {
 		return err
 	}
 	if once {
-		return onceResult(sum)
+		if err := onceResult(sum); err != nil || segmentsOK {
+			return err
+		}
+		return fmt.Errorf("segments run: a segment could not be mirrored or a change was dead-lettered (see above): %w", errSyncFailed)
 	}
 
 	fmt.Fprintf(out, "\nNext: an incremental sync every %s, a full re-export every %s. Ctrl-C stops (in-flight work finishes first).\n",

@@ -6,10 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/logging"
 	"github.com/tajo-sync/tajo/tools/sandbox"
@@ -33,6 +36,10 @@ func TestConfigValidateProductPage(t *testing.T) {
 			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(file) + `:\d+: (connectors\.braze\.)?` + regexp.QuoteMeta(key) + `: not acted on yet: `).MatchString(out) {
 				t.Errorf("%s: no notice naming %s:\n%s", file, key, out)
 			}
+		}
+		// sync.segments and lists are acted on: segment mirroring.
+		if strings.Contains(out, "segments: not acted on") || strings.Contains(out, "lists: not acted on") {
+			t.Errorf("%s: segment mirroring is said not acted on:\n%s", file, out)
 		}
 		if !strings.HasSuffix(out, file+": valid; the key above is not acted on yet\n") {
 			t.Errorf("%s: last line:\n%s", file, out)
@@ -188,6 +195,17 @@ func TestRunProductPage(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// lists: {engaged_users: 10, dormant_users: 11}: the sandbox's Braze has
+	// both segments; its Brevo account gets lists 3 to 11.
+	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := int64(3); id <= 11; id++ {
+		if got, err := bv.CreateList(ctx, "list "+strconv.FormatInt(id, 10), 1); err != nil || got != id {
+			t.Fatalf("creating list %d: got %d, %v", id, got, err)
+		}
+	}
 
 	var out, errOut lockedBuffer
 	root := NewRoot("test")
@@ -201,6 +219,23 @@ func TestRunProductPage(t *testing.T) {
 	// enabled: true, sync.users: true: the users were synced.
 	if got := summaryCount(t, stdout, "exported"); got != int64(opts.Users) {
 		t.Errorf("exported %d, want %d", got, opts.Users)
+	}
+	// sync.segments: true and lists: each segment's users are in its list.
+	for name, list := range map[string]int64{"engaged_users": 10, "dormant_users": 11} {
+		segID, ok := sb.Braze.SegmentByName(name)
+		if !ok {
+			t.Fatalf("the sandbox has no segment %s", name)
+		}
+		members, _ := sb.Braze.Members(segID)
+		in := 0
+		for _, c := range sb.Brevo.Contacts() {
+			if slices.Contains(c.ListIDs, list) {
+				in++
+			}
+		}
+		if in == 0 || in > len(members) || !regexp.MustCompile(regexp.QuoteMeta(name)+`\s+-> list `+strconv.FormatInt(list, 10)).MatchString(stdout) {
+			t.Errorf("list %d holds %d contacts for segment %s of %d members; run output:\n%s", list, in, name, len(members), stdout)
+		}
 	}
 	// sync.events: named as not acted on yet.
 	for _, key := range []string{"sync.events"} {

@@ -153,6 +153,9 @@ func (e *runEnv) startSandbox(ctx context.Context, f runFlags) error {
 	if len(e.cfg.Connectors.Brevo.ListIDs) == 0 {
 		e.cfg.Connectors.Brevo.ListIDs = []config.ListID{sandboxListID}
 	}
+	if err := sandboxLists(ctx, sb, e.cfg); err != nil {
+		return err
+	}
 	if e.configPath == "" {
 		e.interval = sandboxInterval
 	}
@@ -254,6 +257,7 @@ func (e *runEnv) startAudit() {
 func (e *runEnv) pipelineOptions() app.Options {
 	o := appOptions(e.cfg, e.creds, e.nc, e.logger)
 	o.Audit = e.audit
+	o.Segments = segmentsOptions(e.cfg)
 	return o
 }
 

@@ -152,6 +152,18 @@ func (j *Jaeger) Traces(ctx context.Context, service string, limit int) ([]Trace
 	return out.Data, nil
 }
 
+// Trace returns the trace of id; an error while Jaeger does not hold it.
+func (j *Jaeger) Trace(ctx context.Context, id string) (Trace, error) {
+	var out struct{ Data []Trace }
+	if err := j.get(ctx, "/api/traces/"+id, nil, &out); err != nil {
+		return Trace{}, err
+	}
+	if len(out.Data) != 1 {
+		return Trace{}, fmt.Errorf("jaeger holds %d traces of id %s", len(out.Data), id)
+	}
+	return out.Data[0], nil
+}
+
 func (j *Jaeger) get(ctx context.Context, path string, q url.Values, out any) error {
 	u := "http://127.0.0.1:" + strconv.Itoa(j.QueryPort) + path
 	if len(q) > 0 {

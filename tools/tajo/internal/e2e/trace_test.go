@@ -4,8 +4,11 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +17,11 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
+	"github.com/tajo-sync/tajo/services/loader"
 	"github.com/tajo-sync/tajo/tools/sandbox"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/chaos"
@@ -41,7 +46,9 @@ func binary(t *testing.T, env, name string) string {
 
 // One user's trace runs from the extractor's export through the
 // transformer and the loader to the Brevo request, across three processes,
-// in a real Jaeger.
+// in a real Jaeger; and a Currents event's, from its sender's traceparent
+// through the gateway process, the transformer and the loader to the Brevo
+// events call.
 func TestOneTracePerUser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -73,6 +80,15 @@ func TestOneTracePerUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close()
+	gwBin, err := stack.BuildService(ctx, dir, stack.Gateway)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, err := freePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gwAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	cfg := filepath.Join(dir, "tajo.yaml")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, `connectors:
   braze:
@@ -81,11 +97,14 @@ func TestOneTracePerUser(t *testing.T) {
       users: {interval: 1h}
   brevo:
     api_url: %s
-`, sb.BrazeURL, sb.BrevoURL), 0o600); err != nil {
+gateway:
+  listen: %s
+`, sb.BrazeURL, sb.BrevoURL, gwAddr), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	const currentsToken = "e2e-currents-token"
 	env := []string{"NATS_URL=" + ns.AuthURL(), "TAJO_CONFIG=" + cfg, "TAJO_HOME=" + dir, "TMPDIR=" + dir,
-		"BRAZE_API_KEY=" + sb.BrazeAPIKey, "BREVO_API_KEY=" + sb.BrevoAPIKey,
+		"BRAZE_API_KEY=" + sb.BrazeAPIKey, "BREVO_API_KEY=" + sb.BrevoAPIKey, "TAJO_CURRENTS_TOKEN=" + currentsToken,
 		"OTEL_EXPORTER_OTLP_ENDPOINT=" + jaeger.OTLPEndpoint(), "OTEL_BSP_SCHEDULE_DELAY=200"}
 	var procs []*stack.Proc
 	for _, s := range stack.Services {
@@ -95,6 +114,11 @@ func TestOneTracePerUser(t *testing.T) {
 		}
 		procs = append(procs, p)
 	}
+	gw, err := stack.Start(stack.Gateway, gwBin, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs = append(procs, gw)
 	stopped := false
 	stopAll := func() {
 		if stopped {
@@ -150,6 +174,9 @@ func TestOneTracePerUser(t *testing.T) {
 	if sum.Exported != users || sum.Created == 0 {
 		t.Fatalf("summary %+v: want %d exported and contacts created", sum, users)
 	}
+	// A Currents batch its sender traces, through the gateway process.
+	eventTrace, callerSpan := sendTracedEvent(ctx, t, "http://"+gwAddr, currentsToken, sb)
+	waitEvent(ctx, t, st, procs)
 	stopAll()
 
 	// The loader's traces: find one holding a span of every stage and the
@@ -176,6 +203,106 @@ func TestOneTracePerUser(t *testing.T) {
 	}
 	fmt.Printf("e2e: trace %s runs extractor -> transformer -> loader -> Brevo (%d spans); see /trace/%s in Jaeger's UI\n",
 		found.TraceID, len(found.Spans), found.TraceID)
+
+	// The event's trace: its sender's, through the gateway, the
+	// transformer and the loader to the Brevo events call.
+	var whyNot string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		tr, err := jaeger.Trace(ctx, eventTrace)
+		if err != nil {
+			whyNot = err.Error()
+		} else if whyNot = oneEvent(tr, callerSpan); whyNot == "" {
+			fmt.Printf("e2e: trace %s runs the sender -> gateway -> transformer -> loader -> Brevo POST /events/batch (%d spans)\n",
+				eventTrace, len(tr.Spans))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Currents event's trace %s: %s\njaeger:\n%s", eventTrace, whyNot, jaeger.Output())
+		}
+	}
+}
+
+// sendTracedEvent posts one Currents event for a contact it creates, with
+// a traceparent of its own, until the gateway answers 200; it returns the
+// trace and span ids it sent.
+func sendTracedEvent(ctx context.Context, t *testing.T, gateway, token string, sb *sandbox.Sandbox) (string, string) {
+	t.Helper()
+	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bv.UpsertContact(ctx, brevo.Contact{ExtID: "user_e2e_traced", Email: "traced@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	traceID, spanID := make([]byte, 16), make([]byte, 8)
+	_, _ = rand.Read(traceID)
+	_, _ = rand.Read(spanID)
+	tid, sid := hex.EncodeToString(traceID), hex.EncodeToString(spanID)
+	body := `{"events":[{"event_type":"users.messages.email.Open","id":"e2e-traced-1","time":1700000000,"user":{"external_user_id":"user_e2e_traced"}}]}`
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		req, err := http.NewRequestWithContext(ctx, "POST", gateway+"/v1/braze/currents", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("traceparent", "00-"+tid+"-"+sid+"-01")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return tid, sid
+			}
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway did not take the Currents batch: %v", err)
+		}
+	}
+}
+
+// waitEvent waits until the loader wrote the event to Brevo.
+func waitEvent(ctx context.Context, t *testing.T, st *state.Store, procs []*stack.Proc) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if n, err := loader.EventsProcessed(ctx, st.KeyValue()); err == nil && n >= 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, p := range procs {
+				t.Logf("%s output:\n%s", p.Name, p.Output())
+			}
+			t.Fatal("the Currents event was not written to Brevo within a minute")
+		}
+	}
+}
+
+// oneEvent says why tr is not the traced Currents event's way through
+// every process to the Brevo events call, or "" when it is.
+func oneEvent(tr Trace, callerSpan string) string {
+	has := map[string]bool{}
+	for _, s := range tr.Spans {
+		svc := tr.Processes[s.ProcessID].ServiceName
+		switch {
+		case svc == "gateway" && s.OperationName == "gateway POST /v1/braze/currents":
+			for _, r := range s.References {
+				if r.RefType == "CHILD_OF" && r.SpanID == callerSpan {
+					has["gateway"] = true
+				}
+			}
+		case svc == "transformer" && s.OperationName == proto.StageTransformer+" "+proto.SubjectRawBrazeEvents:
+			has["transformer"] = true
+		case svc == "loader" && s.OperationName == proto.StageLoader+" "+proto.SubjectOpsBrevoEvents:
+			has["loader"] = true
+		case svc == "loader" && s.OperationName == "brevo POST /events/batch" && s.Tag("http.response.status_code") != "":
+			has["brevo"] = true
+		}
+	}
+	for _, want := range []string{"gateway", "transformer", "loader", "brevo"} {
+		if !has[want] {
+			return fmt.Sprintf("no %s span in it (%d spans; has %v)", want, len(tr.Spans), has)
+		}
+	}
+	return ""
 }
 
 // oneUser says why tr is not one user's trace through every stage to a

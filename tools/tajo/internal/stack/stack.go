@@ -26,15 +26,35 @@ func Build(ctx context.Context, dir string) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for _, s := range Services {
-		bin := filepath.Join(dir, s)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./services/"+s+"/cmd/"+s)
-		cmd.Dir = root
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("building %s: %w\n%s", s, err, b)
+		if out[s], err = build(ctx, root, dir, s); err != nil {
+			return nil, err
 		}
-		out[s] = bin
 	}
 	return out, nil
+}
+
+// Gateway is the gateway service's name: a process of its own, not one of
+// the pipeline's Services.
+const Gateway = "gateway"
+
+// BuildService compiles one service's binary (one of Services, or
+// Gateway) into dir and returns its path.
+func BuildService(ctx context.Context, dir, name string) (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	return build(ctx, root, dir, name)
+}
+
+func build(ctx context.Context, root, dir, s string) (string, error) {
+	bin := filepath.Join(dir, s)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./services/"+s+"/cmd/"+s)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building %s: %w\n%s", s, err, b)
+	}
+	return bin, nil
 }
 
 func repoRoot() (string, error) {
