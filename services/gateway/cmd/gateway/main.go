@@ -32,6 +32,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if token == "" {
 		return errors.New("no Currents token: set " + gateway.EnvCurrentsToken + " or store one with `tajo connectors currents-token`")
 	}
+	// Brevo's webhooks (the two-way sync): answered 401 without a token.
+	hookToken, err := gateway.BrevoWebhookToken(config.Home())
+	if err != nil {
+		return err
+	}
 	keys, err := apikeys.Open(config.Home())
 	if err != nil {
 		return err
@@ -58,7 +63,7 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	g, err := gateway.New(bus.NC, gateway.Config{
-		Listen: cfg.Gateway.Listen, CurrentsToken: token, Keys: keys, Audit: rec, Logger: log,
+		Listen: cfg.Gateway.Listen, CurrentsToken: token, BrevoWebhookToken: hookToken, Keys: keys, Audit: rec, Logger: log,
 		Tracer: bootstrap.Tracer(tracing), Meter: ops.Metrics,
 	})
 	if err != nil {
