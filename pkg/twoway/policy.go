@@ -91,11 +91,11 @@ type Field struct {
 // Policy is the validated two-way configuration. It is immutable.
 type Policy struct {
 	opts    Options
-	mapper  *mapping.Mapper  // the whole field_mapping: reads Braze users in Brevo's types
+	mapper  *mapping.Mapper     // the whole field_mapping: reads Braze users in Brevo's types
 	fwd     []mapping.Attribute // what the Braze → Brevo mapping writes
 	fwdMail bool                // it writes the email identifier
-	fields  []Field          // reverse fields (BrevoToBraze, Both), sorted by Brevo name
-	byBrevo map[string]Field // by Brevo attribute
+	fields  []Field             // reverse fields (BrevoToBraze, Both), sorted by Brevo name
+	byBrevo map[string]Field    // by Brevo attribute
 }
 
 // readOnly are Braze fields the connector cannot write back: identifiers,

@@ -48,7 +48,7 @@ With --webhook-url (the gateway's public address), Brevo's marketing webhooks
 for the two-way sync (connectors.brevo.two_way) are registered with Brevo:
 contact updates, unsubscribes, deletions and list additions are POSTed to
 <url>/v1/brevo/webhooks with a bearer token stored encrypted with the keys
-(or $`+"TAJO_BREVO_WEBHOOK_TOKEN"+`).`,
+(or $` + "TAJO_BREVO_WEBHOOK_TOKEN" + `).`,
 		Example: `  export BRAZE_API_KEY=... BREVO_API_KEY=xkeysib-...
   tajo connectors install braze --instance-url rest.iad-01.braze.com
 
