@@ -68,8 +68,11 @@ lint:
 ## then two incremental syncs (1% of the users changed each); then
 ## BENCH_SHAPE_USERS (default: BENCH_USERS, at most 100,000) through the worker processes on
 ## the pinned nats-server; with BENCH_LIMITS=1, BENCH_LIMITS_USERS through
-## them against the vendors' limits. Prints ratio:, peak_rss_mb:,
-## peak_rss_mb.<process>:, incremental_writes:, store_bytes_per_user: ...
+## them against the vendors' limits; then BENCH_EVENTS Currents events
+## through the gateway (events_ratio:) and a full sync of
+## BENCH_TRACING_USERS with tracing off and on (tracing_cost:). Prints
+## ratio:, peak_rss_mb:, peak_rss_mb.<process>:, incremental_writes:,
+## store_bytes_per_user:, events_ratio:, tracing_cost: ...
 ## (README, Benchmark); exits non-zero when a check fails.
 BENCH_SHAPE_USERS  ?=
 BENCH_LIMITS       ?=
