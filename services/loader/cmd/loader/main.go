@@ -94,6 +94,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		ImportThreshold: cfg.Pipeline.ImportThreshold,
 		MaxImportBytes:  cfg.Pipeline.MaxImportBytes,
 		ListIDs:         bootstrap.ListIDs(cfg),
+		NotifyURL:       cfg.Gateway.PublicURL,
+		OtherPerHour:    cfg.Resilience.Limits.WithDefaults().Brevo.OtherPerHour,
 		Logger:          log,
 		Instruments:     ops.Pipeline(tracing),
 	})

@@ -83,7 +83,7 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Mapping:   fwd,
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		Loader:    loader.Config{FirstPoll: 50 * time.Millisecond},
 		Logger:    log,
 		TwoWay:    policy,
 	})
