@@ -76,7 +76,7 @@ lint:
 ## (README, Benchmark); exits non-zero when a check fails.
 BENCH_SHAPE_USERS  ?=
 BENCH_LIMITS       ?=
-BENCH_LIMITS_USERS ?= 50000
+BENCH_LIMITS_USERS ?= 1000000
 BENCH_ARGS         ?=
 bench: bin/nats-server
 	$(GO) build -o bin/tajo-bench ./tools/tajo/cmd/tajo-bench

@@ -100,10 +100,17 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	poller, err := brevoPoller(cfg, creds, bus, ops.Calls(rec.Observer("extractor")), f.Instance, log)
+	if err != nil {
+		return err
+	}
 	ops.Attach(bus.NC, bus.JS)
 	users := func(ctx context.Context) error { return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval) }
-	if mirror == nil {
-		return users(ctx)
+	workers := []func(context.Context) error{users}
+	for _, w := range []func(context.Context) error{mirror, poller} {
+		if w != nil {
+			workers = append(workers, w)
+		}
 	}
-	return bootstrap.RunAll(ctx, users, mirror)
+	return bootstrap.RunAll(ctx, workers...)
 }

@@ -137,6 +137,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Loader.Paused == nil {
 		o.Loader.Paused = vg.Open
 	}
+	// Polls of Brevo's imports share its budget for other endpoints.
+	if o.Loader.OtherPerHour == 0 {
+		o.Loader.OtherPerHour = o.Resilience.Limits.WithDefaults().Brevo.OtherPerHour
+	}
 	bz, err := braze.New(o.Braze)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Braze client: %w", err)

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,7 +31,8 @@ const webhookToken = "twoway-webhook-token-0123456789"
 // install --webhook-url` registers them.
 type twEnv struct {
 	*env
-	tw *app.TwoWayWorkers
+	tw      *app.TwoWayWorkers
+	gateway string // the gateway's base URL
 	// last counts, to measure one cycle's writes
 	lastTrack, lastEmail, lastBrevo int
 }
@@ -80,7 +83,7 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Mapping:   fwd,
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		Loader:    loader.Config{FirstPoll: 50 * time.Millisecond},
 		Logger:    log,
 		TwoWay:    policy,
 	})
@@ -96,6 +99,7 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 	go func() { done <- a.RunWorkers(wctx) }()
 	go func() { done <- tw.Reverse.Run(wctx) }()
 	go func() { done <- tw.Writer.Run(wctx) }()
+	var hookURL string
 	if !o.noHooks {
 		gw, err := gateway.New(nc, gateway.Config{BrevoWebhookToken: webhookToken, Logger: log})
 		if err != nil {
@@ -110,10 +114,15 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := bv.CreateWebhook(ctx, brevo.Webhook{URL: "http://" + ln.Addr().String() + "/v1/brevo/webhooks",
+		hookURL = "http://" + ln.Addr().String()
+		if _, err := bv.CreateWebhook(ctx, brevo.Webhook{URL: hookURL + "/v1/brevo/webhooks",
 			Events: brevo.ContactWebhookEvents, Token: webhookToken}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	var gwURL string
+	if !o.noHooks {
+		gwURL = hookURL
 	}
 	n := 3
 	t.Cleanup(func() {
@@ -124,7 +133,7 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 			}
 		}
 	})
-	e := &twEnv{env: &env{sb: sb, app: a, js: a.JS}, tw: tw}
+	e := &twEnv{env: &env{sb: sb, app: a, js: a.JS}, tw: tw, gateway: gwURL}
 	syncNow(t, e.env, "full")
 	e.settle(t)
 	e.cycleWrites() // the full sync's writes are not a cycle's
@@ -254,11 +263,19 @@ func TestTwoWayEndToEndSettles(t *testing.T) {
 				t.Errorf("cycle %d: Braze %s of %s is %v, want %q", cycle, c.field, c.who.ExtID, val, c.value)
 			}
 		}
-		switch {
-		case len(made) == 0 && (track != 0 || email != 0 || rows != 0):
-			t.Errorf("cycle %d changed nothing but wrote %d Braze objects, %d email statuses, %d Brevo rows: the sync does not settle", cycle, track, email, rows)
-		case len(made) > 0 && track > len(made):
-			t.Errorf("cycle %d: %d Braze objects written for %d changes", cycle, track, len(made))
+		// Each change is written once, to the other side only: nothing
+		// comes back.
+		inBraze, inBrevo := 0, 0
+		for _, c := range made {
+			if c.braze {
+				inBraze++
+			} else {
+				inBrevo++
+			}
+		}
+		if track != inBrevo || rows != inBraze || email != 0 {
+			t.Errorf("cycle %d: %d Braze changes and %d Brevo changes made %d Brevo rows and %d Braze objects (%d email statuses); want %d and %d",
+				cycle, inBraze, inBrevo, rows, track, email, inBraze, inBrevo)
 		}
 	}
 	if st := e.tw.Reverse.Stats(); st[twoway.OutcomeEcho] == 0 {
@@ -358,4 +375,121 @@ func TestTwoWayConflicts(t *testing.T) {
 	if track, email, rows := e.cycleWrites(); track+email+rows != 0 {
 		t.Errorf("a cycle after the conflicts resolved wrote %d Braze objects, %d statuses, %d Brevo rows", track, email, rows)
 	}
+}
+
+// TestTwoWayUnsubscribeOnce: a Brevo unsubscribe reaches Braze as
+// email_subscribe unsubscribed (and leaves the configured subscription
+// group) exactly once, though both the webhook and the poller report it,
+// the webhook twice, in either order.
+func TestTwoWayUnsubscribeOnce(t *testing.T) {
+	const group = "grp-newsletter"
+	e := startTwoWay(t, twOptions{users: 30, group: group, fields: map[string]twoway.Rule{"first_name": {Direction: twoway.Both}}})
+	cs := e.synced(t, 2)
+	yes := true
+	// The webhook first, then the poll; Brevo then sends the webhook again.
+	if err := e.sb.Brevo.EditContact(cs[0].ID, nil, &yes); err != nil {
+		t.Fatal(err)
+	}
+	e.settle(t)
+	resp := post(t, e.gateway+"/v1/brevo/webhooks", webhookToken,
+		`{"event":"unsubscribed","id":`+itoa(cs[0].ID)+`,"email":"`+cs[0].Email+`","date":"2030-01-01 00:00:00","ts":1893456000}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("re-sent webhook: %d", resp.StatusCode)
+	}
+	// The poll first (the webhook is still on its way), then the webhook.
+	if err := e.sb.Brevo.EditContact(cs[1].ID, nil, &yes); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.tw.Poller.PollOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.cycle(t)
+	e.cycle(t)
+	for _, c := range cs {
+		calls := 0
+		for _, s := range e.sb.Braze.EmailStatusLog() {
+			for _, addr := range s.Emails {
+				if addr == c.Email {
+					calls++
+					if s.State != "unsubscribed" {
+						t.Errorf("%s: /email/status %s", c.Email, s.State)
+					}
+				}
+			}
+		}
+		if calls != 1 {
+			t.Errorf("%s: %d /email/status calls, want exactly 1", c.Email, calls)
+		}
+		groupCalls := 0
+		for _, s := range e.sb.Braze.SubscriptionLog() {
+			if s.GroupID == group && slices.Contains(s.Emails, c.Email) {
+				groupCalls++
+			}
+		}
+		if groupCalls != 1 || e.sb.Braze.SubscriptionState(group, "email:"+c.Email) != "unsubscribed" {
+			t.Errorf("%s: %d /subscription/status/set calls, group state %q", c.Email, groupCalls, e.sb.Braze.SubscriptionState(group, "email:"+c.Email))
+		}
+		if got := e.sb.Braze.User(c.ExtID)["email_subscribe"]; got != "unsubscribed" {
+			t.Errorf("%s: Braze email_subscribe %v", c.ExtID, got)
+		}
+	}
+	if st := e.tw.Reverse.Stats(); st[twoway.OutcomeUnsubscribed] != 2 {
+		t.Errorf("reverse outcomes %v: want 2 unsubscribes sent", st)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestTwoWayBrazeBatches: many Brevo changes reach Braze in /users/track
+// requests of at most 75 objects (the sandbox's request log says so), one
+// object per user; objects Braze refuses in a partially successful request
+// are sent again alone, the others never.
+func TestTwoWayBrazeBatches(t *testing.T) {
+	e := startTwoWay(t, twOptions{users: 220, fields: map[string]twoway.Rule{"first_name": {Direction: twoway.Both}}})
+	cs := e.synced(t, 180)
+	failing := []string{cs[10].ExtID, cs[100].ExtID, cs[170].ExtID}
+	e.sb.Braze.FailTrack(1, failing...)
+	before := len(e.sb.Braze.TrackLog())
+	for i, c := range cs {
+		if err := e.sb.Brevo.EditContact(c.ID, map[string]any{"FIRSTNAME": "Batch" + strconv.Itoa(i)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.cycle(t)
+	log := e.sb.Braze.TrackLog()[before:]
+	sent := map[string]int{}
+	failedOnce := map[string]bool{}
+	for _, call := range log {
+		if call.Objects() > 75 {
+			t.Errorf("a /users/track request held %d objects", call.Objects())
+		}
+		inCall := map[string]bool{}
+		for _, u := range call.Users {
+			if inCall[u] {
+				t.Errorf("%s twice in one request", u)
+			}
+			inCall[u] = true
+			sent[u]++
+		}
+		for _, te := range call.Errors {
+			failedOnce[call.Users[te.Index]] = true
+		}
+	}
+	if len(log) < 3 {
+		t.Errorf("%d requests for %d users", len(log), len(cs))
+	}
+	for _, id := range failing {
+		if !failedOnce[id] || sent[id] != 2 {
+			t.Errorf("%s: refused %v, sent %d times; want refused once and sent again once", id, failedOnce[id], sent[id])
+		}
+	}
+	for i, c := range cs {
+		if !slices.Contains(failing, c.ExtID) && sent[c.ExtID] != 1 {
+			t.Errorf("%s sent %d times, want once", c.ExtID, sent[c.ExtID])
+		}
+		if got := e.sb.Braze.User(c.ExtID)["first_name"]; got != "Batch"+strconv.Itoa(i) {
+			t.Errorf("%s: Braze first_name %v", c.ExtID, got)
+		}
+	}
+	t.Logf("%d users in %d /users/track requests", len(cs), len(log))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
 )
 
 const mb = 1 << 20
@@ -149,7 +150,13 @@ func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {
 		fmt.Fprintf(w, "vendor_limits: users %d, imports %d (%d rows), GET /processes polls %d, 429s %d, total %s, simulated Brevo processing %s\n",
 			s.Users, s.Imports, s.ImportRows, s.Polls, s.Status429, s.Time.Round(time.Second), s.ImportTime.Round(time.Second))
 		fmt.Fprintf(w, "vendor_limits_ratio: %.2f  # target <= 1.2 (total time over the simulated Brevo processing time)\n", s.ImportTimeRatio())
-		fmt.Fprintf(w, "  (%s; rows per import %.0f)\n", outcome(s.Summary), float64(s.ImportRows)/float64(max(s.Imports, 1)))
+		fmt.Fprintf(w, "  (%s; rows per import %.0f; %d imports notified through the gateway)\n",
+			outcome(s.Summary), float64(s.ImportRows)/float64(max(s.Imports, 1)), s.Notified)
+		for _, p := range append(Processes(), stack.Gateway) {
+			if rss, ok := s.PeakRSS[p]; ok {
+				fmt.Fprintf(w, "vendor_limits_peak_rss_mb.%s: %.1f\n", p, float64(rss)/mb)
+			}
+		}
 		return
 	}
 	fmt.Fprintf(w, "\n== production shape: each worker its own process, external nats-server ==\n")

@@ -229,7 +229,7 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 		Brevo:     brevo.Config{BaseURL: ep.BrevoURL, APIKey: ep.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: dir, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		Loader:    loader.Config{FirstPoll: 50 * time.Millisecond},
 		// The sandbox runs with its rate limits off: so does the connector's
 		// limiter, or it would pace the bench at Brevo's real budget.
 		Resilience: unlimited,

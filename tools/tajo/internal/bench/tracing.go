@@ -189,7 +189,7 @@ func tracedSync(ctx context.Context, o Options, round int, on bool, endpoint str
 		Brevo:      brevo.Config{BaseURL: ep.BrevoURL, APIKey: ep.BrevoAPIKey},
 		Mapping:    mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor:  extractor.Config{TempDir: dir, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:     loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		Loader:     loader.Config{FirstPoll: 50 * time.Millisecond},
 		Resilience: unlimited,
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Tracer:     bootstrap.Tracer(tr),
