@@ -43,6 +43,9 @@ func (c *Config) notices(report func(path, msg string)) {
 	}
 	c.resourceNotices(report)
 	c.segmentsNotices(report)
+	if t := c.Connectors.Brevo.TwoWay; !t.Enabled && len(t.Fields) > 0 {
+		report("connectors.brevo.two_way.fields", "not acted on: two_way.enabled is false, so every field travels Braze → Brevo only; set enabled: true to sync these fields from Brevo")
+	}
 }
 
 // locate gives a message about path the file, line and spelling of the

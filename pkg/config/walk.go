@@ -80,6 +80,11 @@ func (w *walker) walk(n *yaml.Node, v reflect.Value, path string) {
 }
 
 func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
+	if v.Type() == fieldRuleType && n.Kind == yaml.ScalarNode {
+		// A two-way field: a direction alone stands for {direction: ...}.
+		w.scalar(n, v.FieldByName("Direction"), path+".direction")
+		return
+	}
 	if switchTypes[v.Type()] {
 		// A resource of sync: true and false stand for {enabled: ...}.
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {

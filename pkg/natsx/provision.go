@@ -107,6 +107,8 @@ func Buckets(o ProvisionOptions) []jetstream.KeyValueConfig {
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 		{Bucket: proto.BucketAnalytics, Description: "campaign and Canvas statistics per (id, day), replaced on re-read", History: 1,
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+		{Bucket: proto.BucketTwoWay, Description: "what Braze and Brevo last agreed on, per contact (two-way sync)", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 	}
 }
 

@@ -472,8 +472,8 @@ func (s *Server) Restate(kind, id string, d time.Time) error {
 	return nil
 }
 
-// Edit renames a campaign or Canvas, which makes it edited now.
-func (s *Server) Edit(kind, id, name string) error {
+// Rename renames a campaign or Canvas, which makes it edited now.
+func (s *Server) Rename(kind, id, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now().UTC()
@@ -530,7 +530,7 @@ func (s *Server) adminEdit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "want {\"kind\": \"campaign\"|\"canvas\", \"id\": ..., \"name\": ...}")
 		return
 	}
-	if err := s.Edit(strings.ToLower(req.Kind), req.ID, req.Name); err != nil {
+	if err := s.Rename(strings.ToLower(req.Kind), req.ID, req.Name); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}

@@ -108,13 +108,19 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	poller, err := brevoPoller(cfg, creds, bus, ops.Calls(rec.Observer("extractor")), f.Instance, log)
+	if err != nil {
+		return err
+	}
 	ops.Attach(bus.NC, bus.JS)
 	var jobs []func(context.Context) error
 	if usersOff == nil {
 		jobs = append(jobs, func(ctx context.Context) error { return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval) })
 	}
-	if mirror != nil {
-		jobs = append(jobs, mirror)
+	for _, w := range []func(context.Context) error{mirror, poller} {
+		if w != nil {
+			jobs = append(jobs, w)
+		}
 	}
 	more, err := resourceJobs(ctx, cfg, catalogs, analytics, bus, client, creds, ops, rec, f.Instance, log)
 	if err != nil {

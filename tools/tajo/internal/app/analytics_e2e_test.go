@@ -240,7 +240,7 @@ func TestAnalytics(t *testing.T) {
 	}
 
 	// An edited campaign's details are read again, under its new name.
-	if err := e.sb.Braze.Edit(brazesim.KindCampaign, campaigns[3], "Renamed campaign"); err != nil {
+	if err := e.sb.Braze.Rename(brazesim.KindCampaign, campaigns[3], "Renamed campaign"); err != nil {
 		t.Fatal(err)
 	}
 	e.sync(t)

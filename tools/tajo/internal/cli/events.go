@@ -11,9 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/tajo-sync/tajo/pkg/apikeys"
 	"github.com/tajo-sync/tajo/pkg/secrets"
+	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/gateway"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
@@ -50,11 +52,34 @@ func runAll(ctx context.Context, out io.Writer, a *app.App, env *runEnv) error {
 			}
 		}()
 	}
+	var twoWayErr error
+	if a.TwoWay != nil {
+		tw, err := a.NewTwoWay(app.TwoWayOptions{Poll: extractor.PollConfig{
+			Interval: env.cfg.Connectors.Brevo.TwoWay.PollInterval, Overlap: env.cfg.Connectors.Brevo.TwoWay.Overlap,
+			Instance: "tajo"}})
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return err
+		}
+		fmt.Fprintf(out, "Two-way sync: Brevo polled every %s; Brevo's changes to %d fields, and its unsubscribes, are written to Braze.\n",
+			env.cfg.Connectors.Brevo.TwoWay.PollInterval, len(a.TwoWay.Policy().Fields()))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if twoWayErr = tw.Run(ctx); twoWayErr != nil {
+				cancel()
+			}
+		}()
+	}
 	werr := a.RunWorkers(ctx)
 	cancel()
 	wg.Wait()
 	if resErr != nil && !errors.Is(resErr, context.Canceled) {
 		werr = errors.Join(werr, fmt.Errorf("catalogs and analytics: %w", resErr))
+	}
+	if twoWayErr != nil && !errors.Is(twoWayErr, context.Canceled) {
+		werr = errors.Join(werr, twoWayErr)
 	}
 	_ = os.Remove(filepath.Join(env.home, gatewayAddrFile))
 	if eventsErr != nil && !errors.Is(eventsErr, context.Canceled) {
@@ -78,6 +103,16 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 	if err != nil {
 		return app.EventsOptions{}, err
 	}
+	hookToken, err := gateway.BrevoWebhookToken(e.home)
+	if err != nil {
+		return app.EventsOptions{}, err
+	}
+	twoWay := e.cfg.Connectors.Brevo.TwoWay.Enabled
+	if hookToken == "" && e.sandbox != nil && twoWay {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		hookToken = "sandbox-" + hex.EncodeToString(b)
+	}
 	o := e.pipelineOptions()
 	listen := e.cfg.Gateway.Listen
 	if ln, err := net.Listen("tcp", listen); err != nil {
@@ -89,7 +124,7 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 		ln.Close()
 	}
 	eo := app.EventsOptions{
-		Gateway:    gateway.Config{Listen: listen, CurrentsToken: token, Keys: keys},
+		Gateway:    gateway.Config{Listen: listen, CurrentsToken: token, BrevoWebhookToken: hookToken, Keys: keys},
 		Mapping:    e.cfg.Connectors.Braze.EventMapping,
 		Brevo:      o.Brevo,
 		Resilience: o.Resilience,
@@ -100,6 +135,16 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 			_ = os.WriteFile(filepath.Join(e.home, gatewayAddrFile), []byte(addr+"\n"), 0o600)
 			fmt.Fprintf(out, "Gateway: http://%s (Braze Currents: POST /v1/braze/currents; API: /v1/connectors/braze, keys from `tajo apikeys create`)\n", addr)
 			fmt.Fprintf(out, "Status page: http://%s/ (sign in with a key from `tajo apikeys create`)\n", addr)
+			if e.sandbox != nil && twoWay {
+				// As `tajo connectors install --webhook-url` does against Brevo.
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := registerWebhook(ctx, io.Discard, e.sandbox.BrevoURL, e.sandbox.BrevoAPIKey, "http://"+addr+webhookPath, hookToken); err != nil {
+					fmt.Fprintf(out, "note: the sandbox's Brevo webhooks are not registered (%v): Brevo's changes arrive by polling only.\n", err)
+				} else {
+					fmt.Fprintf(out, "Brevo webhooks: the sandbox's Brevo posts contact changes to http://%s%s\n", addr, webhookPath)
+				}
+			}
 			switch {
 			case e.sandbox != nil:
 				fmt.Fprintf(out, "Sandbox Currents token: %s\n", token)
