@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/proto"
 )
 
 // Server is the gateway. Build it with New, serve with Run or Serve.
@@ -129,6 +131,9 @@ var routes = []Route{
 	{"GET " + brazeAPI + "/runs/{id}", authKey, func(s *Server) http.HandlerFunc { return s.run }},
 	{"GET " + brazeAPI + "/status", authKey, func(s *Server) http.HandlerFunc { return s.status }},
 	{"POST " + brazeAPI + "/segments/export", authKey, func(s *Server) http.HandlerFunc { return s.exportSegment }},
+	{"GET " + brazeAPI + "/report", authKey, func(s *Server) http.HandlerFunc { return s.report }},
+	{"POST " + proto.BrevoNotifyPath + "/{token}", authNotify, func(s *Server) http.HandlerFunc { return s.importDone }},
+	{"GET " + proto.BrevoNotifyPath + "/{token}", authNotify, func(s *Server) http.HandlerFunc { return s.importDone }},
 }
 
 // routes registers every route; each is wrapped by the middleware that

@@ -41,6 +41,9 @@ var _ BrazeWrites = (*braze.Client)(nil)
 type BrazeConfig struct {
 	BatchSize int           // messages per batch; default 300
 	BatchWait time.Duration // default 200ms
+	// AckWait is the redelivery timeout of a message whose handling died
+	// (pipeline.Config.AckWait); default 30s.
+	AckWait time.Duration
 	// Paused stops fetching while it reports true (a Braze breaker open).
 	Paused func() bool
 	Logger *slog.Logger
@@ -88,6 +91,7 @@ func (b *BrazeSink) Run(ctx context.Context) error {
 		Stage:     proto.StageLoader,
 		BatchSize: b.cfg.BatchSize,
 		BatchWait: b.cfg.BatchWait,
+		AckWait:   b.cfg.AckWait,
 		Paused:    b.cfg.Paused,
 		Logger:    b.log,
 	}, b)

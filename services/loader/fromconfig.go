@@ -17,5 +17,7 @@ func FromConfig(c *config.Config) Config {
 		ImportThreshold: p.ImportThreshold,
 		MaxImportBytes:  p.MaxImportBytes,
 		ListIDs:         bootstrap.ListIDs(c),
+		NotifyURL:       c.Gateway.PublicURL,
+		OtherPerHour:    c.Resilience.Limits.WithDefaults().Brevo.OtherPerHour,
 	}
 }

@@ -27,7 +27,10 @@ const ReasonDeletedInBrevo = "deleted_in_brevo"
 type ReverseConfig struct {
 	BatchSize int           // default 200
 	BatchWait time.Duration // default 100ms
-	Logger    *slog.Logger
+	// AckWait is the redelivery timeout of a message whose handling died
+	// (pipeline.Config.AckWait); default 30s.
+	AckWait time.Duration
+	Logger  *slog.Logger
 }
 
 // Reverse turns what Brevo tells (raw.brevo.contacts from the poller,
@@ -71,6 +74,7 @@ func (r *Reverse) Run(ctx context.Context) error {
 		Stage:     proto.StageTransformer,
 		BatchSize: r.cfg.BatchSize,
 		BatchWait: r.cfg.BatchWait,
+		AckWait:   r.cfg.AckWait,
 		Logger:    r.log,
 	}, r)
 	if err != nil {

@@ -140,6 +140,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 	// The calls no message stands behind retry by the guards' policy
 	// (resilience.retry), as in the binaries.
 	o.Extractor.Retry, o.Loader.Retry = bg.Retry, vg.Retry
+	// Polls of Brevo's imports share its budget for other endpoints
+	// (loader.FromConfig sets it from the same limits).
+	if o.Loader.OtherPerHour == 0 {
+		o.Loader.OtherPerHour = o.Resilience.Limits.WithDefaults().Brevo.OtherPerHour
+	}
 	bz, err := braze.New(o.Braze)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Braze client: %w", err)

@@ -153,6 +153,8 @@ func TestNoKeyAcceptedAndIgnored(t *testing.T) {
 		change{"connectors.brevo.api_url", func(c *config.Config) { c.Connectors.Brevo.APIURL = "http://127.0.0.1:3/v3" }},
 		change{"connectors.braze.instance_url", func(c *config.Config) { c.Connectors.Braze.InstanceURL = "http://127.0.0.1:4" }},
 		change{"resilience.retry.max_attempts", func(c *config.Config) { c.Resilience.Retry.MaxAttempts = 2 }},
+		change{"resilience.limits.brevo.other_per_hour", func(c *config.Config) { c.Resilience.Limits.Brevo.OtherPerHour = 50 }},
+		change{"gateway.public_url", func(c *config.Config) { c.Gateway.PublicURL = "https://tajo.example.com" }},
 	)
 	for _, ch := range changes {
 		t.Run(ch.key, func(t *testing.T) {
