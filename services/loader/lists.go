@@ -49,6 +49,8 @@ type ListsConfig struct {
 	// Brevo does not have (yet: the users sync may not have created it)
 	// gets before it is dead-lettered contact_not_found; default 5.
 	UnknownContactRetries int
+	// AckWait is the consumer's redelivery timeout (pipeline.Config.AckWait).
+	AckWait time.Duration
 	// Replicas of the segments ledger bucket, when it is created here.
 	Replicas int
 	Paused   func() bool
@@ -113,6 +115,7 @@ func (l *Lists) Run(ctx context.Context) error {
 		Concurrency: l.cfg.Concurrency,
 		BatchSize:   l.cfg.BatchSize,
 		BatchWait:   l.cfg.BatchWait,
+		AckWait:     l.cfg.AckWait,
 		Ledger:      l.led,
 		Paused:      l.cfg.Paused,
 		Logger:      l.log,
