@@ -14,6 +14,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/membership"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -216,7 +217,7 @@ func (l *Lists) apply(ctx context.Context, g listGroup, chunk []*member, batch [
 		return
 	default:
 		for _, mb := range chunk {
-			l.settle(mb, batch, errs, eventFate(fmt.Errorf("%s %d contacts (list %d): %w", g.op, len(chunk), g.list, err)), ledger.Refused)
+			l.settle(mb, batch, errs, listFate(fmt.Errorf("%s %d contacts (list %d): %w", g.op, len(chunk), g.list, err)), ledger.Refused)
 		}
 		return
 	}
@@ -263,7 +264,7 @@ func (l *Lists) verify(ctx context.Context, g listGroup, mb *member, batch []*pi
 		}
 	case err != nil:
 		for _, i := range mb.msgs {
-			errs[i] = eventFate(fmt.Errorf("%s; reading the contact: %w", what, err))
+			errs[i] = listFate(fmt.Errorf("%s; reading the contact: %w", what, err))
 		}
 	case slices.Contains(info.ListIDs, g.list) == (g.op == proto.ListAdd):
 		l.settleAll(mb, batch, ledger.Unchanged) // already as asked
@@ -295,5 +296,20 @@ func (l *Lists) settle(mb *member, batch []*pipeline.Msg, errs []error, err erro
 			batch[i].Settle(0, flags)
 		}
 		errs[i] = err
+	}
+}
+
+// listFate turns a Brevo call's failure into the fate of the list changes
+// it carried: a throttle waits for the reset; what may pass on a retry (a
+// 5xx, a reset, a circuit breaker refusing calls while Brevo fails) backs
+// off; the rest is dead-lettered with Brevo's answer.
+func listFate(err error) error {
+	switch {
+	case brevo.RetryAfter(err) > 0:
+		return pipeline.RetryAfter(brevo.RetryAfter(err), err)
+	case resilience.Retryable(err):
+		return err
+	default:
+		return pipeline.Permanent(ReasonBrevoRefused, err)
 	}
 }
