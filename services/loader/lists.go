@@ -202,9 +202,12 @@ func (l *Lists) apply(ctx context.Context, g listGroup, chunk []*member, batch [
 	var api *brevo.APIError
 	switch {
 	case err == nil:
-	case errors.As(err, &api) && api.Status == 400 && api.Code == "invalid_parameter":
-		// Brevo refuses the whole call when no contact could be changed:
-		// every one is a failure, to be looked at one by one.
+	case errors.As(err, &api) && api.Status == 400:
+		// Brevo refuses the whole call (400 invalid_parameter, "Contact
+		// already in list and/or does not exist") when no contact could be
+		// changed: every one is a failure, to be looked at one by one. The
+		// code is not required: a body cut short still is that answer, and
+		// the look-up tells what each contact needs.
 		res = brevo.ListResult{}
 		for _, mb := range chunk {
 			res.Failure = append(res.Failure, mb.id)

@@ -220,12 +220,13 @@ func TestSegmentMirrorSurvivesKillsAndFaults(t *testing.T) {
 	}
 }
 
-// dlqDetails is the detail of the first n dead letters of the loader.
+// dlqDetails is the detail of the first n dead letters of list changes.
 func dlqDetails(t *testing.T, js jetstream.JetStream, n int) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := js.OrderedConsumer(ctx, proto.StreamDLQ, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"dlq.loader.>"}})
+	c, err := js.OrderedConsumer(ctx, proto.StreamDLQ, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"dlq.loader.brevo_refused", "dlq.loader.contact_not_found", "dlq.loader.max_deliveries", "dlq.loader.list_not_found"}})
 	if err != nil {
 		t.Fatal(err)
 	}
