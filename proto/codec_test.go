@@ -6,7 +6,7 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
-	in := &ContactUpsert{V: SchemaVersion, RunID: "r1", Op: OpCreate, Key: "u1", Email: "a@b.c",
+	in := &ContactUpsert{V: SchemaVersion, RunID: "r1", Key: "u1", Email: "a@b.c",
 		Attributes:    map[string]any{"FIRSTNAME": "Ann", "LOYALTY_POINTS": 12.5, "PUSH_OPTIN": true, "DOB": "2000-01-02"},
 		SourceVersion: 42}
 	b, err := Encode(in)

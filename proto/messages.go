@@ -19,10 +19,12 @@ type RawUser struct {
 
 func (m *RawUser) Schema() int { return m.V }
 
-// Op kinds of a ContactUpsert, as known from the connector's own memory.
+// Op kinds of a contact write: the loader alone decides which, from what it
+// recorded as applied (a ContactUpsert carries no Op: older messages that
+// do have an "op" field decode with it ignored).
 const (
-	OpCreate = "create" // the connector never sent this key before
-	OpUpdate = "update" // the key was sent before with other content
+	OpCreate = "create" // the connector never wrote this key before
+	OpUpdate = "update" // the key was written before with other content
 )
 
 // ContactUpsert asks the loader to make a Brevo contact hold these attributes.
@@ -31,7 +33,6 @@ const (
 type ContactUpsert struct {
 	V             int            `msgpack:"v"`
 	RunID         string         `msgpack:"run"`
-	Op            string         `msgpack:"op"`
 	Key           string         `msgpack:"key"` // ext_id, or email when there is no external id
 	BrazeID       string         `msgpack:"bid"`
 	ExtID         string         `msgpack:"ext,omitempty"`
@@ -115,6 +116,9 @@ type RunOutcome struct {
 	WithoutEmail int64 `msgpack:"no_email"`
 	WithoutSMS   int64 `msgpack:"no_sms"`
 	Refused      int64 `msgpack:"refused"`
+	// Deleted counts lines that marked an item deleted at the vendor (a
+	// catalog item Braze no longer lists); they are in none of the others.
+	Deleted int64 `msgpack:"deleted,omitempty"`
 }
 
 func (m *SyncRun) Schema() int { return m.V }

@@ -90,3 +90,28 @@ const (
 	// SyncRequest in, SyncReply out.
 	SubjectSyncRequest = "tajo.ctl.sync.users"
 )
+
+// SubjectBrevoImportDone prefixes the core NATS subject on which the
+// gateway relays Brevo's call of an import's notifyUrl:
+// ImportDoneSubject(ref), ref being the token the loader put in that URL.
+// The body is ImportDone as JSON. Nothing stores it: a loader that was not
+// listening polls instead.
+const SubjectBrevoImportDone = "tajo.brevo.import.done"
+
+// ImportDoneSubject is the subject of the notification of the import ref.
+func ImportDoneSubject(ref string) string { return SubjectBrevoImportDone + "." + ref }
+
+// BrevoNotifyPath is the gateway's route Brevo calls when an import
+// finishes: BrevoNotifyPath + "/" + the install's secret SecretBrevoNotify,
+// with ?import=<ref>. The loader builds these URLs; the gateway serves them.
+const BrevoNotifyPath = "/v1/brevo/imports/done"
+
+// SecretBrevoNotify names the install's secret (state.Store.Secret) in the
+// URL Brevo calls when an import finishes.
+const SecretBrevoNotify = "brevo.notify"
+
+// ImportDone is what the gateway relays of Brevo's notification.
+type ImportDone struct {
+	Ref       string `json:"ref"`
+	ProcessID int64  `json:"processId,omitempty"` // when Brevo's body names it
+}

@@ -1,6 +1,7 @@
 package brevo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,6 +18,11 @@ const DefaultImportMaxBytes = 8_000_000
 const importTailReserve = 1024
 
 const importHead = `{"jsonBody":[`
+
+// ImportOverhead is the bytes of an import body that are not its rows (or
+// the commas between them), at most: the head and the room kept for the
+// options.
+const ImportOverhead = len(importHead) + importTailReserve
 
 // ErrContactTooLarge is returned by ImportBatch.Add for a contact that could
 // not fit even in an empty batch.
@@ -43,6 +49,9 @@ type ImportOptions struct {
 	EmptyContactsAttributes bool
 	// DisableNotification stops Brevo's email about the import.
 	DisableNotification bool
+	// NotifyURL, when set, is called by Brevo once the import has
+	// finished (its body is not specified: read the process to know more).
+	NotifyURL string
 }
 
 // ImportBatch accumulates contacts into an import body that stays within a
@@ -54,7 +63,6 @@ type ImportBatch struct {
 	buf      []byte // importHead, then the contacts separated by commas
 	n        int
 	scratch  []byte
-	keys     []string
 }
 
 // NewImportBatch returns an empty batch whose body will not exceed maxBytes
@@ -83,23 +91,31 @@ func (b *ImportBatch) Reset() {
 // and add c again. An error means c itself cannot be imported (no
 // identifier, an unencodable value, ErrContactTooLarge).
 func (b *ImportBatch) Add(c ImportContact) (ok bool, err error) {
-	b.scratch, err = b.appendContact(b.scratch[:0], c)
+	b.scratch, err = AppendImportRow(b.scratch[:0], c)
 	if err != nil {
 		return false, err
 	}
-	if len(importHead)+len(b.scratch)+importTailReserve > b.maxBytes {
-		return false, fmt.Errorf("%w: %d bytes encoded, limit %d", ErrContactTooLarge, len(b.scratch), b.maxBytes)
+	return b.AddRow(b.scratch)
+}
+
+// AddRow adds a row AppendImportRow encoded, as Add does.
+func (b *ImportBatch) AddRow(row []byte) (ok bool, err error) {
+	if len(importHead)+len(row)+importTailReserve > b.maxBytes {
+		return false, fmt.Errorf("%w: %d bytes encoded, limit %d", ErrContactTooLarge, len(row), b.maxBytes)
 	}
-	if len(b.buf)+1+len(b.scratch)+importTailReserve > b.maxBytes {
+	if len(b.buf)+1+len(row)+importTailReserve > b.maxBytes {
 		return false, nil
 	}
 	if b.n > 0 {
 		b.buf = append(b.buf, ',')
 	}
-	b.buf = append(b.buf, b.scratch...)
+	b.buf = append(b.buf, row...)
 	b.n++
 	return true, nil
 }
+
+// MaxBytes is the body limit the batch keeps to.
+func (b *ImportBatch) MaxBytes() int { return b.maxBytes }
 
 // Body returns the complete request body of POST /contacts/import for the
 // batch. The bytes are the batch's own: valid until the next Add or Reset.
@@ -124,6 +140,10 @@ func (b *ImportBatch) Body(opts ImportOptions) ([]byte, error) {
 	body = strconv.AppendBool(body, opts.EmptyContactsAttributes)
 	body = append(body, `,"disableNotification":`...)
 	body = strconv.AppendBool(body, opts.DisableNotification)
+	if opts.NotifyURL != "" {
+		body = append(body, `,"notifyUrl":`...)
+		body = appendString(body, opts.NotifyURL)
+	}
 	body = append(body, '}')
 	b.buf = body[:contacts] // keep any growth, drop the tail
 	if len(body) > b.maxBytes {
@@ -132,9 +152,10 @@ func (b *ImportBatch) Body(opts ImportOptions) ([]byte, error) {
 	return body, nil
 }
 
-// appendContact encodes {"email":...,"attributes":{"EXT_ID":...,...}} with
-// attributes in name order, so equal contacts give equal bytes.
-func (b *ImportBatch) appendContact(dst []byte, c ImportContact) ([]byte, error) {
+// AppendImportRow appends c encoded as one object of an import's jsonBody,
+// {"email":...,"attributes":{"EXT_ID":...,...}}, with attributes in name
+// order, so equal contacts give equal bytes. ParseImportRow reads it back.
+func AppendImportRow(dst []byte, c ImportContact) ([]byte, error) {
 	if extID, ok := c.Attributes["EXT_ID"]; ok && c.ExtID != "" && extID != c.ExtID {
 		return dst, fmt.Errorf("brevo: import contact: ExtID %q and attribute EXT_ID %v disagree", c.ExtID, extID)
 	}
@@ -154,15 +175,16 @@ func (b *ImportBatch) appendContact(dst []byte, c ImportContact) ([]byte, error)
 		dst = appendString(dst, c.ExtID)
 		first = false
 	}
-	b.keys = b.keys[:0]
+	var scratch [32]string
+	keys := scratch[:0]
 	for k := range c.Attributes {
 		if k == "EXT_ID" && c.ExtID != "" {
 			continue
 		}
-		b.keys = append(b.keys, k)
+		keys = append(keys, k)
 	}
-	slices.Sort(b.keys)
-	for _, k := range b.keys {
+	slices.Sort(keys)
+	for _, k := range keys {
 		if !first {
 			dst = append(dst, ',')
 		}
@@ -175,6 +197,27 @@ func (b *ImportBatch) appendContact(dst []byte, c ImportContact) ([]byte, error)
 		}
 	}
 	return append(dst, '}', '}'), nil
+}
+
+// ParseImportRow reads a row AppendImportRow encoded: the EXT_ID attribute
+// comes back as ExtID, numbers as float64.
+func ParseImportRow(row []byte) (ImportContact, error) {
+	var r struct {
+		Email      string         `json:"email"`
+		Attributes map[string]any `json:"attributes"`
+	}
+	if err := json.Unmarshal(row, &r); err != nil {
+		return ImportContact{}, fmt.Errorf("brevo: reading an import row: %w", err)
+	}
+	c := ImportContact{Email: r.Email, Attributes: r.Attributes}
+	if id, ok := r.Attributes["EXT_ID"].(string); ok {
+		c.ExtID = id
+		delete(c.Attributes, "EXT_ID")
+	}
+	if c.Attributes == nil {
+		c.Attributes = map[string]any{}
+	}
+	return c, nil
 }
 
 func hasExtIDAttr(attrs map[string]any) bool {

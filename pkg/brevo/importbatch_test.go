@@ -243,3 +243,42 @@ func BenchmarkImportBatchAdd(b *testing.B) {
 		}
 	}
 }
+
+// A row reads back as the contact it was encoded from, EXT_ID as ExtID
+// (numbers as float64), and the body carries notifyUrl only when set.
+func TestImportRowRoundTripAndNotifyURL(t *testing.T) {
+	in := ImportContact{Email: "ann@example.com", ExtID: "u1", Attributes: map[string]any{"FIRSTNAME": "Ann", "SCORE": 2.5, "VIP": false, "GONE": ""}}
+	row, err := AppendImportRow(nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ParseImportRow(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out, in) {
+		t.Fatalf("row %s reads back as %+v, want %+v", row, out, in)
+	}
+	b := NewImportBatch(0)
+	if ok, err := b.AddRow(row); !ok || err != nil {
+		t.Fatalf("AddRow = %v, %v", ok, err)
+	}
+	body, err := b.Body(ImportOptions{ListIDs: []int64{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(body), "notifyUrl") {
+		t.Fatalf("notifyUrl sent unset: %s", body)
+	}
+	body, err = b.Body(ImportOptions{ListIDs: []int64{2}, NotifyURL: "https://gw.example.com/v1/brevo/imports/done/t0k?import=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		NotifyURL string `json:"notifyUrl"`
+		JSONBody  []any  `json:"jsonBody"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil || got.NotifyURL != "https://gw.example.com/v1/brevo/imports/done/t0k?import=x" || len(got.JSONBody) != 1 {
+		t.Fatalf("body %s: %+v, %v", body, got, err)
+	}
+}

@@ -75,19 +75,27 @@ type Gateway struct {
 	// Listen is the address served; default 127.0.0.1:8080 (loopback:
 	// in a container, configure the address to expose).
 	Listen string `yaml:"listen"`
+	// PublicURL is the base URL at which Brevo reaches this gateway, such
+	// as https://tajo.example.com. Set, every Brevo import asks Brevo to
+	// call the gateway when it finishes (notifyUrl, carrying the install's
+	// secret), and the loader learns it without polling GET /processes,
+	// whose budget is 100 calls an hour; polling stays the fallback. Empty
+	// (default): the loader polls. https, or http to loopback only; read by
+	// the loader, which builds the URL.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Sync says which Braze resources are synced. In the file each resource is
-// either true/false or a mapping ({enabled, segment_id, interval, ...}).
-// Only users are synced today; Notices names every other resource switched
-// on.
+// either true/false or a mapping ({enabled, interval, ...}). Users,
+// catalogs, campaigns and Canvases are synced; Notices names the other
+// resources switched on.
 type Sync struct {
-	Users     UsersSync    `yaml:"users"`
-	Campaigns Toggle       `yaml:"campaigns"`
-	Canvases  Toggle       `yaml:"canvases"`
-	Segments  SegmentsSync `yaml:"segments"`
-	Events    Toggle       `yaml:"events"`
-	Catalogs  Toggle       `yaml:"catalogs"`
+	Users     UsersSync     `yaml:"users"`
+	Campaigns AnalyticsSync `yaml:"campaigns"`
+	Canvases  AnalyticsSync `yaml:"canvases"`
+	Segments  SegmentsSync  `yaml:"segments"`
+	Events    Toggle        `yaml:"events"`
+	Catalogs  CatalogsSync  `yaml:"catalogs"`
 }
 
 // UsersSync configures the user export.
@@ -114,6 +122,12 @@ type Brevo struct {
 	APIURL  string `yaml:"api_url"` // default https://api.brevo.com/v3; same scheme rules as InstanceURL
 	// ListIDs are Brevo lists every synced contact is added to.
 	ListIDs []ListID `yaml:"list_ids"`
+	// CampaignStatistics reads Brevo's own email campaign statistics with
+	// the campaign analytics, to show them beside Braze's in
+	// `tajo connectors report`. Default false.
+	CampaignStatistics bool `yaml:"campaign_statistics"`
+	// TwoWay configures the Brevo → Braze direction (twoway.go).
+	TwoWay TwoWay `yaml:"two_way"`
 }
 
 // ListID is a Brevo list id: a positive integer.
@@ -130,7 +144,7 @@ type NATS struct {
 
 // Pipeline tunes batching towards Brevo.
 type Pipeline struct {
-	BatchSize       int           `yaml:"batch_size"`       // contact upserts per loader batch (one import); default 5000
+	BatchSize       int           `yaml:"batch_size"`       // most contact upserts per loader batch; imports are filled by bytes (max_import_bytes), so this binds only for small rows; default 30000
 	BatchWait       time.Duration `yaml:"batch_wait"`       // longest wait to fill a batch; default 1s
 	ImportThreshold int           `yaml:"import_threshold"` // from this many pending contacts, use /contacts/import; default 50
 	MaxImportBytes  int           `yaml:"max_import_bytes"` // body size of one import (Brevo takes 10 MB); default 8000000
@@ -146,8 +160,11 @@ func Default() *Config {
 				APIVersion: "v1",
 				LogLevel:   "info",
 				Sync: Sync{
-					Users:    UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
-					Segments: SegmentsSync{Interval: defaultSegmentsInterval, Folder: DefaultSegmentsFolder},
+					Users:     UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
+					Campaigns: defaultAnalyticsSync(),
+					Canvases:  defaultAnalyticsSync(),
+					Catalogs:  defaultCatalogsSync(),
+					Segments:  SegmentsSync{Interval: defaultSegmentsInterval, Folder: DefaultSegmentsFolder},
 				},
 				Lists:              map[string]ListID{},
 				FieldMapping:       mapping.DefaultFieldMapping(),
@@ -155,12 +172,12 @@ func Default() *Config {
 				DefaultPhoneRegion: "US",
 				EventMapping:       map[string]string{},
 			},
-			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}},
+			Brevo: Brevo{Enabled: true, APIURL: "https://api.brevo.com/v3", ListIDs: []ListID{}, TwoWay: defaultTwoWay()},
 		},
 		NATS:    NATS{StoreDir: filepath.Join(Home(), "nats"), Replicas: 1},
 		Gateway: Gateway{Listen: "127.0.0.1:8080"},
 		Pipeline: Pipeline{
-			BatchSize:       5000,
+			BatchSize:       30_000,
 			BatchWait:       time.Second,
 			ImportThreshold: 50,
 			MaxImportBytes:  8_000_000,
@@ -172,7 +189,7 @@ func Default() *Config {
 // MappingOptions returns the mapping.Options this configuration describes.
 func (c *Config) MappingOptions() mapping.Options {
 	return mapping.Options{
-		Fields:        c.Connectors.Braze.FieldMapping,
+		Fields:        c.forwardFields(),
 		Types:         c.Connectors.Braze.FieldTypes,
 		DefaultRegion: c.Connectors.Braze.DefaultPhoneRegion,
 	}

@@ -49,6 +49,11 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`t.yaml:5: connectors.brevo.list_ids[1]: list id must be a positive integer (got "x"); use the numeric id shown in Brevo > Contacts > Lists`},
 		},
 		{
+			name: "gateway public url in clear to another host",
+			yaml: minimal + "gateway:\n  public_url: http://tajo.example.com\n",
+			want: []string{`t.yaml:5: gateway.public_url: plain http would send the install's secret in clear: use https (http is accepted only for localhost and loopback addresses) (got "http://tajo.example.com")`},
+		},
+		{
 			name: "unknown key with suggestion",
 			yaml: minimal + "    instance_ur: x\n",
 			want: []string{`t.yaml:4: connectors.braze.instance_ur: unknown key; did you mean "instance_url"?`},
@@ -146,7 +151,7 @@ func TestParseErrors(t *testing.T) {
 			name: "pipeline limits",
 			yaml: minimal + "pipeline:\n  batch_size: 0\n  max_import_bytes: 20000000\n  import_threshold: -1\n  concurrency: -2\n",
 			want: []string{
-				`t.yaml:5: pipeline.batch_size: must be a positive integer (got 0); default 5000`,
+				`t.yaml:5: pipeline.batch_size: must be a positive integer (got 0); default 30000`,
 				`t.yaml:6: pipeline.max_import_bytes: must be at most 10000000, Brevo's limit on an import body (got 20000000)`,
 				`t.yaml:7: pipeline.import_threshold: must be zero or more (got -1); default 50`,
 				`t.yaml:8: pipeline.concurrency: must be a positive integer (got -2); default 2`,
@@ -211,7 +216,7 @@ func TestParseDefaults(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Connectors.Braze.FieldMapping, mapping.DefaultFieldMapping()) {
 		t.Errorf("default field mapping = %v", cfg.Connectors.Braze.FieldMapping)
 	}
-	if cfg.Pipeline.BatchSize != 5000 || cfg.Pipeline.BatchWait != time.Second || cfg.Pipeline.ImportThreshold != 50 ||
+	if cfg.Pipeline.BatchSize != 30_000 || cfg.Pipeline.BatchWait != time.Second || cfg.Pipeline.ImportThreshold != 50 ||
 		cfg.Pipeline.MaxImportBytes != 8_000_000 || cfg.Pipeline.Concurrency != 2 {
 		t.Errorf("pipeline defaults = %+v", cfg.Pipeline)
 	}

@@ -49,6 +49,20 @@ func BrevoAPIURL(raw string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
+// GatewayPublicURL checks and completes the gateway's public base URL
+// (gateway.public_url), under the same rules: it carries a secret. "" gives
+// "" and no error.
+func GatewayPublicURL(raw string) (string, error) {
+	if p, err := url.Parse(strings.TrimSpace(raw)); err == nil && strings.EqualFold(p.Scheme, "http") && p.Hostname() != "" && !IsLoopbackHost(p.Hostname()) {
+		return "", fmt.Errorf("plain http would send the install's secret in clear: use https (http is accepted only for localhost and loopback addresses) (got %q)", raw)
+	}
+	u, err := endpoint(raw)
+	if err != nil || u == nil {
+		return "", err
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
 // IsLoopbackHost reports whether plain http may be used to host (a host
 // name without port): exactly localhost, in any case, or a literal loopback
 // address. It is the clients' own rule (restcall.Loopback), so that what

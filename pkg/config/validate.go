@@ -43,6 +43,9 @@ func (c *Config) normalize() {
 	if u, err := BrevoAPIURL(c.Connectors.Brevo.APIURL); err == nil && u != "" {
 		c.Connectors.Brevo.APIURL = u
 	}
+	if u, err := GatewayPublicURL(c.Gateway.PublicURL); err == nil && u != "" {
+		c.Gateway.PublicURL = u
+	}
 	c.Connectors.Braze.DefaultPhoneRegion = strings.ToUpper(c.Connectors.Braze.DefaultPhoneRegion)
 }
 
@@ -77,8 +80,7 @@ func (c *Config) check(report func(path, msg string)) {
 	for _, r := range []struct {
 		key string
 		t   Toggle
-	}{{"campaigns", b.Sync.Campaigns}, {"canvases", b.Sync.Canvases},
-		{"events", b.Sync.Events}, {"catalogs", b.Sync.Catalogs}} {
+	}{{"events", b.Sync.Events}} {
 		if r.t.Interval < 0 {
 			report(bp+".sync."+r.key+".interval", fmt.Sprintf("must not be negative (got %s)", r.t.Interval))
 		}
@@ -90,6 +92,8 @@ func (c *Config) check(report func(path, msg string)) {
 		}
 	}
 	c.checkMapping(report)
+	c.checkResources(report)
+	c.checkTwoWay(report)
 
 	v := c.Connectors.Brevo
 	const vp = "connectors.brevo"
@@ -104,6 +108,10 @@ func (c *Config) check(report func(path, msg string)) {
 		}
 	}
 
+	if _, err := GatewayPublicURL(c.Gateway.PublicURL); err != nil {
+		report("gateway.public_url", err.Error())
+	}
+
 	if err := checkNATSURL(c.NATS.URL); err != nil {
 		report("nats.url", err.Error())
 	}
@@ -114,7 +122,7 @@ func (c *Config) check(report func(path, msg string)) {
 			report("pipeline."+key, fmt.Sprintf("must be a positive integer (got %d); %s", n, hint))
 		}
 	}
-	positive("batch_size", p.BatchSize, "default 5000")
+	positive("batch_size", p.BatchSize, "default 30000")
 	positive("concurrency", p.Concurrency, "default 2")
 	positive("max_import_bytes", p.MaxImportBytes, "default 8000000")
 	if p.MaxImportBytes > brevoMaxImportBytes {

@@ -95,10 +95,14 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 				}
 				continue
 			}
+			msg := newMsg(m)
+			if w.cfg.Prepare != nil {
+				msg.size = w.cfg.Prepare(msg)
+			}
 			if b.full() || len(queue) > 0 {
-				queue = append(queue, newMsg(m))
+				queue = append(queue, msg)
 			} else {
-				b.add(newMsg(m))
+				b.add(msg)
 			}
 		case <-b.timer.C:
 			b.ready, b.cause = true, FlushWait
@@ -177,7 +181,7 @@ func (b *batcher) empty() bool { return len(b.cur) == 0 && b.held == nil }
 func (b *batcher) full() bool { return b.held != nil || len(b.cur) >= b.size }
 
 func (b *batcher) add(m *Msg) {
-	n := len(m.Data)
+	n := m.size
 	if len(b.cur) > 0 && b.curBytes+n > b.bytes {
 		b.held = m
 		b.ready, b.cause = true, FlushBytes

@@ -75,6 +75,13 @@ type Config struct {
 	// Tajo-Run-Id and Tajo-Line headers, before the message is acked: a
 	// redelivery marks the same line again, which changes nothing.
 	Ledger Marker `yaml:"-"`
+	// Prepare, when set, is called once for each message as it arrives,
+	// before it is batched, on the goroutine that receives messages (keep
+	// it quick). It returns the message's size for BatchBytes, in place of
+	// len(Data), and may leave in Msg.Prepared what the handler will want
+	// of it: a handler that batches by the bytes it will send (the loader
+	// fills Brevo imports by bytes) encodes each message once, as it comes.
+	Prepare func(m *Msg) (size int) `yaml:"-"`
 	// Instruments trace and measure the worker; zero: neither.
 	Instruments Instruments `yaml:"-"`
 }

@@ -18,11 +18,14 @@ type Msg struct {
 	Data         []byte
 	NumDelivered uint64 // 1 on the first delivery
 	StreamSeq    uint64 // the message's sequence in its stream
+	// Prepared is what Config.Prepare left for the handler (nil without).
+	Prepared any
 
 	m       jetstream.Msg
 	span    trace.Span // while traced and not yet settled
 	outcome ledger.Outcome
 	flags   ledger.Flags
+	size    int // for BatchBytes: len(Data), or what Config.Prepare said
 }
 
 // Settle tells the worker what became of the message's line when the
@@ -37,7 +40,7 @@ func (m *Msg) Settle(o ledger.Outcome, f ledger.Flags) {
 func (m *Msg) Outcome() (ledger.Outcome, ledger.Flags) { return m.outcome, m.flags }
 
 func newMsg(m jetstream.Msg) *Msg {
-	out := &Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data(), m: m}
+	out := &Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data(), m: m, size: len(m.Data())}
 	if md, err := m.Metadata(); err == nil {
 		out.NumDelivered = md.NumDelivered
 		out.StreamSeq = md.Sequence.Stream

@@ -207,6 +207,35 @@ func TestWorkerBatching(t *testing.T) {
 		})
 	}
 
+	// Prepare sizes each message as it arrives (here: ten times its data)
+	// and what it leaves reaches the handler.
+	t.Run("by prepared size", func(t *testing.T) {
+		js := setup(t)
+		cfg := baseConfig()
+		cfg.BatchSize, cfg.BatchBytes, cfg.BatchWait, cfg.MaxAckPending = 100, 1000, 300*time.Millisecond, 1000
+		cfg.Prepare = func(m *pipeline.Msg) int {
+			m.Prepared = len(m.Data)
+			return 10 * len(m.Data)
+		}
+		rec := newRecorder()
+		var unprepared atomic.Int64
+		w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+			for _, m := range b {
+				if m.Prepared != len(m.Data) {
+					unprepared.Add(1)
+				}
+			}
+			rec.record(b)
+			return nil
+		})
+		publishN(t, js, testSubject, 9, 30)
+		start(t, w)
+		eventually(t, 10*time.Second, "all handled", func() bool { return rec.total() == 9 })
+		if got := rec.batchSizes(); !slices.Equal(got, []int{3, 3, 3}) || unprepared.Load() != 0 {
+			t.Fatalf("batch sizes %v (%d not prepared), want 3, 3, 3 (300 prepared bytes each)", got, unprepared.Load())
+		}
+	})
+
 	t.Run("by time", func(t *testing.T) {
 		js := setup(t)
 		cfg := baseConfig()

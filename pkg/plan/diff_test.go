@@ -65,13 +65,13 @@ func TestFetchDiffsAgainstSimulator(t *testing.T) {
 	writes := sim.Requests()
 
 	p := New()
-	for _, up := range []proto.ContactUpsert{
-		{Key: "u1", ExtID: "u1", Email: "ann@example.com", Op: proto.OpUpdate,
+	for _, up := range []Write{
+		{Record: "u1", ExtID: "u1", Email: "ann@example.com", Op: proto.OpUpdate,
 			Attributes: map[string]any{"FIRSTNAME": "Ann", "CITY": "Paris"}},
-		{Key: "bob@example.com", Email: "bob@example.com", Op: proto.OpCreate,
+		{Record: "bob@example.com", Email: "bob@example.com", Op: proto.OpCreate,
 			Attributes: map[string]any{"FIRSTNAME": "Bob"}},
 	} {
-		if err := p.PlanUpsert(ctx, up); err != nil {
+		if err := p.PlanWrite(ctx, up); err != nil {
 			t.Fatal(err)
 		}
 	}

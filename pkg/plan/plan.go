@@ -4,11 +4,28 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"sort"
 	"sync"
 
 	"github.com/tajo-sync/tajo/proto"
 )
+
+// Write is one contact write a dry run records instead of sending: what
+// the loader would make Brevo hold.
+type Write struct {
+	Record string // the connector's record key
+	ExtID  string
+	Email  string
+	// Op is how the loader counts the write (it alone decides):
+	// proto.OpCreate or proto.OpUpdate.
+	Op string
+	// Attributes as they would be sent: an attribute to clear is "".
+	Attributes map[string]any
+	// ListIDs are the Brevo lists the contact would join.
+	ListIDs       []int64
+	SourceVersion int64
+}
 
 // Contact is one planned contact upsert.
 type Contact struct {
@@ -23,6 +40,8 @@ type Contact struct {
 	SourceVersion int64
 	// Record is the connector's record key (Key is the Brevo identity).
 	Record string
+	// ListIDs are the Brevo lists the contact would join.
+	ListIDs []int64
 
 	// Set by FetchDiffs.
 	Checked bool     // the current Brevo contact was looked up
@@ -48,34 +67,34 @@ func New() *Plan {
 	return &Plan{contacts: map[string]*Contact{}, attrs: map[string]string{}}
 }
 
-// PlanUpsert records up; of two upserts of one key, the one with the newer
+// PlanWrite records w; of two writes of one record, the one with the newer
 // source version stays (as in a real run, the older one never overwrites).
-func (p *Plan) PlanUpsert(_ context.Context, up proto.ContactUpsert) error {
-	if up.Key == "" {
-		return errors.New("planning an upsert: empty record key")
+func (p *Plan) PlanWrite(_ context.Context, w Write) error {
+	if w.Record == "" {
+		return errors.New("planning a contact write: empty record key")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if prev, ok := p.contacts[up.Key]; ok && prev.SourceVersion > up.SourceVersion {
+	if prev, ok := p.contacts[w.Record]; ok && prev.SourceVersion > w.SourceVersion {
 		return nil
 	}
-	p.contacts[up.Key] = &Contact{
-		Key: identity(up), Record: up.Key, ExtID: up.ExtID, Email: up.Email, Op: up.Op,
-		Attributes: maps.Clone(up.Attributes), SourceVersion: up.SourceVersion,
+	p.contacts[w.Record] = &Contact{
+		Key: identity(w), Record: w.Record, ExtID: w.ExtID, Email: w.Email, Op: w.Op,
+		Attributes: maps.Clone(w.Attributes), SourceVersion: w.SourceVersion, ListIDs: slices.Clone(w.ListIDs),
 	}
 	return nil
 }
 
 // identity names the contact as Brevo knows it; the record key of a user
 // without an ext_id is an internal braze_id an operator cannot look up.
-func identity(up proto.ContactUpsert) string {
+func identity(w Write) string {
 	switch {
-	case up.ExtID != "":
-		return up.ExtID
-	case up.Email != "":
-		return "email:" + up.Email
+	case w.ExtID != "":
+		return w.ExtID
+	case w.Email != "":
+		return "email:" + w.Email
 	}
-	return up.Key
+	return w.Record
 }
 
 // PlanAttribute records an attribute the run would create.

@@ -12,16 +12,16 @@ import (
 func TestPlanKeepsTheNewestUpsertOfAKey(t *testing.T) {
 	p := New()
 	ctx := context.Background()
-	for _, up := range []proto.ContactUpsert{
-		{Key: "b", Op: proto.OpUpdate, SourceVersion: 2, Attributes: map[string]any{"FIRSTNAME": "new"}},
-		{Key: "b", Op: proto.OpUpdate, SourceVersion: 1, Attributes: map[string]any{"FIRSTNAME": "old"}},
-		{Key: "a", Op: proto.OpCreate, SourceVersion: 1, Email: "a@example.com"},
+	for _, up := range []Write{
+		{Record: "b", Op: proto.OpUpdate, SourceVersion: 2, Attributes: map[string]any{"FIRSTNAME": "new"}},
+		{Record: "b", Op: proto.OpUpdate, SourceVersion: 1, Attributes: map[string]any{"FIRSTNAME": "old"}},
+		{Record: "a", Op: proto.OpCreate, SourceVersion: 1, Email: "a@example.com"},
 	} {
-		if err := p.PlanUpsert(ctx, up); err != nil {
+		if err := p.PlanWrite(ctx, up); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := p.PlanUpsert(ctx, proto.ContactUpsert{}); err == nil {
+	if err := p.PlanWrite(ctx, Write{}); err == nil {
 		t.Error("an upsert without a key was accepted")
 	}
 	cs := p.Contacts()
@@ -42,7 +42,7 @@ func TestPlanConcurrentUse(t *testing.T) {
 	for w := range 4 {
 		wg.Go(func() {
 			for i := range 100 {
-				if err := p.PlanUpsert(ctx, proto.ContactUpsert{Key: fmt.Sprintf("k%d-%d", w, i), Op: proto.OpCreate}); err != nil {
+				if err := p.PlanWrite(ctx, Write{Record: fmt.Sprintf("k%d-%d", w, i), Op: proto.OpCreate}); err != nil {
 					t.Error(err)
 				}
 				_ = p.PlanAttribute(ctx, fmt.Sprintf("A%d", i%3), "text")

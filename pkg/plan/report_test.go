@@ -34,13 +34,13 @@ func samplePlan(t *testing.T) *Plan {
 	t.Helper()
 	p := New()
 	ctx := context.Background()
-	for _, up := range []proto.ContactUpsert{
-		{Key: "u1", ExtID: "u1", Email: "ann@example.com", Op: proto.OpCreate},
-		{Key: "u2", ExtID: "u2", Email: "bob@example.com", Op: proto.OpCreate},
-		{Key: "u3", ExtID: "u3", Op: proto.OpCreate},
-		{Key: "u4", ExtID: "u4", Email: "dan@example.com", Op: proto.OpUpdate},
+	for _, up := range []Write{
+		{Record: "u1", ExtID: "u1", Email: "ann@example.com", Op: proto.OpCreate},
+		{Record: "u2", ExtID: "u2", Email: "bob@example.com", Op: proto.OpCreate},
+		{Record: "u3", ExtID: "u3", Op: proto.OpCreate},
+		{Record: "u4", ExtID: "u4", Email: "dan@example.com", Op: proto.OpUpdate},
 	} {
-		if err := p.PlanUpsert(ctx, up); err != nil {
+		if err := p.PlanWrite(ctx, up); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,11 +9,15 @@ type Credentials struct {
 	BrevoAPIKey      string `json:"brevo_api_key,omitempty"`
 	// CurrentsToken is the bearer token Braze Currents sends the gateway.
 	CurrentsToken string `json:"currents_token,omitempty"`
+	// BrevoWebhookToken is the bearer token Brevo's webhooks send the
+	// gateway (registered by `tajo connectors install --webhook-url`).
+	BrevoWebhookToken string `json:"brevo_webhook_token,omitempty"`
 }
 
 func (c Credentials) String() string {
 	return "{BrazeAPIKey:" + redact(c.BrazeAPIKey) + " BrazeInstanceURL:" + c.BrazeInstanceURL +
-		" BrevoAPIKey:" + redact(c.BrevoAPIKey) + " CurrentsToken:" + redact(c.CurrentsToken) + "}"
+		" BrevoAPIKey:" + redact(c.BrevoAPIKey) + " CurrentsToken:" + redact(c.CurrentsToken) +
+		" BrevoWebhookToken:" + redact(c.BrevoWebhookToken) + "}"
 }
 
 // GoString keeps %#v from printing the keys.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,5 +125,35 @@ func TestNewIDIsSortableAndUnique(t *testing.T) {
 			t.Fatalf("bad or repeated id %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+// Every process of an install gets the same secret, made once, and two
+// secrets differ.
+func TestSecretIsSharedAndUnguessable(t *testing.T) {
+	st, _ := newStore(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	got := make([]string, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := st.Secret(ctx, "brevo.notify")
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = s
+		}()
+	}
+	wg.Wait()
+	for _, s := range got {
+		if s != got[0] || len(s) != 64 {
+			t.Fatalf("secrets %v: want one 64-hex-digit secret for everyone", got)
+		}
+	}
+	other, err := st.Secret(ctx, "other")
+	if err != nil || other == got[0] {
+		t.Fatalf("another secret: %q, %v", other, err)
 	}
 }

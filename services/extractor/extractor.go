@@ -94,7 +94,10 @@ type Extractor struct {
 	current string // id of the run in progress, if any
 
 	marks []ledger.Mark // lines published or dead-lettered, not yet in the ledger
-	line  int64         // position of the next line of the export being read
+	// entries records the (user, line hash) of each line read, for the
+	// next run (unchanged.go); nil outside publishExport.
+	entries *linediff.Writer
+	line    int64 // position of the next line of the export being read
 }
 
 // New builds an extractor; the streams and buckets must be provisioned.
@@ -357,7 +360,14 @@ func waitConnected(ctx context.Context, nc *nats.Conn, within time.Duration) err
 func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, unchanged *linediff.Bitmap, log *slog.Logger) error {
 	lastProgress := time.Now()
 	e.line, e.marks = 0, e.marks[:0]
-	err := braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
+	ef, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-*")
+	if err != nil {
+		return fmt.Errorf("recording the export's line entries: %w", err)
+	}
+	defer removeFile(ef)
+	e.entries = linediff.NewWriter(ef)
+	defer func() { e.entries = nil }()
+	err = braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
 		if err := e.publishLine(ctx, run, l, unchanged); err != nil {
 			return err
 		}
@@ -379,6 +389,10 @@ func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os
 	}
 	if err := e.flushMarks(ctx, run); err != nil {
 		return err
+	}
+	if err := e.storeEntries(ctx, run, ef); err != nil {
+		// The sync goes on: the next incremental run publishes every line.
+		log.Warn("keeping the export's line entries for the next run failed", "err", err)
 	}
 	log.Info("segment export published", "users", run.Exported, "unchanged", run.Skipped, "malformed", run.Malformed)
 	return nil
@@ -483,6 +497,11 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	}
 	no := e.line
 	e.line++
+	if no <= int64(^uint32(0)) && e.entries != nil {
+		if err := e.entries.Add(linediff.Entry{ID: linediff.HashID(id), Hash: linediff.HashLine(data), Line: uint32(no)}); err != nil {
+			return fmt.Errorf("recording the export's line entries: %w", err)
+		}
+	}
 	if no <= int64(^uint32(0)) && unchanged.Has(uint32(no)) {
 		e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.Unchanged})
 		run.Exported++

@@ -42,23 +42,9 @@ const (
 // settledStages are the stages whose marks make up a run's ledger.
 var settledStages = []string{proto.StageExtractor, proto.StageTransformer, proto.StageLoader}
 
-// unchangedLines writes the run's entries to the lines store and, for an
-// incremental run, returns the lines unchanged since its base run (nil:
-// publish every line).
+// unchangedLines returns, for an incremental run, the lines of its export
+// unchanged since its base run (nil: publish every line).
 func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, log *slog.Logger) (*linediff.Bitmap, error) {
-	cur, n, err := e.writeEntries(f, size)
-	if err != nil {
-		return nil, err
-	}
-	defer removeFile(cur)
-	if _, err := cur.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	meta := jetstream.ObjectMeta{Name: run.ID, Headers: map[string][]string{
-		digestHeader: {e.cfg.Digest}, linesHeader: {strconv.FormatInt(n, 10)}}}
-	if _, err := e.lines.Put(ctx, meta, cur); err != nil {
-		return nil, fmt.Errorf("storing the export's line entries: %w", err)
-	}
 	if run.Type != "incremental" || run.Base == "" {
 		return nil, nil
 	}
@@ -88,9 +74,11 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 		return nil, err
 	}
 	defer removeFile(good)
-	if _, err := cur.Seek(0, io.SeekStart); err != nil {
+	cur, n, err := e.writeEntries(f, size)
+	if err != nil {
 		return nil, err
 	}
+	defer removeFile(cur)
 	curSorted, err := linediff.SortByID(cur, e.cfg.TempDir, 0)
 	if err != nil {
 		return nil, err
@@ -109,9 +97,26 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 	return &same, nil
 }
 
+// storeEntries keeps the entries publishExport recorded in f as the run's
+// object, for the next run.
+func (e *Extractor) storeEntries(ctx context.Context, run *proto.SyncRun, f *os.File) error {
+	if err := e.entries.Flush(); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	meta := jetstream.ObjectMeta{Name: run.ID, Headers: map[string][]string{
+		digestHeader: {e.cfg.Digest}, linesHeader: {strconv.FormatInt(e.entries.Len(), 10)}}}
+	if _, err := e.lines.Put(ctx, meta, f); err != nil {
+		return fmt.Errorf("storing the export's line entries: %w", err)
+	}
+	return nil
+}
+
 // writeEntries reads the export and writes an entry for each line that
 // names a user, numbered as publishExport numbers lines, to a temporary
-// file.
+// file positioned at its start. publishLine records the same entries.
 func (e *Extractor) writeEntries(f *os.File, size int64) (*os.File, int64, error) {
 	out, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-*")
 	if err != nil {
@@ -136,6 +141,9 @@ func (e *Extractor) writeEntries(f *os.File, size int64) (*os.File, int64, error
 	})
 	if err == nil {
 		err = w.Flush()
+	}
+	if err == nil {
+		_, err = out.Seek(0, io.SeekStart)
 	}
 	if err != nil {
 		removeFile(out)

@@ -40,6 +40,13 @@ type Config struct {
 	// CurrentsToken is the bearer token Braze's Currents connector sends.
 	// Empty: the Currents endpoint answers 401 to everything.
 	CurrentsToken string `yaml:"-"`
+	// NotifyToken is the install's secret in the URL Brevo calls when an
+	// import finishes (proto.SecretBrevoNotify). Empty: that route answers
+	// 401 to everything.
+	NotifyToken string `yaml:"-"`
+	// BrevoWebhookToken is the token Brevo's webhooks send (bearer, or
+	// basic auth's password). Empty: POST /v1/brevo/webhooks answers 401.
+	BrevoWebhookToken string `yaml:"-"`
 	// Keys verifies Tajo API keys. Nil: the control API answers 401.
 	Keys KeyVerifier `yaml:"-"`
 	// Control runs the control API's commands. Nil: those routes answer 503.

@@ -74,7 +74,7 @@ func start(t *testing.T) *fixture {
 	}
 	f := &fixture{js: js, key: key, revoked: revoked, audit: &entries{}, log: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 	log := logging.New(syncBuffer{f.logMu, f.log}, logging.Options{Format: logging.JSON, Secrets: []string{token}})
-	g, err := gateway.New(nc, gateway.Config{CurrentsToken: token, Keys: keys, Audit: f.audit, Logger: log,
+	g, err := gateway.New(nc, gateway.Config{CurrentsToken: token, BrevoWebhookToken: webhookToken, Keys: keys, Audit: f.audit, Logger: log,
 		MaxBodyBytes: 3 << 20})
 	if err != nil {
 		t.Fatal(err)

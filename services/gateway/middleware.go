@@ -20,6 +20,8 @@ const (
 	authNone     authKind = iota // unknown routes: 404 whoever asks
 	authCurrents                 // the Currents token
 	authKey                      // a Tajo API key
+	authNotify                   // the install's secret in the path (notify.go)
+	authBrevo                    // the Brevo webhook token (brevo.go)
 )
 
 // statusWriter remembers the status and size of the answer.
@@ -79,6 +81,21 @@ func (s *Server) wrap(auth authKind, h http.HandlerFunc) http.Handler {
 // credential auth asks for.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, auth authKind) bool {
 	if auth == authNone {
+		return true
+	}
+	if auth == authNotify {
+		if !s.notifyAuthorized(r) {
+			writeError(w, http.StatusUnauthorized, "unauthorized", "not a notification URL of this install")
+			return false
+		}
+		return true
+	}
+	if auth == authBrevo {
+		if !s.brevoWebhookAuthorized(r) {
+			writeError(w, http.StatusUnauthorized, "unauthorized",
+				"a valid webhook token is required: Authorization: Bearer <token>, or basic auth with the token as password")
+			return false
+		}
 		return true
 	}
 	token, ok := bearer(r)

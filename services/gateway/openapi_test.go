@@ -118,7 +118,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gateway.New(nc, gateway.Config{CurrentsToken: token, Keys: keys, Control: control{}})
+	g, err := gateway.New(nc, gateway.Config{CurrentsToken: token, BrevoWebhookToken: token, Keys: keys, Control: control{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +128,13 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 
 	valid := map[string]string{
 		"POST /v1/braze/currents":                   string(batch(2, 0)),
+		"POST /v1/brevo/webhooks":                   `[{"event":"unsubscribed","id":1,"email":"a@example.com","ts":1}]`,
 		"POST /v1/connectors/braze/events":          `{"type":"user.event","payload":{"external_id":"u","name":"n"}}`,
 		"POST /v1/connectors/braze/connect":         `{"apiKey":"k","instanceUrl":"https://rest.iad-01.braze.com"}`,
 		"POST /v1/connectors/braze/sync":            `{"type":"full","resources":["users"],"batchSize":100}`,
 		"GET /v1/connectors/braze/runs/{id}":        ``,
 		"GET /v1/connectors/braze/status":           ``,
+		"GET /v1/connectors/braze/report":           ``,
 		"POST /v1/connectors/braze/segments/export": `{"segmentId":"s","targetList":7,"includeAttributes":["email"]}`,
 	}
 	for _, route := range routes {
@@ -158,7 +160,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		}
 		check("without credentials", code, body)
 		auth := "Bearer " + key
-		if path == "/v1/braze/currents" {
+		if path == "/v1/braze/currents" || path == "/v1/brevo/webhooks" {
 			auth = "Bearer " + token
 		}
 		code, body = f.do(t, method, url, auth, []byte(valid[route]))

@@ -42,6 +42,11 @@ func (e *TooLargeError) Error() string {
 // error: nothing can be said stored, and the sender must send again (the
 // Nats-Msg-Id keeps a re-send within the stream's dedup window single).
 func (s *Server) store(ctx context.Context, events []proto.RawEvent, deadLetter bool) (stored, error) {
+	return s.storeOn(ctx, proto.SubjectRawBrazeEvents, events, deadLetter)
+}
+
+// storeOn is store onto subject.
+func (s *Server) storeOn(ctx context.Context, subject string, events []proto.RawEvent, deadLetter bool) (stored, error) {
 	var res stored
 	limit := int(s.nc.MaxPayload()) - headerRoom
 	datas := make([][]byte, len(events))
@@ -78,7 +83,7 @@ func (s *Server) store(ctx context.Context, events []proto.RawEvent, deadLetter 
 		if sp := s.traceEvent(ctx, &events[i], hdr); sp != nil {
 			spans = append(spans, sp)
 		}
-		if err = pub.Publish(ctx, proto.SubjectRawBrazeEvents, msgID(events[i]), hdr, data); err != nil {
+		if err = pub.Publish(ctx, subject, msgID(events[i]), hdr, data); err != nil {
 			return res, err
 		}
 		res.stored++
@@ -91,7 +96,7 @@ func (s *Server) store(ctx context.Context, events []proto.RawEvent, deadLetter 
 		detail := fmt.Sprintf("%s event %s is %d bytes, over the bus's limit of %d bytes: its first %d bytes are kept",
 			ev.Source, ev.ID, len(ev.JSON), limit, len(sample))
 		if err = pipeline.PublishDeadLetter(ctx, s.js, proto.StageGateway, "too_large", detail,
-			proto.SubjectRawBrazeEvents, hdr, sample, 0); err != nil {
+			subject, hdr, sample, 0); err != nil {
 			return res, err
 		}
 		res.deadLettered++

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/proto"
 )
 
 // Server is the gateway. Build it with New, serve with Run or Serve.
@@ -122,12 +124,16 @@ const brazeAPI = "/v1/connectors/braze"
 
 var routes = []Route{
 	{"POST /v1/braze/currents", authCurrents, func(s *Server) http.HandlerFunc { return s.currents }},
+	{"POST /v1/brevo/webhooks", authBrevo, func(s *Server) http.HandlerFunc { return s.brevoWebhooks }},
 	{"POST " + brazeAPI + "/events", authKey, func(s *Server) http.HandlerFunc { return s.handleEvent }},
 	{"POST " + brazeAPI + "/connect", authKey, func(s *Server) http.HandlerFunc { return s.connect }},
 	{"POST " + brazeAPI + "/sync", authKey, func(s *Server) http.HandlerFunc { return s.sync }},
 	{"GET " + brazeAPI + "/runs/{id}", authKey, func(s *Server) http.HandlerFunc { return s.run }},
 	{"GET " + brazeAPI + "/status", authKey, func(s *Server) http.HandlerFunc { return s.status }},
 	{"POST " + brazeAPI + "/segments/export", authKey, func(s *Server) http.HandlerFunc { return s.exportSegment }},
+	{"GET " + brazeAPI + "/report", authKey, func(s *Server) http.HandlerFunc { return s.report }},
+	{"POST " + proto.BrevoNotifyPath + "/{token}", authNotify, func(s *Server) http.HandlerFunc { return s.importDone }},
+	{"GET " + proto.BrevoNotifyPath + "/{token}", authNotify, func(s *Server) http.HandlerFunc { return s.importDone }},
 }
 
 // routes registers every route; each is wrapped by the middleware that

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -15,33 +15,44 @@ import (
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/restcall"
-	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
 // item is one decoded upsert of a batch.
 type item struct {
-	idx  int
+	idx int
+	// up is the upsert; once its row is encoded (rows), its Attributes keep
+	// only the SMS, which claims.go reads there.
 	up   proto.ContactUpsert
 	prev proto.Applied // what was applied for the key before (zero: nothing)
 	seen bool          // prev is set
+	// create: the loader counts the write as a creation (dropStale decides,
+	// from what it recorded as applied; nothing upstream does).
+	create bool
+	// cleared are the attributes written before and absent now (cleared.go).
+	cleared []string
+	// mask is the mapping's attributes the write holds (cleared.go).
+	mask string
 	// fresh are the identifier claims this write took that the contact did
 	// not hold before: given back if the write fails for good.
 	fresh []string
 	// leftOff are the identifiers the contact is written without.
 	leftOff []leftOff
+	// prep is the upsert as it arrived (prepare.go); nil: decoded here.
+	prep *prepared
 }
 
 // HandleBatch writes a batch of upserts: duplicates of a key collapse to the
 // newest version, stale and already-applied ones are skipped, identifiers
-// are claimed (claims.go), then the batch goes through an import or one by
-// one, and what Brevo confirmed is recorded.
+// are claimed (claims.go), then each contact is encoded once as a row and
+// the rows go to one sink (sink.go): an import, single upserts, or a dry
+// run's plan. What Brevo confirmed is recorded.
 func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
 	errs := make([]error, len(batch))
 	latest := make(map[string]*item, len(batch))
 	for i, m := range batch {
-		it := &item{idx: i}
-		if err := proto.Decode(m.Data, &it.up); err != nil {
+		it, err := decodeItem(i, m)
+		if err != nil {
 			errs[i] = pipeline.Permanent("bad_payload", err)
 			continue
 		}
@@ -97,14 +108,20 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	l.sideLetters(ctx, items, batch, errs)
 	items = slices.DeleteFunc(items, func(it *item) bool { return errs[it.idx] != nil })
 
+	rows, items := l.encode(items, batch, errs)
 	var done []*item
-	switch {
-	case l.cfg.DryRun: // dry run (dryrun.go): record the writes instead
-		done = l.planAll(ctx, items, errs)
-	case len(items) >= l.cfg.ImportThreshold:
-		done = l.importAll(ctx, items, errs)
-	default:
-		done = l.upsertEach(ctx, items, errs)
+	for k, r := range l.sink(rows.Len()).Write(ctx, rows) {
+		it := items[k]
+		if r.Err != nil {
+			errs[it.idx] = r.Err
+			continue
+		}
+		if r.WithoutSMS {
+			it.leftOff = append(it.leftOff, leftOff{reasonSMSTaken, fmt.Sprintf(
+				"contact %s: Brevo answered that its SMS already belongs to another contact; synced without SMS", it.up.Key)})
+			it.up.Attributes = withoutSMS(it.up.Attributes)
+		}
+		done = append(done, it)
 	}
 	// The writes happened: their bookkeeping is retried here, through a
 	// server failing over (a bucket's leader lost), rather than by
@@ -116,8 +133,9 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		// content) and records them then.
 		return fail(done, err)
 	}
-	// Brevo may have refused an SMS the claims did not know of (upsertEach):
-	// record that too (the side letters recorded above are not stored twice).
+	// Brevo may have refused an SMS the claims did not know of (single
+	// upserts): record that too (the side letters recorded above are not
+	// stored twice).
 	l.sideLetters(ctx, done, batch, errs)
 	for _, it := range done {
 		batch[it.idx].Settle(it.outcome(), it.flags())
@@ -129,6 +147,58 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 	}
 	return errs
+}
+
+// encode makes each item the row Brevo is to hold: its attributes, those
+// to clear sent empty, and the identifiers the claims left it. The row
+// encoded as the upsert arrived serves when nothing changed it. It returns
+// the rows and their items, index for index; an item that cannot be
+// encoded gets its error. The decoded attributes are dropped once encoded.
+func (l *Loader) encode(items []*item, batch []*pipeline.Msg, errs []error) (*Rows, []*item) {
+	rows := &Rows{}
+	kept := items[:0:0]
+	for _, it := range items {
+		meta := RowMeta{Key: it.up.Key, Create: it.create, Version: it.up.SourceVersion}
+		sms := smsOf(&it.up)
+		if p := it.prep; p != nil && len(it.cleared) == 0 && it.up.Email == p.up.Email && sms == p.sms {
+			rows.addRow(p.row, meta)
+			it.mask = p.mask
+			kept = append(kept, it)
+			continue
+		}
+		attrs, err := it.attributes(batch[it.idx])
+		if err != nil {
+			errs[it.idx] = pipeline.Permanent("bad_payload", err)
+			continue
+		}
+		it.mask = l.attrSet.mask(attrs)
+		attrs = maps.Clone(attrs)
+		if sms == "" {
+			delete(attrs, smsAttr) // the claims left it off
+		}
+		for _, n := range it.cleared {
+			attrs[n] = ""
+		}
+		if err := rows.Add(brevo.ImportContact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: attrs}, meta); err != nil {
+			errs[it.idx] = pipeline.Permanent("bad_contact", err)
+			continue
+		}
+		it.up.Attributes = smsOnly(sms)
+		kept = append(kept, it)
+	}
+	return rows, kept
+}
+
+// sink is where n rows go: the dry run's plan, an import from
+// ImportThreshold rows, else single upserts.
+func (l *Loader) sink(n int) Sink {
+	switch {
+	case l.cfg.DryRun:
+		return l.sinks.plan
+	case n >= l.cfg.ImportThreshold:
+		return l.sinks.imports
+	}
+	return l.sinks.upserts
 }
 
 // bookkeeping retries what the loader records after Brevo confirmed a
@@ -149,7 +219,7 @@ func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []e
 	applied := make(map[string]string, len(done))
 	for _, it := range done {
 		applied[it.up.Key] = proto.Applied{Version: it.up.SourceVersion, Fingerprint: it.up.Fingerprint,
-			Email: it.up.Email, SMS: smsOf(&it.up), Attrs: l.attrSet.mask(it.up.Attributes),
+			Email: it.up.Email, SMS: smsOf(&it.up), Attrs: it.mask,
 			Run: proto.RunTag(it.up.RunID), Outcome: ledger.Cell(it.outcome(), it.flags())}.String()
 	}
 	if err := l.fps.PutMany(ctx, applied); err != nil {
@@ -198,105 +268,19 @@ func (l *Loader) busy(items []*item, errs []error) (mine []*item, release func()
 
 // outcome is what writing the item counts as.
 func (it *item) outcome() ledger.Outcome {
-	if it.up.Op == proto.OpCreate {
+	if it.create {
 		return ledger.Created
 	}
 	return ledger.Updated
-}
-
-// clear sends empty the attributes the contact was written with before and
-// no longer has (cleared.go).
-func (l *Loader) clear(it *item) {
-	names := l.attrSet.cleared(it.prev.Attrs, it.up.Attributes)
-	if len(names) == 0 {
-		return
-	}
-	attrs := make(map[string]any, len(it.up.Attributes)+len(names))
-	for k, v := range it.up.Attributes {
-		attrs[k] = v
-	}
-	for _, n := range names {
-		attrs[n] = ""
-	}
-	it.up.Attributes = attrs
-}
-
-// importAll writes items through Brevo imports, one at a time, each within
-// the body limit, and waits for Brevo to complete each. It returns the items
-// confirmed; for the others it sets errs.
-func (l *Loader) importAll(ctx context.Context, items []*item, errs []error) []*item {
-	l.importMu.Lock()
-	defer l.importMu.Unlock()
-	return l.importParts(ctx, items, errs)
-}
-
-// importParts imports items in parts within the body limit. A part Brevo
-// refuses for good is bisected until the records at fault are found, so one
-// bad record never sinks the others. Call with importMu held.
-func (l *Loader) importParts(ctx context.Context, items []*item, errs []error) []*item {
-	var done []*item
-	for len(items) > 0 {
-		l.batch.Reset()
-		n := 0
-		for _, it := range items {
-			ok, err := l.batch.Add(brevo.ImportContact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: it.up.Attributes})
-			if err != nil {
-				errs[it.idx] = pipeline.Permanent("contact_too_large", fmt.Errorf("importing contact %s: %w", it.up.Key, err))
-				n++
-				continue
-			}
-			if !ok {
-				break
-			}
-			n++
-		}
-		part := items[:n]
-		items = items[n:]
-		err := l.importBatch(ctx)
-		var pe *pipeline.PermanentError
-		switch {
-		case err == nil:
-			for _, it := range part {
-				if errs[it.idx] == nil {
-					done = append(done, it)
-				}
-			}
-		case errors.As(err, &pe):
-			l.log.Warn("Brevo refused an import; bisecting it to find the records at fault", "contacts", len(part), "err", err)
-			done = append(done, l.bisect(ctx, part, errs)...)
-		default:
-			for _, it := range part {
-				if errs[it.idx] == nil {
-					errs[it.idx] = err
-				}
-			}
-		}
-	}
-	return done
-}
-
-// bisect imports each half of a refused part again; below the import
-// threshold the records go one by one, where Brevo's answer names the record.
-func (l *Loader) bisect(ctx context.Context, part []*item, errs []error) []*item {
-	var ok []*item
-	for _, it := range part {
-		if errs[it.idx] == nil {
-			ok = append(ok, it)
-		}
-	}
-	if len(ok) < max(2, l.cfg.ImportThreshold) {
-		return l.upsertEach(ctx, ok, errs)
-	}
-	mid := len(ok) / 2
-	return append(l.importParts(ctx, ok[:mid], errs), l.importParts(ctx, ok[mid:], errs)...)
 }
 
 // dropStale removes the upserts older than the version already applied for
 // their key (a redelivered message from an earlier run overtaken by a later
 // one: applying it would overwrite newer data with older) and those whose
 // exact content was already applied (a duplicate: nothing to do). It also
-// settles create vs update from what was applied, so a duplicate never
-// counts as a second creation.
+// decides create vs update from what was applied (the loader alone decides
+// it), so a duplicate never counts as a second creation, and which
+// attributes an update clears.
 func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, same []*item, err error) {
 	keys := make([]string, len(items))
 	for i, it := range items {
@@ -320,11 +304,13 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 		case seen && prev.Fingerprint == it.up.Fingerprint:
 			same = append(same, it)
 		default:
-			if seen {
-				it.up.Op = proto.OpUpdate
-				l.clear(it)
-			} else {
-				it.up.Op = proto.OpCreate
+			it.create = !seen
+			switch {
+			case !seen:
+			case it.prep != nil:
+				it.cleared = l.attrSet.clearedMasks(it.prev.Attrs, it.prep.mask)
+			default:
+				it.cleared = l.attrSet.cleared(it.prev.Attrs, it.up.Attributes)
 			}
 			fresh = append(fresh, it)
 		}
@@ -332,128 +318,25 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 	return fresh, stale, same, nil
 }
 
-// importLease names the lock that keeps every loader replica to one Brevo
-// import at a time; importLeaseTTL is how long a silent holder keeps it.
-const (
-	importLease    = "brevo.contacts.import"
-	importLeaseTTL = 30 * time.Second // refreshed every 7.5 s while importing; a killed holder frees it within 30 s
-)
-
-// importBatch imports l.batch and waits for Brevo to complete it, holding
-// the import lease throughout.
-func (l *Loader) importBatch(ctx context.Context) error {
-	if l.batch.Len() == 0 {
-		return nil
-	}
-	lease, err := l.state.AcquireLease(ctx, importLease, l.cfg.Instance, importLeaseTTL)
-	if err != nil {
-		return fmt.Errorf("waiting for our turn to import: %w", err)
-	}
-	defer func() {
-		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
-			l.log.Warn("releasing the import lease", "err", err)
-		}
-	}()
-	stop := keepLease(ctx, lease, importLeaseTTL/4, l.log)
-	defer stop()
-	l.log.Info("importing", "rows", l.batch.Len(), "bytes", l.batch.Size(),
-		"fill", fmt.Sprintf("%.0f%%", 100*float64(l.batch.Size())/float64(l.cfg.MaxImportBytes)))
-	id, err := l.brevo.ImportFromBatch(ctx, l.batch, brevo.ImportOptions{
-		ListIDs:                l.cfg.ListIDs,
-		UpdateExistingContacts: true,
-		// Rows hold empty values only for attributes cleared in Braze
-		// (cleared.go): those must erase what Brevo holds.
-		EmptyContactsAttributes: true,
-		DisableNotification:     true,
-	})
-	if err == nil {
-		var p brevo.Process
-		policy, started := l.cfg.PollPolicy, time.Now()
-		if policy == (brevo.Backoff{}) {
-			policy = l.pace.policy(l.batch.Len())
-		}
-		p, err = l.brevo.WaitProcess(ctx, id, policy)
-		if err == nil && p.Done() {
-			l.pace.observe(l.batch.Len(), time.Since(started))
-		}
-		if err == nil && !p.Done() {
-			err = fmt.Errorf("import process %d ended with status %q", id, p.Status)
-		}
-	}
-	if err != nil {
-		return classify(fmt.Errorf("importing %d contacts: %w", l.batch.Len(), err))
-	}
-	return nil
-}
-
-// keepLease refreshes lease every period until stop is called.
-func keepLease(ctx context.Context, lease *state.Lease, period time.Duration, log *slog.Logger) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := lease.Refresh(ctx); err != nil {
-					log.Warn("refreshing the import lease", "err", err)
-				}
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
-}
-
-// upsertEach writes items one by one through POST /contacts. The contacts
-// join the same lists an import would put them in.
-func (l *Loader) upsertEach(ctx context.Context, items []*item, errs []error) []*item {
-	done := make([]*item, 0, len(items))
-	for _, it := range items {
-		c := brevo.Contact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: it.up.Attributes, ListIDs: l.cfg.ListIDs}
-		_, err := l.brevo.UpsertContact(ctx, c)
-		if err != nil && hasSMS(c) && isDuplicate(err, smsAttr) {
-			// The phone number belongs to a Brevo contact the connector did
-			// not write (or wrote without recording it): keep the rest of the
-			// profile in sync and report the conflict.
-			it.leftOff = append(it.leftOff, leftOff{reasonSMSTaken, fmt.Sprintf(
-				"contact %s: Brevo answered that its SMS already belongs to another contact; synced without SMS", it.up.Key)})
-			it.up.Attributes = withoutSMS(it.up.Attributes)
-			c.Attributes = it.up.Attributes
-			_, err = l.brevo.UpsertContact(ctx, c)
-		}
-		if err != nil {
-			errs[it.idx] = classify(fmt.Errorf("upserting contact %s: %w", it.up.Key, err))
-			continue
-		}
-		// Created or updated is the connector's own fact (dropStale):
-		// Brevo's 201 or 204 would count a contact created by an attempt
-		// whose answer was lost as updated.
-		done = append(done, it)
-	}
-	return done
-}
-
-// classify turns a Brevo error into what the pipeline should do with the message.
+// classify turns an error of a write into what the pipeline should do with
+// the message: a record Brevo refuses for good is dead-lettered, a throttle
+// waits as Brevo said, anything else (a 5xx, the network, a wait cut short,
+// the bus) is retried.
 func classify(err error) error {
 	if err == nil {
 		return nil
 	}
-	if brevo.Retryable(err) {
-		if d := brevo.RetryAfter(err); d > 0 {
-			return pipeline.RetryAfter(d, err)
-		}
-		return err
+	var ae *brevo.APIError
+	if errors.As(err, &ae) && !brevo.Retryable(err) {
+		return pipeline.Permanent(reasonOf(err), err)
 	}
-	return pipeline.Permanent(reasonOf(err), err)
+	if errors.Is(err, brevo.ErrNoIdentifier) {
+		return pipeline.Permanent("no_identifier", err)
+	}
+	if d := brevo.RetryAfter(err); d > 0 {
+		return pipeline.RetryAfter(d, err)
+	}
+	return err
 }
 
 // reasonOf names a permanent Brevo error for the DLQ subject.

@@ -40,9 +40,9 @@ func TestKilledAfterImportLosesNoContact(t *testing.T) {
 	const phone = "+33612345678"
 	cfg := loader.Config{
 		BatchSize: 1, ImportThreshold: 1, BatchWait: 10 * time.Millisecond,
-		AckWait:    3 * time.Second,
-		PollPolicy: brevo.Backoff{Initial: 2 * time.Second, Max: 2 * time.Second}, // the kill lands before the first poll
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AckWait:   3 * time.Second,
+		FirstPoll: 2 * time.Second, // the kill lands before the first poll
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	start := func() (kill func()) {
 		nc, js := natsxtest.Conn(t, ns)

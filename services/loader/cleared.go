@@ -78,3 +78,27 @@ func (s attrSet) cleared(prev string, attrs map[string]any) []string {
 	}
 	return out
 }
+
+// clearedMasks lists the attributes prev (a mask) holds and cur (a mask of
+// the same set) does not.
+func (s attrSet) clearedMasks(prev, cur string) []string {
+	psig, pbits, ok := strings.Cut(prev, ".")
+	csig, cbits, ok2 := strings.Cut(cur, ".")
+	if !ok || !ok2 || psig != s.sig || csig != s.sig {
+		return nil
+	}
+	var p, c big.Int
+	if _, ok := p.SetString(pbits, 16); !ok {
+		return nil
+	}
+	if _, ok := c.SetString(cbits, 16); !ok {
+		return nil
+	}
+	var out []string
+	for i, name := range s.names {
+		if p.Bit(i) == 1 && c.Bit(i) == 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}

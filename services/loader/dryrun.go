@@ -6,13 +6,16 @@ import (
 	"fmt"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/plan"
 	"github.com/tajo-sync/tajo/proto"
 )
 
 // A dry run (Config.DryRun) goes through every step of a real one except
-// the writes: each upsert the loader would send to Brevo is handed to the
-// Planner, with the operation it would be counted as (proto.OpCreate or
-// OpUpdate, from the connector's fingerprints), and acknowledged. The
+// the writes: its sink (planSink) hands the Planner each row a real sink
+// would write, as that sink would write it (the same encoded row, the same
+// lists), with the operation the loader counts it as (proto.OpCreate or
+// OpUpdate, from the connector's fingerprints), and acknowledges it. The
 // counters of the run are kept as in a real run, so its summary reads as
 // the plan's totals.
 //
@@ -26,8 +29,8 @@ import (
 // Planner records what a dry run would write. Implementations must be safe
 // for concurrent use: two batches are in flight at once.
 type Planner interface {
-	// PlanUpsert records one contact upsert.
-	PlanUpsert(ctx context.Context, up proto.ContactUpsert) error
+	// PlanWrite records one contact write.
+	PlanWrite(ctx context.Context, w plan.Write) error
 	// PlanAttribute records a Brevo contact attribute that would be created.
 	PlanAttribute(ctx context.Context, name, typ string) error
 }
@@ -71,20 +74,36 @@ func (d dryBrevo) ImportFromBatch(context.Context, *brevo.ImportBatch, brevo.Imp
 	return 0, ErrDryRunWrite
 }
 
-func (d dryBrevo) WaitProcess(context.Context, int64, brevo.Backoff) (brevo.Process, error) {
-	return brevo.Process{}, ErrDryRunWrite
+func (d dryBrevo) Process(ctx context.Context, id int64) (brevo.Process, error) {
+	return d.read.Process(ctx, id)
 }
 
-// planAll hands every item to the planner instead of writing it and returns
-// those recorded; a planner failure is retried as any transient error is.
-func (l *Loader) planAll(ctx context.Context, items []*item, errs []error) []*item {
-	done := make([]*item, 0, len(items))
-	for _, it := range items {
-		if err := l.cfg.Planner.PlanUpsert(ctx, it.up); err != nil {
-			errs[it.idx] = fmt.Errorf("dry run: recording the upsert of %s: %w", it.up.Key, err)
+// planSink records rows in the Planner instead of writing them.
+type planSink struct {
+	planner Planner
+	lists   []int64
+}
+
+var _ Sink = planSink{}
+
+func (s planSink) Write(ctx context.Context, rows *Rows) []Result {
+	out := make([]Result, rows.Len())
+	for i := range rows.Len() {
+		m := rows.Meta(i)
+		c, err := rows.Contact(i)
+		if err != nil {
+			out[i].Err = pipeline.Permanent("bad_row", err)
 			continue
 		}
-		done = append(done, it)
+		op := proto.OpUpdate
+		if m.Create {
+			op = proto.OpCreate
+		}
+		if err := s.planner.PlanWrite(ctx, plan.Write{Record: m.Key, ExtID: c.ExtID, Email: c.Email, Op: op,
+			Attributes: c.Attributes, ListIDs: s.lists, SourceVersion: m.Version}); err != nil {
+			// Retried as any transient error is.
+			out[i].Err = fmt.Errorf("dry run: recording the write of %s: %w", m.Key, err)
+		}
 	}
-	return done
+	return out
 }

@@ -25,14 +25,14 @@ func TestDryRunPlansInsteadOfWriting(t *testing.T) {
 	ctx := context.Background()
 
 	sameEmail := func(extID string) *pipeline.Msg {
-		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Op: proto.OpCreate,
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r",
 			Key: extID, ExtID: extID, Email: "shared@example.com", Attributes: map[string]any{"FIRSTNAME": extID}, SourceVersion: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
 	}
-	errs := l.HandleBatch(ctx, []*pipeline.Msg{
+	errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{
 		upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "Ann"}),
 		sameEmail("u2"),
 		upsert(t, "u3", 1, map[string]any{"FIRSTNAME": "Cy"}),
@@ -44,14 +44,14 @@ func TestDryRunPlansInsteadOfWriting(t *testing.T) {
 	// an ext_id is planned without the email (and a side letter says so);
 	// one keyed by the email alone is refused, as for real.
 	byEmail := func() *pipeline.Msg {
-		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Op: proto.OpCreate,
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r",
 			Key: "shared@example.com", Email: "shared@example.com", Attributes: map[string]any{"FIRSTNAME": "Di"}, SourceVersion: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
 	}
-	errs = l.HandleBatch(ctx, []*pipeline.Msg{sameEmail("u4"), byEmail()})
+	errs = handle(l).HandleBatch(ctx, []*pipeline.Msg{sameEmail("u4"), byEmail()})
 	if errs[0] != nil {
 		t.Fatalf("a record with an ext_id and a claimed email: %v, want it planned without the email", errs[0])
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -29,7 +30,7 @@ type Brevo interface {
 	CreateAttribute(ctx context.Context, category, name, typ string) error
 	UpsertContact(ctx context.Context, c brevo.Contact) (created bool, err error)
 	ImportFromBatch(ctx context.Context, b *brevo.ImportBatch, o brevo.ImportOptions) (processID int64, err error)
-	WaitProcess(ctx context.Context, id int64, p brevo.Backoff) (brevo.Process, error)
+	Process(ctx context.Context, id int64) (brevo.Process, error)
 	EnsureList(ctx context.Context, name string) (brevo.List, error)
 }
 
@@ -39,8 +40,12 @@ const DefaultListName = "Braze users"
 
 // Config tunes the loader.
 type Config struct {
-	Instance        string        // names this replica in counters; default "loader"
-	BatchSize       int           // upserts per batch; default 5000
+	Instance string // names this replica in counters; default "loader"
+	// BatchSize bounds the upserts of one batch. Imports are filled by
+	// bytes (MaxImportBytes): on a full sync a batch is one import of rows
+	// up to the body limit, and the count binds only when rows are small;
+	// in a trickle, BatchWait cuts the batch. Default 30,000.
+	BatchSize       int
 	BatchWait       time.Duration // how long to fill a batch; default 1s
 	ImportThreshold int           // batches at least this large go through /contacts/import; default 50
 	MaxImportBytes  int           // import body limit; default 8,000,000 (Brevo allows 10 MB)
@@ -49,12 +54,29 @@ type Config struct {
 	// when missing.
 	ListIDs  []int64
 	ListName string // default DefaultListName
-	// PollPolicy, when set, polls every import's process this way. Unset,
-	// the loader learns how fast Brevo imports (pace.go) and polls an import
-	// first when it should be done: GET /processes shares Brevo's 100 calls
-	// an hour, so a poll spent on an import still running is a poll another
-	// sync will miss.
-	PollPolicy brevo.Backoff
+	// NotifyURL is the gateway's public URL (gateway.public_url): set, each
+	// import asks Brevo to call NotifyURL + proto.BrevoNotifyPath +
+	// "/<token>" when it finishes, the gateway relays that call over NATS, and the loader
+	// learns the import finished without polling (completion.go); polling
+	// stays the fallback. Empty: polling only.
+	NotifyURL string
+	// NotifyToken authenticates Brevo's call; default: the install's
+	// secret proto.SecretBrevoNotify from the state bucket (the gateway
+	// reads the same).
+	NotifyToken string
+	// NotifyGrace is how long past twice the expected time of an import
+	// the loader waits for its notification before it polls; default 30s.
+	NotifyGrace time.Duration
+	// OtherPerHour is Brevo's budget for every endpoint but contacts and
+	// events (resilience.limits.brevo.other_per_hour; default 100). All
+	// loader replicas together poll GET /processes/{id} at most 80% of it
+	// an hour, plus a burst of 4 (pace.go), leaving the rest to other calls.
+	OtherPerHour int
+	// FirstPoll is the first wait for an import while nothing is known of
+	// Brevo's pace, and the shortest wait between polls; default 2s.
+	FirstPoll time.Duration
+	// Clock times the polls; default the real clock.
+	Clock restcall.Clock
 	// AckWait is how long the server waits for a batch's progress report
 	// before it redelivers; default 30s (progress is reported every third).
 	AckWait time.Duration
@@ -75,7 +97,7 @@ func (c *Config) defaults() {
 		c.Instance = "loader"
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = 5000
+		c.BatchSize = 30_000
 	}
 	if c.BatchWait <= 0 {
 		c.BatchWait = time.Second
@@ -95,7 +117,18 @@ func (c *Config) defaults() {
 	if c.ListName == "" {
 		c.ListName = DefaultListName
 	}
-
+	if c.NotifyGrace <= 0 {
+		c.NotifyGrace = 30 * time.Second
+	}
+	if c.OtherPerHour <= 0 {
+		c.OtherPerHour = 100
+	}
+	if c.FirstPoll <= 0 {
+		c.FirstPoll = 2 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = restcall.SystemClock{}
+	}
 }
 
 // Loader writes contact upserts to Brevo.
@@ -110,11 +143,9 @@ type Loader struct {
 	ledger  *ledger.Ledger
 	state   *state.Store
 	log     *slog.Logger
-	// importMu keeps this process to one Brevo import at a time, as Brevo
-	// requires (concurrent imports hang); it also guards batch.
-	importMu sync.Mutex
-	batch    *brevo.ImportBatch
-	pace     importPace // how fast Brevo imports; guarded by importMu
+	sinks   sinks
+	track   *tracker
+	prep    *preparer // encodes upserts as they arrive (prepare.go)
 	// inflightMu guards inflight: the keys batches of this process are
 	// writing (batch.go, busy).
 	inflightMu sync.Mutex
@@ -144,14 +175,57 @@ func New(ctx context.Context, js jetstream.JetStream, b Brevo, attrs []mapping.A
 			return nil, fmt.Errorf("loader: %w", err)
 		}
 	}
-	return &Loader{
-		cfg: cfg, js: js, brevo: b, attrs: attrs, attrSet: newAttrSet(attrs), fps: fps, claims: claims,
+	l := &Loader{
+		cfg: cfg, js: js, brevo: b, attrs: attrs, attrSet: newAttrSet(attrs), prep: &preparer{attrs: newAttrSet(attrs)}, fps: fps, claims: claims,
 		ledger:   led,
 		state:    st,
-		batch:    brevo.NewImportBatch(cfg.MaxImportBytes),
 		inflight: map[string]bool{},
 		log:      cfg.Logger.With("service", proto.StageLoader, "instance", cfg.Instance),
-	}, nil
+	}
+	l.track = &tracker{procs: b, clock: cfg.Clock, perHour: max(cfg.OtherPerHour*4/5, 1), grace: cfg.NotifyGrace,
+		firstPoll: cfg.FirstPoll, log: l.log}
+	if st != nil {
+		l.track.kv = st.KeyValue()
+	}
+	if cfg.NotifyURL != "" && !cfg.DryRun {
+		token := cfg.NotifyToken
+		if token == "" {
+			if st == nil {
+				return nil, errors.New("loader: a notify URL needs the state store (its token is the install's secret)")
+			}
+			if token, err = st.Secret(ctx, proto.SecretBrevoNotify); err != nil {
+				return nil, fmt.Errorf("loader: reading the notify token: %w", err)
+			}
+		}
+		l.track.base, l.track.token, l.track.nc = cfg.NotifyURL, token, js.Conn()
+	}
+	l.setSinks()
+	return l, nil
+}
+
+// sinks are the loader's ways of writing (sink.go).
+type sinks struct {
+	imports *importSink
+	upserts upsertSink
+	plan    planSink
+}
+
+// setSinks builds the sinks for the current list ids (EnsureList may
+// resolve them after New).
+func (l *Loader) setSinks() {
+	l.sinks = newSinks(l.brevo, l.state, l.track, l.cfg, l.log)
+}
+
+// newSinks builds every sink of a loader configured by cfg.
+func newSinks(b Brevo, st *state.Store, track *tracker, cfg Config, log *slog.Logger) sinks {
+	up := upsertSink{brevo: b, lists: cfg.ListIDs}
+	return sinks{
+		imports: &importSink{brevo: b, lists: cfg.ListIDs, state: st, instance: cfg.Instance,
+			track: track, one: up, threshold: cfg.ImportThreshold, log: log,
+			batch: brevo.NewImportBatch(cfg.MaxImportBytes)},
+		upserts: up,
+		plan:    planSink{planner: cfg.Planner, lists: cfg.ListIDs},
+	}
 }
 
 // EnsureAttributes creates the Brevo contact attributes the mapping writes
@@ -212,6 +286,7 @@ func (l *Loader) EnsureList(ctx context.Context) error {
 		return fmt.Errorf("finding or creating the Brevo list %q (or set connectors.brevo.list_ids): %w", l.cfg.ListName, err)
 	}
 	l.cfg.ListIDs = []int64{list.ID}
+	l.setSinks()
 	l.log.Info("contacts join Brevo list", "list", list.Name, "id", list.ID)
 	return nil
 }
@@ -239,16 +314,21 @@ func (l *Loader) Run(ctx context.Context) error {
 		Subject: proto.SubjectOpsBrevoContactsUpsert,
 		Stage:   proto.StageLoader,
 		// Two batches in flight: one prepares (claims) or records (fingerprints)
-		// while the other imports; importMu keeps Brevo to one import at a time.
+		// while the other imports; the import sink keeps Brevo to one import
+		// at a time.
 		Concurrency: 2,
-		BatchSize:   l.cfg.BatchSize,
-		BatchBytes:  l.cfg.MaxImportBytes,
-		BatchWait:   l.cfg.BatchWait,
-		AckWait:     l.cfg.AckWait, // long imports stay alive through InProgress
-		Paused:      l.cfg.Paused,
-		Ledger:      l.ledger,
-		Logger:      l.log,
-		Instruments: l.cfg.Instruments,
+		// A batch is about one full import: its rows' bytes, encoded as
+		// they arrive (prepare.go), fill the body Brevo takes.
+		BatchSize:     l.cfg.BatchSize,
+		BatchBytes:    importFill(l.cfg.MaxImportBytes),
+		Prepare:       l.prep.prepare,
+		MaxAckPending: 3 * l.cfg.BatchSize,
+		BatchWait:     l.cfg.BatchWait,
+		AckWait:       l.cfg.AckWait, // long imports stay alive through InProgress
+		Paused:        l.cfg.Paused,
+		Ledger:        l.ledger,
+		Logger:        l.log,
+		Instruments:   l.cfg.Instruments,
 	}, l)
 	if err != nil {
 		return fmt.Errorf("loader: starting worker: %w", err)

@@ -32,8 +32,11 @@ const key = "xkeysib-loader-test"
 // Brevo simulator, or a fake edge in front of it).
 func newLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loader {
 	t.Helper()
-	if cfg.PollPolicy == (brevo.Backoff{}) {
-		cfg.PollPolicy = brevo.Backoff{Initial: 20e6, Max: 100e6}
+	if cfg.FirstPoll == 0 {
+		cfg.FirstPoll = 20 * time.Millisecond
+	}
+	if cfg.OtherPerHour == 0 {
+		cfg.OtherPerHour = 1 << 30 // the simulator's limits are off: so is the poll budget
 	}
 	return newPacedLoader(t, h, cfg)
 }
@@ -75,9 +78,20 @@ func newPacedLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loa
 	return l
 }
 
+// handle is the loader as its worker runs it: each upsert prepared as it
+// arrives (its row encoded once), then the batch handled.
+func handle(l *loader.Loader) pipeline.HandlerFunc {
+	return func(ctx context.Context, batch []*pipeline.Msg) []error {
+		for _, m := range batch {
+			l.Prepare(m)
+		}
+		return l.HandleBatch(ctx, batch)
+	}
+}
+
 func upsert(t *testing.T, extID string, version int64, attrs map[string]any) *pipeline.Msg {
 	t.Helper()
-	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Op: proto.OpCreate,
+	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r",
 		Key: extID, ExtID: extID, Email: extID + "@example.com", Attributes: attrs,
 		SourceVersion: version, Fingerprint: fmt.Sprint(attrs)})
 	if err != nil {
@@ -162,7 +176,7 @@ func TestRefusedImportIsBisected(t *testing.T) {
 		}
 		batch = append(batch, upsert(t, fmt.Sprintf("u%02d", i), 1, attrs))
 	}
-	errs := l.HandleBatch(ctx, batch)
+	errs := handle(l).HandleBatch(ctx, batch)
 	var pe *pipeline.PermanentError
 	if !errors.As(errs[13], &pe) || !strings.Contains(pe.Error(), "Invalid date format") {
 		t.Errorf("the poison record: %v; want a permanent error carrying Brevo's message", errs[13])
@@ -205,7 +219,7 @@ func TestRefusedImportIsBisected(t *testing.T) {
 func TestSingleUpsertsJoinTheList(t *testing.T) {
 	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
 	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
-	if errs := l.HandleBatch(context.Background(), []*pipeline.Msg{upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "A"})}); errs[0] != nil {
+	if errs := handle(l).HandleBatch(context.Background(), []*pipeline.Msg{upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "A"})}); errs[0] != nil {
 		t.Fatal(errs[0])
 	}
 	c, ok := sim.ContactByExtID("u1")
@@ -223,7 +237,7 @@ func TestChangedIdentifierIsReleased(t *testing.T) {
 	ctx := context.Background()
 	handle := func(m *pipeline.Msg) {
 		t.Helper()
-		if errs := l.HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
+		if errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
 			t.Fatal(errs[0])
 		}
 	}
@@ -258,7 +272,7 @@ func TestSharedEmailWithoutExtIDIsNotMerged(t *testing.T) {
 		}
 		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
 	}
-	errs := l.HandleBatch(ctx, []*pipeline.Msg{
+	errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{
 		byEmail("b1", map[string]any{"FIRSTNAME": "First"}),
 		byEmail("b2", map[string]any{"FIRSTNAME": "Second"}),
 		byEmail("b3", map[string]any{"FIRSTNAME": "Third", "SMS": "+33633333333"}),
@@ -293,7 +307,7 @@ func TestClearedAttributesAreCleared(t *testing.T) {
 			ctx := context.Background()
 			handle := func(m *pipeline.Msg) {
 				t.Helper()
-				if errs := l.HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
+				if errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
 					t.Fatal(errs[0])
 				}
 			}
@@ -316,7 +330,7 @@ func TestRedeliveredWriteKeepsItsOutcome(t *testing.T) {
 	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
 	ctx := context.Background()
 	owner := upsert(t, "owner", 1, map[string]any{"FIRSTNAME": "O"})
-	if errs := l.HandleBatch(ctx, []*pipeline.Msg{owner}); errs[0] != nil {
+	if errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{owner}); errs[0] != nil {
 		t.Fatal(errs[0])
 	}
 	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: "u1", ExtID: "u1",
@@ -326,7 +340,7 @@ func TestRedeliveredWriteKeepsItsOutcome(t *testing.T) {
 	}
 	deliver := func() *pipeline.Msg {
 		m := &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
-		if errs := l.HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
+		if errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
 			t.Fatal(errs[0])
 		}
 		return m
@@ -358,7 +372,7 @@ func TestConcurrentCopiesAreWrittenOnce(t *testing.T) {
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() {
-			errs <- l.HandleBatch(ctx, []*pipeline.Msg{upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "A"})})[0]
+			errs <- handle(l).HandleBatch(ctx, []*pipeline.Msg{upsert(t, "u1", 1, map[string]any{"FIRSTNAME": "A"})})[0]
 		}()
 	}
 	var retried int

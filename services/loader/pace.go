@@ -2,51 +2,127 @@ package loader
 
 import (
 	"time"
-
-	"github.com/tajo-sync/tajo/pkg/brevo"
 )
 
-// Brevo imports take minutes, and GET /processes, the only way to learn
-// that one completed, shares a budget of 100 calls an hour with every other
-// endpoint but contacts and events. A loader that polls on a fixed backoff
-// spends several polls per import and stalls a large sync until the hour
-// turns. importPace learns how fast Brevo imports (rows per second, from
-// the imports it saw complete) and polls the next import first when it
-// should be done, then as often again while it runs late.
+// Brevo imports take minutes, and GET /processes/{id}, the only read of
+// whether one completed, shares Brevo's budget of 100 calls an hour with
+// every endpoint but contacts and events. Two things keep a sync of any size
+// within that budget:
+//
+//   - pollBudget, a token bucket every loader replica shares (kept in the
+//     state bucket, completion.go): at most pollBurst polls at once, refilled
+//     at PollsPerHour an hour, so in any hour (a clock hour included) there
+//     are at most PollsPerHour + pollBurst polls however many imports run;
+//   - importPace, which learns how long an import takes per row and polls
+//     each import once, when it should be done, rather than on a fixed
+//     backoff that spends several polls on every import.
+//
+// With a notify URL (Config.NotifyURL) Brevo says when an import finished
+// and polling is the fallback: the first poll waits twice the estimate plus
+// Config.NotifyGrace.
+
+// pollBurst is the capacity of the poll budget: polls that may follow each
+// other without waiting for the refill.
+const pollBurst = 4
+
+// pollBudget is a token bucket of polls.
+type pollBudget struct {
+	Tokens float64 `json:"tokens"`
+	At     int64   `json:"at"` // unix ns of the last refill; 0: never used (full)
+}
+
+// take spends a poll at now when the bucket holds one and returns 0, else
+// it returns how long until it will (spending nothing). perHour > 0.
+func (b *pollBudget) take(now time.Time, perHour int) time.Duration {
+	rate := float64(perHour) / float64(time.Hour) // tokens per ns
+	if b.At == 0 {
+		b.Tokens = pollBurst
+	} else if el := now.UnixNano() - b.At; el > 0 {
+		b.Tokens = min(pollBurst, b.Tokens+rate*float64(el))
+	}
+	b.At = max(b.At, now.UnixNano())
+	if b.Tokens >= 1 {
+		b.Tokens--
+		return 0
+	}
+	return time.Duration((1-b.Tokens)/rate) + time.Millisecond
+}
+
+// importPace is how long Brevo takes per imported row, as bounds learned
+// from the imports seen complete: an import was still running after Lo per
+// row, another was done by Hi per row. The next import is polled between
+// them (a binary search) until they are within paceTolerance, then at Hi.
+// Lo slowly decays, so that an import that got faster is noticed. Zero:
+// nothing learned.
 type importPace struct {
-	rate float64 // rows per second, as observed; 0 until an import completed
+	Lo float64 `json:"lo_ns_per_row"`
+	Hi float64 `json:"hi_ns_per_row"`
 }
 
 const (
-	// firstPoll is the first wait of the first import: nothing is known yet.
-	firstPoll = time.Second
-	// maxPoll caps any wait between polls.
+	// maxPoll caps a wait between two polls of an import (the budget may
+	// make it longer).
 	maxPoll = 2 * time.Minute
-	// paceWeight is the weight of the newest observation.
+	// paceTolerance is how close the bounds must be for polls to aim at Hi.
+	paceTolerance = 0.03
+	// paceForget decays Lo at each import done at its first poll.
+	paceForget = 0.998
+	// paceWeight is the weight of the newest exact observation.
 	paceWeight = 0.5
 )
 
-// policy is how to poll an import of rows rows.
-func (p *importPace) policy(rows int) brevo.Backoff {
-	if p.rate <= 0 {
-		return brevo.Backoff{Initial: firstPoll, Max: maxPoll, Multiplier: 2}
+// estimate is when to poll an import of rows rows first; 0 when unknown.
+func (p importPace) estimate(rows int) time.Duration {
+	var per float64
+	switch {
+	case rows <= 0 || (p.Hi <= 0 && p.Lo <= 0):
+		return 0
+	case p.Hi <= 0:
+		per = 1.5 * p.Lo
+	case p.Hi-p.Lo <= paceTolerance*p.Hi:
+		per = p.Hi
+	default:
+		per = (p.Lo + p.Hi) / 2
 	}
-	// The observed time includes up to one poll interval of lateness, so
-	// the estimate errs long: aim a little early.
-	est := time.Duration(0.9 * float64(rows) / p.rate * float64(time.Second))
-	est = min(max(est, 100*time.Millisecond), maxPoll)
-	return brevo.Backoff{Initial: est, Max: est, Multiplier: 1}
+	return time.Duration(per * float64(rows))
 }
 
-// observe records that an import of rows rows was seen complete after d.
-func (p *importPace) observe(rows int, d time.Duration) {
+// surely is when an import of rows rows was done by, as far as is known
+// (0: unknown): where to poll again after an early poll found it running.
+func (p importPace) surely(rows int) time.Duration {
+	return time.Duration(p.Hi * float64(rows))
+}
+
+// exact records that an import of rows rows took d (its notification came).
+func (p *importPace) exact(rows int, d time.Duration) {
 	if rows <= 0 || d <= 0 {
 		return
 	}
-	r := float64(rows) / d.Seconds()
-	if p.rate <= 0 {
-		p.rate = r
+	r := float64(d) / float64(rows)
+	if p.Hi > 0 && p.Lo > 0 && p.Lo < p.Hi {
+		r = paceWeight*r + (1-paceWeight)*p.Hi
+	}
+	p.Lo, p.Hi = r, r
+}
+
+// polled records that a poll after d found an import of rows rows done;
+// runningAt is when an earlier poll found it still running (0: none did).
+func (p *importPace) polled(rows int, d, runningAt time.Duration) {
+	if rows <= 0 || d <= 0 {
 		return
 	}
-	p.rate = paceWeight*r + (1-paceWeight)*p.rate
+	hi, lo := float64(d)/float64(rows), float64(runningAt)/float64(rows)
+	if p.Hi <= 0 || hi < p.Hi || lo >= p.Hi {
+		// Done sooner than known, or running past what was known enough:
+		// imports got slower, the old bound is stale.
+		p.Hi = hi
+	}
+	if runningAt > 0 {
+		p.Lo = max(p.Lo, lo)
+	} else {
+		p.Lo *= paceForget
+	}
+	if p.Lo >= p.Hi {
+		p.Lo = lo
+	}
 }

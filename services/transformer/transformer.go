@@ -29,6 +29,16 @@ type Config struct {
 	// Instruments trace and measure the transformer's worker (pkg/pipeline):
 	// the upserts it publishes carry on the trace of the raw user.
 	Instruments pipeline.Instruments
+	// TwoWay, when set, reconciles the fields synced both ways before the
+	// users are compared with what Brevo was sent (twoway.Syncer).
+	TwoWay Reconciler
+}
+
+// Reconciler reconciles a batch of mapped users' two-way fields with what
+// Brevo changed (pkg/twoway.Syncer): it may give a field Brevo's value,
+// and reports the users Brevo holds as mapped already (skip).
+type Reconciler interface {
+	Forward(ctx context.Context, contacts []*mapping.Contact, exportedAt []int64) (skip []bool, err error)
 }
 
 // Transformer maps raw users to contact upserts.
@@ -131,9 +141,29 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 			continue
 		}
 		it.contact = c
-		it.fp = c.Fingerprint()
 		items[i] = it
 		keys = append(keys, c.Key)
+	}
+	inBrevo, err := t.reconcile(ctx, items)
+	if err != nil {
+		for i := range errs {
+			if items[i] != nil {
+				errs[i] = fmt.Errorf("transformer: %w", err)
+			}
+		}
+		return errs
+	}
+	for i, it := range items {
+		if it == nil {
+			continue
+		}
+		if inBrevo[i] {
+			// A Brevo change that came back from Braze: Brevo holds this.
+			batch[i].Settle(ledger.Unchanged, 0)
+			items[i] = nil
+			continue
+		}
+		it.fp = it.contact.Fingerprint()
 	}
 
 	known, err := t.fps.GetMany(ctx, keys)
@@ -236,4 +266,31 @@ func (t *Transformer) sideLetters(ctx context.Context, batch []*pipeline.Msg, it
 			}
 		}
 	}
+}
+
+// reconcile hands the batch's users to the two-way reconciler, if any, and
+// returns, by batch index, the users Brevo holds as mapped already.
+func (t *Transformer) reconcile(ctx context.Context, items []*mapped) ([]bool, error) {
+	inBrevo := make([]bool, len(items))
+	if t.cfg.TwoWay == nil {
+		return inBrevo, nil
+	}
+	cs := make([]*mapping.Contact, 0, len(items))
+	at := make([]int64, 0, len(items))
+	idx := make([]int, 0, len(items))
+	for i, it := range items {
+		if it != nil {
+			cs = append(cs, &it.contact)
+			at = append(at, it.raw.ExportedAt)
+			idx = append(idx, i)
+		}
+	}
+	skip, err := t.cfg.TwoWay.Forward(ctx, cs, at)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range idx {
+		inBrevo[i] = skip[k]
+	}
+	return inBrevo, nil
 }

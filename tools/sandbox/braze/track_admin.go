@@ -2,6 +2,7 @@ package braze
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -113,4 +114,26 @@ func (s *Server) adminTrackFail(w http.ResponseWriter, r *http.Request) {
 	}
 	s.FailTrack(req.Times, req.IDs...)
 	writeJSON(w, http.StatusOK, map[string]any{"failing": req.IDs, "times": req.Times})
+}
+
+// Edit sets fields of the user with this external_id as a person does in
+// Braze's dashboard: the next export shows them, and no request is logged
+// (TrackLog holds what API clients sent). A nil value unsets a field.
+func (s *Server) Edit(externalID string, fields map[string]any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.findUser(identity{externalID: externalID})
+	if !ok {
+		return fmt.Errorf("no user with external_id %q", externalID)
+	}
+	p := s.profiles[i].clone()
+	for k, v := range fields {
+		if standardTrackFields[k] {
+			p.top[k] = v
+		} else {
+			p.custom[k] = v
+		}
+	}
+	s.profiles[i] = p
+	return nil
 }

@@ -3,7 +3,8 @@
 // binary it answers 503; `tajo run` serves it). It connects to NATS_URL,
 // reads the same config file as every other service, listens on
 // gateway.listen and takes the Currents token from TAJO_CURRENTS_TOKEN or
-// the credential store.
+// the credential store; Brevo's import notifications are authenticated by
+// the install's secret in the state bucket (proto.SecretBrevoNotify).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/apikeys"
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/gateway"
 )
 
@@ -31,6 +33,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	}
 	if token == "" {
 		return errors.New("no Currents token: set " + gateway.EnvCurrentsToken + " or store one with `tajo connectors currents-token`")
+	}
+	// Brevo's webhooks (the two-way sync): answered 401 without a token.
+	hookToken, err := gateway.BrevoWebhookToken(config.Home())
+	if err != nil {
+		return err
 	}
 	keys, err := apikeys.Open(config.Home())
 	if err != nil {
@@ -57,8 +64,15 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	// The URL Brevo calls when an import finishes carries the install's
+	// secret, which the loaders read from the same place.
+	notify, err := bus.State.Secret(ctx, proto.SecretBrevoNotify)
+	if err != nil {
+		return err
+	}
 	g, err := gateway.New(bus.NC, gateway.Config{
-		Listen: cfg.Gateway.Listen, CurrentsToken: token, Keys: keys, Audit: rec, Logger: log,
+		Listen: cfg.Gateway.Listen, CurrentsToken: token, BrevoWebhookToken: hookToken, NotifyToken: notify,
+		Keys: keys, Audit: rec, Logger: log,
 		Tracer: bootstrap.Tracer(tracing), Meter: ops.Metrics,
 	})
 	if err != nil {

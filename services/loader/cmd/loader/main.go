@@ -94,6 +94,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		ImportThreshold: cfg.Pipeline.ImportThreshold,
 		MaxImportBytes:  cfg.Pipeline.MaxImportBytes,
 		ListIDs:         bootstrap.ListIDs(cfg),
+		NotifyURL:       cfg.Gateway.PublicURL,
+		OtherPerHour:    cfg.Resilience.Limits.WithDefaults().Brevo.OtherPerHour,
 		Logger:          log,
 		Instruments:     ops.Pipeline(tracing),
 	})
@@ -108,6 +110,13 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	workers := []func(context.Context) error{l.Run, le.Run}
+	bw, err := brazeWriter(ctx, cfg, creds, bus.JS, ops.Calls(rec.Observer("loader")), log)
+	if err != nil {
+		return err
+	}
+	if bw != nil {
+		workers = append(workers, bw) // Brevo's changes to Braze (ops.braze.*): their own durable consumer
+	}
 	if cfg.SegmentsMirrored() {
 		// List changes (ops.brevo.lists.>): their own durable consumer, the
 		// same Brevo guard.
@@ -116,6 +125,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 			return err
 		}
 		workers = append(workers, ll.Run)
+	}
+	// Products (ops.brevo.products), when sync.catalogs is on.
+	if cfg.Connectors.Braze.Sync.Catalogs.Enabled {
+		lp, err := loader.NewProducts(ctx, bus.JS, client, loader.ProductsConfig{Paused: guard.Open, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, lp.Run)
 	}
 	return bootstrap.RunAll(ctx, workers...)
 }

@@ -11,7 +11,11 @@
 //   - production shape: each worker its own process on an external
 //     nats-server, each process's peak RSS read by its PID;
 //   - vendor limits on (-limits): the production shape against the
-//     sandbox's rate limits and realistic import timing.
+//     sandbox's rate limits and realistic import timing;
+//   - events: Currents events through the gateway and the events workers
+//     to the Brevo simulator, against a bare JetStream publish+consume;
+//   - tracing: the same full sync with tracing off and on (every span
+//     exported to an OTLP/HTTP receiver in this process), alternated.
 //
 // It exits non-zero when a phase fails or a hard target check does (the
 // incremental sync writing other than the users changed).
@@ -48,11 +52,14 @@ func main() {
 	)
 	flag.IntVar(&o.Users, "users", envInt("BENCH_USERS", 200000), "users of the all-in-one phase (default $BENCH_USERS or 200000)")
 	flag.IntVar(&o.ShapeUsers, "shape-users", envInt("BENCH_SHAPE_USERS", -1), "users of the production-shape phase; 0 skips it (default $BENCH_SHAPE_USERS, else the all-in-one's users up to 100000; -scale: each size)")
-	flag.IntVar(&o.LimitsUsers, "limits-users", envInt("BENCH_LIMITS_USERS", 50000), "users of the vendor-limits phase (default $BENCH_LIMITS_USERS or 50000)")
+	flag.IntVar(&o.LimitsUsers, "limits-users", envInt("BENCH_LIMITS_USERS", 1000000), "users of the vendor-limits phase (default $BENCH_LIMITS_USERS or 1,000,000)")
 	flag.StringVar(&o.NATSServer, "nats-server", envStr("BENCH_NATS_SERVER", "bin/nats-server"), "nats-server binary of the production shape; built from the pinned module when missing")
 	flag.BoolVar(&o.Verbose, "v", false, "print the pipeline's progress every second")
 	flag.StringVar(&o.HeapProfile, "memprofile", "", "write a heap profile of the all-in-one process once the full sync has finished")
 	flag.IntVar(&segmentMembers, "segment-members", envInt("BENCH_SEGMENT_MEMBERS", 1_000_000), "members of the segment membership diff, measured at a quarter of this size and this size before the other phases; 0 skips it (default $BENCH_SEGMENT_MEMBERS or 1000000)")
+	flag.IntVar(&o.Events, "events", envInt("BENCH_EVENTS", 20000), "Currents events through the gateway after the all-in-one's syncs (the events line); 0 skips it (default $BENCH_EVENTS or 20000)")
+	flag.IntVar(&o.TracingUsers, "tracing-users", envInt("BENCH_TRACING_USERS", -1), "users of the tracing line (a full sync with tracing off and on, alternated); 0 skips it (default $BENCH_TRACING_USERS, else the all-in-one's users up to 20000)")
+	flag.IntVar(&o.TracingRounds, "tracing-rounds", envInt("BENCH_TRACING_ROUNDS", 3), "rounds of the tracing line, each one sync off and one on (default $BENCH_TRACING_ROUNDS or 3)")
 	flag.Parse()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -74,6 +81,10 @@ func main() {
 			// Kept short: 100,000 is also the size the flatness
 			// target starts from (bench-scale runs it at each size).
 			o.ShapeUsers = min(o.Users, 100000)
+		}
+		if o.TracingUsers < 0 {
+			// A ratio, measured in one run: a modest size tells it.
+			o.TracingUsers = min(o.Users, 20000)
 		}
 		err = runOnce(ctx, o, *jsonOut, *cpuProfile, *keep)
 	}
@@ -227,7 +238,7 @@ func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) e
 		// child that took the sizes from there would run them itself, and
 		// its child again, without end.
 		args := []string{"-scale=", "-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
-			"-nats-server", o.NATSServer, "-json", out, "-limits=false"}
+			"-nats-server", o.NATSServer, "-json", out, "-limits=false", "-tracing-users", "0"}
 		if o.Verbose {
 			args = append(args, "-v")
 		}

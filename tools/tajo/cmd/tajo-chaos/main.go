@@ -32,7 +32,7 @@ func main() {
 	flag.IntVar(&o.NATSRestarts, "nats-restarts", 1, "restarts of nats-server on its file store")
 	flag.StringVar(&o.NATSServer, "nats-server", "", "nats-server binary (default: build the pinned version)")
 	flag.StringVar(&o.WorkDir, "workdir", "", "where binaries, stores and worker logs go (default: a temporary directory, removed on success; with --runs, one subdirectory per seed)")
-	flag.IntVar(&o.BatchSize, "batch-size", 0, "pipeline.batch_size of both runs (0: the default, 5,000)")
+	flag.IntVar(&o.BatchSize, "batch-size", 0, "pipeline.batch_size of both runs (0: the default, 30,000)")
 	flag.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "longest wait for each of the two syncs")
 	flag.Parse()
 	var err error

@@ -21,6 +21,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/segmentexport"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/pkg/telemetry"
+	"github.com/tajo-sync/tajo/pkg/twoway"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -58,6 +59,10 @@ type Options struct {
 	// Segments, when set, mirrors Braze segments into Brevo lists
 	// (segments.go).
 	Segments *SegmentsOptions
+	// TwoWay, when set, syncs Brevo's changes back to Braze (twoway.go):
+	// the transformer reconciles the fields synced both ways, and
+	// RunTwoWay runs the Brevo → Braze workers.
+	TwoWay *twoway.Policy
 }
 
 // App is every stage of the users pipeline in one process.
@@ -75,6 +80,10 @@ type App struct {
 	Mirror        *extractor.Mirror
 	segments      *segmentWorkers
 	exportSegment func(context.Context, segmentexport.Request) (segmentexport.Result, error)
+	// TwoWay decides the two-way sync; nil unless Options.TwoWay.
+	TwoWay *twoway.Syncer
+	bz     *braze.Client // this process's clients, behind its guards
+	bv     *brevo.Client
 	// reads are the status's vendor checks, with this process's clients.
 	reads VendorReads
 	// tracer and ops trace and measure the events side as they do the
@@ -128,6 +137,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Loader.Paused == nil {
 		o.Loader.Paused = vg.Open
 	}
+	// Polls of Brevo's imports share its budget for other endpoints.
+	if o.Loader.OtherPerHour == 0 {
+		o.Loader.OtherPerHour = o.Resilience.Limits.WithDefaults().Brevo.OtherPerHour
+	}
 	bz, err := braze.New(o.Braze)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Braze client: %w", err)
@@ -151,6 +164,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tw *twoway.Syncer
+	if o.TwoWay != nil {
+		if tw, err = twoway.NewSyncer(ctx, js, o.TwoWay); err != nil {
+			return nil, err
+		}
+		o.Transformer.TwoWay = tw
+	}
 	tr, err := transformer.New(ctx, js, m, o.Transformer)
 	if err != nil {
 		return nil, err
@@ -168,7 +188,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a := &App{nc: o.NC, JS: js, State: st, Extractor: ex, Transformer: tr, Loader: ld,
 		BrazeGuard: bg, BrevoGuard: vg, reads: Reads(bz, bv), tracer: o.Tracer, ops: o.Ops,
-		interval: o.Interval, log: o.Logger}
+		interval: o.Interval, log: o.Logger, TwoWay: tw, bz: bz, bv: bv}
 	if err := a.newSegments(ctx, o, bz, bv, m, vg); err != nil {
 		return nil, err
 	}

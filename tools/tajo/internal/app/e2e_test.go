@@ -233,7 +233,7 @@ func start(t *testing.T, users int) *env {
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
 		Logger:    log,
 	})
 	if err != nil {
@@ -558,7 +558,7 @@ func TestInterruptedRunResumes(t *testing.T) {
 		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey},
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{FirstPoll: 50 * time.Millisecond},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

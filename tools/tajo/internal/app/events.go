@@ -83,6 +83,11 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 	defer cancel()
 	o.Gateway.Logger = o.Logger
 	o.Gateway.Control = &control{a: a, connect: o.Connect, life: ctx}
+	if o.Gateway.NotifyToken == "" {
+		if o.Gateway.NotifyToken, err = a.State.Secret(ctx, proto.SecretBrevoNotify); err != nil {
+			return err
+		}
+	}
 	gw, err := gateway.New(a.nc, o.Gateway)
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ type segmentWorkers struct {
 func (a *App) newSegments(ctx context.Context, o Options, bz *braze.Client, bv *brevo.Client, m *mapping.Mapper, vg *resilience.Guard) error {
 	a.exportSegment = func(ctx context.Context, req segmentexport.Request) (segmentexport.Result, error) {
 		return segmentexport.Run(ctx, bz, bv, req, segmentexport.Options{
-			Mapping: o.Mapping, TempDir: o.Extractor.TempDir, Poll: o.Extractor.Poll, ProcessPoll: o.Loader.PollPolicy,
+			Mapping: o.Mapping, TempDir: o.Extractor.TempDir, Poll: o.Extractor.Poll, ProcessPoll: brevo.Backoff{Initial: o.Loader.FirstPoll},
 			MaxImportBytes: o.Loader.MaxImportBytes, Lock: ImportLock(a.State, "segment-export"), Logger: o.Logger,
 		})
 	}

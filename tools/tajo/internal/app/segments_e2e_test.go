@@ -102,7 +102,7 @@ func startSegments(t *testing.T, users int, byName bool, sbo sandbox.Options) *s
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
 		Logger:    log,
 		Segments: &app.SegmentsOptions{
 			Mirror: extractor.MirrorConfig{Lists: map[string]int64{key: listID}, SettlePoll: 100 * time.Millisecond},

@@ -60,7 +60,7 @@ func TestOneTracePerUserInProcess(t *testing.T) {
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
 		Logger:    slog.New(slog.DiscardHandler),
 		Tracer:    tp.Tracer("test"),
 	})

@@ -83,8 +83,12 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 		if err == nil && time.Since(lastTally) >= tallyEvery {
 			// Reading the ledger costs a read per 4,096 lines and stage:
 			// progress is refreshed at most once a second.
-			tally, err = led.Tally(pctx, id, run.Exported+run.Malformed, stages...)
-			lastTally = time.Now()
+			// A read cut short (a deadline under load) leaves the last full
+			// tally in place: a partial one would show progress going back.
+			var tl ledger.Tally
+			if tl, err = led.Tally(pctx, id, run.Exported+run.Malformed, stages...); err == nil {
+				tally, lastTally = tl, time.Now()
+			}
 		}
 		cancel()
 		if err != nil {

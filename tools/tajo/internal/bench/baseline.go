@@ -122,3 +122,37 @@ func hop(ctx context.Context, js jetstream.JetStream, stream string, n int, next
 	}
 	return nil
 }
+
+// PublishConsume moves n messages through one bare JetStream hop: publish
+// to a stream while a consumer takes and acks them. It returns messages
+// per second from the first publish to the last ack: the baseline of the
+// events line, whose messages the gateway publishes once and the pipeline
+// takes off the bus.
+func PublishConsume(ctx context.Context, nc *nats.Conn, n int, payload func(i int) []byte) (float64, error) {
+	var jss [2]jetstream.JetStream
+	for i := range jss {
+		js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*window))
+		if err != nil {
+			return 0, err
+		}
+		jss[i] = js
+	}
+	const name = "BENCH_EVENTS"
+	_ = jss[0].DeleteStream(ctx, name)
+	if _, err := jss[0].CreateStream(ctx, jetstream.StreamConfig{
+		Name: name, Subjects: []string{"bench." + name}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return 0, fmt.Errorf("creating baseline stream %s: %w", name, err)
+	}
+	defer jss[0].DeleteStream(context.WithoutCancel(ctx), name)
+	start := time.Now()
+	errc := make(chan error, 2)
+	go func() { errc <- publish(ctx, jss[0], "bench."+name, n, payload) }()
+	go func() { errc <- hop(ctx, jss[1], name, n, "") }()
+	for range 2 {
+		if err := <-errc; err != nil {
+			return 0, err
+		}
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
 )
 
 const mb = 1 << 20
@@ -56,6 +57,22 @@ func (r *Report) Print(w io.Writer) {
 		}
 		printStore(w, r.Store)
 	}
+	if e := r.Events; e != nil {
+		fmt.Fprintf(w, "events: %.0f events/s (%d Currents events in batches of %d, %d in flight, each answered once stored: all answered in %s, written to Brevo in %s)\n",
+			e.Rate, e.Events, eventsBatch, eventsSenders, e.Accepted.Round(time.Millisecond), e.Time.Round(time.Millisecond))
+		fmt.Fprintf(w, "events_baseline: %.0f msgs/s (bare JetStream publish+consume of the same events, same server)\n", e.BaselineRate)
+		fmt.Fprintf(w, "events_ratio: %.2f  # target >= 0.3\n", e.Ratio())
+	}
+	if t := r.Tracing; t != nil {
+		fmt.Fprintf(w, "\n== tracing: the same full sync with OTEL_* unset and set (every span sampled, exported over OTLP/HTTP to a receiver in this process) ==\n")
+		fmt.Fprintf(w, "tracing_users: %d\n", t.Users)
+		fmt.Fprintf(w, "tracing_off_s: %s  # each round\n", seconds(t.Off))
+		fmt.Fprintf(w, "tracing_on_s: %s  # each round, the spans' flush included; %d spans exported (%.1f per user per sync)\n",
+			seconds(t.On), t.Spans, float64(t.Spans)/float64(max(t.Users*len(t.On), 1)))
+		fmt.Fprintf(w, "tracing_cost: %.1f%%  # target <= 15%% (sync time: best on over best off, less one)\n", 100*t.Cost())
+		fmt.Fprintf(w, "tracing_cpu_cost: %.1f%%  # CPU time of this process over each sync (off %s s, on %s s): steadier on a busy machine\n",
+			100*t.CPUCost(), seconds(t.OffCPU), seconds(t.OnCPU))
+	}
 	if r.Shape != nil {
 		r.Shape.print(w, r.Users)
 	}
@@ -68,6 +85,15 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Fprintf(w, "  - %s\n", p)
 		}
 	}
+}
+
+// seconds lists durations in seconds.
+func seconds(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.2f", d.Seconds())
+	}
+	return strings.Join(parts, " ")
 }
 
 // outcome is a run's summary: the counts that are not zero.
@@ -124,7 +150,13 @@ func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {
 		fmt.Fprintf(w, "vendor_limits: users %d, imports %d (%d rows), GET /processes polls %d, 429s %d, total %s, simulated Brevo processing %s\n",
 			s.Users, s.Imports, s.ImportRows, s.Polls, s.Status429, s.Time.Round(time.Second), s.ImportTime.Round(time.Second))
 		fmt.Fprintf(w, "vendor_limits_ratio: %.2f  # target <= 1.2 (total time over the simulated Brevo processing time)\n", s.ImportTimeRatio())
-		fmt.Fprintf(w, "  (%s; rows per import %.0f)\n", outcome(s.Summary), float64(s.ImportRows)/float64(max(s.Imports, 1)))
+		fmt.Fprintf(w, "  (%s; rows per import %.0f; %d imports notified through the gateway)\n",
+			outcome(s.Summary), float64(s.ImportRows)/float64(max(s.Imports, 1)), s.Notified)
+		for _, p := range append(Processes(), stack.Gateway) {
+			if rss, ok := s.PeakRSS[p]; ok {
+				fmt.Fprintf(w, "vendor_limits_peak_rss_mb.%s: %.1f\n", p, float64(rss)/mb)
+			}
+		}
 		return
 	}
 	fmt.Fprintf(w, "\n== production shape: each worker its own process, external nats-server ==\n")

@@ -61,6 +61,13 @@ type Options struct {
 	// HeapProfile, when set, is where the all-in-one process's heap profile
 	// is written once the full sync has finished.
 	HeapProfile string
+	// Events go through the gateway and the events workers after the
+	// all-in-one's syncs (the events line); 0 skips it.
+	Events int
+	// TracingUsers are synced TracingRounds times with tracing off and
+	// on (the tracing line); 0 skips it. TracingRounds defaults to 2.
+	TracingUsers  int
+	TracingRounds int
 }
 
 func (o Options) withDefaults() Options {
@@ -75,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.TracingRounds == 0 {
+		o.TracingRounds = 2
 	}
 	return o
 }
@@ -100,6 +110,9 @@ type Report struct {
 	Store  []StoreSample `json:"store"`
 	Shape  *ShapeResult  `json:"shape,omitempty"`
 	Limits *ShapeResult  `json:"limits,omitempty"`
+	// Events is the events line, Tracing the tracing line.
+	Events  *EventsResult  `json:"events,omitempty"`
+	Tracing *TracingResult `json:"tracing,omitempty"`
 	// Problems are the targets' hard checks that failed (incremental writes
 	// differing from the users changed, a sync that failed).
 	Problems []string `json:"problems,omitempty"`
@@ -138,6 +151,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{Users: o.Users}
 	if err := allInOne(ctx, o, rep); err != nil {
 		return rep, fmt.Errorf("the all-in-one phase: %w", err)
+	}
+	if o.TracingUsers > 0 {
+		res, problems, err := runTracing(ctx, o)
+		if err != nil {
+			return rep, fmt.Errorf("the tracing phase: %w", err)
+		}
+		rep.Tracing = res
+		rep.Problems = append(rep.Problems, problems...)
 	}
 	if o.ShapeUsers > 0 {
 		fmt.Fprintf(o.Log, "production shape: %d users, worker processes on an external nats-server...\n", o.ShapeUsers)
@@ -208,23 +229,32 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 		Brevo:     brevo.Config{BaseURL: ep.BrevoURL, APIKey: ep.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: dir, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		Loader:    loader.Config{FirstPoll: 50 * time.Millisecond},
 		// The sandbox runs with its rate limits off: so does the connector's
 		// limiter, or it would pace the bench at Brevo's real budget.
 		Resilience: unlimited,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Warnings and errors only: a failing worker says why.
+		Logger: slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return fmt.Errorf("building the pipeline: %w", err)
 	}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- a.RunWorkers(wctx) }()
+	// A sync waits for workers that run: if they stop, so does the wait.
+	sctx, stopSyncs := context.WithCancelCause(ctx)
+	var workersErr error
+	go func() {
+		workersErr = a.RunWorkers(wctx)
+		stopSyncs(fmt.Errorf("the workers stopped: %v", workersErr))
+		close(done)
+	}()
 	defer func() {
 		stop()
 		<-done
 	}()
 	sync := func(runType string) (app.Summary, time.Duration, error) {
+		ctx := sctx
 		start := time.Now()
 		var last time.Time
 		sum, err := a.Sync(ctx, runType, func(p app.Progress) {
@@ -234,6 +264,9 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 			}
 		})
 		if err != nil {
+			if cause := context.Cause(sctx); cause != nil && sctx.Err() != nil {
+				err = fmt.Errorf("%w (%v)", err, cause)
+			}
 			return sum, 0, fmt.Errorf("the %s sync: %w", runType, err)
 		}
 		if !sum.OK() {
@@ -321,6 +354,14 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 		rep.Store = append(rep.Store, s)
 	}
 	rep.PeakRSSAll = PeakRSS()
+	if o.Events > 0 {
+		res, problems, err := runEvents(ctx, o, nc, a, ep)
+		if err != nil {
+			return fmt.Errorf("the events line: %w", err)
+		}
+		rep.Events = res
+		rep.Problems = append(rep.Problems, problems...)
+	}
 	return nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +42,10 @@ type ShapeResult struct {
 	Imports      int  `json:"imports"`
 	ImportRows   int  `json:"import_rows"`
 	Polls        int  `json:"polls"` // GET /processes calls
-	Status429    int  `json:"status_429"`
+	// Notified counts the imports whose notifyUrl the simulator called
+	// (answered 2xx by the gateway, which relayed them to the loader).
+	Notified  int `json:"notified"`
+	Status429 int `json:"status_429"`
 	// ImportTime is the Brevo simulator's processing time: the sum of the
 	// import processes' durations.
 	ImportTime time.Duration `json:"import_time"`
@@ -87,7 +92,19 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 			err = serr
 		}
 	}()
-	cfg, err := writeShapeConfig(dir, ep, limits)
+	// With the vendors' limits, the gateway runs too, and Brevo's
+	// simulator calls it when an import finishes (gateway.public_url): the
+	// loader learns it without polling.
+	gatewayAddr := ""
+	if limits {
+		if gatewayAddr, err = freeLoopbackAddr(); err != nil {
+			return nil, err
+		}
+		if bins[stack.Gateway], err = stack.BuildService(ctx, filepath.Join(o.WorkDir, "bin"), stack.Gateway); err != nil {
+			return nil, fmt.Errorf("building the gateway: %w", err)
+		}
+	}
+	cfg, err := writeShapeConfig(dir, ep, limits, gatewayAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +125,12 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 			err = errors.Join(errs...)
 		}
 	}()
-	for _, s := range stack.Services {
+	services := stack.Services
+	if gatewayAddr != "" {
+		services = append(slices.Clone(services), stack.Gateway)
+		env = append(env, "TAJO_CURRENTS_TOKEN=bench-currents-token")
+	}
+	for _, s := range services {
 		p, err := stack.Start(s, bins[s], env)
 		if err != nil {
 			return nil, err
@@ -172,6 +194,7 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 		return nil, err
 	}
 	res.Imports, res.ImportRows, res.Polls = bst.Imports.Count, bst.Imports.Rows.Rows, Polls(bst)
+	res.Notified = bst.Imports.Notified
 	res.ImportTime = ep.ImportTime(res.Imports, res.ImportRows)
 	bz, err := ep.BrazeStatuses(ctx)
 	if err != nil {
@@ -198,13 +221,17 @@ func buildServices(ctx context.Context, dir string) (map[string]string, error) {
 
 // writeShapeConfig writes the workers' config file: a users sync on
 // request only (the schedule an hour away); without limits, the workers'
-// own rate limiters lifted as the sandbox's are.
-func writeShapeConfig(dir string, ep Endpoints, limits bool) (string, error) {
+// own rate limiters lifted as the sandbox's are; with a gateway address,
+// the gateway listening there and Brevo calling it back.
+func writeShapeConfig(dir string, ep Endpoints, limits bool, gatewayAddr string) (string, error) {
 	cfg := map[string]any{
 		"connectors": map[string]any{
 			"braze": map[string]any{"instance_url": ep.BrazeURL, "sync": map[string]any{"users": map[string]any{"interval": "1h"}}},
 			"brevo": map[string]any{"api_url": ep.BrevoURL},
 		},
+	}
+	if gatewayAddr != "" {
+		cfg["gateway"] = map[string]any{"listen": gatewayAddr, "public_url": "http://" + gatewayAddr}
 	}
 	if !limits {
 		cfg["resilience"] = map[string]any{"limits": map[string]any{"braze": unlimited.Limits.Braze, "brevo": unlimited.Limits.Brevo}}
@@ -221,6 +248,16 @@ func writeShapeConfig(dir string, ep Endpoints, limits bool) (string, error) {
 		return "", fmt.Errorf("writing the workers' config: %w", err)
 	}
 	return path, nil
+}
+
+// freeLoopbackAddr is a loopback address with a port free right now.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("finding a free port for the gateway: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // tail is the end of a process's output, for an error message.

@@ -33,9 +33,10 @@ type Options struct {
 	// WorkDir holds binaries, the file stores and the workers' logs.
 	// Default: a new temporary directory, removed when the run passes.
 	WorkDir string
-	// BatchSize is pipeline.batch_size in both runs' config file: contact
-	// upserts per loader batch (one Brevo import). 0 keeps the default,
-	// 5,000; smaller batches make more requests, so more of them draw faults.
+	// BatchSize is pipeline.batch_size in both runs' config file: the most
+	// contact upserts per loader batch (imports are filled by bytes). 0
+	// keeps the default, 30,000; smaller batches make more requests, so
+	// more of them draw faults.
 	BatchSize int
 	// RealisticImports makes the chaos run's Brevo simulator take as long
 	// over an import as Brevo does (brevo.RealisticImportDelay plus

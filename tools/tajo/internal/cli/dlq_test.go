@@ -61,7 +61,7 @@ func seedLetters(t *testing.T, ctx context.Context, js jetstream.JetStream) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upsert, err := proto.Encode(&proto.ContactUpsert{V: 1, RunID: "run-1", Op: proto.OpCreate, Key: "u-3",
+	upsert, err := proto.Encode(&proto.ContactUpsert{V: 1, RunID: "run-1", Key: "u-3",
 		Attributes: map[string]any{"FIRSTNAME": "Ana"}})
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ func appOptions(cfg *config.Config, creds config.Credentials, nc *nats.Conn, log
 			ImportThreshold: p.ImportThreshold,
 			MaxImportBytes:  p.MaxImportBytes,
 			ListIDs:         bootstrap.ListIDs(cfg),
+			NotifyURL:       cfg.Gateway.PublicURL,
 		},
 		Resilience: cfg.Resilience,
 		Logger:     log,

@@ -59,7 +59,7 @@ func startStack(t *testing.T, opts sandbox.Options) *stack {
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 100 * time.Millisecond, Max: 500 * time.Millisecond}},
+		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
 		Logger:    log,
 	})
 	if err != nil {

@@ -1,0 +1,196 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/state"
+)
+
+// Importer is what imports need from a Brevo client.
+type Importer interface {
+	ImportFromBatch(ctx context.Context, b *brevo.ImportBatch, o brevo.ImportOptions) (processID int64, err error)
+}
+
+// importSink writes rows through POST /contacts/import: as few imports as
+// the body limit allows, one at a time (mu in this process, the import
+// lease across replicas, as Brevo requires), each waited for until Brevo
+// completed it (tracker). A part Brevo refuses for good is bisected
+// (bisection) until the rows at fault are found, so one bad row never sinks
+// the others.
+type importSink struct {
+	brevo    Importer
+	lists    []int64
+	state    *state.Store
+	instance string
+	track    *tracker
+	one      Sink // below threshold rows, bisection writes them one by one
+	// threshold is the fewest rows worth an import when bisecting.
+	threshold int
+	log       *slog.Logger
+	// imported is told each import's rows and polls (tests, the bench).
+	imported func(rows, bytes, polls int)
+
+	mu    sync.Mutex // one import at a time in this process; guards batch
+	batch *brevo.ImportBatch
+}
+
+var _ Sink = (*importSink)(nil)
+
+func (s *importSink) Write(ctx context.Context, rows *Rows) []Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.write(ctx, rows)
+}
+
+// write imports rows in parts within the body limit; call with mu held.
+func (s *importSink) write(ctx context.Context, rows *Rows) []Result {
+	out := make([]Result, rows.Len())
+	for i := 0; i < rows.Len(); {
+		s.batch.Reset()
+		var part []int
+		for ; i < rows.Len(); i++ {
+			ok, err := s.batch.AddRow(rows.Row(i))
+			if err != nil {
+				out[i].Err = pipeline.Permanent("contact_too_large", fmt.Errorf("importing contact %s: %w", rows.Meta(i).Key, err))
+				continue
+			}
+			if !ok {
+				break
+			}
+			part = append(part, i)
+		}
+		if len(part) == 0 {
+			continue
+		}
+		err := s.importBatch(ctx)
+		var pe *pipeline.PermanentError
+		switch {
+		case err == nil:
+		case errors.As(err, &pe):
+			s.log.Warn("Brevo refused an import; bisecting it to find the rows at fault", "contacts", len(part), "err", err)
+			for k, r := range s.bisect(ctx, rows.subset(part)) {
+				out[part[k]] = r
+			}
+		default:
+			for _, k := range part {
+				out[k].Err = err
+			}
+		}
+	}
+	return out
+}
+
+// bisection is the path of a refused import: each half is imported again,
+// and below the threshold rows go one by one, where Brevo's answer names
+// the row at fault. It is a Sink of its own so that the contract suite
+// proves it ends where an import does.
+type bisection struct{ imp *importSink }
+
+var _ Sink = bisection{}
+
+func (b bisection) Write(ctx context.Context, rows *Rows) []Result {
+	b.imp.mu.Lock()
+	defer b.imp.mu.Unlock()
+	return b.imp.bisect(ctx, rows)
+}
+
+// bisect writes rows as halves; call with mu held.
+func (s *importSink) bisect(ctx context.Context, rows *Rows) []Result {
+	n := rows.Len()
+	if n < max(2, s.threshold) {
+		return s.one.Write(ctx, rows)
+	}
+	lo, hi := make([]int, n/2), make([]int, n-n/2)
+	for i := range lo {
+		lo[i] = i
+	}
+	for i := range hi {
+		hi[i] = n/2 + i
+	}
+	return append(s.write(ctx, rows.subset(lo)), s.write(ctx, rows.subset(hi))...)
+}
+
+// importLease names the lock that keeps every loader replica to one Brevo
+// import at a time; importLeaseTTL is how long a silent holder keeps it.
+const (
+	importLease    = "brevo.contacts.import"
+	importLeaseTTL = 30 * time.Second // refreshed every 7.5 s while importing; a killed holder frees it within 30 s
+)
+
+// importBatch imports s.batch and waits for Brevo to complete it, holding
+// the import lease throughout.
+func (s *importSink) importBatch(ctx context.Context) error {
+	lease, err := s.state.AcquireLease(ctx, importLease, s.instance, importLeaseTTL)
+	if err != nil {
+		return fmt.Errorf("waiting for our turn to import: %w", err)
+	}
+	defer func() {
+		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+			s.log.Warn("releasing the import lease", "err", err)
+		}
+	}()
+	stop := keepLease(ctx, lease, importLeaseTTL/4, s.log)
+	defer stop()
+	rows, size := s.batch.Len(), s.batch.Size()
+	exp, err := s.track.expect()
+	if err != nil {
+		return fmt.Errorf("importing %d contacts: %w", rows, err)
+	}
+	defer exp.close()
+	s.log.Info("importing", "rows", rows, "bytes", size,
+		"fill", fmt.Sprintf("%.0f%%", 100*float64(size)/float64(s.batch.MaxBytes())), "notify", exp.url != "")
+	id, err := s.brevo.ImportFromBatch(ctx, s.batch, brevo.ImportOptions{
+		ListIDs:                s.lists,
+		UpdateExistingContacts: true,
+		// Rows hold empty values only for attributes to clear (cleared.go):
+		// those must erase what Brevo holds.
+		EmptyContactsAttributes: true,
+		DisableNotification:     true,
+		NotifyURL:               exp.url,
+	})
+	if err != nil {
+		return classify(fmt.Errorf("importing %d contacts: %w", rows, err))
+	}
+	polls, err := s.track.wait(ctx, exp, id, rows, s.track.clock.Now())
+	if s.imported != nil {
+		s.imported(rows, size, polls)
+	}
+	if err != nil {
+		return classify(fmt.Errorf("importing %d contacts: %w", rows, err))
+	}
+	return nil
+}
+
+// keepLease refreshes lease every period until stop is called.
+func keepLease(ctx context.Context, lease *state.Lease, period time.Duration, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := lease.Refresh(ctx); err != nil {
+					log.Warn("refreshing the import lease", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}

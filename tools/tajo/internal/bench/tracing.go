@@ -1,0 +1,226 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
+	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/telemetry"
+	"github.com/tajo-sync/tajo/services/extractor"
+	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
+)
+
+// TracingResult is the tracing line: the same full sync, each time on a
+// fresh sandbox and a fresh embedded server, with tracing off (no OTEL_*
+// set) and on (every span sampled and exported over OTLP/HTTP to a
+// receiver in this process), alternated over rounds. The best time of
+// each stands for it: on a shared machine the noise only ever adds time.
+type TracingResult struct {
+	Users  int             `json:"users"`
+	Rounds int             `json:"rounds"`
+	Off    []time.Duration `json:"off"` // each round's full sync, tracing off
+	On     []time.Duration `json:"on"`  // ... tracing on, the spans' flush included
+	// OffCPU and OnCPU are the CPU time this process (every stage, the
+	// embedded server, the span receiver; not the sandbox, a child) spent
+	// on each of those syncs: less swayed by the machine's other load.
+	OffCPU []time.Duration `json:"off_cpu"`
+	OnCPU  []time.Duration `json:"on_cpu"`
+	Spans  int64           `json:"spans"`
+	// BadExports are exports the receiver could not decode.
+	BadExports int64 `json:"bad_exports"`
+}
+
+func best(ds []time.Duration) time.Duration {
+	var b time.Duration
+	for i, d := range ds {
+		if i == 0 || d < b {
+			b = d
+		}
+	}
+	return b
+}
+
+// Cost is what tracing adds to the sync's time: best on over best off,
+// less one.
+func (t TracingResult) Cost() float64 {
+	off, on := best(t.Off), best(t.On)
+	if off <= 0 {
+		return 0
+	}
+	return on.Seconds()/off.Seconds() - 1
+}
+
+// CPUCost is what tracing adds to the sync's CPU time: best on over best
+// off, less one.
+func (t TracingResult) CPUCost() float64 {
+	off, on := best(t.OffCPU), best(t.OnCPU)
+	if off <= 0 {
+		return 0
+	}
+	return on.Seconds()/off.Seconds() - 1
+}
+
+// tracingEnv is what the traced syncs export with, unless the environment
+// already sets it: every span sampled, to the receiver, and a span queue
+// deep enough that none is dropped (the SDK's default of 2,048 drops
+// spans under a bulk sync, which would understate the cost).
+func tracingEnv(endpoint string) map[string]string {
+	return map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT":    endpoint,
+		"OTEL_TRACES_SAMPLER":            "always_on",
+		"OTEL_BSP_MAX_QUEUE_SIZE":        "65536",
+		"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "2048",
+		"OTEL_BSP_SCHEDULE_DELAY":        "500",
+	}
+}
+
+// runTracing measures the tracing line.
+func runTracing(ctx context.Context, o Options) (*TracingResult, []string, error) {
+	sink, err := startSpanSink()
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting the span receiver: %w", err)
+	}
+	defer sink.Close()
+	// Tracing off means no OTEL_* at all, as a user who set none.
+	for _, k := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		if v, ok := os.LookupEnv(k); ok {
+			defer os.Setenv(k, v)
+			os.Unsetenv(k)
+		}
+	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	bootstrap.SetMemoryLimit(bootstrap.MemoryLimitAllInOne)
+	res := &TracingResult{Users: o.TracingUsers, Rounds: o.TracingRounds}
+	var problems []string
+	for r := range o.TracingRounds {
+		// Alternate which goes first: a drift of the machine's load then
+		// falls on both.
+		modes := []bool{false, true}
+		if r%2 == 1 {
+			modes = []bool{true, false}
+		}
+		for _, on := range modes {
+			fmt.Fprintf(o.Log, "tracing: round %d, %d users, tracing %s...\n", r+1, o.TracingUsers, map[bool]string{false: "off", true: "on"}[on])
+			before := sink.spans.Load()
+			d, cpu, sum, err := tracedSync(ctx, o, r, on, sink.Endpoint())
+			if err != nil {
+				return nil, nil, err
+			}
+			if !sum.OK() || sum.Exported != int64(o.TracingUsers) {
+				problems = append(problems, fmt.Sprintf("tracing: the round %d sync (tracing on: %v) did not complete: %s", r+1, on, outcome(sum)))
+			}
+			got := sink.spans.Load() - before
+			if on {
+				res.On, res.OnCPU = append(res.On, d), append(res.OnCPU, cpu)
+				if got < int64(o.TracingUsers) {
+					problems = append(problems, fmt.Sprintf("tracing: the traced sync of %d users exported %d spans: tracing was not on", o.TracingUsers, got))
+				}
+			} else {
+				res.Off, res.OffCPU = append(res.Off, d), append(res.OffCPU, cpu)
+				if got != 0 {
+					problems = append(problems, fmt.Sprintf("tracing: the untraced sync exported %d spans", got))
+				}
+			}
+		}
+	}
+	res.Spans = sink.spans.Load()
+	res.BadExports = sink.bad.Load()
+	if res.BadExports > 0 {
+		problems = append(problems, fmt.Sprintf("tracing: %d exports could not be decoded", res.BadExports))
+	}
+	return res, problems, nil
+}
+
+// tracedSync runs one full sync of o.TracingUsers on a fresh sandbox and
+// embedded server, traced or not, and returns its time and this process's
+// CPU time over it (for a traced one, up to its spans' flush).
+func tracedSync(ctx context.Context, o Options, round int, on bool, endpoint string) (_, _ time.Duration, _ app.Summary, err error) {
+	if on {
+		for k, v := range tracingEnv(endpoint) {
+			if _, set := os.LookupEnv(k); set && k != "OTEL_EXPORTER_OTLP_ENDPOINT" {
+				continue // the caller's own setting wins
+			}
+			os.Setenv(k, v)
+			defer os.Unsetenv(k)
+		}
+	}
+	tr, err := telemetry.NewTracing(ctx, "bench", "")
+	if err != nil {
+		return 0, 0, app.Summary{}, err
+	}
+	if tr.On() != on {
+		return 0, 0, app.Summary{}, fmt.Errorf("tracing on is %v, want %v: check the OTEL_* environment", tr.On(), on)
+	}
+	sb, err := StartSandbox(ctx, o.Self, SandboxOptions{Users: o.TracingUsers, Seed: o.Seed})
+	if err != nil {
+		return 0, 0, app.Summary{}, err
+	}
+	defer sb.Close()
+	ep := sb.Endpoints
+	dir := filepath.Join(o.WorkDir, fmt.Sprintf("tracing-%d-%v", round, on))
+	defer os.RemoveAll(dir)
+	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: filepath.Join(dir, "nats")})
+	if err != nil {
+		return 0, 0, app.Summary{}, fmt.Errorf("starting the embedded server: %w", err)
+	}
+	defer ns.Shutdown()
+	nc, err := natsx.Connect(ctx, ns.ClientURL(), "bench-tracing")
+	if err != nil {
+		return 0, 0, app.Summary{}, err
+	}
+	defer nc.Close()
+	runtime.GC()
+	a, err := app.New(ctx, app.Options{
+		NC:         nc,
+		Braze:      braze.Config{BaseURL: ep.BrazeURL, APIKey: ep.BrazeAPIKey},
+		Brevo:      brevo.Config{BaseURL: ep.BrevoURL, APIKey: ep.BrevoAPIKey},
+		Mapping:    mapping.Options{Fields: mapping.DefaultFieldMapping()},
+		Extractor:  extractor.Config{TempDir: dir, Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Loader:     loader.Config{FirstPoll: 50 * time.Millisecond},
+		Resilience: unlimited,
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Tracer:     bootstrap.Tracer(tr),
+	})
+	if err != nil {
+		return 0, 0, app.Summary{}, fmt.Errorf("building the pipeline: %w", err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.RunWorkers(wctx) }()
+	start, cpu := time.Now(), processCPU()
+	sum, err := a.Sync(ctx, "full", nil)
+	stop()
+	<-done
+	if err != nil {
+		return 0, 0, sum, fmt.Errorf("the full sync: %w", err)
+	}
+	// The spans still buffered are part of tracing's cost.
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := tr.Shutdown(sctx); err != nil {
+		return 0, 0, sum, err
+	}
+	return time.Since(start), processCPU() - cpu, sum, nil
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
