@@ -54,7 +54,7 @@ func startMirrorNode(t *testing.T, url string, sb *sandbox.Sandbox, lists map[st
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey, Timeout: 5 * time.Second},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: dir, Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
-		Loader:    loader.Config{PollPolicy: brevo.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
+		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
 		Logger:    log,
 		// The enterprise plan's 60 contact calls a second: contacts Brevo
 		// reports in a call's failures are looked up one by one.
