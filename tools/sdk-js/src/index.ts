@@ -104,6 +104,44 @@ export interface ExportSegmentResult {
   listId?: number;
 }
 
+export interface ReportOptions {
+  /** First day of the period (YYYY-MM-DD or a Date); default the first day read. */
+  since?: string | Date;
+  /** Last day of the period; default today. */
+  until?: string | Date;
+}
+
+/** Figures summed across channels (see the gateway's openapi.yaml). */
+export interface Figures {
+  sent: number;
+  delivered: number;
+  opens: number;
+  clicks: number;
+  unsubscribes: number;
+  bounces: number;
+  conversions: number;
+  revenue: number;
+  entries?: number;
+}
+
+export interface ReportRow extends Figures {
+  source: "braze" | "brevo";
+  kind: "campaign" | "canvas" | "email";
+  id: string;
+  name: string;
+  days?: number;
+}
+
+export interface Report {
+  since: string;
+  until: string;
+  rows: ReportRow[];
+  totals: Record<string, Figures>;
+  campaignsTracked: number;
+}
+
+const day = (d: string | Date): string => (d instanceof Date ? d.toISOString().slice(0, 10) : d);
+
 /** An answer other than 2xx. */
 export class TajoError extends Error {
   readonly status: number;
@@ -158,6 +196,15 @@ export class Connectors {
   /** The connector's status. */
   status(connector: string): Promise<Status> {
     return this.client.request("GET", connectorPath(connector) + "/status");
+  }
+
+  /** Campaign and Canvas analytics of a period, beside Brevo's email campaigns. */
+  report(connector: string, options: ReportOptions = {}): Promise<Report> {
+    const q = new URLSearchParams();
+    if (options.since !== undefined) q.set("since", day(options.since));
+    if (options.until !== undefined) q.set("until", day(options.until));
+    const query = q.toString();
+    return this.client.request("GET", connectorPath(connector) + "/report" + (query ? "?" + query : ""));
   }
 
   /** Sends one event, or several, to Brevo contact timelines. */

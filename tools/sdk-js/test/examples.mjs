@@ -48,6 +48,11 @@ for (let i = 0; i < 120 && processed < 1; i++) {
 assert.ok(processed >= 1, "the event never reached Brevo (eventsProcessed stayed 0)");
 console.log("ok handleEvent", handled.ids[0], "eventsProcessed", processed);
 
+// 4b. connectors.report: the analytics report (empty unless sync.campaigns or .canvases ran)
+const report = await client.connectors.report("braze", { since: new Date(Date.now() - 30 * 86400_000) });
+assert.ok(Array.isArray(report.rows) && "braze" in report.totals && typeof report.campaignsTracked === "number", "report shape");
+console.log("ok report", report.rows.length, "rows");
+
 // 5. connectors.exportSegment: the segment's users join the list
 const exported = await client.connectors.exportSegment("braze", {
   segmentId: process.env.SEGMENT_ID,
