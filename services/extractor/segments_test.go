@@ -74,8 +74,8 @@ func TestSegmentTargets(t *testing.T) {
 		{ID: "s-5", Name: "Five"}, {ID: "s-6", Name: "Six"}}
 	m := newTestMirror(t, ws, nil, MirrorConfig{Lists: map[string]int64{
 		"s-1": 10, "Lapsed": 11, // by id and by name
-		"Twin":    12, // two segments have that name
-		"nothing": 13, // no segment
+		"Twin":    12,            // two segments have that name
+		"nothing": 13,            // no segment
 		"s-5":     14, "Six": 14, // one list, two segments
 	}})
 	got, problems, err := m.targets(context.Background())
