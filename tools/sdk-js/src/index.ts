@@ -86,13 +86,22 @@ export interface HandleEventResult {
 }
 
 export interface ExportSegmentOptions {
+  /** The Braze segment's id (or a name only one segment has). */
   segmentId: string;
-  targetList?: number | string;
+  /** The Brevo list id the segment's users join. */
+  targetList: number | string;
+  /** Braze fields of the field mapping to write (default: every mapped field). */
   includeAttributes?: string[];
 }
 
 export interface ExportSegmentResult {
+  /** Contacts created or updated in the list. */
   count: number;
+  /** Users with neither external_id nor a valid email. */
+  skipped?: number;
+  segmentId?: string;
+  segmentName?: string;
+  listId?: number;
 }
 
 export interface ReportOptions {
@@ -203,7 +212,11 @@ export class Connectors {
     return this.client.request("POST", connectorPath(connector) + "/events", event);
   }
 
-  /** Exports a Braze segment to a Brevo list. */
+  /**
+   * Exports a Braze segment into a Brevo list once: the users' contacts are
+   * created or updated with the attributes asked for and join the list. The
+   * promise settles when the export is done.
+   */
   exportSegment(connector: string, options: ExportSegmentOptions): Promise<ExportSegmentResult> {
     return this.client.request("POST", connectorPath(connector) + "/segments/export", options);
   }
