@@ -92,6 +92,9 @@ type apiCall struct {
 	query  url.Values
 	body   any // JSON-encoded when non-nil
 	bucket string
+	// header, when set, receives the headers of a 2xx answer (the Link
+	// header of catalog item pages).
+	header *http.Header
 }
 
 // do sends call and decodes a 2xx JSON answer into out (when out is
@@ -135,6 +138,9 @@ func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
 		err = newAPIError(call.method, call.path, resp, rl.Reset)
 	case out != nil:
 		err = restcall.DecodeAnswer(ctx, Vendor, call.method, call.path, resp.Body, out)
+	}
+	if err == nil && call.header != nil {
+		*call.header = resp.Header.Clone()
 	}
 	c.observe(ctx, call.method, call.path, resp.StatusCode, start, err)
 	return resp.StatusCode, err

@@ -86,16 +86,16 @@ type Gateway struct {
 }
 
 // Sync says which Braze resources are synced. In the file each resource is
-// either true/false or a mapping ({enabled, segment_id, interval, ...}).
-// Only users are synced today; Notices names every other resource switched
-// on.
+// either true/false or a mapping ({enabled, interval, ...}). Users,
+// catalogs, campaigns and Canvases are synced; Notices names the other
+// resources switched on.
 type Sync struct {
-	Users     UsersSync    `yaml:"users"`
-	Campaigns Toggle       `yaml:"campaigns"`
-	Canvases  Toggle       `yaml:"canvases"`
-	Segments  SegmentsSync `yaml:"segments"`
-	Events    Toggle       `yaml:"events"`
-	Catalogs  Toggle       `yaml:"catalogs"`
+	Users     UsersSync     `yaml:"users"`
+	Campaigns AnalyticsSync `yaml:"campaigns"`
+	Canvases  AnalyticsSync `yaml:"canvases"`
+	Segments  SegmentsSync  `yaml:"segments"`
+	Events    Toggle        `yaml:"events"`
+	Catalogs  CatalogsSync  `yaml:"catalogs"`
 }
 
 // UsersSync configures the user export.
@@ -122,6 +122,10 @@ type Brevo struct {
 	APIURL  string `yaml:"api_url"` // default https://api.brevo.com/v3; same scheme rules as InstanceURL
 	// ListIDs are Brevo lists every synced contact is added to.
 	ListIDs []ListID `yaml:"list_ids"`
+	// CampaignStatistics reads Brevo's own email campaign statistics with
+	// the campaign analytics, to show them beside Braze's in
+	// `tajo connectors report`. Default false.
+	CampaignStatistics bool `yaml:"campaign_statistics"`
 	// TwoWay configures the Brevo → Braze direction (twoway.go).
 	TwoWay TwoWay `yaml:"two_way"`
 }
@@ -156,8 +160,11 @@ func Default() *Config {
 				APIVersion: "v1",
 				LogLevel:   "info",
 				Sync: Sync{
-					Users:    UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
-					Segments: SegmentsSync{Interval: defaultSegmentsInterval, Folder: DefaultSegmentsFolder},
+					Users:     UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
+					Campaigns: defaultAnalyticsSync(),
+					Canvases:  defaultAnalyticsSync(),
+					Catalogs:  defaultCatalogsSync(),
+					Segments:  SegmentsSync{Interval: defaultSegmentsInterval, Folder: DefaultSegmentsFolder},
 				},
 				Lists:              map[string]ListID{},
 				FieldMapping:       mapping.DefaultFieldMapping(),

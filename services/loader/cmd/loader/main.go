@@ -126,5 +126,13 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		}
 		workers = append(workers, ll.Run)
 	}
+	// Products (ops.brevo.products), when sync.catalogs is on.
+	if cfg.Connectors.Braze.Sync.Catalogs.Enabled {
+		lp, err := loader.NewProducts(ctx, bus.JS, client, loader.ProductsConfig{Paused: guard.Open, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, lp.Run)
+	}
 	return bootstrap.RunAll(ctx, workers...)
 }

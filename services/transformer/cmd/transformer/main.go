@@ -79,5 +79,13 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		}
 		workers = append(workers, ts.Run)
 	}
+	// Catalog items (raw.braze.catalog), when sync.catalogs is on.
+	if c := cfg.Connectors.Braze.Sync.Catalogs; c.Enabled {
+		tc, err := transformer.NewCatalogs(ctx, bus.JS, transformer.CatalogsConfig{Mapping: c.Mapping, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, tc.Run)
+	}
 	return bootstrap.RunAll(ctx, workers...)
 }

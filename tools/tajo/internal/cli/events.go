@@ -44,6 +44,16 @@ func runAll(ctx context.Context, out io.Writer, a *app.App, env *runEnv) error {
 			cancel()
 		}
 	}()
+	var resErr error
+	if env.resources != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resErr = a.RunResources(ctx, *env.resources); resErr != nil {
+				cancel()
+			}
+		}()
+	}
 	var twoWayErr error
 	if a.TwoWay != nil {
 		tw, err := a.NewTwoWay(app.TwoWayOptions{Poll: extractor.PollConfig{
@@ -67,6 +77,9 @@ func runAll(ctx context.Context, out io.Writer, a *app.App, env *runEnv) error {
 	werr := a.RunWorkers(ctx)
 	cancel()
 	wg.Wait()
+	if resErr != nil && !errors.Is(resErr, context.Canceled) {
+		werr = errors.Join(werr, fmt.Errorf("catalogs and analytics: %w", resErr))
+	}
 	if twoWayErr != nil && !errors.Is(twoWayErr, context.Canceled) {
 		werr = errors.Join(werr, twoWayErr)
 	}

@@ -51,6 +51,9 @@ type runEnv struct {
 	interval   time.Duration  // between scheduled syncs
 	fullEvery  time.Duration  // between full re-exports
 	closers    []func() error // in start order; closed in reverse
+	// resources, when set, are the catalog and analytics syncs runAll runs
+	// on their schedules (resources.go).
+	resources *app.ResourcesOptions
 }
 
 // startEnv loads the configuration, starts the simulators if they are to be
