@@ -30,7 +30,10 @@ type ReverseConfig struct {
 	// AckWait is the redelivery timeout of a message whose handling died
 	// (pipeline.Config.AckWait); default 30s.
 	AckWait time.Duration
-	Logger  *slog.Logger
+	// DrainTimeout bounds the wait for batches in flight once stopped
+	// (pipeline.Config.DrainTimeout); default 30s.
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 // Reverse turns what Brevo tells (raw.brevo.contacts from the poller,
@@ -68,14 +71,15 @@ func NewReverse(js jetstream.JetStream, s *twoway.Syncer, cfg ReverseConfig) (*R
 // Run consumes until ctx is cancelled, then drains.
 func (r *Reverse) Run(ctx context.Context) error {
 	w, err := pipeline.NewWorker(r.js, pipeline.Config{
-		Stream:    proto.StreamRaw,
-		Durable:   ReverseDurable,
-		Subject:   proto.SubjectsRawBrevo,
-		Stage:     proto.StageTransformer,
-		BatchSize: r.cfg.BatchSize,
-		BatchWait: r.cfg.BatchWait,
-		AckWait:   r.cfg.AckWait,
-		Logger:    r.log,
+		Stream:       proto.StreamRaw,
+		Durable:      ReverseDurable,
+		Subject:      proto.SubjectsRawBrevo,
+		Stage:        proto.StageTransformer,
+		BatchSize:    r.cfg.BatchSize,
+		BatchWait:    r.cfg.BatchWait,
+		AckWait:      r.cfg.AckWait,
+		DrainTimeout: r.cfg.DrainTimeout,
+		Logger:       r.log,
 	}, r)
 	if err != nil {
 		return fmt.Errorf("transformer reverse: starting worker: %w", err)

@@ -343,3 +343,25 @@ func TestCatalogSyncUnderFaultsAndKills(t *testing.T) {
 	}
 	t.Logf("answers under faults: Brevo %v, Braze %v", e.sb.Brevo.State().Statuses, e.sb.Braze.Requests())
 }
+
+// TestCatalogReadFailureDeletesNothing: a catalog that could not be read
+// whole (the key lost the items permission) is not taken for an empty
+// one: the run fails naming the cause, and no product is marked deleted.
+func TestCatalogReadFailureDeletesNothing(t *testing.T) {
+	e := startCatalogs(t, 120, faults.Spec{})
+	e.sync(t)
+	e.sb.Braze.AddKey("no-items", brazesim.PermCatalogsGet)
+	o := e.ropt
+	o.Braze.APIKey = "no-items"
+	var runs []*proto.SyncRun
+	o.Finished = func(r *proto.SyncRun) { runs = append(runs, r) }
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := e.app.RunResources(ctx, o)
+	if err == nil || len(runs) != 1 || runs[0].Status != proto.RunFailed || !strings.Contains(runs[0].Error, "403") {
+		t.Fatalf("a sync whose items cannot be read: %v, runs %+v", err, runs)
+	}
+	if s := e.sb.Brevo.Shop(); s.DeletedProducts != 0 || s.Products != 120 {
+		t.Errorf("after a failed read: %+v; want the 120 products left as they were", s)
+	}
+}

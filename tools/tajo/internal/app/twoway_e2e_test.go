@@ -181,11 +181,11 @@ func boolInt(b bool) int {
 // worker has nothing pending.
 func (e *twEnv) settle(t *testing.T) {
 	t.Helper()
-	waitFor(t, 20*time.Second, "webhook deliveries", func() bool {
+	waitFor(t, 60*time.Second, "webhook deliveries", func() bool {
 		st := e.sb.Brevo.WebhookStats()
 		return st.Delivered+st.Failed == st.Events
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if err := e.app.WaitTwoWayDrained(ctx); err != nil {
 		t.Fatal(err)
@@ -572,7 +572,7 @@ func (k *killable) startErr() error {
 		return err
 	}
 	// Small batches: a kill finds work in flight.
-	r, err := transformer.NewReverse(js, s, transformer.ReverseConfig{BatchSize: 5, AckWait: 2 * time.Second, Logger: k.log})
+	r, err := transformer.NewReverse(js, s, transformer.ReverseConfig{BatchSize: 5, AckWait: 2 * time.Second, DrainTimeout: time.Second, Logger: k.log})
 	if err != nil {
 		cancel()
 		return err
@@ -587,7 +587,7 @@ func (k *killable) startErr() error {
 		cancel()
 		return err
 	}
-	w, err := loader.NewBrazeSink(js, bz, s, loader.BrazeConfig{BatchSize: 5, AckWait: 2 * time.Second, Logger: k.log})
+	w, err := loader.NewBrazeSink(js, bz, s, loader.BrazeConfig{BatchSize: 5, AckWait: 2 * time.Second, DrainTimeout: time.Second, Logger: k.log})
 	if err != nil {
 		cancel()
 		return err
@@ -602,6 +602,8 @@ func (k *killable) startErr() error {
 }
 
 // kill closes the workers' connection without a drain, and waits for them.
+// (A process killed stops at once; here the handlers in flight, whose
+// connection is gone, are cut after DrainTimeout.)
 func (k *killable) kill() {
 	k.mu.Lock()
 	nc, cancel := k.nc, k.cancel
