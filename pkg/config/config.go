@@ -145,10 +145,10 @@ type NATS struct {
 // Pipeline tunes batching towards Brevo.
 type Pipeline struct {
 	BatchSize       int           `yaml:"batch_size"`       // most contact upserts per loader batch; imports are filled by bytes (max_import_bytes), so this binds only for small rows; default 30000
-	BatchWait       time.Duration `yaml:"batch_wait"`       // longest wait to fill a batch; default 1s
+	BatchWait       time.Duration `yaml:"batch_wait"`       // longest wait to fill a loader batch; default 1s
 	ImportThreshold int           `yaml:"import_threshold"` // from this many pending contacts, use /contacts/import; default 50
 	MaxImportBytes  int           `yaml:"max_import_bytes"` // body size of one import (Brevo takes 10 MB); default 8000000
-	Concurrency     int           `yaml:"concurrency"`      // workers per stage; default 2
+	Concurrency     int           `yaml:"concurrency"`      // transformer batches handled at once; default 2
 }
 
 // Default returns the configuration used when the file says nothing.

@@ -76,8 +76,9 @@ type MirrorConfig struct {
 	// RunBytes bounds the members a membership sort holds in memory
 	// (membership.DefaultRunBytes when 0).
 	RunBytes int
-	// Poll is how an export URL is polled until ready; Retry retries each
-	// step of an export (see Config.Retry).
+	// Poll is how an export URL is polled until ready (the poll is its own
+	// retry); Retry retries listing segments and requesting an export (see
+	// Config.Retry).
 	Poll  braze.Backoff
 	Retry resilience.Policy
 	// SettlePoll is how often a run's ledger is read while its changes are

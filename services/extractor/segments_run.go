@@ -303,11 +303,8 @@ func (m *Mirror) members(ctx context.Context, ms *proto.SegmentMirror, log *slog
 		}
 		return nopCloser{f}, nil
 	}
-	var size int64
-	err = m.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
-		size, err = m.braze.WaitExport(ctx, ms.ExportURL, open, m.cfg.Poll)
-		return err
-	})
+	// A wait only polls: its next poll is the retry, no policy wraps it.
+	size, err := m.braze.WaitExport(ctx, ms.ExportURL, open, m.cfg.Poll)
 	if err != nil {
 		return nil, 0, fmt.Errorf("downloading the export: %w", err)
 	}

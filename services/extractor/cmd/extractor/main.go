@@ -53,11 +53,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err := bootstrap.UseStoredInstance(cfg, config.Home()); err != nil {
 		return err
 	}
-	m, err := mapping.New(cfg.MappingOptions())
+	ec, err := extractor.FromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	m, err := mapping.New(cfg.MappingOptions()) // the segment mirror's identities
 	if err != nil {
 		return fmt.Errorf("field mapping: %w", err)
 	}
-	fields, custom := m.ExportFields()
 	tracing, flushSpans, err := bootstrap.Tracing(ctx, "extractor", f.Instance, log)
 	if err != nil {
 		return err
@@ -90,17 +93,9 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	e, err := extractor.New(bus.JS, client, bus.State, extractor.Config{
-		Segment:                  cfg.Connectors.Braze.Sync.Users.SegmentID,
-		FieldsToExport:           fields,
-		CustomAttributesToExport: custom,
-		TempDir:                  os.Getenv("TMPDIR"),
-		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
-		Digest:                   bootstrap.LinesDigest(m, bootstrap.ListIDs(cfg), ""),
-		Logger:                   log,
-		Tracer:                   bootstrap.Tracer(tracing),
-		Instance:                 f.Instance,
-	})
+	ec.Logger, ec.Tracer, ec.Instance = log, bootstrap.Tracer(tracing), f.Instance
+	ec.Retry = guard.Retry
+	e, err := extractor.New(bus.JS, client, bus.State, ec)
 	if err != nil {
 		return err
 	}

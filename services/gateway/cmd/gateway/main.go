@@ -48,7 +48,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer flushSpans()
-	// /metrics, /healthz and /readyz (the container's healthcheck).
+	// /metrics, /healthz and /readyz (the container's healthcheck), like
+	// every other service.
 	ops, err := bootstrap.StartOps(cfg, "gateway", log)
 	if err != nil {
 		return err
@@ -70,11 +71,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	g, err := gateway.New(bus.NC, gateway.Config{
-		Listen: cfg.Gateway.Listen, CurrentsToken: token, BrevoWebhookToken: hookToken, NotifyToken: notify,
-		Keys: keys, Audit: rec, Logger: log,
-		Tracer: bootstrap.Tracer(tracing), Meter: ops.Metrics,
-	})
+	gc := gateway.FromConfig(cfg)
+	gc.CurrentsToken, gc.BrevoWebhookToken, gc.NotifyToken = token, hookToken, notify
+	gc.Keys, gc.Audit, gc.Logger = keys, rec, log
+	gc.Tracer, gc.Meter = bootstrap.Tracer(tracing), ops.Metrics
+	g, err := gateway.New(bus.NC, gc)
 	if err != nil {
 		return err
 	}

@@ -86,19 +86,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	l, err := loader.New(ctx, bus.JS, client, m.Attributes(), bus.State, loader.Config{
-		Paused:          guard.Open, // stop fetching while a Brevo breaker is open
-		Instance:        instance,
-		BatchSize:       cfg.Pipeline.BatchSize,
-		BatchWait:       cfg.Pipeline.BatchWait,
-		ImportThreshold: cfg.Pipeline.ImportThreshold,
-		MaxImportBytes:  cfg.Pipeline.MaxImportBytes,
-		ListIDs:         bootstrap.ListIDs(cfg),
-		NotifyURL:       cfg.Gateway.PublicURL,
-		OtherPerHour:    cfg.Resilience.Limits.WithDefaults().Brevo.OtherPerHour,
-		Logger:          log,
-		Instruments:     ops.Pipeline(tracing),
-	})
+	lc := loader.FromConfig(cfg)
+	lc.Paused = guard.Open // stop fetching while a Brevo breaker is open
+	lc.Retry = guard.Retry
+	lc.Instance, lc.Logger, lc.Instruments = instance, log, ops.Pipeline(tracing)
+	l, err := loader.New(ctx, bus.JS, client, m.Attributes(), bus.State, lc)
 	if err != nil {
 		return err
 	}

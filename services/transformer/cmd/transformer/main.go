@@ -49,21 +49,18 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	t, err := transformer.New(ctx, bus.JS, m, transformer.Config{
-		TwoWay:      reconciler(tw),
-		Instance:    instance,
-		BatchWait:   cfg.Pipeline.BatchWait,
-		Concurrency: cfg.Pipeline.Concurrency,
-		Logger:      log,
-		Instruments: ops.Pipeline(tracing),
-	})
+	tc := transformer.FromConfig(cfg)
+	tc.TwoWay = reconciler(tw)
+	tc.Instance, tc.Logger, tc.Instruments = instance, log, ops.Pipeline(tracing)
+	t, err := transformer.New(ctx, bus.JS, m, tc)
 	if err != nil {
 		return err
 	}
 	// Engagement events (raw.braze.events) share the binary: their own
 	// durable consumer, their own worker.
-	te, err := transformer.NewEvents(bus.JS, transformer.EventsConfig{Mapping: cfg.Connectors.Braze.EventMapping, Logger: log,
-		Instruments: ops.EventsPipeline(tracing, proto.StageTransformer)})
+	tec := transformer.EventsFromConfig(cfg)
+	tec.Logger, tec.Instruments = log, ops.EventsPipeline(tracing, proto.StageTransformer)
+	te, err := transformer.NewEvents(bus.JS, tec)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/secrets"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/gateway"
+	"github.com/tajo-sync/tajo/services/transformer"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
@@ -125,8 +126,13 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 		_, _ = rand.Read(b)
 		hookToken = "sandbox-" + hex.EncodeToString(b)
 	}
-	o := e.pipelineOptions()
-	listen := e.cfg.Gateway.Listen
+	o, err := e.pipelineOptions()
+	if err != nil {
+		return app.EventsOptions{}, err
+	}
+	gc := gateway.FromConfig(e.cfg)
+	gc.CurrentsToken, gc.BrevoWebhookToken, gc.Keys = token, hookToken, keys
+	listen := gc.Listen
 	if ln, err := net.Listen("tcp", listen); err != nil {
 		// Another tajo run, or anything else, holds the port: serve on a
 		// free loopback port (printed below) rather than not at all.
@@ -135,14 +141,15 @@ func (e *runEnv) eventsOptions(out io.Writer) (app.EventsOptions, error) {
 	} else {
 		ln.Close()
 	}
+	gc.Listen = listen
 	eo := app.EventsOptions{
-		Gateway:    gateway.Config{Listen: listen, CurrentsToken: token, BrevoWebhookToken: hookToken, Keys: keys},
-		Mapping:    e.cfg.Connectors.Braze.EventMapping,
-		Brevo:      o.Brevo,
-		Resilience: o.Resilience,
-		Audit:      e.audit,
-		Logger:     e.logger,
-		Connect:    e.connect,
+		Gateway:     gc,
+		Transformer: transformer.EventsFromConfig(e.cfg),
+		Brevo:       o.Brevo,
+		Resilience:  o.Resilience,
+		Audit:       e.audit,
+		Logger:      e.logger,
+		Connect:     e.connect,
 		Ready: func(addr string) {
 			_ = os.WriteFile(filepath.Join(e.home, gatewayAddrFile), []byte(addr+"\n"), 0o600)
 			fmt.Fprintf(out, "Gateway: http://%s (Braze Currents: POST /v1/braze/currents; API: /v1/connectors/braze, keys from `tajo apikeys create`)\n", addr)

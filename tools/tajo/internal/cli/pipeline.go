@@ -35,7 +35,10 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 		return err
 	}
 	defer ops.Close()
-	opts := env.pipelineOptions()
+	opts, err := env.pipelineOptions()
+	if err != nil {
+		return err
+	}
 	opts.Tracer, opts.Ops, opts.Replicas = bootstrap.Tracer(tracing), ops, env.cfg.NATS.Replicas
 	a, err := app.New(ctx, opts)
 	if err != nil {

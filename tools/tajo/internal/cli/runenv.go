@@ -259,18 +259,18 @@ func (e *runEnv) startAudit() {
 
 // pipelineOptions are the app's options for what startEnv started, the
 // audit recorder included.
-func (e *runEnv) pipelineOptions() app.Options {
-	o := appOptions(e.cfg, e.creds, e.nc, e.logger)
+func (e *runEnv) pipelineOptions() (app.Options, error) {
+	o, err := appOptions(e.cfg, e.creds, e.nc, e.logger)
 	o.Audit = e.audit
 	o.Segments = segmentsOptions(e.cfg)
 	// The configuration was validated: a policy error cannot happen here,
 	// and would leave the two-way sync off.
-	if p, err := e.cfg.TwoWayPolicy(); err == nil {
+	if p, perr := e.cfg.TwoWayPolicy(); perr == nil {
 		o.TwoWay = p
 	} else {
-		e.logger.Error("the two-way sync is off: its configuration is invalid", "err", err)
+		e.logger.Error("the two-way sync is off: its configuration is invalid", "err", perr)
 	}
-	return o
+	return o, err
 }
 
 // drainWait is a little longer than the drain timeout natsx.Connect sets, so
