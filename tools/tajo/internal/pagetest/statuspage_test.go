@@ -322,7 +322,7 @@ func startChromium(t *testing.T, ctx context.Context, chrome string) context.Con
 // since, and returns its figures.
 func waitSnapshot(t *testing.T, ctx context.Context, since time.Time) map[string]string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		page, err := pageFigures(ctx)
 		if err != nil {
@@ -332,7 +332,8 @@ func waitSnapshot(t *testing.T, ctx context.Context, since time.Time) map[string
 			return page
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the page shows the status of %s, not refreshed past %s in 10s", page["readAt"], since)
+			shown, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").hidden ? "" : document.getElementById("error").textContent`))
+			t.Fatalf("the page shows the status of %s, not refreshed past %s in 20s (its error line: %q)", page["readAt"], since, shown)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
