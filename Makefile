@@ -128,8 +128,22 @@ e2e: bin/nats-server bin/jaeger
 	$(GO) test -tags e2e -count=1 -timeout 20m -v $(E2E_ARGS) ./tools/tajo/internal/e2e/
 
 # Jaeger's own module, outside go.work: its dependencies stay out of ours.
-bin/jaeger: tools/jaeger/go.mod
-	cd tools/jaeger && GOWORK=off $(GO) build -o $(CURDIR)/bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+# Its cold build takes an hour on a busy 2-core machine, so the binary is
+# kept in JAEGER_CACHE under a key of what it is built from (the pinned
+# go.mod and go.sum, the Go version and platform): another clone or
+# worktree on the same machine (CI runs in a fresh clone) copies it
+# instead of linking it again; a change of pin builds anew.
+JAEGER_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tajo-jaeger
+bin/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
+	@set -e; key=$$( (cat tools/jaeger/go.mod tools/jaeger/go.sum; $(GO) env GOVERSION GOOS GOARCH) | sha256sum | cut -c1-16); \
+	cached="$(JAEGER_CACHE)/jaeger-$$key"; mkdir -p bin; \
+	if [ -x "$$cached" ]; then \
+		echo "bin/jaeger: the pinned build cached in $$cached"; cp "$$cached" $@.tmp && mv $@.tmp $@; \
+	else \
+		echo "bin/jaeger: building the pinned Jaeger (tools/jaeger; long the first time on a machine)"; \
+		(cd tools/jaeger && GOWORK=off $(GO) build -o $(CURDIR)/$@ github.com/jaegertracing/jaeger/cmd/jaeger); \
+		mkdir -p "$(JAEGER_CACHE)" && cp $@ "$$cached.tmp.$$$$" && mv "$$cached.tmp.$$$$" "$$cached"; \
+	fi
 
 ## clean: remove built binaries (the state under $$TAJO_HOME is left alone).
 clean:

@@ -116,6 +116,9 @@ type RunOutcome struct {
 	WithoutEmail int64 `msgpack:"no_email"`
 	WithoutSMS   int64 `msgpack:"no_sms"`
 	Refused      int64 `msgpack:"refused"`
+	// Deleted counts lines that marked an item deleted at the vendor (a
+	// catalog item Braze no longer lists); they are in none of the others.
+	Deleted int64 `msgpack:"deleted,omitempty"`
 }
 
 func (m *SyncRun) Schema() int { return m.V }

@@ -277,7 +277,8 @@ func (r *Recorder) send(ctx context.Context, e Entry, id string) bool {
 	delay := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		pctx, cancel := context.WithTimeout(ctx, r.o.PublishTimeout)
-		_, err = r.pub.Publish(pctx, e.Subject(), data, jetstream.WithMsgID(id))
+		// This loop is the one retry layer: no resend by nats.go under it.
+		_, err = r.pub.Publish(pctx, e.Subject(), data, jetstream.WithMsgID(id), jetstream.WithRetryAttempts(0))
 		cancel()
 		if err == nil {
 			return true

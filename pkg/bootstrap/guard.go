@@ -13,7 +13,8 @@ import (
 )
 
 // GuardBraze builds the process's Braze guard (rate limits per bucket,
-// circuit breakers, retries of reads) from rc and puts it under every call
+// circuit breakers, and the retry policy of calls no message stands behind,
+// Guard.Retry) from rc and puts its limiter and breakers under every call
 // of bc's client. Build one per process and share it.
 func GuardBraze(rc resilience.Config, bc *braze.Config, log *slog.Logger) (*resilience.Guard, error) {
 	g, err := resilience.New(resilience.VendorBraze, rc, resilience.WithLogger(log))

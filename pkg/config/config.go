@@ -86,16 +86,16 @@ type Gateway struct {
 }
 
 // Sync says which Braze resources are synced. In the file each resource is
-// either true/false or a mapping ({enabled, segment_id, interval, ...}).
-// Only users are synced today; Notices names every other resource switched
-// on.
+// either true/false or a mapping ({enabled, interval, ...}). Users,
+// catalogs, campaigns and Canvases are synced; Notices names the other
+// resources switched on.
 type Sync struct {
-	Users     UsersSync    `yaml:"users"`
-	Campaigns Toggle       `yaml:"campaigns"`
-	Canvases  Toggle       `yaml:"canvases"`
-	Segments  SegmentsSync `yaml:"segments"`
-	Events    Toggle       `yaml:"events"`
-	Catalogs  Toggle       `yaml:"catalogs"`
+	Users     UsersSync     `yaml:"users"`
+	Campaigns AnalyticsSync `yaml:"campaigns"`
+	Canvases  AnalyticsSync `yaml:"canvases"`
+	Segments  SegmentsSync  `yaml:"segments"`
+	Events    Toggle        `yaml:"events"`
+	Catalogs  CatalogsSync  `yaml:"catalogs"`
 }
 
 // UsersSync configures the user export.
@@ -122,6 +122,10 @@ type Brevo struct {
 	APIURL  string `yaml:"api_url"` // default https://api.brevo.com/v3; same scheme rules as InstanceURL
 	// ListIDs are Brevo lists every synced contact is added to.
 	ListIDs []ListID `yaml:"list_ids"`
+	// CampaignStatistics reads Brevo's own email campaign statistics with
+	// the campaign analytics, to show them beside Braze's in
+	// `tajo connectors report`. Default false.
+	CampaignStatistics bool `yaml:"campaign_statistics"`
 	// TwoWay configures the Brevo → Braze direction (twoway.go).
 	TwoWay TwoWay `yaml:"two_way"`
 }
@@ -141,10 +145,10 @@ type NATS struct {
 // Pipeline tunes batching towards Brevo.
 type Pipeline struct {
 	BatchSize       int           `yaml:"batch_size"`       // most contact upserts per loader batch; imports are filled by bytes (max_import_bytes), so this binds only for small rows; default 30000
-	BatchWait       time.Duration `yaml:"batch_wait"`       // longest wait to fill a batch; default 1s
+	BatchWait       time.Duration `yaml:"batch_wait"`       // longest wait to fill a loader batch; default 1s
 	ImportThreshold int           `yaml:"import_threshold"` // from this many pending contacts, use /contacts/import; default 50
 	MaxImportBytes  int           `yaml:"max_import_bytes"` // body size of one import (Brevo takes 10 MB); default 8000000
-	Concurrency     int           `yaml:"concurrency"`      // workers per stage; default 2
+	Concurrency     int           `yaml:"concurrency"`      // transformer batches handled at once; default 2
 }
 
 // Default returns the configuration used when the file says nothing.
@@ -156,8 +160,11 @@ func Default() *Config {
 				APIVersion: "v1",
 				LogLevel:   "info",
 				Sync: Sync{
-					Users:    UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
-					Segments: SegmentsSync{Interval: defaultSegmentsInterval, Folder: DefaultSegmentsFolder},
+					Users:     UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour},
+					Campaigns: defaultAnalyticsSync(),
+					Canvases:  defaultAnalyticsSync(),
+					Catalogs:  defaultCatalogsSync(),
+					Segments:  SegmentsSync{Interval: defaultSegmentsInterval, Folder: DefaultSegmentsFolder},
 				},
 				Lists:              map[string]ListID{},
 				FieldMapping:       mapping.DefaultFieldMapping(),

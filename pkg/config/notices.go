@@ -34,16 +34,14 @@ func (c *Config) notices(report func(path, msg string)) {
 		t    Toggle
 		what string
 	}{
-		{"campaigns", b.Sync.Campaigns, "campaigns and their analytics"},
-		{"canvases", b.Sync.Canvases, "Canvases and their analytics"},
 		{"events", b.Sync.Events, "custom events"},
-		{"catalogs", b.Sync.Catalogs, "catalogs"},
 	} {
 		if r.t == (Toggle{}) {
 			continue // off, and nothing else said about it
 		}
-		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs only Braze users today; %s are not synced", notYet, r.what))
+		report(bp+".sync."+r.key, fmt.Sprintf("%s: tajo syncs Braze users, segments, catalogs, campaigns and Canvases today; %s are not synced", notYet, r.what))
 	}
+	c.resourceNotices(report)
 	c.segmentsNotices(report)
 	if t := c.Connectors.Brevo.TwoWay; !t.Enabled && len(t.Fields) > 0 {
 		report("connectors.brevo.two_way.fields", "not acted on: two_way.enabled is false, so every field travels Braze → Brevo only; set enabled: true to sync these fields from Brevo")

@@ -53,10 +53,16 @@ func TestProductPageConfig(t *testing.T) {
 			if u := b.Sync.Users; u != (UsersSync{Enabled: true, Interval: 15 * time.Minute, FullEvery: 24 * time.Hour}) {
 				t.Errorf("sync.users = %+v", u)
 			}
-			for name, got := range map[string]Toggle{"campaigns": b.Sync.Campaigns, "canvases": b.Sync.Canvases,
-				"events": b.Sync.Events} {
+			for name, got := range map[string]Toggle{"events": b.Sync.Events} {
 				if got != (Toggle{Enabled: true}) {
 					t.Errorf("sync.%s = %+v, want enabled", name, got)
+				}
+			}
+			// campaigns and canvases: true is {enabled: true} with the
+			// defaults (hourly, 7 trailing days, 30 days of backfill).
+			for name, got := range map[string]AnalyticsSync{"campaigns": b.Sync.Campaigns, "canvases": b.Sync.Canvases} {
+				if got != (AnalyticsSync{Enabled: true, Interval: time.Hour, TrailingDays: 7}) {
+					t.Errorf("sync.%s = %+v, want enabled with the defaults", name, got)
 				}
 			}
 			// sync.segments: true mirrors the segments of lists.
@@ -104,9 +110,7 @@ func TestProductPageConfig(t *testing.T) {
 			}
 			p := tc.prefix
 			want := []string{
-				path + ":" + line("campaigns") + ": " + p + "sync.campaigns: not acted on yet: tajo syncs only Braze users today; campaigns and their analytics are not synced",
-				path + ":" + line("canvases") + ": " + p + "sync.canvases: not acted on yet: tajo syncs only Braze users today; Canvases and their analytics are not synced",
-				path + ":" + line("events") + ": " + p + "sync.events: not acted on yet: tajo syncs only Braze users today; custom events are not synced",
+				path + ":" + line("events") + ": " + p + "sync.events: not acted on yet: tajo syncs Braze users, segments, catalogs, campaigns and Canvases today; custom events are not synced",
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -138,7 +142,14 @@ func TestSyncResourceForms(t *testing.T) {
 		{"shorthand paths in checks", "sync:\n  users:\n    interval: 2h\n    full_every: 1h\n", `t.yaml:7: sync.users.full_every: must not be shorter than sync.users.interval (1h0m0s < 2h0m0s)`},
 		{"typo of a shorthand key", "field_maping: {}\n", `t.yaml:4: field_maping: unknown key; did you mean "field_mapping"?`},
 		{"api_version other than v1", "    api_version: v2\n", `t.yaml:4: connectors.braze.api_version: only v1 exists: Braze's REST API has one version, which tajo calls (got "v2"); write v1 or leave it out`},
-		{"negative interval", "sync:\n  canvases: {interval: -1h}\n", `t.yaml:5: sync.canvases.interval: must not be negative (got -1h0m0s)`},
+		{"negative interval", "sync:\n  events: {interval: -1h}\n", `t.yaml:5: sync.events.interval: must not be negative (got -1h0m0s)`},
+		{"analytics interval", "sync:\n  canvases: {interval: -1h}\n", `t.yaml:5: sync.canvases.interval: must be a positive duration such as 1h (got -1h0m0s)`},
+		{"analytics since", "sync:\n  campaigns: {enabled: true, since: 2025-13-01}\n", `t.yaml:5: sync.campaigns.since: want a date such as 2025-01-31 (got "2025-13-01")`},
+		{"trailing days", "sync:\n  campaigns: {enabled: true, trailing_days: 0}\n", `t.yaml:5: sync.campaigns.trailing_days: must be 1 to 90: the recent days re-read at every run, as Braze restates them (got 0; default 7)`},
+		{"catalogs segment_id", "sync:\n  catalogs: {enabled: true, segment_id: x}\n", `t.yaml:5: sync.catalogs.segment_id: unknown key; valid keys here: catalogs, enabled, interval, mapping`},
+		{"catalog mapping", "sync:\n  catalogs:\n    enabled: true\n    mapping: {name: \"\", metadata: [a, a]}\n", "t.yaml:7: sync.catalogs.mapping.name: required: the item field holding the product's name (Brevo requires one)\n" +
+			`t.yaml:7: sync.catalogs.mapping.metadata[1]: field "a" is listed twice`},
+		{"catalog name", "sync:\n  catalogs: {enabled: true, catalogs: [\"a b\"]}\n", `t.yaml:5: sync.catalogs.catalogs[0]: "a b" is not a Braze catalog name: letters, digits, - and _ only`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parse("t.yaml", []byte(minimal+tc.yaml), env(nil))

@@ -80,8 +80,7 @@ func (c *Config) check(report func(path, msg string)) {
 	for _, r := range []struct {
 		key string
 		t   Toggle
-	}{{"campaigns", b.Sync.Campaigns}, {"canvases", b.Sync.Canvases},
-		{"events", b.Sync.Events}, {"catalogs", b.Sync.Catalogs}} {
+	}{{"events", b.Sync.Events}} {
 		if r.t.Interval < 0 {
 			report(bp+".sync."+r.key+".interval", fmt.Sprintf("must not be negative (got %s)", r.t.Interval))
 		}
@@ -93,6 +92,7 @@ func (c *Config) check(report func(path, msg string)) {
 		}
 	}
 	c.checkMapping(report)
+	c.checkResources(report)
 	c.checkTwoWay(report)
 
 	v := c.Connectors.Brevo

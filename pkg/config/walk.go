@@ -45,11 +45,14 @@ func (w *walker) fail(n *yaml.Node, path, format string, args ...any) {
 }
 
 var (
-	durationType  = reflect.TypeOf(time.Duration(0))
-	listIDType    = reflect.TypeOf(ListID(0))
-	toggleType    = reflect.TypeOf(Toggle{})
-	usersSyncType = reflect.TypeOf(UsersSync{})
-	segmentsType  = reflect.TypeOf(SegmentsSync{})
+	durationType = reflect.TypeOf(time.Duration(0))
+	listIDType   = reflect.TypeOf(ListID(0))
+	// switchTypes are the sections of sync: true and false stand for
+	// {enabled: ...}.
+	switchTypes = map[reflect.Type]bool{
+		reflect.TypeOf(Toggle{}): true, reflect.TypeOf(UsersSync{}): true, reflect.TypeOf(SegmentsSync{}): true,
+		reflect.TypeOf(CatalogsSync{}): true, reflect.TypeOf(AnalyticsSync{}): true,
+	}
 )
 
 // walk sets v from n. A null leaves the default in place.
@@ -82,7 +85,7 @@ func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
 		w.scalar(n, v.FieldByName("Direction"), path+".direction")
 		return
 	}
-	if v.Type() == toggleType || v.Type() == usersSyncType || v.Type() == segmentsType {
+	if switchTypes[v.Type()] {
 		// A resource of sync: true and false stand for {enabled: ...}.
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
 			w.scalar(n, v.FieldByName("Enabled"), path)
@@ -116,7 +119,7 @@ func (w *walker) object(n *yaml.Node, v reflect.Value, path string) {
 			w.unknownKey(k, sub, key, fields)
 			continue
 		}
-		w.walk(val, v.Field(idx), sub)
+		w.walk(val, v.FieldByIndex(idx), sub)
 	}
 }
 
@@ -131,7 +134,7 @@ func (w *walker) duplicate(k *yaml.Node, path string, seen map[string]int) bool 
 	return false
 }
 
-func (w *walker) unknownKey(k *yaml.Node, path, key string, fields map[string]int) {
+func (w *walker) unknownKey(k *yaml.Node, path, key string, fields map[string][]int) {
 	if env, ok := secretKey(path, key); ok {
 		w.fail(k, path, "secrets are not read from the config file; set the environment variable %s (or use the credential store) and remove this key", env)
 		return
@@ -211,7 +214,7 @@ func (w *walker) walkShorthand(cfg *Config) {
 			delete(w.shorthand, key)
 			continue
 		}
-		w.walk(kv[1], b.Field(fields[key]), key)
+		w.walk(kv[1], b.FieldByIndex(fields[key]), key)
 	}
 }
 
@@ -291,13 +294,22 @@ func describe(n *yaml.Node) string {
 	return strconv.Quote(n.Value)
 }
 
-// yamlFields maps the yaml names of a struct's fields to their index.
-func yamlFields(t reflect.Type) map[string]int {
-	m := make(map[string]int, t.NumField())
+// yamlFields maps the yaml names of a struct's fields to their index
+// path; the fields of an embedded struct tagged `yaml:",inline"` count as
+// the struct's own (resilience.Policy inlines restcall.Backoff).
+func yamlFields(t reflect.Type) map[string][]int {
+	m := make(map[string][]int, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for k, sub := range yamlFields(f.Type) {
+				m[k] = append([]int{i}, sub...)
+			}
+			continue
+		}
 		if name != "" && name != "-" {
-			m[name] = i
+			m[name] = []int{i}
 		}
 	}
 	return m

@@ -30,6 +30,8 @@
 // (scan.go), and phones in the common shapes skip phonenumbers.Parse
 // (phone.go). BenchmarkMap: ~12 µs for a 2.6 KB export line on the 2-core
 // reference machine, about 4x faster than encoding/json plus Parse.
+// BrazeID reads a line's braze_id with the same scanner and rule, for the
+// extractor: a line is judged a user once, the same way in both stages.
 //
 // A Mapper is immutable after New and safe for concurrent use.
 package mapping

@@ -98,12 +98,12 @@ func (rec *record) raw(top bool, slot int) []byte {
 func (m *Mapper) Map(line []byte) (Contact, error) {
 	rec, err := m.read(line)
 	if err != nil {
-		return Contact{}, recordErr(ReasonMalformedJSON, "reading the export line: %v", err)
+		return Contact{}, malformed(err)
 	}
 
 	var c Contact
-	if c.BrazeID, err = identifier(rec.top[slotBrazeID]); err != nil || c.BrazeID == "" {
-		return Contact{}, recordErr(ReasonNoBrazeID, "the record has no braze_id string")
+	if c.BrazeID, err = brazeIDOf(rec.top[slotBrazeID]); err != nil {
+		return Contact{}, err
 	}
 	if c.ExtID, err = identifier(rec.top[slotExternalID]); err != nil {
 		return Contact{}, recordErr(ReasonNoIdentifier, "external_id: %v", err)

@@ -13,7 +13,7 @@ import (
 
 // DefaultRunBytes is how many bytes of members a Sorter keeps in memory
 // before it spills a sorted run to disk.
-const DefaultRunBytes = 16 << 20
+const DefaultRunBytes = 8 << 20
 
 // ErrBadMember is wrapped by the error for a member a membership file
 // cannot hold: an empty id, or a tab or newline in either field.

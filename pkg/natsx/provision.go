@@ -101,6 +101,12 @@ func Buckets(o ProvisionOptions) []jetstream.KeyValueConfig {
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 		{Bucket: proto.BucketLedger, Description: "what became of each line of a run's export", History: 1,
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+		{Bucket: proto.BucketCatalogs, Description: "what was last applied per catalog item, sharded per catalog", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+		{Bucket: proto.BucketCatalogLedger, Description: "what became of each line of a catalog run", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
+		{Bucket: proto.BucketAnalytics, Description: "campaign and Canvas statistics per (id, day), replaced on re-read", History: 1,
+			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 		{Bucket: proto.BucketTwoWay, Description: "what Braze and Brevo last agreed on, per contact (two-way sync)", History: 1,
 			Storage: jetstream.FileStorage, Replicas: o.Replicas},
 	}

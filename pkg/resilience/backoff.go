@@ -37,6 +37,12 @@ type Policy struct {
 	// Retryable decides which errors are worth another attempt. Default
 	// the package's Retryable.
 	Retryable func(error) bool `yaml:"-"`
+	// RetryAfter is how long the vendor asked to wait before retrying err
+	// (zero: it did not say, Delay decides). Default restcall.RetryAfter,
+	// the reset of a 429.
+	RetryAfter func(err error, now time.Time) time.Duration `yaml:"-"`
+	// OnRetry, when set, is told of every retry Do is about to wait for.
+	OnRetry func(attempt int, wait time.Duration, err error) `yaml:"-"`
 	// Clock times the waits (default restcall.SystemClock); Rand (uniform
 	// in [0, 1)) is replaced in tests.
 	Clock Clock          `yaml:"-"`
@@ -60,6 +66,9 @@ func (p Policy) WithDefaults() Policy {
 	}
 	if p.Retryable == nil {
 		p.Retryable = Retryable
+	}
+	if p.RetryAfter == nil {
+		p.RetryAfter = restcall.RetryAfter
 	}
 	if p.Clock == nil {
 		p.Clock = restcall.SystemClock{}
@@ -110,22 +119,17 @@ func (p Policy) decorrelated(prev time.Duration) time.Duration {
 	return time.Duration(lo + p.Rand()*(hi-lo))
 }
 
-// DelayFor is the wait after the attempt-th failure with err: the vendor's
-// announced reset for a 429, else Delay(attempt).
-func (p Policy) DelayFor(attempt int, err error) time.Duration {
-	p = p.WithDefaults()
-	if d := restcall.RetryAfter(err, p.Clock.Now()); d > 0 {
-		return d
-	}
-	return p.Delay(attempt)
-}
-
 // Do calls fn until it succeeds, fails with an error Retryable rejects, or
 // the attempts or time run out; it waits between attempts as Delay says
 // (decorrelated jitter carries the real previous wait) or until a 429's
 // reset. fn's context is marked with the attempt number
-// (restcall.WithAttempt) for the clients' Calls and spans. Use it for calls no message stands behind (polls,
-// exports); a message's retries are redeliveries.
+// (restcall.WithAttempt) for the clients' Calls and spans.
+//
+// It is the one retry layer of calls no message stands behind (finding the
+// segment, requesting an export, the loader's start-up checks): a
+// message's retries are redeliveries, a wait's (WaitExport, WaitProcess)
+// its next poll, and nothing under it retries (the Transport does not).
+// Never wrap a wait or a message's call in it.
 func (p Policy) Do(ctx context.Context, fn func(ctx context.Context) error) error {
 	if err := p.Validate(); err != nil {
 		return err
@@ -144,7 +148,7 @@ func (p Policy) Do(ctx context.Context, fn func(ctx context.Context) error) erro
 		if attempt >= p.MaxAttempts {
 			return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
 		}
-		wait := restcall.RetryAfter(err, p.Clock.Now())
+		wait := p.RetryAfter(err, p.Clock.Now())
 		if wait == 0 {
 			if p.Jitter == JitterDecorrelated {
 				prev = p.decorrelated(prev)
@@ -156,6 +160,9 @@ func (p Policy) Do(ctx context.Context, fn func(ctx context.Context) error) erro
 		if elapsed := p.Clock.Now().Sub(start); elapsed+wait > p.MaxElapsed {
 			return fmt.Errorf("giving up after %d attempts in %v (the next in %v would pass the %v retry budget): %w",
 				attempt, elapsed.Round(time.Millisecond), wait.Round(time.Millisecond), p.MaxElapsed, err)
+		}
+		if p.OnRetry != nil {
+			p.OnRetry(attempt, wait, err)
 		}
 		if serr := p.Clock.Sleep(ctx, wait); serr != nil {
 			return fmt.Errorf("waiting %v to retry (%w) after: %w", wait.Round(time.Millisecond), serr, err)

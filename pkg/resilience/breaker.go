@@ -137,6 +137,11 @@ func (e *OpenError) Error() string {
 
 func (e *OpenError) Unwrap() error { return e.Err }
 
+// Retryable: the breaker lets calls through again once a probe succeeds,
+// so every client's restcall.Retryable (brevo.Retryable, braze.Retryable)
+// retries a refused call rather than giving it up.
+func (e *OpenError) Retryable() bool { return true }
+
 // allow asks bucket's breaker for a request; done reports its outcome.
 // Unknown buckets are not guarded.
 func (b *Breakers) allow(bucket string) (done func(error), err error) {

@@ -102,3 +102,13 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// A call the breaker refused is retryable by every client's verdict, not
+// only by this package's: a Brevo write refused while the breaker is open
+// waits, it is not dead-lettered.
+func TestBreakerRefusalIsRetryableEverywhere(t *testing.T) {
+	err := fmt.Errorf("writing events: %w", &OpenError{Vendor: "brevo", Bucket: "events", Err: gobreaker.ErrOpenState})
+	if !restcall.Retryable(err) || !Retryable(err) {
+		t.Fatalf("restcall.Retryable = %v, resilience.Retryable = %v for %v; want both true", restcall.Retryable(err), Retryable(err), err)
+	}
+}

@@ -36,12 +36,13 @@
 //
 // # Retries
 //
-// Where a message is behind a call, retries are JetStream redeliveries: the
-// worker naks with Policy.Delay(deliveries) so a killed worker loses nothing.
-// Policy.Do retries calls with no message behind them (polls, exports). The
-// Transport retries only requests that opted in (WithRetry) and, by
-// default, idempotent GET and HEAD requests; never a body that came from a
-// message.
+// One layer retries each kind of call, never two. Where a message is behind
+// a call, retries are JetStream redeliveries (pkg/pipeline naks with its
+// backoff), so a killed worker loses nothing. Policy.Do, on the guard's
+// clock (Guard.Retry, the configured resilience.retry), retries calls with
+// no message behind them (finding a segment, requesting an export, start-up
+// checks). A wait (braze WaitExport, brevo WaitProcess) only polls: its next
+// poll is the retry, and nothing wraps it. The Transport never retries.
 //
 // # Breakers
 //

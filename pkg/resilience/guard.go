@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Config is the resilience section of a vendor's configuration.
@@ -32,9 +33,11 @@ type Guard struct {
 	Vendor   string
 	Limiter  *Limiter
 	Breakers *Breakers
-	Retry    Policy
-	clock    Clock
-	retries  atomic.Int64
+	// Retry is the one policy of this vendor's calls that no message stands
+	// behind (Policy.Do): the configured resilience.retry, on the guard's
+	// clock, counted in Retries.
+	Retry   Policy
+	retries atomic.Int64
 }
 
 // New returns the Guard of vendor (VendorBraze or VendorBrevo).
@@ -54,7 +57,16 @@ func New(vendor string, cfg Config, opts ...Option) (*Guard, error) {
 	if cfg.Retry.Clock == nil {
 		cfg.Retry.Clock = o.clock
 	}
-	return &Guard{Vendor: vendor, Limiter: lim, Breakers: br, Retry: cfg.Retry.WithDefaults(), clock: o.clock}, nil
+	g := &Guard{Vendor: vendor, Limiter: lim, Breakers: br}
+	next := cfg.Retry.OnRetry
+	cfg.Retry.OnRetry = func(attempt int, wait time.Duration, err error) {
+		g.retries.Add(1)
+		if next != nil {
+			next(attempt, wait, err)
+		}
+	}
+	g.Retry = cfg.Retry.WithDefaults()
+	return g, nil
 }
 
 // Transport wraps base (http.DefaultTransport when nil) for calls to the
@@ -66,7 +78,7 @@ func (g *Guard) Transport(base http.RoundTripper, baseURL string) (*Transport, e
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	t := &Transport{base: base, limiter: g.Limiter, breakers: g.Breakers, policy: g.Retry, clock: g.clock, retries: &g.retries}
+	t := &Transport{base: base, limiter: g.Limiter, breakers: g.Breakers}
 	if baseURL != "" {
 		u, err := url.Parse(baseURL)
 		if err != nil || u.Host == "" {
@@ -81,5 +93,5 @@ func (g *Guard) Transport(base http.RoundTripper, baseURL string) (*Transport, e
 // pipeline.Config.Paused.
 func (g *Guard) Open() bool { return g.Breakers.Open() }
 
-// Retries is how many retries the Transport made.
+// Retries is how many retries Retry made (Policy.Do).
 func (g *Guard) Retries() int64 { return g.retries.Load() }

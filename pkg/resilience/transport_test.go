@@ -219,22 +219,24 @@ func TestBreakerHalfOpenSuccessCloses(t *testing.T) {
 	}
 }
 
-func TestTransportRetries(t *testing.T) {
+// The Transport is no retry layer: whatever the method and the failure,
+// one call is one request, and the guard's policy (Policy.Do) is where
+// calls without a message behind them are retried, counted in Retries.
+func TestTransportNeverRetriesGuardPolicyDoes(t *testing.T) {
 	tests := []struct {
-		name      string
-		method    string
-		retry     *bool // WithRetry; nil: default
-		script    func(n int64) fault
-		wantCode  int
-		wantCalls int64
+		name     string
+		method   string
+		script   func(n int64) fault
+		wantCode int
+		// policyCalls is how many requests the call makes under Retry.Do,
+		// whose MaxAttempts is 3.
+		policyCalls int64
 	}{
-		{"GET retried after 503", http.MethodGet, nil, failFirst(2, status(503)), 200, 3},
-		{"GET retried after a reset", http.MethodGet, nil, failFirst(1, reset), 200, 2},
-		{"GET not retried on 404", http.MethodGet, nil, failFirst(1, status(404)), 404, 1},
-		{"POST from a message not retried", http.MethodPost, nil, failFirst(1, status(503)), 503, 1},
-		{"POST opted in is retried with its body", http.MethodPost, ptr(true), failFirst(1, status(500)), 200, 2},
-		{"GET opted out", http.MethodGet, ptr(false), failFirst(1, status(500)), 500, 1},
-		{"attempts bounded", http.MethodGet, nil, failFirst(100, status(502)), 502, 3},
+		{"GET after 503", http.MethodGet, failFirst(2, status(503)), 503, 3},
+		{"GET after a reset", http.MethodGet, failFirst(1, reset), 0, 2},
+		{"GET on 404", http.MethodGet, failFirst(1, status(404)), 404, 1},
+		{"POST after 503", http.MethodPost, failFirst(1, status(503)), 503, 2},
+		{"GET failing for good", http.MethodGet, failFirst(100, status(502)), 502, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,26 +246,33 @@ func TestTransportRetries(t *testing.T) {
 				Breaker: BreakerConfig{ConsecutiveFailures: 100},
 			})
 			c := guardedClient(t, g, srv.URL, 5*time.Second)
-			ctx := context.Background()
-			if tt.retry != nil {
-				ctx = WithRetry(ctx, *tt.retry)
-			}
-			code, err := call(ctx, c, tt.method, srv.URL+"/campaigns/list", map[string]string{http.MethodPost: `{"a":1}`}[tt.method])
+			body := map[string]string{http.MethodPost: `{"a":1}`}[tt.method]
+			code, err := call(context.Background(), c, tt.method, srv.URL+"/campaigns/list", body)
 			if tt.wantCode != 0 && (err != nil || code != tt.wantCode) {
 				t.Errorf("answer %d %v, want %d", code, err, tt.wantCode)
 			}
-			if n := srv.n.Load(); n != tt.wantCalls {
-				t.Errorf("server saw %d requests, want %d", n, tt.wantCalls)
+			if n := srv.n.Load(); n != 1 {
+				t.Errorf("server saw %d requests for one call, want 1: the Transport retried", n)
 			}
-			if g.Retries() != tt.wantCalls-1 {
-				t.Errorf("Retries() = %d, want %d", g.Retries(), tt.wantCalls-1)
+			if g.Retries() != 0 {
+				t.Errorf("Retries() = %d after one call, want 0", g.Retries())
 			}
-			srv.mu.Lock()
-			defer srv.mu.Unlock()
-			for i, b := range srv.bodies {
-				if tt.method == http.MethodPost && b != `{"a":1}` {
-					t.Errorf("attempt %d sent body %q", i+1, b)
+
+			// The same call under the guard's policy: retried there, and
+			// only there (each attempt is one request).
+			srv.n.Store(0)
+			err = g.Retry.Do(context.Background(), func(ctx context.Context) error {
+				code, err := call(ctx, c, tt.method, srv.URL+"/campaigns/list", body)
+				if err == nil && code >= 300 {
+					err = &restcall.StatusError{Status: code}
 				}
+				return err
+			})
+			if n := srv.n.Load(); n != tt.policyCalls {
+				t.Errorf("under Retry.Do: %d requests (err %v), want %d", n, err, tt.policyCalls)
+			}
+			if g.Retries() != srv.n.Load()-1 {
+				t.Errorf("Retries() = %d after %d requests under Retry.Do, want %d", g.Retries(), srv.n.Load(), srv.n.Load()-1)
 			}
 		})
 	}
@@ -277,8 +286,6 @@ func failFirst(n int64, f fault) func(int64) fault {
 		return ok
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func TestTransportPassesOtherHostsThrough(t *testing.T) {
 	api := newFaultServer(t, func(int64) fault { return status(500) })
@@ -311,11 +318,15 @@ func TestTransport429BlocksTheBucketUntilReset(t *testing.T) {
 	c := guardedClient(t, g, srv.URL+"/v3", 10*time.Second)
 	start := time.Now()
 	code, err := call(context.Background(), c, http.MethodGet, srv.URL+"/v3/contacts?limit=1", "")
+	if err != nil || code != http.StatusTooManyRequests {
+		t.Fatalf("GET answered 429: %d %v, want the 429 handed back (the Transport does not retry)", code, err)
+	}
+	code, err = call(context.Background(), c, http.MethodGet, srv.URL+"/v3/contacts?limit=1", "")
 	if err != nil || code != 200 {
-		t.Fatalf("GET after a 429: %d %v, want 200 after the reset", code, err)
+		t.Fatalf("the next GET: %d %v, want 200 after the reset", code, err)
 	}
 	if took := time.Since(start); took < time.Second {
-		t.Errorf("retried after %v, want after the 1s reset", took)
+		t.Errorf("the next call went after %v, want after the 1s reset", took)
 	}
 	if g.Limiter.Throttled() != 1 || g.Breakers.Open() {
 		t.Errorf("throttled %d, breakers %v: want 1 throttle and no breaker open", g.Limiter.Throttled(), g.Breakers.States())

@@ -118,14 +118,23 @@ func NewTransportError(ctx context.Context, vendor, method, path, op string, err
 // ready yet (a Braze export not yet written): the poll goes on.
 var ErrNotReady = errors.New("not ready")
 
+// Verdict is an error that says itself whether a retry may pass:
+// StatusError by its status, a circuit breaker's refusal (resilience's
+// OpenError) always.
+type Verdict interface {
+	error
+	Retryable() bool
+}
+
 // Retryable reports whether trying the same call again later may succeed:
-// a StatusError whose status is retryable (RetryableStatus), and a
-// TransportError other than an untrusted certificate. Anything else, a
-// cancelled or expired caller context among them, is not: the caller gave
-// up. pkg/resilience extends it to errors of plain HTTP calls.
+// an error that says so itself (Verdict: a StatusError whose status is
+// retryable, a breaker's refusal), and a TransportError other than an
+// untrusted certificate. Anything else, a cancelled or expired caller
+// context among them, is not: the caller gave up. pkg/resilience extends
+// it to errors of plain HTTP calls.
 func Retryable(err error) bool {
-	if s, ok := errors.AsType[*StatusError](err); ok {
-		return s.Retryable()
+	if v, ok := errors.AsType[Verdict](err); ok {
+		return v.Retryable()
 	}
 	t, ok := errors.AsType[*TransportError](err)
 	return ok && RetryableTransport(t.Err)

@@ -206,16 +206,13 @@ func Run(ctx context.Context, bz Braze, bv Brevo, req Request, o Options) (Resul
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	var size int64
-	err = o.Retry.Do(ctx, func(ctx context.Context) (err error) {
-		size, err = bz.WaitExport(ctx, exp.URL, func() (io.WriteCloser, error) {
-			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				return nil, err
-			}
-			return nopCloser{f}, f.Truncate(0)
-		}, o.Poll)
-		return err
-	})
+	// A wait only polls: its next poll is the retry, no policy wraps it.
+	size, err := bz.WaitExport(ctx, exp.URL, func() (io.WriteCloser, error) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		return nopCloser{f}, f.Truncate(0)
+	}, o.Poll)
 	if err != nil {
 		return res, fmt.Errorf("downloading the export of segment %s: %w", seg.ID, err)
 	}

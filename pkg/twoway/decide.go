@@ -33,6 +33,10 @@ type Observation struct {
 	Blacklisted *bool // emailBlacklisted, when told
 	Deleted     bool
 	At          int64 // Brevo's time of the change, unix ms
+	// FP is, for a whole contact (a poll), the fingerprint of what the
+	// Braze → Brevo mapping would write to hold the same: an export of the
+	// user that maps to it has nothing to write.
+	FP string
 }
 
 // reverseResult is what one observation asks for.
@@ -84,6 +88,9 @@ func (p *Policy) reverse(o Observation, rec *Record) (res reverseResult, next *R
 	}
 	if o.ContactID != 0 {
 		next.ID = o.ContactID
+	}
+	if o.FP != "" {
+		next.B = o.FP
 	}
 	if o.Deleted {
 		res.deleted = true

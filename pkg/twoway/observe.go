@@ -37,6 +37,7 @@ func (p *Policy) FromContact(raw []byte) (Observation, error) {
 	o := Observation{ContactID: c.ID, Email: strings.ToLower(strings.TrimSpace(c.Email)),
 		Blacklisted: c.EmailBlacklisted, At: c.ModifiedAt.UnixMilli(), Values: map[string]any{}}
 	o.ExtID, _ = c.Attributes[attrExtID].(string)
+	o.FP = p.brevoFingerprint(o.ExtID, o.Email, c.Attributes)
 	for _, f := range p.fields {
 		if f.Brevo == mapping.TargetEmail {
 			o.Values[f.Brevo] = nilIfEmpty(o.Email)
@@ -45,6 +46,31 @@ func (p *Policy) FromContact(raw []byte) (Observation, error) {
 		o.Values[f.Brevo] = c.Attributes[f.Brevo] // nil when absent
 	}
 	return o, nil
+}
+
+// brevoFingerprint is the fingerprint the forward mapping gives a contact
+// holding these values: its attributes in the mapping's types.
+func (p *Policy) brevoFingerprint(extID, email string, attrs map[string]any) string {
+	c := mapping.Contact{ExtID: extID, Attributes: make(map[string]any, len(p.fwd))}
+	if p.fwdMail {
+		c.Email = email
+	}
+	for _, a := range p.fwd {
+		cv, ok := canon(attrs[a.Name], a.Type, false)
+		if !ok || cv == "" {
+			continue
+		}
+		switch a.Type {
+		case mapping.TypeFloat:
+			x, _ := strconv.ParseFloat(cv, 64)
+			c.Attributes[a.Name] = x
+		case mapping.TypeBoolean:
+			c.Attributes[a.Name] = cv == "true"
+		default:
+			c.Attributes[a.Name] = cv
+		}
+	}
+	return c.Fingerprint()
 }
 
 func nilIfEmpty(s string) any {

@@ -91,9 +91,11 @@ type Field struct {
 // Policy is the validated two-way configuration. It is immutable.
 type Policy struct {
 	opts    Options
-	mapper  *mapping.Mapper  // the whole field_mapping: reads Braze users in Brevo's types
-	fields  []Field          // reverse fields (BrevoToBraze, Both), sorted by Brevo name
-	byBrevo map[string]Field // by Brevo attribute
+	mapper  *mapping.Mapper     // the whole field_mapping: reads Braze users in Brevo's types
+	fwd     []mapping.Attribute // what the Braze → Brevo mapping writes
+	fwdMail bool                // it writes the email identifier
+	fields  []Field             // reverse fields (BrevoToBraze, Both), sorted by Brevo name
+	byBrevo map[string]Field    // by Brevo attribute
 }
 
 // readOnly are Braze fields the connector cannot write back: identifiers,
@@ -196,6 +198,15 @@ func NewPolicy(o Options) (*Policy, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	fwdFields := ForwardMapping(fm, o.Fields)
+	fm2, err := mapping.New(mapping.Options{Fields: fwdFields, Types: o.FieldTypes})
+	if err != nil {
+		return nil, err
+	}
+	p.fwd = fm2.Attributes()
+	for _, target := range fwdFields {
+		p.fwdMail = p.fwdMail || target == mapping.TargetEmail
 	}
 	sort.Slice(p.fields, func(i, j int) bool { return p.fields[i].Brevo < p.fields[j].Brevo })
 	return p, nil

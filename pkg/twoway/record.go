@@ -33,6 +33,9 @@ type Record struct {
 	RV int64 `msgpack:"rv,omitempty"`
 	// ID is the Brevo contact id.
 	ID int64 `msgpack:"id,omitempty"`
+	// B is the fingerprint (mapping.Contact's) of what Brevo held at RV,
+	// as the Braze → Brevo mapping writes it (Observation.FP).
+	B string `msgpack:"b,omitempty"`
 }
 
 func decodeRecord(s string) (*Record, error) {

@@ -146,9 +146,12 @@ func updateOp(u *proto.BrazeUserUpdate, why string) op {
 // stale, or loses to a Brevo change, takes Brevo's value in the contact;
 // a Brevo change waiting for this export (braze_wins) is approved and
 // written to Braze. It records what Braze holds for every user it sees.
-func (s *Syncer) Forward(ctx context.Context, contacts []*mapping.Contact, exportedAt []int64) error {
-	if len(contacts) == 0 || !s.p.hasBoth() {
-		return nil
+// skip[i] is true when contacts[i] is what Brevo holds already (a Brevo
+// change that came back from Braze): there is nothing to write.
+func (s *Syncer) Forward(ctx context.Context, contacts []*mapping.Contact, exportedAt []int64) (skip []bool, err error) {
+	skip = make([]bool, len(contacts))
+	if len(contacts) == 0 {
+		return skip, nil
 	}
 	keys := make([]string, 0, len(contacts))
 	seen := map[string]bool{}
@@ -160,7 +163,7 @@ func (s *Syncer) Forward(ctx context.Context, contacts []*mapping.Contact, expor
 	}
 	recs, err := s.Records(ctx, keys...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type seenAs struct {
 		c  mapping.Contact // the contact as mapped, before any change
@@ -183,12 +186,15 @@ func (s *Syncer) Forward(ctx context.Context, contacts []*mapping.Contact, expor
 		if up != nil {
 			ops = append(ops, updateOp(up, "fwd:"+strconv.FormatInt(exportedAt[i], 10)))
 		}
+		if r := recs[c.Key]; r != nil && r.B != "" && up == nil {
+			skip[i] = c.Fingerprint() == r.B
+		}
 	}
 	if err := s.publish(ctx, ops); err != nil {
-		return err
+		return nil, err
 	}
 	if len(replay) == 0 {
-		return nil
+		return skip, nil
 	}
 	rk := make([]string, 0, len(replay))
 	byRK := map[string]string{}
@@ -212,9 +218,9 @@ func (s *Syncer) Forward(ctx context.Context, contacts []*mapping.Contact, expor
 		return rec.encode(), true, false
 	})
 	if err != nil {
-		return fmt.Errorf("twoway: recording what Braze holds: %w", err)
+		return nil, fmt.Errorf("twoway: recording what Braze holds: %w", err)
 	}
-	return nil
+	return skip, nil
 }
 
 func (p *Policy) hasBoth() bool {

@@ -3,12 +3,12 @@ package extractor
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -19,6 +19,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/linediff"
+	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
@@ -48,9 +49,12 @@ type Config struct {
 	TempDir string
 	// Poll is how the export URL is polled until ready.
 	Poll braze.Backoff
-	// Retry retries each step of an export (find the segment, request the
-	// export, download it) on a retryable error: a 5xx, a reset or a 429
-	// must not fail the whole run. Zero fields take resilience's defaults.
+	// Retry retries the calls of an export request (find the segment, ask
+	// for the export) on a retryable error: a 5xx, a reset or a 429 must
+	// not fail the whole run. The download is a wait: it polls (Poll), and
+	// its next poll is its retry. Wire the Braze guard's policy
+	// (Guard.Retry: resilience.retry, the guard's clock); zero fields take
+	// resilience's defaults.
 	Retry resilience.Policy
 	// FullEvery makes a scheduled sync (see Run) a full re-export once this
 	// long has passed since the last full one began
@@ -294,11 +298,9 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		}
 		return nopCloser{f}, nil
 	}
-	var size int64
-	err = e.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
-		size, err = e.braze.WaitExport(ctx, run.ExportURL, open, e.cfg.Poll)
-		return err
-	})
+	// A wait only polls: its next poll is the retry of a failed one, so no
+	// retry policy wraps it.
+	size, err := e.braze.WaitExport(ctx, run.ExportURL, open, e.cfg.Poll)
 	if err != nil {
 		return fmt.Errorf("downloading the export of run %s: %w", run.ID, err)
 	}
@@ -434,33 +436,38 @@ func (e *Extractor) requestExport(ctx context.Context, run *proto.SyncRun, log *
 // take an hour.
 const exportPatience = time.Hour
 
-// exportSegment asks for the export, retrying retryable failures. A 429
-// here mostly means "an export of this segment is already running", not a
-// spent budget: it is asked again every half minute at most, instead of
-// sleeping until the rate-limit pool resets at the top of the hour.
+// exportSegment asks for the export: see exportPatiently.
 func (e *Extractor) exportSegment(ctx context.Context, req braze.ExportSegmentRequest) (braze.ExportSegmentResult, error) {
 	return exportPatiently(ctx, e.braze.ExportSegment, req, e.cfg.Retry, e.log)
 }
 
-// exportPatiently asks for an export with export, waiting out retryable
-// refusals (a 429 while an export of the segment runs) for up to
-// exportPatience: see Extractor.exportSegment.
+// exportPatiently asks for an export with export under the retry policy
+// (its clock, its Retryable), with two changes for this call: a 429 here
+// mostly means "an export of this segment is already running", not a spent
+// budget, so it is asked again every half minute at most (decorrelated
+// jitter from the policy's Initial) instead of sleeping until the
+// rate-limit pool resets at the top of the hour, for up to exportPatience.
 func exportPatiently(ctx context.Context, export func(context.Context, braze.ExportSegmentRequest) (braze.ExportSegmentResult, error),
 	req braze.ExportSegmentRequest, retry resilience.Policy, log *slog.Logger) (braze.ExportSegmentResult, error) {
-	start := time.Now()
-	for attempt := 1; ; attempt++ {
-		res, err := export(ctx, req)
-		if err == nil || !braze.Retryable(err) || time.Since(start) > exportPatience {
-			return res, err
-		}
-		wait := min(retry.WithDefaults().Delay(attempt), 30*time.Second)
+	p := retry.WithDefaults()
+	p.Max = min(p.Max, 30*time.Second)
+	p.Initial = min(p.Initial, p.Max)
+	p.Jitter = resilience.JitterDecorrelated
+	p.MaxAttempts, p.MaxElapsed = math.MaxInt, exportPatience
+	p.RetryAfter = func(error, time.Time) time.Duration { return 0 }
+	onRetry := p.OnRetry
+	p.OnRetry = func(attempt int, wait time.Duration, err error) {
 		log.Warn("export request refused for now; asking again", "segment", req.SegmentID, "attempt", attempt, "wait", wait, "err", err)
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-time.After(max(wait, 500*time.Millisecond)):
+		if onRetry != nil {
+			onRetry(attempt, wait, err)
 		}
 	}
+	var res braze.ExportSegmentResult
+	err := p.Do(ctx, func(ctx context.Context) (err error) {
+		res, err = export(ctx, req)
+		return err
+	})
+	return res, err
 }
 
 // flushMarks waits until the server has stored every line published so
@@ -566,62 +573,18 @@ func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, 
 	return nil
 }
 
-// brazeID checks that line is a JSON object and returns its top-level
-// braze_id, or the reason it cannot be used. It does not build the object
-// (the transformer parses it fully): a validity check and one scan.
+// brazeID checks that line is a JSON object with a braze_id and returns
+// it, or the reason (a DLQ reason token) and detail of why it cannot be
+// used. It reads the line with mapping.BrazeID: the scanner and the rule
+// the transformer's Map applies to the same line, in one pass that builds
+// nothing.
 func brazeID(line []byte) (id, reason, detail string) {
-	if line[0] != '{' {
-		return "", "malformed_json", "not a JSON object"
+	id, err := mapping.BrazeID(line)
+	if err == nil {
+		return id, "", ""
 	}
-	if !json.Valid(line) {
-		return "", "malformed_json", "invalid JSON"
+	if re, ok := errors.AsType[*mapping.RecordError](err); ok {
+		return "", re.Reason, re.Detail
 	}
-	// The line is valid JSON: track depth and strings, and read the value
-	// of the key braze_id at depth 1. A string at depth 1 right after '{' or
-	// ',' is a key; any other is a value.
-	depth, isKey := 0, false
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; c {
-		case '{', '[':
-			depth++
-			isKey = depth == 1
-		case '}', ']':
-			depth--
-		case ',':
-			isKey = depth == 1
-		case '"':
-			end := stringEnd(line, i)
-			if isKey && string(line[i+1:end]) == "braze_id" {
-				j := end + 1
-				for j < len(line) && (line[j] == ' ' || line[j] == ':' || line[j] == '\t' || line[j] == '\n' || line[j] == '\r') {
-					j++
-				}
-				if j >= len(line) || line[j] != '"' {
-					return "", "no_braze_id", "braze_id is not a string"
-				}
-				var v string
-				if err := json.Unmarshal(line[j:stringEnd(line, j)+1], &v); err != nil || v == "" {
-					return "", "no_braze_id", "braze_id is not a non-empty string"
-				}
-				return v, "", ""
-			}
-			isKey = false
-			i = end
-		}
-	}
-	return "", "no_braze_id", "the user has no braze_id"
-}
-
-// stringEnd returns the index of the quote closing the JSON string that
-// opens at line[i].
-func stringEnd(line []byte, i int) int {
-	for j := i + 1; j < len(line); j++ {
-		switch line[j] {
-		case '\\':
-			j++
-		case '"':
-			return j
-		}
-	}
-	return len(line) - 1
+	return "", mapping.ReasonMalformedJSON, err.Error()
 }

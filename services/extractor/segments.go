@@ -76,8 +76,9 @@ type MirrorConfig struct {
 	// RunBytes bounds the members a membership sort holds in memory
 	// (membership.DefaultRunBytes when 0).
 	RunBytes int
-	// Poll is how an export URL is polled until ready; Retry retries each
-	// step of an export (see Config.Retry).
+	// Poll is how an export URL is polled until ready (the poll is its own
+	// retry); Retry retries listing segments and requesting an export (see
+	// Config.Retry).
 	Poll  braze.Backoff
 	Retry resilience.Policy
 	// SettlePoll is how often a run's ledger is read while its changes are
@@ -176,13 +177,51 @@ func (m *Mirror) Start(ctx context.Context) (string, error) {
 
 // Sync runs one run to its end (every change applied or dead-lettered) and
 // returns its record.
+// A run already in progress in this process (a scheduled one, or one
+// resumed at start) is waited for and returned instead.
 func (m *Mirror) Sync(ctx context.Context) (*proto.SyncRun, error) {
 	run, err := m.begin(ctx)
+	if errors.Is(err, ErrSegmentsBusy) {
+		return m.awaitActive(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
 	err = m.execute(ctx, run)
 	return run, err
+}
+
+// awaitActive waits until the run in progress in this process is done and
+// returns its record.
+func (m *Mirror) awaitActive(ctx context.Context) (*proto.SyncRun, error) {
+	m.mu.Lock()
+	id := m.active
+	m.mu.Unlock()
+	if id == "" { // it ended in between
+		return m.Sync(ctx)
+	}
+	t := time.NewTicker(m.cfg.SettlePoll)
+	defer t.Stop()
+	for {
+		m.mu.Lock()
+		busy := m.active == id
+		m.mu.Unlock()
+		if !busy {
+			run, err := m.st.GetRun(ctx, id)
+			if err != nil {
+				return nil, fmt.Errorf("reading segments run %s: %w", id, err)
+			}
+			if !runDone(run) {
+				return run, fmt.Errorf("segments run %s stopped before it was done (%s): it resumes at the next start", id, run.Status)
+			}
+			return run, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 func (m *Mirror) begin(ctx context.Context) (*proto.SyncRun, error) {

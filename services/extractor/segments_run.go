@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/ledger"
@@ -38,8 +39,8 @@ func (m *Mirror) execute(ctx context.Context, run *proto.SyncRun) (err error) {
 		if err == nil {
 			return
 		}
-		if ctx.Err() != nil {
-			log.Warn("segments run interrupted by shutdown; it resumes at the next start")
+		if ctx.Err() != nil || busGone(err) {
+			log.Warn("segments run interrupted (shutdown, or the bus went away); it resumes at the next start", "err", err)
 			return
 		}
 		run.Status, run.FinishedAt = proto.RunFailed, time.Now().UnixMilli()
@@ -58,8 +59,8 @@ func (m *Mirror) execute(ctx context.Context, run *proto.SyncRun) (err error) {
 		run.Exported = 0
 		for _, t := range targets {
 			if err := m.mirrorSegment(ctx, run, t, log); err != nil {
-				if ctx.Err() != nil {
-					return err
+				if ctx.Err() != nil || busGone(err) {
+					return err // not the segment's fault: the run resumes
 				}
 				problems = append(problems, fmt.Sprintf("segment %s (%s): %v", t.SegmentID, t.Name, err))
 				log.Error("mirroring a segment failed; the others go on", "segment", t.SegmentID, "err", err)
@@ -107,6 +108,8 @@ func (m *Mirror) settle(ctx context.Context, run *proto.SyncRun) (ledger.Tally, 
 		switch {
 		case err == nil && tally.Missing == 0:
 			return tally, nil
+		case busGone(err):
+			return tally, fmt.Errorf("following the run's ledger: %w", err)
 		case err != nil && ctx.Err() == nil:
 			m.log.Warn("reading the segments run's ledger", "run", run.ID, "err", err)
 		}
@@ -152,7 +155,7 @@ func (m *Mirror) mirrorSegment(ctx context.Context, run *proto.SyncRun, t target
 	lines, err := m.publishSegment(ctx, run, ms, log.With("segment", t.SegmentID, "list", t.ListID))
 	run.Exported = ms.FirstLine + lines
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !busGone(err) {
 			ms.Error, ms.Lines = err.Error(), lines
 			if perr := m.putMirrorState(ctx, ms); perr != nil {
 				log.Warn("recording a segment's failure", "segment", t.SegmentID, "err", perr)
@@ -300,11 +303,8 @@ func (m *Mirror) members(ctx context.Context, ms *proto.SegmentMirror, log *slog
 		}
 		return nopCloser{f}, nil
 	}
-	var size int64
-	err = m.cfg.Retry.Do(ctx, func(ctx context.Context) (err error) {
-		size, err = m.braze.WaitExport(ctx, ms.ExportURL, open, m.cfg.Poll)
-		return err
-	})
+	// A wait only polls: its next poll is the retry, no policy wraps it.
+	size, err := m.braze.WaitExport(ctx, ms.ExportURL, open, m.cfg.Poll)
 	if err != nil {
 		return nil, 0, fmt.Errorf("downloading the export: %w", err)
 	}
@@ -375,4 +375,10 @@ func (m *Mirror) publishChange(ctx context.Context, run *proto.SyncRun, ms *prot
 		return fmt.Errorf("publishing the change of braze user %s: %w", brazeID, err)
 	}
 	return nil
+}
+
+// busGone tells the errors of a connection that is closed: the process is
+// stopping, or lost its bus for good; what it was doing resumes elsewhere.
+func busGone(err error) bool {
+	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConnectionClosed)
 }

@@ -134,6 +134,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		"POST /v1/connectors/braze/sync":            `{"type":"full","resources":["users"],"batchSize":100}`,
 		"GET /v1/connectors/braze/runs/{id}":        ``,
 		"GET /v1/connectors/braze/status":           ``,
+		"GET /v1/connectors/braze/report":           ``,
 		"POST /v1/connectors/braze/segments/export": `{"segmentId":"s","targetList":7,"includeAttributes":["email"]}`,
 	}
 	for _, route := range routes {

@@ -131,6 +131,7 @@ var routes = []Route{
 	{"GET " + brazeAPI + "/runs/{id}", authKey, func(s *Server) http.HandlerFunc { return s.run }},
 	{"GET " + brazeAPI + "/status", authKey, func(s *Server) http.HandlerFunc { return s.status }},
 	{"POST " + brazeAPI + "/segments/export", authKey, func(s *Server) http.HandlerFunc { return s.exportSegment }},
+	{"GET " + brazeAPI + "/report", authKey, func(s *Server) http.HandlerFunc { return s.report }},
 	{"POST " + proto.BrevoNotifyPath + "/{token}", authNotify, func(s *Server) http.HandlerFunc { return s.importDone }},
 	{"GET " + proto.BrevoNotifyPath + "/{token}", authNotify, func(s *Server) http.HandlerFunc { return s.importDone }},
 }

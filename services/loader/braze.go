@@ -41,6 +41,12 @@ var _ BrazeWrites = (*braze.Client)(nil)
 type BrazeConfig struct {
 	BatchSize int           // messages per batch; default 300
 	BatchWait time.Duration // default 200ms
+	// AckWait is the redelivery timeout of a message whose handling died
+	// (pipeline.Config.AckWait); default 30s.
+	AckWait time.Duration
+	// DrainTimeout bounds the wait for batches in flight once stopped
+	// (pipeline.Config.DrainTimeout); default 30s.
+	DrainTimeout time.Duration
 	// Paused stops fetching while it reports true (a Braze breaker open).
 	Paused func() bool
 	Logger *slog.Logger
@@ -82,14 +88,16 @@ func NewBrazeSink(js jetstream.JetStream, bz BrazeWrites, s *twoway.Syncer, cfg 
 // Run consumes ops.braze.* until ctx is cancelled, then drains.
 func (b *BrazeSink) Run(ctx context.Context) error {
 	w, err := pipeline.NewWorker(b.js, pipeline.Config{
-		Stream:    proto.StreamOps,
-		Durable:   BrazeDurable,
-		Subject:   proto.SubjectsOpsBraze,
-		Stage:     proto.StageLoader,
-		BatchSize: b.cfg.BatchSize,
-		BatchWait: b.cfg.BatchWait,
-		Paused:    b.cfg.Paused,
-		Logger:    b.log,
+		Stream:       proto.StreamOps,
+		Durable:      BrazeDurable,
+		Subject:      proto.SubjectsOpsBraze,
+		Stage:        proto.StageLoader,
+		BatchSize:    b.cfg.BatchSize,
+		BatchWait:    b.cfg.BatchWait,
+		AckWait:      b.cfg.AckWait,
+		DrainTimeout: b.cfg.DrainTimeout,
+		Paused:       b.cfg.Paused,
+		Logger:       b.log,
 	}, b)
 	if err != nil {
 		return fmt.Errorf("loader braze: starting worker: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/membership"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -49,6 +50,8 @@ type ListsConfig struct {
 	// Brevo does not have (yet: the users sync may not have created it)
 	// gets before it is dead-lettered contact_not_found; default 5.
 	UnknownContactRetries int
+	// AckWait is the consumer's redelivery timeout (pipeline.Config.AckWait).
+	AckWait time.Duration
 	// Replicas of the segments ledger bucket, when it is created here.
 	Replicas int
 	Paused   func() bool
@@ -113,6 +116,7 @@ func (l *Lists) Run(ctx context.Context) error {
 		Concurrency: l.cfg.Concurrency,
 		BatchSize:   l.cfg.BatchSize,
 		BatchWait:   l.cfg.BatchWait,
+		AckWait:     l.cfg.AckWait,
 		Ledger:      l.led,
 		Paused:      l.cfg.Paused,
 		Logger:      l.log,
@@ -198,9 +202,12 @@ func (l *Lists) apply(ctx context.Context, g listGroup, chunk []*member, batch [
 	var api *brevo.APIError
 	switch {
 	case err == nil:
-	case errors.As(err, &api) && api.Status == 400 && api.Code == "invalid_parameter":
-		// Brevo refuses the whole call when no contact could be changed:
-		// every one is a failure, to be looked at one by one.
+	case errors.As(err, &api) && api.Status == 400:
+		// Brevo refuses the whole call (400 invalid_parameter, "Contact
+		// already in list and/or does not exist") when no contact could be
+		// changed: every one is a failure, to be looked at one by one. The
+		// code is not required: a body cut short still is that answer, and
+		// the look-up tells what each contact needs.
 		res = brevo.ListResult{}
 		for _, mb := range chunk {
 			res.Failure = append(res.Failure, mb.id)
@@ -213,7 +220,7 @@ func (l *Lists) apply(ctx context.Context, g listGroup, chunk []*member, batch [
 		return
 	default:
 		for _, mb := range chunk {
-			l.settle(mb, batch, errs, eventFate(fmt.Errorf("%s %d contacts (list %d): %w", g.op, len(chunk), g.list, err)), ledger.Refused)
+			l.settle(mb, batch, errs, listFate(fmt.Errorf("%s %d contacts (list %d): %w", g.op, len(chunk), g.list, err)), ledger.Refused)
 		}
 		return
 	}
@@ -260,7 +267,7 @@ func (l *Lists) verify(ctx context.Context, g listGroup, mb *member, batch []*pi
 		}
 	case err != nil:
 		for _, i := range mb.msgs {
-			errs[i] = eventFate(fmt.Errorf("%s; reading the contact: %w", what, err))
+			errs[i] = listFate(fmt.Errorf("%s; reading the contact: %w", what, err))
 		}
 	case slices.Contains(info.ListIDs, g.list) == (g.op == proto.ListAdd):
 		l.settleAll(mb, batch, ledger.Unchanged) // already as asked
@@ -292,5 +299,20 @@ func (l *Lists) settle(mb *member, batch []*pipeline.Msg, errs []error, err erro
 			batch[i].Settle(0, flags)
 		}
 		errs[i] = err
+	}
+}
+
+// listFate turns a Brevo call's failure into the fate of the list changes
+// it carried: a throttle waits for the reset; what may pass on a retry (a
+// 5xx, a reset, a circuit breaker refusing calls while Brevo fails) backs
+// off; the rest is dead-lettered with Brevo's answer.
+func listFate(err error) error {
+	switch {
+	case brevo.RetryAfter(err) > 0:
+		return pipeline.RetryAfter(brevo.RetryAfter(err), err)
+	case resilience.Retryable(err):
+		return err
+	default:
+		return pipeline.Permanent(ReasonBrevoRefused, err)
 	}
 }

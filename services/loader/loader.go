@@ -83,6 +83,12 @@ type Config struct {
 	// Paused, when set, stops the loader fetching while it returns true
 	// (a Brevo circuit breaker is open).
 	Paused func() bool
+	// Retry retries the start-up calls (the attributes, the list), the only
+	// ones no message stands behind: a vendor hiccup at start-up is not a
+	// crash loop. Wire the Brevo guard's policy (Guard.Retry); zero fields
+	// take resilience's defaults. A message's calls are retried by
+	// redelivery, an import's poll by its next poll.
+	Retry  resilience.Policy
 	Logger *slog.Logger
 	// DryRun records every write in Planner instead of sending it (see
 	// dryrun.go); Planner is required with it.
@@ -295,7 +301,7 @@ func (l *Loader) EnsureList(ctx context.Context) error {
 // is cancelled.
 func (l *Loader) Run(ctx context.Context) error {
 	// A vendor hiccup at start-up is retried, not a crash loop.
-	start := resilience.Policy{MaxAttempts: 10, MaxElapsed: 5 * time.Minute}
+	start := l.cfg.Retry
 	if err := start.Do(ctx, l.EnsureAttributes); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped during start-up: nothing to drain

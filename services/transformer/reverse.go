@@ -27,7 +27,13 @@ const ReasonDeletedInBrevo = "deleted_in_brevo"
 type ReverseConfig struct {
 	BatchSize int           // default 200
 	BatchWait time.Duration // default 100ms
-	Logger    *slog.Logger
+	// AckWait is the redelivery timeout of a message whose handling died
+	// (pipeline.Config.AckWait); default 30s.
+	AckWait time.Duration
+	// DrainTimeout bounds the wait for batches in flight once stopped
+	// (pipeline.Config.DrainTimeout); default 30s.
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 // Reverse turns what Brevo tells (raw.brevo.contacts from the poller,
@@ -65,13 +71,15 @@ func NewReverse(js jetstream.JetStream, s *twoway.Syncer, cfg ReverseConfig) (*R
 // Run consumes until ctx is cancelled, then drains.
 func (r *Reverse) Run(ctx context.Context) error {
 	w, err := pipeline.NewWorker(r.js, pipeline.Config{
-		Stream:    proto.StreamRaw,
-		Durable:   ReverseDurable,
-		Subject:   proto.SubjectsRawBrevo,
-		Stage:     proto.StageTransformer,
-		BatchSize: r.cfg.BatchSize,
-		BatchWait: r.cfg.BatchWait,
-		Logger:    r.log,
+		Stream:       proto.StreamRaw,
+		Durable:      ReverseDurable,
+		Subject:      proto.SubjectsRawBrevo,
+		Stage:        proto.StageTransformer,
+		BatchSize:    r.cfg.BatchSize,
+		BatchWait:    r.cfg.BatchWait,
+		AckWait:      r.cfg.AckWait,
+		DrainTimeout: r.cfg.DrainTimeout,
+		Logger:       r.log,
 	}, r)
 	if err != nil {
 		return fmt.Errorf("transformer reverse: starting worker: %w", err)

@@ -30,6 +30,7 @@ type SegmentsConfig struct {
 	BatchSize   int           // default 500
 	BatchWait   time.Duration // default 100ms
 	Concurrency int           // default 1
+	AckWait     time.Duration // the consumer's redelivery timeout (pipeline.Config.AckWait)
 	Replicas    int           // of the segments ledger bucket, when it is created here
 	Logger      *slog.Logger
 }
@@ -81,6 +82,7 @@ func (s *Segments) Run(ctx context.Context) error {
 		Concurrency: s.cfg.Concurrency,
 		BatchSize:   s.cfg.BatchSize,
 		BatchWait:   s.cfg.BatchWait,
+		AckWait:     s.cfg.AckWait,
 		Ledger:      s.led,
 		Logger:      s.log,
 	}, s)

@@ -35,9 +35,10 @@ type Config struct {
 }
 
 // Reconciler reconciles a batch of mapped users' two-way fields with what
-// Brevo changed (pkg/twoway.Syncer): it may give a field Brevo's value.
+// Brevo changed (pkg/twoway.Syncer): it may give a field Brevo's value,
+// and reports the users Brevo holds as mapped already (skip).
 type Reconciler interface {
-	Forward(ctx context.Context, contacts []*mapping.Contact, exportedAt []int64) error
+	Forward(ctx context.Context, contacts []*mapping.Contact, exportedAt []int64) (skip []bool, err error)
 }
 
 // Transformer maps raw users to contact upserts.
@@ -143,7 +144,8 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		items[i] = it
 		keys = append(keys, c.Key)
 	}
-	if err := t.reconcile(ctx, items); err != nil {
+	inBrevo, err := t.reconcile(ctx, items)
+	if err != nil {
 		for i := range errs {
 			if items[i] != nil {
 				errs[i] = fmt.Errorf("transformer: %w", err)
@@ -151,10 +153,17 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		}
 		return errs
 	}
-	for _, it := range items {
-		if it != nil {
-			it.fp = it.contact.Fingerprint()
+	for i, it := range items {
+		if it == nil {
+			continue
 		}
+		if inBrevo[i] {
+			// A Brevo change that came back from Braze: Brevo holds this.
+			batch[i].Settle(ledger.Unchanged, 0)
+			items[i] = nil
+			continue
+		}
+		it.fp = it.contact.Fingerprint()
 	}
 
 	known, err := t.fps.GetMany(ctx, keys)
@@ -259,18 +268,29 @@ func (t *Transformer) sideLetters(ctx context.Context, batch []*pipeline.Msg, it
 	}
 }
 
-// reconcile hands the batch's users to the two-way reconciler, if any.
-func (t *Transformer) reconcile(ctx context.Context, items []*mapped) error {
+// reconcile hands the batch's users to the two-way reconciler, if any, and
+// returns, by batch index, the users Brevo holds as mapped already.
+func (t *Transformer) reconcile(ctx context.Context, items []*mapped) ([]bool, error) {
+	inBrevo := make([]bool, len(items))
 	if t.cfg.TwoWay == nil {
-		return nil
+		return inBrevo, nil
 	}
 	cs := make([]*mapping.Contact, 0, len(items))
 	at := make([]int64, 0, len(items))
-	for _, it := range items {
+	idx := make([]int, 0, len(items))
+	for i, it := range items {
 		if it != nil {
 			cs = append(cs, &it.contact)
 			at = append(at, it.raw.ExportedAt)
+			idx = append(idx, i)
 		}
 	}
-	return t.cfg.TwoWay.Forward(ctx, cs, at)
+	skip, err := t.cfg.TwoWay.Forward(ctx, cs, at)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range idx {
+		inBrevo[i] = skip[k]
+	}
+	return inBrevo, nil
 }

@@ -51,6 +51,12 @@ type Options struct {
 	// Real Braze sends none of these, so it is off by default; tests of the
 	// connector's dead-lettering turn it on.
 	MalformedLines bool
+	// BrazeLimits overrides the Braze simulator's budgets (zero fields keep
+	// Braze's), enforced when RateLimits is on.
+	BrazeLimits braze.Limits
+	// CatalogItems is the size of the Braze workspace's "products" catalog
+	// (0: no catalog). Default 0; DefaultOptions has 500.
+	CatalogItems int
 	// Faults are injected on every endpoint of both simulators but /_admin/
 	// (see package faults), drawn from Seed. The zero Spec injects none.
 	Faults faults.Spec
@@ -60,12 +66,13 @@ type Options struct {
 // limits enforced, random loopback ports and keys.
 func DefaultOptions() Options {
 	return Options{
-		BrazeAddr:   "127.0.0.1:0",
-		BrevoAddr:   "127.0.0.1:0",
-		Users:       10000,
-		Seed:        1,
-		RateLimits:  true,
-		ExportDelay: 300 * time.Millisecond,
+		BrazeAddr:    "127.0.0.1:0",
+		BrevoAddr:    "127.0.0.1:0",
+		Users:        10000,
+		Seed:         1,
+		RateLimits:   true,
+		ExportDelay:  300 * time.Millisecond,
+		CatalogItems: 500,
 	}
 }
 
@@ -133,7 +140,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	sb.Braze = braze.New(braze.Config{
 		APIKey: o.BrazeAPIKey, Gen: g, ExportDelay: o.ExportDelay, RateLimit: o.RateLimits,
-		StoreExports: o.StoreExports, Middleware: sb.faultMiddleware(o, faults.Braze),
+		StoreExports: o.StoreExports, CatalogItems: o.CatalogItems, Limits: o.BrazeLimits, Middleware: sb.faultMiddleware(o, faults.Braze),
 	})
 	sb.Brevo = brevo.New(brevo.Config{APIKey: o.BrevoAPIKey, RateLimit: o.RateLimits,
 		ImportDelay: o.ImportDelay, ImportRowsPerSecond: o.ImportRowsPerSecond,

@@ -158,6 +158,20 @@ function render(st) {
     cell("deadLetters." + d.stage + "/" + d.reason + ".reason", d.reason, undefined, "text"),
     cell("deadLetters." + d.stage + "/" + d.reason, num(d.count)),
   ]));
+  fillTable("segments", (st.segments || []).map((g) => {
+    const p = "segments." + g.segmentId;
+    return [
+      cell(p, g.segmentId, undefined, "text"),
+      cell(p + ".name", g.name || "", undefined, "text"),
+      cell(p + ".listId", String(g.listId)),
+      cell(p + ".members", num(g.members)),
+      cell(p + ".lastRun", g.lastRun || "", undefined, "text"),
+      cell(p + ".joined", num(g.joined)),
+      cell(p + ".left", num(g.left)),
+      cell(p + ".unresolved", num(g.unresolved)),
+      cell(p + ".error", g.error || "", undefined, "text err"),
+    ];
+  }));
   fillTable("breakers", (st.breakers || []).map((b) => [
     cell("breakers." + b.name, b.name, undefined, "text"),
     cell("breakers." + b.name + ".state", b.state, undefined, "text state-" + b.state),

@@ -3,6 +3,7 @@ package braze
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,69 +63,93 @@ type campaignJSON struct {
 	Tags          []string `json:"tags"`
 }
 
-// routeCampaigns registers GET /campaigns/list.
+// routeCampaigns registers GET /campaigns/list over the workspace's
+// campaigns (which analytics.go's admin routes may edit).
 func (s *Server) routeCampaigns() {
-	campaigns := campaignCatalog()
 	s.mux.Handle("GET /campaigns/list", s.api(PermCampaignsList, bucketDefault, func(w http.ResponseWriter, r *http.Request) {
-		listCampaigns(w, r, campaigns)
+		listCampaigns(w, r, s.campaignsNow())
 	}))
+}
+
+// listQuery is what a /campaigns/list or /canvas/list request asks for.
+type listQuery struct {
+	page     int
+	archived bool
+	desc     bool
+	after    time.Time
+}
+
+// parseListQuery reads page, include_archived, sort_direction and
+// last_edit.time[gt], answering 400 itself when one is invalid.
+func parseListQuery(w http.ResponseWriter, r *http.Request) (listQuery, bool) {
+	q := r.URL.Query()
+	var lq listQuery
+	if p := q.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "Invalid page: "+p, "page must be a non-negative integer")
+			return lq, false
+		}
+		lq.page = n
+	}
+	if a := q.Get("include_archived"); a != "" {
+		b, err := strconv.ParseBool(a)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "Invalid include_archived: "+a, "include_archived must be true or false")
+			return lq, false
+		}
+		lq.archived = b
+	}
+	switch d := q.Get("sort_direction"); d {
+	case "", "asc":
+	case "desc":
+		lq.desc = true
+	default:
+		writeError(w, http.StatusBadRequest, "Invalid sort_direction: "+d, "sort_direction must be asc or desc")
+		return lq, false
+	}
+	if t := q.Get("last_edit.time[gt]"); t != "" {
+		parsed, err := parseEditTime(t)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "Invalid last_edit.time[gt]: "+t, "use an ISO 8601 time such as 2020-06-28T23:59:59-05:00")
+			return lq, false
+		}
+		lq.after = parsed
+	}
+	return lq, true
+}
+
+// pageOf picks the page of the n items (in creation order) that q asks
+// for: keep says whether item k is archived and when it was last edited.
+func (q listQuery) pageOf(n int, item func(k int) (archived bool, edited time.Time)) []int {
+	var picked []int
+	for k := range n {
+		archived, edited := item(k)
+		if (q.archived || !archived) && edited.After(q.after) {
+			picked = append(picked, k)
+		}
+	}
+	if q.desc {
+		slices.Reverse(picked)
+	}
+	var out []int
+	for k := q.page * campaignsPerPage; k < len(picked) && k < (q.page+1)*campaignsPerPage; k++ {
+		out = append(out, picked[k])
+	}
+	return out
 }
 
 // listCampaigns serves GET /campaigns/list?page=N&include_archived&
 // sort_direction&last_edit.time[gt]: 100 a page (0-based) by creation time,
 // archived ones only on request. It only reads.
 func listCampaigns(w http.ResponseWriter, r *http.Request, all []campaign) {
-	q := r.URL.Query()
-	page := 0
-	if p := q.Get("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, "Invalid page: "+p, "page must be a non-negative integer")
-			return
-		}
-		page = n
-	}
-	archived := false
-	if a := q.Get("include_archived"); a != "" {
-		b, err := strconv.ParseBool(a)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "Invalid include_archived: "+a, "include_archived must be true or false")
-			return
-		}
-		archived = b
-	}
-	desc := false
-	switch d := q.Get("sort_direction"); d {
-	case "", "asc":
-	case "desc":
-		desc = true
-	default:
-		writeError(w, http.StatusBadRequest, "Invalid sort_direction: "+d, "sort_direction must be asc or desc")
+	q, ok := parseListQuery(w, r)
+	if !ok {
 		return
 	}
-	var after time.Time
-	if t := q.Get("last_edit.time[gt]"); t != "" {
-		parsed, err := parseEditTime(t)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "Invalid last_edit.time[gt]: "+t, "use an ISO 8601 time such as 2020-06-28T23:59:59-05:00")
-			return
-		}
-		after = parsed
-	}
-	var picked []campaign
-	for _, c := range all {
-		if (archived || !c.archived) && c.lastEdited.After(after) {
-			picked = append(picked, c)
-		}
-	}
-	if desc {
-		for a, b := 0, len(picked)-1; a < b; a, b = a+1, b-1 {
-			picked[a], picked[b] = picked[b], picked[a]
-		}
-	}
 	out := []campaignJSON{}
-	for k := page * campaignsPerPage; k < len(picked) && k < (page+1)*campaignsPerPage; k++ {
-		c := picked[k]
+	for _, k := range q.pageOf(len(all), func(k int) (bool, time.Time) { return all[k].archived, all[k].lastEdited }) {
+		c := all[k]
 		out = append(out, campaignJSON{
 			ID: c.id, LastEdited: c.lastEdited.Format(time.RFC3339), Name: c.name, IsAPICampaign: c.api, Tags: c.tags,
 		})

@@ -45,32 +45,15 @@ const (
 )
 
 // routePermissions registers the endpoints of the page's permissions
-// beyond the exports. They check keys and budgets as Braze does and
-// validate what they are sent; the workspace they describe has sent no
-// message and has no Canvas or catalog, so the reads answer zeros and empty
-// lists. The writes (/users/track, /email/status, /subscription/status/set,
+// beyond the exports, the analytics (analytics.go) and the catalogs
+// (catalogs.go). They check keys and budgets as Braze does and validate
+// what they are sent. The writes (/users/track, /email/status, /subscription/status/set,
 // and /users/delete) are applied: see track.go.
 func (s *Server) routePermissions() {
 	s.buckets[bucketUsersTrack] = &bucket{limit: 3000, window: 3 * time.Second}
 	s.buckets[bucketDataSeries] = &bucket{limit: 50_000, window: time.Minute}
 	s.buckets[bucketSubscription] = &bucket{limit: 5000, window: time.Minute}
-	s.buckets[bucketCatalogSync] = &bucket{limit: 50, window: time.Minute}
-	campaigns := map[string]bool{}
-	for _, c := range campaignCatalog() {
-		campaigns[c.id] = true
-	}
 	s.mux.Handle("POST /users/track", s.api(PermUsersTrack, bucketUsersTrack, s.usersTrack))
-	s.mux.Handle("GET /campaigns/data_series", s.api(PermCampaignsDataSeries, bucketDataSeries, func(w http.ResponseWriter, r *http.Request) {
-		dataSeries(w, r, "campaign_id", campaigns, maxDataSeriesDays, func(day string) any {
-			return map[string]any{"time": day, "messages": map[string]any{}, "conversions": 0, "revenue": 0, "unique_recipients": 0}
-		})
-	}))
-	s.mux.Handle("GET /canvas/list", s.api(PermCanvasList, bucketDefault, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"canvases": []any{}, "message": "success"})
-	}))
-	s.mux.Handle("GET /canvas/data_series", s.api(PermCanvasDataSeries, bucketDefault, func(w http.ResponseWriter, r *http.Request) {
-		dataSeries(w, r, "canvas_id", nil, maxCanvasSeries, nil) // no Canvas: every id is unknown
-	}))
 	s.mux.Handle("GET /segments/data_series", s.api(PermSegmentsDataSeries, bucketDefault, func(w http.ResponseWriter, r *http.Request) {
 		known := map[string]bool{}
 		for id := range s.segIndex {
@@ -88,13 +71,6 @@ func (s *Server) routePermissions() {
 	s.mux.Handle("POST /subscription/status/set", s.api(PermSubscriptionStatusSet, bucketSubscription, s.subscriptionStatusSet))
 	s.buckets[bucketIdentity] = &bucket{limit: 20_000, window: time.Minute}
 	s.mux.Handle("POST /users/delete", s.api(PermUsersDelete, bucketIdentity, s.usersDelete))
-	s.mux.Handle("GET /catalogs/{catalog_name}/items", s.api(PermCatalogsListItems, bucketCatalogSync, func(w http.ResponseWriter, r *http.Request) {
-		name := r.PathValue("catalog_name")
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Invalid Request", "errors": []map[string]any{{
-			"id": "catalog-not-found", "message": "Could not find catalog",
-			"parameters": []string{"catalog_name"}, "parameter_values": []string{name},
-		}}})
-	}))
 }
 
 // dataSeries serves a /…/data_series read: idParam must name a known id,

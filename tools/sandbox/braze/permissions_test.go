@@ -85,8 +85,8 @@ func TestWriteEndpointsRefuseInvalidInput(t *testing.T) {
 	}
 }
 
-// TestReadEndpoints: the data series of known ids, the empty Canvas list and
-// the missing catalog.
+// TestReadEndpoints: the data series of known ids, the Canvas list (the
+// live ones) and the missing catalog.
 func TestReadEndpoints(t *testing.T) {
 	_, ts := start(t, Config{Gen: gen.New(1, 50)})
 	campaign := campaignCatalog()[0].id
@@ -106,7 +106,7 @@ func TestReadEndpoints(t *testing.T) {
 		"/campaigns/data_series?campaign_id=" + campaign + "&length=101": "400 Invalid length",
 		"/campaigns/data_series?length=1":                                "400 Missing campaign_id",
 		"/canvas/data_series?canvas_id=x&length=1":                       "400 Invalid canvas_id",
-		"/canvas/list":          `200 {"canvases":[],"message":"success"}`,
+		"/canvas/list":          `200 {"canvases":[{"id":"fa0332b8-6b21-4cec-9e9f-498d166d81d7"`,
 		"/catalogs/shoes/items": `404 {"errors":[{"id":"catalog-not-found"`,
 	} {
 		resp, body := call(t, "GET", ts.URL+path, testKey, nil)

@@ -62,6 +62,9 @@ type Limits struct {
 	// ExportIDsPerMinute is the /users/export/ids budget. Default 250 (accounts
 	// onboarded since 2024-08-22; older ones have 2,500).
 	ExportIDsPerMinute int `yaml:"export_ids_per_minute"`
+	// CatalogSyncPerMinute is the budget the synchronous catalog endpoints
+	// share (GET /catalogs, GET /catalogs/{name}/items). Default 50.
+	CatalogSyncPerMinute int `yaml:"catalog_sync_per_minute"`
 }
 
 func (l Limits) withDefaults() Limits {
@@ -70,6 +73,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.ExportIDsPerMinute <= 0 {
 		l.ExportIDsPerMinute = 250
+	}
+	if l.CatalogSyncPerMinute <= 0 {
+		l.CatalogSyncPerMinute = 50
 	}
 	return l
 }

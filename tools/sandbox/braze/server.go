@@ -51,6 +51,9 @@ type Config struct {
 	BaseURL func() string `yaml:"-"`
 	// Now is the clock for rate limits and export readiness. Default time.Now.
 	Now func() time.Time `yaml:"-"`
+	// CatalogItems, when positive, gives the workspace a catalog named
+	// "products" of that many generated items (GenerateItems).
+	CatalogItems int `yaml:"catalog_items"`
 	// Middleware, when set, wraps every route (the sandbox's fault
 	// injection). Requests are counted outside it; a writer's
 	// RecordFault(status) replaces the status counted.
@@ -75,6 +78,8 @@ type Server struct {
 	exportsStarted int
 	requests       map[string]int
 	buckets        map[string]*bucket
+	catalogs       map[string]*catalogData // catalogs.go
+	an             *analyticsData          // analytics.go
 	closed         bool
 	timers         map[*time.Timer]bool
 	wg             sync.WaitGroup
@@ -142,8 +147,13 @@ func New(cfg Config) *Server {
 	s.mux.Handle("POST /users/export/segment", s.api(PermUsersExportSeg, bucketDefault, s.exportSegment))
 	s.mux.Handle("POST /users/export/ids", s.api(PermUsersExportIDs, bucketExportIDs, s.exportIDs))
 	s.routeCampaigns()
+	s.routeAnalytics()
 	s.routeEvents()
 	s.routePermissions()
+	s.routeCatalogs()
+	if cfg.CatalogItems > 0 {
+		_ = s.PutCatalog(DefaultCatalog, GenerateItems("sku", cfg.CatalogItems, 1)) // generated: valid
+	}
 	s.mux.HandleFunc("GET /_exports/{file}", s.download)
 	s.mux.Handle("GET /_admin/state", loopbackOnly(s.adminState))
 	s.mux.Handle("POST /_admin/users/mutate", loopbackOnly(s.adminMutate))

@@ -32,6 +32,8 @@ type State struct {
 	MergedAway int `json:"mergedAway"`
 	// Events sums the events stored by POST /events and /events/batch.
 	Events EventState `json:"events"`
+	// Shop sums products and categories (products.go).
+	Shop ShopState `json:"shop"`
 	// Webhooks counts the webhook deliveries (webhooks_emit.go).
 	Webhooks WebhookStats `json:"webhooks"`
 }
@@ -73,6 +75,7 @@ func (s *Server) State() State {
 			Notified: s.stats.notified, NotifyFailed: s.stats.notifyFailed},
 		MergedAway: s.stats.merged,
 		Events:     s.eventState(),
+		Shop:       s.shopState(),
 		Webhooks:   s.out.snapshot(),
 	}
 	st.Statuses = map[string]int{}

@@ -14,6 +14,7 @@ import (
 var (
 	contactsLimits = []limit{{10, time.Second}, {36000, time.Hour}}
 	eventsLimits   = []limit{{10, time.Second}}
+	productsLimits = []limit{{2, time.Second}}
 	otherLimits    = []limit{{100, time.Hour}}
 )
 
@@ -21,6 +22,7 @@ var (
 const (
 	poolContacts = "contacts"
 	poolEvents   = "events"
+	poolProducts = "products"
 	poolOther    = "other"
 )
 
@@ -28,6 +30,7 @@ func newPools() map[string]*bucket {
 	return map[string]*bucket{
 		poolContacts: newBucket(contactsLimits),
 		poolEvents:   newBucket(eventsLimits),
+		poolProducts: newBucket(productsLimits),
 		poolOther:    newBucket(otherLimits),
 	}
 }
@@ -39,6 +42,8 @@ func poolOf(path string) string {
 		return poolContacts
 	case path == "/v3/events" || strings.HasPrefix(path, "/v3/events/"):
 		return poolEvents
+	case path == "/v3/products" || strings.HasPrefix(path, "/v3/products/"):
+		return poolProducts
 	}
 	return poolOther
 }

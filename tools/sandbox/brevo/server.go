@@ -77,6 +77,7 @@ type Server struct {
 	limits  map[string]*bucket // by pool (poolOf)
 	cat     catalog            // folders and lists
 	events  eventStore
+	shop    shop // products.go
 	// listCalls logs list add/remove calls (listcalls.go).
 	listCalls listCallLog
 
@@ -166,6 +167,7 @@ func (s *Server) reset() {
 	s.limits = newPools()
 	s.cat = newCatalog(s.cfg.Now())
 	s.events = eventStore{byContact: map[int][]Event{}}
+	s.shop = newShop()
 	s.listCalls = listCallLog{}
 }
 
@@ -204,6 +206,7 @@ func (s *Server) routes() {
 	s.admin.HandleFunc("GET /_admin/contacts", s.adminContacts)
 	s.admin.HandleFunc("GET /_admin/contacts/{id}/events", s.adminContactEvents)
 	s.admin.HandleFunc("POST /_admin/reset", s.adminReset)
+	s.routeProducts()
 	s.admin.HandleFunc("GET /_admin/lists/calls", s.adminListCalls)
 	s.admin.HandleFunc("POST /_admin/contacts/{id}", s.adminEditContact)
 	s.admin.HandleFunc("DELETE /_admin/contacts/{id}", s.adminDeleteContact)

@@ -86,14 +86,61 @@ export interface HandleEventResult {
 }
 
 export interface ExportSegmentOptions {
+  /** The Braze segment's id (or a name only one segment has). */
   segmentId: string;
-  targetList?: number | string;
+  /** The Brevo list id the segment's users join. */
+  targetList: number | string;
+  /** Braze fields of the field mapping to write (default: every mapped field). */
   includeAttributes?: string[];
 }
 
 export interface ExportSegmentResult {
+  /** Contacts created or updated in the list. */
   count: number;
+  /** Users with neither external_id nor a valid email. */
+  skipped?: number;
+  segmentId?: string;
+  segmentName?: string;
+  listId?: number;
 }
+
+export interface ReportOptions {
+  /** First day of the period (YYYY-MM-DD or a Date); default the first day read. */
+  since?: string | Date;
+  /** Last day of the period; default today. */
+  until?: string | Date;
+}
+
+/** Figures summed across channels (see the gateway's openapi.yaml). */
+export interface Figures {
+  sent: number;
+  delivered: number;
+  opens: number;
+  clicks: number;
+  unsubscribes: number;
+  bounces: number;
+  conversions: number;
+  revenue: number;
+  entries?: number;
+}
+
+export interface ReportRow extends Figures {
+  source: "braze" | "brevo";
+  kind: "campaign" | "canvas" | "email";
+  id: string;
+  name: string;
+  days?: number;
+}
+
+export interface Report {
+  since: string;
+  until: string;
+  rows: ReportRow[];
+  totals: Record<string, Figures>;
+  campaignsTracked: number;
+}
+
+const day = (d: string | Date): string => (d instanceof Date ? d.toISOString().slice(0, 10) : d);
 
 /** An answer other than 2xx. */
 export class TajoError extends Error {
@@ -151,12 +198,25 @@ export class Connectors {
     return this.client.request("GET", connectorPath(connector) + "/status");
   }
 
+  /** Campaign and Canvas analytics of a period, beside Brevo's email campaigns. */
+  report(connector: string, options: ReportOptions = {}): Promise<Report> {
+    const q = new URLSearchParams();
+    if (options.since !== undefined) q.set("since", day(options.since));
+    if (options.until !== undefined) q.set("until", day(options.until));
+    const query = q.toString();
+    return this.client.request("GET", connectorPath(connector) + "/report" + (query ? "?" + query : ""));
+  }
+
   /** Sends one event, or several, to Brevo contact timelines. */
   handleEvent(connector: string, event: TajoEvent | TajoEvent[]): Promise<HandleEventResult> {
     return this.client.request("POST", connectorPath(connector) + "/events", event);
   }
 
-  /** Exports a Braze segment to a Brevo list. */
+  /**
+   * Exports a Braze segment into a Brevo list once: the users' contacts are
+   * created or updated with the attributes asked for and join the list. The
+   * promise settles when the export is done.
+   */
   exportSegment(connector: string, options: ExportSegmentOptions): Promise<ExportSegmentResult> {
     return this.client.request("POST", connectorPath(connector) + "/segments/export", options);
   }

@@ -48,12 +48,25 @@ for (let i = 0; i < 120 && processed < 1; i++) {
 assert.ok(processed >= 1, "the event never reached Brevo (eventsProcessed stayed 0)");
 console.log("ok handleEvent", handled.ids[0], "eventsProcessed", processed);
 
-// 5. connectors.exportSegment: not in this build, said plainly
+// 4b. connectors.report: the analytics report (empty unless sync.campaigns or .canvases ran)
+const report = await client.connectors.report("braze", { since: new Date(Date.now() - 30 * 86400_000) });
+assert.ok(Array.isArray(report.rows) && "braze" in report.totals && typeof report.campaignsTracked === "number", "report shape");
+console.log("ok report", report.rows.length, "rows");
+
+// 5. connectors.exportSegment: the segment's users join the list
+const exported = await client.connectors.exportSegment("braze", {
+  segmentId: process.env.SEGMENT_ID,
+  targetList: Number(process.env.TARGET_LIST),
+  includeAttributes: ["email", "first_name", "last_name", "total_revenue"],
+});
+assert.ok(exported.count > 0, `exportSegment exported ${exported.count}`);
+assert.equal(exported.listId, Number(process.env.TARGET_LIST));
+console.log("ok exportSegment", exported.count);
+// An attribute the field mapping does not know is refused, saying so.
 await assert.rejects(
-  client.connectors.exportSegment("braze", { segmentId: "seg-vip", targetList: 7, includeAttributes: ["email", "first_name"] }),
-  (err) => err instanceof TajoError && err.status === 501 && /not available/.test(err.message),
+  client.connectors.exportSegment("braze", { segmentId: process.env.SEGMENT_ID, targetList: 7, includeAttributes: ["shoe_size"] }),
+  (err) => err instanceof TajoError && err.status === 400 && /shoe_size/.test(err.message),
 );
-console.log("ok exportSegment 501");
 
 // A wrong key is refused with 401.
 const stranger = new TajoClient({ apiKey: "tajo_000000000000_nope", baseUrl: process.env.TAJO_BASE_URL });

@@ -1,6 +1,8 @@
 // Command extractor exports Braze users into the RAW stream: on a schedule
 // (connectors.braze.sync.users.interval) and whenever asked on
-// tajo.ctl.sync.users (`tajo connectors sync`). It connects to NATS_URL, reads
+// tajo.ctl.sync.users (`tajo connectors sync`); and, when switched on, reads
+// Braze catalogs (sync.catalogs) and campaign and Canvas analytics
+// (sync.campaigns, sync.canvases) on their schedules. It connects to NATS_URL, reads
 // the config file, and takes the key from BRAZE_API_KEY or else the credential
 // store ($TAJO_HOME/credentials.enc). Replicas may run: the one holding the
 // schedule lease leads, the others stand by and take over (resuming its
@@ -30,8 +32,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.UsersSyncOff(); err != nil {
-		return fmt.Errorf("the extractor does not run: %w", err) // said at start, not a silent idle worker
+	usersOff := cfg.UsersSyncOff()
+	catalogs := extractor.CatalogsConfigOf(cfg)
+	analytics, err := extractor.AnalyticsConfigOf(cfg, "")
+	if err != nil {
+		return err
+	}
+	if usersOff != nil && (catalogs == nil && analytics == nil || !cfg.Connectors.Braze.Enabled) {
+		return fmt.Errorf("the extractor does not run: %w", usersOff) // said at start, not a silent idle worker
 	}
 	log := bootstrap.Logger(os.Stderr, cfg, "extractor")
 	creds, err := bootstrap.Credentials(config.Home())
@@ -45,11 +53,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err := bootstrap.UseStoredInstance(cfg, config.Home()); err != nil {
 		return err
 	}
-	m, err := mapping.New(cfg.MappingOptions())
+	ec, err := extractor.FromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	m, err := mapping.New(cfg.MappingOptions()) // the segment mirror's identities
 	if err != nil {
 		return fmt.Errorf("field mapping: %w", err)
 	}
-	fields, custom := m.ExportFields()
 	tracing, flushSpans, err := bootstrap.Tracing(ctx, "extractor", f.Instance, log)
 	if err != nil {
 		return err
@@ -82,17 +93,9 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	e, err := extractor.New(bus.JS, client, bus.State, extractor.Config{
-		Segment:                  cfg.Connectors.Braze.Sync.Users.SegmentID,
-		FieldsToExport:           fields,
-		CustomAttributesToExport: custom,
-		TempDir:                  os.Getenv("TMPDIR"),
-		FullEvery:                cfg.Connectors.Braze.Sync.Users.FullEvery,
-		Digest:                   bootstrap.LinesDigest(m, bootstrap.ListIDs(cfg), ""),
-		Logger:                   log,
-		Tracer:                   bootstrap.Tracer(tracing),
-		Instance:                 f.Instance,
-	})
+	ec.Logger, ec.Tracer, ec.Instance = log, bootstrap.Tracer(tracing), f.Instance
+	ec.Retry = guard.Retry
+	e, err := extractor.New(bus.JS, client, bus.State, ec)
 	if err != nil {
 		return err
 	}
@@ -100,10 +103,23 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	ops.Attach(bus.NC, bus.JS)
-	users := func(ctx context.Context) error { return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval) }
-	if mirror == nil {
-		return users(ctx)
+	poller, err := brevoPoller(cfg, creds, bus, ops.Calls(rec.Observer("extractor")), f.Instance, log)
+	if err != nil {
+		return err
 	}
-	return bootstrap.RunAll(ctx, users, mirror)
+	ops.Attach(bus.NC, bus.JS)
+	var jobs []func(context.Context) error
+	if usersOff == nil {
+		jobs = append(jobs, func(ctx context.Context) error { return e.Run(ctx, bus.NC, cfg.Connectors.Braze.Sync.Users.Interval) })
+	}
+	for _, w := range []func(context.Context) error{mirror, poller} {
+		if w != nil {
+			jobs = append(jobs, w)
+		}
+	}
+	more, err := resourceJobs(ctx, cfg, catalogs, analytics, bus, client, creds, ops, rec, f.Instance, log)
+	if err != nil {
+		return err
+	}
+	return bootstrap.RunAll(ctx, append(jobs, more...)...)
 }

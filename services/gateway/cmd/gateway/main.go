@@ -34,6 +34,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if token == "" {
 		return errors.New("no Currents token: set " + gateway.EnvCurrentsToken + " or store one with `tajo connectors currents-token`")
 	}
+	// Brevo's webhooks (the two-way sync): answered 401 without a token.
+	hookToken, err := gateway.BrevoWebhookToken(config.Home())
+	if err != nil {
+		return err
+	}
 	keys, err := apikeys.Open(config.Home())
 	if err != nil {
 		return err
@@ -43,7 +48,8 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	defer flushSpans()
-	// /metrics, /healthz and /readyz (the container's healthcheck).
+	// /metrics, /healthz and /readyz (the container's healthcheck), like
+	// every other service.
 	ops, err := bootstrap.StartOps(cfg, "gateway", log)
 	if err != nil {
 		return err
@@ -65,10 +71,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	g, err := gateway.New(bus.NC, gateway.Config{
-		Listen: cfg.Gateway.Listen, CurrentsToken: token, NotifyToken: notify, Keys: keys, Audit: rec, Logger: log,
-		Tracer: bootstrap.Tracer(tracing), Meter: ops.Metrics,
-	})
+	gc := gateway.FromConfig(cfg)
+	gc.CurrentsToken, gc.BrevoWebhookToken, gc.NotifyToken = token, hookToken, notify
+	gc.Keys, gc.Audit, gc.Logger = keys, rec, log
+	gc.Tracer, gc.Meter = bootstrap.Tracer(tracing), ops.Metrics
+	g, err := gateway.New(bus.NC, gc)
 	if err != nil {
 		return err
 	}

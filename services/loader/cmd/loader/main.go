@@ -86,19 +86,11 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
-	l, err := loader.New(ctx, bus.JS, client, m.Attributes(), bus.State, loader.Config{
-		Paused:          guard.Open, // stop fetching while a Brevo breaker is open
-		Instance:        instance,
-		BatchSize:       cfg.Pipeline.BatchSize,
-		BatchWait:       cfg.Pipeline.BatchWait,
-		ImportThreshold: cfg.Pipeline.ImportThreshold,
-		MaxImportBytes:  cfg.Pipeline.MaxImportBytes,
-		ListIDs:         bootstrap.ListIDs(cfg),
-		NotifyURL:       cfg.Gateway.PublicURL,
-		OtherPerHour:    cfg.Resilience.Limits.WithDefaults().Brevo.OtherPerHour,
-		Logger:          log,
-		Instruments:     ops.Pipeline(tracing),
-	})
+	lc := loader.FromConfig(cfg)
+	lc.Paused = guard.Open // stop fetching while a Brevo breaker is open
+	lc.Retry = guard.Retry
+	lc.Instance, lc.Logger, lc.Instruments = instance, log, ops.Pipeline(tracing)
+	l, err := loader.New(ctx, bus.JS, client, m.Attributes(), bus.State, lc)
 	if err != nil {
 		return err
 	}
@@ -110,6 +102,13 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 		return err
 	}
 	workers := []func(context.Context) error{l.Run, le.Run}
+	bw, err := brazeWriter(ctx, cfg, creds, bus.JS, ops.Calls(rec.Observer("loader")), log)
+	if err != nil {
+		return err
+	}
+	if bw != nil {
+		workers = append(workers, bw) // Brevo's changes to Braze (ops.braze.*): their own durable consumer
+	}
 	if cfg.SegmentsMirrored() {
 		// List changes (ops.brevo.lists.>): their own durable consumer, the
 		// same Brevo guard.
@@ -118,6 +117,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 			return err
 		}
 		workers = append(workers, ll.Run)
+	}
+	// Products (ops.brevo.products), when sync.catalogs is on.
+	if cfg.Connectors.Braze.Sync.Catalogs.Enabled {
+		lp, err := loader.NewProducts(ctx, bus.JS, client, loader.ProductsConfig{Paused: guard.Open, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, lp.Run)
 	}
 	return bootstrap.RunAll(ctx, workers...)
 }

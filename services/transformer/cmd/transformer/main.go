@@ -45,24 +45,29 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	defer bus.Close()
 	ops.Attach(bus.NC, bus.JS, telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.Durable},
 		telemetry.Consumer{Stream: proto.StreamRaw, Durable: transformer.EventsDurable})
-	t, err := transformer.New(ctx, bus.JS, m, transformer.Config{
-		Instance:    instance,
-		BatchWait:   cfg.Pipeline.BatchWait,
-		Concurrency: cfg.Pipeline.Concurrency,
-		Logger:      log,
-		Instruments: ops.Pipeline(tracing),
-	})
+	tw, reverse, err := twoWay(ctx, cfg, bus.JS, log)
+	if err != nil {
+		return err
+	}
+	tc := transformer.FromConfig(cfg)
+	tc.TwoWay = reconciler(tw)
+	tc.Instance, tc.Logger, tc.Instruments = instance, log, ops.Pipeline(tracing)
+	t, err := transformer.New(ctx, bus.JS, m, tc)
 	if err != nil {
 		return err
 	}
 	// Engagement events (raw.braze.events) share the binary: their own
 	// durable consumer, their own worker.
-	te, err := transformer.NewEvents(bus.JS, transformer.EventsConfig{Mapping: cfg.Connectors.Braze.EventMapping, Logger: log,
-		Instruments: ops.EventsPipeline(tracing, proto.StageTransformer)})
+	tec := transformer.EventsFromConfig(cfg)
+	tec.Logger, tec.Instruments = log, ops.EventsPipeline(tracing, proto.StageTransformer)
+	te, err := transformer.NewEvents(bus.JS, tec)
 	if err != nil {
 		return err
 	}
 	workers := []func(context.Context) error{t.Run, te.Run}
+	if reverse != nil {
+		workers = append(workers, reverse) // Brevo's changes (raw.brevo.*): their own durable consumer
+	}
 	if cfg.SegmentsMirrored() {
 		// Segment changes (raw.braze.segments): their own durable consumer.
 		ts, err := transformer.NewSegments(ctx, bus.JS, transformer.SegmentsConfig{Replicas: cfg.NATS.Replicas, Logger: log})
@@ -70,6 +75,14 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 			return err
 		}
 		workers = append(workers, ts.Run)
+	}
+	// Catalog items (raw.braze.catalog), when sync.catalogs is on.
+	if c := cfg.Connectors.Braze.Sync.Catalogs; c.Enabled {
+		tc, err := transformer.NewCatalogs(ctx, bus.JS, transformer.CatalogsConfig{Mapping: c.Mapping, Logger: log})
+		if err != nil {
+			return err
+		}
+		workers = append(workers, tc.Run)
 	}
 	return bootstrap.RunAll(ctx, workers...)
 }

@@ -56,6 +56,7 @@ func main() {
 	flag.StringVar(&o.NATSServer, "nats-server", envStr("BENCH_NATS_SERVER", "bin/nats-server"), "nats-server binary of the production shape; built from the pinned module when missing")
 	flag.BoolVar(&o.Verbose, "v", false, "print the pipeline's progress every second")
 	flag.StringVar(&o.HeapProfile, "memprofile", "", "write a heap profile of the all-in-one process once the full sync has finished")
+	flag.IntVar(&segmentMembers, "segment-members", envInt("BENCH_SEGMENT_MEMBERS", 1_000_000), "members of the segment membership diff, measured at a quarter of this size and this size before the other phases; 0 skips it (default $BENCH_SEGMENT_MEMBERS or 1000000)")
 	flag.IntVar(&o.Events, "events", envInt("BENCH_EVENTS", 20000), "Currents events through the gateway after the all-in-one's syncs (the events line); 0 skips it (default $BENCH_EVENTS or 20000)")
 	flag.IntVar(&o.TracingUsers, "tracing-users", envInt("BENCH_TRACING_USERS", -1), "users of the tracing line (a full sync with tracing off and on, alternated); 0 skips it (default $BENCH_TRACING_USERS, else the all-in-one's users up to 20000)")
 	flag.IntVar(&o.TracingRounds, "tracing-rounds", envInt("BENCH_TRACING_ROUNDS", 3), "rounds of the tracing line, each one sync off and one on (default $BENCH_TRACING_ROUNDS or 3)")
@@ -143,11 +144,17 @@ func runOnce(ctx context.Context, o bench.Options, jsonOut, cpuProfile string, k
 		defer pprof.StopCPUProfile()
 	}
 	o.Log = os.Stdout
+	// First, on a heap nothing else has used: its peak is the diff's own.
+	diffs, err := segmentDiffs(o.WorkDir)
+	if err != nil {
+		return err
+	}
 	rep, err := bench.Run(ctx, o)
 	if err != nil {
 		return err
 	}
 	rep.Print(os.Stdout)
+	bench.PrintSegmentDiff(os.Stdout, diffs)
 	if jsonOut != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -161,6 +168,36 @@ func runOnce(ctx context.Context, o bench.Options, jsonOut, cpuProfile string, k
 		return errProblems
 	}
 	return nil
+}
+
+// segmentMembers sizes the segment membership diff (0: skipped).
+var segmentMembers int
+
+// segmentDiffs measures the membership diff at a quarter of
+// segmentMembers and at segmentMembers, with 1% churn: past the sorter's
+// run size the peak heap must not grow.
+func segmentDiffs(workDir string) ([]bench.SegmentDiffResult, error) {
+	if segmentMembers <= 0 {
+		return nil, nil
+	}
+	dir := filepath.Join(workDir, "segment-diff")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var out []bench.SegmentDiffResult
+	for _, n := range []int{max(segmentMembers/4, 1), segmentMembers} {
+		if len(out) > 0 && out[0].Members == n {
+			break
+		}
+		fmt.Printf("segment membership diff: %d members, 1%% churn...\n", n)
+		r, err := bench.SegmentDiff(dir, n, 0.01)
+		if err != nil {
+			return nil, fmt.Errorf("the segment membership diff of %d members: %w", n, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // natsServer returns bin when it exists, else builds the pinned

@@ -137,7 +137,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Loader.Paused == nil {
 		o.Loader.Paused = vg.Open
 	}
-	// Polls of Brevo's imports share its budget for other endpoints.
+	// The calls no message stands behind retry by the guards' policy
+	// (resilience.retry), as in the binaries.
+	o.Extractor.Retry, o.Loader.Retry = bg.Retry, vg.Retry
+	// Polls of Brevo's imports share its budget for other endpoints
+	// (loader.FromConfig sets it from the same limits).
 	if o.Loader.OtherPerHour == 0 {
 		o.Loader.OtherPerHour = o.Resilience.Limits.WithDefaults().Brevo.OtherPerHour
 	}
@@ -154,10 +158,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("building the field mapping: %w", err)
 	}
 	if len(o.Extractor.FieldsToExport) == 0 {
-		o.Extractor.FieldsToExport, o.Extractor.CustomAttributesToExport = m.ExportFields()
-	}
-	if o.Extractor.Digest == "" {
-		o.Extractor.Digest = bootstrap.LinesDigest(m, o.Loader.ListIDs, o.Loader.ListName)
+		// Options not made from a configuration file (extractor.FromConfig
+		// sets these): the same decision, from the same mapping.
+		o.Extractor.ForMapping(m, o.Loader.ListIDs, o.Loader.ListName)
 	}
 	o.Extractor.Logger, o.Transformer.Logger, o.Loader.Logger = o.Logger, o.Logger, o.Logger
 	ex, err := extractor.New(js, bz, st, o.Extractor)

@@ -23,6 +23,7 @@ type control struct {
 	mu        sync.Mutex
 	conn      Connection // the last vendor check, made at checkedAt
 	checkedAt time.Time
+	checking  bool // a request is making the check
 }
 
 var _ gateway.Control = (*control)(nil)
@@ -94,13 +95,23 @@ func (c *control) Status(ctx context.Context) (any, error) {
 const connectionTTL = 30 * time.Second
 
 // connection is the last vendor check, made again once connectionTTL old.
+// While one request makes it, the others answer with the previous check
+// rather than wait for the vendors (the page asks every second).
 func (c *control) connection(ctx context.Context) Connection {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.checkedAt.IsZero() || time.Since(c.checkedAt) > connectionTTL {
-		c.conn, c.checkedAt = CheckVendors(ctx, c.a.reads), time.Now()
+	stale := c.checkedAt.IsZero() || time.Since(c.checkedAt) > connectionTTL
+	if !stale || c.checking && !c.checkedAt.IsZero() {
+		conn := c.conn
+		c.mu.Unlock()
+		return conn
 	}
-	return c.conn
+	c.checking = true
+	c.mu.Unlock()
+	conn := CheckVendors(ctx, c.a.reads)
+	c.mu.Lock()
+	c.conn, c.checkedAt, c.checking = conn, time.Now(), false
+	c.mu.Unlock()
+	return conn
 }
 
 // runJSON is a run as the control API shows it (the CLI's field names).

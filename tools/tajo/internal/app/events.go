@@ -23,8 +23,9 @@ type EventsOptions struct {
 	// Gateway is the gateway's configuration (Listen, CurrentsToken, Keys);
 	// Control, Audit and Logger are filled in here.
 	Gateway gateway.Config
-	// Mapping is the config's event_mapping.
-	Mapping map[string]string
+	// Transformer is the events transformer's configuration
+	// (transformer.EventsFromConfig); Logger is filled in here.
+	Transformer transformer.EventsConfig
 	// Brevo and Resilience configure the events client: a guard of its own
 	// (Brevo limits /events apart from /contacts).
 	Brevo      brevo.Config
@@ -56,6 +57,7 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 		tIn.Meter = a.ops.Metrics.Worker(bootstrap.EventsStage(proto.StageTransformer))
 		lIn.Meter = a.ops.Metrics.Worker(bootstrap.EventsStage(proto.StageLoader))
 	}
+	// A guard of its own: Brevo limits /events apart from /contacts.
 	guard, err := bootstrap.GuardBrevo(o.Resilience, &o.Brevo, o.Logger)
 	if err != nil {
 		return err
@@ -68,7 +70,8 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 	if err != nil {
 		return fmt.Errorf("configuring the Brevo events client: %w", err)
 	}
-	te, err := transformer.NewEvents(a.JS, transformer.EventsConfig{Mapping: o.Mapping, Logger: o.Logger, Instruments: tIn})
+	o.Transformer.Logger, o.Transformer.Instruments = o.Logger, tIn
+	te, err := transformer.NewEvents(a.JS, o.Transformer)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func startSegments(t *testing.T, users int, byName bool, sbo sandbox.Options) *s
 	t.Cleanup(cancel)
 	sbo.Users, sbo.Seed, sbo.RateLimits = users, 42, true
 	if sbo.ExportDelay == 0 {
-		sbo.ExportDelay = 100 * time.Millisecond
+		sbo.ExportDelay = time.Second // long enough for an export to be running when the mirror asks
 	}
 	sb, err := sandbox.Start(ctx, sbo)
 	if err != nil {
@@ -255,8 +255,20 @@ func TestSegmentMirrorEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An export of the segment is running (someone else's): the mirror's
+	// request gets Braze's 429 and waits it out.
+	bz, err := braze.New(braze.Config{BaseURL: e.sb.BrazeURL, APIKey: e.sb.BrazeAPIKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bz.ExportSegment(context.Background(), braze.ExportSegmentRequest{SegmentID: e.segID, FieldsToExport: []string{"email"}}); err != nil {
+		t.Fatal(err)
+	}
 	before := len(e.sb.Brevo.ListCalls())
 	second := syncSegments(t, e.app)
+	if n := e.sb.Braze.Requests()["POST /users/export/segment 429"]; n == 0 {
+		t.Error("the mirror's export was not refused while another ran: the 429 path is not exercised")
+	}
 
 	wantRemoved, wantAdded := map[string][]string{}, map[string][]string{}
 	for _, i := range left {

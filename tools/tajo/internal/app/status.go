@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tajo-sync/tajo/pkg/analytics"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/dlq"
@@ -36,8 +37,8 @@ type Status struct {
 	// UsersCount is how many users the last completed full sync exported
 	// (0 before the first).
 	UsersCount int64 `json:"usersCount"`
-	// CampaignsTracked is always 0 in this build: campaigns are not synced
-	// yet. It will count them once they are.
+	// CampaignsTracked counts the campaigns and Canvases whose analytics
+	// are read (sync.campaigns, sync.canvases).
 	CampaignsTracked int64 `json:"campaignsTracked"`
 	// EventsProcessed counts the events written to Brevo contact
 	// timelines (Currents and handleEvent), each once.
@@ -97,7 +98,9 @@ type RunStatus struct {
 	Stale        int64      `json:"stale"`
 	Failed       int64      `json:"failed"`
 	DeadLettered int64      `json:"deadLettered"`
-	Error        string     `json:"error,omitempty"`
+	// Deleted counts catalog items marked deleted in Brevo (catalog runs).
+	Deleted int64  `json:"deleted,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // ConsumerLag is a durable consumer's backlog: messages not yet delivered
@@ -131,7 +134,7 @@ type BreakerState struct {
 const StatusRuns = 10
 
 // StatusResources are the resources whose last run the status shows.
-var StatusResources = []string{extractor.Resource, proto.ResourceSegments}
+var StatusResources = []string{extractor.Resource, proto.ResourceSegments, proto.ResourceCatalogs, proto.ResourceCampaigns, proto.ResourceCanvases}
 
 // LagConsumers are the durable consumers whose backlog the status shows:
 // the users pipeline's, then the events pipeline's.
@@ -140,6 +143,8 @@ var LagConsumers = []struct{ Stream, Durable string }{
 	{proto.StreamOps, loader.Durable},
 	{proto.StreamRaw, transformer.EventsDurable},
 	{proto.StreamOps, loader.EventsDurable},
+	{proto.StreamRaw, proto.DurableCatalogTransformer},
+	{proto.StreamOps, proto.DurableProductLoader},
 }
 
 // ReadStatus is the connector's status: the vendor checks conn (see
@@ -277,6 +282,9 @@ func readRuns(ctx context.Context, js jetstream.JetStream, store *state.Store, s
 		return err
 	}
 	st.EventsProcessed = int64(n)
+	if st.CampaignsTracked, err = campaignsTracked(ctx, js); err != nil {
+		return err
+	}
 	for _, res := range StatusResources {
 		run, err := store.LastRun(ctx, res)
 		if errors.Is(err, state.ErrNotFound) {
@@ -357,6 +365,9 @@ func describeRun(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun
 		Exported:  s.Exported, Malformed: run.Malformed, Created: s.Created, Updated: s.Updated,
 		Unchanged: s.Unchanged, Merged: s.Merged, Stale: s.Stale, Failed: s.Failed, DeadLettered: s.DeadLettered,
 	}
+	if run.Outcome != nil {
+		rs.Deleted = run.Outcome.Deleted
+	}
 	if run.FinishedAt > 0 {
 		f := time.UnixMilli(run.FinishedAt).UTC()
 		rs.FinishedAt = &f
@@ -384,4 +395,18 @@ func consumerLags(ctx context.Context, js jetstream.JetStream) []ConsumerLag {
 		out = append(out, l)
 	}
 	return out
+}
+
+// campaignsTracked counts the campaigns and Canvases the analytics track
+// (0 on a server that never read any).
+func campaignsTracked(ctx context.Context, js jetstream.JetStream) (int64, error) {
+	store, err := analytics.Open(ctx, js)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := store.Tracked(ctx)
+	return int64(n), err
 }

@@ -2,22 +2,33 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/twoway"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/gateway"
 	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/services/transformer"
 	"github.com/tajo-sync/tajo/tools/sandbox"
 	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
+	"github.com/tajo-sync/tajo/tools/sandbox/faults"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
@@ -29,7 +40,9 @@ const webhookToken = "twoway-webhook-token-0123456789"
 // install --webhook-url` registers them.
 type twEnv struct {
 	*env
-	tw *app.TwoWayWorkers
+	tw      *app.TwoWayWorkers
+	killer  *killable // the reverse worker and the Braze writer, when the test kills them
+	gateway string    // the gateway's base URL
 	// last counts, to measure one cycle's writes
 	lastTrack, lastEmail, lastBrevo int
 }
@@ -38,8 +51,10 @@ type twOptions struct {
 	users   int
 	fields  map[string]twoway.Rule
 	group   string
-	faults  string
+	faults  string // the sandbox's fault mix (faults.Parse)
 	noHooks bool
+	// manual leaves the reverse worker and the Braze writer to the test.
+	manual bool
 }
 
 func startTwoWay(t *testing.T, o twOptions) *twEnv {
@@ -47,6 +62,13 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	sopts := sandbox.Options{Users: o.users, Seed: 42, RateLimits: true, ExportDelay: 100 * time.Millisecond}
+	if o.faults != "" {
+		spec, err := faults.Parse(o.faults)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sopts.Faults = spec
+	}
 	sb, err := sandbox.Start(ctx, sopts)
 	if err != nil {
 		t.Fatal(err)
@@ -94,8 +116,17 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 	wctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 3)
 	go func() { done <- a.RunWorkers(wctx) }()
-	go func() { done <- tw.Reverse.Run(wctx) }()
-	go func() { done <- tw.Writer.Run(wctx) }()
+	var killer *killable
+	if o.manual {
+		killer = &killable{url: ns.ClientURL(), policy: policy, brazeURL: sb.BrazeURL, brazeKey: sb.BrazeAPIKey, log: log}
+		killer.start(t)
+		done <- nil
+		done <- nil
+	} else {
+		go func() { done <- tw.Reverse.Run(wctx) }()
+		go func() { done <- tw.Writer.Run(wctx) }()
+	}
+	var hookURL string
 	if !o.noHooks {
 		gw, err := gateway.New(nc, gateway.Config{BrevoWebhookToken: webhookToken, Logger: log})
 		if err != nil {
@@ -110,21 +141,29 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := bv.CreateWebhook(ctx, brevo.Webhook{URL: "http://" + ln.Addr().String() + "/v1/brevo/webhooks",
+		hookURL = "http://" + ln.Addr().String()
+		if _, err := bv.CreateWebhook(ctx, brevo.Webhook{URL: hookURL + "/v1/brevo/webhooks",
 			Events: brevo.ContactWebhookEvents, Token: webhookToken}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	var gwURL string
+	if !o.noHooks {
+		gwURL = hookURL
+	}
 	n := 3
 	t.Cleanup(func() {
 		stop()
+		if killer != nil {
+			killer.kill()
+		}
 		for range n + boolInt(!o.noHooks) {
 			if err := <-done; err != nil {
 				t.Errorf("worker: %v", err)
 			}
 		}
 	})
-	e := &twEnv{env: &env{sb: sb, app: a, js: a.JS}, tw: tw}
+	e := &twEnv{env: &env{sb: sb, app: a, js: a.JS}, tw: tw, gateway: gwURL, killer: killer}
 	syncNow(t, e.env, "full")
 	e.settle(t)
 	e.cycleWrites() // the full sync's writes are not a cycle's
@@ -142,11 +181,11 @@ func boolInt(b bool) int {
 // worker has nothing pending.
 func (e *twEnv) settle(t *testing.T) {
 	t.Helper()
-	waitFor(t, 20*time.Second, "webhook deliveries", func() bool {
+	waitFor(t, 60*time.Second, "webhook deliveries", func() bool {
 		st := e.sb.Brevo.WebhookStats()
 		return st.Delivered+st.Failed == st.Events
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if err := e.app.WaitTwoWayDrained(ctx); err != nil {
 		t.Fatal(err)
@@ -160,8 +199,15 @@ func (e *twEnv) cycle(t *testing.T) {
 	e.settle(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := e.tw.Poller.PollOnce(ctx); err != nil {
-		t.Fatal(err)
+	for try := 1; ; try++ { // the sandbox may be injecting faults
+		_, err := e.tw.Poller.PollOnce(ctx)
+		if err == nil {
+			break
+		}
+		if try == 20 {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	e.settle(t)
 	syncNow(t, e.env, "incremental")
@@ -254,11 +300,19 @@ func TestTwoWayEndToEndSettles(t *testing.T) {
 				t.Errorf("cycle %d: Braze %s of %s is %v, want %q", cycle, c.field, c.who.ExtID, val, c.value)
 			}
 		}
-		switch {
-		case len(made) == 0 && (track != 0 || email != 0 || rows != 0):
-			t.Errorf("cycle %d changed nothing but wrote %d Braze objects, %d email statuses, %d Brevo rows: the sync does not settle", cycle, track, email, rows)
-		case len(made) > 0 && track > len(made):
-			t.Errorf("cycle %d: %d Braze objects written for %d changes", cycle, track, len(made))
+		// Each change is written once, to the other side only: nothing
+		// comes back.
+		inBraze, inBrevo := 0, 0
+		for _, c := range made {
+			if c.braze {
+				inBraze++
+			} else {
+				inBrevo++
+			}
+		}
+		if track != inBrevo || rows != inBraze || email != 0 {
+			t.Errorf("cycle %d: %d Braze changes and %d Brevo changes made %d Brevo rows and %d Braze objects (%d email statuses); want %d and %d",
+				cycle, inBraze, inBrevo, rows, track, email, inBraze, inBrevo)
 		}
 	}
 	if st := e.tw.Reverse.Stats(); st[twoway.OutcomeEcho] == 0 {
@@ -357,5 +411,309 @@ func TestTwoWayConflicts(t *testing.T) {
 	e.cycle(t)
 	if track, email, rows := e.cycleWrites(); track+email+rows != 0 {
 		t.Errorf("a cycle after the conflicts resolved wrote %d Braze objects, %d statuses, %d Brevo rows", track, email, rows)
+	}
+}
+
+// TestTwoWayUnsubscribeOnce: a Brevo unsubscribe reaches Braze as
+// email_subscribe unsubscribed (and leaves the configured subscription
+// group) exactly once, though both the webhook and the poller report it,
+// the webhook twice, in either order.
+func TestTwoWayUnsubscribeOnce(t *testing.T) {
+	const group = "grp-newsletter"
+	e := startTwoWay(t, twOptions{users: 30, group: group, fields: map[string]twoway.Rule{"first_name": {Direction: twoway.Both}}})
+	cs := e.synced(t, 2)
+	yes := true
+	// The webhook first, then the poll; Brevo then sends the webhook again.
+	if err := e.sb.Brevo.EditContact(cs[0].ID, nil, &yes); err != nil {
+		t.Fatal(err)
+	}
+	e.settle(t)
+	resp := post(t, e.gateway+"/v1/brevo/webhooks", webhookToken,
+		`{"event":"unsubscribed","id":`+itoa(cs[0].ID)+`,"email":"`+cs[0].Email+`","date":"2030-01-01 00:00:00","ts":1893456000}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("re-sent webhook: %d", resp.StatusCode)
+	}
+	// The poll first (the webhook is still on its way), then the webhook.
+	if err := e.sb.Brevo.EditContact(cs[1].ID, nil, &yes); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.tw.Poller.PollOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.cycle(t)
+	e.cycle(t)
+	for _, c := range cs {
+		calls := 0
+		for _, s := range e.sb.Braze.EmailStatusLog() {
+			for _, addr := range s.Emails {
+				if addr == c.Email {
+					calls++
+					if s.State != "unsubscribed" {
+						t.Errorf("%s: /email/status %s", c.Email, s.State)
+					}
+				}
+			}
+		}
+		if calls != 1 {
+			t.Errorf("%s: %d /email/status calls, want exactly 1", c.Email, calls)
+		}
+		groupCalls := 0
+		for _, s := range e.sb.Braze.SubscriptionLog() {
+			if s.GroupID == group && slices.Contains(s.Emails, c.Email) {
+				groupCalls++
+			}
+		}
+		if groupCalls != 1 || e.sb.Braze.SubscriptionState(group, "email:"+c.Email) != "unsubscribed" {
+			t.Errorf("%s: %d /subscription/status/set calls, group state %q", c.Email, groupCalls, e.sb.Braze.SubscriptionState(group, "email:"+c.Email))
+		}
+		if got := e.sb.Braze.User(c.ExtID)["email_subscribe"]; got != "unsubscribed" {
+			t.Errorf("%s: Braze email_subscribe %v", c.ExtID, got)
+		}
+	}
+	if st := e.tw.Reverse.Stats(); st[twoway.OutcomeUnsubscribed] != 2 {
+		t.Errorf("reverse outcomes %v: want 2 unsubscribes sent", st)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestTwoWayBrazeBatches: many Brevo changes reach Braze in /users/track
+// requests of at most 75 objects (the sandbox's request log says so), one
+// object per user; objects Braze refuses in a partially successful request
+// are sent again alone, the others never.
+func TestTwoWayBrazeBatches(t *testing.T) {
+	e := startTwoWay(t, twOptions{users: 220, fields: map[string]twoway.Rule{"first_name": {Direction: twoway.Both}}})
+	cs := e.synced(t, 180)
+	failing := []string{cs[10].ExtID, cs[100].ExtID, cs[170].ExtID}
+	e.sb.Braze.FailTrack(1, failing...)
+	before := len(e.sb.Braze.TrackLog())
+	for i, c := range cs {
+		if err := e.sb.Brevo.EditContact(c.ID, map[string]any{"FIRSTNAME": "Batch" + strconv.Itoa(i)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.cycle(t)
+	log := e.sb.Braze.TrackLog()[before:]
+	sent := map[string]int{}
+	failedOnce := map[string]bool{}
+	for _, call := range log {
+		if call.Objects() > 75 {
+			t.Errorf("a /users/track request held %d objects", call.Objects())
+		}
+		inCall := map[string]bool{}
+		for _, u := range call.Users {
+			if inCall[u] {
+				t.Errorf("%s twice in one request", u)
+			}
+			inCall[u] = true
+			sent[u]++
+		}
+		for _, te := range call.Errors {
+			failedOnce[call.Users[te.Index]] = true
+		}
+	}
+	if len(log) < 3 {
+		t.Errorf("%d requests for %d users", len(log), len(cs))
+	}
+	for _, id := range failing {
+		if !failedOnce[id] || sent[id] != 2 {
+			t.Errorf("%s: refused %v, sent %d times; want refused once and sent again once", id, failedOnce[id], sent[id])
+		}
+	}
+	for i, c := range cs {
+		if !slices.Contains(failing, c.ExtID) && sent[c.ExtID] != 1 {
+			t.Errorf("%s sent %d times, want once", c.ExtID, sent[c.ExtID])
+		}
+		if got := e.sb.Braze.User(c.ExtID)["first_name"]; got != "Batch"+strconv.Itoa(i) {
+			t.Errorf("%s: Braze first_name %v", c.ExtID, got)
+		}
+	}
+	t.Logf("%d users in %d /users/track requests", len(cs), len(log))
+}
+
+// killable runs the reverse worker and the Braze writer on a connection of
+// their own, which kill closes at once: what they had fetched and not
+// acknowledged comes back after AckWait, to whichever workers start next.
+type killable struct {
+	url                string
+	policy             *twoway.Policy
+	brazeURL, brazeKey string
+	log                *slog.Logger
+
+	mu     sync.Mutex
+	nc     *nats.Conn
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	kills  int
+}
+
+func (k *killable) start(t *testing.T) {
+	t.Helper()
+	if err := k.startErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (k *killable) startErr() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	nc, err := natsx.Connect(ctx, k.url, "twoway-workers")
+	if err != nil {
+		cancel()
+		return err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		cancel()
+		return err
+	}
+	s, err := twoway.NewSyncer(ctx, js, k.policy)
+	if err != nil {
+		cancel()
+		return err
+	}
+	// Small batches: a kill finds work in flight.
+	r, err := transformer.NewReverse(js, s, transformer.ReverseConfig{BatchSize: 5, AckWait: 2 * time.Second, DrainTimeout: time.Second, Logger: k.log})
+	if err != nil {
+		cancel()
+		return err
+	}
+	bc := braze.Config{BaseURL: k.brazeURL, APIKey: k.brazeKey}
+	if _, err := bootstrap.GuardBraze(resilience.Config{}, &bc, k.log); err != nil {
+		cancel()
+		return err
+	}
+	bz, err := braze.New(bc)
+	if err != nil {
+		cancel()
+		return err
+	}
+	w, err := loader.NewBrazeSink(js, bz, s, loader.BrazeConfig{BatchSize: 5, AckWait: 2 * time.Second, DrainTimeout: time.Second, Logger: k.log})
+	if err != nil {
+		cancel()
+		return err
+	}
+	k.mu.Lock()
+	k.nc, k.cancel = nc, cancel
+	k.mu.Unlock()
+	for _, run := range []func(context.Context) error{r.Run, w.Run} {
+		k.wg.Go(func() { _ = run(ctx) }) // a killed worker's error is the point
+	}
+	return nil
+}
+
+// kill closes the workers' connection without a drain, and waits for them.
+// (A process killed stops at once; here the handlers in flight, whose
+// connection is gone, are cut after DrainTimeout.)
+func (k *killable) kill() {
+	k.mu.Lock()
+	nc, cancel := k.nc, k.cancel
+	k.kills++
+	k.mu.Unlock()
+	nc.Close()
+	cancel()
+	k.wg.Wait()
+}
+
+// TestTwoWayUnderFaultsAndKills runs the same Brevo changes twice: once
+// fault-free, once with the sandbox injecting 5xx, 429s and resets on both
+// vendors while the reverse worker and the Braze writer are killed and
+// restarted mid-work; Braze must end the same.
+func TestTwoWayUnderFaultsAndKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two full deployments: skipped with -short")
+	}
+	fields := map[string]twoway.Rule{"first_name": {Direction: twoway.Both}, "last_name": {Direction: twoway.Both, Conflict: twoway.BrevoWins}}
+	run := func(faulty bool) map[string]string {
+		o := twOptions{users: 60, fields: fields}
+		if faulty {
+			o.manual, o.faults = true, "5xx=0.1,429=0.05,reset=0.03,latency=40ms±20ms"
+		}
+		e := startTwoWay(t, o)
+		var exts []string
+		for _, c := range e.sb.Brevo.Contacts() {
+			if c.ExtID != "" && c.Email != "" {
+				exts = append(exts, c.ExtID)
+			}
+		}
+		slices.Sort(exts)
+		yes := true
+		for k, ext := range exts[:45] {
+			c, _ := e.sb.Brevo.ContactByExtID(ext)
+			attrs := map[string]any{"FIRSTNAME": "F" + strconv.Itoa(k)}
+			if k%3 == 0 {
+				attrs["LASTNAME"] = "L" + strconv.Itoa(k)
+			}
+			var bl *bool
+			if k%7 == 0 {
+				bl = &yes
+			}
+			if err := e.sb.Brevo.EditContact(c.ID, attrs, bl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var kills sync.WaitGroup
+		if faulty {
+			// Kill and restart the workers while they handle the changes.
+			kills.Go(func() {
+				for range 4 {
+					time.Sleep(250 * time.Millisecond)
+					e.killer.kill()
+					if err := e.killer.startErr(); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		e.cycle(t)
+		kills.Wait()
+		for range 2 {
+			e.cycle(t)
+		}
+		out := map[string]string{}
+		for _, ext := range exts {
+			u := e.sb.Braze.User(ext)
+			out[ext] = fmt.Sprintf("%v|%v|%v", u["first_name"], u["last_name"], u["email_subscribe"])
+		}
+		if faulty {
+			t.Logf("faulty run: %d kills; Braze answered %v", e.killer.kills, e.sb.Braze.Requests())
+		}
+		return out
+	}
+	want := run(false)
+	got := run(true)
+	if len(got) != len(want) {
+		t.Fatalf("%d users compared, the reference has %d", len(got), len(want))
+	}
+	diffs := 0
+	for ext, w := range want {
+		if got[ext] != w {
+			diffs++
+			t.Errorf("%s: Braze holds %s after faults and kills, %s without", ext, got[ext], w)
+		}
+	}
+	t.Logf("%d users compared, %d differ", len(want), diffs)
+}
+
+// TestTwoWayDeleteIsReported: a contact deleted in Brevo keeps its Braze
+// user (propagate_deletes is off by default) and is reported in the DLQ.
+func TestTwoWayDeleteIsReported(t *testing.T) {
+	e := startTwoWay(t, twOptions{users: 20, fields: map[string]twoway.Rule{"first_name": {Direction: twoway.Both}}})
+	c := e.synced(t, 1)[0]
+	if err := e.sb.Brevo.DeleteContact(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.cycle(t)
+	if e.sb.Braze.User(c.ExtID) == nil {
+		t.Error("the Braze user of a contact deleted in Brevo was deleted")
+	}
+	if got := dlqReasons(t, e.js)["transformer.deleted_in_brevo"]; got != 1 {
+		t.Errorf("%d deleted_in_brevo reports, want 1 (all: %v)", got, dlqReasons(t, e.js))
+	}
+	// The deletion leaves no writes behind on either side.
+	e.cycleWrites()
+	e.cycle(t)
+	if track, email, rows := e.cycleWrites(); track+email+rows != 0 {
+		t.Errorf("after a deletion a cycle wrote %d/%d/%d", track, email, rows)
 	}
 }

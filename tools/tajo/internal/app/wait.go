@@ -125,6 +125,12 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 			s, err := finish(ctx, st, led, run)
 			if err != nil {
 				if isTransient(err) || errors.Is(err, context.DeadlineExceeded) {
+					// Poll again at the next tick, not at once.
+					select {
+					case <-ctx.Done():
+						return Summary{}, fmt.Errorf("waiting for run %s: %w", id, ctx.Err())
+					case <-t.C:
+					}
 					continue
 				}
 				return Summary{}, err

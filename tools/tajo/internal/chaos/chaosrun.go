@@ -305,6 +305,6 @@ func breakerReport(ctx context.Context, st *state.Store) string {
 		moves = append(moves, fmt.Sprintf("%s=%d", m, n))
 	}
 	sort.Strings(moves)
-	return fmt.Sprintf("%d %v (429s seen by the limiters %d, transport retries %d; from %d processes' last reports, a lower bound across kills)",
+	return fmt.Sprintf("%d %v (429s seen by the limiters %d, policy retries %d; from %d processes' last reports, a lower bound across kills)",
 		total, moves, throttled, retries, len(hs))
 }

@@ -91,7 +91,10 @@ func dryRun(ctx context.Context, cmd *cobra.Command, s *connectorSettings, f syn
 	env.closers = append(env.closers, func() error { return drain(nc) })
 
 	res := &dryRunResult{plan: plan.New()}
-	opts := appOptions(s.cfg, s.creds, env.nc, env.logger)
+	opts, err := appOptions(s.cfg, s.creds, env.nc, env.logger)
+	if err != nil {
+		return nil, err
+	}
 	opts.Loader.DryRun, opts.Loader.Planner = true, res.plan
 	// The dry run's Braze export is real vendor calls: on record, through
 	// the spool (this server and its AUDIT stream are thrown away).

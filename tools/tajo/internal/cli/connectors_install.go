@@ -22,6 +22,10 @@ func init() { registerUnder("connectors", newConnectorsInstallCmd) }
 
 type installFlags struct {
 	apiKey, instanceURL, brevoAPIKey, configPath string
+	// webhookURL, when set, registers Brevo's webhooks for the two-way
+	// sync (connectors_install_webhook.go); brevoAPIURL overrides the
+	// config's connectors.brevo.api_url for it.
+	webhookURL, brevoAPIURL string
 }
 
 func newConnectorsInstallCmd() *cobra.Command {
@@ -38,12 +42,21 @@ comments and other settings are kept).
 The master key comes from TAJO_MASTER_KEY (32 bytes, hex or base64), or from
 $TAJO_HOME/master.key, created (mode 0600) on the first install. Keys may come
 from BRAZE_API_KEY and BREVO_API_KEY instead of flags, so they never appear in
-your shell history or the process list.`,
+your shell history or the process list.
+
+With --webhook-url (the gateway's public address), Brevo's marketing webhooks
+for the two-way sync (connectors.brevo.two_way) are registered with Brevo:
+contact updates, unsubscribes, deletions and list additions are POSTed to
+<url>/v1/brevo/webhooks with a bearer token stored encrypted with the keys
+(or $` + "TAJO_BREVO_WEBHOOK_TOKEN" + `).`,
 		Example: `  export BRAZE_API_KEY=... BREVO_API_KEY=xkeysib-...
   tajo connectors install braze --instance-url rest.iad-01.braze.com
 
   tajo connectors install braze --api-key KEY --instance-url rest.fra-01.braze.eu \
-      --brevo-api-key xkeysib-... --config ./tajo.yaml`,
+      --brevo-api-key xkeysib-... --config ./tajo.yaml
+
+  tajo connectors install braze --instance-url rest.iad-01.braze.com \
+      --webhook-url https://tajo.example.com`,
 		Args:      connectorArg,
 		ValidArgs: []string{bootstrap.StoredConnector},
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,6 +68,8 @@ your shell history or the process list.`,
 	fl.StringVar(&f.instanceURL, "instance-url", "", "Braze REST endpoint, e.g. rest.iad-01.braze.com (Braze > Settings > APIs and Identifiers)")
 	fl.StringVar(&f.brevoAPIKey, "brevo-api-key", "", "Brevo API v3 key (default $"+config.EnvBrevoAPIKey+"; kept from a previous install when absent)")
 	fl.StringVar(&f.configPath, "config", "", "config file to enable the connector in (default $TAJO_CONFIG, else $TAJO_HOME/config.yaml)")
+	fl.StringVar(&f.webhookURL, "webhook-url", "", "public URL of the gateway: registers Brevo's webhooks for the two-way sync there")
+	fl.StringVar(&f.brevoAPIURL, "brevo-api-url", "", "Brevo API base for the webhook registration (default: the config's connectors.brevo.api_url)")
 	return cmd
 }
 
@@ -84,6 +99,12 @@ func runInstall(ctx context.Context, out, errOut io.Writer, f installFlags) erro
 	for _, w := range inst.warnings {
 		fmt.Fprintln(errOut, "warning:", w)
 	}
+	var hookTarget string
+	if f.webhookURL != "" {
+		if hookTarget, err = webhookTarget(f.webhookURL); err != nil {
+			return err
+		}
+	}
 
 	fmt.Fprintf(out, "Checking the key against %s ... ", inst.url)
 	rec := openCLIAudit(config.Home(), errOut)
@@ -105,9 +126,17 @@ func runInstall(ctx context.Context, out, errOut io.Writer, f installFlags) erro
 		return err
 	}
 	creds := secrets.Credentials{
-		BrazeAPIKey:      key,
-		BrazeInstanceURL: inst.url,
-		BrevoAPIKey:      firstNonEmpty(f.brevoAPIKey, os.Getenv(config.EnvBrevoAPIKey), prev.BrevoAPIKey),
+		BrazeAPIKey:       key,
+		BrazeInstanceURL:  inst.url,
+		BrevoAPIKey:       firstNonEmpty(f.brevoAPIKey, os.Getenv(config.EnvBrevoAPIKey), prev.BrevoAPIKey),
+		CurrentsToken:     prev.CurrentsToken,
+		BrevoWebhookToken: prev.BrevoWebhookToken,
+	}
+	if hookTarget != "" {
+		if creds.BrevoAPIKey == "" {
+			return fmt.Errorf("--webhook-url needs the Brevo key to register the webhook: pass --brevo-api-key or export %s", config.EnvBrevoAPIKey)
+		}
+		creds.BrevoWebhookToken = webhookToken(prev.BrevoWebhookToken)
 	}
 	if err := store.Put(bootstrap.StoredConnector, creds); err != nil {
 		return fmt.Errorf("storing the credentials: %w", err)
@@ -118,6 +147,18 @@ func runInstall(ctx context.Context, out, errOut io.Writer, f installFlags) erro
 	}
 
 	path := installConfigPath(f.configPath, home)
+	if hookTarget != "" {
+		apiURL := f.brevoAPIURL
+		if apiURL == "" {
+			apiURL = config.Default().Connectors.Brevo.APIURL
+			if cfg, err := config.Load(path); err == nil {
+				apiURL = cfg.Connectors.Brevo.APIURL
+			}
+		}
+		if err := registerWebhook(ctx, out, apiURL, creds.BrevoAPIKey, hookTarget, creds.BrevoWebhookToken); err != nil {
+			return err
+		}
+	}
 	created, problems, err := enableInConfig(path, inst.url)
 	if err != nil {
 		return err

@@ -42,7 +42,8 @@ func newConnectorsStatusCmd() *cobra.Command {
                      Brevo GET /contacts?limit=1 (nothing is written)
   last sync          the last completed users run: when, which type, how long
   users count        users exported by the last completed full sync
-  campaigns tracked  always 0 in this build: campaigns are not synced yet
+  campaigns tracked  campaigns and Canvases whose analytics are read
+                     (sync.campaigns, sync.canvases; see tajo connectors report)
   events processed   events written to Brevo contact timelines (Currents and
                      handleEvent), each once
   resources          the last run of each resource, whatever its state
@@ -145,7 +146,7 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 		row("last sync", fmt.Sprintf("%s, %s run %s, took %s", when(r.StartedAt), r.Type, r.ID, took(r)))
 	}
 	row("users count", progress.Count(st.UsersCount)+" (exported by the last full sync)")
-	row("campaigns tracked", "0 (campaigns are not synced yet)")
+	row("campaigns tracked", progress.Count(st.CampaignsTracked)+" (campaigns and Canvases whose analytics are read)")
 	row("events processed", progress.Count(st.EventsProcessed)+" (written to Brevo contact timelines)")
 
 	b.WriteString("\nLast run by resource\n")
@@ -158,12 +159,19 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 			continue
 		}
 		fmt.Fprintf(&b, "  %-8s %s %s %s, started %s, took %s\n", res, r.Type, r.ID, r.Status, when(r.StartedAt), took(r))
-		if res == proto.ResourceSegments {
+		switch res {
+		case proto.ResourceSegments:
 			writeSegmentsRun(&b, r, st.Segments)
-		} else {
-			fmt.Fprintf(&b, "           exported %s, created %s, updated %s, unchanged %s, failed %s, dead-lettered %s\n",
+		case proto.ResourceCampaigns, proto.ResourceCanvases:
+			fmt.Fprintf(&b, "           days read %s, failed %s\n", progress.Count(r.Exported), progress.Count(r.Failed))
+		default:
+			deleted := ""
+			if res == proto.ResourceCatalogs {
+				deleted = ", deleted " + progress.Count(r.Deleted)
+			}
+			fmt.Fprintf(&b, "           exported %s, created %s, updated %s, unchanged %s%s, failed %s, dead-lettered %s\n",
 				progress.Count(r.Exported), progress.Count(r.Created), progress.Count(r.Updated),
-				progress.Count(r.Unchanged), progress.Count(r.Failed), progress.Count(r.DeadLettered))
+				progress.Count(r.Unchanged), deleted, progress.Count(r.Failed), progress.Count(r.DeadLettered))
 		}
 		if r.Error != "" {
 			fmt.Fprintf(&b, "           error: %s\n", safeText(r.Error))

@@ -238,7 +238,10 @@ func syncInProcess(ctx context.Context, cmd *cobra.Command, f syncFlags) (err er
 		return err
 	}
 	defer func() { err = errors.Join(err, env.close()) }()
-	opts := env.pipelineOptions() // audited, like tajo run
+	opts, err := env.pipelineOptions() // audited, like tajo run
+	if err != nil {
+		return err
+	}
 	if f.batchSize > 0 {
 		opts.Loader.BatchSize = f.batchSize
 	}

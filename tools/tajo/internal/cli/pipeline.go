@@ -35,17 +35,35 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 		return err
 	}
 	defer ops.Close()
-	opts := env.pipelineOptions()
+	opts, err := env.pipelineOptions()
+	if err != nil {
+		return err
+	}
 	opts.Tracer, opts.Ops, opts.Replicas = bootstrap.Tracer(tracing), ops, env.cfg.NATS.Replicas
 	a, err := app.New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("building the pipeline: %w", err)
 	}
 
+	ro, withResources, err := resourcesOptions(env.cfg, env.creds, f.since, f.once, out)
+	if err != nil {
+		return err
+	}
+	ro.Audit, ro.Logger = env.audit, env.logger
+	if withResources && !f.once {
+		env.resources = &ro // runAll runs them on their schedules
+	}
+
 	// The workers and the syncs share one context: Ctrl-C stops both, and a
 	// worker that dies stops the syncs, which would otherwise wait forever.
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	resources := make(chan error, 1)
+	if withResources && f.once {
+		go func() { resources <- a.RunResources(runCtx, ro) }()
+	} else {
+		resources <- nil
+	}
 	workers := make(chan error, 1)
 	go func() {
 		werr := runAll(runCtx, out, a, env) // the users workers, the gateway and the events workers
@@ -56,6 +74,9 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 	}()
 
 	serr := syncs(runCtx, out, errOut, a, env, f.once)
+	if rerr := <-resources; rerr != nil && serr == nil && ctx.Err() == nil {
+		serr = fmt.Errorf("catalogs and analytics: %w", rerr)
+	}
 	cancel(nil) // stop fetching; RunWorkers drains in-flight work before it returns
 	werr := <-workers
 

@@ -15,6 +15,7 @@ type runFlags struct {
 	sandboxUsers int
 	once         bool
 	natsPort     int
+	since        string
 }
 
 func newRunCmd() *cobra.Command {
@@ -35,7 +36,13 @@ built-in Braze and Brevo simulators (as with --sandbox) and says so.
 
 With --once it runs one sync and exits: status 0 if the run completed and no
 record failed. Dead-lettered input lines (malformed JSON, no identifier) do not
-fail the run; they wait in the DLQ stream with their reason.`,
+fail the run; they wait in the DLQ stream with their reason.
+
+The other resources switched on in the configuration run beside the users:
+catalogs (sync.catalogs) and campaign and Canvas analytics (sync.campaigns,
+sync.canvases), each at once and then every its interval, a line printed
+per run (with --once, each runs once and the command waits for it).
+--since YYYY-MM-DD bounds their first backfill (over their since: keys).`,
 		Example: `  tajo run                          # simulators unless both API keys are set
   tajo run --sandbox --sandbox-users 1000 --once
   BRAZE_API_KEY=... BREVO_API_KEY=... tajo run --config tajo.yaml`,
@@ -51,5 +58,6 @@ fail the run; they wait in the DLQ stream with their reason.`,
 	fl.IntVar(&f.sandboxUsers, "sandbox-users", defaultSandboxUsers, "users the simulated Braze holds")
 	fl.BoolVar(&f.once, "once", false, "run one sync, print the summary and exit")
 	fl.IntVar(&f.natsPort, "nats-port", 4222, "port of the embedded NATS server on 127.0.0.1 (0 picks a free port)")
+	fl.StringVar(&f.since, "since", "", "first day (YYYY-MM-DD) the first campaign and Canvas analytics backfill reads (default sync.campaigns.since, else 30 days back)")
 	return cmd
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -95,6 +96,29 @@ func TestRun(t *testing.T) {
 	}
 	if c, u := summaryCount(t, second, "created"), summaryCount(t, second, "unchanged"); c != created+updated || u != 0 {
 		t.Errorf("second full sync on fresh simulators: created %d, unchanged %d; want %d and 0", c, u, created+updated)
+	}
+	// The status page's address and this run's sandbox API key: the status
+	// answers it (and nothing else without a key).
+	m := regexp.MustCompile(`Status page: (http://\S+)/ \(sign in with the sandbox API key of this run: (tajo_sandbox_[0-9a-f]+)\)`).FindStringSubmatch(second)
+	if m == nil {
+		t.Fatalf("no status page line with a sandbox key:\n%s", second)
+	}
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"Bearer " + m[2], http.StatusOK}, {"", http.StatusUnauthorized}, {"Bearer tajo_sandbox_" + strings.Repeat("0", 48), http.StatusUnauthorized}} {
+		req, _ := http.NewRequestWithContext(ctx, "GET", m[1]+"/v1/connectors/braze/status", nil)
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("GET /status with %q: %d, want %d", c.auth, resp.StatusCode, c.want)
+		}
 	}
 	stop()
 	select {

@@ -51,6 +51,9 @@ type runEnv struct {
 	interval   time.Duration  // between scheduled syncs
 	fullEvery  time.Duration  // between full re-exports
 	closers    []func() error // in start order; closed in reverse
+	// resources, when set, are the catalog and analytics syncs runAll runs
+	// on their schedules (resources.go).
+	resources *app.ResourcesOptions
 }
 
 // startEnv loads the configuration, starts the simulators if they are to be
@@ -156,6 +159,11 @@ func (e *runEnv) startSandbox(ctx context.Context, f runFlags) error {
 	if e.configPath == "" {
 		e.interval = sandboxInterval
 	}
+	// The simulator names its key "sandbox": webhooks report the
+	// connector's own writes under that name.
+	if tw := &e.cfg.Connectors.Brevo.TwoWay; tw.APIKeyName == "" {
+		tw.APIKeyName = "sandbox"
+	}
 	return nil
 }
 
@@ -251,11 +259,18 @@ func (e *runEnv) startAudit() {
 
 // pipelineOptions are the app's options for what startEnv started, the
 // audit recorder included.
-func (e *runEnv) pipelineOptions() app.Options {
-	o := appOptions(e.cfg, e.creds, e.nc, e.logger)
+func (e *runEnv) pipelineOptions() (app.Options, error) {
+	o, err := appOptions(e.cfg, e.creds, e.nc, e.logger)
 	o.Audit = e.audit
 	o.Segments = segmentsOptions(e.cfg)
-	return o
+	// The configuration was validated: a policy error cannot happen here,
+	// and would leave the two-way sync off.
+	if p, perr := e.cfg.TwoWayPolicy(); perr == nil {
+		o.TwoWay = p
+	} else {
+		e.logger.Error("the two-way sync is off: its configuration is invalid", "err", perr)
+	}
+	return o, err
 }
 
 // drainWait is a little longer than the drain timeout natsx.Connect sets, so

@@ -59,8 +59,9 @@ func startStack(t *testing.T, opts sandbox.Options) *stack {
 		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
 		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
 		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
-		Logger:    log,
+		// The simulator's limits are off: so is the budget of import polls.
+		Loader: loader.Config{FirstPoll: 100 * time.Millisecond, OtherPerHour: 1 << 20},
+		Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)

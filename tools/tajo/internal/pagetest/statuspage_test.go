@@ -93,6 +93,13 @@ func figures(st *app.Status) map[string]string {
 		p := "deadLetters." + d.Stage + "/" + d.Reason
 		m[p], m[p+".stage"], m[p+".reason"] = strconv.FormatUint(d.Count, 10), d.Stage, d.Reason
 	}
+	for _, g := range st.Segments {
+		p := "segments." + g.SegmentID
+		for k, v := range map[string]string{"": g.SegmentID, ".name": g.Name, ".listId": n(g.ListID), ".members": n(g.Members),
+			".lastRun": g.LastRun, ".joined": n(g.Joined), ".left": n(g.Left), ".unresolved": n(g.Unresolved), ".error": g.Error} {
+			m[p+k] = v
+		}
+	}
 	for _, b := range st.Breakers {
 		p := "breakers." + b.Name
 		m[p], m[p+".state"], m[p+".transitions"], m[p+".reported_at"] = b.Name, b.State, n(b.Transitions), ts(b.ReportedAt)
@@ -173,14 +180,7 @@ func TestStatusPageInChromium(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.WindowSize(1280, 1600))
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	bctx := startChromium(t, ctx, chrome)
 
 	// The page asks for a key; a wrong one is refused and asked again.
 	if err := chromedp.Do(bctx,
@@ -292,11 +292,37 @@ func TestStatusPageInChromium(t *testing.T) {
 	fmt.Fprintf(os.Stderr, "status page screenshot: %s\n", path)
 }
 
+// startChromium starts a headless Chromium for the test. A browser that
+// dies while starting (it happens on a loaded machine: a crash report, no
+// page) is started again, twice at most; what it said is logged.
+func startChromium(t *testing.T, ctx context.Context, chrome string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.WindowSize(1280, 1600),
+		chromedp.Flag("disable-gpu", true))
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
+	}
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		if err = chromedp.Do(bctx); err == nil { // no steps: starts the browser and its first tab
+			t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+			return bctx
+		}
+		cancelBrowser()
+		cancelAlloc()
+		t.Logf("Chromium did not start (attempt %d): %v", attempt, err)
+	}
+	t.Fatalf("Chromium did not start: %v", err)
+	return nil
+}
+
 // waitSnapshot waits until the page shows a status read at or after
 // since, and returns its figures.
 func waitSnapshot(t *testing.T, ctx context.Context, since time.Time) map[string]string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		page, err := pageFigures(ctx)
 		if err != nil {
@@ -306,7 +332,8 @@ func waitSnapshot(t *testing.T, ctx context.Context, since time.Time) map[string
 			return page
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the page shows the status of %s, not refreshed past %s in 10s", page["readAt"], since)
+			shown, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("error").hidden ? "" : document.getElementById("error").textContent`))
+			t.Fatalf("the page shows the status of %s, not refreshed past %s in 20s (its error line: %q)", page["readAt"], since, shown)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

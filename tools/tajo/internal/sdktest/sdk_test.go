@@ -9,12 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/apikeys"
+	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/cli"
 )
@@ -32,7 +34,10 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-var brevoRow = regexp.MustCompile(`Brevo sandbox\s+(http://\S+)\s+key (\S+)`)
+var (
+	brevoRow = regexp.MustCompile(`Brevo sandbox\s+(http://\S+)\s+key (\S+)`)
+	brazeRow = regexp.MustCompile(`Braze sandbox\s+(http://\S+)\s+key (\S+)`)
+)
 
 func TestSDKExamplesAgainstTajoRun(t *testing.T) {
 	node, err := exec.LookPath("node")
@@ -124,13 +129,44 @@ func TestSDKExamplesAgainstTajoRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// exportSegment's example: a sandbox segment into a new list.
+	list, err := bv.CreateList(ctx, "Exported segment", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bz := brazeRow.FindStringSubmatch(out.String())
+	if bz == nil {
+		t.Fatalf("no Braze sandbox row in:\n%s", out.String())
+	}
+	bc, err := braze.New(braze.Config{BaseURL: bz[1], APIKey: bz[2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := bc.FindSegment(ctx, "High LTV")
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	cmd := exec.CommandContext(ctx, node, "test/examples.mjs")
 	cmd.Dir = sdk
-	cmd.Env = append(os.Environ(), "TAJO_BASE_URL=http://"+strings.TrimSpace(string(addr)), "TAJO_API_KEY="+key, "BREVO_API_KEY="+brevoKey)
+	cmd.Env = append(os.Environ(), "TAJO_BASE_URL=http://"+strings.TrimSpace(string(addr)), "TAJO_API_KEY="+key, "BREVO_API_KEY="+brevoKey,
+		"SEGMENT_ID="+seg.ID, "TARGET_LIST="+strconv.FormatInt(list, 10))
 	res, err := cmd.CombinedOutput()
 	t.Logf("node test/examples.mjs:\n%s", res)
 	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(res)), "PASS") {
 		t.Fatalf("the SDK examples failed: %v", err)
+	}
+
+	// The exportSegment example's count is the list's members.
+	exported := regexp.MustCompile(`ok exportSegment (\d+)`).FindSubmatch(res)
+	lists, err := bv.Lists(ctx)
+	if err != nil || exported == nil {
+		t.Fatalf("lists %v, output %s", err, res)
+	}
+	for _, l := range lists {
+		if l.ID == list && strconv.FormatInt(l.UniqueSubscribers, 10) != string(exported[1]) {
+			t.Errorf("list %d holds %d contacts; exportSegment said %s", list, l.UniqueSubscribers, exported[1])
+		}
 	}
 
 	// The handleEvent example is on user_12345's timeline.
