@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go.opentelemetry.io/otel/trace"
 	"io"
 	"net/http"
 	"net/url"
@@ -26,14 +25,10 @@ type Call = restcall.Call
 type Client struct {
 	base      *url.URL
 	auth      string
-	http      *http.Client
-	timeout   time.Duration
 	userAgent string
-	observer  func(Call)
-	tracer    trace.Tracer // nil: calls are not traced
-	limits    restcall.Limits
-	paced     bool // Config.PacedByTransport
-	clock     restcall.Clock
+	// calls sends the API calls; its HTTP, Clock and Observe also serve
+	// the export downloads and WaitExport's polls.
+	calls restcall.Caller
 
 	maxExport, maxUncompressed int64 // Config.MaxExport*Bytes
 }
@@ -47,23 +42,11 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		base:      base,
 		auth:      "Bearer " + strings.TrimSpace(cfg.APIKey),
-		http:      cfg.HTTPClient,
-		timeout:   cfg.Timeout,
 		userAgent: cfg.UserAgent,
-		observer:  cfg.Observer,
-		tracer:    cfg.Tracer,
-		paced:     cfg.PacedByTransport,
-		clock:     cfg.Clock,
 	}
-	if c.clock == nil {
-		c.clock = restcall.SystemClock{}
-	}
-	// No redirect is followed, whatever client the caller gave: a 307 to
-	// another host would take the key (and the body) there.
-	c.http = restcall.Client(c.http)
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
+	c.calls = restcall.Caller{Vendor: Vendor, HTTP: cfg.HTTPClient, Timeout: cfg.Timeout, Observer: cfg.Observer,
+		Tracer: cfg.Tracer, Clock: cfg.Clock, Paced: cfg.PacedByTransport, Headers: restcall.BrazeHeaders, NewError: apiError}
+	c.calls.Defaults(DefaultTimeout)
 	c.maxExport, c.maxUncompressed = cfg.MaxExportBytes, cfg.MaxExportUncompressedBytes
 	if c.maxExport == 0 {
 		c.maxExport = DefaultMaxExportBytes
@@ -77,13 +60,18 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// apiError is newAPIError as a restcall.Caller's NewError.
+func apiError(method, route string, resp *http.Response, reset time.Time) error {
+	return newAPIError(method, route, resp, reset)
+}
+
 // MaxExportUncompressed is the decompressed size of an export this client
 // was configured to accept: pass it to ReadExportLimit.
 func (c *Client) MaxExportUncompressed() int64 { return c.maxUncompressed }
 
 // RateLimit returns the last rate-limit state seen per bucket ("default",
 // "users.export.ids").
-func (c *Client) RateLimit() map[string]RateLimit { return c.limits.Snapshot() }
+func (c *Client) RateLimit() map[string]RateLimit { return c.calls.Limits.Snapshot() }
 
 // apiCall is one JSON request to the REST API.
 type apiCall struct {
@@ -98,52 +86,13 @@ type apiCall struct {
 }
 
 // do sends call and decodes a 2xx JSON answer into out (when out is
-// non-nil), in a span of its own when the client is traced.
+// non-nil): restcall.Caller.
 func (c *Client) do(ctx context.Context, call apiCall, out any) error {
-	ctx, end := restcall.StartSpan(ctx, c.tracer, Vendor, call.method, call.path, restcall.AttemptOf(ctx))
-	status, err := c.send(ctx, call, out)
-	end(status, err)
+	_, err := c.calls.Do(ctx, restcall.Request{
+		Method: call.method, Route: call.path, Bucket: call.bucket, Out: out, Header: call.header,
+		Build: func(ctx context.Context) (*http.Request, error) { return c.newRequest(ctx, call) },
+	})
 	return err
-}
-
-// send is do without the span; it also returns the status (0: no answer).
-func (c *Client) send(ctx context.Context, call apiCall, out any) (int, error) {
-	if d := c.limits.Delay(call.bucket, c.clock.Now()); d > 0 && !c.paced {
-		if err := c.clock.Sleep(ctx, d); err != nil {
-			return 0, fmt.Errorf("braze: %s %s: waiting %v for the rate-limit reset: %w", call.method, call.path, d, err)
-		}
-	}
-	req, err := c.newRequest(ctx, call)
-	if err != nil {
-		return 0, err
-	}
-	reqCtx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req = req.WithContext(reqCtx)
-
-	start := c.clock.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		err = restcall.NewTransportError(ctx, Vendor, call.method, call.path, "sending request", err)
-		c.observe(ctx, call.method, call.path, 0, start, err)
-		return 0, err
-	}
-	defer restcall.CloseBody(resp.Body)
-	rl := c.recordLimits(call.bucket, resp.Header)
-
-	switch {
-	case restcall.IsRedirect(resp.StatusCode):
-		err = fmt.Errorf("braze: %s %s: %w", call.method, call.path, restcall.RedirectError(resp))
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		err = newAPIError(call.method, call.path, resp, rl.Reset)
-	case out != nil:
-		err = restcall.DecodeAnswer(ctx, Vendor, call.method, call.path, resp.Body, out)
-	}
-	if err == nil && call.header != nil {
-		*call.header = resp.Header.Clone()
-	}
-	c.observe(ctx, call.method, call.path, resp.StatusCode, start, err)
-	return resp.StatusCode, err
 }
 
 func (c *Client) newRequest(ctx context.Context, call apiCall) (*http.Request, error) {
@@ -169,14 +118,4 @@ func (c *Client) newRequest(ctx context.Context, call apiCall) (*http.Request, e
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return req, nil
-}
-
-func (c *Client) observe(ctx context.Context, method, path string, status int, start time.Time, err error) {
-	if c.observer == nil {
-		return
-	}
-	c.observer(Call{
-		Vendor: Vendor, Method: method, Path: path, Status: status,
-		Duration: c.clock.Now().Sub(start), Err: err, Attempt: restcall.AttemptOf(ctx),
-	})
 }

@@ -113,11 +113,11 @@ func (c *Client) download(ctx context.Context, exportURL string, open func() (io
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 
-	start := c.clock.Now()
-	resp, err := c.http.Do(req)
+	start := c.calls.Clock.Now()
+	resp, err := c.calls.HTTP.Do(req)
 	if err != nil {
 		err = restcall.NewTransportError(ctx, Vendor, method, path, "sending request", err)
-		c.observe(ctx, method, path, 0, start, err)
+		c.calls.Observe(ctx, method, path, 0, start, err)
 		return 0, err
 	}
 	defer restcall.CloseBody(resp.Body)
@@ -134,10 +134,10 @@ func (c *Client) download(ctx context.Context, exportURL string, open func() (io
 	case restcall.IsRedirect(code):
 		err = fmt.Errorf("braze: GET %s: %w", path, restcall.RedirectError(resp))
 	default:
-		rl, _ := restcall.BrazeHeaders.Read(resp.Header, c.clock.Now())
+		rl, _ := restcall.BrazeHeaders.Read(resp.Header, c.calls.Clock.Now())
 		err = newAPIError(method, path, resp, rl.Reset)
 	}
-	c.observe(ctx, method, path, resp.StatusCode, start, err)
+	c.calls.Observe(ctx, method, path, resp.StatusCode, start, err)
 	return n, err
 }
 

@@ -49,7 +49,7 @@ func (c *Client) WaitExport(ctx context.Context, exportURL string, open func() (
 			return n, fmt.Errorf("waiting for export (attempt %d): %w", attempt, err)
 		}
 		last = err
-		if werr := c.clock.Sleep(ctx, max(delay, restcall.RetryAfter(err, c.clock.Now()))); werr != nil {
+		if werr := c.calls.Clock.Sleep(ctx, max(delay, restcall.RetryAfter(err, c.calls.Clock.Now()))); werr != nil {
 			return 0, fmt.Errorf("waiting for export after %d attempts: %w (last: %w)", attempt, werr, last)
 		}
 		delay = policy.Next(delay)

@@ -39,7 +39,7 @@ func newTestClient(t *testing.T, h http.HandlerFunc, mutate ...func(*Config)) (*
 }
 
 // installClock drives c's rate-limit waits with clock, without sleeping.
-func installClock(c *Client, clock *restcall.ManualClock) { c.clock = clock }
+func installClock(c *Client, clock *restcall.ManualClock) { c.calls.Clock = clock }
 
 func assertNoKey(t *testing.T, err error) {
 	t.Helper()

@@ -64,7 +64,7 @@ func (c *Client) WaitProcess(ctx context.Context, id int64, policy Backoff) (Pro
 	delay, wait := policy.Initial, policy.Initial
 	var last error
 	for attempt := 1; ; attempt++ {
-		if err := c.clock.Sleep(ctx, wait); err != nil {
+		if err := c.calls.Clock.Sleep(ctx, wait); err != nil {
 			if last == nil {
 				return Process{}, fmt.Errorf("waiting for process %d after %d polls: %w", id, attempt-1, err)
 			}
@@ -82,6 +82,6 @@ func (c *Client) WaitProcess(ctx context.Context, id int64, policy Backoff) (Pro
 			return Process{}, fmt.Errorf("waiting for process %d (poll %d): %w", id, attempt, err)
 		}
 		delay = policy.Next(delay)
-		wait = max(delay, restcall.RetryAfter(err, c.clock.Now()))
+		wait = max(delay, restcall.RetryAfter(err, c.calls.Clock.Now()))
 	}
 }

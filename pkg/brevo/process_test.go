@@ -108,7 +108,7 @@ func TestWaitProcess(t *testing.T) {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithCancel(ctx)
 				defer cancel()
-				c.clock = &cancellingClock{ManualClock: clock, after: tt.cancelAfter, cancel: cancel}
+				c.calls.Clock = &cancellingClock{ManualClock: clock, after: tt.cancelAfter, cancel: cancel}
 			}
 			p, err := c.WaitProcess(ctx, 78, tt.policy)
 			if tt.wantErr != "" {

@@ -14,13 +14,16 @@
 //     goes through (SystemClock; ManualClock in tests);
 //   - the vendors' names and rate-limit headers (Headers.Read), and the
 //     per-bucket bookkeeping of what they said (Limits);
-//   - reading a bounded error body, decoding a JSON answer so that a cut
-//     connection is told apart from a malformed body, closing bodies so
-//     connections are reused, base-URL validation, the transport and the
-//     client span of a call.
+//   - the call itself (Caller): the wait for a spent bucket's reset, the
+//     per-call timeout, the client span, the answer's rate-limit headers, a
+//     redirect refused, the vendor's error built (by the vendor's package),
+//     the JSON answer decoded so that a cut connection is told apart from a
+//     malformed body, the body closed so the connection is reused, and the
+//     Call observed; base-URL validation and the transport.
 //
 // What differs per vendor beyond that stays in the vendor's package: error
-// body shapes and messages, and which calls share a bucket. Limits,
-// Recorder, ManualClock and SystemClock are safe for concurrent use; a
-// ReadErr belongs to the one goroutine reading it.
+// body shapes and messages, how a request is built and authenticated, and
+// which calls share a bucket. Caller, Limits, Recorder, ManualClock and
+// SystemClock are safe for concurrent use; a ReadErr belongs to the one
+// goroutine reading it.
 package restcall

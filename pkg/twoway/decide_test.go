@@ -233,3 +233,27 @@ func TestFromWebhook(t *testing.T) {
 		t.Error("content that is not an object was read")
 	}
 }
+
+func TestReverseDeletes(t *testing.T) {
+	keep := policy(t, map[string]Rule{"first_name": {Direction: Both}})
+	res, _ := keep.reverse(Observation{Key: "cust_1", Deleted: true, At: 5}, &Record{})
+	if !res.deleted || res.delete != nil {
+		t.Errorf("propagate_deletes off: %+v", res)
+	}
+	p, err := NewPolicy(Options{Fields: map[string]Rule{"first_name": {Direction: Both}}, PropagateDeletes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"cust_1": "ext:cust_1", "braze:abc": "bid:abc", BrevoKey(9): "alias:9"} {
+		res, _ := p.reverse(Observation{Key: key, Deleted: true, At: 5}, &Record{})
+		d := res.delete
+		if d == nil {
+			t.Fatalf("%s: no deletion", key)
+		}
+		got := map[bool]string{d.ExternalID != "": "ext:" + d.ExternalID, d.BrazeID != "": "bid:" + d.BrazeID,
+			d.AliasName != "" && d.AliasLabel == AliasLabel: "alias:" + d.AliasName}[true]
+		if got != want {
+			t.Errorf("%s: deletion %+v", key, d)
+		}
+	}
+}

@@ -694,3 +694,26 @@ func TestTwoWayUnderFaultsAndKills(t *testing.T) {
 	}
 	t.Logf("%d users compared, %d differ", len(want), diffs)
 }
+
+// TestTwoWayDeleteIsReported: a contact deleted in Brevo keeps its Braze
+// user (propagate_deletes is off by default) and is reported in the DLQ.
+func TestTwoWayDeleteIsReported(t *testing.T) {
+	e := startTwoWay(t, twOptions{users: 20, fields: map[string]twoway.Rule{"first_name": {Direction: twoway.Both}}})
+	c := e.synced(t, 1)[0]
+	if err := e.sb.Brevo.DeleteContact(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.cycle(t)
+	if e.sb.Braze.User(c.ExtID) == nil {
+		t.Error("the Braze user of a contact deleted in Brevo was deleted")
+	}
+	if got := dlqReasons(t, e.js)["transformer.deleted_in_brevo"]; got != 1 {
+		t.Errorf("%d deleted_in_brevo reports, want 1 (all: %v)", got, dlqReasons(t, e.js))
+	}
+	// The deletion leaves no writes behind on either side.
+	e.cycleWrites()
+	e.cycle(t)
+	if track, email, rows := e.cycleWrites(); track+email+rows != 0 {
+		t.Errorf("after a deletion a cycle wrote %d/%d/%d", track, email, rows)
+	}
+}
