@@ -41,7 +41,7 @@ const (
 
 // EventsConfig tunes the events worker.
 type EventsConfig struct {
-	BatchSize   int           // events per /events/batch call, at most 200; default 100
+	BatchSize   int           // events per /events/batch call; default and most brevo.MaxBatchEvents (200)
 	BatchWait   time.Duration // default 200ms
 	Concurrency int           // default 1
 	// UnknownContactRetries is how many deliveries an event for a contact
@@ -77,7 +77,7 @@ func NewEvents(ctx context.Context, js jetstream.JetStream, bv EventsBrevo, kv j
 		return nil, errors.New("loader events: JetStream, a Brevo client and the state bucket are required")
 	}
 	if cfg.BatchSize <= 0 || cfg.BatchSize > brevo.MaxBatchEvents {
-		cfg.BatchSize = 100
+		cfg.BatchSize = brevo.MaxBatchEvents
 	}
 	if cfg.BatchWait <= 0 {
 		cfg.BatchWait = 200 * time.Millisecond

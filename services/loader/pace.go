@@ -10,9 +10,11 @@ import (
 // within that budget:
 //
 //   - pollBudget, a token bucket every loader replica shares (kept in the
-//     state bucket, completion.go): at most pollBurst polls at once, refilled
-//     at PollsPerHour an hour, so in any hour (a clock hour included) there
-//     are at most PollsPerHour + pollBurst polls however many imports run;
+//     state bucket, completion.go) of perHour polls an hour: a quarter of
+//     them may follow each other at once (a small sync's few imports are
+//     each polled as soon as they should be done), the rest refill evenly,
+//     so in any hour (a clock hour included) there are at most perHour
+//     polls however many imports run;
 //   - importPace, which learns how long an import takes per row and polls
 //     each import once, when it should be done, rather than on a fixed
 //     backoff that spends several polls on every import.
@@ -21,9 +23,10 @@ import (
 // and polling is the fallback: the first poll waits twice the estimate plus
 // Config.NotifyGrace.
 
-// pollBurst is the capacity of the poll budget: polls that may follow each
-// other without waiting for the refill.
-const pollBurst = 4
+// pollBurst is the capacity of a budget of perHour polls an hour: polls
+// that may follow each other without waiting for the refill. The refill is
+// the rest of perHour, spread over the hour.
+func pollBurst(perHour int) float64 { return float64(max(1, perHour/4)) }
 
 // pollBudget is a token bucket of polls.
 type pollBudget struct {
@@ -34,11 +37,12 @@ type pollBudget struct {
 // take spends a poll at now when the bucket holds one and returns 0, else
 // it returns how long until it will (spending nothing). perHour > 0.
 func (b *pollBudget) take(now time.Time, perHour int) time.Duration {
-	rate := float64(perHour) / float64(time.Hour) // tokens per ns
+	burst := pollBurst(perHour)
+	rate := max(float64(perHour)-burst, 1) / float64(time.Hour) // tokens per ns
 	if b.At == 0 {
-		b.Tokens = pollBurst
+		b.Tokens = burst
 	} else if el := now.UnixNano() - b.At; el > 0 {
-		b.Tokens = min(pollBurst, b.Tokens+rate*float64(el))
+		b.Tokens = min(burst, b.Tokens+rate*float64(el))
 	}
 	b.At = max(b.At, now.UnixNano())
 	if b.Tokens >= 1 {

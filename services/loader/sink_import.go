@@ -10,6 +10,7 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/pkg/state"
 )
 
@@ -156,6 +157,13 @@ func (s *importSink) importBatch(ctx context.Context) error {
 		NotifyURL:               exp.url,
 	})
 	if err != nil {
+		if maybeStarted(err) {
+			// The answer was lost (a reset, a cut body, a 5xx after the
+			// fact): Brevo may be running the import. The lease is kept
+			// until it would surely be done, so no import of this or
+			// another replica runs beside it.
+			s.holdAfterUncertainImport(ctx, rows)
+		}
 		return classify(fmt.Errorf("importing %d contacts: %w", rows, err))
 	}
 	polls, err := s.track.wait(ctx, exp, id, rows, s.track.clock.Now())
@@ -166,6 +174,39 @@ func (s *importSink) importBatch(ctx context.Context) error {
 		return classify(fmt.Errorf("importing %d contacts: %w", rows, err))
 	}
 	return nil
+}
+
+// uncertainHold bounds how long the lease is kept after an import request
+// whose answer was lost, when Brevo's pace is not known yet (minHold is
+// the least).
+const (
+	uncertainHold = 2 * time.Minute
+	minHold       = 2 * time.Second
+)
+
+// maybeStarted reports whether an import request that failed may have
+// started an import at Brevo: any failure but a 4xx answer (a refusal
+// Brevo made before starting anything).
+func maybeStarted(err error) bool {
+	if s, ok := errors.AsType[*restcall.StatusError](err); ok {
+		return s.Status >= 500
+	}
+	return !errors.Is(err, context.Canceled)
+}
+
+// holdAfterUncertainImport waits, holding the import lease, until an
+// import of rows rows started by a request whose answer was lost would
+// surely be done: twice the learned pace (at least minHold), or
+// uncertainHold while nothing is learned.
+func (s *importSink) holdAfterUncertainImport(ctx context.Context, rows int) {
+	hold := uncertainHold
+	if p, err := s.track.pace(ctx); err == nil {
+		if d := p.surely(rows); d > 0 {
+			hold = min(max(2*d, minHold), uncertainHold)
+		}
+	}
+	s.log.Warn("an import request's answer was lost: keeping the import lease until it would be done", "rows", rows, "hold", hold)
+	_ = s.track.clock.Sleep(ctx, hold)
 }
 
 // keepLease refreshes lease every period until stop is called.

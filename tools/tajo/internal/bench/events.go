@@ -43,7 +43,7 @@ func (e EventsResult) Ratio() float64 {
 
 const (
 	eventsBatch    = 100 // Braze's Currents batch
-	eventsSenders  = 4   // batches in flight, as Braze's connector keeps several
+	eventsSenders  = 16  // batches in flight: enough to keep the gateway busy
 	eventsContacts = 100 // the contacts the events land on
 	eventsToken    = "bench-currents-token"
 )
