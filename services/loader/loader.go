@@ -70,7 +70,7 @@ type Config struct {
 	// OtherPerHour is Brevo's budget for every endpoint but contacts and
 	// events (resilience.limits.brevo.other_per_hour; default 100). All
 	// loader replicas together poll GET /processes/{id} at most 80% of it
-	// an hour, plus a burst of 4 (pace.go), leaving the rest to other calls.
+	// in any hour (pace.go), leaving the rest to other calls.
 	OtherPerHour int
 	// FirstPoll is the first wait for an import while nothing is known of
 	// Brevo's pace, and the shortest wait between polls; default 2s.
