@@ -152,6 +152,20 @@ func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {
 		fmt.Fprintf(w, "vendor_limits_ratio: %.2f  # target <= 1.2 (total time over the simulated Brevo processing time)\n", s.ImportTimeRatio())
 		fmt.Fprintf(w, "  (%s; rows per import %.0f; %d imports notified through the gateway)\n",
 			outcome(s.Summary), float64(s.ImportRows)/float64(max(s.Imports, 1)), s.Notified)
+		if n := len(s.ImportFills); n > 0 {
+			under := 0
+			for _, f := range s.ImportFills[:n-1] {
+				if f < 0.8 {
+					under++
+				}
+			}
+			fills := make([]string, n)
+			for i, f := range s.ImportFills {
+				fills[i] = fmt.Sprintf("%.0f%%", 100*f)
+			}
+			fmt.Fprintf(w, "vendor_limits_import_fill: %d of %d imports under 80%% of max_import_bytes, the last left out  # target 0 (fills: %s)\n",
+				under, n-1, strings.Join(fills, " "))
+		}
 		for _, p := range append(Processes(), stack.Gateway) {
 			if rss, ok := s.PeakRSS[p]; ok {
 				fmt.Fprintf(w, "vendor_limits_peak_rss_mb.%s: %.1f\n", p, float64(rss)/mb)

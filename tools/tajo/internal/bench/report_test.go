@@ -122,3 +122,13 @@ func TestImportTimeAndCounters(t *testing.T) {
 		t.Errorf("Polls = %d, want 6", got)
 	}
 }
+
+func TestImportFillsFromTheLoaderLog(t *testing.T) {
+	log := `time=x level=INFO msg=importing service=loader rows=27000 bytes=7800000 fill=97% notify=true
+time=x level=WARN msg="something else" fill=12%
+time=x level=INFO msg=importing service=loader rows=100 bytes=30000 fill=0% notify=true
+`
+	if got := importFills(log); len(got) != 2 || got[0] != 0.97 || got[1] != 0 {
+		t.Fatalf("fills %v, want [0.97 0]", got)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,8 +46,11 @@ type ShapeResult struct {
 	Polls        int  `json:"polls"` // GET /processes calls
 	// Notified counts the imports whose notifyUrl the simulator called
 	// (answered 2xx by the gateway, which relayed them to the loader).
-	Notified  int `json:"notified"`
-	Status429 int `json:"status_429"`
+	Notified int `json:"notified"`
+	// ImportFills are the imports' bodies as a share of max_import_bytes,
+	// in the order sent (from the loader's log).
+	ImportFills []float64 `json:"import_fills,omitempty"`
+	Status429   int       `json:"status_429"`
 	// ImportTime is the Brevo simulator's processing time: the sum of the
 	// import processes' durations.
 	ImportTime time.Duration `json:"import_time"`
@@ -176,6 +181,9 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 		res.Problems = append(res.Problems, fmt.Sprintf("the %s sync failed: %d failed, error %q", name, sum.Failed, sum.Error))
 	}
 	for _, p := range procs {
+		if p.Name == "loader" {
+			res.ImportFills = importFills(p.Output())
+		}
 		if p.Exited() {
 			res.Problems = append(res.Problems, fmt.Sprintf("%s (%s phase) exited during the sync: %s", p.Name, name, tail(p.Output())))
 		}
@@ -248,6 +256,21 @@ func writeShapeConfig(dir string, ep Endpoints, limits bool, gatewayAddr string)
 		return "", fmt.Errorf("writing the workers' config: %w", err)
 	}
 	return path, nil
+}
+
+// fillRe finds the fill of an import in the loader's log ("importing ...
+// fill=96%").
+var fillRe = regexp.MustCompile(`msg=importing .*?fill=(\d+)%`)
+
+// importFills reads the fill of every import from a loader's log.
+func importFills(log string) []float64 {
+	var out []float64
+	for _, m := range fillRe.FindAllStringSubmatch(log, -1) {
+		if f, err := strconv.ParseFloat(m[1], 64); err == nil {
+			out = append(out, f/100)
+		}
+	}
+	return out
 }
 
 // freeLoopbackAddr is a loopback address with a port free right now.
