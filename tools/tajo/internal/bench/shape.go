@@ -258,9 +258,9 @@ func writeShapeConfig(dir string, ep Endpoints, limits bool, gatewayAddr string)
 	return path, nil
 }
 
-// fillRe finds the fill of an import in the loader's log ("importing ...
-// fill=96%").
-var fillRe = regexp.MustCompile(`msg=importing .*?fill=(\d+)%`)
+// fillRe finds the fill of an import in the loader's log, JSON as the
+// services write it ({"msg":"importing",...,"fill":"96%"}) or text.
+var fillRe = regexp.MustCompile(`(?:"msg":"importing"|msg=importing)[^\n]*?"?fill"?[=:]"?(\d+)%`)
 
 // importFills reads the fill of every import from a loader's log.
 func importFills(log string) []float64 {
