@@ -136,8 +136,8 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 				b.late = true
 			}
 		case <-w.freed:
-			if b.late { // a handler is free: give the batch BatchWait to fill
-				b.late = false
+			if b.late { // a handler is free: the batch's wait starts again
+				b.late, b.first = false, time.Now()
 				b.timer.Reset(b.wait)
 			}
 		case out <- b.cur:

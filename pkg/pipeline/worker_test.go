@@ -552,9 +552,19 @@ func TestWorkerCompactedMessages(t *testing.T) {
 // over half empty the instant one frees: the acks of the batch just done
 // let more messages in, and it gets BatchWait to take them (here it fills).
 func TestWorkerLateBatchFillsOnceAHandlerFrees(t *testing.T) {
+	for _, maxWait := range []time.Duration{0, 400 * time.Millisecond} {
+		t.Run(fmt.Sprintf("batch_max_wait %s", maxWait), func(t *testing.T) { testLateBatch(t, maxWait) })
+	}
+}
+
+// testLateBatch: with an idle gap (maxWait) too, the batch's wait starts
+// again when a handler frees, long after its first message: the messages
+// that come then, one every 40 ms, fill it.
+func testLateBatch(t *testing.T, maxWait time.Duration) {
 	js := setup(t)
 	cfg := baseConfig()
 	cfg.Concurrency, cfg.BatchSize, cfg.BatchWait, cfg.MaxAckPending = 1, 10, 200*time.Millisecond, 15
+	cfg.BatchMaxWait = maxWait
 	release := make(chan struct{})
 	rec := newRecorder()
 	var calls atomic.Int32
@@ -565,11 +575,17 @@ func TestWorkerLateBatchFillsOnceAHandlerFrees(t *testing.T) {
 		}
 		return nil
 	})
-	publishN(t, js, testSubject, 25, 0)
+	publishN(t, js, testSubject, 15, 0)
 	start(t, w)
 	eventually(t, 5*time.Second, "the first batch", func() bool { return calls.Load() == 1 })
 	time.Sleep(3 * cfg.BatchWait) // the second batch's wait runs out meanwhile
 	close(release)
+	for i := range 10 {
+		if _, err := js.Publish(context.Background(), testSubject, fmt.Appendf(nil, "later-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(40 * time.Millisecond)
+	}
 	eventually(t, 10*time.Second, "all handled", func() bool { return rec.total() == 25 })
 	if got := rec.batchSizes(); len(got) < 2 || got[0] != 10 || got[1] != 10 {
 		t.Fatalf("batch sizes %v, want the second batch filled to 10 once the first was done", got)
