@@ -120,10 +120,10 @@ func Connect(ctx context.Context, url, name string, opts ...ConnectOption) (*Bus
 	if err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("opening JetStream: %w", err)
+		return nil, err
 	}
 	// A server that is starting (or restarting, JetStream recovering its
 	// store) answers slowly at first: keep trying for a while rather than

@@ -26,13 +26,16 @@ const (
 	// the connection stalls past 4,000 asynchronous publishes in flight,
 	// shared by every writer on it.
 	maxInflight = 256
+	// ackTimeout bounds the wait for a shard write's acknowledgement.
+	ackTimeout = 30 * time.Second
 )
 
 // Map is a batched, sharded view of one key-value bucket.
 type Map struct {
-	bucket string
-	js     jetstream.JetStream
-	kv     jetstream.KeyValue
+	bucket     string
+	js         jetstream.JetStream
+	kv         jetstream.KeyValue
+	ackTimeout time.Duration
 }
 
 // Open opens bucket (it must have been provisioned).
@@ -41,7 +44,7 @@ func Open(ctx context.Context, js jetstream.JetStream, bucket string) (*Map, err
 	if err != nil {
 		return nil, fmt.Errorf("opening bucket %s: %w", bucket, err)
 	}
-	return &Map{bucket: bucket, js: js, kv: kv}, nil
+	return &Map{bucket: bucket, js: js, kv: kv, ackTimeout: ackTimeout}, nil
 }
 
 // address locates a key: the shard's subject and the entry's id inside it.
@@ -133,34 +136,17 @@ func (m *Map) Modify(ctx context.Context, keys []string, fn ModifyFunc) (map[str
 		if err != nil {
 			return nil, fmt.Errorf("modifying %d entries of %s: %w", len(keys), m.bucket, err)
 		}
-		type write struct {
-			subject string
-			future  jetstream.PubAckFuture
-			result  map[string]string
-		}
 		// settle waits for writes: a shard another writer changed stays
 		// pending, to be decided again on its new value.
-		settle := func(writes []write) error {
-			for _, w := range writes {
-				select {
-				case <-w.future.Ok():
-					delete(pending, w.subject)
-					for k, v := range w.result {
-						out[k] = v
-					}
-				case err := <-w.future.Err():
-					var apiErr *jetstream.APIError
-					if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-						continue
-					}
-					return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
-				case <-ctx.Done():
-					return fmt.Errorf("modifying %d entries of %s: %w", len(keys), m.bucket, ctx.Err())
+		settle := func(writes []shardWrite) error {
+			return m.await(ctx, writes, func(w shardWrite) {
+				delete(pending, w.subject)
+				for k, v := range w.result {
+					out[k] = v
 				}
-			}
-			return nil
+			})
 		}
-		writes := make([]write, 0, min(len(pending), maxInflight))
+		writes := make([]shardWrite, 0, min(len(pending), maxInflight))
 		for s := range pending {
 			sh := shards[s]
 			if sh.entries == nil {
@@ -203,7 +189,7 @@ func (m *Map) Modify(ctx context.Context, keys []string, fn ModifyFunc) (map[str
 			if err != nil {
 				return nil, fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
 			}
-			writes = append(writes, write{s, f, result})
+			writes = append(writes, shardWrite{s, f, result})
 			if len(writes) == maxInflight {
 				if err := settle(writes); err != nil {
 					return nil, err
@@ -246,30 +232,12 @@ func (m *Map) update(ctx context.Context, n int, changes func(apply func(key str
 		if err != nil {
 			return fmt.Errorf("writing %d entries of %s: %w", n, m.bucket, err)
 		}
-		type write struct {
-			subject string
-			future  jetstream.PubAckFuture
-		}
 		// wait waits for writes: a shard another writer changed stays
 		// pending, to be read again.
-		wait := func(writes []write) error {
-			for _, w := range writes {
-				select {
-				case <-w.future.Ok():
-					delete(pending, w.subject)
-				case err := <-w.future.Err():
-					var apiErr *jetstream.APIError
-					if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-						continue
-					}
-					return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
-				case <-ctx.Done():
-					return fmt.Errorf("writing %d entries of %s: %w", n, m.bucket, ctx.Err())
-				}
-			}
-			return nil
+		wait := func(writes []shardWrite) error {
+			return m.await(ctx, writes, func(w shardWrite) { delete(pending, w.subject) })
 		}
-		writes := make([]write, 0, min(len(pending), maxInflight))
+		writes := make([]shardWrite, 0, min(len(pending), maxInflight))
 		for s := range pending {
 			sh := shards[s]
 			if sh.entries == nil {
@@ -293,7 +261,7 @@ func (m *Map) update(ctx context.Context, n int, changes func(apply func(key str
 			if err != nil {
 				return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
 			}
-			writes = append(writes, write{s, f})
+			writes = append(writes, shardWrite{subject: s, future: f})
 			if len(writes) < maxInflight {
 				continue
 			}
@@ -387,4 +355,42 @@ func (m *Map) getBatch(ctx context.Context, subjects []string, out map[string]sh
 			out[subject] = sh
 		}
 	}
+}
+
+// shardWrite is one shard's compare-and-set write awaiting its
+// acknowledgement.
+type shardWrite struct {
+	subject string
+	future  jetstream.PubAckFuture
+	result  map[string]string // Modify: the shard's entries of its keys after the write
+}
+
+// await waits for writes in order and calls stored for each one the stream
+// acknowledged. A write another writer beat (wrong last sequence) is left
+// to the caller, to be read and decided again. A write not acknowledged
+// within ackTimeout fails the call: a server losing its stream leader may
+// never answer it, and only a fresh read tells whether it was stored.
+func (m *Map) await(ctx context.Context, writes []shardWrite, stored func(shardWrite)) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	timer := time.NewTimer(m.ackTimeout)
+	defer timer.Stop()
+	for _, w := range writes {
+		select {
+		case <-w.future.Ok():
+			stored(w)
+		case err := <-w.future.Err():
+			var apiErr *jetstream.APIError
+			if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+				continue
+			}
+			return fmt.Errorf("writing shard %s of %s: %w", w.subject, m.bucket, err)
+		case <-timer.C:
+			return fmt.Errorf("writing shard %s of %s: no acknowledgement within %s: %w", w.subject, m.bucket, m.ackTimeout, jetstream.ErrAsyncPublishTimeout)
+		case <-ctx.Done():
+			return fmt.Errorf("writing shard %s of %s: %w", w.subject, m.bucket, ctx.Err())
+		}
+	}
+	return nil
 }

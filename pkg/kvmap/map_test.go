@@ -2,8 +2,11 @@ package kvmap_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
@@ -170,5 +173,43 @@ func TestModifyClaimsRace(t *testing.T) {
 		if v, ok := got[k]; ok != (stored[k] == "b") || (ok && v != "b") {
 			t.Fatalf("%s after releasing a's claims: %q %v (was %q)", k, v, ok, stored[k])
 		}
+	}
+}
+
+// A write the stream never acknowledges (as when its leader is lost with
+// the publish in flight) fails the call within the ack timeout instead of
+// waiting forever: the caller retries on a fresh read.
+func TestUnacknowledgedWriteFails(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, _, js := natsxtest.Start(t)
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, "KV_t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	cfg.NoAck = true
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	m, err := kvmap.Open(ctx, js, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvmap.SetAckTimeout(m, 300*time.Millisecond)
+	start := time.Now()
+	err = m.PutMany(ctx, map[string]string{"a": "1", "b": "2"})
+	if !errors.Is(err, jetstream.ErrAsyncPublishTimeout) || !strings.Contains(err.Error(), "of t") {
+		t.Fatalf("PutMany = %v, want an ack timeout naming the bucket", err)
+	}
+	_, err = m.Modify(ctx, []string{"c"}, func(string, string, bool) (string, bool, bool) { return "3", true, false })
+	if !errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
+		t.Fatalf("Modify = %v, want an ack timeout", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("the two calls took %s with a 300ms ack timeout", d)
 	}
 }

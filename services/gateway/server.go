@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -36,9 +37,9 @@ func New(nc *nats.Conn, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
-		return nil, fmt.Errorf("gateway: opening JetStream: %w", err)
+		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, nc: nc, js: js, log: cfg.Logger.With("service", "gateway"), mux: http.NewServeMux()}

@@ -38,7 +38,7 @@ func Conn(t testing.TB, e *natsx.Embedded) (*nats.Conn, jetstream.JetStream) {
 		t.Fatalf("connecting: %v", err)
 	}
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
 		t.Fatalf("jetstream: %v", err)
 	}

@@ -102,9 +102,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	js, err := jetstream.New(o.NC)
+	js, err := natsx.JetStream(o.NC)
 	if err != nil {
-		return nil, fmt.Errorf("opening JetStream: %w", err)
+		return nil, err
 	}
 	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{Replicas: o.Replicas}); err != nil {
 		return nil, fmt.Errorf("provisioning streams and buckets: %w", err)

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tajo-sync/tajo/pkg/natsx"
@@ -148,9 +147,9 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 		return nil, fmt.Errorf("connecting to nats-server: %w", err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
-		return nil, fmt.Errorf("opening JetStream: %w", err)
+		return nil, err
 	}
 	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
 		return nil, fmt.Errorf("provisioning streams and buckets: %w", err)

@@ -83,9 +83,9 @@ func runChaos(ctx context.Context, o Options, bins map[string]string, natsBin, d
 		return nil, err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
-		return nil, fmt.Errorf("opening JetStream: %w", err)
+		return nil, err
 	}
 	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
 		return nil, fmt.Errorf("provisioning streams and buckets: %w", err)
@@ -192,7 +192,7 @@ func strike(ctx context.Context, o Options, nc *nats.Conn, st *state.Store, runI
 	ws *workers, ns *natsServer, start time.Time) (crashes []Crash) {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
 		fmt.Fprintf(o.Log, "  reading progress: %v\n", err)
 		return nil

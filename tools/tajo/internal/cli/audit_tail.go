@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/tajo-sync/tajo/pkg/audit"
@@ -171,7 +170,7 @@ func connectAuditBus(ctx context.Context, cmd *cobra.Command, url, storeDir, whe
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", where, err)
 	}
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("opening JetStream on %s: %w", natsx.RedactURL(url), err)

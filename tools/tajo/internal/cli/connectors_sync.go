@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
@@ -210,9 +209,9 @@ func syncRemote(ctx context.Context, cmd *cobra.Command, url, storeDir string, f
 		fmt.Fprintln(cmd.ErrOrStderr(), "note: --batch-size applies to syncs run in this process; the deployment's loaders keep their pipeline.batch_size")
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Started %s sync %s on %s.\n", f.runType, rep.RunID, natsx.RedactURL(url))
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
-		return true, fmt.Errorf("opening JetStream: %w", err)
+		return true, err
 	}
 	st, err := state.NewStore(ctx, js)
 	if err != nil {

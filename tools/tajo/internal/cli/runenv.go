@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/audit"
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
@@ -236,7 +235,7 @@ func clearStore(dir string) error {
 // log_api_calls, in the log). It closes before the connection drains; a
 // loss of audit entries is logged, not a reason to fail the run.
 func (e *runEnv) startAudit() {
-	js, err := jetstream.New(e.nc)
+	js, err := natsx.JetStream(e.nc)
 	if err != nil {
 		e.logger.Warn("vendor calls are not audited: opening JetStream failed", "err", err)
 		return

@@ -73,7 +73,7 @@ func openBus(ctx context.Context, cmd *cobra.Command, f storeFlags) (_ *bus, err
 		natsx.WithStoreAuth(cfg.NATS.StoreDir)); err != nil {
 		return nil, fmt.Errorf("%w; check that the server is up, or unset %s and nats.url to use the local store", err, bootstrap.EnvNATS)
 	}
-	if b.JS, err = jetstream.New(b.NC); err != nil {
+	if b.JS, err = natsx.JetStream(b.NC); err != nil {
 		return nil, fmt.Errorf("opening JetStream on %s: %w", natsx.RedactURL(url), err)
 	}
 	return b, nil

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
@@ -103,7 +102,7 @@ func TestClusterLosesANode(t *testing.T) {
 }
 
 func clusterSync(t *testing.T, pickLeader bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	const users = 50000
 	c := startCluster(t)
@@ -117,7 +116,7 @@ func clusterSync(t *testing.T, pickLeader bool) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
+	js, err := natsx.JetStream(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
