@@ -147,11 +147,7 @@ func (s *Segments) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 			continue
 		}
 		hdr := nats.Header{}
-		for _, h := range []string{proto.HeaderSchema, proto.HeaderRunID, proto.HeaderLine, proto.HeaderKey, "traceparent"} {
-			if v := m.Header.Get(h); v != "" {
-				hdr.Set(h, v)
-			}
-		}
+		carryHeaders(hdr, m.Header, proto.HeaderSchema, proto.HeaderRunID, proto.HeaderLine, proto.HeaderKey, "traceparent")
 		id := proto.MsgID("ops.lists."+c.RunID, c.SegmentID+"/"+c.BrazeID, data)
 		if err := pub.Publish(ctx, listSubject(lc.Op), id, hdr, data); err != nil {
 			errs[i] = fmt.Errorf("publishing the list change of braze user %s: %w", c.BrazeID, err)

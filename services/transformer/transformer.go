@@ -214,11 +214,7 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		hdr.Set(proto.HeaderRunID, it.raw.RunID)
 		hdr.Set(proto.HeaderKey, proto.KeyHash(it.contact.Key))
 		hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(it.raw.ExportedAt))
-		for _, h := range []string{proto.HeaderLine, "traceparent"} {
-			if v := batch[i].Header.Get(h); v != "" {
-				hdr.Set(h, v)
-			}
-		}
+		carryHeaders(hdr, batch[i].Header, proto.HeaderLine, "traceparent")
 		id := proto.MsgID("ops.contacts."+it.raw.RunID, it.contact.Key, []byte(it.fp))
 		if err := pub.Publish(ctx, proto.SubjectOpsBrevoContactsUpsert, id, hdr, data); err != nil {
 			errs[i] = fmt.Errorf("publishing upsert of %s: %w", it.contact.Key, err)
