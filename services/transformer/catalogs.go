@@ -178,15 +178,7 @@ func (c *Catalogs) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 		}
 		published = append(published, i)
 	}
-	if err := pub.Flush(ctx); err != nil {
-		for _, i := range published {
-			errs[i] = fmt.Errorf("publishing products: %w", err)
-		}
-		published = nil
-	}
-	for _, i := range published {
-		batch[i].Settle(ledger.Passed, 0)
-	}
+	settlePublished(ctx, pub, batch, published, errs, "products", nil)
 	return errs
 }
 

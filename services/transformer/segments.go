@@ -155,14 +155,6 @@ func (s *Segments) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 		}
 		published = append(published, i)
 	}
-	if err := pub.Flush(ctx); err != nil {
-		for _, i := range published {
-			errs[i] = fmt.Errorf("publishing list changes: %w", err)
-		}
-		return errs
-	}
-	for _, i := range published {
-		batch[i].Settle(ledger.Passed, 0)
-	}
+	settlePublished(ctx, pub, batch, published, errs, "list changes", nil)
 	return errs
 }

@@ -222,19 +222,12 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		}
 		published = append(published, i)
 	}
-	if err := pub.Flush(ctx); err != nil {
-		for _, i := range published {
-			errs[i] = fmt.Errorf("publishing upserts: %w", err)
-		}
-		published = nil
-	}
-	for _, i := range published {
-		var f ledger.Flags
+	settlePublished(ctx, pub, batch, published, errs, "upserts", func(i int) ledger.Flags {
 		if len(items[i].contact.LeftOff) > 0 {
-			f = ledger.WithoutEmail
+			return ledger.WithoutEmail
 		}
-		batch[i].Settle(ledger.Passed, f)
-	}
+		return 0
+	})
 	return errs
 }
 
