@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -13,15 +15,16 @@ import (
 // turns at what a vendor allows only once at a time (Brevo runs one contact
 // import at a time; concurrent imports hang).
 //
-// The key's value names the holder; the entry's creation time is its
-// heartbeat. A holder that died stops refreshing, and once its lease is
+// The key's value names the holder and this acquisition (a random token:
+// two replicas configured with the same name still hold it apart); the
+// entry's creation time is its heartbeat. A holder that died stops refreshing, and once its lease is
 // older than the ttl another replica deletes it (compare-and-delete on its
 // revision, so two replicas cannot both take over) and acquires it.
 type Lease struct {
-	kv     jetstream.KeyValue
-	key    string
-	holder string
-	rev    uint64
+	kv    jetstream.KeyValue
+	key   string
+	value string // holder and token: whose the lease is
+	rev   uint64
 }
 
 // leasePoll is how often a waiting replica looks at a held lease again.
@@ -31,10 +34,13 @@ const leasePoll = 100 * time.Millisecond
 // refresh) and takes it for holder.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (*Lease, error) {
 	key := "lease." + name
+	var token [6]byte
+	_, _ = rand.Read(token[:])
+	value := holder + "#" + hex.EncodeToString(token[:])
 	for {
-		rev, err := s.kv.Create(ctx, key, []byte(holder))
+		rev, err := s.kv.Create(ctx, key, []byte(value))
 		if err == nil {
-			return &Lease{kv: s.kv, key: key, holder: holder, rev: rev}, nil
+			return &Lease{kv: s.kv, key: key, value: value, rev: rev}, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
 			return nil, fmt.Errorf("acquiring lease %s: %w", name, err)
@@ -61,8 +67,20 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 
 // Refresh renews the lease; call it more often than the ttl while working.
 // It fails when the lease was taken over (the holder was too slow).
+//
+// A refresh whose answer was lost (a timeout on a busy server) may have
+// been stored all the same: the next one then finds a newer revision. When
+// that revision still holds this acquisition's value, it is this holder's
+// own refresh, and the lease is still held.
 func (l *Lease) Refresh(ctx context.Context) error {
-	rev, err := l.kv.Update(ctx, l.key, []byte(l.holder), l.rev)
+	rev, err := l.kv.Update(ctx, l.key, []byte(l.value), l.rev)
+	if err != nil && errors.Is(err, jetstream.ErrKeyExists) {
+		e, gerr := l.kv.Get(ctx, l.key)
+		if gerr != nil || string(e.Value()) != l.value {
+			return fmt.Errorf("refreshing lease %s: taken over: %w", l.key, err)
+		}
+		rev, err = l.kv.Update(ctx, l.key, []byte(l.value), e.Revision())
+	}
 	if err != nil {
 		return fmt.Errorf("refreshing lease %s: %w", l.key, err)
 	}
