@@ -214,11 +214,7 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		hdr.Set(proto.HeaderRunID, it.raw.RunID)
 		hdr.Set(proto.HeaderKey, proto.KeyHash(it.contact.Key))
 		hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(it.raw.ExportedAt))
-		for _, h := range []string{proto.HeaderLine, "traceparent"} {
-			if v := batch[i].Header.Get(h); v != "" {
-				hdr.Set(h, v)
-			}
-		}
+		carryHeaders(hdr, batch[i].Header, proto.HeaderLine, "traceparent")
 		id := proto.MsgID("ops.contacts."+it.raw.RunID, it.contact.Key, []byte(it.fp))
 		if err := pub.Publish(ctx, proto.SubjectOpsBrevoContactsUpsert, id, hdr, data); err != nil {
 			errs[i] = fmt.Errorf("publishing upsert of %s: %w", it.contact.Key, err)
@@ -226,19 +222,12 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		}
 		published = append(published, i)
 	}
-	if err := pub.Flush(ctx); err != nil {
-		for _, i := range published {
-			errs[i] = fmt.Errorf("publishing upserts: %w", err)
-		}
-		published = nil
-	}
-	for _, i := range published {
-		var f ledger.Flags
+	settlePublished(ctx, pub, batch, published, errs, "upserts", func(i int) ledger.Flags {
 		if len(items[i].contact.LeftOff) > 0 {
-			f = ledger.WithoutEmail
+			return ledger.WithoutEmail
 		}
-		batch[i].Settle(ledger.Passed, f)
-	}
+		return 0
+	})
 	return errs
 }
 
