@@ -17,6 +17,7 @@ import (
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/gateway"
 	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/services/transformer"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
@@ -124,6 +125,11 @@ func runEvents(ctx context.Context, o Options, nc *nats.Conn, a *app.App, ep End
 	fmt.Fprintf(o.Log, "events: %d Currents events through the gateway...\n", n)
 	start, cpu := time.Now(), processCPU()
 	sbCPU, _ := ProcCPU(sandboxPID)
+	if o.Verbose {
+		pctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go eventsProgress(pctx, o.Log, a, start)
+	}
 	batches := make(chan int)
 	errc := make(chan error, eventsSenders)
 	var wg sync.WaitGroup
@@ -220,4 +226,27 @@ func sendBatch(ctx context.Context, url string, from, to int) error {
 		}
 	}
 	return fmt.Errorf("the gateway did not take events %d-%d: %s", from, to-1, last)
+}
+
+// eventsProgress prints, every half second until ctx ends, what waits for
+// each events worker: the stage that trails is the one with a backlog.
+func eventsProgress(ctx context.Context, w io.Writer, a *app.App, start time.Time) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		line := fmt.Sprintf("  %5.1fs", time.Since(start).Seconds())
+		for _, c := range []struct{ stream, durable string }{
+			{proto.StreamRaw, transformer.EventsDurable}, {proto.StreamOps, loader.EventsDurable}} {
+			if ci, err := a.JS.Consumer(ctx, c.stream, c.durable); err == nil {
+				i := ci.CachedInfo()
+				line += fmt.Sprintf(" %s pending %d, unacked %d;", c.durable, i.NumPending, i.NumAckPending)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimSuffix(line, ";"))
+	}
 }
