@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/ledger"
-	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -40,20 +40,7 @@ func TestCarryHeaders(t *testing.T) {
 func TestSettlePublished(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "settle-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := natsx.JetStream(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natsxtest.Conn(t, natsxtest.Server(t))
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "OUT", Subjects: []string{"out.>"}}); err != nil {
 		t.Fatal(err)
 	}

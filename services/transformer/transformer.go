@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
@@ -66,7 +67,7 @@ func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Con
 		cfg.BatchWait = 200 * time.Millisecond
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 2
+		cfg.Concurrency = config.DefaultConcurrency
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
