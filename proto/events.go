@@ -1,13 +1,20 @@
 package proto
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+)
+
 // Subjects, stream and stage of engagement events (Braze Currents and the
 // page's handleEvent) on their way to Brevo contact timelines.
 const (
-	// SubjectRawBrazeEvents carries RawEvent: one event as the gateway
-	// received it.
+	// SubjectRawBrazeEvents carries RawEvents: the events of a request as
+	// the gateway received them (a single RawEvent before batches).
 	SubjectRawBrazeEvents = "raw.braze.events"
-	// SubjectOpsBrevoEvents carries BrevoEvent: one event to write to a
-	// Brevo contact's timeline.
+	// SubjectOpsBrevoEvents carries BrevoEvents: events to write to Brevo
+	// contact timelines (a single BrevoEvent before batches).
 	SubjectOpsBrevoEvents = "ops.brevo.events"
 
 	// StreamEventsSeen holds the ids of events written to Brevo, in
@@ -59,3 +66,80 @@ type BrevoEvent struct {
 }
 
 func (m *BrevoEvent) Schema() int { return m.V }
+
+// RawEvents is the form the gateway publishes on SubjectRawBrazeEvents:
+// the events of one request (a Currents batch, a handleEvent array) in
+// one message, so that a batch costs one JetStream message, not one per
+// event. A request too large for one message is split over a few.
+type RawEvents struct {
+	V      int        `msgpack:"v"`
+	Events []RawEvent `msgpack:"evs"`
+}
+
+func (m *RawEvents) Schema() int { return m.V }
+
+// BrevoEvents is the form the transformer publishes on
+// SubjectOpsBrevoEvents: the mapped events of one RawEvents message.
+type BrevoEvents struct {
+	V      int          `msgpack:"v"`
+	Events []BrevoEvent `msgpack:"evs"`
+}
+
+func (m *BrevoEvents) Schema() int { return m.V }
+
+// DecodeRawEvents reads a message of SubjectRawBrazeEvents: a RawEvents,
+// or a single RawEvent (published before events travelled in batches, or
+// a dead letter replayed).
+func DecodeRawEvents(data []byte) ([]RawEvent, error) {
+	var b RawEvents
+	if err := Decode(data, &b); err != nil {
+		return nil, err
+	}
+	if len(b.Events) > 0 {
+		return b.Events, nil
+	}
+	var one RawEvent
+	if err := Decode(data, &one); err != nil {
+		return nil, err
+	}
+	if one.ID == "" && one.JSON == nil {
+		return nil, fmt.Errorf("decoding raw events: neither a batch of events nor one event")
+	}
+	return []RawEvent{one}, nil
+}
+
+// DecodeBrevoEvents reads a message of SubjectOpsBrevoEvents: a
+// BrevoEvents, or a single BrevoEvent (the form before batches, and that
+// of a replayed dead letter).
+func DecodeBrevoEvents(data []byte) ([]BrevoEvent, error) {
+	var b BrevoEvents
+	if err := Decode(data, &b); err != nil {
+		return nil, err
+	}
+	if len(b.Events) > 0 {
+		return b.Events, nil
+	}
+	var one BrevoEvent
+	if err := Decode(data, &one); err != nil {
+		return nil, err
+	}
+	if one.ID == "" {
+		return nil, fmt.Errorf("decoding Brevo events: neither a batch of events nor one event")
+	}
+	return []BrevoEvent{one}, nil
+}
+
+// EventsMsgID is the Nats-Msg-Id of a message of events: prefix and a
+// hash of the sorted event ids. A batch sent again as it was is stored
+// once; one sent again in another composition is stored again, and the
+// loader's dedup by event id keeps each event single in Brevo.
+func EventsMsgID(prefix string, ids []string) string {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	h := sha256.New()
+	for _, id := range sorted {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return prefix + hex.EncodeToString(h.Sum(nil)[:16])
+}

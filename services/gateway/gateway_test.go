@@ -129,6 +129,33 @@ func (f *fixture) stored(t *testing.T, stream string) uint64 {
 	return s.CachedInfo().State.Msgs
 }
 
+// rawEvents reads every event the RAW stream's events subject holds, and
+// how many messages carry them.
+func (f *fixture) rawEvents(t *testing.T) (events []proto.RawEvent, msgs int) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := f.js.Stream(ctx, proto.StreamRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil || m.Subject != proto.SubjectRawBrazeEvents {
+			continue
+		}
+		evs, err := proto.DecodeRawEvents(m.Data)
+		if err != nil {
+			t.Fatalf("RAW message %d: %v", seq, err)
+		}
+		events, msgs = append(events, evs...), msgs+1
+	}
+	return events, msgs
+}
+
 func batch(n int, from int) []byte {
 	evs := make([]string, n)
 	for i := range evs {
@@ -143,15 +170,17 @@ func TestCurrentsStoresEveryEventBeforeAnswering(t *testing.T) {
 	if code != http.StatusOK || body["accepted"] != 100.0 {
 		t.Fatalf("answered %d %v", code, body)
 	}
-	if n := f.stored(t, proto.StreamRaw); n != 100 {
-		t.Fatalf("RAW holds %d events after the 2xx, want 100", n)
+	// One message for the batch, not one per event: the bus's cost is
+	// per message.
+	if evs, msgs := f.rawEvents(t); len(evs) != 100 || msgs != 1 {
+		t.Fatalf("RAW holds %d events in %d messages after the 2xx, want 100 in 1", len(evs), msgs)
 	}
 	// Braze re-sends the batch: the stream's dedup keeps one copy.
 	if code, _ := f.do(t, "POST", "/v1/braze/currents", "bearer "+token, batch(100, 0)); code != http.StatusOK {
 		t.Fatalf("re-send answered %d", code)
 	}
-	if n := f.stored(t, proto.StreamRaw); n != 100 {
-		t.Fatalf("RAW holds %d events after a re-send, want 100", n)
+	if evs, msgs := f.rawEvents(t); len(evs) != 100 || msgs != 1 {
+		t.Fatalf("RAW holds %d events in %d messages after a re-send, want 100 in 1", len(evs), msgs)
 	}
 	// An unknown type and unknown fields travel on as sent.
 	unknown := []byte(`{"events":[{"event_type":"users.messages.hologram.Beam","id":"new-1","extra":{"a":[1,2]}}]}`)
@@ -166,10 +195,11 @@ func TestCurrentsStoresEveryEventBeforeAnswering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var raw proto.RawEvent
-	if err := proto.Decode(m.Data, &raw); err != nil {
-		t.Fatal(err)
+	raws, err := proto.DecodeRawEvents(m.Data)
+	if err != nil || len(raws) != 1 {
+		t.Fatal(raws, err)
 	}
+	raw := raws[0]
 	if raw.ID != "new-1" || raw.Source != proto.EventSourceCurrents || !strings.Contains(string(raw.JSON), `"extra":{"a":[1,2]}`) {
 		t.Fatalf("stored %+v %s", raw, raw.JSON)
 	}
@@ -260,8 +290,8 @@ func TestHandleEvent(t *testing.T) {
 	if ids := body["ids"].([]any); len(ids) != 2 || ids[1] != "mine-1" {
 		t.Fatalf("ids %v", body["ids"])
 	}
-	if n := f.stored(t, proto.StreamRaw); n != 2 {
-		t.Fatalf("RAW holds %d", n)
+	if evs, msgs := f.rawEvents(t); len(evs) != 2 || msgs != 1 {
+		t.Fatalf("RAW holds %d events in %d messages, want 2 in 1", len(evs), msgs)
 	}
 	// Over the bus's MaxPayload (1 MB) but under the body limit: refused,
 	// nothing stored, never a failed publish.
@@ -270,12 +300,44 @@ func TestHandleEvent(t *testing.T) {
 	if code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("an event over MaxPayload answered %d %v", code, body)
 	}
-	if n := f.stored(t, proto.StreamRaw); n != 2 {
-		t.Fatalf("RAW holds %d after a refused event", n)
+	if n := f.stored(t, proto.StreamRaw); n != 1 {
+		t.Fatalf("RAW holds %d messages after a refused event, want 1", n)
 	}
 	// Without the pipeline's control, the control API says so.
 	if code, _ := f.do(t, "GET", "/v1/connectors/braze/status", "Bearer "+f.key, nil); code != http.StatusServiceUnavailable {
 		t.Fatalf("status without control answered %d", code)
+	}
+}
+
+func TestCurrentsBatchOverMaxPayloadIsSplit(t *testing.T) {
+	f := start(t)
+	// 60 events of 30 KB: 1.8 MB, over the bus's 1 MB MaxPayload.
+	evs := make([]string, 60)
+	for i := range evs {
+		evs[i] = fmt.Sprintf(`{"event_type":"users.behaviors.CustomEvent","id":"s-%d","properties":{"blob":"%s"}}`, i, strings.Repeat("q", 30<<10))
+	}
+	body := []byte(`{"events":[` + strings.Join(evs, ",") + `]}`)
+	code, ans := f.do(t, "POST", "/v1/braze/currents", "Bearer "+token, body)
+	if code != http.StatusOK || ans["accepted"] != 60.0 {
+		t.Fatalf("answered %d %v", code, ans)
+	}
+	got, msgs := f.rawEvents(t)
+	if len(got) != 60 || msgs < 2 || msgs > 3 {
+		t.Fatalf("RAW holds %d events in %d messages, want 60 in 2 or 3", len(got), msgs)
+	}
+	seen := map[string]bool{}
+	for _, ev := range got {
+		seen[ev.ID] = true
+	}
+	if len(seen) != 60 {
+		t.Fatalf("%d distinct events of 60", len(seen))
+	}
+	// The same body again: the same messages, stored once.
+	if code, _ := f.do(t, "POST", "/v1/braze/currents", "Bearer "+token, body); code != http.StatusOK {
+		t.Fatalf("re-send answered %d", code)
+	}
+	if _, again := f.rawEvents(t); again != msgs {
+		t.Fatalf("%d messages after a re-send, want %d", again, msgs)
 	}
 }
 

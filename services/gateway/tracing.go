@@ -71,6 +71,26 @@ func (s *Server) traceEvent(ctx context.Context, ev *proto.RawEvent, hdr nats.He
 	return span
 }
 
+// traceEvents starts the producer span of one message of n events stored
+// on subject, the child of the request's span, and writes its context into
+// hdr: the transformer's and the loader's spans of the message continue
+// its trace.
+func (s *Server) traceEvents(ctx context.Context, subject, source string, n int, hdr nats.Header) trace.Span {
+	if s.cfg.Tracer == nil {
+		return nil
+	}
+	ectx, span := s.cfg.Tracer.Start(ctx, "gateway publish "+subject,
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(
+			attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.destination.name", subject),
+			attribute.Int("messaging.batch.message_count", n),
+			attribute.String("tajo.event_source", source),
+		))
+	telemetry.Inject(ectx, hdr)
+	return span
+}
+
 // endEvents ends the events' spans, with err when they were not stored.
 func endEvents(spans []trace.Span, err error) {
 	for _, sp := range spans {
