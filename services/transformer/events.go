@@ -97,32 +97,34 @@ func (e *Events) Run(ctx context.Context) error {
 	return w.Run(ctx)
 }
 
-// HandleBatch maps every event and publishes it, reporting success once
-// the OPS stream stored them all. An event that cannot be mapped is
-// dead-lettered with its reason.
+// HandleBatch maps the events of every message and publishes them as one
+// message (a few when over the bus's MaxPayload), reporting success once
+// the OPS stream stored them. An event that cannot be mapped is
+// dead-lettered on its own with its reason; the others go on.
 func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
 	errs := make([]error, len(batch))
 	pub := pipeline.NewPublisher(e.js, len(batch))
 	published := make([]int, 0, len(batch))
+	limit := int(e.js.Conn().MaxPayload()) - headerRoom
 	for i, m := range batch {
-		var raw proto.RawEvent
-		if err := proto.Decode(m.Data, &raw); err != nil {
+		raws, err := proto.DecodeRawEvents(m.Data)
+		if err != nil {
 			errs[i] = pipeline.Permanent("bad_payload", err)
 			continue
 		}
-		ev, err := MapEvent(raw, e.names)
-		if err != nil {
-			var ee *EventError
-			if errors.As(err, &ee) {
-				errs[i] = pipeline.Permanent(ee.Reason, err)
-			} else {
-				errs[i] = pipeline.Permanent(ReasonBadEvent, err)
+		mapped := make([]proto.BrevoEvent, 0, len(raws))
+		for _, raw := range raws {
+			ev, err := MapEvent(raw, e.names)
+			if err == nil {
+				mapped = append(mapped, ev)
+				continue
 			}
-			continue
+			if err = e.deadLetter(ctx, m, raw, err); err != nil {
+				errs[i] = err
+				break
+			}
 		}
-		data, err := proto.Encode(&ev)
-		if err != nil {
-			errs[i] = pipeline.Permanent("encode_failed", err)
+		if errs[i] != nil || len(mapped) == 0 {
 			continue
 		}
 		hdr := nats.Header{}
@@ -130,8 +132,8 @@ func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		if v := m.Header.Get("traceparent"); v != "" {
 			hdr.Set("traceparent", v)
 		}
-		if err := pub.Publish(ctx, proto.SubjectOpsBrevoEvents, "ops.ev:"+raw.Source+":"+raw.ID, hdr, data); err != nil {
-			errs[i] = fmt.Errorf("publishing event %s: %w", raw.ID, err)
+		if err := publishEvents(ctx, pub, mapped, limit, hdr); err != nil {
+			errs[i] = err
 			continue
 		}
 		published = append(published, i)
@@ -142,4 +144,62 @@ func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 	}
 	return errs
+}
+
+// headerRoom is kept free of MaxPayload for the headers of a message.
+const headerRoom = 1 << 10
+
+// publishEvents publishes evs as one BrevoEvents message, or, over limit,
+// halves them until each part fits. An event too large on its own is an
+// error: its raw form fitted, so this is a mapping gone wrong.
+func publishEvents(ctx context.Context, pub *pipeline.Publisher, evs []proto.BrevoEvent, limit int, hdr nats.Header) error {
+	data, err := proto.Encode(&proto.BrevoEvents{V: proto.SchemaVersion, Events: evs})
+	if err != nil {
+		return pipeline.Permanent("encode_failed", err)
+	}
+	if len(data) > limit {
+		if len(evs) == 1 {
+			return pipeline.Permanent("too_large", fmt.Errorf("mapped event %s is %d bytes, over the bus's limit of %d", evs[0].ID, len(data), limit))
+		}
+		half := len(evs) / 2
+		if err := publishEvents(ctx, pub, evs[:half], limit, hdr); err != nil {
+			return err
+		}
+		return publishEvents(ctx, pub, evs[half:], limit, hdr)
+	}
+	ids := make([]string, len(evs))
+	for k := range evs {
+		ids[k] = evs[k].ID
+	}
+	if err := pub.Publish(ctx, proto.SubjectOpsBrevoEvents, proto.EventsMsgID("ops.evb:", ids), hdr, data); err != nil {
+		return fmt.Errorf("publishing %d events: %w", len(evs), err)
+	}
+	return nil
+}
+
+// deadLetter publishes the dead letter of one event of m that could not be
+// mapped: the event alone, as a single RawEvent on m's subject (a replay
+// sends it through again), with the mapping's reason.
+func (e *Events) deadLetter(ctx context.Context, m *pipeline.Msg, raw proto.RawEvent, cause error) error {
+	reason := ReasonBadEvent
+	var ee *EventError
+	if errors.As(cause, &ee) {
+		reason = ee.Reason
+	}
+	data, err := proto.Encode(&raw)
+	if err != nil {
+		return fmt.Errorf("encoding the dead letter of event %s: %w", raw.ID, err)
+	}
+	hdr := nats.Header{}
+	hdr.Set(proto.HeaderSchema, "1")
+	hdr.Set(proto.HeaderMsgID, "ev:"+raw.Source+":"+raw.ID)
+	if err := pipeline.PublishDeadLetter(ctx, e.js, proto.StageTransformer, reason, cause.Error(),
+		proto.SubjectRawBrazeEvents, hdr, data, m.NumDelivered); err != nil {
+		return fmt.Errorf("dead-lettering event %s: %w", raw.ID, err)
+	}
+	if mt := e.cfg.Instruments.Meter; mt != nil {
+		mt.Settled(proto.StageTransformer, "dead_lettered", reason)
+	}
+	e.log.Warn("event dead-lettered", "event", raw.Source+":"+raw.ID, "reason", reason, "err", cause)
+	return nil
 }
