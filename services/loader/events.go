@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
@@ -85,6 +86,9 @@ type Events struct {
 	// this process writes them at the same time.
 	wmu     sync.Mutex
 	writing map[string]struct{}
+	// unrecorded holds ids written to Brevo that the seen-set did not
+	// take (it failed): held as seen here until it does.
+	unrecorded map[string]struct{}
 
 	// cmu serialises the counter's updates in this process; rev and value
 	// are its last known state, so that an update is one round trip
@@ -127,19 +131,23 @@ func NewEvents(ctx context.Context, js jetstream.JetStream, bv EventsBrevo, kv j
 	if err != nil {
 		return nil, fmt.Errorf("loader events: %w", err)
 	}
-	return &Events{cfg: cfg, js: js, bv: bv, kv: kv, seen: seen, log: log, writing: map[string]struct{}{}}, nil
+	return &Events{cfg: cfg, js: js, bv: bv, kv: kv, seen: seen, log: log, writing: map[string]struct{}{}, unrecorded: map[string]struct{}{}}, nil
 }
 
 // Run writes events until ctx is cancelled, then drains.
 func (e *Events) Run(ctx context.Context) error {
 	defer e.seen.Close()
 	w, err := pipeline.NewWorker(e.js, pipeline.Config{
-		Stream:       proto.StreamOps,
-		Durable:      EventsDurable,
-		Subject:      proto.SubjectOpsBrevoEvents,
-		Stage:        proto.StageLoader,
-		Concurrency:  e.cfg.Concurrency,
+		Stream:      proto.StreamOps,
+		Durable:     EventsDurable,
+		Subject:     proto.SubjectOpsBrevoEvents,
+		Stage:       proto.StageLoader,
+		Concurrency: e.cfg.Concurrency,
+		// A batch is cut at BatchSize events (prepare sizes each message by
+		// its events), whatever the number of messages carrying them.
 		BatchSize:    e.cfg.BatchSize,
+		BatchBytes:   e.cfg.BatchSize,
+		Prepare:      prepare,
 		BatchWait:    e.cfg.BatchWait,
 		BatchMaxWait: e.cfg.BatchMaxWait,
 		Paused:       e.cfg.Paused,
@@ -152,71 +160,192 @@ func (e *Events) Run(ctx context.Context) error {
 	return w.Run(ctx)
 }
 
-// pending is one message of a batch on its way to Brevo.
-type pending struct {
-	i  int
-	ev proto.BrevoEvent
+// evItem is one event of a batch's messages on its way to Brevo, and its
+// fate: nil once written (or found written already).
+type evItem struct {
+	i   int // its message's index in the batch
+	ev  proto.BrevoEvent
+	err error
 }
 
 // errWriting is the fate of an event another batch of this process is
 // writing: retried later, when the seen-set has its id.
 var errWriting = errors.New("being written by another batch")
 
-// HandleBatch writes the batch's new events with one /events/batch call,
-// settles each from Brevo's per-event answer, records the ids written in
-// the seen-set and the counter (together), then blocklists the emails of
-// unsubscribes. An event already written (its id in the seen-set, or
-// earlier in the batch) is not written again; one another batch is
-// writing is retried later.
+// prepare decodes a message as it arrives: the handler gets its events in
+// Msg.Prepared, and batches are cut by events (the /events/batch call's
+// size), not by messages, which carry up to a Currents batch each.
+func prepare(m *pipeline.Msg) int {
+	evs, err := proto.DecodeBrevoEvents(m.Data)
+	if err != nil {
+		m.Prepared = err
+		return 1
+	}
+	m.Prepared = evs
+	return len(evs)
+}
+
+// messageEvents is the events of m: what prepare left, or decoded now.
+func messageEvents(m *pipeline.Msg) ([]proto.BrevoEvent, error) {
+	switch p := m.Prepared.(type) {
+	case []proto.BrevoEvent:
+		return p, nil
+	case error:
+		return nil, p
+	}
+	return proto.DecodeBrevoEvents(m.Data)
+}
+
+// HandleBatch writes the events of the batch's messages with
+// /events/batch calls of at most BatchSize events, settles each event from
+// Brevo's per-event answer, records the ids written in the seen-set and
+// the counter (together), then blocklists the emails of unsubscribes. An
+// event already written (its id in the seen-set, or earlier in the batch)
+// is not written again; one another batch is writing is retried later.
+//
+// A message's fate is its events': an event Brevo refused for good is
+// dead-lettered on its own, with Brevo's reason, and the rest of its
+// message goes on; an event to retry sends the whole message round again,
+// and on that delivery its events written now are skipped (the seen-set
+// has them before this returns).
 func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
 	errs := make([]error, len(batch))
-	var send, block []pending
+	e.recordUnrecorded(ctx)
+	var items, send []*evItem
 	inBatch := map[string]bool{}
-	var claimed []string
-	defer func() { e.release(claimed) }()
 	for i, m := range batch {
-		var ev proto.BrevoEvent
-		if err := proto.Decode(m.Data, &ev); err != nil {
+		evs, err := messageEvents(m)
+		if err != nil {
 			errs[i] = pipeline.Permanent("bad_payload", err)
 			continue
 		}
-		if ev.BlocklistEmail {
-			// Blocklisting is idempotent: redone when the message comes
-			// back, even if the event itself was written already.
-			block = append(block, pending{i, ev})
+		for _, ev := range evs {
+			it := &evItem{i: i, ev: ev}
+			items = append(items, it)
+			if inBatch[ev.ID] {
+				continue
+			}
+			inBatch[ev.ID] = true
+			send = append(send, it)
 		}
-		if inBatch[ev.ID] {
-			continue
-		}
-		inBatch[ev.ID] = true
-		send = append(send, pending{i, ev})
 	}
-	send, claimed = e.claim(send, errs)
-	written := e.write(ctx, batch, send, errs)
+	send, claimed := e.claim(send)
+	defer func() { e.release(claimed) }()
+	var written []string
+	for start := 0; start < len(send); start += e.cfg.BatchSize {
+		written = append(written, e.write(ctx, batch, send[start:min(start+e.cfg.BatchSize, len(send))])...)
+	}
 	if len(written) > 0 {
-		// Both round trips at once: the seen-set's record and the counter.
-		seenErr := make(chan error, 1)
-		go func() { seenErr <- e.seen.Add(ctx, written) }()
-		if err := e.count(ctx, len(written)); err != nil {
-			e.log.Warn("counting events processed failed", "err", err)
-		}
-		if err := <-seenErr; err != nil {
-			// The events are in Brevo; without the ids on record a
-			// redelivery would write them again. Retrying the record is
-			// the lesser evil only if it succeeds: log loudly.
-			e.log.Error("events written but not recorded as seen; a redelivery may write them twice", "events", len(written), "err", err)
-		}
+		e.record(ctx, written)
 	}
-	for _, p := range block {
-		if errs[p.i] != nil {
+	blocked := map[string]bool{}
+	for _, it := range items {
+		if !it.ev.BlocklistEmail || it.err != nil || blocked[it.ev.ID] {
 			continue
 		}
+		// Blocklisting is idempotent: redone when the message comes back,
+		// even if the event itself was written already.
+		blocked[it.ev.ID] = true
 		t := true
-		if _, err := e.bv.UpsertContact(ctx, brevo.Contact{ExtID: p.ev.ExtID, Email: identEmail(p.ev), EmailBlacklisted: &t}); err != nil {
-			errs[p.i] = eventFate(fmt.Errorf("blocklisting the email of the contact of event %s: %w", p.ev.ID, err))
+		if _, err := e.bv.UpsertContact(ctx, brevo.Contact{ExtID: it.ev.ExtID, Email: identEmail(it.ev), EmailBlacklisted: &t}); err != nil {
+			it.err = eventFate(fmt.Errorf("blocklisting the email of the contact of event %s: %w", it.ev.ID, err))
 		}
+	}
+	for _, it := range items {
+		if it.err == nil {
+			continue
+		}
+		if pe, ok := errors.AsType[*pipeline.PermanentError](it.err); ok {
+			if err := e.deadLetter(ctx, batch[it.i], it.ev, pe); err != nil {
+				errs[it.i] = worse(errs[it.i], err)
+			}
+			continue
+		}
+		errs[it.i] = worse(errs[it.i], it.err)
 	}
 	return errs
+}
+
+// worse is a message's retry error given one more of its events to
+// retry: a failure wins over a throttle (it counts toward MaxDeliver),
+// of two throttles the longer.
+func worse(cur, next error) error {
+	if cur == nil {
+		return next
+	}
+	c, cok := errors.AsType[*pipeline.RetryAfterError](cur)
+	n, nok := errors.AsType[*pipeline.RetryAfterError](next)
+	switch {
+	case cok && nok && n.Delay > c.Delay, cok && !nok:
+		return next
+	}
+	return cur
+}
+
+// deadLetter publishes the dead letter of one event of m that Brevo
+// refused for good: the event alone, as a single BrevoEvent on m's subject
+// (a replay sends it through again), with the reason.
+func (e *Events) deadLetter(ctx context.Context, m *pipeline.Msg, ev proto.BrevoEvent, pe *pipeline.PermanentError) error {
+	data, err := proto.Encode(&ev)
+	if err != nil {
+		return fmt.Errorf("encoding the dead letter of event %s: %w", ev.ID, err)
+	}
+	hdr := nats.Header{}
+	hdr.Set(proto.HeaderSchema, "1")
+	hdr.Set(proto.HeaderMsgID, "ops.ev:"+ev.ID)
+	if err := pipeline.PublishDeadLetter(ctx, e.js, proto.StageLoader, pe.Reason, pe.Err.Error(),
+		proto.SubjectOpsBrevoEvents, hdr, data, m.NumDelivered); err != nil {
+		return fmt.Errorf("dead-lettering event %s: %w", ev.ID, err)
+	}
+	if mt := e.cfg.Instruments.Meter; mt != nil {
+		mt.Settled(proto.StageLoader, "dead_lettered", pe.Reason)
+	}
+	e.log.Warn("event dead-lettered", "event", ev.ID, "reason", pe.Reason, "err", pe.Err)
+	return nil
+}
+
+// record puts the ids written in the seen-set and adds them to the
+// counter, both round trips at once. Ids the seen-set could not take are
+// kept in memory, held as seen by this process and offered again by the
+// next batch: a redelivery of their message (another of its events to
+// retry) must not write them again.
+func (e *Events) record(ctx context.Context, written []string) {
+	seenErr := make(chan error, 1)
+	go func() { seenErr <- e.seen.Add(ctx, written) }()
+	if err := e.count(ctx, len(written)); err != nil {
+		e.log.Warn("counting events processed failed", "err", err)
+	}
+	if err := <-seenErr; err != nil {
+		e.log.Error("events written but not recorded as seen; held in memory until recorded", "events", len(written), "err", err)
+		e.wmu.Lock()
+		for _, id := range written {
+			e.unrecorded[id] = struct{}{}
+		}
+		e.wmu.Unlock()
+	}
+}
+
+// recordUnrecorded offers the seen-set the ids record could not put there.
+func (e *Events) recordUnrecorded(ctx context.Context) {
+	e.wmu.Lock()
+	if len(e.unrecorded) == 0 {
+		e.wmu.Unlock()
+		return
+	}
+	ids := make([]string, 0, len(e.unrecorded))
+	for id := range e.unrecorded {
+		ids = append(ids, id)
+	}
+	e.wmu.Unlock()
+	if err := e.seen.Add(ctx, ids); err != nil {
+		e.log.Warn("recording written events as seen failed again", "events", len(ids), "err", err)
+		return
+	}
+	e.wmu.Lock()
+	for _, id := range ids {
+		delete(e.unrecorded, id)
+	}
+	e.wmu.Unlock()
 }
 
 // claim drops from send the events the seen-set has, marks the ids of the
@@ -225,23 +354,23 @@ func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 // the other batch failed to write it). The seen-set is asked under the
 // claims' lock: a batch releases its ids only once the seen-set has them,
 // so an id free here is either new or seen.
-func (e *Events) claim(send []pending, errs []error) (mine []pending, ids []string) {
+func (e *Events) claim(send []*evItem) (mine []*evItem, ids []string) {
 	if len(send) == 0 {
 		return nil, nil
 	}
 	mine, ids = send[:0], make([]string, 0, len(send))
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
-	for _, p := range send {
-		if _, busy := e.writing[p.ev.ID]; busy {
-			errs[p.i] = fmt.Errorf("event %s: %w", p.ev.ID, errWriting)
+	for _, it := range send {
+		if _, busy := e.writing[it.ev.ID]; busy {
+			it.err = fmt.Errorf("event %s: %w", it.ev.ID, errWriting)
 			continue
 		}
-		if e.seen.Contains(p.ev.ID) {
+		if _, held := e.unrecorded[it.ev.ID]; held || e.seen.Contains(it.ev.ID) {
 			continue
 		}
-		e.writing[p.ev.ID] = struct{}{}
-		mine, ids = append(mine, p), append(ids, p.ev.ID)
+		e.writing[it.ev.ID] = struct{}{}
+		mine, ids = append(mine, it), append(ids, it.ev.ID)
 	}
 	return mine, ids
 }
@@ -268,14 +397,14 @@ func identEmail(ev proto.BrevoEvent) string {
 }
 
 // write sends the events and returns the ids Brevo stored; the others get
-// their error in errs.
-func (e *Events) write(ctx context.Context, batch []*pipeline.Msg, send []pending, errs []error) []string {
+// their fate in their evItem.
+func (e *Events) write(ctx context.Context, batch []*pipeline.Msg, send []*evItem) []string {
 	if len(send) == 0 {
 		return nil
 	}
 	evs := make([]brevo.Event, len(send))
-	for k, p := range send {
-		evs[k] = brevo.Event{Name: p.ev.Name, Date: time.UnixMilli(p.ev.Date), ExtID: p.ev.ExtID, Email: p.ev.Email, Properties: p.ev.Properties}
+	for k, it := range send {
+		evs[k] = brevo.Event{Name: it.ev.Name, Date: time.UnixMilli(it.ev.Date), ExtID: it.ev.ExtID, Email: it.ev.Email, Properties: it.ev.Properties}
 	}
 	res, err := e.bv.CreateEvents(ctx, evs)
 	if err != nil && !brevo.Retryable(err) && len(send) > 1 {
@@ -286,7 +415,7 @@ func (e *Events) write(ctx context.Context, batch []*pipeline.Msg, send []pendin
 		for k, ev := range evs {
 			if ierr := e.bv.CreateEvent(ctx, ev); ierr != nil {
 				if brevo.Retryable(ierr) {
-					errs[send[k].i] = eventFate(ierr)
+					send[k].err = eventFate(ierr)
 					res.Failed[k] = ""
 					continue
 				}
@@ -295,25 +424,25 @@ func (e *Events) write(ctx context.Context, batch []*pipeline.Msg, send []pendin
 		}
 	}
 	if err != nil {
-		for _, p := range send {
-			errs[p.i] = eventFate(fmt.Errorf("writing %d events: %w", len(send), err))
+		for _, it := range send {
+			it.err = eventFate(fmt.Errorf("writing %d events: %w", len(send), err))
 		}
 		return nil
 	}
 	written := make([]string, 0, len(send))
-	for k, p := range send {
+	for k, it := range send {
 		reason, failed := res.Failed[k]
 		switch {
 		case !failed:
-			written = append(written, p.ev.ID)
-		case errs[p.i] != nil: // retryable, set above
-		case strings.Contains(reason, "does not exist") && batch[p.i].NumDelivered < uint64(e.cfg.UnknownContactRetries):
+			written = append(written, it.ev.ID)
+		case it.err != nil: // retryable, set above
+		case strings.Contains(reason, "does not exist") && batch[it.i].NumDelivered < uint64(e.cfg.UnknownContactRetries):
 			// The users sync may not have created the contact yet.
-			errs[p.i] = fmt.Errorf("event %s: brevo: %s", p.ev.ID, reason)
+			it.err = fmt.Errorf("event %s: brevo: %s", it.ev.ID, reason)
 		case strings.Contains(reason, "does not exist"):
-			errs[p.i] = pipeline.Permanent(ReasonContactNotFound, fmt.Errorf("event %s (%s): brevo: %s", p.ev.ID, p.ev.Name, reason))
+			it.err = pipeline.Permanent(ReasonContactNotFound, fmt.Errorf("event %s (%s): brevo: %s", it.ev.ID, it.ev.Name, reason))
 		default:
-			errs[p.i] = pipeline.Permanent(ReasonBrevoRefused, fmt.Errorf("event %s (%s): brevo: %s", p.ev.ID, p.ev.Name, reason))
+			it.err = pipeline.Permanent(ReasonBrevoRefused, fmt.Errorf("event %s (%s): brevo: %s", it.ev.ID, it.ev.Name, reason))
 		}
 	}
 	return written
