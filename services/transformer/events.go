@@ -23,7 +23,7 @@ type EventsConfig struct {
 	// Mapping is the config's event_mapping: Braze event type -> Brevo
 	// event name, over DefaultEventMapping.
 	Mapping   map[string]string
-	BatchSize int // default 200
+	BatchSize int // messages (each a request's events) per batch; default 200
 	// BatchWait is the idle gap that cuts a batch not yet full (default
 	// 20ms), BatchMaxWait the most a batch waits from its first event
 	// (default 100ms): a burst fills its batches, a trickle goes on at once.
