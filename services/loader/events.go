@@ -49,11 +49,12 @@ type EventsConfig struct {
 	// its first event; default 200ms.
 	BatchWait    time.Duration
 	BatchMaxWait time.Duration
-	// Concurrency is how many batches are written at once; default 4 (a
-	// Brevo call, then the seen-set and the counter, each a round trip:
-	// one batch at a time leaves the bus and Brevo idle in turn). An event
-	// id being written by one batch is not written by another: the other
-	// retries it later, when the seen-set has it.
+	// Concurrency is how many batches are written at once; default 1. A
+	// batch's unsubscribes are blocklisted after its events are written,
+	// each a /contacts call paced apart from /events: one batch at a time
+	// keeps the blocklists within a batch of the timelines. With more, an
+	// event id being written by one batch is not written by another: the
+	// other retries it later, when the seen-set has it.
 	Concurrency int
 	// UnknownContactRetries is how many deliveries an event for a contact
 	// Brevo does not know (yet: the users sync may not have created it)
@@ -109,7 +110,7 @@ func NewEvents(ctx context.Context, js jetstream.JetStream, bv EventsBrevo, kv j
 		cfg.BatchMaxWait = max(200*time.Millisecond, cfg.BatchWait)
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 4
+		cfg.Concurrency = 1
 	}
 	if cfg.UnknownContactRetries <= 0 {
 		cfg.UnknownContactRetries = 5
