@@ -101,7 +101,7 @@ func (s *Server) store(ctx context.Context, events []proto.RawEvent, deadLetter 
 		}
 		hdr := nats.Header{}
 		hdr.Set(proto.HeaderSchema, "1")
-		if sp := s.traceEvents(ctx, proto.SubjectRawBrazeEvents, chunk[0].Source, len(chunk), hdr); sp != nil {
+		if sp := s.traceEvents(ctx, proto.SubjectRawBrazeEvents, chunk, hdr); sp != nil {
 			spans = append(spans, sp)
 		}
 		if err = pub.Publish(ctx, proto.SubjectRawBrazeEvents, proto.EventsMsgID("evb:", ids), hdr, data); err != nil {

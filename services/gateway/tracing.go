@@ -71,22 +71,25 @@ func (s *Server) traceEvent(ctx context.Context, ev *proto.RawEvent, hdr nats.He
 	return span
 }
 
-// traceEvents starts the producer span of one message of n events stored
-// on subject, the child of the request's span, and writes its context into
+// traceEvents starts the producer span of one message of events stored on
+// subject (the event's id when it holds one), the child of the request's span, and writes its context into
 // hdr: the transformer's and the loader's spans of the message continue
 // its trace.
-func (s *Server) traceEvents(ctx context.Context, subject, source string, n int, hdr nats.Header) trace.Span {
-	if s.cfg.Tracer == nil {
+func (s *Server) traceEvents(ctx context.Context, subject string, evs []proto.RawEvent, hdr nats.Header) trace.Span {
+	if s.cfg.Tracer == nil || len(evs) == 0 {
 		return nil
 	}
+	attrs := []attribute.KeyValue{
+		attribute.String("messaging.system", "nats"),
+		attribute.String("messaging.destination.name", subject),
+		attribute.Int("messaging.batch.message_count", len(evs)),
+		attribute.String("tajo.event_source", evs[0].Source),
+	}
+	if len(evs) == 1 {
+		attrs = append(attrs, attribute.String("tajo.event_id", evs[0].ID))
+	}
 	ectx, span := s.cfg.Tracer.Start(ctx, "gateway publish "+subject,
-		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
-			attribute.String("messaging.system", "nats"),
-			attribute.String("messaging.destination.name", subject),
-			attribute.Int("messaging.batch.message_count", n),
-			attribute.String("tajo.event_source", source),
-		))
+		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
 	telemetry.Inject(ectx, hdr)
 	return span
 }
