@@ -60,7 +60,7 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			if !ready {
 				cause = FlushDrain
 			}
-			mt.Batch(w.cfg.Stage, len(b.cur), string(cause))
+			mt.Batch(w.cfg.Stage, b.curWeight, string(cause))
 		}
 		b.take()
 		refill()
@@ -211,12 +211,13 @@ type batcher struct {
 	timer       *time.Timer
 	first       time.Time // when the current batch got its first message (maxWait)
 
-	cur      []*Msg
-	curBytes int
-	held     *Msg
-	ready    bool
-	cause    FlushCause // why ready, once ready
-	late     bool       // waited BatchWait while every handler was busy
+	cur       []*Msg
+	curBytes  int
+	curWeight int // the Meter's size of cur, summed as messages come (a handler may change a weight once dispatched)
+	held      *Msg
+	ready     bool
+	cause     FlushCause // why ready, once ready
+	late      bool       // waited BatchWait while every handler was busy
 }
 
 func (b *batcher) empty() bool { return len(b.cur) == 0 && b.held == nil }
@@ -233,6 +234,7 @@ func (b *batcher) add(m *Msg) {
 	}
 	b.cur = append(b.cur, m)
 	b.curBytes += n
+	b.curWeight += m.weight
 	switch {
 	case len(b.cur) == 1:
 		b.first = time.Now()
@@ -263,7 +265,7 @@ func (b *batcher) keepAlive() {
 // message, if any.
 func (b *batcher) take() []*Msg {
 	out := b.cur
-	b.cur, b.curBytes, b.ready, b.cause, b.late = nil, 0, false, "", false
+	b.cur, b.curBytes, b.curWeight, b.ready, b.cause, b.late = nil, 0, 0, false, "", false
 	b.timer.Stop()
 	if h := b.held; h != nil {
 		b.held = nil

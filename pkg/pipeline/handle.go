@@ -170,7 +170,9 @@ func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason string, cause er
 func (w *Worker) observe(m *Msg, o Outcome) {
 	endSpan(m, o)
 	if mt := w.cfg.Instruments.Meter; mt != nil {
-		mt.Settled(w.cfg.Stage, o.Kind.String(), o.Reason)
+		for range m.weight {
+			mt.Settled(w.cfg.Stage, o.Kind.String(), o.Reason)
+		}
 	}
 	if w.cfg.Observe != nil {
 		w.cfg.Observe(m, o)

@@ -31,10 +31,11 @@ type Instruments struct {
 // Meter receives a worker's measurements (pkg/telemetry.Metrics). Plain
 // strings, so that an implementation need not import this package.
 type Meter interface {
-	// Batch: a batch of size messages was dispatched because of cause (a
-	// FlushCause).
+	// Batch: a batch of size messages (the sum of their weights, see
+	// Msg.SetWeight) was dispatched because of cause (a FlushCause).
 	Batch(stage string, size int, cause string)
-	// Settled: a message was settled: outcome is an OutcomeKind's String
+	// Settled: a message was settled, reported once per item of its
+	// weight: outcome is an OutcomeKind's String
 	// (acked, retried, dead_lettered), reason the dead letter's.
 	Settled(stage, outcome, reason string)
 }

@@ -127,3 +127,45 @@ func TestWorkerTracesAndMeters(t *testing.T) {
 			meter.batched, meter.causes, meter.settled)
 	}
 }
+
+// A message's weight (Msg.SetWeight) is what the Meter counts: a batch's
+// size is its messages' weights, a settlement is reported once per item,
+// and the handler can take items it reported itself off.
+func TestMeterCountsWeights(t *testing.T) {
+	js := setup(t)
+	ctx := context.Background()
+	p := pipeline.NewPublisher(js, 0)
+	for i := range 2 {
+		if err := p.Publish(ctx, testSubject, string(rune('a'+i)), nil, []byte{5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	meter := &meterCounts{causes: map[string]int{}, settled: map[string]int{}}
+	cfg := baseConfig()
+	cfg.BatchSize = 2
+	cfg.BatchWait = 2 * time.Second
+	cfg.Instruments = pipeline.Instruments{Meter: meter}
+	cfg.Prepare = func(m *pipeline.Msg) int {
+		m.SetWeight(int(m.Data[0])) // five items each
+		return len(m.Data)
+	}
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		b[0].SetWeight(b[0].Weight() - 2) // two reported by the handler
+		return nil
+	})
+	start(t, w)
+	eventually(t, 10*time.Second, "2 messages acked", func() bool { return drained(t, js, cfg) })
+	eventually(t, 5*time.Second, "8 items settled", func() bool {
+		meter.mu.Lock()
+		defer meter.mu.Unlock()
+		return meter.settled[pipeline.Acked.String()] >= 8
+	})
+	meter.mu.Lock()
+	defer meter.mu.Unlock()
+	if meter.batched != 10 || meter.settled[pipeline.Acked.String()] != 8 {
+		t.Fatalf("meter: batched %d, settled %v; want 10 items batched, 8 acked", meter.batched, meter.settled)
+	}
+}

@@ -27,7 +27,19 @@ type Msg struct {
 	outcome ledger.Outcome
 	flags   ledger.Flags
 	size    int // for BatchBytes: len(Data), or what Config.Prepare said
+	weight  int // items for the Meter; 1 unless SetWeight
 }
+
+// SetWeight says how many items m carries for the Meter's figures: a
+// batch's size is its messages' weights, and m's settlement is reported
+// once per item. A message holding a batch of events counts as its events
+// (set in Config.Prepare, before the batch is reported); a handler that
+// reports some of its items itself (an event dead-lettered on its own)
+// lowers it before it returns. Default 1.
+func (m *Msg) SetWeight(n int) { m.weight = max(n, 0) }
+
+// Weight is what SetWeight set (1 by default).
+func (m *Msg) Weight() int { return m.weight }
 
 // Settle tells the worker what became of the message's line when the
 // handler returns nil for it (or the flags to keep when it returns a
@@ -41,7 +53,7 @@ func (m *Msg) Settle(o ledger.Outcome, f ledger.Flags) {
 func (m *Msg) Outcome() (ledger.Outcome, ledger.Flags) { return m.outcome, m.flags }
 
 func newMsg(m jetstream.Msg) *Msg {
-	out := &Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data(), m: m, size: len(m.Data())}
+	out := &Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data(), m: m, size: len(m.Data()), weight: 1}
 	if md, err := m.Metadata(); err == nil {
 		out.NumDelivered = md.NumDelivered
 		out.StreamSeq = md.Sequence.Stream
