@@ -182,6 +182,7 @@ func prepare(m *pipeline.Msg) int {
 		return 1
 	}
 	m.Prepared = evs
+	m.SetWeight(len(evs)) // the worker's figures count events
 	return len(evs)
 }
 
@@ -300,6 +301,7 @@ func (e *Events) deadLetter(ctx context.Context, m *pipeline.Msg, ev proto.Brevo
 	if mt := e.cfg.Instruments.Meter; mt != nil {
 		mt.Settled(proto.StageLoader, "dead_lettered", pe.Reason)
 	}
+	m.SetWeight(m.Weight() - 1) // reported here, not with the message
 	e.log.Warn("event dead-lettered", "event", ev.ID, "reason", pe.Reason, "err", pe.Err)
 	return nil
 }

@@ -90,11 +90,22 @@ func (e *Events) Run(ctx context.Context) error {
 		BatchMaxWait: e.cfg.BatchMaxWait,
 		Logger:       e.log,
 		Instruments:  e.cfg.Instruments,
+		Prepare:      weigh,
 	}, e)
 	if err != nil {
 		return fmt.Errorf("transformer events: starting worker: %w", err)
 	}
 	return w.Run(ctx)
+}
+
+// weigh makes a message count as its events in the worker's figures. It
+// leaves nothing in Prepared: the handler needs the message's headers,
+// which a prepared message gives up (pkg/pipeline compacts it).
+func weigh(m *pipeline.Msg) int {
+	if evs, err := proto.DecodeRawEvents(m.Data); err == nil {
+		m.SetWeight(len(evs))
+	}
+	return len(m.Data)
 }
 
 // HandleBatch maps the events of every message and publishes them as one
@@ -200,6 +211,7 @@ func (e *Events) deadLetter(ctx context.Context, m *pipeline.Msg, raw proto.RawE
 	if mt := e.cfg.Instruments.Meter; mt != nil {
 		mt.Settled(proto.StageTransformer, "dead_lettered", reason)
 	}
+	m.SetWeight(m.Weight() - 1) // reported here, not with the message
 	e.log.Warn("event dead-lettered", "event", raw.Source+":"+raw.ID, "reason", reason, "err", cause)
 	return nil
 }
