@@ -50,6 +50,15 @@ func Extract(ctx context.Context, h nats.Header) context.Context {
 	return propagator.Extract(ctx, Header(h))
 }
 
+// InjectInto writes the span context of ctx into any carrier: one that
+// needs no header map (pipeline's compacted messages) saves making one.
+func InjectInto(ctx context.Context, c propagation.TextMapCarrier) { propagator.Inject(ctx, c) }
+
+// ExtractFrom returns ctx with the remote span context c carries, if any.
+func ExtractFrom(ctx context.Context, c propagation.TextMapCarrier) context.Context {
+	return propagator.Extract(ctx, c)
+}
+
 // ExtractHTTP returns ctx with the remote span context an HTTP request's
 // headers carry (a caller's W3C traceparent), if any.
 func ExtractHTTP(ctx context.Context, h http.Header) context.Context {
