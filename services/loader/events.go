@@ -2,7 +2,6 @@ package loader
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,15 +13,16 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/seenset"
+	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
 // EventsDurable is the consumer every loader replica's events worker shares.
-const EventsDurable = "loader-events"
+const EventsDurable = proto.DurableLoaderEvents
 
 // EventsProcessedKey is the state bucket's counter of events written to
 // Brevo (status's eventsProcessed).
-const EventsProcessedKey = "counter.events_processed"
+const EventsProcessedKey = proto.EventsProcessedKey
 
 // EventsBrevo is what the events worker needs from a Brevo client.
 type EventsBrevo interface {
@@ -260,14 +260,14 @@ func (e *Events) count(ctx context.Context, n int) error {
 		entry, err := e.kv.Get(ctx, EventsProcessedKey)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
-			if _, err := e.kv.Create(ctx, EventsProcessedKey, encodeCount(uint64(n))); err == nil {
+			if _, err := e.kv.Create(ctx, EventsProcessedKey, proto.EncodeCount(uint64(n))); err == nil {
 				return nil
 			}
 			continue
 		case err != nil:
 			return err
 		}
-		if _, err := e.kv.Update(ctx, EventsProcessedKey, encodeCount(decodeCount(entry.Value())+uint64(n)), entry.Revision()); err == nil {
+		if _, err := e.kv.Update(ctx, EventsProcessedKey, proto.EncodeCount(proto.DecodeCount(entry.Value())+uint64(n)), entry.Revision()); err == nil {
 			return nil
 		}
 	}
@@ -276,21 +276,5 @@ func (e *Events) count(ctx context.Context, n int) error {
 
 // EventsProcessed reads the counter of events written to Brevo.
 func EventsProcessed(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
-	entry, err := kv.Get(ctx, EventsProcessedKey)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading events processed: %w", err)
-	}
-	return decodeCount(entry.Value()), nil
-}
-
-func encodeCount(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-
-func decodeCount(b []byte) uint64 {
-	if len(b) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(b)
+	return state.EventsProcessed(ctx, kv)
 }
