@@ -42,7 +42,8 @@ func TestFigures(t *testing.T) {
 	if f != (analytics.Figures{Entries: 12, Conversions: 3, Revenue: 9, Sent: 15, Delivered: 14, Opens: 5}) {
 		t.Errorf("canvas day: %+v", f)
 	}
-	if steps["s1"].Figures.Conversions != 1 || steps["s2"].Figures.Sent != 5 || variants["v1"].Figures.Entries != 7 || variants["v1"].Name != "A" {
+	if steps["s1"].Figures != (analytics.Figures{Sent: 10, Delivered: 9, Opens: 4, Conversions: 1}) ||
+		steps["s2"].Figures != (analytics.Figures{Sent: 5, Delivered: 5, Opens: 1}) || variants["v1"].Figures.Entries != 7 || variants["v1"].Name != "A" {
 		t.Errorf("breakdowns: %+v %+v", steps, variants)
 	}
 }

@@ -111,16 +111,10 @@ func CanvasDay(d braze.CanvasDay) (Figures, map[string]Breakdown, map[string]Bre
 	f := Figures{Entries: int64(d.TotalStats.Entries), Conversions: int64(d.TotalStats.Conversions), Revenue: d.TotalStats.Revenue}
 	steps := make(map[string]Breakdown, len(d.StepStats))
 	for id, s := range d.StepStats {
-		sf := FromMessages(s.Messages)
-		sf.Conversions, sf.Revenue = int64(s.Conversions), s.Revenue
-		steps[id] = Breakdown{Name: s.Name, Figures: sf}
-		m := FromMessages(s.Messages)
-		f.Sent += m.Sent
-		f.Delivered += m.Delivered
-		f.Opens += m.Opens
-		f.Clicks += m.Clicks
-		f.Unsubscribes += m.Unsubscribes
-		f.Bounces += m.Bounces
+		m := FromMessages(s.Messages) // message figures only: no conversions, revenue or entries
+		f.Add(m)
+		m.Conversions, m.Revenue = int64(s.Conversions), s.Revenue
+		steps[id] = Breakdown{Name: s.Name, Figures: m}
 	}
 	variants := make(map[string]Breakdown, len(d.VariantStats))
 	for id, v := range d.VariantStats {

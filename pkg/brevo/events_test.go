@@ -2,25 +2,16 @@ package brevo
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
 )
 
 // TestEventsAgainstSimulator writes single and batched events to the
 // simulator: a batch with an event for an unknown contact answers 207,
 // naming that event alone; the others land on their contact's timeline.
 func TestEventsAgainstSimulator(t *testing.T) {
-	sim := brevosim.New(brevosim.Config{APIKey: testKey})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	c, err := New(Config{BaseURL: srv.URL + "/v3", APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, sim := simClient(t)
 	ctx := context.Background()
 	if _, err := c.UpsertContact(ctx, Contact{Email: "a@example.com", ExtID: "user_1"}); err != nil {
 		t.Fatal(err)

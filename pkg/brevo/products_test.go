@@ -4,23 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"testing"
-
-	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
 )
 
 // TestProductsAgainstSimulator writes categories and products (created,
 // updated, deleted) and reads the email campaign statistics from the
 // Brevo simulator.
 func TestProductsAgainstSimulator(t *testing.T) {
-	sim := brevosim.New(brevosim.Config{APIKey: testKey})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	c, err := New(Config{BaseURL: srv.URL + "/v3", APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, sim := simClient(t)
 	ctx := context.Background()
 	if res, err := c.UpsertCategories(ctx, []Category{{ID: "Shoes", Name: "Shoes"}}); err != nil || res.Created != 1 {
 		t.Fatalf("UpsertCategories: %+v, %v", res, err)
@@ -55,7 +46,7 @@ func TestProductsAgainstSimulator(t *testing.T) {
 		t.Errorf("%d batches reached Brevo, want 2", n)
 	}
 	// A batch Brevo refuses is an error that is not retryable.
-	_, err = c.UpsertProducts(ctx, []Product{{ID: "p3", Name: "Three", MetaInfo: map[string]string{
+	_, err := c.UpsertProducts(ctx, []Product{{ID: "p3", Name: "Three", MetaInfo: map[string]string{
 		"a": "1", "b": "1", "c": "1", "d": "1", "e": "1", "f": "1", "g": "1", "h": "1", "i": "1", "j": "1"}}})
 	if err != nil {
 		t.Fatalf("10 metaInfo keys: %v", err)

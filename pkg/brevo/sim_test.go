@@ -16,13 +16,7 @@ import (
 // simulator, which is written from Brevo's spec and not from this client, so a
 // misreading of the API on either side shows up here.
 func TestListsAgainstSimulator(t *testing.T) {
-	sim := brevosim.New(brevosim.Config{APIKey: testKey})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	c, err := New(Config{BaseURL: srv.URL + "/v3", APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, sim := simClient(t)
 	ctx := context.Background()
 
 	lists, err := c.Lists(ctx)
@@ -86,4 +80,18 @@ func TestListsAgainstSimulator(t *testing.T) {
 	if _, err := c.AddToList(ctx, 999, ListMembers{IDs: []int64{1}}); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
 		t.Fatalf("unknown list: err = %v, want a 404", err)
 	}
+}
+
+// simClient serves a Brevo simulator over HTTP (127.0.0.1) until the test
+// ends and returns a client of it with the simulator.
+func simClient(t *testing.T) (*Client, *brevosim.Server) {
+	t.Helper()
+	sim := brevosim.New(brevosim.Config{APIKey: testKey})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	c, err := New(Config{BaseURL: srv.URL + "/v3", APIKey: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, sim
 }

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 )
@@ -142,6 +143,17 @@ type NATS struct {
 	Replicas int `yaml:"replicas"`
 }
 
+// The pipeline's defaults, decided here: Default and Validate's hints say
+// them, and the loader and the transformer fall back on them when they are
+// built without a configuration file. max_import_bytes defaults to
+// brevo.DefaultImportMaxBytes.
+const (
+	DefaultBatchSize       = 30_000
+	DefaultBatchWait       = time.Second
+	DefaultImportThreshold = 50
+	DefaultConcurrency     = 2
+)
+
 // Pipeline tunes batching towards Brevo.
 type Pipeline struct {
 	BatchSize       int           `yaml:"batch_size"`       // most contact upserts per loader batch; imports are filled by bytes (max_import_bytes), so this binds only for small rows; default 30000
@@ -177,11 +189,11 @@ func Default() *Config {
 		NATS:    NATS{StoreDir: filepath.Join(Home(), "nats"), Replicas: 1},
 		Gateway: Gateway{Listen: "127.0.0.1:8080"},
 		Pipeline: Pipeline{
-			BatchSize:       30_000,
-			BatchWait:       time.Second,
-			ImportThreshold: 50,
-			MaxImportBytes:  8_000_000,
-			Concurrency:     2,
+			BatchSize:       DefaultBatchSize,
+			BatchWait:       DefaultBatchWait,
+			ImportThreshold: DefaultImportThreshold,
+			MaxImportBytes:  brevo.DefaultImportMaxBytes,
+			Concurrency:     DefaultConcurrency,
 		},
 	}
 }

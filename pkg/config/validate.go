@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 )
 
@@ -122,14 +123,14 @@ func (c *Config) check(report func(path, msg string)) {
 			report("pipeline."+key, fmt.Sprintf("must be a positive integer (got %d); %s", n, hint))
 		}
 	}
-	positive("batch_size", p.BatchSize, "default 30000")
-	positive("concurrency", p.Concurrency, "default 2")
-	positive("max_import_bytes", p.MaxImportBytes, "default 8000000")
+	positive("batch_size", p.BatchSize, fmt.Sprintf("default %d", DefaultBatchSize))
+	positive("concurrency", p.Concurrency, fmt.Sprintf("default %d", DefaultConcurrency))
+	positive("max_import_bytes", p.MaxImportBytes, fmt.Sprintf("default %d", brevo.DefaultImportMaxBytes))
 	if p.MaxImportBytes > brevoMaxImportBytes {
 		report("pipeline.max_import_bytes", fmt.Sprintf("must be at most %d, Brevo's limit on an import body (got %d)", brevoMaxImportBytes, p.MaxImportBytes))
 	}
 	if p.ImportThreshold < 0 {
-		report("pipeline.import_threshold", fmt.Sprintf("must be zero or more (got %d); default 50", p.ImportThreshold))
+		report("pipeline.import_threshold", fmt.Sprintf("must be zero or more (got %d); default %d", p.ImportThreshold, DefaultImportThreshold))
 	}
 	if p.BatchWait <= 0 {
 		report("pipeline.batch_wait", fmt.Sprintf("must be a positive duration such as 1s (got %s)", p.BatchWait))

@@ -128,12 +128,18 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			// would carry only what the consumer's pending limit let in
 			// meanwhile (a loader's import half empty), while the acks of
 			// the batch just done let the rest in at once.
+			//
+			// The timer is armed again meanwhile: a handler that signalled
+			// freed before it was back at its receive (the signal taken
+			// while the batch was not late) would otherwise leave the
+			// batch waiting for a signal that never comes.
 			select {
 			case batches <- b.cur:
 				b.cause = FlushWait
 				dispatched(true)
 			default:
 				b.late = true
+				b.timer.Reset(b.wait)
 			}
 		case <-w.freed:
 			if b.late { // a handler is free: the batch's wait starts again

@@ -116,3 +116,49 @@ func TestLeaseExpiresWithoutRefresh(t *testing.T) {
 	}
 	close(stop)
 }
+
+// A refresh that was stored although its answer was lost (the next refresh
+// finds a newer revision of its own) keeps the lease; a lease another
+// acquisition took, under the same holder name, is lost all the same.
+func TestLeaseRefreshSurvivesALostAnswer(t *testing.T) {
+	st := leaseStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	kv := st.KeyValue()
+	l, err := st.AcquireLease(ctx, "schedule", "extractor", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lost answer: the same value stored again behind the holder's back.
+	e, err := kv.Get(ctx, "lease.schedule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Update(ctx, "lease.schedule", e.Value(), e.Revision()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Refresh(ctx); err != nil {
+		t.Fatalf("refresh after its own refresh landed unseen: %v", err)
+	}
+	if err := l.Refresh(ctx); err != nil {
+		t.Fatalf("the next refresh: %v", err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	// Another acquisition under the same name is not this one.
+	old, err := st.AcquireLease(ctx, "schedule", "extractor", 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := st.AcquireLease(ctx, "schedule", "extractor", 200*time.Millisecond) // waits for old to expire
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Refresh(ctx); err == nil {
+		t.Fatal("an expired acquisition refreshed the lease another one of the same name holds")
+	}
+	if err := next.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

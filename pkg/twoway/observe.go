@@ -203,9 +203,3 @@ func contentOf(raw json.RawMessage) (map[string]any, error) {
 	}
 	return nil, fmt.Errorf("content is a %T, not an object", v)
 }
-
-// keyOf is the key an observation names without the claims: its ext_id.
-func keyOf(o Observation) string { return o.ExtID }
-
-// itoa formats an id.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -222,12 +222,3 @@ func (s *Syncer) Forward(ctx context.Context, contacts []*mapping.Contact, expor
 	}
 	return skip, nil
 }
-
-func (p *Policy) hasBoth() bool {
-	for _, f := range p.fields {
-		if f.Direction == Both {
-			return true
-		}
-	}
-	return false
-}

@@ -14,8 +14,12 @@ import (
 const ScheduleLease = "extractor.schedule"
 
 // DefaultLeaseTTL is how long a leader that stopped refreshing (killed, cut
-// off) keeps the schedule before a standby takes it over.
-const DefaultLeaseTTL = 6 * time.Second
+// off) keeps the schedule before a standby takes it over. A leader steps
+// down once it has not refreshed for half of it, so it is long enough that
+// a busy server (refreshes answered in seconds, as in an all-in-one process
+// on two busy cores) does not make the only leader stop its run: at 6 s
+// the bench's leader stepped down about once a minute.
+const DefaultLeaseTTL = 15 * time.Second
 
 // idleWait bounds how long a leader that steps down waits for its run to
 // record itself interrupted before it lets the lease go.

@@ -2,8 +2,6 @@ package loader_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -12,10 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
-	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
-	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/loader"
 	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
@@ -42,26 +38,10 @@ func TestKilledAfterImportLosesNoContact(t *testing.T) {
 		BatchSize: 1, ImportThreshold: 1, BatchWait: 10 * time.Millisecond,
 		AckWait:   3 * time.Second,
 		FirstPoll: 2 * time.Second, // the kill lands before the first poll
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	start := func() (kill func()) {
 		nc, js := natsxtest.Conn(t, ns)
-		st, err := state.NewStore(ctx, js)
-		if err != nil {
-			t.Fatal(err)
-		}
-		client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := mapping.New(mapping.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := loader.New(ctx, js, client, m.Attributes(), st, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := buildLoader(t, js, brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key}, cfg)
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); _ = l.Run(rctx) }()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -41,9 +42,20 @@ const (
 
 // EventsConfig tunes the events worker.
 type EventsConfig struct {
-	BatchSize   int           // events per /events/batch call; default and most brevo.MaxBatchEvents (200)
-	BatchWait   time.Duration // default 200ms
-	Concurrency int           // default 1
+	BatchSize int // events per /events/batch call; default and most brevo.MaxBatchEvents (200)
+	// BatchWait is the idle gap that cuts a batch not yet full: no event
+	// for this long, it goes (a trickle is written BatchWait after its
+	// last event); default 20ms. BatchMaxWait bounds a batch's wait from
+	// its first event; default 200ms.
+	BatchWait    time.Duration
+	BatchMaxWait time.Duration
+	// Concurrency is how many batches are written at once; default 1. A
+	// batch's unsubscribes are blocklisted after its events are written,
+	// each a /contacts call paced apart from /events: one batch at a time
+	// keeps the blocklists within a batch of the timelines. With more, an
+	// event id being written by one batch is not written by another: the
+	// other retries it later, when the seen-set has it.
+	Concurrency int
 	// UnknownContactRetries is how many deliveries an event for a contact
 	// Brevo does not know (yet: the users sync may not have created it)
 	// gets before it is dead-lettered; default 5.
@@ -68,6 +80,18 @@ type Events struct {
 	kv   jetstream.KeyValue
 	seen *seenset.Set
 	log  *slog.Logger
+
+	// writing holds the ids a batch is writing, so that no other batch of
+	// this process writes them at the same time.
+	wmu     sync.Mutex
+	writing map[string]struct{}
+
+	// cmu serialises the counter's updates in this process; rev and value
+	// are its last known state, so that an update is one round trip
+	// unless another replica moved it.
+	cmu   sync.Mutex
+	rev   uint64
+	value uint64
 }
 
 // NewEvents builds the events worker and loads its seen-set; kv is the
@@ -80,7 +104,10 @@ func NewEvents(ctx context.Context, js jetstream.JetStream, bv EventsBrevo, kv j
 		cfg.BatchSize = brevo.MaxBatchEvents
 	}
 	if cfg.BatchWait <= 0 {
-		cfg.BatchWait = 200 * time.Millisecond
+		cfg.BatchWait = 20 * time.Millisecond
+	}
+	if cfg.BatchMaxWait <= 0 {
+		cfg.BatchMaxWait = max(200*time.Millisecond, cfg.BatchWait)
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 1
@@ -100,23 +127,24 @@ func NewEvents(ctx context.Context, js jetstream.JetStream, bv EventsBrevo, kv j
 	if err != nil {
 		return nil, fmt.Errorf("loader events: %w", err)
 	}
-	return &Events{cfg: cfg, js: js, bv: bv, kv: kv, seen: seen, log: log}, nil
+	return &Events{cfg: cfg, js: js, bv: bv, kv: kv, seen: seen, log: log, writing: map[string]struct{}{}}, nil
 }
 
 // Run writes events until ctx is cancelled, then drains.
 func (e *Events) Run(ctx context.Context) error {
 	defer e.seen.Close()
 	w, err := pipeline.NewWorker(e.js, pipeline.Config{
-		Stream:      proto.StreamOps,
-		Durable:     EventsDurable,
-		Subject:     proto.SubjectOpsBrevoEvents,
-		Stage:       proto.StageLoader,
-		Concurrency: e.cfg.Concurrency,
-		BatchSize:   e.cfg.BatchSize,
-		BatchWait:   e.cfg.BatchWait,
-		Paused:      e.cfg.Paused,
-		Logger:      e.log,
-		Instruments: e.cfg.Instruments,
+		Stream:       proto.StreamOps,
+		Durable:      EventsDurable,
+		Subject:      proto.SubjectOpsBrevoEvents,
+		Stage:        proto.StageLoader,
+		Concurrency:  e.cfg.Concurrency,
+		BatchSize:    e.cfg.BatchSize,
+		BatchWait:    e.cfg.BatchWait,
+		BatchMaxWait: e.cfg.BatchMaxWait,
+		Paused:       e.cfg.Paused,
+		Logger:       e.log,
+		Instruments:  e.cfg.Instruments,
 	}, e)
 	if err != nil {
 		return fmt.Errorf("loader events: starting worker: %w", err)
@@ -130,14 +158,22 @@ type pending struct {
 	ev proto.BrevoEvent
 }
 
+// errWriting is the fate of an event another batch of this process is
+// writing: retried later, when the seen-set has its id.
+var errWriting = errors.New("being written by another batch")
+
 // HandleBatch writes the batch's new events with one /events/batch call,
-// settles each from Brevo's per-event answer, then blocklists the emails
-// of unsubscribes. An event already written (its id in the seen-set, or
-// earlier in the batch) is not written again.
+// settles each from Brevo's per-event answer, records the ids written in
+// the seen-set and the counter (together), then blocklists the emails of
+// unsubscribes. An event already written (its id in the seen-set, or
+// earlier in the batch) is not written again; one another batch is
+// writing is retried later.
 func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
 	errs := make([]error, len(batch))
 	var send, block []pending
 	inBatch := map[string]bool{}
+	var claimed []string
+	defer func() { e.release(claimed) }()
 	for i, m := range batch {
 		var ev proto.BrevoEvent
 		if err := proto.Decode(m.Data, &ev); err != nil {
@@ -149,22 +185,26 @@ func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 			// back, even if the event itself was written already.
 			block = append(block, pending{i, ev})
 		}
-		if inBatch[ev.ID] || e.seen.Contains(ev.ID) {
+		if inBatch[ev.ID] {
 			continue
 		}
 		inBatch[ev.ID] = true
 		send = append(send, pending{i, ev})
 	}
+	send, claimed = e.claim(send, errs)
 	written := e.write(ctx, batch, send, errs)
 	if len(written) > 0 {
-		if err := e.seen.Add(ctx, written); err != nil {
+		// Both round trips at once: the seen-set's record and the counter.
+		seenErr := make(chan error, 1)
+		go func() { seenErr <- e.seen.Add(ctx, written) }()
+		if err := e.count(ctx, len(written)); err != nil {
+			e.log.Warn("counting events processed failed", "err", err)
+		}
+		if err := <-seenErr; err != nil {
 			// The events are in Brevo; without the ids on record a
 			// redelivery would write them again. Retrying the record is
 			// the lesser evil only if it succeeds: log loudly.
 			e.log.Error("events written but not recorded as seen; a redelivery may write them twice", "events", len(written), "err", err)
-		}
-		if err := e.count(ctx, len(written)); err != nil {
-			e.log.Warn("counting events processed failed", "err", err)
 		}
 	}
 	for _, p := range block {
@@ -177,6 +217,45 @@ func (e *Events) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 	}
 	return errs
+}
+
+// claim drops from send the events the seen-set has, marks the ids of the
+// others as being written by this batch and returns those. An id another
+// batch holds gets errWriting (retried: by then the seen-set has it, or
+// the other batch failed to write it). The seen-set is asked under the
+// claims' lock: a batch releases its ids only once the seen-set has them,
+// so an id free here is either new or seen.
+func (e *Events) claim(send []pending, errs []error) (mine []pending, ids []string) {
+	if len(send) == 0 {
+		return nil, nil
+	}
+	mine, ids = send[:0], make([]string, 0, len(send))
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	for _, p := range send {
+		if _, busy := e.writing[p.ev.ID]; busy {
+			errs[p.i] = fmt.Errorf("event %s: %w", p.ev.ID, errWriting)
+			continue
+		}
+		if e.seen.Contains(p.ev.ID) {
+			continue
+		}
+		e.writing[p.ev.ID] = struct{}{}
+		mine, ids = append(mine, p), append(ids, p.ev.ID)
+	}
+	return mine, ids
+}
+
+// release frees ids claimed by claim.
+func (e *Events) release(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	for _, id := range ids {
+		delete(e.writing, id)
+	}
 }
 
 // identEmail names the contact by email only when it has no ext_id: an
@@ -254,22 +333,34 @@ func eventFate(err error) error {
 	}
 }
 
-// count adds n to the events-processed counter (compare-and-set).
+// count adds n to the events-processed counter (compare-and-set). The
+// batches of this process take turns; each first tries the revision it
+// last saw (one round trip), and reads the counter again only when
+// another replica moved it.
 func (e *Events) count(ctx context.Context, n int) error {
+	e.cmu.Lock()
+	defer e.cmu.Unlock()
 	for range 20 {
+		if e.rev > 0 {
+			v := e.value + uint64(n)
+			if rev, err := e.kv.Update(ctx, EventsProcessedKey, proto.EncodeCount(v), e.rev); err == nil {
+				e.rev, e.value = rev, v
+				return nil
+			}
+			e.rev = 0 // moved (or failed): read it again
+		}
 		entry, err := e.kv.Get(ctx, EventsProcessedKey)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
-			if _, err := e.kv.Create(ctx, EventsProcessedKey, proto.EncodeCount(uint64(n))); err == nil {
+			if rev, err := e.kv.Create(ctx, EventsProcessedKey, proto.EncodeCount(uint64(n))); err == nil {
+				e.rev, e.value = rev, uint64(n)
 				return nil
 			}
 			continue
 		case err != nil:
 			return err
 		}
-		if _, err := e.kv.Update(ctx, EventsProcessedKey, proto.EncodeCount(proto.DecodeCount(entry.Value())+uint64(n)), entry.Revision()); err == nil {
-			return nil
-		}
+		e.rev, e.value = entry.Revision(), proto.DecodeCount(entry.Value())
 	}
 	return errors.New("counter contended: gave up after 20 attempts")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,10 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
-	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
-	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/loader"
 	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
@@ -60,27 +57,11 @@ func TestFullSyncImportsAreFilledByBytes(t *testing.T) {
 	srv := httptest.NewServer(edge)
 	defer srv.Close()
 	_, _, js := natsxtest.Start(t)
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := mapping.New(mapping.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const maxBytes, users = 30_000, 3000
-	l, err := loader.New(ctx, js, client, m.Attributes(), st, loader.Config{
+	l := buildLoader(t, js, brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key}, loader.Config{
 		MaxImportBytes: maxBytes, ImportThreshold: 10, BatchWait: 500 * time.Millisecond,
 		FirstPoll: 10 * time.Millisecond, OtherPerHour: 1 << 30,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The whole sync waits in OPS, as after the transformer of a full sync.
 	p := pipeline.NewPublisher(js, users)
 	for i := range users {

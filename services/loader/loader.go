@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
@@ -103,16 +104,16 @@ func (c *Config) defaults() {
 		c.Instance = "loader"
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = 30_000
+		c.BatchSize = config.DefaultBatchSize
 	}
 	if c.BatchWait <= 0 {
-		c.BatchWait = time.Second
+		c.BatchWait = config.DefaultBatchWait
 	}
 	if c.ImportThreshold <= 0 {
-		c.ImportThreshold = 50
+		c.ImportThreshold = config.DefaultImportThreshold
 	}
 	if c.MaxImportBytes <= 0 {
-		c.MaxImportBytes = 8_000_000
+		c.MaxImportBytes = brevo.DefaultImportMaxBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

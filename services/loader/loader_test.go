@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/state"
@@ -47,16 +48,29 @@ func newPacedLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loa
 	t.Helper()
 	ctx := context.Background()
 	_, _, js := natsxtest.Start(t)
-	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	l := buildLoader(t, js, brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key}, cfg)
+	if err := l.EnsureAttributes(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := l.EnsureList(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// buildLoader builds a loader on js (provisioned) writing to the Brevo bc
+// names, with the default mapping's attributes; its logs are discarded
+// unless cfg has a logger.
+func buildLoader(t *testing.T, js jetstream.JetStream, bc brevo.Config, cfg loader.Config) *loader.Loader {
+	t.Helper()
+	ctx := context.Background()
 	st, err := state.NewStore(ctx, js)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key})
+	client, err := brevo.New(bc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,15 +78,11 @@ func newPacedLoader(t *testing.T, h http.Handler, cfg loader.Config) *loader.Loa
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	l, err := loader.New(ctx, js, client, m.Attributes(), st, cfg)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.EnsureAttributes(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.EnsureList(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return l

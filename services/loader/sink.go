@@ -99,12 +99,3 @@ func (r *Rows) subset(idx []int) *Rows {
 	}
 	return out
 }
-
-// results returns n results, each err.
-func results(n int, err error) []Result {
-	out := make([]Result, n)
-	for i := range out {
-		out[i].Err = err
-	}
-	return out
-}

@@ -11,12 +11,9 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/brevo"
-	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
-	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/services/loader"
 	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
 )
@@ -33,29 +30,14 @@ func TestTrickleThroughputUnderRealLimits(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	_, _, js := natsxtest.Start(t)
-	if err := natsx.Provision(ctx, js, natsx.ProvisionOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	bc := brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key}
 	guard, err := bootstrap.GuardBrevo(resilience.Config{}, &bc, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := brevo.New(bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := mapping.New(mapping.Options{})
 	// A threshold above the batch: every upsert goes through POST /contacts.
-	l, err := loader.New(ctx, js, client, m.Attributes(), st, loader.Config{ImportThreshold: 1 << 20, ListIDs: []int64{2}, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := buildLoader(t, js, bc, loader.Config{ImportThreshold: 1 << 20, ListIDs: []int64{2}, Logger: log})
 	if err := l.EnsureAttributes(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -170,11 +170,7 @@ func (c *Catalogs) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 		hdr.Set(proto.HeaderSchema, "1")
 		hdr.Set(proto.HeaderRunID, op.RunID)
 		hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(op.Version))
-		for _, h := range []string{proto.HeaderLine, "traceparent"} {
-			if v := batch[i].Header.Get(h); v != "" {
-				hdr.Set(h, v)
-			}
-		}
+		carryHeaders(hdr, batch[i].Header, proto.HeaderLine, "traceparent")
 		id := proto.MsgID("ops.products."+op.RunID, op.Catalog+"/"+op.Product.ID, []byte(op.Fingerprint))
 		if err := pub.Publish(ctx, proto.SubjectOpsBrevoProducts, id, hdr, data); err != nil {
 			errs[i] = fmt.Errorf("publishing product %s: %w", op.Product.ID, err)
@@ -182,15 +178,7 @@ func (c *Catalogs) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 		}
 		published = append(published, i)
 	}
-	if err := pub.Flush(ctx); err != nil {
-		for _, i := range published {
-			errs[i] = fmt.Errorf("publishing products: %w", err)
-		}
-		published = nil
-	}
-	for _, i := range published {
-		batch[i].Settle(ledger.Passed, 0)
-	}
+	settlePublished(ctx, pub, batch, published, errs, "products", nil)
 	return errs
 }
 

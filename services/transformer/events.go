@@ -22,10 +22,16 @@ const EventsDurable = proto.DurableTransformerEvents
 type EventsConfig struct {
 	// Mapping is the config's event_mapping: Braze event type -> Brevo
 	// event name, over DefaultEventMapping.
-	Mapping     map[string]string
-	BatchSize   int           // default 200
-	BatchWait   time.Duration // default 100ms
-	Concurrency int           // default 1
+	Mapping   map[string]string
+	BatchSize int // default 200
+	// BatchWait is the idle gap that cuts a batch not yet full (default
+	// 20ms), BatchMaxWait the most a batch waits from its first event
+	// (default 100ms): a burst fills its batches, a trickle goes on at once.
+	BatchWait    time.Duration
+	BatchMaxWait time.Duration
+	// Concurrency is how many batches are mapped at once; default 2 (one
+	// maps while the other waits for the OPS stream's acknowledgements).
+	Concurrency int
 	Logger      *slog.Logger
 	// Instruments trace and measure the events worker (pkg/pipeline) as
 	// Config.Instruments do the users worker: the Brevo events it
@@ -51,10 +57,13 @@ func NewEvents(js jetstream.JetStream, cfg EventsConfig) (*Events, error) {
 		cfg.BatchSize = 200
 	}
 	if cfg.BatchWait <= 0 {
-		cfg.BatchWait = 100 * time.Millisecond
+		cfg.BatchWait = 20 * time.Millisecond
+	}
+	if cfg.BatchMaxWait <= 0 {
+		cfg.BatchMaxWait = max(100*time.Millisecond, cfg.BatchWait)
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 1
+		cfg.Concurrency = 2
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -71,15 +80,16 @@ func NewEvents(js jetstream.JetStream, cfg EventsConfig) (*Events, error) {
 // Run consumes raw events until ctx is cancelled, then drains.
 func (e *Events) Run(ctx context.Context) error {
 	w, err := pipeline.NewWorker(e.js, pipeline.Config{
-		Stream:      proto.StreamRaw,
-		Durable:     EventsDurable,
-		Subject:     proto.SubjectRawBrazeEvents,
-		Stage:       proto.StageTransformer,
-		Concurrency: e.cfg.Concurrency,
-		BatchSize:   e.cfg.BatchSize,
-		BatchWait:   e.cfg.BatchWait,
-		Logger:      e.log,
-		Instruments: e.cfg.Instruments,
+		Stream:       proto.StreamRaw,
+		Durable:      EventsDurable,
+		Subject:      proto.SubjectRawBrazeEvents,
+		Stage:        proto.StageTransformer,
+		Concurrency:  e.cfg.Concurrency,
+		BatchSize:    e.cfg.BatchSize,
+		BatchWait:    e.cfg.BatchWait,
+		BatchMaxWait: e.cfg.BatchMaxWait,
+		Logger:       e.log,
+		Instruments:  e.cfg.Instruments,
 	}, e)
 	if err != nil {
 		return fmt.Errorf("transformer events: starting worker: %w", err)

@@ -147,11 +147,7 @@ func (s *Segments) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 			continue
 		}
 		hdr := nats.Header{}
-		for _, h := range []string{proto.HeaderSchema, proto.HeaderRunID, proto.HeaderLine, proto.HeaderKey, "traceparent"} {
-			if v := m.Header.Get(h); v != "" {
-				hdr.Set(h, v)
-			}
-		}
+		carryHeaders(hdr, m.Header, proto.HeaderSchema, proto.HeaderRunID, proto.HeaderLine, proto.HeaderKey, "traceparent")
 		id := proto.MsgID("ops.lists."+c.RunID, c.SegmentID+"/"+c.BrazeID, data)
 		if err := pub.Publish(ctx, listSubject(lc.Op), id, hdr, data); err != nil {
 			errs[i] = fmt.Errorf("publishing the list change of braze user %s: %w", c.BrazeID, err)
@@ -159,14 +155,6 @@ func (s *Segments) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []err
 		}
 		published = append(published, i)
 	}
-	if err := pub.Flush(ctx); err != nil {
-		for _, i := range published {
-			errs[i] = fmt.Errorf("publishing list changes: %w", err)
-		}
-		return errs
-	}
-	for _, i := range published {
-		batch[i].Settle(ledger.Passed, 0)
-	}
+	settlePublished(ctx, pub, batch, published, errs, "list changes", nil)
 	return errs
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tajo-sync/tajo/pkg/config"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
@@ -66,7 +67,7 @@ func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Con
 		cfg.BatchWait = 200 * time.Millisecond
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 2
+		cfg.Concurrency = config.DefaultConcurrency
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -214,11 +215,7 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		hdr.Set(proto.HeaderRunID, it.raw.RunID)
 		hdr.Set(proto.HeaderKey, proto.KeyHash(it.contact.Key))
 		hdr.Set(proto.HeaderSourceVersion, fmt.Sprint(it.raw.ExportedAt))
-		for _, h := range []string{proto.HeaderLine, "traceparent"} {
-			if v := batch[i].Header.Get(h); v != "" {
-				hdr.Set(h, v)
-			}
-		}
+		carryHeaders(hdr, batch[i].Header, proto.HeaderLine, "traceparent")
 		id := proto.MsgID("ops.contacts."+it.raw.RunID, it.contact.Key, []byte(it.fp))
 		if err := pub.Publish(ctx, proto.SubjectOpsBrevoContactsUpsert, id, hdr, data); err != nil {
 			errs[i] = fmt.Errorf("publishing upsert of %s: %w", it.contact.Key, err)
@@ -226,19 +223,12 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		}
 		published = append(published, i)
 	}
-	if err := pub.Flush(ctx); err != nil {
-		for _, i := range published {
-			errs[i] = fmt.Errorf("publishing upserts: %w", err)
-		}
-		published = nil
-	}
-	for _, i := range published {
-		var f ledger.Flags
+	settlePublished(ctx, pub, batch, published, errs, "upserts", func(i int) ledger.Flags {
 		if len(items[i].contact.LeftOff) > 0 {
-			f = ledger.WithoutEmail
+			return ledger.WithoutEmail
 		}
-		batch[i].Settle(ledger.Passed, f)
-	}
+		return 0
+	})
 	return errs
 }
 

@@ -161,11 +161,10 @@ type productIn struct {
 // readProduct checks one product object against createUpdateProducts.
 func readProduct(raw json.RawMessage, unknown func(string)) (productIn, *apiError) {
 	var in productIn
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		return in, badRequest("each product should be an object")
+	b, e := elementBody(raw, "product")
+	if e != nil {
+		return in, e
 	}
-	b := &body{fields: fields, used: map[string]bool{}}
 	p := &in.p
 	var ok bool
 	p.ID, ok = b.str("id")
@@ -240,25 +239,8 @@ func readProduct(raw json.RawMessage, unknown func(string)) (productIn, *apiErro
 // existing product is left alone otherwise). 201 {createdCount,
 // updatedCount}.
 func (s *Server) batchProducts(w http.ResponseWriter, r *http.Request) {
-	b, e := readBody(w, r, maxBody)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	var raws []json.RawMessage
-	if !b.take("products", "array of product objects", &raws) && b.err == nil {
-		b.err = missing("products is mandatory")
-	}
-	update := b.boolean("updateEnabled")
-	switch {
-	case b.err != nil:
-		writeError(w, b.err)
-		return
-	case len(raws) == 0:
-		writeError(w, missing("products must hold at least one product"))
-		return
-	case len(raws) > maxBatchProducts:
-		writeError(w, badRequest("products holds %d products, over the limit of %d a request", len(raws), maxBatchProducts))
+	b, raws, update, ok := readBatch(w, r, "products", "product")
+	if !ok {
 		return
 	}
 	var unknown []string
@@ -271,8 +253,7 @@ func (s *Server) batchProducts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if seen[in.p.ID] {
-			writeError(w, &apiError{Status: http.StatusBadRequest, Code: codeDuplicateParameter,
-				Message: "product id " + in.p.ID + " is given more than once in the payload"})
+			writeError(w, duplicateID("product", in.p.ID))
 			return
 		}
 		seen[in.p.ID] = true
@@ -356,6 +337,47 @@ func (s *Server) batchProducts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, res)
 }
 
+// readBatch reads what POST /products/batch and /categories/batch share:
+// the array under key (1 to maxBatchProducts objects, each one a single
+// element) and updateEnabled. ok false: the refusal is written.
+func readBatch(w http.ResponseWriter, r *http.Request, key, single string) (b *body, raws []json.RawMessage, update *bool, ok bool) {
+	b, e := readBody(w, r, maxBody)
+	if e == nil {
+		if !b.take(key, "array of "+single+" objects", &raws) && b.err == nil {
+			b.err = missing("%s is mandatory", key)
+		}
+		update = b.boolean("updateEnabled")
+		switch {
+		case b.err != nil:
+			e = b.err
+		case len(raws) == 0:
+			e = missing("%s must hold at least one %s", key, single)
+		case len(raws) > maxBatchProducts:
+			e = badRequest("%s holds %d %s, over the limit of %d a request", key, len(raws), key, maxBatchProducts)
+		}
+	}
+	if e != nil {
+		writeError(w, e)
+		return nil, nil, nil, false
+	}
+	return b, raws, update, true
+}
+
+// elementBody reads one element of a batch, which must be an object.
+func elementBody(raw json.RawMessage, single string) (*body, *apiError) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return nil, badRequest("each %s should be an object", single)
+	}
+	return &body{fields: fields, used: map[string]bool{}}, nil
+}
+
+// duplicateID refuses a batch that names one id twice.
+func duplicateID(single, id string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: codeDuplicateParameter,
+		Message: single + " id " + id + " is given more than once in the payload"}
+}
+
 func changed(a, b Product) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
@@ -364,25 +386,8 @@ func changed(a, b Product) bool {
 
 // batchCategories serves POST /categories/batch, as batchProducts.
 func (s *Server) batchCategories(w http.ResponseWriter, r *http.Request) {
-	b, e := readBody(w, r, maxBody)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	var raws []json.RawMessage
-	if !b.take("categories", "array of category objects", &raws) && b.err == nil {
-		b.err = missing("categories is mandatory")
-	}
-	update := b.boolean("updateEnabled")
-	switch {
-	case b.err != nil:
-		writeError(w, b.err)
-		return
-	case len(raws) == 0:
-		writeError(w, missing("categories must hold at least one category"))
-		return
-	case len(raws) > maxBatchProducts:
-		writeError(w, badRequest("categories holds %d categories, over the limit of %d a request", len(raws), maxBatchProducts))
+	b, raws, update, ok := readBatch(w, r, "categories", "category")
+	if !ok {
 		return
 	}
 	type catIn struct {
@@ -393,12 +398,11 @@ func (s *Server) batchCategories(w http.ResponseWriter, r *http.Request) {
 	ins := make([]catIn, 0, len(raws))
 	seen := map[string]bool{}
 	for _, raw := range raws {
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-			writeError(w, badRequest("each category should be an object"))
+		cb, e := elementBody(raw, "category")
+		if e != nil {
+			writeError(w, e)
 			return
 		}
-		cb := &body{fields: fields, used: map[string]bool{}}
 		var in catIn
 		var ok bool
 		if in.c.ID, ok = cb.str("id"); (!ok || in.c.ID == "") && cb.err == nil {
@@ -418,8 +422,7 @@ func (s *Server) batchCategories(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if seen[in.c.ID] {
-			writeError(w, &apiError{Status: http.StatusBadRequest, Code: codeDuplicateParameter,
-				Message: "category id " + in.c.ID + " is given more than once in the payload"})
+			writeError(w, duplicateID("category", in.c.ID))
 			return
 		}
 		seen[in.c.ID] = true

@@ -76,3 +76,43 @@ func TestProductsWithoutUpdateEnabled(t *testing.T) {
 		t.Errorf("with updateEnabled: %+v", h.srv.Products()[0])
 	}
 }
+
+// TestBatchRefusals: POST /products/batch and /categories/batch refuse a
+// malformed batch alike (readBatch, elementBody, duplicateID), each naming
+// its own kind; the shop is left as it was.
+func TestBatchRefusals(t *testing.T) {
+	h := newHarness(t, Config{})
+	many := func(n int) []map[string]any {
+		out := make([]map[string]any, n)
+		for i := range out {
+			out[i] = map[string]any{"id": fmt.Sprintf("x%d", i), "name": "X"}
+		}
+		return out
+	}
+	for _, k := range []struct{ key, single string }{{"products", "product"}, {"categories", "category"}} {
+		for _, c := range []struct {
+			name string
+			body map[string]any
+			code string
+			msg  string
+		}{
+			{"no array", map[string]any{"updateEnabled": true}, "missing_parameter", k.key + " is mandatory"},
+			{"not an array", map[string]any{k.key: "x"}, "invalid_parameter", k.key + " should be of type array of " + k.single + " objects"},
+			{"empty", map[string]any{k.key: []any{}}, "missing_parameter", k.key + " must hold at least one " + k.single},
+			{"101", map[string]any{k.key: many(101)}, "invalid_parameter", k.key + " holds 101 " + k.key + ", over the limit of 100 a request"},
+			{"not an object", map[string]any{k.key: []any{7}}, "invalid_parameter", "each " + k.single + " should be an object"},
+			{"an id twice", map[string]any{k.key: append(many(1), many(1)...)}, "duplicate_parameter", k.single + " id x0 is given more than once in the payload"},
+			{"updateEnabled not a boolean", map[string]any{k.key: many(1), "updateEnabled": "yes"}, "invalid_parameter", "updateEnabled should be of type boolean"},
+		} {
+			t.Run(k.key+"/"+c.name, func(t *testing.T) {
+				r := h.do("POST", "/v3/"+k.key+"/batch", c.body).expect(t, 400, c.code)
+				if r.body["message"] != c.msg {
+					t.Errorf("message %q, want %q", r.body["message"], c.msg)
+				}
+			})
+		}
+	}
+	if s := h.srv.Shop(); s.Products != 0 || s.Categories != 0 || s.ProductBatches != 0 || s.CategoryBatches != 0 {
+		t.Errorf("shop after refusals: %+v", s)
+	}
+}

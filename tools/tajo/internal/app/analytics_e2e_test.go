@@ -2,17 +2,14 @@ package app_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/analytics"
-	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/tools/sandbox"
@@ -95,27 +92,10 @@ func startAnalytics(t *testing.T, since time.Time) *analyticsEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: 10, Seed: 42, RateLimits: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "e2e-analytics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	bzc := braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey}
-	bvc := brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey}
+	sb := startSandbox(t, ctx, sandbox.Options{Users: 10, Seed: 42, RateLimits: true})
+	nc, _ := natsxtest.Conn(t, natsxtest.Server(t))
+	log := testLogger(t, slog.LevelInfo)
+	bzc, bvc := vendorConfigs(sb)
 	a, err := app.New(ctx, app.Options{NC: nc, Braze: bzc, Brevo: bvc, Mapping: mapping.Options{Fields: mapping.DefaultFieldMapping()}, Logger: log})
 	if err != nil {
 		t.Fatal(err)

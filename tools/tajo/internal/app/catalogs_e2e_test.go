@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -12,11 +11,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/catalogmap"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/restcall"
@@ -39,7 +37,7 @@ const catalogPerMinute = 1200
 
 type catalogEnv struct {
 	sb   *sandbox.Sandbox
-	url  string // the NATS server's
+	ns   *natsx.Embedded
 	app  *app.App
 	nc   *nats.Conn
 	ropt app.ResourcesOptions
@@ -51,21 +49,12 @@ func startCatalogs(t *testing.T, items int, fs faults.Spec) *catalogEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: 10, Seed: 42, RateLimits: true,
+	sb := startSandbox(t, ctx, sandbox.Options{Users: 10, Seed: 42, RateLimits: true,
 		BrazeLimits: brazesim.Limits{CatalogSyncPerMinute: catalogPerMinute}, Faults: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
 	if err := sb.Braze.PutCatalog("products", brazesim.GenerateItems("sku", items, 7)); err != nil {
 		t.Fatal(err)
 	}
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	e := &catalogEnv{sb: sb, url: ns.ClientURL()}
+	e := &catalogEnv{sb: sb, ns: natsxtest.Server(t)}
 	e.connect(t)
 	return e
 }
@@ -74,17 +63,9 @@ func startCatalogs(t *testing.T, items int, fs faults.Spec) *catalogEnv {
 func (e *catalogEnv) connect(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	nc, err := natsx.Connect(ctx, e.url, "e2e-catalogs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	bzc := braze.Config{BaseURL: e.sb.BrazeURL, APIKey: e.sb.BrazeAPIKey}
-	bvc := brevo.Config{BaseURL: e.sb.BrevoURL, APIKey: e.sb.BrevoAPIKey}
+	nc, _ := natsxtest.Conn(t, e.ns)
+	log := testLogger(t, slog.LevelInfo)
+	bzc, bvc := vendorConfigs(e.sb)
 	a, err := app.New(ctx, app.Options{NC: nc, Braze: bzc, Brevo: bvc,
 		Mapping: mapping.Options{Fields: mapping.DefaultFieldMapping()}, Logger: log})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"regexp"
@@ -16,10 +15,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nyaruka/phonenumbers"
-	"github.com/tajo-sync/tajo/pkg/braze"
-	"github.com/tajo-sync/tajo/pkg/brevo"
+
 	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -207,55 +205,15 @@ func start(t *testing.T, users int) *env {
 	t.Cleanup(cancel)
 	// MalformedLines: the DLQ expectations cover the extractor's malformed_json
 	// and no_braze_id, which real Braze exports (and the default sandbox) lack.
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: users, Seed: 42, RateLimits: true, ExportDelay: 200 * time.Millisecond,
+	sb := startSandbox(t, ctx, sandbox.Options{Users: users, Seed: 42, RateLimits: true, ExportDelay: 200 * time.Millisecond,
 		MalformedLines: true})
+	nc, _ := natsxtest.Conn(t, natsxtest.Server(t))
+	a, err := app.New(ctx, baseOptions(t, sb, nc, testLogger(t, slog.LevelInfo)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sb.Close() })
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	a, err := app.New(ctx, app.Options{
-		NC:        nc,
-		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey},
-		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
-		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
-		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
-		Logger:    log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	wctx, stop := context.WithCancel(context.Background())
-	go func() { done <- a.RunWorkers(wctx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("workers: %v", err)
-		}
-	})
+	runWorkers(t, a)
 	return &env{sb: sb, app: a, js: a.JS}
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
 
 func syncNow(t *testing.T, e *env, typ string) app.Summary {
@@ -538,29 +496,12 @@ func sorted(m map[string]int) []string {
 func TestInterruptedRunResumes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: 500, Seed: 3, RateLimits: true, ExportDelay: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "resume")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	a, err := app.New(ctx, app.Options{
-		NC:        nc,
-		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey},
-		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
-		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{FirstPoll: 50 * time.Millisecond},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	sb := startSandbox(t, ctx, sandbox.Options{Users: 500, Seed: 3, RateLimits: true, ExportDelay: 50 * time.Millisecond})
+	nc, _ := natsxtest.Conn(t, natsxtest.Server(t))
+	o := baseOptions(t, sb, nc, testLogger(t, slog.LevelInfo))
+	o.Mapping = mapping.Options{}
+	o.Extractor.Poll.Initial, o.Loader.FirstPoll = 50*time.Millisecond, 50*time.Millisecond
+	a, err := app.New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

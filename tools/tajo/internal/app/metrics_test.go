@@ -16,13 +16,10 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
-	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/config"
-	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/proto"
-	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/gateway"
 	"github.com/tajo-sync/tajo/services/loader"
 	"github.com/tajo-sync/tajo/tools/sandbox"
@@ -97,22 +94,9 @@ func TestMetricsMatchTheSummary(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	const users = 3000
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: users, Seed: 5, RateLimits: true, ExportDelay: 200 * time.Millisecond,
+	sb := startSandbox(t, ctx, sandbox.Options{Users: users, Seed: 5, RateLimits: true, ExportDelay: 200 * time.Millisecond,
 		MalformedLines: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "metrics-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, _ := natsxtest.Conn(t, natsxtest.Server(t))
 	log := slog.New(slog.DiscardHandler)
 
 	cfg := config.Default()
@@ -130,16 +114,9 @@ func TestMetricsMatchTheSummary(t *testing.T) {
 		t.Fatalf("/readyz before the bus: %d, want 503", got)
 	}
 
-	a, err := app.New(ctx, app.Options{
-		NC:        nc,
-		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey},
-		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
-		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
-		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 100 * time.Millisecond, Max: time.Second}},
-		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
-		Logger:    log,
-		Ops:       ops,
-	})
+	o := baseOptions(t, sb, nc, log)
+	o.Ops = ops
+	a, err := app.New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"slices"
 	"sort"
@@ -12,8 +11,7 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
-	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
 	"github.com/tajo-sync/tajo/tools/sandbox"
@@ -60,11 +58,7 @@ func startSegments(t *testing.T, users int, byName bool, sbo sandbox.Options) *s
 	if sbo.ExportDelay == 0 {
 		sbo.ExportDelay = time.Second // long enough for an export to be running when the mirror asks
 	}
-	sb, err := sandbox.Start(ctx, sbo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := startSandbox(t, ctx, sbo)
 	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey})
 	if err != nil {
 		t.Fatal(err)
@@ -82,45 +76,18 @@ func startSegments(t *testing.T, users int, byName bool, sbo sandbox.Options) *s
 			}
 		}
 	}
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
+	nc, _ := natsxtest.Conn(t, natsxtest.Server(t))
+	o := baseOptions(t, sb, nc, testLogger(t, slog.LevelInfo))
+	o.Extractor.Poll = braze.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}
+	o.Segments = &app.SegmentsOptions{
+		Mirror: extractor.MirrorConfig{Lists: map[string]int64{key: listID}, SettlePoll: 100 * time.Millisecond},
+		Loader: loader.ListsConfig{BatchWait: 100 * time.Millisecond},
+	}
+	a, err := app.New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "segments-e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	a, err := app.New(ctx, app.Options{
-		NC:        nc,
-		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey},
-		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
-		Mapping:   mapping.Options{Fields: mapping.DefaultFieldMapping()},
-		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
-		Loader:    loader.Config{FirstPoll: 100 * time.Millisecond},
-		Logger:    log,
-		Segments: &app.SegmentsOptions{
-			Mirror: extractor.MirrorConfig{Lists: map[string]int64{key: listID}, SettlePoll: 100 * time.Millisecond},
-			Loader: loader.ListsConfig{BatchWait: 100 * time.Millisecond},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	wctx, stop := context.WithCancel(context.Background())
-	go func() { done <- a.RunWorkers(wctx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("workers: %v", err)
-		}
-	})
+	runWorkers(t, a)
 	return &segEnv{env: &env{sb: sb, app: a, js: a.JS}, segID: segID, listID: listID}
 }
 

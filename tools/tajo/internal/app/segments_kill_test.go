@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
@@ -44,10 +44,7 @@ func startMirrorNode(t *testing.T, url string, sb *sandbox.Sandbox, lists map[st
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
+	log := testLogger(t, slog.LevelWarn)
 	a, err := app.New(ctx, app.Options{
 		NC:        nc,
 		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey, Timeout: 5 * time.Second},
@@ -92,16 +89,8 @@ func mirrorScenario(t *testing.T, users int, spec faults.Spec, kill bool) []stri
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: users, Seed: 42, ExportDelay: 100 * time.Millisecond, Faults: spec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
+	sb := startSandbox(t, ctx, sandbox.Options{Users: users, Seed: 42, ExportDelay: 100 * time.Millisecond, Faults: spec})
+	ns := natsxtest.Server(t)
 	bv, err := brevo.New(brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey})
 	if err != nil {
 		t.Fatal(err)

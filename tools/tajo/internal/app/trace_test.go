@@ -17,7 +17,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/gateway"
@@ -35,21 +35,8 @@ func TestOneTracePerUserInProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const users = 300
-	sb, err := sandbox.Start(ctx, sandbox.Options{Users: users, Seed: 13})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Shutdown()
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "trace-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	sb := startSandbox(t, ctx, sandbox.Options{Users: users, Seed: 13})
+	nc, _ := natsxtest.Conn(t, natsxtest.Server(t))
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	defer tp.Shutdown(context.Background())

@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/twoway"
 	"github.com/tajo-sync/tajo/services/extractor"
@@ -69,25 +69,10 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 		}
 		sopts.Faults = spec
 	}
-	sb, err := sandbox.Start(ctx, sopts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := natsx.Connect(ctx, ns.ClientURL(), "twoway")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
+	sb := startSandbox(t, ctx, sopts)
+	ns := natsxtest.Server(t)
+	nc, _ := natsxtest.Conn(t, ns)
+	log := testLogger(t, slog.LevelInfo)
 	policy, err := twoway.NewPolicy(twoway.Options{Fields: o.fields, SubscriptionGroupID: o.group, APIKeyName: "sandbox"})
 	if err != nil {
 		t.Fatal(err)
@@ -96,16 +81,11 @@ func startTwoWay(t *testing.T, o twOptions) *twEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(ctx, app.Options{
-		NC:        nc,
-		Braze:     braze.Config{BaseURL: sb.BrazeURL, APIKey: sb.BrazeAPIKey},
-		Brevo:     brevo.Config{BaseURL: sb.BrevoURL, APIKey: sb.BrevoAPIKey},
-		Mapping:   fwd,
-		Extractor: extractor.Config{TempDir: t.TempDir(), Poll: braze.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
-		Loader:    loader.Config{FirstPoll: 50 * time.Millisecond},
-		Logger:    log,
-		TwoWay:    policy,
-	})
+	ao := baseOptions(t, sb, nc, log)
+	ao.Mapping, ao.TwoWay = fwd, policy
+	ao.Extractor.Poll = braze.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}
+	ao.Loader.FirstPoll = 50 * time.Millisecond
+	a, err := app.New(ctx, ao)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/gateway"
 	"github.com/tajo-sync/tajo/services/loader"
+	"github.com/tajo-sync/tajo/services/transformer"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
 
@@ -31,6 +32,13 @@ type EventsResult struct {
 	Rate         float64       `json:"rate"`          // events/s
 	BaselineRate float64       `json:"baseline_rate"` // events/s through one bare hop
 	Written      uint64        `json:"written"`       // events Brevo was asked to write (eventsProcessed)
+	// CPU is this process's CPU time over the events (gateway, workers,
+	// server, the senders), SandboxCPU the Brevo simulator's, BaselineCPU
+	// this process's over the baseline: steadier than rates on a busy
+	// machine.
+	CPU         time.Duration `json:"cpu"`
+	SandboxCPU  time.Duration `json:"sandbox_cpu"`
+	BaselineCPU time.Duration `json:"baseline_cpu"`
 }
 
 // Ratio is the events' rate over the baseline's.
@@ -57,7 +65,7 @@ func currentsEvent(i int) []byte {
 
 // runEvents measures the events line on the all-in-one's server and
 // pipeline a: the baseline first, then the gateway and the events workers.
-func runEvents(ctx context.Context, o Options, nc *nats.Conn, a *app.App, ep Endpoints) (*EventsResult, []string, error) {
+func runEvents(ctx context.Context, o Options, nc *nats.Conn, a *app.App, ep Endpoints, sandboxPID int) (*EventsResult, []string, error) {
 	n := o.Events
 	res := &EventsResult{Events: n}
 	payload := func(i int) []byte {
@@ -66,9 +74,11 @@ func runEvents(ctx context.Context, o Options, nc *nats.Conn, a *app.App, ep End
 		return b
 	}
 	var err error
+	cpu := processCPU()
 	if res.BaselineRate, err = PublishConsume(ctx, nc, n, payload); err != nil {
 		return nil, nil, fmt.Errorf("events baseline: %w", err)
 	}
+	res.BaselineCPU = processCPU() - cpu
 
 	bc := brevo.Config{BaseURL: ep.BrevoURL, APIKey: ep.BrevoAPIKey}
 	bv, err := brevo.New(bc)
@@ -113,7 +123,13 @@ func runEvents(ctx context.Context, o Options, nc *nats.Conn, a *app.App, ep End
 	}
 
 	fmt.Fprintf(o.Log, "events: %d Currents events through the gateway...\n", n)
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
+	sbCPU, _ := ProcCPU(sandboxPID)
+	if o.Verbose {
+		pctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go eventsProgress(pctx, o.Log, a, start)
+	}
 	batches := make(chan int)
 	errc := make(chan error, eventsSenders)
 	var wg sync.WaitGroup
@@ -160,6 +176,10 @@ func runEvents(ctx context.Context, o Options, nc *nats.Conn, a *app.App, ep End
 	}
 	res.Time = time.Since(start)
 	res.Rate = float64(n) / res.Time.Seconds()
+	res.CPU = processCPU() - cpu
+	if c, err := ProcCPU(sandboxPID); err == nil {
+		res.SandboxCPU = c - sbCPU
+	}
 	// None written twice: the count stays where it is.
 	time.Sleep(500 * time.Millisecond)
 	if got, err := loader.EventsProcessed(ctx, kv); err == nil && got-before != uint64(n) {
@@ -206,4 +226,27 @@ func sendBatch(ctx context.Context, url string, from, to int) error {
 		}
 	}
 	return fmt.Errorf("the gateway did not take events %d-%d: %s", from, to-1, last)
+}
+
+// eventsProgress prints, every half second until ctx ends, what waits for
+// each events worker: the stage that trails is the one with a backlog.
+func eventsProgress(ctx context.Context, w io.Writer, a *app.App, start time.Time) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		line := fmt.Sprintf("  %5.1fs", time.Since(start).Seconds())
+		for _, c := range []struct{ stream, durable string }{
+			{proto.StreamRaw, transformer.EventsDurable}, {proto.StreamOps, loader.EventsDurable}} {
+			if ci, err := a.JS.Consumer(ctx, c.stream, c.durable); err == nil {
+				i := ci.CachedInfo()
+				line += fmt.Sprintf(" %s pending %d, unacked %d;", c.durable, i.NumPending, i.NumAckPending)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimSuffix(line, ";"))
+	}
 }

@@ -62,6 +62,11 @@ func (r *Report) Print(w io.Writer) {
 			e.Rate, e.Events, eventsBatch, eventsSenders, e.Accepted.Round(time.Millisecond), e.Time.Round(time.Millisecond))
 		fmt.Fprintf(w, "events_baseline: %.0f msgs/s (bare JetStream publish+consume of the same events, same server)\n", e.BaselineRate)
 		fmt.Fprintf(w, "events_ratio: %.2f  # target >= 0.3\n", e.Ratio())
+		if e.Events > 0 && e.CPU > 0 {
+			per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(e.Events) }
+			fmt.Fprintf(w, "events_cpu_us: %.0f per event (this process %.0f, the Brevo simulator %.0f), baseline %.0f per message  # CPU time: steadier than rates on a busy machine\n",
+				per(e.CPU+e.SandboxCPU), per(e.CPU), per(e.SandboxCPU), per(e.BaselineCPU))
+		}
 	}
 	if t := r.Tracing; t != nil {
 		fmt.Fprintf(w, "\n== tracing: the same full sync with OTEL_* unset and set (every span sampled, exported over OTLP/HTTP to a receiver in the sandbox child) ==\n")

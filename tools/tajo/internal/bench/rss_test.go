@@ -115,3 +115,17 @@ func TestSamplerOfNoProcess(t *testing.T) {
 		t.Errorf("peaks %v: want no figure for ghost", peaks)
 	}
 }
+
+func TestParseStatCPU(t *testing.T) {
+	// A command with spaces and a parenthesis; utime 150, stime 50 ticks.
+	d, err := parseStatCPU("1234 (tajo bench (x)) S 1 1234 1234 0 -1 4194304 100 0 0 0 150 50 0 0 20 0 8 0 100 0 0")
+	if err != nil || d != 2*time.Second {
+		t.Fatalf("parseStatCPU = %s, %v; want 2s", d, err)
+	}
+	if _, err := parseStatCPU("1234 (x) S 1"); err == nil {
+		t.Fatal("a short line parsed")
+	}
+	if d, err := ProcCPU(os.Getpid()); err != nil || d < 0 {
+		t.Fatalf("ProcCPU(self) = %s, %v", d, err)
+	}
+}

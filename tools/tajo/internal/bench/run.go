@@ -358,7 +358,7 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 	}
 	rep.PeakRSSAll = PeakRSS()
 	if o.Events > 0 {
-		res, problems, err := runEvents(ctx, o, nc, a, ep)
+		res, problems, err := runEvents(ctx, o, nc, a, ep, sb.PID())
 		if err != nil {
 			return fmt.Errorf("the events line: %w", err)
 		}
