@@ -72,7 +72,7 @@ func (w *Worker) traceBatch(ctx context.Context, batch []*Msg) (context.Context,
 	for _, m := range batch {
 		c := msgCarrier{m}
 		parent := telemetry.ExtractFrom(context.Background(), c)
-		mctx, span := tr.Start(parent, w.spanName(m.Subject), trace.WithSpanKind(trace.SpanKindConsumer))
+		mctx, span := tr.Start(parent, w.spanName(m.Subject), consumerKind)
 		if span.IsRecording() {
 			a := make([]attribute.KeyValue, 0, 4)
 			a = append(a, attribute.Int64("tajo.stream_seq", int64(m.StreamSeq)))
@@ -97,6 +97,9 @@ func (w *Worker) traceBatch(ctx context.Context, batch []*Msg) (context.Context,
 	}
 	return bctx, func() { span.End() }
 }
+
+// consumerKind is made once: an option made per span is an allocation.
+var consumerKind = trace.WithSpanKind(trace.SpanKindConsumer)
 
 // spanName is the name of a message span: the stage and the subject. The
 // worker's own subject's is made once.

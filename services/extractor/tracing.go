@@ -43,7 +43,7 @@ func (e *Extractor) traceLine(ctx context.Context, run *proto.SyncRun, no int64,
 		return nil
 	}
 	lctx, span := e.cfg.Tracer.Start(context.Background(), "extractor publish "+proto.SubjectRawBrazeUsers,
-		trace.WithSpanKind(trace.SpanKindProducer),
+		producerKind,
 		trace.WithLinks(trace.Link{SpanContext: trace.SpanContextFromContext(ctx)}))
 	if span.IsRecording() {
 		// Only what the name (stage and subject) does not say: a span per
@@ -56,6 +56,9 @@ func (e *Extractor) traceLine(ctx context.Context, run *proto.SyncRun, no int64,
 	telemetry.Inject(lctx, hdr)
 	return span
 }
+
+// producerKind is made once: an option made per line is an allocation.
+var producerKind = trace.WithSpanKind(trace.SpanKindProducer)
 
 // endLine ends a line's span, if traced.
 func endLine(span trace.Span, err error) {

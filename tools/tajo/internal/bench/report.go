@@ -77,6 +77,8 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "tracing_cost: %.1f%%  # target <= 15%% (sync time: best on over best off, less one)\n", 100*t.Cost())
 		fmt.Fprintf(w, "tracing_cpu_cost: %.1f%%  # target <= 15%% (CPU time, best on over best off, less one, of the connector's process: every stage, the embedded server, the spans' creation and export; not the receiver nor the simulators, in a child; off %s s, on %s s): steadier on a busy machine\n",
 			100*t.CPUCost(), seconds(t.OffCPU), seconds(t.OnCPU))
+		fmt.Fprintf(w, "tracing_alloc_cost: %.1f%%  # bytes the connector's process allocated over the sync, on over off, less one: the same whatever the machine's load (%.0f MB off, %.0f MB on)\n",
+			100*t.AllocCost(), float64(least(t.OffAlloc))/(1<<20), float64(least(t.OnAlloc))/(1<<20))
 	}
 	if r.Shape != nil {
 		r.Shape.print(w, r.Users)

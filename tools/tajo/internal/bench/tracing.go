@@ -40,7 +40,11 @@ type TracingResult struct {
 	// on each of those syncs: less swayed by the machine's other load.
 	OffCPU []time.Duration `json:"off_cpu"`
 	OnCPU  []time.Duration `json:"on_cpu"`
-	Spans  int64           `json:"spans"`
+	// OffAlloc and OnAlloc are the bytes that process allocated over each
+	// sync: the same from run to run whatever the machine's load.
+	OffAlloc []uint64 `json:"off_alloc"`
+	OnAlloc  []uint64 `json:"on_alloc"`
+	Spans    int64    `json:"spans"`
 	// BadExports are exports the receiver could not decode.
 	BadExports int64 `json:"bad_exports"`
 }
@@ -63,6 +67,27 @@ func (t TracingResult) Cost() float64 {
 		return 0
 	}
 	return on.Seconds()/off.Seconds() - 1
+}
+
+// AllocCost is what tracing adds to the bytes allocated over the sync:
+// least on over least off, less one.
+func (t TracingResult) AllocCost() float64 {
+	off, on := least(t.OffAlloc), least(t.OnAlloc)
+	if off == 0 {
+		return 0
+	}
+	return float64(on)/float64(off) - 1
+}
+
+// least is the smallest of v, 0 when empty.
+func least(v []uint64) uint64 {
+	var m uint64
+	for i, x := range v {
+		if i == 0 || x < m {
+			m = x
+		}
+	}
+	return m
 }
 
 // CPUCost is what tracing adds to the sync's CPU time: best on over best
@@ -111,22 +136,23 @@ func runTracing(ctx context.Context, o Options) (*TracingResult, []string, error
 		}
 		for _, on := range modes {
 			fmt.Fprintf(o.Log, "tracing: round %d, %d users, tracing %s...\n", r+1, o.TracingUsers, map[bool]string{false: "off", true: "on"}[on])
-			d, cpu, sum, got, err := tracedSync(ctx, o, r, on)
+			x, err := tracedSync(ctx, o, r, on)
 			if err != nil {
 				return nil, nil, err
 			}
+			d, cpu, sum, got := x.time, x.cpu, x.sum, x.got
 			if !sum.OK() || sum.Exported != int64(o.TracingUsers) {
 				problems = append(problems, fmt.Sprintf("tracing: the round %d sync (tracing on: %v) did not complete: %s", r+1, on, outcome(sum)))
 			}
 			res.Spans += got.Spans
 			res.BadExports += got.Bad
 			if on {
-				res.On, res.OnCPU = append(res.On, d), append(res.OnCPU, cpu)
+				res.On, res.OnCPU, res.OnAlloc = append(res.On, d), append(res.OnCPU, cpu), append(res.OnAlloc, x.alloc)
 				if got.Spans < int64(o.TracingUsers) {
 					problems = append(problems, fmt.Sprintf("tracing: the traced sync of %d users exported %d spans: tracing was not on", o.TracingUsers, got.Spans))
 				}
 			} else {
-				res.Off, res.OffCPU = append(res.Off, d), append(res.OffCPU, cpu)
+				res.Off, res.OffCPU, res.OffAlloc = append(res.Off, d), append(res.OffCPU, cpu), append(res.OffAlloc, x.alloc)
 				if got.Spans != 0 {
 					problems = append(problems, fmt.Sprintf("tracing: the untraced sync exported %d spans", got.Spans))
 				}
@@ -143,11 +169,19 @@ func runTracing(ctx context.Context, o Options) (*TracingResult, []string, error
 // a span receiver) and embedded server, traced or not, and returns its
 // time, this process's CPU time over it (for a traced one, up to its
 // spans' flush) and what the receiver got.
-func tracedSync(ctx context.Context, o Options, round int, on bool) (_, _ time.Duration, _ app.Summary, _ SpanCounts, err error) {
-	var none SpanCounts
+// syncSample is one sync of the tracing line.
+type syncSample struct {
+	time, cpu time.Duration
+	alloc     uint64 // bytes allocated
+	sum       app.Summary
+	got       SpanCounts
+}
+
+func tracedSync(ctx context.Context, o Options, round int, on bool) (_ syncSample, err error) {
+	var none syncSample
 	sb, err := StartSandbox(ctx, o.Self, SandboxOptions{Users: o.TracingUsers, Seed: o.Seed, SpanSink: true})
 	if err != nil {
-		return 0, 0, app.Summary{}, none, err
+		return none, err
 	}
 	defer sb.Close()
 	ep := sb.Endpoints
@@ -162,21 +196,21 @@ func tracedSync(ctx context.Context, o Options, round int, on bool) (_, _ time.D
 	}
 	tr, err := telemetry.NewTracing(ctx, "bench", "")
 	if err != nil {
-		return 0, 0, app.Summary{}, none, err
+		return none, err
 	}
 	if tr.On() != on {
-		return 0, 0, app.Summary{}, none, fmt.Errorf("tracing on is %v, want %v: check the OTEL_* environment", tr.On(), on)
+		return none, fmt.Errorf("tracing on is %v, want %v: check the OTEL_* environment", tr.On(), on)
 	}
 	dir := filepath.Join(o.WorkDir, fmt.Sprintf("tracing-%d-%v", round, on))
 	defer os.RemoveAll(dir)
 	ns, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: filepath.Join(dir, "nats")})
 	if err != nil {
-		return 0, 0, app.Summary{}, none, fmt.Errorf("starting the embedded server: %w", err)
+		return none, fmt.Errorf("starting the embedded server: %w", err)
 	}
 	defer ns.Shutdown()
 	nc, err := natsx.Connect(ctx, ns.ClientURL(), "bench-tracing")
 	if err != nil {
-		return 0, 0, app.Summary{}, none, err
+		return none, err
 	}
 	defer nc.Close()
 	runtime.GC()
@@ -192,16 +226,16 @@ func tracedSync(ctx context.Context, o Options, round int, on bool) (_, _ time.D
 		Tracer:     bootstrap.Tracer(tr),
 	})
 	if err != nil {
-		return 0, 0, app.Summary{}, none, fmt.Errorf("building the pipeline: %w", err)
+		return none, fmt.Errorf("building the pipeline: %w", err)
 	}
 	if o.TracingProfile != "" && round == o.TracingRounds-1 {
 		f, err := os.Create(o.TracingProfile + map[bool]string{false: ".off", true: ".on"}[on])
 		if err != nil {
-			return 0, 0, app.Summary{}, none, fmt.Errorf("writing the tracing CPU profile: %w", err)
+			return none, fmt.Errorf("writing the tracing CPU profile: %w", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return 0, 0, app.Summary{}, none, fmt.Errorf("starting the tracing CPU profile: %w", err)
+			return none, fmt.Errorf("starting the tracing CPU profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
 		// The heap profile's allocations are counted from the start: a
@@ -223,13 +257,13 @@ func tracedSync(ctx context.Context, o Options, round int, on bool) (_, _ time.D
 	stop()
 	<-done
 	if err != nil {
-		return 0, 0, sum, none, fmt.Errorf("the full sync: %w", err)
+		return none, fmt.Errorf("the full sync: %w", err)
 	}
 	// The spans still buffered are part of tracing's cost.
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := tr.Shutdown(sctx); err != nil {
-		return 0, 0, sum, none, err
+		return none, err
 	}
 	d, c := time.Since(start), processCPU()-cpu
 	runtime.ReadMemStats(&m1)
@@ -237,9 +271,9 @@ func tracedSync(ctx context.Context, o Options, round int, on bool) (_, _ time.D
 		float64(m1.TotalAlloc-m0.TotalAlloc)/(1<<20), float64(m1.Mallocs-m0.Mallocs)/1e6, m1.NumGC-m0.NumGC)
 	got, err := ep.SpanCounts(ctx)
 	if err != nil {
-		return 0, 0, sum, none, fmt.Errorf("reading the span receiver's counts: %w", err)
+		return none, fmt.Errorf("reading the span receiver's counts: %w", err)
 	}
-	return d, c, sum, got, nil
+	return syncSample{time: d, cpu: c, alloc: m1.TotalAlloc - m0.TotalAlloc, sum: sum, got: got}, nil
 }
 
 // processCPU is the CPU time (user and system) this process has used.
