@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/restcall"
@@ -16,6 +17,20 @@ type Backoff = restcall.Backoff
 // DefaultPoll is WaitExport's spacing for the fields a policy leaves zero.
 // Large segments take an hour or more to export: bound the wait with ctx.
 var DefaultPoll = Backoff{Initial: 2 * time.Second, Max: time.Minute, Multiplier: 2}
+
+// RewoundFile is a WaitExport open that writes each download attempt to
+// f, emptied and from its start. f stays open: closing it is the caller's.
+func RewoundFile(f *os.File) func() (io.WriteCloser, error) {
+	return func() (io.WriteCloser, error) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		if err := f.Truncate(0); err != nil {
+			return nil, err
+		}
+		return nopCloser{f}, nil
+	}
+}
 
 // WaitExport polls exportURL until the export is ready and downloads it,
 // returning the number of bytes written.

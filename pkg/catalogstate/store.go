@@ -29,6 +29,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -71,6 +72,21 @@ func Open(ctx context.Context, js jetstream.JetStream) (*Store, error) {
 		return nil, fmt.Errorf("opening bucket %s: %w", proto.BucketCatalogs, err)
 	}
 	return &Store{kv: kv}, nil
+}
+
+// OpenWithLedger opens what every stage of the catalog sync keeps: the
+// items' store and the catalog runs' ledger (proto.BucketCatalogLedger).
+// Both buckets must have been provisioned.
+func OpenWithLedger(ctx context.Context, js jetstream.JetStream) (*Store, *ledger.Ledger, error) {
+	s, err := Open(ctx, js)
+	if err != nil {
+		return nil, nil, err
+	}
+	led, err := ledger.Open(ctx, js, proto.BucketCatalogLedger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, led, nil
 }
 
 var plainToken = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

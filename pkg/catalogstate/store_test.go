@@ -3,11 +3,13 @@ package catalogstate_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/tajo-sync/tajo/pkg/catalogstate"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
+	"github.com/tajo-sync/tajo/proto"
 )
 
 // TestModifyConcurrent: writers racing for the same shards lose none of
@@ -91,5 +93,19 @@ func TestCategories(t *testing.T) {
 	}
 	if c, err := st.Categories(ctx); err != nil || len(c) != 2 || c["Hats"] != "Hats" {
 		t.Fatalf("categories: %v %v", c, err)
+	}
+}
+
+// OpenWithLedger opens both buckets of the catalog sync, and says which
+// one is missing on a server that was not provisioned.
+func TestOpenWithLedger(t *testing.T) {
+	ctx := context.Background()
+	_, _, js := natsxtest.Start(t)
+	if st, led, err := catalogstate.OpenWithLedger(ctx, js); err != nil || st == nil || led == nil {
+		t.Fatalf("provisioned: %v, %v, %v", st, led, err)
+	}
+	_, bare := natsxtest.Conn(t, natsxtest.Server(t))
+	if _, _, err := catalogstate.OpenWithLedger(ctx, bare); err == nil || !strings.Contains(err.Error(), proto.BucketCatalogs) {
+		t.Fatalf("not provisioned: %v, want an error naming %s", err, proto.BucketCatalogs)
 	}
 }

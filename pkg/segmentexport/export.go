@@ -207,12 +207,7 @@ func Run(ctx context.Context, bz Braze, bv Brevo, req Request, o Options) (Resul
 	defer os.Remove(f.Name())
 	defer f.Close()
 	// A wait only polls: its next poll is the retry, no policy wraps it.
-	size, err := bz.WaitExport(ctx, exp.URL, func() (io.WriteCloser, error) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		return nopCloser{f}, f.Truncate(0)
-	}, o.Poll)
+	size, err := bz.WaitExport(ctx, exp.URL, braze.RewoundFile(f), o.Poll)
 	if err != nil {
 		return res, fmt.Errorf("downloading the export of segment %s: %w", seg.ID, err)
 	}
@@ -308,7 +303,3 @@ func ensureAttributes(ctx context.Context, bv Brevo, want []mapping.Attribute) e
 	}
 	return nil
 }
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -30,7 +31,8 @@ var ErrListen = errors.New("listening for /metrics")
 // ReadyFunc reports why the process is not ready, or nil.
 type ReadyFunc func(ctx context.Context) error
 
-// Server serves /metrics, /healthz and /readyz.
+// Server serves /metrics, /healthz, /readyz and the runtime's profiles
+// (/debug/pprof/heap, allocs, goroutine and profile).
 type Server struct {
 	srv *http.Server
 	ln  net.Listener
@@ -55,11 +57,14 @@ func Serve(addr string, m *Metrics, ready ReadyFunc, log *slog.Logger) (*Server,
 		return nil, fmt.Errorf("%w on %s: %w", ErrListen, addr, err)
 	}
 	mux := http.NewServeMux()
-	var metrics http.Handler = promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{})
-	if token != "" {
-		metrics = bearer(token, metrics)
-	}
+	metrics := guard(token, promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{}))
 	mux.Handle("GET /metrics", metrics)
+	// The runtime's profiles (where the memory and the CPU go), under the
+	// same rule as /metrics: loopback, or the bearer token.
+	for _, name := range []string{"heap", "allocs", "goroutine"} {
+		mux.Handle("GET /debug/pprof/"+name, guard(token, pprof.Handler(name)))
+	}
+	mux.Handle("GET /debug/pprof/profile", guard(token, http.HandlerFunc(pprof.Profile)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -90,6 +95,14 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return s.srv.Shutdown(ctx)
+}
+
+// guard asks for the bearer token when one is set.
+func guard(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	return bearer(token, next)
 }
 
 func bearer(token string, next http.Handler) http.Handler {

@@ -102,6 +102,10 @@ func TestServeGuardsMetrics(t *testing.T) {
 		{"/metrics", "Bearer s3cret", http.StatusOK},
 		{"/healthz", "", http.StatusOK},
 		{"/readyz", "", http.StatusServiceUnavailable},
+		{"/debug/pprof/heap", "", http.StatusUnauthorized},
+		{"/debug/pprof/heap", "Bearer s3cret", http.StatusOK},
+		{"/debug/pprof/goroutine", "Bearer wrong", http.StatusUnauthorized},
+		{"/debug/pprof/goroutine", "Bearer s3cret", http.StatusOK},
 	} {
 		if got := get(c.path, c.auth); got != c.want {
 			t.Errorf("GET %s (%q): %d, want %d", c.path, c.auth, got, c.want)

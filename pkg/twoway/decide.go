@@ -234,18 +234,10 @@ func substitute(c *mapping.Contact, f Field, v any) {
 		delete(c.Attributes, f.Brevo)
 		return
 	}
-	switch f.Type {
-	case mapping.TypeFloat:
-		x, _ := strconv.ParseFloat(cv, 64)
-		c.Attributes[f.Brevo] = x
-	case mapping.TypeBoolean:
-		c.Attributes[f.Brevo] = cv == "true"
-	default:
-		if c.Attributes == nil {
-			c.Attributes = map[string]any{}
-		}
-		c.Attributes[f.Brevo] = cv
+	if c.Attributes == nil {
+		c.Attributes = map[string]any{}
 	}
+	c.Attributes[f.Brevo] = typed(cv, f.Type)
 }
 
 // decideEmail decides what an emailBlacklisted observed at at changes:

@@ -257,3 +257,26 @@ func TestReverseDeletes(t *testing.T) {
 		}
 	}
 }
+
+// substitute puts Brevo's value on the contact in the forward mapping's
+// type (typed, as brevoFingerprint does), and an empty one removes it.
+func TestSubstituteTypes(t *testing.T) {
+	c := &mapping.Contact{Attributes: map[string]any{"GONE": "x"}}
+	substitute(c, Field{Brevo: "LOYALTY", Type: mapping.TypeFloat}, "120.50")
+	substitute(c, Field{Brevo: "VIP", Type: mapping.TypeBoolean}, true)
+	substitute(c, Field{Brevo: "FIRSTNAME", Type: mapping.TypeText}, "Ann")
+	substitute(c, Field{Brevo: "GONE", Type: mapping.TypeText}, "")
+	substitute(c, Field{Brevo: mapping.TargetEmail, Type: mapping.TypeText}, "Ada@Example.com")
+	want := map[string]any{"LOYALTY": 120.5, "VIP": true, "FIRSTNAME": "Ann"}
+	if len(c.Attributes) != len(want) {
+		t.Fatalf("attributes %#v, want %#v", c.Attributes, want)
+	}
+	for k, v := range want {
+		if c.Attributes[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, c.Attributes[k], v)
+		}
+	}
+	if c.Email != "ada@example.com" {
+		t.Errorf("email %q", c.Email)
+	}
+}

@@ -60,15 +60,7 @@ func (p *Policy) brevoFingerprint(extID, email string, attrs map[string]any) str
 		if !ok || cv == "" {
 			continue
 		}
-		switch a.Type {
-		case mapping.TypeFloat:
-			x, _ := strconv.ParseFloat(cv, 64)
-			c.Attributes[a.Name] = x
-		case mapping.TypeBoolean:
-			c.Attributes[a.Name] = cv == "true"
-		default:
-			c.Attributes[a.Name] = cv
-		}
+		c.Attributes[a.Name] = typed(cv, a.Type)
 	}
 	return c.Fingerprint()
 }
@@ -202,4 +194,17 @@ func contentOf(raw json.RawMessage) (map[string]any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("content is a %T, not an object", v)
+}
+
+// typed is a canonical value (canon) as the forward mapping writes an
+// attribute of type typ: a number, a boolean, or the text itself.
+func typed(cv, typ string) any {
+	switch typ {
+	case mapping.TypeFloat:
+		x, _ := strconv.ParseFloat(cv, 64)
+		return x
+	case mapping.TypeBoolean:
+		return cv == "true"
+	}
+	return cv
 }

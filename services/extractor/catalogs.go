@@ -102,11 +102,7 @@ func NewCatalogs(ctx context.Context, js jetstream.JetStream, bz CatalogsBraze, 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	items, err := catalogstate.Open(ctx, js)
-	if err != nil {
-		return nil, fmt.Errorf("extractor catalogs: %w", err)
-	}
-	led, err := ledger.Open(ctx, js, proto.BucketCatalogLedger)
+	items, led, err := catalogstate.OpenWithLedger(ctx, js)
 	if err != nil {
 		return nil, fmt.Errorf("extractor catalogs: %w", err)
 	}

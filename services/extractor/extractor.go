@@ -289,18 +289,9 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	open := func() (io.WriteCloser, error) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		if err := f.Truncate(0); err != nil {
-			return nil, err
-		}
-		return nopCloser{f}, nil
-	}
 	// A wait only polls: its next poll is the retry of a failed one, so no
 	// retry policy wraps it.
-	size, err := e.braze.WaitExport(ctx, run.ExportURL, open, e.cfg.Poll)
+	size, err := e.braze.WaitExport(ctx, run.ExportURL, braze.RewoundFile(f), e.cfg.Poll)
 	if err != nil {
 		return fmt.Errorf("downloading the export of run %s: %w", run.ID, err)
 	}
@@ -483,10 +474,6 @@ func (e *Extractor) flushMarks(ctx context.Context, run *proto.SyncRun) error {
 	e.marks = e.marks[:0]
 	return nil
 }
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }
 
 // publishLine checks one export line and publishes it, or dead-letters it.
 func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze.Line, unchanged *linediff.Bitmap) error {

@@ -58,15 +58,16 @@ func leased(ctx context.Context, st *state.Store, name, holder string, ttl, inte
 }
 
 // keepLease refreshes lease every ttl/4 until ctx is done; when it cannot
-// for half the ttl, it gives up and cancels (a standby takes over).
-func keepLease(ctx context.Context, lease *state.Lease, ttl time.Duration, log *slog.Logger, lost context.CancelFunc) {
+// for half the ttl, it gives up, calls lost (a standby takes over) and
+// reports true. The schedule and the segments mirror both lead through it.
+func keepLease(ctx context.Context, lease *state.Lease, ttl time.Duration, log *slog.Logger, lost context.CancelFunc) bool {
 	t := time.NewTicker(ttl / 4)
 	defer t.Stop()
 	lastOK := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-t.C:
 			rctx, rcancel := context.WithTimeout(ctx, ttl/4)
 			err := lease.Refresh(rctx)
@@ -75,13 +76,13 @@ func keepLease(ctx context.Context, lease *state.Lease, ttl time.Duration, log *
 			case err == nil:
 				lastOK = time.Now()
 			case ctx.Err() != nil:
-				return
+				return false
 			case time.Since(lastOK) < ttl/2:
 				log.Warn("refreshing the lease", "err", err)
 			default:
 				log.Error("lost the lease: stepping down", "err", err)
 				lost()
-				return
+				return true
 			}
 		}
 	}

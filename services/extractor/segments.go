@@ -307,39 +307,11 @@ func (m *Mirror) Run(ctx context.Context, nc *nats.Conn, interval time.Duration)
 	}
 }
 
-// keepLeading refreshes lease until ctx is done; when it cannot for half
-// the ttl it cancels (stepping down). The channel tells, once the refresher
-// stopped, whether the lease was lost.
+// keepLeading runs keepLease in the background; the channel tells, once
+// it stopped, whether the lease was lost (and ctx cancelled by it).
 func keepLeading(ctx context.Context, cancel context.CancelFunc, lease *state.Lease, ttl time.Duration, log *slog.Logger) <-chan bool {
 	out := make(chan bool, 1)
-	go func() {
-		t := time.NewTicker(ttl / 4)
-		defer t.Stop()
-		lastOK := time.Now()
-		for {
-			select {
-			case <-ctx.Done():
-				out <- false
-				return
-			case <-t.C:
-				rctx, rcancel := context.WithTimeout(ctx, ttl/4)
-				err := lease.Refresh(rctx)
-				rcancel()
-				switch {
-				case err == nil:
-					lastOK = time.Now()
-				case ctx.Err() != nil:
-				case time.Since(lastOK) < ttl/2:
-					log.Warn("refreshing the lease", "err", err)
-				default:
-					log.Error("lost the lease: stepping down", "err", err)
-					cancel()
-					out <- true
-					return
-				}
-			}
-		}
-	}()
+	go func() { out <- keepLease(ctx, lease, ttl, log, cancel) }()
 	return out
 }
 

@@ -294,17 +294,8 @@ func (m *Mirror) members(ctx context.Context, ms *proto.SegmentMirror, log *slog
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	open := func() (io.WriteCloser, error) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		if err := f.Truncate(0); err != nil {
-			return nil, err
-		}
-		return nopCloser{f}, nil
-	}
 	// A wait only polls: its next poll is the retry, no policy wraps it.
-	size, err := m.braze.WaitExport(ctx, ms.ExportURL, open, m.cfg.Poll)
+	size, err := m.braze.WaitExport(ctx, ms.ExportURL, braze.RewoundFile(f), m.cfg.Poll)
 	if err != nil {
 		return nil, 0, fmt.Errorf("downloading the export: %w", err)
 	}

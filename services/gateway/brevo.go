@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -37,18 +36,7 @@ const MaxBrevoWebhookBatch = 1000
 // the one stored (encrypted) with the connector's credentials under home;
 // "" when neither is set.
 func BrevoWebhookToken(home string) (string, error) {
-	if t := strings.TrimSpace(os.Getenv(EnvBrevoWebhookToken)); t != "" {
-		return t, nil
-	}
-	st, err := secrets.Open(home)
-	if err != nil {
-		return "", err
-	}
-	c, ok, err := st.Get("braze")
-	if err != nil || !ok {
-		return "", err
-	}
-	return c.BrevoWebhookToken, nil
+	return token(home, EnvBrevoWebhookToken, func(c secrets.Credentials) string { return c.BrevoWebhookToken })
 }
 
 // brevoWebhookAuthorized accepts the token as a bearer token (what `tajo

@@ -15,7 +15,14 @@ const EnvCurrentsToken = "TAJO_CURRENTS_TOKEN"
 // one stored (encrypted) with the Braze connector's credentials under home;
 // "" when neither is set.
 func CurrentsToken(home string) (string, error) {
-	if t := strings.TrimSpace(os.Getenv(EnvCurrentsToken)); t != "" {
+	return token(home, EnvCurrentsToken, func(c secrets.Credentials) string { return c.CurrentsToken })
+}
+
+// token is a secret the gateway checks: the environment variable env's
+// value, else the one of the Braze connector's credentials stored under
+// home that pick names; "" when neither is set.
+func token(home, env string, pick func(secrets.Credentials) string) (string, error) {
+	if t := strings.TrimSpace(os.Getenv(env)); t != "" {
 		return t, nil
 	}
 	st, err := secrets.Open(home)
@@ -26,5 +33,5 @@ func CurrentsToken(home string) (string, error) {
 	if err != nil || !ok {
 		return "", err
 	}
-	return c.CurrentsToken, nil
+	return pick(c), nil
 }

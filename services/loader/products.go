@@ -80,11 +80,7 @@ func NewProducts(ctx context.Context, js jetstream.JetStream, bv ProductsBrevo, 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	items, err := catalogstate.Open(ctx, js)
-	if err != nil {
-		return nil, fmt.Errorf("loader products: %w", err)
-	}
-	led, err := ledger.Open(ctx, js, proto.BucketCatalogLedger)
+	items, led, err := catalogstate.OpenWithLedger(ctx, js)
 	if err != nil {
 		return nil, fmt.Errorf("loader products: %w", err)
 	}

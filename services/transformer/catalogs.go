@@ -65,11 +65,7 @@ func NewCatalogs(ctx context.Context, js jetstream.JetStream, cfg CatalogsConfig
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	items, err := catalogstate.Open(ctx, js)
-	if err != nil {
-		return nil, fmt.Errorf("transformer catalogs: %w", err)
-	}
-	led, err := ledger.Open(ctx, js, proto.BucketCatalogLedger)
+	items, led, err := catalogstate.OpenWithLedger(ctx, js)
 	if err != nil {
 		return nil, fmt.Errorf("transformer catalogs: %w", err)
 	}

@@ -56,6 +56,7 @@ func main() {
 	flag.StringVar(&o.NATSServer, "nats-server", envStr("BENCH_NATS_SERVER", "bin/nats-server"), "nats-server binary of the production shape; built from the pinned module when missing")
 	flag.BoolVar(&o.Verbose, "v", false, "print the pipeline's progress every second")
 	flag.StringVar(&o.HeapProfile, "memprofile", "", "write a heap profile of the all-in-one process once the full sync has finished")
+	flag.StringVar(&o.ShapeProfiles, "shape-profiles", "", "write a heap profile of each production-shape worker, taken when half of the users are loaded, into this directory")
 	flag.IntVar(&segmentMembers, "segment-members", envInt("BENCH_SEGMENT_MEMBERS", 1_000_000), "members of the segment membership diff, measured at a quarter of this size and this size before the other phases; 0 skips it (default $BENCH_SEGMENT_MEMBERS or 1000000)")
 	flag.IntVar(&o.Events, "events", envInt("BENCH_EVENTS", 20000), "Currents events through the gateway after the all-in-one's syncs (the events line); 0 skips it (default $BENCH_EVENTS or 20000)")
 	flag.IntVar(&o.TracingUsers, "tracing-users", envInt("BENCH_TRACING_USERS", -1), "users of the tracing line (a full sync with tracing off and on, alternated); 0 skips it (default $BENCH_TRACING_USERS, else the all-in-one's users up to 20000)")

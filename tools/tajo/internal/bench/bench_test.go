@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tajo-sync/tajo/tools/tajo/internal/chaos"
+	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
 )
 
 // TestMain lets this test binary serve as the sandbox child, as tajo-bench
@@ -52,7 +53,7 @@ func TestBenchSmoke(t *testing.T) {
 	const users = 3000
 	var log bytes.Buffer
 	rep, err := Run(ctx, Options{Users: users, Self: self, WorkDir: dir, ShapeUsers: users, LimitsUsers: 1000,
-		NATSServer: natsBin, Log: &log, Events: 2000, TracingUsers: 1000, TracingRounds: 1})
+		NATSServer: natsBin, Log: &log, Events: 2000, TracingUsers: 1000, TracingRounds: 1, ShapeProfiles: filepath.Join(dir, "profiles")})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -73,8 +74,13 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("production shape: peak RSS of %s %d bytes", p, rep.Shape.PeakRSS[p])
 		}
 	}
-	// An import's end is learnt by Brevo's notification through the
-	// gateway, or by polling when none comes.
+	for _, p := range stack.Services {
+		if fi, err := os.Stat(filepath.Join(dir, "profiles", "shape-"+p+".heap.pb.gz")); err != nil || fi.Size() == 0 {
+			t.Errorf("no heap profile of the %s in the production shape: %v", p, err)
+		}
+	}
+	// Each import's end is learned from Brevo's notification through the
+	// gateway, or by polling when none came: either way, one at least.
 	if l := rep.Limits; l == nil || l.Imports == 0 || l.Polls+l.Notified == 0 || l.ImportTime <= 0 || l.ImportTimeRatio() < 1 {
 		t.Errorf("vendor limits: %+v", l)
 	}

@@ -61,6 +61,10 @@ type Options struct {
 	// HeapProfile, when set, is where the all-in-one process's heap profile
 	// is written once the full sync has finished.
 	HeapProfile string
+	// ShapeProfiles, when set, is a directory where each worker of the
+	// production-shape phases writes its heap profile (from its
+	// /debug/pprof/heap) when half of the users are loaded.
+	ShapeProfiles string
 	// Events go through the gateway and the events workers after the
 	// all-in-one's syncs (the events line); 0 skips it.
 	Events int

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -134,8 +136,14 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 		services = append(slices.Clone(services), stack.Gateway)
 		env = append(env, "TAJO_CURRENTS_TOKEN=bench-currents-token")
 	}
+	// Each worker serves /metrics and its profiles on a port of its own:
+	// the defaults could be taken by another process on the machine.
+	metricsAddr := map[string]string{}
 	for _, s := range services {
-		p, err := stack.Start(s, bins[s], env)
+		if metricsAddr[s], err = freeLoopbackAddr(); err != nil {
+			return nil, err
+		}
+		p, err := stack.Start(s, bins[s], append(slices.Clone(env), "TAJO_METRICS_LISTEN="+metricsAddr[s]))
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +173,12 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 		return nil, fmt.Errorf("%w\nextractor output:\n%s", err, tail(procs[0].Output()))
 	}
 	var last time.Time
+	var profiled chan error
 	sum, err := app.Wait(ctx, js, st, runID, 200*time.Millisecond, func(p app.Progress) {
+		if o.ShapeProfiles != "" && profiled == nil && p.Loaded >= int64(users/2) {
+			profiled = make(chan error, 1)
+			go func() { profiled <- heapProfiles(ctx, o.ShapeProfiles, name, metricsAddr) }()
+		}
 		if o.Verbose && time.Since(last) >= time.Second {
 			last = time.Now()
 			fmt.Fprintf(o.Log, "  %5.1fs exported %d transformed %d loaded %d\n", time.Since(start).Seconds(), p.Exported, p.Transformed, p.Loaded)
@@ -175,6 +188,11 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 		return nil, fmt.Errorf("waiting for the sync: %w", err)
 	}
 	res = &ShapeResult{Users: users, Time: time.Since(start), Summary: sum, VendorLimits: limits}
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			res.Problems = append(res.Problems, err.Error())
+		}
+	}
 	res.Rate = float64(users) / res.Time.Seconds()
 	if !sum.OK() {
 		res.Problems = append(res.Problems, fmt.Sprintf("the %s sync failed: %d failed, error %q", name, sum.Failed, sum.Error))
@@ -276,7 +294,7 @@ func importFills(log string) []float64 {
 func freeLoopbackAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", fmt.Errorf("finding a free port for the gateway: %w", err)
+		return "", fmt.Errorf("finding a free loopback port: %w", err)
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
@@ -290,4 +308,42 @@ func tail(s string) string {
 		s = "..." + s[len(s)-max:]
 	}
 	return s
+}
+
+// heapProfiles saves each worker's heap profile, read from its
+// /debug/pprof/heap, as <dir>/<phase>-<worker>.heap.pb.gz.
+func heapProfiles(ctx context.Context, dir, phase string, addrs map[string]string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing the workers' heap profiles: %w", err)
+	}
+	for name, addr := range addrs {
+		if err := saveURL(ctx, "http://"+addr+"/debug/pprof/heap", filepath.Join(dir, phase+"-"+name+".heap.pb.gz")); err != nil {
+			return fmt.Errorf("the %s's heap profile: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func saveURL(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
