@@ -60,7 +60,7 @@ func main() {
 	flag.IntVar(&segmentMembers, "segment-members", envInt("BENCH_SEGMENT_MEMBERS", 1_000_000), "members of the segment membership diff, measured at a quarter of this size and this size before the other phases; 0 skips it (default $BENCH_SEGMENT_MEMBERS or 1000000)")
 	flag.IntVar(&o.Events, "events", envInt("BENCH_EVENTS", 20000), "Currents events through the gateway after the all-in-one's syncs (the events line); 0 skips it (default $BENCH_EVENTS or 20000)")
 	flag.IntVar(&o.TracingUsers, "tracing-users", envInt("BENCH_TRACING_USERS", -1), "users of the tracing line (a full sync with tracing off and on, alternated); 0 skips it (default $BENCH_TRACING_USERS, else the all-in-one's users up to 20000)")
-	flag.IntVar(&o.TracingRounds, "tracing-rounds", envInt("BENCH_TRACING_ROUNDS", 5), "rounds of the tracing line, each one sync off and one on; the best of each counts, so more rounds see through more of a busy mach's noise (default $BENCH_TRACING_ROUNDS or 5)")
+	flag.IntVar(&o.TracingRounds, "tracing-rounds", envInt("BENCH_TRACING_ROUNDS", 5), "rounds of the tracing line, each one sync off and one on; the best of each counts, so more rounds see through more of a busy machine's noise (default $BENCH_TRACING_ROUNDS or 5)")
 	flag.StringVar(&o.TracingProfile, "tracing-cpuprofile", "", "write CPU profiles of the tracing line's last round to this path with .off and .on appended")
 	flag.Parse()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
