@@ -25,6 +25,8 @@ type Worker struct {
 	// freed is signalled when a handler finishes a batch (batcher.go).
 	freed chan struct{}
 	streamCache
+	// msgSpanName names the spans of the messages on cfg.Subject.
+	msgSpanName string
 
 	running atomic.Bool
 }
@@ -47,7 +49,7 @@ func NewWorker(js jetstream.JetStream, cfg Config, h Handler) (*Worker, error) {
 		return nil, err
 	}
 	return &Worker{
-		js: js, cfg: cfg, h: h, cons: cons,
+		js: js, cfg: cfg, h: h, cons: cons, msgSpanName: cfg.Stage + " " + cfg.Subject,
 		pol:   policy{maxDeliver: cfg.MaxDeliver, backoff: cfg.Backoff, rand: rand.Float64},
 		freed: make(chan struct{}, 1),
 		log:   cfg.Logger.With("stage", cfg.Stage, "durable", cfg.Durable),
