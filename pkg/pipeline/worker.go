@@ -22,8 +22,13 @@ type Worker struct {
 	cons jetstream.Consumer
 	pol  policy
 	log  *slog.Logger
-	// freed is signalled when a handler finishes a batch (batcher.go).
-	freed chan struct{}
+	// finished counts the batches handlers finished, dispatched those the
+	// session handed out (only the session, one at a time, touches it):
+	// their difference is exactly the busy handlers. freed wakes the
+	// session when a handler finishes (batcher.go).
+	finished   atomic.Int64
+	dispatched int64
+	freed      chan struct{}
 	streamCache
 	// msgSpanName names the spans of the messages on cfg.Subject.
 	msgSpanName string
@@ -103,9 +108,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Go(func() {
 			for b := range batches {
 				w.handle(hctx, b)
+				w.finished.Add(1)
 				select {
 				case w.freed <- struct{}{}:
-				default:
+				default: // a wake-up is pending already
 				}
 			}
 		})
