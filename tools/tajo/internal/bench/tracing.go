@@ -101,16 +101,13 @@ func (t TracingResult) CPUCost() float64 {
 }
 
 // tracingEnv is what the traced syncs export with, unless the environment
-// already sets it: every span sampled, to the receiver, and a span queue
-// deep enough that none is dropped (the SDK's default of 2,048 drops
-// spans under a bulk sync, which would understate the cost).
+// already sets it: every span sampled, to the receiver, batched as tajo
+// batches by default (telemetry's batchDefaults keep every span of a bulk
+// sync).
 func tracingEnv(endpoint string) map[string]string {
 	return map[string]string{
-		"OTEL_EXPORTER_OTLP_ENDPOINT":    endpoint,
-		"OTEL_TRACES_SAMPLER":            "always_on",
-		"OTEL_BSP_MAX_QUEUE_SIZE":        "65536",
-		"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "2048",
-		"OTEL_BSP_SCHEDULE_DELAY":        "500",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+		"OTEL_TRACES_SAMPLER":         "always_on",
 	}
 }
 
