@@ -1,6 +1,9 @@
 package proto
 
-import "strings"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // Streams.
 const (
@@ -114,4 +117,37 @@ const SecretBrevoNotify = "brevo.notify"
 type ImportDone struct {
 	Ref       string `json:"ref"`
 	ProcessID int64  `json:"processId,omitempty"` // when Brevo's body names it
+}
+
+// ResourceUsers is the users sync's resource (runs, the status).
+const ResourceUsers = "users"
+
+// The durable consumers of the users, events and segments pipelines: the
+// workers create them, the status reads their backlog.
+const (
+	DurableTransformerUsers    = "transformer-users"
+	DurableLoaderContacts      = "loader-contacts"
+	DurableTransformerEvents   = "transformer-events"
+	DurableLoaderEvents        = "loader-events"
+	DurableTransformerSegments = "transformer-segments"
+	DurableLoaderLists         = "loader-lists"
+)
+
+// LedgerStages are the stages that mark a run's ledger (users and
+// segments runs alike).
+var LedgerStages = []string{StageExtractor, StageTransformer, StageLoader}
+
+// EventsProcessedKey is the state bucket's counter of events written to
+// Brevo contact timelines: 8 bytes, big-endian (EncodeCount).
+const EventsProcessedKey = "counter.events_processed"
+
+// EncodeCount is a counter's value in the state bucket.
+func EncodeCount(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// DecodeCount reads a counter's value; anything but 8 bytes reads as 0.
+func DecodeCount(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
 }

@@ -63,6 +63,7 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			mt.Batch(w.cfg.Stage, b.curWeight, string(cause))
 		}
 		b.take()
+		w.dispatched++
 		refill()
 	}
 	open, draining := true, false
@@ -129,17 +130,15 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			// meanwhile (a loader's import half empty), while the acks of
 			// the batch just done let the rest in at once.
 			//
-			// The timer is armed again meanwhile: a handler that signalled
-			// freed before it was back at its receive (the signal taken
-			// while the batch was not late) would otherwise leave the
-			// batch waiting for a signal that never comes.
-			select {
-			case batches <- b.cur:
+			// A free handler is one that finished its batch (counted
+			// exactly, whatever wake-ups were missed): it may still be on
+			// its way back to its receive, so the send waits for it.
+			if w.dispatched-w.finished.Load() < int64(w.cfg.Concurrency) {
+				batches <- b.cur
 				b.cause = FlushWait
 				dispatched(true)
-			default:
+			} else {
 				b.late = true
-				b.timer.Reset(b.wait)
 			}
 		case <-w.freed:
 			if b.late { // a handler is free: the batch's wait starts again

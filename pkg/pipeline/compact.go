@@ -136,19 +136,6 @@ func (m *Msg) header(key string) string {
 	return ""
 }
 
-// carrier is a header map for the trace context: m.Header, or, compacted,
-// one holding the traceparent kept (keep stores back what was injected).
-func (m *Msg) carrier() (h nats.Header, keep func()) {
-	if m.c == nil || m.Header != nil {
-		return m.Header, func() {}
-	}
-	h = nats.Header{}
-	if m.c.traceparent != "" {
-		h.Set(traceparent, m.c.traceparent)
-	}
-	return h, func() { m.c.traceparent = h.Get(traceparent) }
-}
-
 // streamCache is the worker's handle on its stream, for Load.
 type streamCache struct {
 	streamOnce sync.Once

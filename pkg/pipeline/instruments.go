@@ -4,8 +4,10 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tajo-sync/tajo/pkg/telemetry"
@@ -53,39 +55,89 @@ const (
 // traceBatch starts the spans of batch and returns the handler's context
 // and the func that ends the batch span. The message spans end when the
 // messages are settled (observe).
+//
+// A span per message is the costliest thing tracing does in a bulk sync, so
+// each carries only what the trace does not already say: the stream
+// sequence (to find the message), the run and line (the user's) when it
+// has them, the delivery count when it was redelivered, and at the end its outcome.
+// The stage and subject are in its name; the rest (messaging system,
+// consumer) is the same for every span of the worker. Attributes are built
+// only for a span the sampler records.
 func (w *Worker) traceBatch(ctx context.Context, batch []*Msg) (context.Context, func()) {
 	tr := w.cfg.Instruments.Tracer
 	if tr == nil || len(batch) == 0 {
 		return ctx, func() {}
 	}
 	links := make([]trace.Link, 0, len(batch))
-	var first context.Context
+	var first trace.Span
 	for _, m := range batch {
-		carrier, keep := m.carrier()
-		parent := telemetry.Extract(context.Background(), carrier)
-		mctx, span := tr.Start(parent, w.cfg.Stage+" "+m.Subject,
-			trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(
-				attribute.String("messaging.system", "nats"),
-				attribute.String("messaging.destination.name", m.Subject),
-				attribute.String("messaging.consumer.group.name", w.cfg.Durable),
-				attribute.Int64("tajo.stream_seq", int64(m.StreamSeq)),
-				attribute.Int64("tajo.delivered", int64(m.NumDelivered)),
-				attribute.String("tajo.run_id", m.header(proto.HeaderRunID)),
-				attribute.String("tajo.line", m.header(proto.HeaderLine)),
-			))
+		c := msgCarrier{m}
+		parent := telemetry.ExtractFrom(context.Background(), c)
+		mctx, span := tr.Start(parent, w.spanName(m.Subject), consumerKind)
+		if span.IsRecording() {
+			a := make([]attribute.KeyValue, 0, 4)
+			a = append(a, attribute.Int64("tajo.stream_seq", int64(m.StreamSeq)))
+			if run := m.header(proto.HeaderRunID); run != "" {
+				a = append(a, attribute.String("tajo.run_id", run), attribute.String("tajo.line", m.header(proto.HeaderLine)))
+			}
+			if m.NumDelivered > 1 {
+				a = append(a, attribute.Int64("tajo.delivered", int64(m.NumDelivered)))
+			}
+			span.SetAttributes(a...)
+		}
 		m.span = span
-		telemetry.Inject(mctx, carrier)
-		keep()
+		telemetry.InjectInto(mctx, c)
 		links = append(links, trace.Link{SpanContext: span.SpanContext()})
 		if first == nil {
-			first = mctx
+			first = span
 		}
 	}
-	bctx, span := tr.Start(trace.ContextWithSpan(ctx, trace.SpanFromContext(first)), w.cfg.Stage+" batch",
-		trace.WithLinks(links...),
-		trace.WithAttributes(attribute.Int("tajo.batch_size", len(batch)), attribute.String("tajo.stage", w.cfg.Stage)))
+	bctx, span := tr.Start(trace.ContextWithSpan(ctx, first), w.cfg.Stage+" batch", trace.WithLinks(links...))
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("tajo.batch_size", len(batch)))
+	}
 	return bctx, func() { span.End() }
+}
+
+// consumerKind is made once: an option made per span is an allocation.
+var consumerKind = trace.WithSpanKind(trace.SpanKindConsumer)
+
+// spanName is the name of a message span: the stage and the subject. The
+// worker's own subject's is made once.
+func (w *Worker) spanName(subject string) string {
+	if subject == w.cfg.Subject {
+		return w.msgSpanName
+	}
+	return w.cfg.Stage + " " + subject
+}
+
+// msgCarrier carries a message's trace context: its headers, or once
+// compacted the traceparent it kept (no header map is made for it).
+type msgCarrier struct{ m *Msg }
+
+var _ propagation.TextMapCarrier = msgCarrier{}
+
+func (c msgCarrier) Get(key string) string { return c.m.header(key) }
+
+func (c msgCarrier) Set(key, value string) {
+	m := c.m
+	if m.c == nil || m.Header != nil {
+		if m.Header == nil {
+			m.Header = nats.Header{}
+		}
+		m.Header.Set(key, value)
+		return
+	}
+	if key == traceparent {
+		m.c.traceparent = value
+	}
+}
+
+func (c msgCarrier) Keys() []string {
+	if c.m.c == nil || c.m.Header != nil {
+		return telemetry.Header(c.m.Header).Keys()
+	}
+	return []string{traceparent}
 }
 
 // endSpan ends m's span, if traced, with its outcome.
@@ -93,16 +145,20 @@ func endSpan(m *Msg, o Outcome) {
 	if m.span == nil {
 		return
 	}
-	m.span.SetAttributes(attribute.String("tajo.outcome", o.Kind.String()))
-	switch o.Kind {
-	case DeadLettered:
-		m.span.SetAttributes(attribute.String("tajo.dead_letter_reason", o.Reason))
-		m.span.SetStatus(codes.Error, "dead-lettered: "+o.Reason)
-	case Retried:
-		if o.Err != nil {
-			m.span.RecordError(o.Err)
+	if m.span.IsRecording() {
+		switch o.Kind {
+		case DeadLettered:
+			m.span.SetAttributes(attribute.String("tajo.outcome", o.Kind.String()), attribute.String("tajo.dead_letter_reason", o.Reason))
+			m.span.SetStatus(codes.Error, "dead-lettered: "+o.Reason)
+		case Retried:
+			m.span.SetAttributes(attribute.String("tajo.outcome", o.Kind.String()))
+			if o.Err != nil {
+				m.span.RecordError(o.Err)
+			}
+			m.span.SetStatus(codes.Error, "retried after delivery "+strconv.FormatUint(m.NumDelivered, 10))
+		default:
+			m.span.SetAttributes(attribute.String("tajo.outcome", o.Kind.String()))
 		}
-		m.span.SetStatus(codes.Error, "retried after delivery "+strconv.FormatUint(m.NumDelivered, 10))
 	}
 	m.span.End()
 	m.span = nil

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tajo-sync/tajo/pkg/telemetry"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -56,8 +57,13 @@ func NewPublisher(js jetstream.JetStream, maxPending int) *Publisher {
 	return &Publisher{js: js, slots: make(chan struct{}, maxPending), AckTimeout: DefaultAckTimeout}
 }
 
+// natsTraceOff is the value of telemetry.NATSTraceOff's header, shared by
+// every message (nats.go only reads it).
+var natsTraceOff = []string{telemetry.NATSTraceOff[1]}
+
 // Publish sends data to subject with Nats-Msg-Id msgID (when not empty) and
-// the headers hdr (not modified) without waiting for the stream's
+// the headers hdr (not modified; with a traceparent, telemetry.NATSTraceOff
+// is added) without waiting for the stream's
 // acknowledgement. It blocks while maxPending publishes are un-acked. A
 // returned error means the message was not sent; a failure to store it is
 // reported by the next Flush.
@@ -68,6 +74,9 @@ func (p *Publisher) Publish(ctx context.Context, subject string, msgID string, h
 	}
 	if msgID != "" {
 		m.Header.Set(proto.HeaderMsgID, msgID)
+	}
+	if _, traced := hdr[traceparent]; traced {
+		m.Header[telemetry.NATSTraceOff[0]] = natsTraceOff
 	}
 	if err := checkSize(p.js.Conn(), m); err != nil {
 		return fmt.Errorf("publishing to %s (msg id %s): %w", subject, msgID, err)

@@ -22,9 +22,16 @@ type Worker struct {
 	cons jetstream.Consumer
 	pol  policy
 	log  *slog.Logger
-	// freed is signalled when a handler finishes a batch (batcher.go).
-	freed chan struct{}
+	// finished counts the batches handlers finished, dispatched those the
+	// session handed out (only the session, one at a time, touches it):
+	// their difference is exactly the busy handlers. freed wakes the
+	// session when a handler finishes (batcher.go).
+	finished   atomic.Int64
+	dispatched int64
+	freed      chan struct{}
 	streamCache
+	// msgSpanName names the spans of the messages on cfg.Subject.
+	msgSpanName string
 
 	running atomic.Bool
 }
@@ -47,7 +54,7 @@ func NewWorker(js jetstream.JetStream, cfg Config, h Handler) (*Worker, error) {
 		return nil, err
 	}
 	return &Worker{
-		js: js, cfg: cfg, h: h, cons: cons,
+		js: js, cfg: cfg, h: h, cons: cons, msgSpanName: cfg.Stage + " " + cfg.Subject,
 		pol:   policy{maxDeliver: cfg.MaxDeliver, backoff: cfg.Backoff, rand: rand.Float64},
 		freed: make(chan struct{}, 1),
 		log:   cfg.Logger.With("stage", cfg.Stage, "durable", cfg.Durable),
@@ -101,9 +108,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Go(func() {
 			for b := range batches {
 				w.handle(hctx, b)
+				w.finished.Add(1)
 				select {
 				case w.freed <- struct{}{}:
-				default:
+				default: // a wake-up is pending already
 				}
 			}
 		})

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
 // A Lease is a named lock in the state bucket: replicas of a worker take
@@ -31,6 +33,9 @@ type Lease struct {
 // leasePoll is how often a waiting replica looks at a held lease again.
 const leasePoll = 100 * time.Millisecond
 
+// clock paces the waits.
+var clock restcall.SystemClock
+
 // AcquireLease waits until name is free (or held longer than ttl without a
 // refresh) and takes it for holder. A server slow to answer (a timeout, a
 // leader being elected) is waited out, not returned: a worker must not stop
@@ -49,7 +54,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 			if !slowServer(ctx, err) {
 				return nil, fmt.Errorf("acquiring lease %s: %w", name, err)
 			}
-			if err := sleep(ctx, leasePoll); err != nil {
+			if err := clock.Sleep(ctx, leasePoll); err != nil {
 				return nil, fmt.Errorf("acquiring lease %s: %w", name, err)
 			}
 			continue
@@ -59,7 +64,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 			continue // released in between
 		case err != nil && slowServer(ctx, err):
-			if err := sleep(ctx, leasePoll); err != nil {
+			if err := clock.Sleep(ctx, leasePoll); err != nil {
 				return nil, fmt.Errorf("acquiring lease %s: %w", name, err)
 			}
 			continue
@@ -74,7 +79,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 			_ = s.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision()))
 			continue
 		}
-		if err := sleep(ctx, leasePoll); err != nil {
+		if err := clock.Sleep(ctx, leasePoll); err != nil {
 			return nil, fmt.Errorf("waiting for lease %s held by %s: %w", name, e.Value(), err)
 		}
 	}
@@ -90,18 +95,6 @@ func slowServer(ctx context.Context, err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, nats.ErrConnectionReconnecting)
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Refresh renews the lease; call it more often than the ttl while working.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -71,7 +72,7 @@ func NewTracing(ctx context.Context, service, instance string) (*Tracing, error)
 	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
 		return nil, fmt.Errorf("tracing: describing the resource: %w", err)
 	}
-	sdk := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	sdk := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, batchDefaults()...), sdktrace.WithResource(res))
 	return &Tracing{provider: sdk, sdk: sdk}, nil
 }
 
@@ -94,4 +95,25 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("tracing: flushing spans at shutdown: %w", err)
 	}
 	return nil
+}
+
+// batchDefaults are the span batching tajo uses where OTEL_BSP_* leaves it
+// unset: a bulk sync makes spans by the thousand a second, and the SDK's
+// defaults (a queue of 2,048, exported 512 at a time every 5 s) drop about
+// a third of them, so that traces come out broken. A deeper queue, larger
+// batches sent twice a second keep every span (the queue holds pointers to
+// finished spans: 65,536 of them are a few tens of MB at most, and only
+// while the collector falls behind).
+func batchDefaults() []sdktrace.BatchSpanProcessorOption {
+	var opts []sdktrace.BatchSpanProcessorOption
+	if os.Getenv("OTEL_BSP_MAX_QUEUE_SIZE") == "" {
+		opts = append(opts, sdktrace.WithMaxQueueSize(65536))
+	}
+	if os.Getenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE") == "" {
+		opts = append(opts, sdktrace.WithMaxExportBatchSize(2048))
+	}
+	if os.Getenv("OTEL_BSP_SCHEDULE_DELAY") == "" {
+		opts = append(opts, sdktrace.WithBatchTimeout(500*time.Millisecond))
+	}
+	return opts
 }

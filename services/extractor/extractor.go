@@ -27,7 +27,7 @@ import (
 )
 
 // Resource is the name of what this extractor syncs.
-const Resource = "users"
+const Resource = proto.ResourceUsers
 
 // Braze is what the extractor needs from a Braze client.
 type Braze interface {

@@ -22,7 +22,7 @@ import (
 )
 
 // SegmentStages are the stages that mark a segments run's ledger.
-var SegmentStages = []string{proto.StageExtractor, proto.StageTransformer, proto.StageLoader}
+var SegmentStages = proto.LedgerStages
 
 // execute takes a run to its end: every mirrored segment's changes
 // published (status exported), then every change applied or dead-lettered

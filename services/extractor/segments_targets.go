@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -194,30 +195,5 @@ func (m *Mirror) putMirrorState(ctx context.Context, ms *proto.SegmentMirror) er
 // SegmentMirrors reads what is recorded of every mirrored segment, by
 // segment id order.
 func SegmentMirrors(ctx context.Context, kv jetstream.KeyValue) ([]proto.SegmentMirror, error) {
-	l, err := kv.ListKeysFiltered(ctx, proto.SegmentMirrorKeys)
-	if err != nil {
-		return nil, fmt.Errorf("listing mirrored segments: %w", err)
-	}
-	defer func() { _ = l.Stop() }()
-	var keys []string
-	for k := range l.Keys() {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]proto.SegmentMirror, 0, len(keys))
-	for _, k := range keys {
-		e, err := kv.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", k, err)
-		}
-		var ms proto.SegmentMirror
-		if err := proto.Decode(e.Value(), &ms); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", k, err)
-		}
-		out = append(out, ms)
-	}
-	return out, nil
+	return state.SegmentMirrors(ctx, kv)
 }

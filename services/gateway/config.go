@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/apikeys"
 	"github.com/tajo-sync/tajo/pkg/audit"
+	"github.com/tajo-sync/tajo/pkg/status"
 )
 
 // DefaultListen is where the gateway listens unless configured: loopback.
@@ -49,8 +51,17 @@ type Config struct {
 	BrevoWebhookToken string `yaml:"-"`
 	// Keys verifies Tajo API keys. Nil: the control API answers 401.
 	Keys KeyVerifier `yaml:"-"`
-	// Control runs the control API's commands. Nil: those routes answer 503.
+	// Control runs the control API's commands (connect, sync, runs). Nil:
+	// those routes answer 503.
 	Control Control `yaml:"-"`
+	// VendorChecks are the status's vendor checks (status.KeyReads from
+	// the configured keys, or status.Reads with the pipeline's clients);
+	// zero: the status says each key is missing.
+	VendorChecks status.VendorReads `yaml:"-"`
+	// Status answers GET /v1/connectors/braze/status and feeds the page.
+	// Nil, as both the gateway binary and tajo run leave it: read from the
+	// gateway's own NATS connection (status.NewReader with VendorChecks).
+	Status StatusReader `yaml:"-"`
 	// Audit records every request. Nil: none are recorded.
 	Audit Recorder `yaml:"-"`
 	// Logger receives the access log; default discards it. Pass the
@@ -64,6 +75,12 @@ type Config struct {
 	Tracer trace.Tracer `yaml:"-"`
 	// Meter, when set, counts every request answered (*telemetry.Metrics).
 	Meter RequestMeter `yaml:"-"`
+}
+
+// StatusReader is the connector's status as the status API answers it
+// (*status.Reader).
+type StatusReader interface {
+	Status(ctx context.Context) (any, error)
 }
 
 // RequestMeter counts the requests answered: route is the pattern served

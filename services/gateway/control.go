@@ -19,9 +19,6 @@ type Control interface {
 	Sync(ctx context.Context, req SyncRequest) (string, error)
 	// Run reports a run; ErrNotFound when there is none with id.
 	Run(ctx context.Context, id string) (map[string]any, error)
-	// Status is the connector's status: the page's fields (connected,
-	// lastSync, usersCount, campaignsTracked, eventsProcessed) and more.
-	Status(ctx context.Context) (any, error)
 }
 
 // ErrNotFound is returned by Control.Run for an unknown run.
@@ -135,11 +132,12 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// status answers the connector's status (Config.Status): the page's fields
+// (connected, lastSync, usersCount, campaignsTracked, eventsProcessed) and
+// more. It needs no pipeline in this process: the standalone binary
+// answers it too.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	if !s.needControl(w) {
-		return
-	}
-	out, err := s.cfg.Control.Status(r.Context())
+	out, err := s.cfg.Status.Status(r.Context())
 	if err != nil {
 		s.controlError(w, "reading the status", err)
 		return

@@ -303,9 +303,13 @@ func TestHandleEvent(t *testing.T) {
 	if n := f.stored(t, proto.StreamRaw); n != 1 {
 		t.Fatalf("RAW holds %d messages after a refused event, want 1", n)
 	}
-	// Without the pipeline's control, the control API says so.
-	if code, _ := f.do(t, "GET", "/v1/connectors/braze/status", "Bearer "+f.key, nil); code != http.StatusServiceUnavailable {
-		t.Fatalf("status without control answered %d", code)
+	// Without the pipeline's control, its commands say so; the status is
+	// read from the bus all the same.
+	if code, _ := f.do(t, "POST", "/v1/connectors/braze/sync", "Bearer "+f.key, nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("sync without control answered %d", code)
+	}
+	if code, body := f.do(t, "GET", "/v1/connectors/braze/status", "Bearer "+f.key, nil); code != http.StatusOK || body["connector"] != "braze" {
+		t.Fatalf("status without control answered %d %v", code, body)
 	}
 }
 

@@ -89,9 +89,6 @@ func (control) ExportSegment(_ context.Context, req gateway.SegmentExport) (map[
 	}
 	return map[string]any{"count": 3, "segmentId": req.SegmentID, "listId": req.ListID}, nil
 }
-func (control) Status(context.Context) (any, error) {
-	return map[string]any{"connected": true, "lastSync": nil, "usersCount": 0, "campaignsTracked": 0, "eventsProcessed": 0}, nil
-}
 
 // TestOpenAPIMatchesHandlers checks openapi.yaml against the handlers: the
 // same routes; each refuses a call without credentials with a documented

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/status"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -42,6 +43,9 @@ func New(nc *nats.Conn, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	cfg = cfg.withDefaults()
+	if cfg.Status == nil {
+		cfg.Status = status.NewReader(js, nc.ConnectedUrlRedacted, cfg.VendorChecks)
+	}
 	s := &Server{cfg: cfg, nc: nc, js: js, log: cfg.Logger.With("service", "gateway"), mux: http.NewServeMux()}
 	s.routes()
 	return s, nil

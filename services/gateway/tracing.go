@@ -61,9 +61,7 @@ func (s *Server) traceEvent(ctx context.Context, ev *proto.RawEvent, hdr nats.He
 	}
 	ectx, span := s.cfg.Tracer.Start(ctx, "gateway publish "+proto.SubjectRawBrazeEvents,
 		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
-			attribute.String("messaging.system", "nats"),
-			attribute.String("messaging.destination.name", proto.SubjectRawBrazeEvents),
+		trace.WithAttributes( // the subject is in the name
 			attribute.String("tajo.event_source", ev.Source),
 			attribute.String("tajo.event_id", ev.ID),
 		))

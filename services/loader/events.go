@@ -2,7 +2,6 @@ package loader
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,15 +15,16 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/seenset"
+	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
 // EventsDurable is the consumer every loader replica's events worker shares.
-const EventsDurable = "loader-events"
+const EventsDurable = proto.DurableLoaderEvents
 
 // EventsProcessedKey is the state bucket's counter of events written to
 // Brevo (status's eventsProcessed).
-const EventsProcessedKey = "counter.events_processed"
+const EventsProcessedKey = proto.EventsProcessedKey
 
 // EventsBrevo is what the events worker needs from a Brevo client.
 type EventsBrevo interface {
@@ -474,7 +474,7 @@ func (e *Events) count(ctx context.Context, n int) error {
 	for range 20 {
 		if e.rev > 0 {
 			v := e.value + uint64(n)
-			if rev, err := e.kv.Update(ctx, EventsProcessedKey, encodeCount(v), e.rev); err == nil {
+			if rev, err := e.kv.Update(ctx, EventsProcessedKey, proto.EncodeCount(v), e.rev); err == nil {
 				e.rev, e.value = rev, v
 				return nil
 			}
@@ -483,7 +483,7 @@ func (e *Events) count(ctx context.Context, n int) error {
 		entry, err := e.kv.Get(ctx, EventsProcessedKey)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
-			if rev, err := e.kv.Create(ctx, EventsProcessedKey, encodeCount(uint64(n))); err == nil {
+			if rev, err := e.kv.Create(ctx, EventsProcessedKey, proto.EncodeCount(uint64(n))); err == nil {
 				e.rev, e.value = rev, uint64(n)
 				return nil
 			}
@@ -491,28 +491,12 @@ func (e *Events) count(ctx context.Context, n int) error {
 		case err != nil:
 			return err
 		}
-		e.rev, e.value = entry.Revision(), decodeCount(entry.Value())
+		e.rev, e.value = entry.Revision(), proto.DecodeCount(entry.Value())
 	}
 	return errors.New("counter contended: gave up after 20 attempts")
 }
 
 // EventsProcessed reads the counter of events written to Brevo.
 func EventsProcessed(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
-	entry, err := kv.Get(ctx, EventsProcessedKey)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading events processed: %w", err)
-	}
-	return decodeCount(entry.Value()), nil
-}
-
-func encodeCount(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-
-func decodeCount(b []byte) uint64 {
-	if len(b) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(b)
+	return state.EventsProcessed(ctx, kv)
 }

@@ -24,7 +24,7 @@ import (
 const ImportLease = importLease
 
 // ListsDurable is the consumer every loader replica's lists worker shares.
-const ListsDurable = "loader-lists"
+const ListsDurable = proto.DurableLoaderLists
 
 // ReasonListNotFound dead-letters a list change whose list Brevo does not
 // have (deleted, or a wrong id in connectors.braze.lists).

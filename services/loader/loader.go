@@ -23,7 +23,7 @@ import (
 )
 
 // Durable is the consumer every loader replica shares.
-const Durable = "loader-contacts"
+const Durable = proto.DurableLoaderContacts
 
 // Brevo is what the loader needs from a Brevo client.
 type Brevo interface {

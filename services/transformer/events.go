@@ -16,7 +16,7 @@ import (
 
 // EventsDurable is the consumer every transformer replica's events worker
 // shares.
-const EventsDurable = "transformer-events"
+const EventsDurable = proto.DurableTransformerEvents
 
 // EventsConfig tunes the events worker.
 type EventsConfig struct {

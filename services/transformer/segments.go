@@ -19,7 +19,7 @@ import (
 
 // SegmentsDurable is the consumer every transformer replica's segments
 // worker shares.
-const SegmentsDurable = "transformer-segments"
+const SegmentsDurable = proto.DurableTransformerSegments
 
 // ReasonBadMember dead-letters a segment change whose member names no Brevo
 // contact.

@@ -18,7 +18,7 @@ import (
 )
 
 // Durable is the consumer every transformer replica shares.
-const Durable = "transformer-users"
+const Durable = proto.DurableTransformerUsers
 
 // Config tunes the transformer.
 type Config struct {

@@ -1,6 +1,8 @@
 // Command gateway is the connector's HTTP entry point: Braze Currents, the
-// page's handleEvent and the control API (which needs the pipeline: in this
-// binary it answers 503; `tajo run` serves it). It connects to NATS_URL,
+// page's handleEvent, the status API and status page (read from the bus,
+// with vendor checks made with the configured keys), and the control API's
+// commands (connect, sync, runs: they need the pipeline, so this binary
+// answers them 503; `tajo run` serves them). It connects to NATS_URL,
 // reads the same config file as every other service, listens on
 // gateway.listen and takes the Currents token from TAJO_CURRENTS_TOKEN or
 // the credential store; Brevo's import notifications are authenticated by
@@ -15,6 +17,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/apikeys"
 	"github.com/tajo-sync/tajo/pkg/bootstrap"
 	"github.com/tajo-sync/tajo/pkg/config"
+	"github.com/tajo-sync/tajo/pkg/status"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/gateway"
 )
@@ -71,9 +74,21 @@ func run(ctx context.Context, f bootstrap.Flags) error {
 	if err != nil {
 		return err
 	}
+	// The status's vendor checks, with the keys the other services use;
+	// their calls are in the audit trail.
+	if err := bootstrap.UseStoredInstance(cfg, config.Home()); err != nil {
+		return err
+	}
+	creds, err := bootstrap.Credentials(config.Home())
+	if err != nil {
+		return err
+	}
+	bz, bv := bootstrap.BrazeConfig(cfg, creds.BrazeAPIKey), bootstrap.BrevoConfig(cfg, creds.BrevoAPIKey)
+	bz.Observer, bv.Observer = rec.Observer("gateway"), rec.Observer("gateway")
 	gc := gateway.FromConfig(cfg)
 	gc.CurrentsToken, gc.BrevoWebhookToken, gc.NotifyToken = token, hookToken, notify
 	gc.Keys, gc.Audit, gc.Logger = keys, rec, log
+	gc.VendorChecks = status.KeyReads(bz, bv)
 	gc.Tracer, gc.Meter = bootstrap.Tracer(tracing), ops.Metrics
 	g, err := gateway.New(bus.NC, gc)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/state"
@@ -19,11 +18,6 @@ type control struct {
 	connect func(ctx context.Context, req gateway.ConnectRequest) (map[string]any, error)
 	// life bounds the runs' followers: RunEvents' context.
 	life context.Context
-
-	mu        sync.Mutex
-	conn      Connection // the last vendor check, made at checkedAt
-	checkedAt time.Time
-	checking  bool // a request is making the check
 }
 
 var _ gateway.Control = (*control)(nil)
@@ -76,42 +70,6 @@ func (c *control) Run(ctx context.Context, id string) (map[string]any, error) {
 		return nil, err
 	}
 	return runJSON(r), nil
-}
-
-// Status is app.ReadStatus, the same value `tajo connectors status --json`
-// prints. The vendor checks are made at most once per connectionTTL: the
-// status page asks every few seconds, and each check costs a call of the
-// vendors' budgets.
-func (c *control) Status(ctx context.Context) (any, error) {
-	st, err := ReadStatus(ctx, c.a.JS, c.connection(ctx))
-	if err != nil {
-		return nil, err
-	}
-	st.State = c.a.nc.ConnectedUrlRedacted()
-	return st, nil
-}
-
-// connectionTTL is how long a vendor check is reused.
-const connectionTTL = 30 * time.Second
-
-// connection is the last vendor check, made again once connectionTTL old.
-// While one request makes it, the others answer with the previous check
-// rather than wait for the vendors (the page asks every second).
-func (c *control) connection(ctx context.Context) Connection {
-	c.mu.Lock()
-	stale := c.checkedAt.IsZero() || time.Since(c.checkedAt) > connectionTTL
-	if !stale || c.checking && !c.checkedAt.IsZero() {
-		conn := c.conn
-		c.mu.Unlock()
-		return conn
-	}
-	c.checking = true
-	c.mu.Unlock()
-	conn := CheckVendors(ctx, c.a.reads)
-	c.mu.Lock()
-	c.conn, c.checkedAt, c.checking = conn, time.Now(), false
-	c.mu.Unlock()
-	return conn
 }
 
 // runJSON is a run as the control API shows it (the CLI's field names).

@@ -86,6 +86,10 @@ func (a *App) RunEvents(ctx context.Context, o EventsOptions) error {
 	defer cancel()
 	o.Gateway.Logger = o.Logger
 	o.Gateway.Control = &control{a: a, connect: o.Connect, life: ctx}
+	// The status API and page read the bus as the standalone gateway does
+	// (status.Reader, built by gateway.New), checking the vendors with
+	// this process's clients.
+	o.Gateway.VendorChecks = a.reads
 	if o.Gateway.NotifyToken == "" {
 		if o.Gateway.NotifyToken, err = a.State.Secret(ctx, proto.SecretBrevoNotify); err != nil {
 			return err

@@ -9,10 +9,10 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
-	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/segmentexport"
+	"github.com/tajo-sync/tajo/pkg/status"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -97,24 +97,8 @@ func (a *App) runSegments(run func(name string, fn func(context.Context) error))
 	run("segment mirror", func(ctx context.Context) error { return a.Mirror.Run(ctx, a.nc, a.segments.interval) })
 }
 
-// SegmentsSummary is the outcome of a segments run.
-type SegmentsSummary struct {
-	RunID    string
-	Status   string
-	Segments []proto.SegmentMirror // every mirrored segment, as the run left it
-	// Changes published, and what became of them.
-	Changes      int64
-	Added        int64
-	Removed      int64
-	Unchanged    int64 // already in (or out of) the list
-	DeadLettered int64 // reported per contact in the DLQ (contact_not_found, brevo_refused, ...)
-	Pending      int64 // not settled yet (a run in flight)
-	Duration     time.Duration
-	Error        string
-}
-
-// OK reports whether every segment was mirrored and every change applied.
-func (s SegmentsSummary) OK() bool { return s.Error == "" && s.DeadLettered == 0 && s.Pending == 0 }
+// SegmentsSummary is the outcome of a segments run (status.SegmentsSummary).
+type SegmentsSummary = status.SegmentsSummary
 
 // SyncSegments runs the segment mirror once, to the end: every change
 // applied or dead-lettered.
@@ -133,34 +117,7 @@ func (a *App) SyncSegments(ctx context.Context) (SegmentsSummary, error) {
 	return s, err
 }
 
-// DescribeSegments is the summary of a segments run: as recorded when it
-// finished, or as far as its ledger has got.
+// DescribeSegments is the summary of a segments run (status.DescribeSegments).
 func DescribeSegments(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun) (SegmentsSummary, error) {
-	s := SegmentsSummary{RunID: run.ID, Status: run.Status, Changes: run.Exported, Error: run.Error}
-	if run.FinishedAt > 0 {
-		s.Duration = time.UnixMilli(run.FinishedAt).Sub(time.UnixMilli(run.StartedAt))
-	}
-	o := run.Outcome
-	if o == nil {
-		led, err := ledger.Open(ctx, js, proto.BucketSegmentsLedger)
-		if err != nil {
-			return s, err
-		}
-		t, err := led.Tally(ctx, run.ID, run.Exported, extractor.SegmentStages...)
-		if err != nil {
-			return s, err
-		}
-		o = &proto.RunOutcome{Created: t.ByOutcome[ledger.Created], Updated: t.ByOutcome[ledger.Updated],
-			Unchanged: t.ByOutcome[ledger.Unchanged], DeadLettered: t.ByOutcome[ledger.DeadLettered]}
-		s.Pending = t.Missing
-	}
-	s.Added, s.Removed, s.Unchanged, s.DeadLettered = o.Created, o.Updated, o.Unchanged, o.DeadLettered
-	kv, err := js.KeyValue(ctx, proto.BucketState)
-	if err != nil {
-		return s, err
-	}
-	if s.Segments, err = extractor.SegmentMirrors(ctx, kv); err != nil {
-		return s, err
-	}
-	return s, nil
+	return status.DescribeSegments(ctx, js, run)
 }

@@ -87,11 +87,11 @@ func TestBenchSmoke(t *testing.T) {
 	if e := rep.Events; e == nil || e.Written != 2000 || e.Rate <= 0 || e.BaselineRate <= 0 || e.CPU <= 0 || e.BaselineCPU <= 0 {
 		t.Errorf("events line: %+v", e)
 	}
-	if tr := rep.Tracing; tr == nil || len(tr.On) != 1 || len(tr.Off) != 1 || tr.Spans < 1000 || tr.OnCPU[0] <= 0 {
+	if tr := rep.Tracing; tr == nil || len(tr.On) != 1 || len(tr.Off) != 1 || tr.Spans < 1000 || tr.OnCPU[0] <= 0 || tr.OnAlloc[0] <= tr.OffAlloc[0] {
 		t.Errorf("tracing line: %+v", tr)
 	}
 	for _, line := range []string{`(?m)^ratio: `, `(?m)^peak_rss_mb: `, `(?m)^peak_rss_mb\.loader: `, `(?m)^incremental_writes: \d+  #`,
-		`(?m)^store_bytes_per_user: `, `(?m)^vendor_limits_ratio: `, `(?m)^events_ratio: `, `(?m)^events_cpu_us: \d+ per event`, `(?m)^tracing_cost: `, `(?m)^tracing_cpu_cost: `} {
+		`(?m)^store_bytes_per_user: `, `(?m)^vendor_limits_ratio: `, `(?m)^events_ratio: `, `(?m)^events_cpu_us: \d+ per event`, `(?m)^tracing_cost: `, `(?m)^tracing_cpu_cost: `, `(?m)^tracing_alloc_cost: `} {
 		if !regexp.MustCompile(line).MatchString(out.String()) {
 			t.Errorf("no line matching %s", line)
 		}

@@ -2,6 +2,9 @@ package bench
 
 import (
 	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,10 +15,11 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// spanSink is a tiny OTLP/HTTP trace receiver on loopback: it decodes each
-// export and counts its spans, and keeps nothing else. The tracing line
-// exports to it so that the cost measured is the connector's own (span
-// creation, batching, encoding, the HTTP export), not a collector's.
+// spanSink is a tiny OTLP/HTTP trace receiver on loopback: it walks each
+// export to count its spans, and keeps nothing else; GET /counts answers
+// the counts (SpanCounts). It runs in the sandbox child, so that the CPU
+// time the tracing line measures is the connector's own (span creation,
+// batching, encoding, the HTTP export), not a receiver's.
 type spanSink struct {
 	srv     *http.Server
 	addr    string
@@ -32,6 +36,10 @@ func startSpanSink() (*spanSink, error) {
 	s := &spanSink{addr: ln.Addr().String()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", s.export)
+	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(SpanCounts{Spans: s.spans.Load(), Exports: s.exports.Load(), Bad: s.bad.Load()})
+	})
 	s.srv = &http.Server{Handler: mux}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
@@ -70,6 +78,23 @@ func (s *spanSink) export(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *spanSink) Close() error { return s.srv.Close() }
+
+// SpanCounts are what a span receiver was sent.
+type SpanCounts struct {
+	Spans   int64 `json:"spans"`
+	Exports int64 `json:"exports"`
+	Bad     int64 `json:"bad"` // exports that could not be decoded
+}
+
+// SpanCounts asks the sandbox's span receiver what it was sent.
+func (e Endpoints) SpanCounts(ctx context.Context) (SpanCounts, error) {
+	var c SpanCounts
+	if e.OTLPEndpoint == "" {
+		return c, fmt.Errorf("the sandbox serves no span receiver")
+	}
+	err := adminCall(ctx, http.MethodGet, e.OTLPEndpoint+"/counts", nil, &c)
+	return c, err
+}
 
 // The field numbers of OTLP's trace messages the count walks through:
 // ExportTraceServiceRequest.resource_spans, ResourceSpans.scope_spans,

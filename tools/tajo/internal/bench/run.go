@@ -72,6 +72,9 @@ type Options struct {
 	// on (the tracing line); 0 skips it. TracingRounds defaults to 2.
 	TracingUsers  int
 	TracingRounds int
+	// TracingProfile, when set, is where CPU profiles of the tracing
+	// line's last round are written: TracingProfile+".off" and ".on".
+	TracingProfile string
 }
 
 func (o Options) withDefaults() Options {

@@ -25,6 +25,10 @@ type SandboxOptions struct {
 	// simulator its realistic import timing (brevo.RealisticImportDelay and
 	// RealisticImportRowsPerSecond); off, imports take the default 200 ms.
 	Limits bool `json:"limits"`
+	// SpanSink adds an OTLP/HTTP trace receiver that counts the spans it
+	// is sent (Endpoints.OTLPEndpoint, SpanCounts): in this child, its CPU
+	// is not charged to the connector's process.
+	SpanSink bool `json:"span_sink"`
 }
 
 // Endpoints are where the sandbox serves (it runs in another process, so
@@ -40,6 +44,9 @@ type Endpoints struct {
 	// timing: each import takes ImportDelay plus its rows at that rate.
 	ImportDelay         time.Duration `json:"import_delay"`
 	ImportRowsPerSecond float64       `json:"import_rows_per_second"`
+	// OTLPEndpoint is the span receiver's OTEL_EXPORTER_OTLP_ENDPOINT
+	// (SandboxOptions.SpanSink), else empty.
+	OTLPEndpoint string `json:"otlp_endpoint,omitempty"`
 }
 
 // ImportTime is how long the Brevo simulator spends on imports that
@@ -68,9 +75,18 @@ func ServeSandbox(ctx context.Context, o SandboxOptions, in io.Reader, out io.Wr
 		return fmt.Errorf("starting the sandbox: %w", err)
 	}
 	defer sb.Close()
-	if err := json.NewEncoder(out).Encode(Endpoints{BrazeURL: sb.BrazeURL, BrazeAPIKey: sb.BrazeAPIKey,
+	ep := Endpoints{BrazeURL: sb.BrazeURL, BrazeAPIKey: sb.BrazeAPIKey,
 		BrevoURL: sb.BrevoURL, BrevoAPIKey: sb.BrevoAPIKey, Users: o.Users, Seed: o.Seed,
-		ImportDelay: so.ImportDelay, ImportRowsPerSecond: so.ImportRowsPerSecond}); err != nil {
+		ImportDelay: so.ImportDelay, ImportRowsPerSecond: so.ImportRowsPerSecond}
+	if o.SpanSink {
+		sink, err := startSpanSink()
+		if err != nil {
+			return fmt.Errorf("starting the span receiver: %w", err)
+		}
+		defer sink.Close()
+		ep.OTLPEndpoint = sink.Endpoint()
+	}
+	if err := json.NewEncoder(out).Encode(ep); err != nil {
 		return fmt.Errorf("writing the sandbox's endpoints: %w", err)
 	}
 	eof := make(chan struct{})

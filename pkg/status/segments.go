@@ -1,4 +1,4 @@
-package app
+package status
 
 import (
 	"context"
@@ -8,12 +8,61 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
-	"github.com/tajo-sync/tajo/services/extractor"
-	"github.com/tajo-sync/tajo/services/loader"
-	"github.com/tajo-sync/tajo/services/transformer"
 )
+
+// SegmentsSummary is the outcome of a segments run.
+type SegmentsSummary struct {
+	RunID    string
+	Status   string
+	Segments []proto.SegmentMirror // every mirrored segment, as the run left it
+	// Changes published, and what became of them.
+	Changes      int64
+	Added        int64
+	Removed      int64
+	Unchanged    int64 // already in (or out of) the list
+	DeadLettered int64 // reported per contact in the DLQ (contact_not_found, brevo_refused, ...)
+	Pending      int64 // not settled yet (a run in flight)
+	Duration     time.Duration
+	Error        string
+}
+
+// OK reports whether every segment was mirrored and every change applied.
+func (s SegmentsSummary) OK() bool { return s.Error == "" && s.DeadLettered == 0 && s.Pending == 0 }
+
+// DescribeSegments is the summary of a segments run: as recorded when it
+// finished, or as far as its ledger has got.
+func DescribeSegments(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun) (SegmentsSummary, error) {
+	s := SegmentsSummary{RunID: run.ID, Status: run.Status, Changes: run.Exported, Error: run.Error}
+	if run.FinishedAt > 0 {
+		s.Duration = time.UnixMilli(run.FinishedAt).Sub(time.UnixMilli(run.StartedAt))
+	}
+	o := run.Outcome
+	if o == nil {
+		led, err := ledger.Open(ctx, js, proto.BucketSegmentsLedger)
+		if err != nil {
+			return s, err
+		}
+		t, err := led.Tally(ctx, run.ID, run.Exported, proto.LedgerStages...)
+		if err != nil {
+			return s, err
+		}
+		o = &proto.RunOutcome{Created: t.ByOutcome[ledger.Created], Updated: t.ByOutcome[ledger.Updated],
+			Unchanged: t.ByOutcome[ledger.Unchanged], DeadLettered: t.ByOutcome[ledger.DeadLettered]}
+		s.Pending = t.Missing
+	}
+	s.Added, s.Removed, s.Unchanged, s.DeadLettered = o.Created, o.Updated, o.Unchanged, o.DeadLettered
+	kv, err := js.KeyValue(ctx, proto.BucketState)
+	if err != nil {
+		return s, err
+	}
+	if s.Segments, err = state.SegmentMirrors(ctx, kv); err != nil {
+		return s, err
+	}
+	return s, nil
+}
 
 // SegmentStatus is one mirrored segment in the status: its list, its
 // members as of its last run, and what that run changed.
@@ -33,13 +82,13 @@ type SegmentStatus struct {
 // segmentLagConsumers are the segment mirroring's consumers, shown once
 // they exist (a deployment that never mirrored has none).
 var segmentLagConsumers = []struct{ Stream, Durable string }{
-	{proto.StreamRaw, transformer.SegmentsDurable},
-	{proto.StreamOps, loader.ListsDurable},
+	{proto.StreamRaw, proto.DurableTransformerSegments},
+	{proto.StreamOps, proto.DurableLoaderLists},
 }
 
 // readSegments fills in the mirrored segments and their consumers' lag.
 func readSegments(ctx context.Context, js jetstream.JetStream, store *state.Store, st *Status) error {
-	mirrors, err := extractor.SegmentMirrors(ctx, store.KeyValue())
+	mirrors, err := state.SegmentMirrors(ctx, store.KeyValue())
 	if err != nil {
 		return err
 	}
