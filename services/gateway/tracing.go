@@ -77,9 +77,7 @@ func (s *Server) traceEvents(ctx context.Context, subject string, evs []proto.Ra
 	if s.cfg.Tracer == nil || len(evs) == 0 {
 		return nil
 	}
-	attrs := []attribute.KeyValue{
-		attribute.String("messaging.system", "nats"),
-		attribute.String("messaging.destination.name", subject),
+	attrs := []attribute.KeyValue{ // the subject is in the name
 		attribute.Int("messaging.batch.message_count", len(evs)),
 		attribute.String("tajo.event_source", evs[0].Source),
 	}
