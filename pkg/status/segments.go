@@ -3,7 +3,6 @@ package status
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -127,22 +126,13 @@ func describeSegmentsRun(ctx context.Context, js jetstream.JetStream, run *proto
 	if err != nil {
 		return nil, err
 	}
-	rs := &RunStatus{
-		ID: run.ID, Resource: run.Resource, Type: run.Type, Status: run.Status, Error: run.Error,
-		Done:      slices.Contains([]string{proto.RunCompleted, proto.RunFailed, proto.RunIncomplete}, run.Status),
-		StartedAt: time.UnixMilli(run.StartedAt).UTC(),
-		Exported:  s.Changes, Created: s.Added, Updated: s.Removed, Unchanged: s.Unchanged, DeadLettered: s.DeadLettered,
-	}
+	rs := runHead(run)
+	rs.Exported, rs.Created, rs.Updated, rs.Unchanged, rs.DeadLettered = s.Changes, s.Added, s.Removed, s.Unchanged, s.DeadLettered
 	if run.Outcome != nil {
 		rs.Failed = run.Outcome.Refused
 	}
 	if run.Status == proto.RunFailed {
 		rs.Failed++
-	}
-	if run.FinishedAt > 0 {
-		f := time.UnixMilli(run.FinishedAt).UTC()
-		rs.FinishedAt = &f
-		rs.DurationMs = run.FinishedAt - run.StartedAt
 	}
 	return rs, nil
 }

@@ -360,22 +360,29 @@ func describeRun(ctx context.Context, js jetstream.JetStream, run *proto.SyncRun
 	if err != nil {
 		return nil, err
 	}
+	rs := runHead(run)
+	rs.Exported, rs.Malformed, rs.Created, rs.Updated = s.Exported, run.Malformed, s.Created, s.Updated
+	rs.Unchanged, rs.Merged, rs.Stale, rs.Failed, rs.DeadLettered = s.Unchanged, s.Merged, s.Stale, s.Failed, s.DeadLettered
+	if run.Outcome != nil {
+		rs.Deleted = run.Outcome.Deleted
+	}
+	return rs, nil
+}
+
+// runHead is what the status says of any run before its counts: which run,
+// its state, and when it started and finished.
+func runHead(run *proto.SyncRun) *RunStatus {
 	rs := &RunStatus{
 		ID: run.ID, Resource: run.Resource, Type: run.Type, Status: run.Status, Error: run.Error,
 		Done:      slices.Contains([]string{proto.RunCompleted, proto.RunFailed, proto.RunIncomplete}, run.Status),
 		StartedAt: time.UnixMilli(run.StartedAt).UTC(),
-		Exported:  s.Exported, Malformed: run.Malformed, Created: s.Created, Updated: s.Updated,
-		Unchanged: s.Unchanged, Merged: s.Merged, Stale: s.Stale, Failed: s.Failed, DeadLettered: s.DeadLettered,
-	}
-	if run.Outcome != nil {
-		rs.Deleted = run.Outcome.Deleted
 	}
 	if run.FinishedAt > 0 {
 		f := time.UnixMilli(run.FinishedAt).UTC()
 		rs.FinishedAt = &f
 		rs.DurationMs = run.FinishedAt - run.StartedAt
 	}
-	return rs, nil
+	return rs
 }
 
 // consumerLags reads each consumer's backlog; a consumer that does not

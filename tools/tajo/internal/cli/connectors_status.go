@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tajo-sync/tajo/pkg/status"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/progress"
@@ -17,15 +18,15 @@ import (
 
 func init() { registerUnder("connectors", newConnectorsStatusCmd) }
 
-// The status's types are app's: `tajo connectors status --json` and the
-// gateway's GET /v1/connectors/braze/status are one value (app.ReadStatus).
+// The status's types are pkg/status's: `tajo connectors status --json` and
+// the gateway's GET /v1/connectors/braze/status are one value.
 type (
-	connectorStatus  = app.Status
-	connectionStatus = app.Connection
-	vendorCheck      = app.VendorCheck
-	runStatus        = app.RunStatus
-	consumerLag      = app.ConsumerLag
-	deadLetterCount  = app.DeadLetterCount
+	connectorStatus  = status.Status
+	connectionStatus = status.Connection
+	vendorCheck      = status.VendorCheck
+	runStatus        = status.RunStatus
+	consumerLag      = status.ConsumerLag
+	deadLetterCount  = status.DeadLetterCount
 )
 
 func newConnectorsStatusCmd() *cobra.Command {
