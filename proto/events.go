@@ -1,10 +1,13 @@
 package proto
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Subjects, stream and stage of engagement events (Braze Currents and the
@@ -106,6 +109,36 @@ func DecodeRawEvents(data []byte) ([]RawEvent, error) {
 		return nil, fmt.Errorf("decoding raw events: neither a batch of events nor one event")
 	}
 	return []RawEvent{one}, nil
+}
+
+// CountRawEvents is how many events a message of SubjectRawBrazeEvents
+// holds, read from the length of its events array without decoding them:
+// 1 for the single-event form, and for a message that cannot be read (its
+// handler says why). DecodeRawEvents reads the events themselves.
+func CountRawEvents(data []byte) int {
+	d := msgpack.GetDecoder()
+	defer msgpack.PutDecoder(d)
+	d.Reset(bytes.NewReader(data))
+	n, err := d.DecodeMapLen()
+	if err != nil {
+		return 1
+	}
+	for range n {
+		k, err := d.DecodeString()
+		if err != nil {
+			return 1
+		}
+		if k == "evs" {
+			if l, err := d.DecodeArrayLen(); err == nil && l > 0 {
+				return l
+			}
+			return 1
+		}
+		if err := d.Skip(); err != nil {
+			return 1
+		}
+	}
+	return 1
 }
 
 // DecodeBrevoEvents reads a message of SubjectOpsBrevoEvents: a

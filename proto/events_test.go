@@ -16,6 +16,19 @@ func TestDecodeEventsEitherForm(t *testing.T) {
 		if err != nil || len(evs) == 0 || evs[0].ID != "a" || (name == "batch") != (len(evs) == 2) {
 			t.Fatalf("%s: %v %v", name, evs, err)
 		}
+		if n := CountRawEvents(data); n != len(evs) {
+			t.Fatalf("%s: CountRawEvents = %d, the message holds %d", name, n, len(evs))
+		}
+	}
+	many := RawEvents{V: SchemaVersion}
+	for range 100 {
+		many.Events = append(many.Events, one)
+	}
+	if data, err := Encode(&many); err != nil || CountRawEvents(data) != 100 {
+		t.Fatalf("CountRawEvents of 100 events: %d (%v)", CountRawEvents(data), err)
+	}
+	if n := CountRawEvents([]byte("not msgpack")); n != 1 {
+		t.Fatalf("CountRawEvents of garbage = %d, want 1 (the handler says why)", n)
 	}
 	b := BrevoEvent{V: SchemaVersion, ID: "currents:a", Name: "n"}
 	for name, v := range map[string]Versioned{"single": &b, "batch": &BrevoEvents{V: SchemaVersion, Events: []BrevoEvent{b, b}}} {

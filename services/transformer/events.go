@@ -98,13 +98,12 @@ func (e *Events) Run(ctx context.Context) error {
 	return w.Run(ctx)
 }
 
-// weigh makes a message count as its events in the worker's figures. It
-// leaves nothing in Prepared: the handler needs the message's headers,
-// which a prepared message gives up (pkg/pipeline compacts it).
+// weigh makes a message count as its events in the worker's figures,
+// counted from the encoding (the handler decodes them once). It leaves
+// nothing in Prepared: the handler needs the message's headers, which a
+// prepared message gives up (pkg/pipeline compacts it).
 func weigh(m *pipeline.Msg) int {
-	if evs, err := proto.DecodeRawEvents(m.Data); err == nil {
-		m.SetWeight(len(evs))
-	}
+	m.SetWeight(proto.CountRawEvents(m.Data))
 	return len(m.Data)
 }
 
