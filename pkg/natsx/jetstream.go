@@ -1,6 +1,7 @@
 package natsx
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,4 +25,18 @@ func JetStream(nc *nats.Conn, opts ...jetstream.JetStreamOpt) (jetstream.JetStre
 		return nil, fmt.Errorf("opening JetStream: %w", err)
 	}
 	return js, nil
+}
+
+// Transient reports the errors of a server or cluster that answers too
+// late or not at all for now: a request timeout, no responder or no stream
+// leader yet, a connection reconnecting, JetStream briefly unavailable (a
+// cluster electing a leader answers 503). The next try may well succeed.
+// A closed connection is not among them: it never comes back.
+func Transient(err error) bool {
+	if api, ok := errors.AsType[*jetstream.APIError](err); ok && api.Code == 503 {
+		return true
+	}
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrDisconnected) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrNoStreamResponse)
 }

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/restcall"
 )
 
@@ -86,15 +86,10 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 }
 
 // slowServer reports whether err is the server answering too late or not
-// at all for now (a request timeout, a stream without a leader yet, a
-// connection reconnecting) while ctx is still live: worth another try.
+// at all for now (natsx.Transient, or a request's own deadline) while ctx
+// is still live: worth another try.
 func slowServer(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
-		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
-		errors.Is(err, nats.ErrConnectionReconnecting)
+	return ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || natsx.Transient(err))
 }
 
 // Refresh renews the lease; call it more often than the ttl while working.

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/ledger"
+	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/pkg/status"
 	"github.com/tajo-sync/tajo/proto"
@@ -133,17 +134,10 @@ const tallyEvery = time.Second
 const pollTimeout = 10 * time.Second
 
 // isTransient tells the errors of a server that is restarting or a
-// connection that is reconnecting: the next poll may well succeed.
+// connection that is reconnecting (natsx.Transient), and of a connection
+// closed under a poll: the next poll may well succeed.
 func isTransient(err error) bool {
-	// A cluster electing a new leader (a node lost) answers 503 "JetStream
-	// system temporarily unavailable" for a moment.
-	var api *jetstream.APIError
-	if errors.As(err, &api) && api.Code == 503 {
-		return true
-	}
-	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrTimeout) ||
-		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrConnectionReconnecting) ||
-		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrDisconnected)
+	return natsx.Transient(err) || errors.Is(err, nats.ErrConnectionClosed)
 }
 
 func drained(ctx context.Context, st *state.Store, js jetstream.JetStream) (bool, error) {
