@@ -18,6 +18,11 @@ type groups struct {
 	// of an email group appear when another user of the group holds the
 	// email: which one does depends on processing order.
 	bySMS map[string]bool
+	// orderDependent counts the users without an ext_id whose email another
+	// user shares: whether each becomes a contact (by email or by SMS) or
+	// is dead-lettered duplicate_email depends on which user claims the
+	// email, and its SMS, first.
+	orderDependent int
 }
 
 // sharedGroups maps every user of g as the transformer would and keeps the
@@ -37,6 +42,7 @@ func sharedGroups(m *mapping.Mapper, g *gen.Generator) groups {
 		into[id][key] = true
 	}
 	altOf := map[string][]string{} // email -> "sms:" keys of its users without an ext_id
+	noExtID := map[string]int{}    // email -> its users without an ext_id
 	for i := range g.N() {
 		c, err := m.Map(g.Line(i, 0))
 		if err != nil {
@@ -46,6 +52,9 @@ func sharedGroups(m *mapping.Mapper, g *gen.Generator) groups {
 		key := keyOf(c.ExtID, c.Email, s)
 		add(email, c.Email, key)
 		add(sms, s, key)
+		if c.ExtID == "" && c.Email != "" {
+			noExtID[c.Email]++
+		}
 		if c.ExtID == "" && c.Email != "" && s != "" {
 			altOf[c.Email] = append(altOf[c.Email], keyOf("", "", s))
 		}
@@ -54,6 +63,7 @@ func sharedGroups(m *mapping.Mapper, g *gen.Generator) groups {
 	for id, keys := range email {
 		if len(keys) > 1 {
 			out.email[id] = keys
+			out.orderDependent += noExtID[id]
 			for _, k := range altOf[id] {
 				out.bySMS[k] = true
 			}

@@ -76,7 +76,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.SharedEmails, rep.SharedPhones = len(gr.email), len(gr.sms)
+	rep.SharedEmails, rep.SharedPhones, rep.OrderDependent = len(gr.email), len(gr.sms), gr.orderDependent
 	rep.Problems = append(rep.Problems, verify(ref.snap, chaos.snap, gr)...)
 	rep.Problems = append(rep.Problems, checkSummaries(chaos.summary, ref.summary)...)
 	rep.Writes, rep.RefWrites = chaos.snap.Writes, ref.snap.Writes
