@@ -62,9 +62,17 @@ func smsOf(up *proto.ContactUpsert) string {
 // a side letter) or dead-lettering what another key owns, as described
 // above. It records in each item the claims it newly made.
 func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*item, error) {
+	// An identifier the contact already holds (its applied record says it
+	// was claimed and written) is its own: only a release, after a write
+	// without it, gives a claim up. Only the others are read and claimed.
 	want := map[string]string{} // claim id -> the key asking for it (first asker in the batch)
+	held := map[string]string{} // claim id -> the key holding it already
 	for _, it := range items {
 		for _, id := range it.claimIDs() {
+			if it.heldBefore(id) {
+				held[id] = it.up.Key
+				continue
+			}
 			if _, ok := want[id]; !ok {
 				want[id] = it.up.Key
 			}
@@ -87,6 +95,11 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 	})
 	if err != nil {
 		return items, fmt.Errorf("claiming emails and SMS: %w", err)
+	}
+	for id, key := range held {
+		if _, ok := owners[id]; !ok { // another item asked for it too: the claim read decides
+			owners[id] = key
+		}
 	}
 	keep := make([]*item, 0, len(items))
 	var dropped []*item

@@ -2,6 +2,8 @@ package loader_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -119,5 +121,91 @@ func TestKilledAfterImportLosesNoContact(t *testing.T) {
 	}
 	if n := info.State.Subjects[proto.DLQSubject(proto.StageLoader, "sms_taken")]; n != 1 {
 		t.Errorf("%d sms_taken side letters, want 1 (subjects %v)", n, info.State.Subjects)
+	}
+}
+
+// A contact written again with the identifiers it already holds (its
+// applied record names them) claims nothing: the claims bucket is not even
+// read, so a re-sync of changed attributes costs it nothing. A contact that
+// changes its email still claims the new one.
+func TestHeldIdentifiersAreNotClaimedAgain(t *testing.T) {
+	ctx := context.Background()
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	_, _, js := natsxtest.Start(t)
+	l := buildLoader(t, js, brevo.Config{BaseURL: srv.URL + "/v3", APIKey: key},
+		loader.Config{ImportThreshold: 1000, FirstPoll: 20 * time.Millisecond, OtherPerHour: 1 << 30})
+	if err := l.EnsureAttributes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.EnsureList(ctx); err != nil {
+		t.Fatal(err)
+	}
+	write := func(version int64, email func(i int) string) {
+		t.Helper()
+		var batch []*pipeline.Msg
+		for i := range 20 {
+			id := fmt.Sprintf("u%02d", i)
+			m := upsert(t, id, version, map[string]any{"SMS": fmt.Sprintf("+336111111%02d", i), "FIRSTNAME": fmt.Sprint(id, version)})
+			var up proto.ContactUpsert
+			if err := proto.Decode(m.Data, &up); err != nil {
+				t.Fatal(err)
+			}
+			up.Email = email(i)
+			data, err := proto.Encode(&up)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Data = data
+			batch = append(batch, m)
+		}
+		for i, err := range handle(l).HandleBatch(ctx, batch) {
+			if err != nil {
+				t.Fatalf("upsert %d: %v", i, err)
+			}
+		}
+	}
+	// Every read of the claims bucket is a direct get on this subject; a
+	// plain subscription sees each request.
+	var reads atomic.Int32
+	sub, err := js.Conn().Subscribe("$JS.API.DIRECT.GET.KV_"+proto.BucketClaims, func(*nats.Msg) { reads.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	claimReads := func() int32 {
+		t.Helper()
+		if err := js.Conn().Flush(); err != nil {
+			t.Fatal(err)
+		}
+		return reads.Load()
+	}
+	same := func(i int) string { return fmt.Sprintf("u%02d@example.com", i) }
+
+	write(1, same)
+	first := claimReads()
+	if first == 0 {
+		t.Fatal("the first write read no claim")
+	}
+	write(2, same)
+	if got := claimReads(); got != first {
+		t.Errorf("an update keeping its email and SMS read the claims %d times, want none", got-first)
+	}
+	if c, _ := sim.ContactByExtID("u07"); c.Email != "u07@example.com" || c.SMS != "+33611111107" || c.Attributes["FIRSTNAME"] != "u072" {
+		t.Errorf("u07 after the update: %+v", c)
+	}
+
+	write(3, func(i int) string {
+		if i == 7 {
+			return "new07@example.com"
+		}
+		return same(i)
+	})
+	if got := claimReads(); got == first {
+		t.Error("a new email was written without reading its claim")
+	}
+	if c, _ := sim.ContactByExtID("u07"); c.Email != "new07@example.com" {
+		t.Errorf("u07 holds %q after changing its email, want new07@example.com", c.Email)
 	}
 }
