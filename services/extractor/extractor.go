@@ -74,7 +74,16 @@ type Config struct {
 	// incremental run skips the lines unchanged since the run before only
 	// while it is the same (unchanged.go). Empty: every line is published.
 	Digest string
+	// Backlog bounds the users published and not yet taken by the
+	// transformer (pipeline.Backlog): past it, publishing waits for the
+	// transformer to catch up. Default DefaultBacklog; negative: no bound.
+	Backlog int
 }
+
+// DefaultBacklog is the raw users the extractor lets wait for the
+// transformer: a few seconds of its work, so a whole export does not sit
+// in the RAW stream (and in the server's memory) at once.
+const DefaultBacklog = 20_000
 
 // markEvery is how many lines the extractor publishes between two writes
 // of their marks to the run's ledger.
@@ -87,7 +96,9 @@ type Extractor struct {
 	braze Braze
 	st    *state.Store
 	pub   *pipeline.Publisher
-	log   *slog.Logger
+	// backlog holds publishing back while the transformer is behind.
+	backlog *pipeline.Backlog
+	log     *slog.Logger
 	// ledger records each line's publication (or dead letter) for the
 	// run's summary.
 	ledger *ledger.Ledger
@@ -121,6 +132,9 @@ func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extrac
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
+	if cfg.Backlog == 0 {
+		cfg.Backlog = DefaultBacklog
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -135,10 +149,12 @@ func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extrac
 		return nil, fmt.Errorf("extractor: opening object store %s (provisioned at start-up?): %w", proto.BucketLines, err)
 	}
 	removeStaleExports(cfg.TempDir, cfg.Logger)
+	log := cfg.Logger.With("service", proto.StageExtractor)
 	return &Extractor{
 		cfg: cfg, js: js, braze: bz, st: st, ledger: led, lines: lines,
-		pub: pipeline.NewPublisher(js, 4096),
-		log: cfg.Logger.With("service", proto.StageExtractor),
+		pub:     pipeline.NewPublisher(js, 4096),
+		backlog: pipeline.NewBacklog(js, proto.StreamRaw, proto.DurableTransformerUsers, cfg.Backlog, log),
+		log:     log,
 	}, nil
 }
 
@@ -366,6 +382,9 @@ func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os
 		}
 		if len(e.marks) >= markEvery {
 			if err := e.flushMarks(ctx, run); err != nil {
+				return err
+			}
+			if err := e.backlog.Wait(ctx); err != nil {
 				return err
 			}
 		}

@@ -3,8 +3,8 @@ package loader_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 

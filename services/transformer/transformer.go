@@ -30,6 +30,11 @@ type Config struct {
 	// Instruments trace and measure the transformer's worker (pkg/pipeline):
 	// the upserts it publishes carry on the trace of the raw user.
 	Instruments pipeline.Instruments
+	// Backlog bounds the upserts published and not yet taken by the loader
+	// (pipeline.Backlog): past it, a batch waits for the loader to catch up
+	// before it publishes. Default: one loader batch (DefaultBacklog);
+	// negative: no bound.
+	Backlog int
 	// TwoWay, when set, reconciles the fields synced both ways before the
 	// users are compared with what Brevo was sent (twoway.Syncer).
 	TwoWay Reconciler
@@ -50,7 +55,14 @@ type Transformer struct {
 	fps    *kvmap.Map
 	ledger *ledger.Ledger
 	log    *slog.Logger
+	// backlog holds publishing back while the loader is behind.
+	backlog *pipeline.Backlog
 }
+
+// DefaultBacklog is the upserts the transformer lets wait for the loader
+// beyond those the loader holds: one loader batch (pipeline.batch_size's
+// default), so the next import is always ready.
+const DefaultBacklog = config.DefaultBatchSize
 
 // New builds a transformer; the streams and buckets must be provisioned.
 func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Config) (*Transformer, error) {
@@ -72,6 +84,9 @@ func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Con
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Backlog == 0 {
+		cfg.Backlog = DefaultBacklog
+	}
 	fps, err := kvmap.Open(ctx, js, proto.BucketFingerprints)
 	if err != nil {
 		return nil, fmt.Errorf("transformer: %w", err)
@@ -80,9 +95,10 @@ func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Con
 	if err != nil {
 		return nil, fmt.Errorf("transformer: %w", err)
 	}
+	log := cfg.Logger.With("service", proto.StageTransformer, "instance", cfg.Instance)
 	return &Transformer{
-		cfg: cfg, js: js, mapper: m, fps: fps, ledger: led,
-		log: cfg.Logger.With("service", proto.StageTransformer, "instance", cfg.Instance),
+		cfg: cfg, js: js, mapper: m, fps: fps, ledger: led, log: log,
+		backlog: pipeline.NewBacklog(js, proto.StreamOps, proto.DurableLoaderContacts, cfg.Backlog, log),
 	}, nil
 }
 
@@ -182,6 +198,10 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 	// pass nothing (the side letter's id makes a second one a duplicate).
 	t.sideLetters(ctx, batch, items, known, errs)
 
+	// The loader behind: wait for it rather than pile the upserts up in OPS.
+	if err := t.backlog.Wait(ctx); err != nil {
+		return pipeline.Errors(len(batch), err)
+	}
 	// One publisher per batch: its Flush reports exactly this batch's failures.
 	pub := pipeline.NewPublisher(t.js, len(batch))
 	published := make([]int, 0, len(batch))

@@ -1,0 +1,89 @@
+package pipeline_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// A producer ahead of its consumer by more than the backlog's bound waits:
+// Wait returns only once the consumer has taken enough that three quarters
+// of the bound are left, and at once while the consumer keeps up. A
+// consumer that does not exist yet holds nothing back.
+func TestBacklogHoldsTheProducerBack(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js := setup(t)
+
+	const durable = "backlog-test"
+	b := pipeline.NewBacklog(js, proto.StreamRaw, durable, 40, nil)
+	publishN(t, js, testSubject, 60, 10)
+	if err := b.Wait(ctx); err != nil {
+		t.Fatalf("no consumer yet: %v, want Wait to return at once", err)
+	}
+
+	cons, err := js.CreateOrUpdateConsumer(ctx, proto.StreamRaw, jetstream.ConsumerConfig{
+		Durable: durable, FilterSubject: testSubject, AckPolicy: jetstream.AckExplicitPolicy,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	b = pipeline.NewBacklog(js, proto.StreamRaw, durable, 40, nil)
+	go func() { waited <- b.Wait(ctx) }()
+
+	// 60 waiting, over the bound: Wait holds on while the consumer takes 15
+	// (45 left), and returns once it has taken 30 (30 left, three quarters
+	// of 40).
+	take := func(n int) {
+		t.Helper()
+		batch, err := cons.Fetch(n, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			if err := m.Ack(); err != nil {
+				t.Fatal(err)
+			}
+			got++
+		}
+		if got != n {
+			t.Fatalf("fetched %d, want %d", got, n)
+		}
+	}
+	take(15)
+	select {
+	case err := <-waited:
+		t.Fatalf("Wait returned (%v) with 45 waiting, over the bound of 40", err)
+	case <-time.After(time.Second):
+	}
+	take(15)
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait still holding on with 30 waiting, three quarters of the bound")
+	}
+
+	// Caught up: no wait at all.
+	start := time.Now()
+	if err := b.Wait(ctx); err != nil || time.Since(start) > time.Second {
+		t.Fatalf("Wait with the consumer caught up: %v after %s", err, time.Since(start))
+	}
+
+	// A cancelled producer stops waiting.
+	publishN(t, js, testSubject, 60, 10) // (ids repeat: deduplicated, so 30 + 0 new)
+	cctx, ccancel := context.WithCancel(ctx)
+	ccancel()
+	if err := pipeline.NewBacklog(js, proto.StreamRaw, durable, 10, nil).Wait(cctx); err == nil {
+		t.Fatal("Wait on a cancelled context returned nil")
+	}
+}

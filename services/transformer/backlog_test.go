@@ -1,0 +1,107 @@
+package transformer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/pkg/mapping"
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/proto"
+)
+
+// With the loader behind, the transformer stops publishing upserts once
+// what waits for the loader passes its backlog: the raw users it has not
+// mapped stay in RAW (acknowledged only once published), not in OPS. As
+// the loader takes upserts, every user is mapped and passed on.
+func TestTransformerWaitsForTheLoader(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, _, js := natsxtest.Start(t)
+	const users, backlog, batch = 3000, 400, 100
+
+	pub := pipeline.NewPublisher(js, 0)
+	for i := range users {
+		line := fmt.Appendf(nil, `{"braze_id":"b%05d","external_id":"u%05d","first_name":"F%d"}`, i, i, i)
+		data, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: "run-1", BrazeID: fmt.Sprintf("b%05d", i), ExportedAt: 1, Line: line})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr := nats.Header{}
+		hdr.Set(proto.HeaderRunID, "run-1")
+		hdr.Set(proto.HeaderLine, strconv.Itoa(i))
+		if err := pub.Publish(ctx, proto.SubjectRawBrazeUsers, fmt.Sprintf("raw-%d", i), hdr, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	loader, err := js.CreateOrUpdateConsumer(ctx, proto.StreamOps, jetstream.ConsumerConfig{
+		Durable: proto.DurableLoaderContacts, FilterSubject: proto.SubjectOpsBrevoContactsUpsert, AckPolicy: jetstream.AckExplicitPolicy,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m, err := mapping.New(mapping.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := New(ctx, js, m, Config{BatchSize: batch, Backlog: backlog, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- tr.Run(rctx) }()
+	defer func() { stop(); <-stopped }()
+
+	waiting := func() uint64 {
+		t.Helper()
+		info, err := loader.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.NumPending
+	}
+	var last uint64
+	for stable := 0; stable < 10; {
+		time.Sleep(200 * time.Millisecond)
+		if n := waiting(); n == last && n > 0 {
+			stable++
+		} else {
+			last, stable = n, 0
+		}
+	}
+	// Each of the (default two) handlers may publish one batch past the
+	// bound before it sees it.
+	if limit := uint64(backlog + 2*batch); last > limit || last == users {
+		t.Fatalf("%d upserts wait in OPS with nobody taking them, want at most %d", last, limit)
+	}
+
+	taken := 0
+	for taken < users {
+		b, err := loader.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for msg := range b.Messages() {
+			if err := msg.Ack(); err != nil {
+				t.Fatal(err)
+			}
+			taken++
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the loader took %d of %d upserts before the deadline", taken, users)
+		}
+	}
+}
