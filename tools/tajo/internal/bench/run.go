@@ -228,6 +228,7 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 	rep.PeakReset = ResetPeakRSS()
 	// As `tajo run` does (the bench is the all-in-one process).
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(bootstrap.GCPercent)) // (SetMemoryLimit sets it, unless GOGC says otherwise)
 	bootstrap.SetMemoryLimit(bootstrap.MemoryLimitAllInOne)
 
 	a, err := app.New(ctx, app.Options{

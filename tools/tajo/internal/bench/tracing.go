@@ -121,6 +121,7 @@ func runTracing(ctx context.Context, o Options) (*TracingResult, []string, error
 		}
 	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(bootstrap.GCPercent)) // (SetMemoryLimit sets it, unless GOGC says otherwise)
 	bootstrap.SetMemoryLimit(bootstrap.MemoryLimitAllInOne)
 	res := &TracingResult{Users: o.TracingUsers, Rounds: o.TracingRounds}
 	var problems []string
