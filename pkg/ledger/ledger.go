@@ -60,6 +60,10 @@ const (
 	WithoutEmail Flags = 1 << iota // written without its email (invalid, or another contact's)
 	WithoutSMS                     // written without its SMS (another contact's)
 	Refused                        // dead-lettered because the vendor refused the write
+	// Contested: dead-lettered for an identifier another user holds; it
+	// may go through once that user lets it go, so the line is handled
+	// again next run even unchanged.
+	Contested
 )
 
 // Mark is one line's outcome.

@@ -366,7 +366,7 @@ func waitConnected(ctx context.Context, nc *nats.Conn, within time.Duration) err
 // publishExport reads the downloaded export from its first line and
 // publishes every line but those unchanged since the base run, marking
 // each in the run's ledger.
-func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, unchanged *linediff.Bitmap, log *slog.Logger) error {
+func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, skip *skipped, log *slog.Logger) error {
 	lastProgress := time.Now()
 	e.line, e.marks = 0, e.marks[:0]
 	ef, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-*")
@@ -377,7 +377,7 @@ func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os
 	e.entries = linediff.NewWriter(ef)
 	defer func() { e.entries = nil }()
 	err = braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
-		if err := e.publishLine(ctx, run, l, unchanged); err != nil {
+		if err := e.publishLine(ctx, run, l, skip); err != nil {
 			return err
 		}
 		if len(e.marks) >= markEvery {
@@ -495,7 +495,7 @@ func (e *Extractor) flushMarks(ctx context.Context, run *proto.SyncRun) error {
 }
 
 // publishLine checks one export line and publishes it, or dead-letters it.
-func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze.Line, unchanged *linediff.Bitmap) error {
+func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze.Line, skip *skipped) error {
 	where := fmt.Sprintf("%s line %d", l.Entry, l.No)
 	if l.Err != nil {
 		return e.deadLetter(ctx, run, "unreadable_line", fmt.Sprintf("%s: %v", where, l.Err), l.Data)
@@ -515,8 +515,8 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 			return fmt.Errorf("recording the export's line entries: %w", err)
 		}
 	}
-	if no <= int64(^uint32(0)) && unchanged.Has(uint32(no)) {
-		e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.Unchanged})
+	if o, ok := skip.outcome(no); ok {
+		e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: o})
 		run.Exported++
 		run.Skipped++
 		return nil

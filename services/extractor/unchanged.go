@@ -42,9 +42,31 @@ const (
 // settledStages are the stages whose marks make up a run's ledger.
 var settledStages = []string{proto.StageExtractor, proto.StageTransformer, proto.StageLoader}
 
+// skipped are the lines of an incremental run's export it need not
+// publish, the same bytes as in its base run: lines that run wrote or found
+// unchanged with nothing left off (same), and lines it dead-lettered for
+// something in the line itself (dead: not for an identifier another user
+// held, which may be let go), which would only be dead-lettered again and
+// grow the DLQ by one letter a run. A nil *skipped skips nothing.
+type skipped struct{ same, dead linediff.Bitmap }
+
+// outcome is what a skipped line counts as in this run's ledger, and
+// whether line no is skipped at all.
+func (s *skipped) outcome(no int64) (ledger.Outcome, bool) {
+	switch {
+	case s == nil || no > int64(^uint32(0)):
+		return 0, false
+	case s.same.Has(uint32(no)):
+		return ledger.Unchanged, true
+	case s.dead.Has(uint32(no)):
+		return ledger.DeadLettered, true
+	}
+	return 0, false
+}
+
 // unchangedLines returns, for an incremental run, the lines of its export
 // unchanged since its base run (nil: publish every line).
-func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, log *slog.Logger) (*linediff.Bitmap, error) {
+func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, log *slog.Logger) (*skipped, error) {
 	if run.Type != "incremental" || run.Base == "" {
 		return nil, nil
 	}
@@ -69,11 +91,12 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 		log.Info("the mapping or the lists changed since the base run: every line is published", "base", run.Base)
 		return nil, nil
 	}
-	good, err := e.settledEntries(ctx, run.Base, base)
+	good, dead, err := e.settledEntries(ctx, run.Base, base)
 	if err != nil {
 		return nil, err
 	}
 	defer removeFile(good)
+	defer removeFile(dead)
 	cur, n, err := e.writeEntries(f, size)
 	if err != nil {
 		return nil, err
@@ -84,17 +107,26 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 		return nil, err
 	}
 	defer removeFile(curSorted)
-	goodSorted, err := linediff.SortByID(good, e.cfg.TempDir, 0)
-	if err != nil {
-		return nil, err
+	var s skipped
+	for _, m := range []struct {
+		base *os.File
+		into *linediff.Bitmap
+	}{{good, &s.same}, {dead, &s.dead}} {
+		sorted, err := linediff.SortByID(m.base, e.cfg.TempDir, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer removeFile(sorted)
+		if _, err := curSorted.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("reading this run's line entries again: %w", err)
+		}
+		if err := linediff.Unchanged(curSorted, sorted, m.into.Set); err != nil {
+			return nil, err
+		}
 	}
-	defer removeFile(goodSorted)
-	var same linediff.Bitmap
-	if err := linediff.Unchanged(curSorted, goodSorted, same.Set); err != nil {
-		return nil, err
-	}
-	log.Info("lines unchanged since the base run are not published", "base", run.Base, "unchanged", same.Count(), "lines", n)
-	return &same, nil
+	log.Info("lines unchanged since the base run are not published", "base", run.Base,
+		"unchanged", s.same.Count(), "dead_lettered_again", s.dead.Count(), "lines", n)
+	return &s, nil
 }
 
 // storeEntries keeps the entries publishExport recorded in f as the run's
@@ -152,37 +184,57 @@ func (e *Extractor) writeEntries(f *os.File, size int64) (*os.File, int64, error
 	return out, no, nil
 }
 
-// settledEntries copies to a temporary file the entries of base whose
-// lines its run wrote or found unchanged, with nothing left off.
-func (e *Extractor) settledEntries(ctx context.Context, baseRun string, base io.Reader) (*os.File, error) {
-	out, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-base-*")
-	if err != nil {
-		return nil, fmt.Errorf("reading the base run's line entries: %w", err)
+// settledEntries copies to two temporary files the entries of base whose
+// lines its run wrote or found unchanged, with nothing left off (good),
+// and those it dead-lettered for something in the line itself (dead).
+func (e *Extractor) settledEntries(ctx context.Context, baseRun string, base io.Reader) (good, dead *os.File, err error) {
+	files := make([]*os.File, 0, 2)
+	defer func() {
+		if err != nil {
+			for _, f := range files {
+				removeFile(f)
+			}
+		}
+	}()
+	for range 2 {
+		f, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-base-*")
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the base run's line entries: %w", err)
+		}
+		files = append(files, f)
 	}
-	r, w := linediff.NewReader(base), linediff.NewWriter(out)
+	r := linediff.NewReader(base)
+	gw, dw := linediff.NewWriter(files[0]), linediff.NewWriter(files[1])
 	cur := e.ledger.Cursor(baseRun, settledStages...)
 	for {
 		en, ok, err := r.Next()
 		if err == nil && ok {
 			var o ledger.Outcome
 			var fl ledger.Flags
-			if o, fl, err = cur.At(ctx, int64(en.Line)); err == nil && fl == 0 &&
-				(o == ledger.Unchanged || o == ledger.Updated || o == ledger.Created) {
-				err = w.Add(en)
+			if o, fl, err = cur.At(ctx, int64(en.Line)); err == nil {
+				switch {
+				case fl == 0 && (o == ledger.Unchanged || o == ledger.Updated || o == ledger.Created):
+					err = gw.Add(en)
+				case o == ledger.DeadLettered && fl&ledger.Contested == 0:
+					err = dw.Add(en)
+				}
 			}
 		}
 		if err == nil && !ok {
-			err = w.Flush()
-			if err == nil {
-				_, err = out.Seek(0, io.SeekStart)
+			for i, w := range []*linediff.Writer{gw, dw} {
+				if err = w.Flush(); err == nil {
+					_, err = files[i].Seek(0, io.SeekStart)
+				}
+				if err != nil {
+					break
+				}
 			}
 			if err == nil {
-				return out, nil
+				return files[0], files[1], nil
 			}
 		}
 		if err != nil {
-			removeFile(out)
-			return nil, fmt.Errorf("reading the base run's line entries: %w", err)
+			return nil, nil, fmt.Errorf("reading the base run's line entries: %w", err)
 		}
 	}
 }

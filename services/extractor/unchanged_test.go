@@ -98,8 +98,9 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 		return info.State.Msgs - before
 	}
 	// settle plays the downstream stages: every line published is
-	// written, but line 7 is written without its email (a flag), and line
-	// 9 is dead-lettered.
+	// written, but line 7 is written without its email (a flag), line 9
+	// is dead-lettered for its own content, and line 11 for an email
+	// another user holds (contested).
 	settle := func(run *proto.SyncRun) {
 		t.Helper()
 		var ms []ledger.Mark
@@ -110,6 +111,8 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 				m.Flags = ledger.WithoutEmail
 			case 9:
 				m.Outcome = ledger.DeadLettered
+			case 11:
+				m.Outcome, m.Flags = ledger.DeadLettered, ledger.Contested
 			}
 			ms = append(ms, m)
 		}
@@ -137,8 +140,11 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 	}
 	settle(full)
 
-	// Three users change, one is new; lines 7 (flagged) and 9 (dead
-	// letter) were not settled cleanly and are published again.
+	// Three users change, one is new; lines 7 (flagged) and 11 (a
+	// contested dead letter) were not settled cleanly and are published
+	// again. Line 9, dead-lettered for what it holds, would only be
+	// dead-lettered again: it is not published, and counts as
+	// dead-lettered in this run too (no second letter in the DLQ).
 	for _, i := range []int{100, 2000, 4999} {
 		at := i
 		if i >= 1500 {
@@ -157,8 +163,14 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tl.ByOutcome[ledger.Unchanged] != inc.Skipped || tl.ByOutcome[ledger.Exported] != int64(wantPublished) {
-		t.Fatalf("ledger: %d unchanged, %d exported; want %d and %d", tl.ByOutcome[ledger.Unchanged], tl.ByOutcome[ledger.Exported], inc.Skipped, wantPublished)
+	// Dead-lettered: line 9 and the lines naming no user (malformed: they
+	// have no entry to compare, and are dead-lettered again).
+	if tl.ByOutcome[ledger.Unchanged] != inc.Skipped-1 || tl.ByOutcome[ledger.DeadLettered] != 1+inc.Malformed || tl.ByOutcome[ledger.Exported] != int64(wantPublished) {
+		t.Fatalf("ledger: %d unchanged, %d dead-lettered, %d exported; want %d, %d and %d", tl.ByOutcome[ledger.Unchanged],
+			tl.ByOutcome[ledger.DeadLettered], tl.ByOutcome[ledger.Exported], inc.Skipped-1, 1+inc.Malformed, wantPublished)
+	}
+	if o, _, err := newLedger(t, js).Cursor(inc.ID, settledStages...).At(ctx, 9); err != nil || o != ledger.DeadLettered {
+		t.Fatalf("line 9 in the incremental run's ledger: %v (%v), want dead-lettered", o, err)
 	}
 
 	// A skipped line stays skippable: the next run's base is this one,

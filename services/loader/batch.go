@@ -144,7 +144,11 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	}
 	for _, it := range all {
 		var pe *pipeline.PermanentError
-		if errors.As(errs[it.idx], &pe) && pe.Reason != reasonDuplicateEmail {
+		switch {
+		case !errors.As(errs[it.idx], &pe):
+		case pe.Reason == reasonDuplicateEmail:
+			batch[it.idx].Settle(ledger.DeadLettered, ledger.Contested) // another user holds its email
+		default:
 			batch[it.idx].Settle(ledger.DeadLettered, ledger.Refused) // Brevo refused the write
 		}
 	}

@@ -282,17 +282,24 @@ func TestSharedEmailWithoutExtIDIsNotMerged(t *testing.T) {
 		}
 		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
 	}
-	errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{
+	batch := []*pipeline.Msg{
 		byEmail("b1", map[string]any{"FIRSTNAME": "First"}),
 		byEmail("b2", map[string]any{"FIRSTNAME": "Second"}),
 		byEmail("b3", map[string]any{"FIRSTNAME": "Third", "SMS": "+33633333333"}),
-	})
+	}
+	errs := handle(l).HandleBatch(ctx, batch)
 	if errs[0] != nil || errs[2] != nil {
 		t.Fatalf("first and third: %v, %v", errs[0], errs[2])
 	}
 	var pe *pipeline.PermanentError
 	if !errors.As(errs[1], &pe) || pe.Reason != "duplicate_email" {
 		t.Fatalf("second user, nothing but the shared email: %v, want duplicate_email", errs[1])
+	}
+	// Contested in the run's ledger: the next run handles it again (the
+	// first user may let the email go), unlike a line dead-lettered for
+	// its own content.
+	if o, f := batch[1].Outcome(); o != ledger.DeadLettered || f&ledger.Contested == 0 {
+		t.Errorf("the duplicate_email letter settles %v/%v, want dead-lettered and contested", o, f)
 	}
 	c, ok := sim.ContactByEmail("shared@example.com")
 	if !ok || c.Attributes["FIRSTNAME"] != "First" {
