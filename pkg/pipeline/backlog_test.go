@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -27,12 +26,7 @@ func TestBacklogHoldsTheProducerBack(t *testing.T) {
 		t.Fatalf("no consumer yet: %v, want Wait to return at once", err)
 	}
 
-	cons, err := js.CreateOrUpdateConsumer(ctx, proto.StreamRaw, jetstream.ConsumerConfig{
-		Durable: durable, FilterSubject: testSubject, AckPolicy: jetstream.AckExplicitPolicy,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cons := natsxtest.Durable(t, js, proto.StreamRaw, durable, testSubject)
 	waited := make(chan error, 1)
 	b = pipeline.NewBacklog(js, proto.StreamRaw, durable, 40, nil)
 	go func() { waited <- b.Wait(ctx) }()
@@ -40,30 +34,13 @@ func TestBacklogHoldsTheProducerBack(t *testing.T) {
 	// 60 waiting, over the bound: Wait holds on while the consumer takes 15
 	// (45 left), and returns once it has taken 30 (30 left, three quarters
 	// of 40).
-	take := func(n int) {
-		t.Helper()
-		batch, err := cons.Fetch(n, jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := 0
-		for m := range batch.Messages() {
-			if err := m.Ack(); err != nil {
-				t.Fatal(err)
-			}
-			got++
-		}
-		if got != n {
-			t.Fatalf("fetched %d, want %d", got, n)
-		}
-	}
-	take(15)
+	natsxtest.Take(t, ctx, cons, 15)
 	select {
 	case err := <-waited:
 		t.Fatalf("Wait returned (%v) with 45 waiting, over the bound of 40", err)
 	case <-time.After(time.Second):
 	}
-	take(15)
+	natsxtest.Take(t, ctx, cons, 15)
 	select {
 	case err := <-waited:
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
@@ -30,12 +29,7 @@ func TestExtractorWaitsForTheTransformer(t *testing.T) {
 	for i := range users {
 		bz.lines = append(bz.lines, userLine(i, 0))
 	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, proto.StreamRaw, jetstream.ConsumerConfig{
-		Durable: proto.DurableTransformerUsers, FilterSubject: proto.SubjectRawBrazeUsers, AckPolicy: jetstream.AckExplicitPolicy,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cons := natsxtest.Durable(t, js, proto.StreamRaw, proto.DurableTransformerUsers, proto.SubjectRawBrazeUsers)
 	e, err := New(js, bz, st, Config{FieldsToExport: []string{"external_id"}, TempDir: t.TempDir(), Backlog: backlog,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -51,51 +45,20 @@ func TestExtractorWaitsForTheTransformer(t *testing.T) {
 		done <- result{run, err}
 	}()
 
-	waiting := func() uint64 {
-		t.Helper()
-		info, err := cons.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info.NumPending
-	}
 	// Nothing consumes: the extractor publishes up to its backlog (plus
 	// the lines between two checks) and holds there.
-	var last uint64
-	for stable := 0; stable < 10; {
-		time.Sleep(200 * time.Millisecond)
-		if n := waiting(); n == last && n > 0 {
-			stable++
-		} else {
-			last, stable = n, 0
-		}
-		select {
-		case r := <-done:
-			t.Fatalf("the export finished (%v) with nothing consuming it", r.err)
-		default:
-		}
+	last := natsxtest.SettledPending(t, ctx, cons)
+	select {
+	case r := <-done:
+		t.Fatalf("the export finished (%v) with nothing consuming it", r.err)
+	default:
 	}
 	if last > backlog+markEvery {
 		t.Fatalf("%d users wait in RAW with nobody taking them, want at most %d (backlog %d + %d between checks)", last, backlog+markEvery, backlog, markEvery)
 	}
 
 	// The transformer takes them: the export goes on to its end.
-	var taken int
-	for taken < users {
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			if err := m.Ack(); err != nil {
-				t.Fatal(err)
-			}
-			taken++
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("took %d of %d users before the deadline", taken, users)
-		}
-	}
+	natsxtest.Take(t, ctx, cons, users)
 	r := <-done
 	if r.err != nil {
 		t.Fatal(r.err)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
@@ -45,12 +44,7 @@ func TestTransformerWaitsForTheLoader(t *testing.T) {
 	if err := pub.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	loader, err := js.CreateOrUpdateConsumer(ctx, proto.StreamOps, jetstream.ConsumerConfig{
-		Durable: proto.DurableLoaderContacts, FilterSubject: proto.SubjectOpsBrevoContactsUpsert, AckPolicy: jetstream.AckExplicitPolicy,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	loader := natsxtest.Durable(t, js, proto.StreamOps, proto.DurableLoaderContacts, proto.SubjectOpsBrevoContactsUpsert)
 
 	m, err := mapping.New(mapping.Options{})
 	if err != nil {
@@ -65,43 +59,12 @@ func TestTransformerWaitsForTheLoader(t *testing.T) {
 	go func() { stopped <- tr.Run(rctx) }()
 	defer func() { stop(); <-stopped }()
 
-	waiting := func() uint64 {
-		t.Helper()
-		info, err := loader.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info.NumPending
-	}
-	var last uint64
-	for stable := 0; stable < 10; {
-		time.Sleep(200 * time.Millisecond)
-		if n := waiting(); n == last && n > 0 {
-			stable++
-		} else {
-			last, stable = n, 0
-		}
-	}
+	last := natsxtest.SettledPending(t, ctx, loader)
 	// Each of the (default two) handlers may publish one batch past the
 	// bound before it sees it.
 	if limit := uint64(backlog + 2*batch); last > limit || last == users {
 		t.Fatalf("%d upserts wait in OPS with nobody taking them, want at most %d", last, limit)
 	}
 
-	taken := 0
-	for taken < users {
-		b, err := loader.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for msg := range b.Messages() {
-			if err := msg.Ack(); err != nil {
-				t.Fatal(err)
-			}
-			taken++
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("the loader took %d of %d upserts before the deadline", taken, users)
-		}
-	}
+	natsxtest.Take(t, ctx, loader, users)
 }
