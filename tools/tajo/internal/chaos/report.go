@@ -177,8 +177,12 @@ func (r *Report) Print(w io.Writer) {
 		r.Contacts, r.SharedEmails, r.SharedPhones, r.OrderDependent)
 	fmt.Fprintf(w, "wall time: %s\n", r.Wall.Round(100*time.Millisecond))
 	if r.OK() {
+		dlq := "DLQ by reason identical"
+		if r.OrderDependent > 0 {
+			dlq = "DLQ by reason identical but for the identifier reasons the claim order decides"
+		}
 		fmt.Fprintln(w, "verdict: PASS (same contacts, attributes, SMS, emails, ext_ids and lists as the fault-free run; "+
-			"no duplicate contact; DLQ by reason identical; no concurrent import)")
+			"no duplicate contact; "+dlq+"; no concurrent import)")
 		return
 	}
 	fmt.Fprintf(w, "verdict: FAIL, %d problems (work directory kept: %s)\n", len(r.Problems), r.WorkDir)
