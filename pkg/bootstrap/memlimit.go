@@ -15,17 +15,19 @@ import (
 //     of upserts held by the loader): under the 512 MiB limit it used to
 //     have, that sync ran at 0.13 of the baseline (peak RSS 545 MB); with
 //     a 1 GiB limit at 0.30 (1,016 MB).
-//   - A lower GOGC keeps the heap nearer what is live at the same speed:
-//     GOGC=25 ran the same sync at 0.27-0.32 with a peak RSS of 624-685 MB,
-//     GOGC=50 at 0.31-0.32 with 776-880 MB.
+//   - A lower GOGC keeps the heap nearer what is live at about the same
+//     speed: GOGC=50 ran the same sync at 0.31-0.32 with a peak RSS of
+//     776-880 MB, GOGC=25 at 0.27-0.32 with 624-699 MB. Lower costs CPU
+//     for every byte allocated: with GOGC=25 tracing's extra allocations
+//     cost 5-22% more CPU (tracing_cpu_cost), with GOGC=50 3-5%.
 //
-// So the processes collect at GOGC=25 and keep a limit well above the live
+// So the processes collect at GOGC=50 and keep a limit well above the live
 // heap, as a guard against growth, not as the collector's pace. GOGC and
 // GOMEMLIMIT, when set, win (the runtime reads them).
 const (
-	// GCPercent is the collector's target: the heap grows a quarter past
-	// what is live before the next collection.
-	GCPercent = 25
+	// GCPercent is the collector's target: the heap grows by half of what
+	// is live before the next collection.
+	GCPercent = 50
 	// MemoryLimitWorker is each worker binary's: the loader holds about
 	// 95 MB live at 100,000 users (two imports' worth of upserts and their
 	// state), the others under 20 MB.

@@ -227,9 +227,7 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 	debug.FreeOSMemory()
 	rep.PeakReset = ResetPeakRSS()
 	// As `tajo run` does (the bench is the all-in-one process).
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	defer debug.SetGCPercent(debug.SetGCPercent(bootstrap.GCPercent)) // (SetMemoryLimit sets it, unless GOGC says otherwise)
-	bootstrap.SetMemoryLimit(bootstrap.MemoryLimitAllInOne)
+	defer collectorAsRun()()
 
 	a, err := app.New(ctx, app.Options{
 		NC:        nc,
@@ -420,4 +418,18 @@ func gcd(a, b int) int {
 		a, b = b, a%b
 	}
 	return a
+}
+
+// collectorAsRun applies `tajo run`'s collector settings (GOGC and the soft
+// memory limit, unless the environment sets them) and returns what
+// restores the bench process's own.
+func collectorAsRun() (restore func()) {
+	limit := debug.SetMemoryLimit(-1)
+	gc := debug.SetGCPercent(-1) // reads it (and stops collection for this instant)
+	debug.SetGCPercent(gc)
+	bootstrap.SetMemoryLimit(bootstrap.MemoryLimitAllInOne)
+	return func() {
+		debug.SetMemoryLimit(limit)
+		debug.SetGCPercent(gc)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -120,9 +119,7 @@ func runTracing(ctx context.Context, o Options) (*TracingResult, []string, error
 			os.Unsetenv(k)
 		}
 	}
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	defer debug.SetGCPercent(debug.SetGCPercent(bootstrap.GCPercent)) // (SetMemoryLimit sets it, unless GOGC says otherwise)
-	bootstrap.SetMemoryLimit(bootstrap.MemoryLimitAllInOne)
+	defer collectorAsRun()()
 	res := &TracingResult{Users: o.TracingUsers, Rounds: o.TracingRounds}
 	var problems []string
 	for r := range o.TracingRounds {
