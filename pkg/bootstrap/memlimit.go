@@ -17,7 +17,7 @@ import (
 //     a 1 GiB limit at 0.30 (1,016 MB).
 //   - A lower GOGC keeps the heap nearer what is live at about the same
 //     speed: GOGC=50 ran the same sync at 0.31-0.32 with a peak RSS of
-//     776-880 MB, GOGC=25 at 0.27-0.32 with 624-699 MB. Lower costs CPU
+//     776-880 MB, GOGC=25 at 0.21-0.32 with 624-699 MB. Lower costs CPU
 //     for every byte allocated: with GOGC=25 tracing's extra allocations
 //     cost 5-22% more CPU (tracing_cpu_cost), with GOGC=50 3-5%.
 //
