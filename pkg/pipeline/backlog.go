@@ -25,16 +25,15 @@ import (
 // producer: a consumer that does not exist yet, or a server that does not
 // answer, holds nothing back (the stream keeps what is published).
 type Backlog struct {
-	js       jetstream.JetStream
-	stream   string
-	durable  string
-	high     uint64
-	poll     time.Duration
-	log      *slog.Logger
-	mu       sync.Mutex // one check at a time; producers waiting together wait for the same thing
-	cons     jetstream.Consumer
-	waited   time.Duration // in total, for the log
-	sleepFor func(ctx context.Context, d time.Duration) bool
+	js      jetstream.JetStream
+	stream  string
+	durable string
+	high    uint64
+	poll    time.Duration
+	log     *slog.Logger
+	mu      sync.Mutex // one check at a time; producers waiting together wait for the same thing
+	cons    jetstream.Consumer
+	waited  time.Duration // in total, for the log
 }
 
 // NewBacklog bounds what waits for durable on stream to high messages
@@ -44,7 +43,7 @@ func NewBacklog(js jetstream.JetStream, stream, durable string, high int, log *s
 		log = slog.Default()
 	}
 	return &Backlog{js: js, stream: stream, durable: durable, high: uint64(max(high, 0)),
-		poll: 200 * time.Millisecond, log: log, sleepFor: sleep}
+		poll: 200 * time.Millisecond, log: log}
 }
 
 // Wait returns once the consumer's undelivered messages are at most High,
@@ -62,7 +61,7 @@ func (b *Backlog) Wait(ctx context.Context) error {
 	start := time.Now()
 	resume := b.high * 3 / 4
 	for pending > resume {
-		if !b.sleepFor(ctx, b.poll) {
+		if !sleep(ctx, b.poll) {
 			return ctx.Err()
 		}
 		if pending, ok = b.pending(ctx); !ok {

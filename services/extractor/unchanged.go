@@ -112,6 +112,9 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 		base *os.File
 		into *linediff.Bitmap
 	}{{good, &s.same}, {dead, &s.dead}} {
+		if fi, err := m.base.Stat(); err == nil && fi.Size() == 0 {
+			continue // nothing to compare with: this run's entries are not read again
+		}
 		sorted, err := linediff.SortByID(m.base, e.cfg.TempDir, 0)
 		if err != nil {
 			return nil, err
