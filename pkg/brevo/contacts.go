@@ -38,10 +38,17 @@ type createContactBody struct {
 	SMSBlacklisted   *bool          `json:"smsBlacklisted,omitempty"`
 }
 
-func hasSMS(attrs map[string]any) bool {
-	s, ok := attrs["SMS"].(string)
-	return ok && s != ""
+// AttrSMS is the contact attribute that holds a contact's mobile number,
+// which Brevo keeps unique like the email.
+const AttrSMS = "SMS"
+
+// SMSOf is the SMS number among a contact's attributes ("" if none).
+func SMSOf(attrs map[string]any) string {
+	s, _ := attrs[AttrSMS].(string)
+	return s
 }
+
+func hasSMS(attrs map[string]any) bool { return SMSOf(attrs) != "" }
 
 // UpsertContact creates the contact or, when one with its identifiers exists,
 // updates it (updateEnabled). created reports which: 201 or 204. A contact

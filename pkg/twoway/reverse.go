@@ -166,7 +166,7 @@ func (s *Syncer) resolve(ctx context.Context, obs []*Observation, idx []int, res
 	var ids []string
 	for _, i := range idx {
 		if e := obs[i].Email; e != "" {
-			ids = append(ids, "email:"+e)
+			ids = append(ids, proto.EmailClaim(e))
 		}
 	}
 	owners := map[string]string{}
@@ -179,8 +179,8 @@ func (s *Syncer) resolve(ctx context.Context, obs []*Observation, idx []int, res
 	for _, i := range idx {
 		o := obs[i]
 		switch {
-		case o.Email != "" && owners["email:"+o.Email] != "":
-			o.Key = owners["email:"+o.Email]
+		case o.Email != "" && owners[proto.EmailClaim(o.Email)] != "":
+			o.Key = owners[proto.EmailClaim(o.Email)]
 		case o.ContactID > 0:
 			o.Key = BrevoKey(o.ContactID)
 		case o.Email != "" && o.Blacklisted != nil:

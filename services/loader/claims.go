@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
@@ -35,28 +36,25 @@ import (
 // written.
 
 const (
-	smsAttr              = "SMS"
+	smsAttr              = brevo.AttrSMS
 	reasonDuplicateEmail = "duplicate_email"
 	reasonEmailTaken     = "email_taken"
 	reasonSMSTaken       = "sms_taken"
 )
 
-func emailClaim(email string) string { return "email:" + email }
+func emailClaim(email string) string { return proto.EmailClaim(email) }
 
 // legacyKey is the record key an email claim was made for when users
 // without an ext_id were keyed by their email.
 func legacyKey(claim string) string {
-	if strings.HasPrefix(claim, "email:") {
+	if strings.HasPrefix(claim, proto.EmailClaim("")) {
 		return claim
 	}
 	return ""
 }
-func smsClaim(sms string) string { return "sms:" + sms }
+func smsClaim(sms string) string { return proto.SMSClaim(sms) }
 
-func smsOf(up *proto.ContactUpsert) string {
-	s, _ := up.Attributes[smsAttr].(string)
-	return s
-}
+func smsOf(up *proto.ContactUpsert) string { return brevo.SMSOf(up.Attributes) }
 
 // claim takes the email and SMS of every item for its key, leaving off (with
 // a side letter) or dead-lettering what another key owns, as described
