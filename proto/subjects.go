@@ -49,6 +49,9 @@ const (
 	HeaderRunID         = "Tajo-Run-Id"
 	HeaderSourceVersion = "Tajo-Source-Version"
 	HeaderKey           = "Tajo-Key"
+	// HeaderPack marks a message that carries several items (pkg/pipeline's
+	// packs): its value is how many.
+	HeaderPack = "Tajo-Pack"
 	// HeaderLine is the position (0-based) of the record's line in its
 	// run's export: where every stage records the record's outcome in the
 	// run's ledger (pkg/ledger). A resumed export numbers lines the same.

@@ -109,17 +109,18 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 				}
 				continue
 			}
-			msg := newMsg(m)
-			if w.cfg.Prepare != nil {
-				msg.size = w.cfg.Prepare(msg)
-				if msg.Prepared != nil {
-					w.compact(msg, m)
+			for _, msg := range w.delivered(m) {
+				if w.cfg.Prepare != nil {
+					msg.size = w.cfg.Prepare(msg)
+					if msg.Prepared != nil {
+						w.compact(msg, m)
+					}
 				}
-			}
-			if b.full() || len(queue) > 0 {
-				queue = append(queue, msg)
-			} else {
-				b.add(msg)
+				if b.full() || len(queue) > 0 {
+					queue = append(queue, msg)
+				} else {
+					b.add(msg)
+				}
 			}
 		case <-b.timer.C:
 			// Waited long enough: dispatch at once if a handler is free.
@@ -176,7 +177,7 @@ func (w *Worker) pullMax() int {
 		// whole in the client's buffer (it pulls again at half empty).
 		n = min(n, preparedPull)
 	}
-	return n
+	return packsOf(n, w.cfg.PackItems)
 }
 
 // preparedPull is the client's buffer of a worker that compacts.

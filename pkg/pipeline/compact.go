@@ -65,7 +65,14 @@ func (w *Worker) compact(m *Msg, jm jetstream.Msg) {
 	}
 	m.c = &compacted{run: w.intern(m.Header.Get(proto.HeaderRunID)), line: m.Header.Get(proto.HeaderLine),
 		traceparent: m.Header.Get(traceparent), load: w.loadMsg}
-	m.m = replyAcker{nc: w.js.Conn(), reply: jm.Reply()}
+	if m.pack != nil {
+		// An item of a pack: the pack lets go of the delivered message,
+		// and the item is read again from the pack (pack.go).
+		m.pack.compacted(replyAcker{nc: w.js.Conn(), reply: jm.Reply()})
+		m.c.load = w.loadPackItem(m.packIdx)
+	} else {
+		m.m = replyAcker{nc: w.js.Conn(), reply: jm.Reply()}
+	}
 	if m.Subject == w.cfg.Subject {
 		m.Subject = w.cfg.Subject
 	}

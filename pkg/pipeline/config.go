@@ -57,8 +57,14 @@ type Config struct {
 	// MaxDeliver; default 10*MaxDeliver.
 	PoisonDeliveries int `yaml:"poison_deliveries"`
 	// MaxAckPending bounds the messages delivered and not yet settled across
-	// all replicas; default Concurrency*BatchSize*2.
+	// all replicas; default Concurrency*BatchSize*2. With PackItems, it
+	// counts items: the consumer's bound is that many packs' worth.
 	MaxAckPending int `yaml:"max_ack_pending"`
+	// PackItems is how many items the stream's messages carry (the
+	// publisher's Packing); BatchSize and MaxAckPending count items, and
+	// what the worker pulls and leaves pending is scaled to packs by it.
+	// 0 or 1: single messages.
+	PackItems int `yaml:"-"`
 	// Backoff spaces the redeliveries of retryable failures.
 	Backoff Backoff `yaml:"backoff"`
 	// DrainTimeout bounds how long Run waits for in-flight batches after
@@ -216,4 +222,27 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// packsOf is how many messages of packs of items each hold n items, and
+// at least minPacks (or n, if less): single messages in a stream of packs
+// (a dead letter replayed, what an older version published) still go
+// through a few dozen at a time.
+func packsOf(n, items int) int {
+	if items <= 1 {
+		return n
+	}
+	return max((n+items-1)/items, min(n, minPacks), 1)
+}
+
+// minPacks is the fewest messages packsOf allows.
+const minPacks = 64
+
+// Packs is how many messages of DefaultPackItems items n items make: a
+// bound in items (a Backlog's) for a stream of packs. n <= 0 is kept.
+func Packs(n int) int {
+	if n <= 0 {
+		return n
+	}
+	return (n + DefaultPackItems - 1) / DefaultPackItems
 }

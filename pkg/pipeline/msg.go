@@ -26,8 +26,10 @@ type Msg struct {
 	span    trace.Span // while traced and not yet settled
 	outcome ledger.Outcome
 	flags   ledger.Flags
-	size    int // for BatchBytes: len(Data), or what Config.Prepare said
-	weight  int // items for the Meter; 1 unless SetWeight
+	size    int        // for BatchBytes: len(Data), or what Config.Prepare said
+	weight  int        // items for the Meter; 1 unless SetWeight
+	pack    *packState // the pack the message is an item of (pack.go); nil: a message of its own
+	packIdx int
 }
 
 // SetWeight says how many items m carries for the Meter's figures: a

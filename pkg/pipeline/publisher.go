@@ -34,6 +34,10 @@ type Publisher struct {
 	mu      sync.Mutex
 	pending []*pubEntry // in publish order; resolved entries are trimmed from the front
 	err     error       // first failure since the last Flush
+
+	pack   int                  // items a pack holds (pack.go); 0: no packs
+	packMu sync.Mutex           // guards packs
+	packs  map[string]*openPack // by subject
 }
 
 type pubEntry struct {
@@ -81,6 +85,17 @@ func (p *Publisher) Publish(ctx context.Context, subject string, msgID string, h
 	if err := checkSize(p.js.Conn(), m); err != nil {
 		return fmt.Errorf("publishing to %s (msg id %s): %w", subject, msgID, err)
 	}
+	if p.pack > 0 {
+		p.packMu.Lock()
+		defer p.packMu.Unlock()
+		return p.add(ctx, m, msgID)
+	}
+	return p.publish(ctx, m, msgID)
+}
+
+// publish sends m without waiting for its acknowledgement (see Publish).
+func (p *Publisher) publish(ctx context.Context, m *nats.Msg, msgID string) error {
+	subject := m.Subject
 	if err := p.acquire(ctx); err != nil {
 		return fmt.Errorf("publishing to %s (msg id %s): %w", subject, msgID, err)
 	}
@@ -106,6 +121,14 @@ func (p *Publisher) Publish(ctx context.Context, subject string, msgID string, h
 // failed, and returns the first failure (naming its subject and msg id)
 // since the previous Flush.
 func (p *Publisher) Flush(ctx context.Context) error {
+	if p.pack > 0 {
+		p.packMu.Lock()
+		err := p.sendPacks(ctx)
+		p.packMu.Unlock()
+		if err != nil && ctx.Err() != nil {
+			return err
+		}
+	}
 	p.mu.Lock()
 	batch := append([]*pubEntry(nil), p.pending...)
 	p.mu.Unlock()

@@ -73,7 +73,7 @@ func ConsumerConfig(cfg Config) jetstream.ConsumerConfig {
 		// The runtime dead-letters at cfg.MaxDeliver; the server must never
 		// drop a message on its own.
 		MaxDeliver:    -1,
-		MaxAckPending: cfg.MaxAckPending,
+		MaxAckPending: packsOf(cfg.MaxAckPending, cfg.PackItems),
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
 }

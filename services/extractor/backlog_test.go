@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -46,15 +47,18 @@ func TestExtractorWaitsForTheTransformer(t *testing.T) {
 	}()
 
 	// Nothing consumes: the extractor publishes up to its backlog (plus
-	// the lines between two checks) and holds there.
-	last := natsxtest.SettledPending(t, ctx, cons)
+	// the lines between two checks) and holds there. Lines go in packs: the
+	// bound is on packs, a pack holding at most DefaultPackItems lines.
+	natsxtest.SettledPending(t, ctx, cons)
+	n, _ := natsxtest.StreamItems(t, ctx, js, proto.StreamRaw, proto.SubjectRawBrazeUsers, 0)
+	last := uint64(n)
 	select {
 	case r := <-done:
 		t.Fatalf("the export finished (%v) with nothing consuming it", r.err)
 	default:
 	}
-	if last > backlog+markEvery {
-		t.Fatalf("%d users wait in RAW with nobody taking them, want at most %d (backlog %d + %d between checks)", last, backlog+markEvery, backlog, markEvery)
+	if limit := uint64(pipeline.Packs(backlog)*pipeline.DefaultPackItems + markEvery); last > limit || last >= users {
+		t.Fatalf("%d users wait in RAW with nobody taking them, want at most %d (backlog %d + %d between checks, in packs)", last, limit, backlog, markEvery)
 	}
 
 	// The transformer takes them: the export goes on to its end.

@@ -85,6 +85,13 @@ type Config struct {
 // in the RAW stream (and in the server's memory) at once.
 const DefaultBacklog = 20_000
 
+// newLinePublisher publishes the export's lines in packs
+// (pipeline.Publisher.Packing): cut by count and bytes and at each
+// flushMarks, so an export read again packs its lines the same way.
+func newLinePublisher(js jetstream.JetStream) *pipeline.Publisher {
+	return pipeline.NewPublisher(js, 64).Packing(pipeline.DefaultPackItems)
+}
+
 // markEvery is how many lines the extractor publishes between two writes
 // of their marks to the run's ledger.
 const markEvery = ledger.ShardLines
@@ -152,8 +159,8 @@ func New(js jetstream.JetStream, bz Braze, st *state.Store, cfg Config) (*Extrac
 	log := cfg.Logger.With("service", proto.StageExtractor)
 	return &Extractor{
 		cfg: cfg, js: js, braze: bz, st: st, ledger: led, lines: lines,
-		pub:     pipeline.NewPublisher(js, 4096),
-		backlog: pipeline.NewBacklog(js, proto.StreamRaw, proto.DurableTransformerUsers, cfg.Backlog, log),
+		pub:     newLinePublisher(js),
+		backlog: pipeline.NewBacklog(js, proto.StreamRaw, proto.DurableTransformerUsers, pipeline.Packs(cfg.Backlog), log),
 		log:     log,
 	}, nil
 }
@@ -336,7 +343,7 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 			return errors.Join(err, werr)
 		}
 		run.Exported, run.Malformed, run.Skipped = 0, 0, 0
-		e.pub = pipeline.NewPublisher(e.js, 4096) // the old one holds the failed publishes
+		e.pub = newLinePublisher(e.js) // the old one holds the failed publishes
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
@@ -63,16 +62,8 @@ func TestOversizedLineIsDeadLetteredAndTheRestGoOn(t *testing.T) {
 	if !strings.Contains(dl.Detail, "huge") || !strings.Contains(dl.Detail, "bytes") || strings.Contains(string(dl.Data), "xxxx") {
 		t.Errorf("dead letter %q with %d bytes of data: want the braze_id and size, not the body", dl.Detail, len(dl.Data))
 	}
-	raw, err := js.Stream(ctx, proto.StreamRaw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := raw.Info(ctx, jetstream.WithSubjectFilter(proto.SubjectRawBrazeUsers))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Msgs != 2 {
-		t.Errorf("RAW holds %d users, want the 2 that fit", info.State.Msgs)
+	if n, _ := natsxtest.StreamItems(t, ctx, js, proto.StreamRaw, proto.SubjectRawBrazeUsers, 0); n != 2 {
+		t.Errorf("RAW holds %d users, want the 2 that fit", n)
 	}
 }
 

@@ -319,7 +319,9 @@ func (l *Loader) Run(ctx context.Context) error {
 		Stream:  proto.StreamOps,
 		Durable: Durable,
 		Subject: proto.SubjectOpsBrevoContactsUpsert,
-		Stage:   proto.StageLoader,
+		// The transformer packs its upserts (pipeline.Publisher.Packing).
+		PackItems: pipeline.DefaultPackItems,
+		Stage:     proto.StageLoader,
 		// Two batches in flight: one prepares (claims) or records
 		// (fingerprints) while the other imports; the import sink keeps
 		// Brevo to one import at a time.

@@ -27,7 +27,7 @@ func TestTransformerWaitsForTheLoader(t *testing.T) {
 	_, _, js := natsxtest.Start(t)
 	const users, backlog, batch = 3000, 400, 100
 
-	pub := pipeline.NewPublisher(js, 0)
+	pub := pipeline.NewPublisher(js, 0).Packing(0) // as the extractor does
 	for i := range users {
 		line := fmt.Appendf(nil, `{"braze_id":"b%05d","external_id":"u%05d","first_name":"F%d"}`, i, i, i)
 		data, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: "run-1", BrazeID: fmt.Sprintf("b%05d", i), ExportedAt: 1, Line: line})
@@ -59,10 +59,12 @@ func TestTransformerWaitsForTheLoader(t *testing.T) {
 	go func() { stopped <- tr.Run(rctx) }()
 	defer func() { stop(); <-stopped }()
 
-	last := natsxtest.SettledPending(t, ctx, loader)
-	// Each of the (default two) handlers may publish one batch past the
-	// bound before it sees it.
-	if limit := uint64(backlog + 2*batch); last > limit || last == users {
+	// Upserts go in packs: the bound is on packs, a pack holding at most
+	// DefaultPackItems upserts. Each of the (default two) handlers may
+	// publish one batch past the bound before it sees it.
+	natsxtest.SettledPending(t, ctx, loader)
+	n, _ := natsxtest.StreamItems(t, ctx, js, proto.StreamOps, proto.SubjectOpsBrevoContactsUpsert, 0)
+	if last, limit := uint64(n), uint64(pipeline.Packs(backlog)*pipeline.DefaultPackItems+2*batch); last > limit || last >= users {
 		t.Fatalf("%d upserts wait in OPS with nobody taking them, want at most %d", last, limit)
 	}
 

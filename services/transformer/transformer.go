@@ -98,7 +98,7 @@ func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Con
 	log := cfg.Logger.With("service", proto.StageTransformer, "instance", cfg.Instance)
 	return &Transformer{
 		cfg: cfg, js: js, mapper: m, fps: fps, ledger: led, log: log,
-		backlog: pipeline.NewBacklog(js, proto.StreamOps, proto.DurableLoaderContacts, cfg.Backlog, log),
+		backlog: pipeline.NewBacklog(js, proto.StreamOps, proto.DurableLoaderContacts, pipeline.Packs(cfg.Backlog), log),
 	}, nil
 }
 
@@ -108,6 +108,7 @@ func (t *Transformer) Run(ctx context.Context) error {
 		Stream:      proto.StreamRaw,
 		Durable:     Durable,
 		Subject:     proto.SubjectRawBrazeUsers,
+		PackItems:   pipeline.DefaultPackItems, // the extractor packs its lines
 		Stage:       proto.StageTransformer,
 		Concurrency: t.cfg.Concurrency,
 		Ledger:      t.ledger,
@@ -203,7 +204,7 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		return pipeline.Errors(len(batch), err)
 	}
 	// One publisher per batch: its Flush reports exactly this batch's failures.
-	pub := pipeline.NewPublisher(t.js, len(batch))
+	pub := pipeline.NewPublisher(t.js, len(batch)).Packing(pipeline.DefaultPackItems)
 	published := make([]int, 0, len(batch))
 	for i, it := range items {
 		if it == nil || errs[i] != nil {

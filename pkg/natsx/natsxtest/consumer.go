@@ -2,10 +2,15 @@ package natsxtest
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/proto"
 )
 
 // Durable creates (or finds) a pull consumer that acknowledges explicitly,
@@ -48,13 +53,14 @@ func SettledPending(t testing.TB, ctx context.Context, c jetstream.Consumer) uin
 	return last
 }
 
-// Take fetches and acknowledges n messages from c, in fetches of at most
-// 1,000, as the stage behind it would.
+// Take fetches and acknowledges messages from c carrying n items (a pack
+// of pkg/pipeline counts as its items, another message as one), in fetches
+// of at most 1,000, as the stage behind it would.
 func Take(t testing.TB, ctx context.Context, c jetstream.Consumer, n int) {
 	t.Helper()
 	for taken := 0; taken < n; {
 		if ctx.Err() != nil {
-			t.Fatalf("took %d of %d messages: %v", taken, n, ctx.Err())
+			t.Fatalf("took %d of %d items: %v", taken, n, ctx.Err())
 		}
 		batch, err := c.Fetch(min(n-taken, 1000), jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
@@ -64,7 +70,48 @@ func Take(t testing.TB, ctx context.Context, c jetstream.Consumer, n int) {
 			if err := m.Ack(); err != nil {
 				t.Fatalf("acknowledging: %v", err)
 			}
-			taken++
+			taken += Items(m.Headers())
 		}
 	}
+}
+
+// Items is how many items a message carries: a pack's count (its
+// proto.HeaderPack), else 1.
+func Items(h nats.Header) int {
+	if n, err := strconv.Atoi(h.Get(proto.HeaderPack)); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// StreamItems counts the items (see Items) of the messages on subject in
+// stream with a sequence above after (one read a message: for tests'
+// streams), and returns the last sequence read.
+func StreamItems(t testing.TB, ctx context.Context, js jetstream.JetStream, stream, subject string, after uint64) (items int, last uint64) {
+	t.Helper()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatalf("opening stream %s: %v", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatalf("reading stream %s: %v", stream, err)
+	}
+	last = max(after, info.State.LastSeq)
+	if info.State.LastSeq <= after {
+		return 0, last
+	}
+	for seq := after + 1; seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			continue // acknowledged off a work queue, or deleted
+		case err != nil:
+			t.Fatalf("reading message %d of stream %s: %v", seq, stream, err)
+		}
+		if m.Subject == subject {
+			items += Items(m.Header)
+		}
+	}
+	return items, last
 }

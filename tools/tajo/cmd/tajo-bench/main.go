@@ -31,7 +31,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,7 +46,7 @@ func main() {
 		limits     = flag.Bool("limits", os.Getenv("BENCH_LIMITS") == "1", "add the vendor-limits phase (default: $BENCH_LIMITS is 1)")
 		jsonOut    = flag.String("json", "", "write the report as JSON to this file")
 		child      = flag.String(bench.SandboxChildFlag, "", "internal: serve the sandbox with these options (JSON) and print its endpoints")
-		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the all-in-one process to this file")
+		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the all-in-one process during its full sync to this file")
 		keep       = flag.Bool("keep", false, "keep the work directory (stores, binaries, config)")
 	)
 	flag.IntVar(&o.Users, "users", envInt("BENCH_USERS", 200000), "users of the all-in-one phase (default $BENCH_USERS or 200000)")
@@ -134,17 +133,7 @@ func runOnce(ctx context.Context, o bench.Options, jsonOut, cpuProfile string, k
 			return err
 		}
 	}
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return fmt.Errorf("writing the CPU profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("starting the CPU profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	o.CPUProfile = cpuProfile
 	o.Log = os.Stdout
 	// First, on a heap nothing else has used: its peak is the diff's own.
 	diffs, err := segmentDiffs(o.WorkDir)

@@ -56,6 +56,7 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Fprintf(w, "  # after each sync; target: no growth from run to run\n")
 		}
 		printStore(w, r.Store)
+		printStored(w, r.Store[0], r.Users)
 	}
 	if e := r.Events; e != nil {
 		fmt.Fprintf(w, "events: %.0f events/s (%d Currents events in batches of %d, %d in flight, each answered once stored: all answered in %s, written to Brevo in %s)\n",
@@ -149,6 +150,25 @@ func printStore(w io.Writer, samples []StoreSample) {
 	}
 	fmt.Fprintln(tw)
 	tw.Flush()
+}
+
+// printStored writes the messages each stream stored during the first
+// sync, per user: the server's writes a user costs (the baseline's: 2).
+func printStored(w io.Writer, full StoreSample, users int) {
+	if users <= 0 || len(full.Stored) == 0 {
+		return
+	}
+	var total uint64
+	var parts []string
+	for _, name := range streamNames([]StoreSample{full}) {
+		n := full.Stored[name]
+		total += n
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", name, float64(n)/float64(users)))
+		}
+	}
+	fmt.Fprintf(w, "stored_msgs_per_user: %.2f  # in the %s sync, the baseline's 2; %s\n",
+		float64(total)/float64(users), full.Sync, strings.Join(parts, ", "))
 }
 
 func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {

@@ -61,6 +61,9 @@ type Options struct {
 	// HeapProfile, when set, is where the all-in-one process's heap profile
 	// is written once the full sync has finished.
 	HeapProfile string
+	// CPUProfile, when set, is where a CPU profile of the all-in-one's
+	// full sync (this process, the sync alone) is written.
+	CPUProfile string
 	// ShapeProfiles, when set, is a directory where each worker of the
 	// production-shape phases writes its heap profile (from its
 	// /debug/pprof/heap) when half of the users are loaded.
@@ -282,7 +285,15 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 	}
 
 	fmt.Fprintf(o.Log, "all-in-one: full sync...\n")
-	if rep.Summary, rep.PipelineTime, err = sync("full"); err != nil {
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return err
+	}
+	rep.Summary, rep.PipelineTime, err = sync("full")
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
+	if err != nil {
 		return err
 	}
 	rep.PeakRSS = PeakRSS()
@@ -369,6 +380,26 @@ func allInOne(ctx context.Context, o Options, rep *Report) error {
 		rep.Problems = append(rep.Problems, problems...)
 	}
 	return nil
+}
+
+// startCPUProfile profiles this process's CPU into path until stop ("":
+// nothing).
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("writing the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 func writeHeapProfile(path string) error {

@@ -22,11 +22,14 @@ type StoreSample struct {
 	Bytes int64 `json:"bytes"`
 	// Streams holds each stream's bytes by name (buckets as KV_<bucket>).
 	Streams map[string]int64 `json:"streams"`
+	// Stored is how many messages each stream has stored so far (its last
+	// sequence), by name: what each sync cost the server in writes.
+	Stored map[string]uint64 `json:"stored"`
 }
 
 // sampleStore reads the account's store usage and every stream's bytes.
 func sampleStore(ctx context.Context, js jetstream.JetStream, sync string) (StoreSample, error) {
-	s := StoreSample{Sync: sync, Streams: map[string]int64{}}
+	s := StoreSample{Sync: sync, Streams: map[string]int64{}, Stored: map[string]uint64{}}
 	ai, err := js.AccountInfo(ctx)
 	if err != nil {
 		return s, fmt.Errorf("reading the JetStream account's store usage: %w", err)
@@ -35,6 +38,7 @@ func sampleStore(ctx context.Context, js jetstream.JetStream, sync string) (Stor
 	l := js.ListStreams(ctx)
 	for info := range l.Info() {
 		s.Streams[info.Config.Name] = int64(info.State.Bytes)
+		s.Stored[info.Config.Name] = info.State.LastSeq
 	}
 	if err := l.Err(); err != nil {
 		return s, fmt.Errorf("listing the streams' sizes: %w", err)
