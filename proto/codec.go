@@ -1,23 +1,55 @@
 package proto
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Encode marshals a payload with msgpack, stamping the schema version.
 func Encode(m Versioned) ([]byte, error) {
-	b, err := msgpack.Marshal(m)
+	b, err := Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", m, err)
 	}
 	return b, nil
 }
+
+// Marshal is msgpack.Marshal into a buffer kept for the next call: the
+// result is allocated once, at its size, instead of grown from nothing
+// (each message of the pipeline is encoded this way).
+func Marshal(v any) ([]byte, error) {
+	e := encoders.Get().(*encoder)
+	defer encoders.Put(e)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	if e.buf.Cap() > maxKeptBuffer {
+		defer func() { e.buf = bytes.Buffer{}; e.enc.Reset(&e.buf) }()
+	}
+	return bytes.Clone(e.buf.Bytes()), nil
+}
+
+// maxKeptBuffer: a buffer grown past it (a big pack) is not kept.
+const maxKeptBuffer = 1 << 20
+
+type encoder struct {
+	buf bytes.Buffer
+	enc *msgpack.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = msgpack.NewEncoder(&e.buf)
+	return e
+}}
 
 // Decode unmarshals data into m and refuses an unknown schema version.
 func Decode(data []byte, m Versioned) error {

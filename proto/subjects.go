@@ -156,9 +156,8 @@ func DecodeCount(b []byte) uint64 {
 }
 
 // EmailClaim and SMSClaim are the keys of tajo_claims (BucketClaims): the
-// one place their shape is decided, for the loader that claims them, the
-// extractor that claims an initial load's in bulk and the reverse
-// direction that reads them.
+// one place their shape is decided, for the loader that claims them and
+// the reverse direction that reads them.
 func EmailClaim(email string) string { return "email:" + email }
 
 // SMSClaim: see EmailClaim.

@@ -13,6 +13,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tajo-sync/tajo/proto"
 )
 
 const (
@@ -178,7 +180,7 @@ func (m *Map) Modify(ctx context.Context, keys []string, fn ModifyFunc) (map[str
 				}
 				continue
 			}
-			data, err := msgpack.Marshal(sh.entries)
+			data, err := proto.Marshal(sh.entries)
 			if err != nil {
 				return nil, fmt.Errorf("encoding a shard of %s: %w", m.bucket, err)
 			}
@@ -250,7 +252,7 @@ func (m *Map) update(ctx context.Context, n int, changes func(apply func(key str
 					sh.entries[c.id] = *c.value
 				}
 			}
-			data, err := msgpack.Marshal(sh.entries)
+			data, err := proto.Marshal(sh.entries)
 			if err != nil {
 				return fmt.Errorf("encoding a shard of %s: %w", m.bucket, err)
 			}

@@ -111,7 +111,7 @@ func (p *Publisher) sendPacks(ctx context.Context) error {
 // send publishes op as one message and empties it. A failure is also kept
 // for Flush: the items were handed over by earlier Publish calls.
 func (p *Publisher) send(ctx context.Context, op *openPack) error {
-	data, err := msgpack.Marshal(op.items)
+	data, err := proto.Marshal(op.items)
 	n := len(op.items)
 	id := packID(op.ids)
 	op.items, op.ids, op.bytes, op.traced = op.items[:0:0], op.ids[:0], 0, false
