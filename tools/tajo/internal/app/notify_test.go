@@ -102,7 +102,13 @@ func TestImportCompletionIsNotified(t *testing.T) {
 					}
 				}
 			}
+			// The simulator counts a notification once its call has
+			// answered, which may be after the loader, woken by it, is done.
 			st2 := sim.State()
+			for deadline := time.Now().Add(10 * time.Second); st2.Imports.Notified+st2.Imports.NotifyFailed < st2.Imports.Count && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+				st2 = sim.State()
+			}
 			polls := 0
 			for k, n := range sim.Requests() {
 				if strings.HasPrefix(k, "GET /v3/processes") {

@@ -164,7 +164,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "  crash: %-11s at %6.1fs: %s\n", c.Target, c.Elapsed.Seconds(), c.LastLine)
 	}
 	fmt.Fprintf(w, "nats restarts: %d of %d\n", restarts, r.PlannedRestarts)
-	fmt.Fprintf(w, "retries (JetStream redeliveries, RAW+OPS consumers): %d (reference run: %d)\n", r.Redeliveries, r.RefRedeliveries)
+	fmt.Fprintf(w, "retries (JetStream redeliveries of RAW+OPS messages, packs of users on the users path): %d (reference run: %d)\n", r.Redeliveries, r.RefRedeliveries)
 	fmt.Fprintf(w, "breaker transitions: %s\n", r.Breakers)
 	fmt.Fprintf(w, "429s received: %d\n", r.Statuses["429"])
 	fmt.Fprintf(w, "total requests: %d\n", r.Requests())
