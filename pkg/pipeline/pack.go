@@ -95,7 +95,7 @@ func (p *Publisher) add(ctx context.Context, m *nats.Msg, msgID string) error {
 	return nil
 }
 
-// sendPacks sends every pack being filled, in subject order.
+// sendPacks sends every subject's pack being filled.
 func (p *Publisher) sendPacks(ctx context.Context) error {
 	for _, op := range p.packs {
 		if len(op.items) == 0 {
@@ -262,12 +262,4 @@ func (w *Worker) loadPackItem(i int) func(ctx context.Context, seq uint64) (*jet
 		}
 		return &jetstream.RawStreamMsg{Subject: raw.Subject, Sequence: seq, Header: items[i].H, Data: items[i].D, Time: raw.Time}, nil
 	}
-}
-
-// PackItems is the number of items a message carries: a pack's count, else 1.
-func PackItems(hdr nats.Header) int {
-	if n, err := strconv.Atoi(hdr.Get(proto.HeaderPack)); err == nil && n > 0 {
-		return n
-	}
-	return 1
 }
