@@ -5,3 +5,11 @@ import "time"
 // SetAckTimeout shortens how long m waits for a shard write's
 // acknowledgement.
 func SetAckTimeout(m *Map, d time.Duration) { m.ackTimeout = d }
+
+// SetShape gives m baseHex hex digits of base shards (16^baseHex of them)
+// and seals shards written with more than splitAt entries, so that a test
+// splits shards with a few thousand keys.
+func SetShape(m *Map, baseHex, splitAt int) { m.setShape(baseHex, splitAt) }
+
+// Written is the number of entries in the shards m has written.
+func Written(m *Map) int64 { return m.written.Load() }

@@ -3,11 +3,11 @@ package kvmap
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,10 +35,36 @@ const (
 // Map is a batched, sharded view of one key-value bucket.
 type Map struct {
 	bucket     string
+	prefix     string // "$KV.<bucket>."
 	js         jetstream.JetStream
 	kv         jetstream.KeyValue
 	ackTimeout time.Duration
+	baseHex    int // hex digits of the base shard token: 4, 65,536 base shards
+	splitAt    int // a shard written with more entries than this is sealed
+	// sealed caches, per base shard, which nodes of its first cachedDepths
+	// levels are sealed (bit i: the node of heap index i). A sealed node is
+	// never written again, so the cache is never wrong, only behind.
+	sealed []atomic.Uint64
+	// written counts the entries of the shards written, for the tests.
+	written atomic.Int64
 }
+
+const (
+	// baseHexDigits names the 65,536 base shards, as they always were.
+	baseHexDigits = 4
+	// defaultSplitAt bounds a shard's entries: a shard written with more is
+	// sealed and its entries move, lazily, to its two children. Each write
+	// of a key rewrites its shard, so this bounds what one key costs to
+	// write (about 24 entries, 1 to 2 KB) whatever the number of keys.
+	defaultSplitAt = 24
+	// maxDepth bounds the levels below a base shard (the id has 96 bits).
+	maxDepth = 40
+	// cachedDepths are the levels whose seals are cached: 63 nodes per base
+	// shard, one word; deeper seals are found by reading.
+	cachedDepths = 6
+	// sealKey marks a sealed shard's map; no entry id is empty.
+	sealKey = ""
+)
 
 // Open opens bucket (it must have been provisioned).
 func Open(ctx context.Context, js jetstream.JetStream, bucket string) (*Map, error) {
@@ -46,20 +72,183 @@ func Open(ctx context.Context, js jetstream.JetStream, bucket string) (*Map, err
 	if err != nil {
 		return nil, fmt.Errorf("opening bucket %s: %w", bucket, err)
 	}
-	return &Map{bucket: bucket, js: js, kv: kv, ackTimeout: ackTimeout}, nil
+	m := &Map{bucket: bucket, prefix: "$KV." + bucket + ".", js: js, kv: kv, ackTimeout: ackTimeout}
+	m.setShape(baseHexDigits, defaultSplitAt)
+	return m, nil
 }
 
-// address locates a key: the shard's subject and the entry's id inside it.
-func (m *Map) address(key string) (subject, id string) {
+func (m *Map) setShape(baseHex, splitAt int) {
+	m.baseHex, m.splitAt = baseHex, splitAt
+	m.sealed = make([]atomic.Uint64, 1<<(4*baseHex))
+}
+
+// addr is where a key lives: its base shard and its entry id, whose bits
+// also choose the key's path below the base shard.
+type addr struct {
+	key  string
+	base int
+	id   string
+}
+
+func (m *Map) locate(key string) addr {
 	h := sha256.Sum256([]byte(key))
-	return "$KV." + m.bucket + "." + hex.EncodeToString(h[:2]), string(h[2:14])
+	base := int(h[0])<<8 | int(h[1])
+	return addr{key: key, base: base >> (16 - 4*m.baseHex), id: string(h[2:14])}
 }
 
-// shard is one stored shard: its entries and the stream sequence it was
-// read at (0: it does not exist yet).
-type shard struct {
-	seq     uint64
+// bit is the id's bit that chooses the child below depth d.
+func bit(id string, d int) byte { return id[d/8] >> (7 - d%8) & 1 }
+
+// subject is the shard subject of a's node at depth d: the base shard's
+// hex token, then a token of d bits ("$KV.b.3fa0", "$KV.b.3fa0.01").
+func (m *Map) subject(a addr, d int) string {
+	b := make([]byte, 0, len(m.prefix)+m.baseHex+1+d)
+	b = append(b, m.prefix...)
+	const digits = "0123456789abcdef"
+	for i := m.baseHex - 1; i >= 0; i-- {
+		b = append(b, digits[a.base>>(4*i)&0xf])
+	}
+	if d > 0 {
+		b = append(b, '.')
+		for i := range d {
+			b = append(b, '0'+bit(a.id, i))
+		}
+	}
+	return string(b)
+}
+
+// heap is the index of a's node at depth d (< cachedDepths) in its base
+// shard's seal cache.
+func heap(a addr, d int) uint {
+	i := uint(1)
+	for j := range d {
+		i = i<<1 | uint(bit(a.id, j))
+	}
+	return i
+}
+
+// startDepth is the depth of the first node on a's path not known sealed.
+func (m *Map) startDepth(a addr) int {
+	mask := m.sealed[a.base].Load()
+	d := 0
+	for d < cachedDepths && mask&(1<<heap(a, d)) != 0 {
+		d++
+	}
+	return d
+}
+
+func (m *Map) markSealed(a addr, d int) {
+	if d < cachedDepths {
+		m.sealed[a.base].Or(1 << heap(a, d))
+	}
+}
+
+// node is one shard: a map from entry id to value. A shard's entries live
+// in the first node of their path (base shard, then one child per bit of
+// the id) that is not sealed. A node written with more than splitAt
+// entries is written sealed instead: it keeps its entries, frozen, and is
+// never written again; its children start as the halves of them and are
+// stored at their first write. So a shard never grows past splitAt by much,
+// and every decision stays a compare-and-set on one subject: a writer that
+// read a node before it was sealed fails its write and reads again.
+type node struct {
+	subject string
+	depth   int
+	seq     uint64 // the sequence it was read at; 0: not stored yet
+	stored  bool
+	sealed  bool
 	entries map[string]string
+}
+
+// child is the unstored child of sealed node p on a's path: its share of
+// p's entries.
+func child(p *node, a addr, subject string) *node {
+	d := p.depth
+	c := &node{subject: subject, depth: d + 1, entries: map[string]string{}}
+	want := bit(a.id, d)
+	for id, v := range p.entries {
+		if bit(id, d) == want {
+			c.entries[id] = v
+		}
+	}
+	return c
+}
+
+// leaves finds the node holding each address: leaves[i] holds addrs[i].
+// Nodes are read level by level, one batched read per level, starting
+// below the seals already known; addresses in one node share its *node.
+func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
+	out := make([]*node, len(addrs))
+	depth := make([]int, len(addrs))
+	for i, a := range addrs {
+		depth[i] = m.startDepth(a)
+	}
+	nodes := map[string]*node{}
+	todo := make([]int, len(addrs))
+	for i := range todo {
+		todo[i] = i
+	}
+	for round := 0; len(todo) > 0; round++ {
+		if round > 2*maxDepth+2 {
+			return nil, fmt.Errorf("reading %s: no unsealed shard within %d levels", m.bucket, maxDepth)
+		}
+		want := map[string]int{} // subject -> depth
+		for _, i := range todo {
+			a, d := addrs[i], depth[i]
+			s := m.subject(a, d)
+			n, ok := nodes[s]
+			switch {
+			case !ok:
+				want[s] = d
+			case !n.stored && !n.sealed && d > 0 && n.entries == nil:
+				// Not stored and its parent, known sealed, not read yet.
+				if ps := m.subject(a, d-1); nodes[ps] == nil {
+					want[ps] = d - 1
+				}
+			}
+		}
+		if err := m.readNodes(ctx, want, nodes); err != nil {
+			return nil, err
+		}
+		next := todo[:0]
+		for _, i := range todo {
+			a, d := addrs[i], depth[i]
+			s := m.subject(a, d)
+			n := nodes[s]
+			switch {
+			case n.sealed:
+				m.markSealed(a, d)
+				if d+1 > maxDepth {
+					return nil, fmt.Errorf("reading %s: shard %s is sealed at the deepest level", m.bucket, s)
+				}
+				depth[i]++
+				next = append(next, i)
+			case n.stored || n.entries != nil:
+				out[i] = n
+			case d == 0:
+				n.entries = map[string]string{}
+				out[i] = n
+			default:
+				p := nodes[m.subject(a, d-1)]
+				switch {
+				case p == nil: // read next round
+					next = append(next, i)
+				case p.sealed:
+					c := child(p, a, s)
+					nodes[s] = c
+					out[i] = c
+				default:
+					// The cache said sealed, the store says not: the
+					// bucket was purged. Start again from the base.
+					m.sealed[a.base].Store(0)
+					depth[i] = 0
+					next = append(next, i)
+				}
+			}
+		}
+		todo = next
+	}
+	return out, nil
 }
 
 // GetMany returns the stored value of each key that has one.
@@ -68,19 +257,17 @@ func (m *Map) GetMany(ctx context.Context, keys []string) (map[string]string, er
 	if len(keys) == 0 {
 		return out, nil
 	}
-	subjects := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		s, _ := m.address(k)
-		subjects[s] = true
+	addrs := make([]addr, len(keys))
+	for i, k := range keys {
+		addrs[i] = m.locate(k)
 	}
-	shards, err := m.readShards(ctx, subjects)
+	leaves, err := m.leaves(ctx, addrs)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		s, id := m.address(k)
-		if v, ok := shards[s].entries[id]; ok {
-			out[k] = v
+	for i, a := range addrs {
+		if v, ok := leaves[i].entries[a.id]; ok {
+			out[a.key] = v
 		}
 	}
 	return out, nil
@@ -88,16 +275,20 @@ func (m *Map) GetMany(ctx context.Context, keys []string) (map[string]string, er
 
 // PutMany stores entries and returns once the server has stored every one.
 func (m *Map) PutMany(ctx context.Context, entries map[string]string) error {
-	return m.update(ctx, len(entries), func(apply func(key string, value *string)) {
-		for k, v := range entries {
-			apply(k, &v)
-		}
-	})
+	keys := make([]string, 0, len(entries))
+	for k := range entries {
+		keys = append(keys, k)
+	}
+	return m.write(ctx, "writing", keys, func(k, cur string, ok bool) (string, bool, bool) {
+		return entries[k], true, false
+	}, nil)
 }
 
 // Delete removes key.
 func (m *Map) Delete(ctx context.Context, key string) error {
-	return m.update(ctx, 1, func(apply func(string, *string)) { apply(key, nil) })
+	return m.write(ctx, "deleting", []string{key}, func(string, string, bool) (string, bool, bool) {
+		return "", false, true
+	}, nil)
 }
 
 // ModifyFunc decides the new value of key from its current one (ok false:
@@ -113,198 +304,173 @@ type ModifyFunc func(key, cur string, ok bool) (val string, write, del bool)
 // decision is made on the value the write replaces.
 func (m *Map) Modify(ctx context.Context, keys []string, fn ModifyFunc) (map[string]string, error) {
 	out := make(map[string]string, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+	err := m.write(ctx, "modifying", keys, fn, func(k, v string) { out[k] = v })
+	if err != nil {
+		return nil, err
 	}
-	byID := make(map[string]string, len(keys)) // subject+id -> key
-	bySubject := map[string][]string{}
+	return out, nil
+}
+
+// write applies fn to each key, one compare-and-set per shard, rereading
+// and deciding again the shards another writer changed in between. held,
+// if set, is told the value each key holds once its shard is settled.
+func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyFunc, held func(key, val string)) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	type place struct {
+		base int
+		id   string
+	}
+	pending := make([]addr, 0, len(keys))
+	seen := make(map[place]bool, len(keys))
 	for _, k := range keys {
-		s, id := m.address(k)
-		if _, dup := byID[s+id]; dup {
+		a := m.locate(k)
+		if seen[place{a.base, a.id}] {
 			continue
 		}
-		byID[s+id] = k
-		bySubject[s] = append(bySubject[s], k)
-	}
-	pending := make(map[string]bool, len(bySubject))
-	for s := range bySubject {
-		pending[s] = true
+		seen[place{a.base, a.id}] = true
+		pending = append(pending, a)
 	}
 	for attempt := 1; len(pending) > 0; attempt++ {
 		if attempt > casAttempts {
-			return nil, fmt.Errorf("modifying %d entries of %s: %d shards still conflicting after %d attempts", len(keys), m.bucket, len(pending), casAttempts)
+			return fmt.Errorf("%s %d entries of %s: %d still conflicting after %d attempts", doing, len(keys), m.bucket, len(pending), casAttempts)
 		}
-		shards, err := m.readShards(ctx, pending)
+		leaves, err := m.leaves(ctx, pending)
 		if err != nil {
-			return nil, fmt.Errorf("modifying %d entries of %s: %w", len(keys), m.bucket, err)
+			return fmt.Errorf("%s %d entries of %s: %w", doing, len(keys), m.bucket, err)
 		}
-		// settle waits for writes: a shard another writer changed stays
-		// pending, to be decided again on its new value.
-		settle := func(writes []shardWrite) error {
-			return m.await(ctx, writes, func(w shardWrite) {
-				delete(pending, w.subject)
-				for k, v := range w.result {
-					out[k] = v
-				}
-			})
+		type group struct {
+			n     *node
+			addrs []addr
 		}
-		writes := make([]shardWrite, 0, min(len(pending), maxInflight))
-		for s := range pending {
-			sh := shards[s]
-			if sh.entries == nil {
-				sh.entries = map[string]string{}
+		groups := map[*node]*group{}
+		order := []*group{}
+		for i, a := range pending {
+			g := groups[leaves[i]]
+			if g == nil {
+				g = &group{n: leaves[i]}
+				groups[leaves[i]] = g
+				order = append(order, g)
 			}
+			g.addrs = append(g.addrs, a)
+		}
+		var retry []addr
+		settled := func(w shardWrite) {
+			if held != nil {
+				for k, v := range w.result {
+					held(k, v)
+				}
+			}
+		}
+		settle := func(writes []shardWrite) error {
+			return m.await(ctx, writes, settled, func(w shardWrite) { retry = append(retry, groups[w.n].addrs...) })
+		}
+		writes := make([]shardWrite, 0, min(len(order), maxInflight))
+		for _, g := range order {
+			n := g.n
 			changed := false
-			result := make(map[string]string, len(bySubject[s]))
-			for _, k := range bySubject[s] {
-				_, id := m.address(k)
-				cur, ok := sh.entries[id]
-				val, w, del := fn(k, cur, ok)
+			result := map[string]string{}
+			for _, a := range g.addrs {
+				cur, ok := n.entries[a.id]
+				val, w, del := fn(a.key, cur, ok)
 				switch {
 				case del && ok:
-					delete(sh.entries, id)
+					delete(n.entries, a.id)
 					changed = true
 				case del:
 				case w && (!ok || val != cur):
-					sh.entries[id] = val
+					n.entries[a.id] = val
 					changed = true
 				}
-				if v, ok := sh.entries[id]; ok {
-					result[k] = v
+				if v, ok := n.entries[a.id]; ok {
+					result[a.key] = v
 				}
 			}
 			if !changed {
-				delete(pending, s)
-				for k, v := range result {
-					out[k] = v
-				}
+				settled(shardWrite{result: result})
 				continue
 			}
-			data, err := proto.Marshal(sh.entries)
+			f, err := m.store(n)
 			if err != nil {
-				return nil, fmt.Errorf("encoding a shard of %s: %w", m.bucket, err)
+				return fmt.Errorf("%s %d entries of %s: %w", doing, len(keys), m.bucket, err)
 			}
-			msg := nats.NewMsg(s)
-			msg.Data = data
-			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(sh.seq, 10))
-			f, err := m.js.PublishMsgAsync(msg)
-			if err != nil {
-				return nil, fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
-			}
-			writes = append(writes, shardWrite{s, f, result})
+			writes = append(writes, shardWrite{subject: n.subject, future: f, result: result, n: n})
 			if len(writes) == maxInflight {
 				if err := settle(writes); err != nil {
-					return nil, err
+					return err
 				}
 				writes = writes[:0]
 			}
 		}
 		if err := settle(writes); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// update applies changes (value nil: delete) shard by shard with
-// compare-and-set, rereading and reapplying the shards another writer
-// changed in between.
-func (m *Map) update(ctx context.Context, n int, changes func(apply func(key string, value *string))) error {
-	if n == 0 {
-		return nil
-	}
-	type change struct {
-		id    string
-		value *string
-	}
-	bySubject := map[string][]change{}
-	changes(func(k string, v *string) {
-		s, id := m.address(k)
-		bySubject[s] = append(bySubject[s], change{id, v})
-	})
-	pending := make(map[string]bool, len(bySubject))
-	for s := range bySubject {
-		pending[s] = true
-	}
-	for attempt := 1; len(pending) > 0; attempt++ {
-		if attempt > casAttempts {
-			return fmt.Errorf("writing %d entries of %s: %d shards still conflicting after %d attempts", n, m.bucket, len(pending), casAttempts)
-		}
-		shards, err := m.readShards(ctx, pending)
-		if err != nil {
-			return fmt.Errorf("writing %d entries of %s: %w", n, m.bucket, err)
-		}
-		// wait waits for writes: a shard another writer changed stays
-		// pending, to be read again.
-		wait := func(writes []shardWrite) error {
-			return m.await(ctx, writes, func(w shardWrite) { delete(pending, w.subject) })
-		}
-		writes := make([]shardWrite, 0, min(len(pending), maxInflight))
-		for s := range pending {
-			sh := shards[s]
-			if sh.entries == nil {
-				sh.entries = map[string]string{}
-			}
-			for _, c := range bySubject[s] {
-				if c.value == nil {
-					delete(sh.entries, c.id)
-				} else {
-					sh.entries[c.id] = *c.value
-				}
-			}
-			data, err := proto.Marshal(sh.entries)
-			if err != nil {
-				return fmt.Errorf("encoding a shard of %s: %w", m.bucket, err)
-			}
-			msg := nats.NewMsg(s)
-			msg.Data = data
-			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(sh.seq, 10))
-			f, err := m.js.PublishMsgAsync(msg)
-			if err != nil {
-				return fmt.Errorf("writing a shard of %s: %w", m.bucket, err)
-			}
-			writes = append(writes, shardWrite{subject: s, future: f})
-			if len(writes) < maxInflight {
-				continue
-			}
-			if err := wait(writes); err != nil {
-				return err
-			}
-			writes = writes[:0]
-		}
-		if err := wait(writes); err != nil {
 			return err
 		}
+		pending = retry
 	}
 	return nil
 }
 
-// readShards reads the given shard subjects, batchKeys at a time.
-func (m *Map) readShards(ctx context.Context, subjects map[string]bool) (map[string]shard, error) {
-	out := make(map[string]shard, len(subjects))
-	batch := make([]string, 0, min(batchKeys, len(subjects)))
-	for s := range subjects {
+// store writes n's entries with compare-and-set on the sequence it was read
+// at; sealed if they are more than splitAt.
+func (m *Map) store(n *node) (jetstream.PubAckFuture, error) {
+	m.written.Add(int64(len(n.entries)))
+	entries := n.entries
+	if len(entries) > m.splitAt && n.depth < maxDepth {
+		entries[sealKey] = "sealed"
+		defer delete(entries, sealKey)
+	}
+	data, err := proto.Marshal(entries)
+	if err != nil {
+		return nil, fmt.Errorf("encoding shard %s: %w", n.subject, err)
+	}
+	msg := nats.NewMsg(n.subject)
+	msg.Data = data
+	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(n.seq, 10))
+	f, err := m.js.PublishMsgAsync(msg)
+	if err != nil {
+		return nil, fmt.Errorf("writing shard %s: %w", n.subject, err)
+	}
+	return f, nil
+}
+
+// readNodes reads the given subjects (subject -> depth), batchKeys at a
+// time, into nodes; a subject with no stored shard is recorded as such.
+func (m *Map) readNodes(ctx context.Context, want map[string]int, nodes map[string]*node) error {
+	batch := make([]string, 0, min(batchKeys, len(want)))
+	flush := func() error {
+		if err := m.getBatch(ctx, batch, nodes); err != nil {
+			return err
+		}
+		for _, s := range batch {
+			if n, ok := nodes[s]; ok {
+				n.depth = want[s]
+			} else {
+				nodes[s] = &node{subject: s, depth: want[s]}
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for s := range want {
 		batch = append(batch, s)
 		if len(batch) == batchKeys {
-			if err := m.getBatch(ctx, batch, out); err != nil {
-				return nil, err
+			if err := flush(); err != nil {
+				return err
 			}
-			batch = batch[:0]
 		}
 	}
 	if len(batch) > 0 {
-		if err := m.getBatch(ctx, batch, out); err != nil {
-			return nil, err
-		}
+		return flush()
 	}
-	return out, nil
+	return nil
 }
 
 // getBatch reads the last message of each subject with one multi-subject
 // direct get: the server answers with one message per subject that has
 // one, then an empty message with status 204 (end of batch), or only a 404
 // when none has.
-func (m *Map) getBatch(ctx context.Context, subjects []string, out map[string]shard) error {
+func (m *Map) getBatch(ctx context.Context, subjects []string, out map[string]*node) error {
 	req, err := json.Marshal(struct {
 		MultiLast []string `json:"multi_last"`
 		Batch     int      `json:"batch"`
@@ -346,15 +512,22 @@ func (m *Map) getBatch(ctx context.Context, subjects []string, out map[string]sh
 			if err != nil {
 				return fmt.Errorf("reading %s: a direct get answer without a sequence", m.bucket)
 			}
-			sh := shard{seq: seq}
+			n := &node{subject: subject, seq: seq, stored: true}
 			switch msg.Header.Get("KV-Operation") {
 			case "DEL", "PURGE":
 			default:
-				if err := msgpack.Unmarshal(msg.Data, &sh.entries); err != nil {
+				if err := msgpack.Unmarshal(msg.Data, &n.entries); err != nil {
 					return fmt.Errorf("reading %s: shard %s is corrupt: %w", m.bucket, subject, err)
 				}
 			}
-			out[subject] = sh
+			if _, ok := n.entries[sealKey]; ok {
+				n.sealed = true
+				delete(n.entries, sealKey)
+			}
+			if n.entries == nil {
+				n.entries = map[string]string{}
+			}
+			out[subject] = n
 		}
 	}
 }
@@ -364,15 +537,16 @@ func (m *Map) getBatch(ctx context.Context, subjects []string, out map[string]sh
 type shardWrite struct {
 	subject string
 	future  jetstream.PubAckFuture
-	result  map[string]string // Modify: the shard's entries of its keys after the write
+	n       *node
+	result  map[string]string // the shard's entries of its keys after the write
 }
 
 // await waits for writes in order and calls stored for each one the stream
-// acknowledged. A write another writer beat (wrong last sequence) is left
-// to the caller, to be read and decided again. A write not acknowledged
-// within ackTimeout fails the call: a server losing its stream leader may
-// never answer it, and only a fresh read tells whether it was stored.
-func (m *Map) await(ctx context.Context, writes []shardWrite, stored func(shardWrite)) error {
+// acknowledged and beaten for each one another writer beat (wrong last
+// sequence), to be read and decided again. A write not acknowledged within
+// ackTimeout fails the call: a server losing its stream leader may never
+// answer it, and only a fresh read tells whether it was stored.
+func (m *Map) await(ctx context.Context, writes []shardWrite, stored, beaten func(shardWrite)) error {
 	if len(writes) == 0 {
 		return nil
 	}
@@ -385,6 +559,7 @@ func (m *Map) await(ctx context.Context, writes []shardWrite, stored func(shardW
 		case err := <-w.future.Err():
 			var apiErr *jetstream.APIError
 			if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+				beaten(w)
 				continue
 			}
 			return fmt.Errorf("writing shard %s of %s: %w", w.subject, m.bucket, err)
