@@ -12,9 +12,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/vmihailenco/msgpack/v5"
-
-	"github.com/tajo-sync/tajo/proto"
 )
 
 const (
@@ -157,18 +154,19 @@ type node struct {
 	seq     uint64 // the sequence it was read at; 0: not stored yet
 	stored  bool
 	sealed  bool
-	entries map[string]string
+	entries entries
+	known   bool // entries are known: stored, or derived from a sealed parent
 }
 
 // child is the unstored child of sealed node p on a's path: its share of
 // p's entries.
 func child(p *node, a addr, subject string) *node {
 	d := p.depth
-	c := &node{subject: subject, depth: d + 1, entries: map[string]string{}}
+	c := &node{subject: subject, depth: d + 1, known: true}
 	want := bit(a.id, d)
-	for id, v := range p.entries {
-		if bit(id, d) == want {
-			c.entries[id] = v
+	for _, e := range p.entries {
+		if bit(e.id, d) == want {
+			c.entries = append(c.entries, e)
 		}
 	}
 	return c
@@ -200,7 +198,7 @@ func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
 			switch {
 			case !ok:
 				want[s] = d
-			case !n.stored && !n.sealed && d > 0 && n.entries == nil:
+			case !n.known && d > 0:
 				// Not stored and its parent, known sealed, not read yet.
 				if ps := m.subject(a, d-1); nodes[ps] == nil {
 					want[ps] = d - 1
@@ -223,10 +221,10 @@ func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
 				}
 				depth[i]++
 				next = append(next, i)
-			case n.stored || n.entries != nil:
+			case n.known:
 				out[i] = n
 			case d == 0:
-				n.entries = map[string]string{}
+				n.known = true
 				out[i] = n
 			default:
 				p := nodes[m.subject(a, d-1)]
@@ -266,7 +264,7 @@ func (m *Map) GetMany(ctx context.Context, keys []string) (map[string]string, er
 		return nil, err
 	}
 	for i, a := range addrs {
-		if v, ok := leaves[i].entries[a.id]; ok {
+		if v, ok := leaves[i].entries.get(a.id); ok {
 			out[a.key] = v
 		}
 	}
@@ -372,18 +370,18 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 			changed := false
 			result := map[string]string{}
 			for _, a := range g.addrs {
-				cur, ok := n.entries[a.id]
+				cur, ok := n.entries.get(a.id)
 				val, w, del := fn(a.key, cur, ok)
 				switch {
 				case del && ok:
-					delete(n.entries, a.id)
+					n.entries.del(a.id)
 					changed = true
 				case del:
 				case w && (!ok || val != cur):
-					n.entries[a.id] = val
+					n.entries.set(a.id, val)
 					changed = true
 				}
-				if v, ok := n.entries[a.id]; ok {
+				if v, ok := n.entries.get(a.id); ok {
 					result[a.key] = v
 				}
 			}
@@ -415,17 +413,8 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 // at; sealed if they are more than splitAt.
 func (m *Map) store(n *node) (jetstream.PubAckFuture, error) {
 	m.written.Add(int64(len(n.entries)))
-	entries := n.entries
-	if len(entries) > m.splitAt && n.depth < maxDepth {
-		entries[sealKey] = "sealed"
-		defer delete(entries, sealKey)
-	}
-	data, err := proto.Marshal(entries)
-	if err != nil {
-		return nil, fmt.Errorf("encoding shard %s: %w", n.subject, err)
-	}
 	msg := nats.NewMsg(n.subject)
-	msg.Data = data
+	msg.Data = encodeShard(n.entries, len(n.entries) > m.splitAt && n.depth < maxDepth)
 	msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(n.seq, 10))
 	f, err := m.js.PublishMsgAsync(msg)
 	if err != nil {
@@ -512,20 +501,13 @@ func (m *Map) getBatch(ctx context.Context, subjects []string, out map[string]*n
 			if err != nil {
 				return fmt.Errorf("reading %s: a direct get answer without a sequence", m.bucket)
 			}
-			n := &node{subject: subject, seq: seq, stored: true}
+			n := &node{subject: subject, seq: seq, stored: true, known: true}
 			switch msg.Header.Get("KV-Operation") {
 			case "DEL", "PURGE":
 			default:
-				if err := msgpack.Unmarshal(msg.Data, &n.entries); err != nil {
+				if n.entries, n.sealed, err = decodeShard(msg.Data); err != nil {
 					return fmt.Errorf("reading %s: shard %s is corrupt: %w", m.bucket, subject, err)
 				}
-			}
-			if _, ok := n.entries[sealKey]; ok {
-				n.sealed = true
-				delete(n.entries, sealKey)
-			}
-			if n.entries == nil {
-				n.entries = map[string]string{}
 			}
 			out[subject] = n
 		}
