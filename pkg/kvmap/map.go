@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -265,7 +266,7 @@ func (m *Map) GetMany(ctx context.Context, keys []string) (map[string]string, er
 	}
 	for i, a := range addrs {
 		if v, ok := leaves[i].entries.get(a.id); ok {
-			out[a.key] = v
+			out[a.key] = strings.Clone(v) // not the whole shard's bytes
 		}
 	}
 	return out, nil
@@ -382,7 +383,7 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 					changed = true
 				}
 				if v, ok := n.entries.get(a.id); ok {
-					result[a.key] = v
+					result[a.key] = strings.Clone(v) // not the whole shard's bytes
 				}
 			}
 			if !changed {
