@@ -51,6 +51,7 @@ func main() {
 	)
 	flag.IntVar(&o.Users, "users", envInt("BENCH_USERS", 200000), "users of the all-in-one phase (default $BENCH_USERS or 200000)")
 	flag.IntVar(&o.ShapeUsers, "shape-users", envInt("BENCH_SHAPE_USERS", -1), "users of the production-shape phase; 0 skips it (default $BENCH_SHAPE_USERS, else the all-in-one's users up to 100000; -scale: each size)")
+	flag.StringVar(&o.NATSMemLimit, "nats-memlimit", envStr("BENCH_NATS_GOMEMLIMIT", "1GiB"), "GOMEMLIMIT of the production shape's nats-server; \"\" none (default $BENCH_NATS_GOMEMLIMIT or 1GiB)")
 	flag.IntVar(&o.LimitsUsers, "limits-users", envInt("BENCH_LIMITS_USERS", 1000000), "users of the vendor-limits phase (default $BENCH_LIMITS_USERS or 1,000,000)")
 	flag.StringVar(&o.NATSServer, "nats-server", envStr("BENCH_NATS_SERVER", "bin/nats-server"), "nats-server binary of the production shape; built from the pinned module when missing")
 	flag.BoolVar(&o.Verbose, "v", false, "print the pipeline's progress every second")
@@ -229,7 +230,7 @@ func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) e
 		// child that took the sizes from there would run them itself, and
 		// its child again, without end.
 		args := []string{"-scale=", "-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
-			"-nats-server", o.NATSServer, "-json", out, "-limits=false", "-tracing-users", "0"}
+			"-nats-server", o.NATSServer, "-nats-memlimit", o.NATSMemLimit, "-json", out, "-limits=false", "-tracing-users", "0"}
 		if o.Verbose {
 			args = append(args, "-v")
 		}

@@ -25,7 +25,7 @@ type natsServer struct {
 	storeDir string
 }
 
-func startNATSServer(ctx context.Context, bin, dir string) (*natsServer, error) {
+func startNATSServer(ctx context.Context, bin, dir, memLimit string) (*natsServer, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
@@ -47,7 +47,11 @@ func startNATSServer(ctx context.Context, bin, dir string) (*natsServer, error) 
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		return nil, fmt.Errorf("writing the nats-server config: %w", err)
 	}
-	p, err := stack.Start("nats-server", bin, nil, "-c", conf)
+	var env []string
+	if memLimit != "" {
+		env = []string{"GOMEMLIMIT=" + memLimit}
+	}
+	p, err := stack.Start("nats-server", bin, env, "-c", conf)
 	if err != nil {
 		return nil, err
 	}

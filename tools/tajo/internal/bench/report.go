@@ -209,7 +209,10 @@ func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {
 	for _, p := range Processes() {
 		target := "# target <= 96, flat from 100,000 to 1,000,000 users"
 		if p == NATSServerProcess {
-			target = "# bounded by its configuration, not by the user count"
+			target = "# bounded by its configuration, not by the user count (GOMEMLIMIT none)"
+			if s.NATSMemLimit != "" {
+				target = "# bounded by its configuration (GOMEMLIMIT " + s.NATSMemLimit + "), not by the user count"
+			}
 		}
 		fmt.Fprintf(w, "peak_rss_mb.%s: %.1f  %s\n", p, float64(s.PeakRSS[p])/mb, target)
 	}

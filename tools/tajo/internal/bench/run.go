@@ -52,6 +52,11 @@ type Options struct {
 	// NATSServer is the nats-server binary of the production shape and the
 	// limits phase.
 	NATSServer string
+	// NATSMemLimit is the external nats-server's GOMEMLIMIT ("" none), its
+	// memory bounded by its configuration, as a deployment's should be: the
+	// server keeps the message blocks it reads and writes in memory, and
+	// without a limit its collector lets them pile up.
+	NATSMemLimit string
 	// LimitsUsers go through the production shape with every vendor limit
 	// on; 0 skips it.
 	LimitsUsers int

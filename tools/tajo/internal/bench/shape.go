@@ -37,6 +37,8 @@ type ShapeResult struct {
 	// PeakRSS is each process's peak resident set, by name (the services
 	// and NATSServerProcess).
 	PeakRSS map[string]int64 `json:"peak_rss"`
+	// NATSMemLimit is the server's GOMEMLIMIT ("" none).
+	NATSMemLimit string `json:"nats_memlimit,omitempty"`
 	// StoreBytes is the server's JetStream store after the sync.
 	StoreBytes int64 `json:"store_bytes"`
 	// VendorLimits says the sandbox enforced the vendors' rate limits and
@@ -89,7 +91,7 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 	}
 	defer sb.Close()
 	ep := sb.Endpoints
-	ns, err := startNATSServer(ctx, o.NATSServer, filepath.Join(dir, "nats"))
+	ns, err := startNATSServer(ctx, o.NATSServer, filepath.Join(dir, "nats"), o.NATSMemLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +189,7 @@ func runShape(ctx context.Context, o Options, users int, limits bool) (res *Shap
 	if err != nil {
 		return nil, fmt.Errorf("waiting for the sync: %w", err)
 	}
-	res = &ShapeResult{Users: users, Time: time.Since(start), Summary: sum, VendorLimits: limits}
+	res = &ShapeResult{Users: users, Time: time.Since(start), Summary: sum, VendorLimits: limits, NATSMemLimit: o.NATSMemLimit}
 	if profiled != nil {
 		if err := <-profiled; err != nil {
 			res.Problems = append(res.Problems, err.Error())
