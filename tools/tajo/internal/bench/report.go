@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/stack"
 )
@@ -169,6 +170,10 @@ func printStored(w io.Writer, full StoreSample, users int) {
 	}
 	fmt.Fprintf(w, "stored_msgs_per_user: %.2f  # in the %s sync, the baseline's 2; %s\n",
 		float64(total)/float64(users), full.Sync, strings.Join(parts, ", "))
+	if fp, cl := "KV_"+proto.BucketFingerprints, "KV_"+proto.BucketClaims; full.Subjects[fp]+full.Subjects[cl] > 0 {
+		fmt.Fprintf(w, "state_shards: fingerprints %d, claims %d  # KV keys after the %s sync: 65,536 each at first, then one per 12-24 entries (shards seal past 24)\n",
+			full.Subjects[fp], full.Subjects[cl], full.Sync)
+	}
 }
 
 func (s *ShapeResult) print(w io.Writer, allInOneUsers int) {

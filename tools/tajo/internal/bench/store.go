@@ -25,11 +25,14 @@ type StoreSample struct {
 	// Stored is how many messages each stream has stored so far (its last
 	// sequence), by name: what each sync cost the server in writes.
 	Stored map[string]uint64 `json:"stored"`
+	// Subjects is how many subjects each stream holds, by name: for a
+	// bucket, its keys (the state buckets' shards).
+	Subjects map[string]uint64 `json:"subjects"`
 }
 
 // sampleStore reads the account's store usage and every stream's bytes.
 func sampleStore(ctx context.Context, js jetstream.JetStream, sync string) (StoreSample, error) {
-	s := StoreSample{Sync: sync, Streams: map[string]int64{}, Stored: map[string]uint64{}}
+	s := StoreSample{Sync: sync, Streams: map[string]int64{}, Stored: map[string]uint64{}, Subjects: map[string]uint64{}}
 	ai, err := js.AccountInfo(ctx)
 	if err != nil {
 		return s, fmt.Errorf("reading the JetStream account's store usage: %w", err)
@@ -39,6 +42,7 @@ func sampleStore(ctx context.Context, js jetstream.JetStream, sync string) (Stor
 	for info := range l.Info() {
 		s.Streams[info.Config.Name] = int64(info.State.Bytes)
 		s.Stored[info.Config.Name] = info.State.LastSeq
+		s.Subjects[info.Config.Name] = info.State.NumSubjects
 	}
 	if err := l.Err(); err != nil {
 		return s, fmt.Errorf("listing the streams' sizes: %w", err)
