@@ -156,14 +156,15 @@ type node struct {
 	stored  bool
 	sealed  bool
 	entries entries
-	known   bool // entries are known: stored, or derived from a sealed parent
+	known   bool  // entries are known: stored, or derived from a sealed parent
+	parent  *node // not stored yet: the sealed parent its entries came from
 }
 
 // child is the unstored child of sealed node p on a's path: its share of
 // p's entries.
 func child(p *node, a addr, subject string) *node {
 	d := p.depth
-	c := &node{subject: subject, depth: d + 1, known: true}
+	c := &node{subject: subject, depth: d + 1, known: true, parent: p}
 	want := bit(a.id, d)
 	for _, e := range p.entries {
 		if bit(e.id, d) == want {
@@ -215,6 +216,8 @@ func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
 			s := m.subject(a, d)
 			n := nodes[s]
 			switch {
+			case n == nil: // read again next round (below)
+				next = append(next, i)
 			case n.sealed:
 				m.markSealed(a, d)
 				if d+1 > maxDepth {
@@ -231,6 +234,11 @@ func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
 				p := nodes[m.subject(a, d-1)]
 				switch {
 				case p == nil: // read next round
+					next = append(next, i)
+				case p.sealed && len(p.entries) == 0:
+					// Emptied: both children were stored since this one
+					// was read missing. Read it again.
+					delete(nodes, s)
 					next = append(next, i)
 				case p.sealed:
 					c := child(p, a, s)
@@ -355,7 +363,11 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 			g.addrs = append(g.addrs, a)
 		}
 		var retry []addr
+		var created []*node // stored for the first time, from a sealed parent
 		settled := func(w shardWrite) {
+			if n := w.n; n != nil && n.parent != nil && len(n.parent.entries) > 0 {
+				created = append(created, n)
+			}
 			if held != nil {
 				for k, v := range w.result {
 					held(k, v)
@@ -405,9 +417,58 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 		if err := settle(writes); err != nil {
 			return err
 		}
+		if err := m.empty(ctx, created); err != nil {
+			return fmt.Errorf("%s %d entries of %s: %w", doing, len(keys), m.bucket, err)
+		}
 		pending = retry
 	}
 	return nil
+}
+
+// empty drops the frozen entries of the sealed parents of the children
+// just created whose sibling is stored too: with both children stored, no
+// read comes down to the parent's entries again, and the store need not
+// keep a second copy of them. Another writer emptying the same parent
+// first is as good.
+func (m *Map) empty(ctx context.Context, created []*node) error {
+	if len(created) == 0 {
+		return nil
+	}
+	parents := map[string]*node{} // sibling subject -> parent
+	siblings := map[string]int{}  // sibling subject -> depth
+	for _, c := range created {
+		b := []byte(c.subject)
+		b[len(b)-1] ^= 1 // '0' <-> '1'
+		parents[string(b)] = c.parent
+		siblings[string(b)] = c.depth
+	}
+	nodes := map[string]*node{}
+	if err := m.readNodes(ctx, siblings, nodes); err != nil {
+		return err
+	}
+	done := map[*node]bool{}
+	var writes []shardWrite
+	for s, p := range parents {
+		if !nodes[s].stored || done[p] {
+			continue
+		}
+		done[p] = true
+		msg := nats.NewMsg(p.subject)
+		msg.Data = encodeShard(nil, true)
+		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.seq, 10))
+		f, err := m.js.PublishMsgAsync(msg)
+		if err != nil {
+			return fmt.Errorf("emptying sealed shard %s: %w", p.subject, err)
+		}
+		writes = append(writes, shardWrite{subject: p.subject, future: f})
+		if len(writes) == maxInflight {
+			if err := m.await(ctx, writes, func(shardWrite) {}, func(shardWrite) {}); err != nil {
+				return err
+			}
+			writes = writes[:0]
+		}
+	}
+	return m.await(ctx, writes, func(shardWrite) {}, func(shardWrite) {})
 }
 
 // store writes n's entries with compare-and-set on the sequence it was read

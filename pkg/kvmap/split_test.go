@@ -89,6 +89,17 @@ func TestShardsSplitAndWritesStayBounded(t *testing.T) {
 		t.Errorf("the unsplit map rewrote %.1f entries per key, the split one %.1f: sealing saved little", wholeCost, splitCost)
 	}
 
+	// A sealed shard gives up its frozen entries once both its children are
+	// stored: the store holds about one copy of each entry, not one a level.
+	stored, err := kvmap.StoredEntries(ctx, split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d entries stored for %d keys", stored, n+batch)
+	if stored > (n+batch)*5/4 {
+		t.Errorf("%d entries stored for %d keys: sealed shards keep copies of their children's", stored, n+batch)
+	}
+
 	// A fresh Map (another replica) finds every key by reading down.
 	fresh := openSmall(t, js, "s")
 	checkAll(t, fresh, n+batch, "v")
