@@ -188,6 +188,7 @@ func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
 	for i := range todo {
 		todo[i] = i
 	}
+	cur := make([]string, len(addrs)) // the subject of each address's node this round
 	for round := 0; len(todo) > 0; round++ {
 		if round > 2*maxDepth+2 {
 			return nil, fmt.Errorf("reading %s: no unsealed shard within %d levels", m.bucket, maxDepth)
@@ -196,6 +197,7 @@ func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
 		for _, i := range todo {
 			a, d := addrs[i], depth[i]
 			s := m.subject(a, d)
+			cur[i] = s
 			n, ok := nodes[s]
 			switch {
 			case !ok:
@@ -212,8 +214,7 @@ func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
 		}
 		next := todo[:0]
 		for _, i := range todo {
-			a, d := addrs[i], depth[i]
-			s := m.subject(a, d)
+			a, d, s := addrs[i], depth[i], cur[i]
 			n := nodes[s]
 			switch {
 			case n == nil: // read again next round (below)
