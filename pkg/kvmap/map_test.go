@@ -213,3 +213,96 @@ func TestUnacknowledgedWriteFails(t *testing.T) {
 		t.Fatalf("the two calls took %s with a 300ms ack timeout", d)
 	}
 }
+
+// A write after ReadMany starts from the shards read: it asks the server
+// for none of them again, unless another writer changed one in between;
+// then that shard is read again and neither write is lost.
+func TestReadThenWriteReadsOnce(t *testing.T) {
+	ctx := context.Background()
+	_, _, js := natsxtest.Start(t)
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := kvmap.Open(ctx, js, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := kvmap.Open(ctx, js, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvmap.SetShape(m, 1, 24) // 16 base shards: every shard holds many keys
+	kvmap.SetShape(other, 1, 24)
+	keys := make([]string, 200)
+	first := map[string]string{}
+	for i := range keys {
+		keys[i] = fmt.Sprintf("user-%d", i)
+		first[keys[i]] = "v1"
+	}
+	if err := m.PutMany(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := m.ReadMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Values) != len(keys) || r.Values["user-7"] != "v1" {
+		t.Fatalf("read %d values, user-7 = %q", len(r.Values), r.Values["user-7"])
+	}
+	before := kvmap.ShardsRead(m)
+	second := map[string]string{}
+	for _, k := range keys[:100] {
+		second[k] = "v2"
+	}
+	if err := r.PutMany(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if n := kvmap.ShardsRead(m) - before; n != 0 {
+		t.Errorf("the write after the read asked for %d shards again, want 0", n)
+	}
+
+	// Another writer changes a shard between the read and the write.
+	r, err = m.ReadMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.PutMany(ctx, map[string]string{"user-150": "theirs"}); err != nil {
+		t.Fatal(err)
+	}
+	before = kvmap.ShardsRead(m)
+	third := map[string]string{}
+	for _, k := range keys[:100] {
+		third[k] = "v3"
+	}
+	if err := r.PutMany(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	if n := kvmap.ShardsRead(m) - before; n == 0 {
+		t.Error("a shard changed since the read was written without reading it again")
+	}
+	got, err := other.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		want := "v3"
+		switch {
+		case k == "user-150":
+			want = "theirs"
+		case i >= 100:
+			want = "v1"
+		}
+		if got[k] != want {
+			t.Errorf("%s = %q, want %q", k, got[k], want)
+		}
+	}
+	// The read's shards serve one write: a second one reads again.
+	before = kvmap.ShardsRead(m)
+	if err := r.PutMany(ctx, map[string]string{"user-1": "v4"}); err != nil {
+		t.Fatal(err)
+	}
+	if kvmap.ShardsRead(m) == before {
+		t.Error("a second write from the same read did not read its shard")
+	}
+}
