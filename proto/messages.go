@@ -40,9 +40,21 @@ type ContactUpsert struct {
 	Attributes    map[string]any `msgpack:"attrs"`
 	SourceVersion int64          `msgpack:"sv"` // unix ms of the source record's version
 	Fingerprint   string         `msgpack:"fp"`
+	// LeftOff are the identifiers the mapping left off the contact (an
+	// invalid email). The loader records each as the transformer's side
+	// letter when it writes the contact, and not when the contact is
+	// unchanged since an earlier run, which recorded it then.
+	LeftOff []LeftOff `msgpack:"lo,omitempty"`
 }
 
 func (m *ContactUpsert) Schema() int { return m.V }
+
+// LeftOff is an identifier left off a contact: the reason (the DLQ
+// subject's last token) and what to tell the operator.
+type LeftOff struct {
+	Reason string `msgpack:"r"`
+	Detail string `msgpack:"d"`
+}
 
 // DeadLetter is what lands on dlq.<stage>.<reason>: the original message with
 // the reason it could not be handled.

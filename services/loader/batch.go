@@ -120,7 +120,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 			continue
 		}
 		if r.WithoutSMS {
-			it.leftOff = append(it.leftOff, leftOff{reasonSMSTaken, fmt.Sprintf(
+			it.leftOff = append(it.leftOff, leftOff{reason: reasonSMSTaken, detail: fmt.Sprintf(
 				"contact %s: Brevo answered that its SMS already belongs to another contact; synced without SMS", it.up.Key)})
 			it.up.Attributes = withoutSMS(it.up.Attributes)
 		}

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
+	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -119,13 +121,13 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 				continue
 			}
 			// An ext_id, or else the SMS, identifies the contact without it.
-			it.leftOff = append(it.leftOff, leftOff{reasonEmailTaken, fmt.Sprintf(
+			it.leftOff = append(it.leftOff, leftOff{reason: reasonEmailTaken, detail: fmt.Sprintf(
 				"contact %s: email %s already belongs to the Brevo contact of Braze user %s (Brevo keeps emails unique); "+
 					"synced without email", key, it.up.Email, owners[emailClaim(it.up.Email)])})
 			it.up.Email = ""
 		}
 		if sms := smsOf(&it.up); sms != "" && owners[smsClaim(sms)] != key {
-			it.leftOff = append(it.leftOff, leftOff{reasonSMSTaken, fmt.Sprintf(
+			it.leftOff = append(it.leftOff, leftOff{reason: reasonSMSTaken, detail: fmt.Sprintf(
 				"contact %s: SMS %s already belongs to the Brevo contact of Braze user %s (Brevo keeps SMS unique); synced without SMS",
 				key, sms, owners[smsClaim(sms)])})
 			it.up.Attributes = withoutSMS(it.up.Attributes)
@@ -206,14 +208,28 @@ func (it *item) flags() ledger.Flags {
 			f |= ledger.WithoutEmail
 		case reasonSMSTaken:
 			f |= ledger.WithoutSMS
+		case mapping.ReasonInvalidEmail:
+			f |= ledger.WithoutEmail
 		}
 	}
 	return f
 }
 
-// leftOff is an identifier a contact was written without, and why.
+// leftOff is an identifier a contact was written without, and why; stage
+// is the stage whose letter it is: the loader's for a claim another contact
+// holds, the transformer's for what the mapping left off.
 type leftOff struct {
-	reason, detail string
+	reason, detail, stage string
+}
+
+// mappedLeftOff is what the mapping left off up, as the transformer's
+// letters.
+func mappedLeftOff(up *proto.ContactUpsert) []leftOff {
+	var out []leftOff
+	for _, lo := range up.LeftOff {
+		out = append(out, leftOff{reason: lo.Reason, detail: lo.Detail, stage: proto.StageTransformer})
+	}
+	return out
 }
 
 // sideLetters records in the DLQ what each item will be written without.
@@ -223,13 +239,14 @@ type leftOff struct {
 func (l *Loader) sideLetters(ctx context.Context, items []*item, batch []*pipeline.Msg, errs []error) {
 	for _, it := range items {
 		for _, lo := range it.leftOff {
-			if err := pipeline.PublishSideLetter(ctx, l.js, proto.StageLoader, lo.reason, lo.detail, batch[it.idx],
+			stage := cmp.Or(lo.stage, proto.StageLoader)
+			if err := pipeline.PublishSideLetter(ctx, l.js, stage, lo.reason, lo.detail, batch[it.idx],
 				it.up.RunID, it.up.Key, it.up.Fingerprint); err != nil {
 				// Retried, the record is claimed and recorded again (once).
 				errs[it.idx] = fmt.Errorf("recording that contact %s was synced without an identifier: %w", it.up.Key, err)
 				break
 			}
-			l.log.Warn("contact synced without an identifier another contact holds", "key", proto.KeyHash(it.up.Key), "reason", lo.reason)
+			l.log.Warn("contact synced without an identifier", "key", proto.KeyHash(it.up.Key), "reason", lo.reason)
 		}
 	}
 }

@@ -90,11 +90,13 @@ func decodeItem(i int, m *pipeline.Msg) (*item, error) {
 	if pr, ok := m.Prepared.(*prepared); ok {
 		it.up, it.prep = pr.up, pr
 		it.up.Attributes = smsOnly(pr.sms) // claims.go reads the SMS there
+		it.leftOff = mappedLeftOff(&it.up)
 		return it, nil
 	}
 	if err := proto.Decode(m.Data, &it.up); err != nil {
 		return nil, err
 	}
+	it.leftOff = mappedLeftOff(&it.up)
 	return it, nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/config"
-	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
@@ -52,7 +51,6 @@ type Transformer struct {
 	cfg    Config
 	js     jetstream.JetStream
 	mapper *mapping.Mapper
-	fps    *kvmap.Map
 	ledger *ledger.Ledger
 	log    *slog.Logger
 	// backlog holds publishing back while the loader is behind.
@@ -87,17 +85,13 @@ func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Con
 	if cfg.Backlog == 0 {
 		cfg.Backlog = DefaultBacklog
 	}
-	fps, err := kvmap.Open(ctx, js, proto.BucketFingerprints)
-	if err != nil {
-		return nil, fmt.Errorf("transformer: %w", err)
-	}
 	led, err := ledger.Open(ctx, js, proto.BucketLedger)
 	if err != nil {
 		return nil, fmt.Errorf("transformer: %w", err)
 	}
 	log := cfg.Logger.With("service", proto.StageTransformer, "instance", cfg.Instance)
 	return &Transformer{
-		cfg: cfg, js: js, mapper: m, fps: fps, ledger: led, log: log,
+		cfg: cfg, js: js, mapper: m, ledger: led, log: log,
 		backlog: pipeline.NewBacklog(js, proto.StreamOps, proto.DurableLoaderContacts, pipeline.Packs(cfg.Backlog), log),
 	}, nil
 }
@@ -132,15 +126,16 @@ type mapped struct {
 	fp      string
 }
 
-// HandleBatch maps every raw user of the batch, looks up the fingerprints of
-// the batch in one go, publishes the changed ones and waits for the server to
-// store them before reporting success. Each message's outcome (passed on,
-// unchanged) is settled for the run's ledger; the worker dead-letters what
-// cannot be mapped.
+// HandleBatch maps every raw user of the batch, publishes the upserts and
+// waits for the server to store them before reporting success. Whether an
+// upsert changes anything is the loader's to decide (it alone reads what
+// was applied); what the mapping left off travels in the upsert, for the
+// loader to record once it writes the contact. Each message's outcome
+// (passed on; unchanged, for a Brevo change come back) is settled for the
+// run's ledger; the worker dead-letters what cannot be mapped.
 func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error {
 	errs := make([]error, len(batch))
 	items := make([]*mapped, len(batch))
-	keys := make([]string, 0, len(batch))
 
 	for i, m := range batch {
 		it := &mapped{}
@@ -160,7 +155,6 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		}
 		it.contact = c
 		items[i] = it
-		keys = append(keys, c.Key)
 	}
 	inBrevo, err := t.reconcile(ctx, items)
 	if err != nil {
@@ -184,21 +178,6 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		it.fp = it.contact.Fingerprint()
 	}
 
-	known, err := t.fps.GetMany(ctx, keys)
-	if err != nil {
-		for i := range errs {
-			if items[i] != nil {
-				errs[i] = fmt.Errorf("transformer: %w", err)
-			}
-		}
-		return errs
-	}
-
-	// What a record is passed on without is recorded first: a transformer
-	// killed after passing it on would, handled again, find it applied and
-	// pass nothing (the side letter's id makes a second one a duplicate).
-	t.sideLetters(ctx, batch, items, known, errs)
-
 	// The loader behind: wait for it rather than pile the upserts up in OPS.
 	if err := t.backlog.Wait(ctx); err != nil {
 		return pipeline.Errors(len(batch), err)
@@ -210,21 +189,13 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		if it == nil || errs[i] != nil {
 			continue
 		}
-		applied, seen := known[it.contact.Key]
-		if a := proto.DecodeApplied(applied); seen && a.Fingerprint == it.fp {
-			// Written by this very run (a redelivery after the loader wrote
-			// it), the line keeps what it was passed on without.
-			var f ledger.Flags
-			if len(it.contact.LeftOff) > 0 && a.Run == proto.RunTag(it.raw.RunID) {
-				f = ledger.WithoutEmail
-			}
-			batch[i].Settle(ledger.Unchanged, f)
-			continue
-		}
 		up := &proto.ContactUpsert{
 			V: proto.SchemaVersion, RunID: it.raw.RunID,
 			Key: it.contact.Key, BrazeID: it.contact.BrazeID, ExtID: it.contact.ExtID, Email: it.contact.Email,
 			Attributes: it.contact.Attributes, SourceVersion: it.raw.ExportedAt, Fingerprint: it.fp,
+		}
+		for _, lo := range it.contact.LeftOff {
+			up.LeftOff = append(up.LeftOff, proto.LeftOff{Reason: lo.Reason, Detail: fmt.Sprintf("braze user %s: %s", it.raw.BrazeID, lo.Detail)})
 		}
 		data, err := proto.Encode(up)
 		if err != nil {
@@ -244,39 +215,8 @@ func (t *Transformer) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []
 		}
 		published = append(published, i)
 	}
-	settlePublished(ctx, pub, batch, published, errs, "upserts", func(i int) ledger.Flags {
-		if len(items[i].contact.LeftOff) > 0 {
-			return ledger.WithoutEmail
-		}
-		return 0
-	})
+	settlePublished(ctx, pub, batch, published, errs, "upserts", nil)
 	return errs
-}
-
-// sideLetters records in the DLQ the identifiers a record to pass on
-// leaves off (an invalid email of a user an ext_id identifies), without
-// holding the record back. Unchanged records (their content applied in an
-// earlier run) were reported by that run.
-func (t *Transformer) sideLetters(ctx context.Context, batch []*pipeline.Msg, items []*mapped, known map[string]string, errs []error) {
-	for i, it := range items {
-		if it == nil {
-			continue
-		}
-		if applied, seen := known[it.contact.Key]; seen {
-			if a := proto.DecodeApplied(applied); a.Fingerprint == it.fp && a.Run != proto.RunTag(it.raw.RunID) {
-				continue
-			}
-		}
-		for _, lo := range it.contact.LeftOff {
-			if err := pipeline.PublishSideLetter(ctx, t.js, proto.StageTransformer, lo.Reason,
-				fmt.Sprintf("braze user %s: %s", items[i].raw.BrazeID, lo.Detail), batch[i],
-				items[i].raw.RunID, items[i].contact.Key, items[i].fp); err != nil {
-				// Handled again, the record is published again under the same
-				// id (stored once) and its side letter recorded once.
-				errs[i] = fmt.Errorf("recording what braze user %s was synced without: %w", items[i].raw.BrazeID, err)
-			}
-		}
-	}
 }
 
 // reconcile hands the batch's users to the two-way reconciler, if any, and

@@ -364,6 +364,20 @@ func TestUsersEndToEnd(t *testing.T) {
 		t.Errorf("second summary %+v, want 50 updated and %d unchanged", second, synced-50)
 	}
 	addsUp(t, second)
+	// The lines lettered for what the mapping left off (an invalid email)
+	// were published again (lettered lines always are) but not lettered
+	// again: unchanged, they were lettered by the run that wrote them. Only
+	// the changed ones among them were written, and lettered, again.
+	wantInvalid := gotDLQ["transformer.invalid_email"]
+	for _, i := range changed {
+		if slices.Contains(exps[i].sideLetters, "transformer.invalid_email") {
+			wantInvalid++
+		}
+	}
+	if got := dlqReasons(t, e.js)["transformer.invalid_email"]; got != wantInvalid {
+		t.Errorf("after the second sync the DLQ holds %d invalid_email letters, want %d (%d from the first sync, and the changed users')",
+			got, wantInvalid, gotDLQ["transformer.invalid_email"])
+	}
 	// Lines as they were, and settled cleanly by the first sync, were not
 	// even published: at most the changed ones, the lettered ones and the
 	// users sharing an identifier were.
