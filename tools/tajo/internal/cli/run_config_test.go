@@ -106,7 +106,7 @@ func TestRunFullEvery(t *testing.T) {
 	home := isolate(t)
 	cfg := filepath.Join(home, "tajo.yaml")
 	yaml := "connectors:\n  braze:\n    instance_url: rest.iad-01.braze.com\n" +
-		"sync:\n  users: {enabled: true, interval: 1s, full_every: 3s}\n  events: true\nlists:\n  vip: 12\n"
+		"sync:\n  users: {enabled: true, interval: 1s, full_every: 6s}\n  events: true\nlists:\n  vip: 12\n"
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestRunFullEvery(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(runCtx) }()
 
-	waitFor(t, &out, "Next: an incremental sync every 1s, a full re-export every 3s.", time.Minute)
+	waitFor(t, &out, "Next: an incremental sync every 1s, a full re-export every 6s.", time.Minute)
 	// A scheduled line per sync: "15:04:05 full sync <id>: ...".
 	scheduled := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d (full|incremental) sync `)
 	deadline := time.Now().Add(time.Minute)
@@ -133,11 +133,14 @@ func TestRunFullEvery(t *testing.T) {
 		}
 		if len(types) >= 5 {
 			seq := strings.Join(types, " ")
+			t.Logf("scheduled syncs:\n%s", strings.Join(regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d (full|incremental) sync .*$`).FindAllString(out.String(), -1), "\n"))
 			if !strings.Contains(seq, "incremental") || !strings.Contains(seq, "full") {
-				t.Errorf("scheduled syncs: %s; want incremental ones and a full re-export every 3s", seq)
+				t.Errorf("scheduled syncs: %s; want incremental ones and a full re-export every 6s", seq)
 			}
+			// A full sync takes a few seconds (the loader waits batch_wait,
+			// 1s, for more upserts after the last): full_every is twice that.
 			if strings.Contains(seq, "full full") {
-				t.Errorf("scheduled syncs: %s; two full ones in a row with interval 1s and full_every 3s", seq)
+				t.Errorf("scheduled syncs: %s; two full ones in a row with interval 1s and full_every 6s", seq)
 			}
 			break
 		}
