@@ -44,7 +44,7 @@ type ContactUpsert struct {
 	// invalid email). The loader records each as the transformer's side
 	// letter when it writes the contact, and not when the contact is
 	// unchanged since an earlier run, which recorded it then.
-	LeftOff []LeftOff `msgpack:"lo,omitempty" json:",omitempty"`
+	LeftOff []LeftOff `msgpack:"lo,omitempty"`
 }
 
 func (m *ContactUpsert) Schema() int { return m.V }
