@@ -22,9 +22,12 @@ import (
 // item is one decoded upsert of a batch.
 type item struct {
 	idx int
-	// up is the upsert; once its row is encoded (rows), its Attributes keep
-	// only the SMS, which claims.go reads there.
-	up   proto.ContactUpsert
+	// up is the upsert; its Attributes are dropped once its row is encoded
+	// (or as it arrived, prepare.go).
+	up proto.ContactUpsert
+	// sms is the SMS the contact is written with: the upsert's, unless
+	// another contact holds it (claims.go) or Brevo said so.
+	sms  string
 	prev proto.Applied // what was applied for the key before (zero: nothing)
 	seen bool          // prev is set
 	// create: the loader counts the write as a creation (dropStale decides,
@@ -122,7 +125,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		if r.WithoutSMS {
 			it.leftOff = append(it.leftOff, leftOff{reason: reasonSMSTaken, detail: fmt.Sprintf(
 				"contact %s: Brevo answered that its SMS already belongs to another contact; synced without SMS", it.up.Key)})
-			it.up.Attributes = withoutSMS(it.up.Attributes)
+			it.sms = ""
 		}
 		done = append(done, it)
 	}
@@ -166,7 +169,7 @@ func (l *Loader) encode(ctx context.Context, items []*item, batch []*pipeline.Ms
 	kept := items[:0:0]
 	for _, it := range items {
 		meta := RowMeta{Key: it.up.Key, Create: it.create, Version: it.up.SourceVersion}
-		sms := smsOf(&it.up)
+		sms := it.sms
 		if p := it.prep; p != nil && len(it.cleared) == 0 && it.up.Email == p.up.Email && sms == p.sms {
 			rows.addRow(p.row, meta)
 			it.mask = p.mask
@@ -190,7 +193,7 @@ func (l *Loader) encode(ctx context.Context, items []*item, batch []*pipeline.Ms
 			errs[it.idx] = pipeline.Permanent("bad_contact", err)
 			continue
 		}
-		it.up.Attributes = smsOnly(sms)
+		it.up.Attributes = nil // encoded: the row holds them
 		kept = append(kept, it)
 	}
 	return rows, kept
@@ -227,7 +230,7 @@ func (l *Loader) settleClaims(ctx context.Context, read *kvmap.Read, items, done
 	applied := make(map[string]string, len(done))
 	for _, it := range done {
 		applied[it.up.Key] = proto.Applied{Version: it.up.SourceVersion, Fingerprint: it.up.Fingerprint,
-			Email: it.up.Email, SMS: smsOf(&it.up), Attrs: it.mask,
+			Email: it.up.Email, SMS: it.sms, Attrs: it.mask,
 			Run: proto.RunTag(it.up.RunID), Outcome: ledger.Cell(it.outcome(), it.flags())}.String()
 	}
 	if err := read.PutMany(ctx, applied); err != nil {

@@ -111,7 +111,7 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 			}
 		}
 		if it.up.Email != "" && owners[emailClaim(it.up.Email)] != key {
-			sms := smsOf(&it.up)
+			sms := it.sms
 			if it.up.ExtID == "" && (sms == "" || owners[smsClaim(sms)] != key) {
 				errs[it.idx] = pipeline.Permanent(reasonDuplicateEmail, fmt.Errorf(
 					"contact %s: email %s already belongs to the Brevo contact of Braze user %s; "+
@@ -126,11 +126,11 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 					"synced without email", key, it.up.Email, owners[emailClaim(it.up.Email)])})
 			it.up.Email = ""
 		}
-		if sms := smsOf(&it.up); sms != "" && owners[smsClaim(sms)] != key {
+		if sms := it.sms; sms != "" && owners[smsClaim(sms)] != key {
 			it.leftOff = append(it.leftOff, leftOff{reason: reasonSMSTaken, detail: fmt.Sprintf(
 				"contact %s: SMS %s already belongs to the Brevo contact of Braze user %s (Brevo keeps SMS unique); synced without SMS",
 				key, sms, owners[smsClaim(sms)])})
-			it.up.Attributes = withoutSMS(it.up.Attributes)
+			it.sms = ""
 		}
 		keep = append(keep, it)
 	}
@@ -147,7 +147,7 @@ func (it *item) claimIDs() []string {
 	if it.up.Email != "" {
 		ids = append(ids, emailClaim(it.up.Email))
 	}
-	if sms := smsOf(&it.up); sms != "" {
+	if sms := it.sms; sms != "" {
 		ids = append(ids, smsClaim(sms))
 	}
 	return ids
@@ -193,7 +193,7 @@ func (it *item) stale() []string {
 	if it.prev.Email != "" && it.prev.Email != it.up.Email {
 		ids = append(ids, emailClaim(it.prev.Email))
 	}
-	if s := smsOf(&it.up); it.prev.SMS != "" && it.prev.SMS != s {
+	if s := it.sms; it.prev.SMS != "" && it.prev.SMS != s {
 		ids = append(ids, smsClaim(it.prev.SMS))
 	}
 	return ids

@@ -76,26 +76,19 @@ func (p *preparer) prepare(m *pipeline.Msg) int {
 	return len(row) + 1
 }
 
-func smsOnly(sms string) map[string]any {
-	if sms == "" {
-		return nil
-	}
-	return map[string]any{smsAttr: sms}
-}
-
 // decodeItem reads message i of a batch: prepared as it arrived, or
 // decoded now.
 func decodeItem(i int, m *pipeline.Msg) (*item, error) {
 	it := &item{idx: i}
 	if pr, ok := m.Prepared.(*prepared); ok {
-		it.up, it.prep = pr.up, pr
-		it.up.Attributes = smsOnly(pr.sms) // claims.go reads the SMS there
+		it.up, it.prep, it.sms = pr.up, pr, pr.sms
 		it.leftOff = mappedLeftOff(&it.up)
 		return it, nil
 	}
 	if err := proto.Decode(m.Data, &it.up); err != nil {
 		return nil, err
 	}
+	it.sms = smsOf(&it.up)
 	it.leftOff = mappedLeftOff(&it.up)
 	return it, nil
 }
