@@ -17,9 +17,6 @@ func SetShape(m *Map, baseHex, splitAt int) { m.setShape(baseHex, splitAt) }
 // Written is the number of entries in the shards m has written.
 func Written(m *Map) int64 { return m.written.Load() }
 
-// ShardsRead is the number of shards m has asked the server for.
-func ShardsRead(m *Map) int64 { return m.read.Load() }
-
 // StoredEntries counts the entries of every shard m's bucket holds now,
 // sealed ones' frozen entries included.
 func StoredEntries(ctx context.Context, m *Map) (int, error) {

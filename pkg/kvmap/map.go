@@ -43,9 +43,8 @@ type Map struct {
 	// levels are sealed (bit i: the node of heap index i). A sealed node is
 	// never written again, so the cache is never wrong, only behind.
 	sealed []atomic.Uint64
-	// written counts the entries of the shards written, read the shards
-	// asked for, for the tests.
-	written, read atomic.Int64
+	// written counts the entries of the shards written, for the tests.
+	written atomic.Int64
 }
 
 const (
@@ -260,61 +259,11 @@ func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
 	return out, nil
 }
 
-// leavesFrom is leaves, taking the nodes of the addresses read holds from
-// it and reading only the others.
-func (m *Map) leavesFrom(ctx context.Context, addrs []addr, read map[string]*node) ([]*node, error) {
-	if len(read) == 0 {
-		return m.leaves(ctx, addrs)
-	}
-	out := make([]*node, len(addrs))
-	var rest []addr
-	var at []int
-	for i, a := range addrs {
-		if n := read[a.key]; n != nil {
-			out[i] = n
-			continue
-		}
-		rest = append(rest, a)
-		at = append(at, i)
-	}
-	if len(rest) == 0 {
-		return out, nil
-	}
-	got, err := m.leaves(ctx, rest)
-	if err != nil {
-		return nil, err
-	}
-	for j, i := range at {
-		out[i] = got[j]
-	}
-	return out, nil
-}
-
 // GetMany returns the stored value of each key that has one.
 func (m *Map) GetMany(ctx context.Context, keys []string) (map[string]string, error) {
-	r, err := m.ReadMany(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	return r.Values, nil
-}
-
-// Read is what ReadMany read: the stored value of each key that has one,
-// and the shards they were read from, so that one later write of those
-// keys (Read.PutMany) starts from them, compare-and-set on the sequences
-// read, instead of reading them again. A shard another writer changed in
-// between fails its write and is read again, as any write's would.
-type Read struct {
-	Values map[string]string
-	m      *Map
-	leaf   map[string]*node // key -> the shard it was read from; nil once written
-}
-
-// ReadMany reads keys, keeping their shards for one write (Read.PutMany).
-func (m *Map) ReadMany(ctx context.Context, keys []string) (*Read, error) {
-	r := &Read{Values: make(map[string]string, len(keys)), m: m, leaf: make(map[string]*node, len(keys))}
+	out := make(map[string]string, len(keys))
 	if len(keys) == 0 {
-		return r, nil
+		return out, nil
 	}
 	addrs := make([]addr, len(keys))
 	for i, k := range keys {
@@ -325,43 +274,29 @@ func (m *Map) ReadMany(ctx context.Context, keys []string) (*Read, error) {
 		return nil, err
 	}
 	for i, a := range addrs {
-		r.leaf[a.key] = leaves[i]
 		if v, ok := leaves[i].entries.get(a.id); ok {
-			r.Values[a.key] = strings.Clone(v) // not the whole shard's bytes
+			out[a.key] = strings.Clone(v) // not the whole shard's bytes
 		}
 	}
-	return r, nil
-}
-
-// PutMany stores entries as Map.PutMany does, starting from the shards r
-// read for the keys it read; the shards are used once, a second call
-// reads them again.
-func (r *Read) PutMany(ctx context.Context, entries map[string]string) error {
-	leaf := r.leaf
-	r.leaf = nil
-	return r.m.putMany(ctx, entries, leaf)
+	return out, nil
 }
 
 // PutMany stores entries and returns once the server has stored every one.
 func (m *Map) PutMany(ctx context.Context, entries map[string]string) error {
-	return m.putMany(ctx, entries, nil)
-}
-
-func (m *Map) putMany(ctx context.Context, entries map[string]string, read map[string]*node) error {
 	keys := make([]string, 0, len(entries))
 	for k := range entries {
 		keys = append(keys, k)
 	}
 	return m.write(ctx, "writing", keys, func(k, cur string, ok bool) (string, bool, bool) {
 		return entries[k], true, false
-	}, nil, read)
+	}, nil)
 }
 
 // Delete removes key.
 func (m *Map) Delete(ctx context.Context, key string) error {
 	return m.write(ctx, "deleting", []string{key}, func(string, string, bool) (string, bool, bool) {
 		return "", false, true
-	}, nil, nil)
+	}, nil)
 }
 
 // ModifyFunc decides the new value of key from its current one (ok false:
@@ -377,7 +312,7 @@ type ModifyFunc func(key, cur string, ok bool) (val string, write, del bool)
 // decision is made on the value the write replaces.
 func (m *Map) Modify(ctx context.Context, keys []string, fn ModifyFunc) (map[string]string, error) {
 	out := make(map[string]string, len(keys))
-	err := m.write(ctx, "modifying", keys, fn, func(k, v string) { out[k] = v }, nil)
+	err := m.write(ctx, "modifying", keys, fn, func(k, v string) { out[k] = v })
 	if err != nil {
 		return nil, err
 	}
@@ -386,10 +321,8 @@ func (m *Map) Modify(ctx context.Context, keys []string, fn ModifyFunc) (map[str
 
 // write applies fn to each key, one compare-and-set per shard, rereading
 // and deciding again the shards another writer changed in between. held,
-// if set, is told the value each key holds once its shard is settled. read,
-// if set, holds shards already read for some keys: the first attempt
-// starts from them.
-func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyFunc, held func(key, val string), read map[string]*node) error {
+// if set, is told the value each key holds once its shard is settled.
+func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyFunc, held func(key, val string)) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -411,11 +344,10 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 		if attempt > casAttempts {
 			return fmt.Errorf("%s %d entries of %s: %d still conflicting after %d attempts", doing, len(keys), m.bucket, len(pending), casAttempts)
 		}
-		leaves, err := m.leavesFrom(ctx, pending, read)
+		leaves, err := m.leaves(ctx, pending)
 		if err != nil {
 			return fmt.Errorf("%s %d entries of %s: %w", doing, len(keys), m.bucket, err)
 		}
-		read = nil // a conflict is read afresh
 		type group struct {
 			n     *node
 			addrs []addr
@@ -591,7 +523,6 @@ func (m *Map) readNodes(ctx context.Context, want map[string]int, nodes map[stri
 // one, then an empty message with status 204 (end of batch), or only a 404
 // when none has.
 func (m *Map) getBatch(ctx context.Context, subjects []string, out map[string]*node) error {
-	m.read.Add(int64(len(subjects)))
 	req, err := json.Marshal(struct {
 		MultiLast []string `json:"multi_last"`
 		Batch     int      `json:"batch"`

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
-	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
@@ -87,7 +86,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	// was recorded before (busy is given back after the bookkeeping).
 	items, release := l.busy(items, errs)
 	defer release()
-	items, stale, same, applied, err := l.dropStale(ctx, items)
+	items, stale, same, err := l.dropStale(ctx, items)
 	if err != nil {
 		return fail(items, err)
 	}
@@ -133,7 +132,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	// server failing over (a bucket's leader lost), rather than by
 	// redelivery, which would write the same rows to Brevo again.
 	if err := bookkeeping.Do(ctx, func(ctx context.Context) error {
-		return l.settleClaims(ctx, applied, items, done, errs)
+		return l.settleClaims(ctx, items, done, errs)
 	}); err != nil {
 		// Still failing: redelivery writes them again (harmless, same
 		// content) and records them then.
@@ -224,16 +223,15 @@ var bookkeeping = resilience.Policy{
 // applied version, fingerprint and identifiers, so the next sync skips them
 // and a stale version is never applied over them), gives back the
 // identifiers they no longer hold, and gives back the fresh claims of the
-// items whose write failed for good. The applied versions are written over
-// the shards dropStale read them from (read), not read again.
-func (l *Loader) settleClaims(ctx context.Context, read *kvmap.Read, items, done []*item, errs []error) error {
+// items whose write failed for good.
+func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []error) error {
 	applied := make(map[string]string, len(done))
 	for _, it := range done {
 		applied[it.up.Key] = proto.Applied{Version: it.up.SourceVersion, Fingerprint: it.up.Fingerprint,
 			Email: it.up.Email, SMS: it.sms, Attrs: it.mask,
 			Run: proto.RunTag(it.up.RunID), Outcome: ledger.Cell(it.outcome(), it.flags())}.String()
 	}
-	if err := read.PutMany(ctx, applied); err != nil {
+	if err := l.fps.PutMany(ctx, applied); err != nil {
 		return fmt.Errorf("recording %d applied contacts: %w", len(applied), err)
 	}
 	if err := l.release(ctx, done, (*item).stale); err != nil {
@@ -291,18 +289,16 @@ func (it *item) outcome() ledger.Outcome {
 // exact content was already applied (a duplicate: nothing to do). It also
 // decides create vs update from what was applied (the loader alone decides
 // it), so a duplicate never counts as a second creation, and which
-// attributes an update clears. It returns what it read, for the write
-// that records the batch (settleClaims).
-func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, same []*item, read *kvmap.Read, err error) {
+// attributes an update clears.
+func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, same []*item, err error) {
 	keys := make([]string, len(items))
 	for i, it := range items {
 		keys[i] = it.up.Key
 	}
-	read, err = l.fps.ReadMany(ctx, keys)
+	applied, err := l.fps.GetMany(ctx, keys)
 	if err != nil {
-		return items, nil, nil, nil, fmt.Errorf("reading applied versions: %w", err)
+		return items, nil, nil, fmt.Errorf("reading applied versions: %w", err)
 	}
-	applied := read.Values
 	fresh = items[:0:0]
 	for _, it := range items {
 		a, seen := applied[it.up.Key]
@@ -328,7 +324,7 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 			fresh = append(fresh, it)
 		}
 	}
-	return fresh, stale, same, read, nil
+	return fresh, stale, same, nil
 }
 
 // classify turns an error of a write into what the pipeline should do with
