@@ -74,7 +74,7 @@ func main() {
 			err = bench.ServeSandbox(ctx, so, os.Stdin, os.Stdout)
 		}
 	case *scale != "":
-		err = runScale(ctx, *scale, o, *limits)
+		err = runScale(ctx, *scale, o, segmentMembers, *limits)
 	default:
 		if !*limits {
 			o.LimitsUsers = 0
@@ -202,9 +202,29 @@ func natsServer(ctx context.Context, bin, dir string) (string, error) {
 	return chaos.BuildNATSServer(ctx, dir)
 }
 
+// scaleArgs are the arguments of the child that runs one size of -scale:
+// the options given to -scale that a size's run reads are passed on (the
+// shape's profiles into a directory per size); the vendor-limits phase
+// and the tracing line are left out.
+func scaleArgs(o bench.Options, segmentMembers, n, shape int, out string) []string {
+	// -scale= explicitly, and no BENCH_SCALE in its environment: a child
+	// that took the sizes from there would run them itself, and its child
+	// again, without end.
+	args := []string{"-scale=", "-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
+		"-nats-server", o.NATSServer, "-nats-memlimit", o.NATSMemLimit, "-json", out, "-limits=false", "-tracing-users", "0",
+		"-events", strconv.Itoa(o.Events), "-segment-members", strconv.Itoa(segmentMembers)}
+	if o.ShapeProfiles != "" {
+		args = append(args, "-shape-profiles", filepath.Join(o.ShapeProfiles, strconv.Itoa(n)))
+	}
+	if o.Verbose {
+		args = append(args, "-v")
+	}
+	return args
+}
+
 // runScale runs this command once per size, each in its own process so that
 // every size's peak RSS is its own, and prints the table after each.
-func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) error {
+func runScale(ctx context.Context, sizes string, o bench.Options, segmentMembers int, limits bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding the tajo-bench executable: %w", err)
@@ -226,13 +246,11 @@ func runScale(ctx context.Context, sizes string, o bench.Options, limits bool) e
 			shape = n
 		}
 		out := filepath.Join(dir, f+".json")
-		// -scale= explicitly, and no BENCH_SCALE in its environment: a
-		// child that took the sizes from there would run them itself, and
-		// its child again, without end.
-		args := []string{"-scale=", "-users", strconv.Itoa(n), "-shape-users", strconv.Itoa(shape),
-			"-nats-server", o.NATSServer, "-nats-memlimit", o.NATSMemLimit, "-json", out, "-limits=false", "-tracing-users", "0"}
-		if o.Verbose {
-			args = append(args, "-v")
+		args := scaleArgs(o, segmentMembers, n, shape, out)
+		if o.ShapeProfiles != "" {
+			if err := os.MkdirAll(filepath.Join(o.ShapeProfiles, strconv.Itoa(n)), 0o755); err != nil {
+				return fmt.Errorf("creating the directory of the shape's profiles: %w", err)
+			}
 		}
 		fmt.Printf("\n######## bench-scale: %d users ########\n", n)
 		cmd := exec.CommandContext(ctx, self, args...)
