@@ -11,8 +11,9 @@
 // each, in memory); a shard holds a few dozen. There are 65,536 base shards;
 // a shard written with more than 24 entries is sealed and its entries move
 // to its two children (the next bit of their hash), which are stored at
-// their first write; once both are, the sealed shard gives up its copy. Writing a key rewrites its shard, so sealing keeps that
-// cost the same at a hundred thousand keys and at fifty million, where a
+// their first write; once both are, the sealed shard gives up its copy.
+// Writing a key rewrites its shard, so sealing keeps that cost the same at
+// a hundred thousand keys and at fifty million, where a
 // fixed number of shards made it grow with the keys (46 entries a shard at
 // three million users). Each Map remembers the seals of the first levels it
 // has seen, so a read usually goes straight to the right shard.

@@ -204,12 +204,10 @@ func (it *item) flags() ledger.Flags {
 	var f ledger.Flags
 	for _, lo := range it.leftOff {
 		switch lo.reason {
-		case reasonEmailTaken:
+		case reasonEmailTaken, mapping.ReasonInvalidEmail:
 			f |= ledger.WithoutEmail
 		case reasonSMSTaken:
 			f |= ledger.WithoutSMS
-		case mapping.ReasonInvalidEmail:
-			f |= ledger.WithoutEmail
 		}
 	}
 	return f

@@ -82,13 +82,12 @@ func decodeItem(i int, m *pipeline.Msg) (*item, error) {
 	it := &item{idx: i}
 	if pr, ok := m.Prepared.(*prepared); ok {
 		it.up, it.prep, it.sms = pr.up, pr, pr.sms
-		it.leftOff = mappedLeftOff(&it.up)
-		return it, nil
+	} else {
+		if err := proto.Decode(m.Data, &it.up); err != nil {
+			return nil, err
+		}
+		it.sms = smsOf(&it.up)
 	}
-	if err := proto.Decode(m.Data, &it.up); err != nil {
-		return nil, err
-	}
-	it.sms = smsOf(&it.up)
 	it.leftOff = mappedLeftOff(&it.up)
 	return it, nil
 }

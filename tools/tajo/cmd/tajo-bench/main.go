@@ -247,11 +247,6 @@ func runScale(ctx context.Context, sizes string, o bench.Options, segmentMembers
 		}
 		out := filepath.Join(dir, f+".json")
 		args := scaleArgs(o, segmentMembers, n, shape, out)
-		if o.ShapeProfiles != "" {
-			if err := os.MkdirAll(filepath.Join(o.ShapeProfiles, strconv.Itoa(n)), 0o755); err != nil {
-				return fmt.Errorf("creating the directory of the shape's profiles: %w", err)
-			}
-		}
 		fmt.Printf("\n######## bench-scale: %d users ########\n", n)
 		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.Env = withoutEnv(os.Environ(), "BENCH_SCALE")
