@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tajo-sync/tajo/proto"
 )
 
 // session pulls messages with one Messages iterator and cuts them into
@@ -33,7 +36,7 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 	go pump(it, msgs, errc)
 
 	b := batcher{size: w.cfg.BatchSize, bytes: w.cfg.BatchBytes, wait: w.cfg.BatchWait, maxWait: w.cfg.BatchMaxWait,
-		timer: time.NewTimer(time.Hour)}
+		timer: time.NewTimer(time.Hour), runs: w.cfg.CaughtUp != nil}
 	b.timer.Stop()
 	defer b.timer.Stop()
 	var queue []*Msg // received while the batch was full, oldest first
@@ -46,6 +49,27 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 	}
 	alive := time.NewTicker(w.cfg.AckWait / 3)
 	defer alive.Stop()
+
+	// A batch idle for quiet asks CaughtUp (Config) whether to go at once;
+	// one question at a time, its answer on caught.
+	var quietC <-chan time.Time
+	quiet := max(w.cfg.BatchWait/20, 10*time.Millisecond)
+	if w.cfg.CaughtUp != nil {
+		t := time.NewTicker(quiet)
+		defer t.Stop()
+		quietC = t.C
+	}
+	type answer struct {
+		gen   uint64    // the batch asked about
+		asked time.Time // when
+		yes   bool
+	}
+	caught := make(chan answer, 1)
+	asking := false
+	// free says a handler can take a batch now (counted exactly, whatever
+	// wake-ups were missed): one that finished may still be on its way back
+	// to its receive, so a send waits for it.
+	free := func() bool { return w.dispatched-w.finished.Load() < int64(w.cfg.Concurrency) }
 
 	var pauseC <-chan time.Time
 	if w.cfg.Paused != nil {
@@ -130,17 +154,36 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			// would carry only what the consumer's pending limit let in
 			// meanwhile (a loader's import half empty), while the acks of
 			// the batch just done let the rest in at once.
-			//
-			// A free handler is one that finished its batch (counted
-			// exactly, whatever wake-ups were missed): it may still be on
-			// its way back to its receive, so the send waits for it.
-			if w.dispatched-w.finished.Load() < int64(w.cfg.Concurrency) {
+			if free() {
 				batches <- b.cur
 				b.cause = FlushWait
 				dispatched(true)
 			} else {
 				b.late = true
 			}
+		case <-quietC:
+			// Only a batch that would go if BatchWait passed now is asked
+			// about, and not while a handler could not take it anyway.
+			if asking || b.empty() || b.ready || b.late || time.Since(b.last) < quiet || !free() {
+				continue
+			}
+			asking = true
+			q := answer{gen: b.gen, asked: time.Now()}
+			runs := slices.Clone(b.runIDs)
+			go func() {
+				q.yes = w.cfg.CaughtUp(ctx, runs)
+				caught <- q
+			}()
+		case a := <-caught:
+			asking = false
+			// Moot if the batch went meanwhile or a message came since the
+			// question: more may be coming after all.
+			if !a.yes || a.gen != b.gen || b.empty() || b.ready || b.late || !b.last.Before(a.asked) || !free() {
+				continue
+			}
+			batches <- b.cur
+			b.cause = FlushCaughtUp
+			dispatched(true)
 		case <-w.freed:
 			if b.late { // a handler is free: the batch's wait starts again
 				b.late, b.first = false, time.Now()
@@ -218,6 +261,10 @@ type batcher struct {
 	ready     bool
 	cause     FlushCause // why ready, once ready
 	late      bool       // waited BatchWait while every handler was busy
+	last      time.Time  // when the last message was added
+	gen       uint64     // counts the batches taken
+	runs      bool       // keep runIDs (Config.CaughtUp)
+	runIDs    []string   // the distinct runs of cur's messages
 }
 
 func (b *batcher) empty() bool { return len(b.cur) == 0 && b.held == nil }
@@ -235,6 +282,12 @@ func (b *batcher) add(m *Msg) {
 	b.cur = append(b.cur, m)
 	b.curBytes += n
 	b.curWeight += m.weight
+	b.last = time.Now()
+	if b.runs {
+		if run := m.header(proto.HeaderRunID); !slices.Contains(b.runIDs, run) {
+			b.runIDs = append(b.runIDs, run)
+		}
+	}
 	switch {
 	case len(b.cur) == 1:
 		b.first = time.Now()
@@ -266,6 +319,8 @@ func (b *batcher) keepAlive() {
 func (b *batcher) take() []*Msg {
 	out := b.cur
 	b.cur, b.curBytes, b.curWeight, b.ready, b.cause, b.late = nil, 0, 0, false, "", false
+	b.runIDs = b.runIDs[:0:0]
+	b.gen++
 	b.timer.Stop()
 	if h := b.held; h != nil {
 		b.held = nil

@@ -43,6 +43,17 @@ type Config struct {
 	// still cut BatchWait after its last message. Zero: BatchWait counts
 	// from the batch's first message.
 	BatchMaxWait time.Duration `yaml:"batch_max_wait"`
+	// CaughtUp, when set, lets a batch go before BatchWait: once no
+	// message has come for a twentieth of BatchWait (at least 10ms), the
+	// session asks it, on a goroutine of its own, whether anything more
+	// is on its way for the runs of the batch's messages (their
+	// Tajo-Run-Id, "" for none); true dispatches the batch as BatchWait
+	// passing would (FlushCaughtUp). The last batch of a sync then goes
+	// as soon as everything before it has arrived, not BatchWait later;
+	// a trickle still waits. It should answer within a few hundred
+	// milliseconds (ctx is cancelled with the session) and say false when
+	// it cannot tell.
+	CaughtUp func(ctx context.Context, runs []string) bool `yaml:"-"`
 
 	// AckWait is the server's redelivery timeout; default 30s. The runtime
 	// reports progress every AckWait/3 while a batch is being handled.

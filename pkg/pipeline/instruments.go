@@ -46,10 +46,11 @@ type Meter interface {
 type FlushCause string
 
 const (
-	FlushCount FlushCause = "count" // BatchSize reached
-	FlushBytes FlushCause = "bytes" // BatchBytes reached
-	FlushWait  FlushCause = "wait"  // BatchWait passed
-	FlushDrain FlushCause = "drain" // the session ended (paused, iterator closed)
+	FlushCount    FlushCause = "count"     // BatchSize reached
+	FlushBytes    FlushCause = "bytes"     // BatchBytes reached
+	FlushWait     FlushCause = "wait"      // BatchWait passed
+	FlushCaughtUp FlushCause = "caught_up" // Config.CaughtUp said nothing more is coming
+	FlushDrain    FlushCause = "drain"     // the session ended (paused, iterator closed)
 )
 
 // traceBatch starts the spans of batch and returns the handler's context

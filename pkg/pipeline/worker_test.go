@@ -622,3 +622,48 @@ func TestWorkerBatchWaitAsIdleGap(t *testing.T) {
 		t.Fatalf("batch sizes %v, want 8 (kept coming) then 2 (after a pause)", got)
 	}
 }
+
+func TestWorkerCaughtUpCutsTheBatchBeforeBatchWait(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	// Without CaughtUp, these messages would wait 10 s.
+	cfg.BatchSize, cfg.BatchWait, cfg.BatchMaxWait, cfg.MaxAckPending = 1000, 10*time.Second, 100*time.Second, 1000
+	var (
+		ready atomic.Bool
+		mu    sync.Mutex
+		asked [][]string
+	)
+	cfg.CaughtUp = func(_ context.Context, runs []string) bool {
+		mu.Lock()
+		asked = append(asked, runs)
+		mu.Unlock()
+		return ready.Load()
+	}
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error { rec.record(b); return nil })
+	start(t, w)
+	publishN(t, js, testSubject, 5, 10) // run "run-1"
+	questions := func() int { mu.Lock(); defer mu.Unlock(); return len(asked) }
+	eventually(t, 5*time.Second, "CaughtUp asked", func() bool { return questions() >= 3 })
+	if n := rec.total(); n != 0 {
+		t.Fatalf("%d messages handled while CaughtUp said no, want none before BatchWait", n)
+	}
+	mu.Lock()
+	if got := asked[0]; !slices.Equal(got, []string{"run-1"}) {
+		t.Errorf("CaughtUp asked about runs %q, want [run-1]", got)
+	}
+	mu.Unlock()
+	began := time.Now()
+	ready.Store(true)
+	eventually(t, 3*time.Second, "the batch dispatched once caught up", func() bool { return rec.total() == 5 })
+	if got := rec.batchSizes(); !slices.Equal(got, []int{5}) {
+		t.Fatalf("batch sizes %v, want one batch of 5", got)
+	}
+	t.Logf("dispatched %v after CaughtUp said yes (BatchWait %v)", time.Since(began).Round(time.Millisecond), cfg.BatchWait)
+	// Nothing held: no more questions once the batch went.
+	n := questions()
+	time.Sleep(200 * time.Millisecond)
+	if m := questions(); m != n {
+		t.Errorf("CaughtUp asked %d more times with no batch held", m-n)
+	}
+}

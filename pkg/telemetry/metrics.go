@@ -47,7 +47,7 @@ func NewMetrics(service string) *Metrics {
 		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tajo_messages_dead_lettered_total",
 			Help: "Messages a stage's worker sent to the DLQ, by reason."}, []string{"stage", "reason"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tajo_batches_total",
-			Help: "Batches dispatched, by what flushed them (count, bytes, wait, drain)."}, []string{"stage", "cause"}),
+			Help: "Batches dispatched, by what flushed them (count, bytes, wait, caught_up, drain)."}, []string{"stage", "cause"}),
 		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tajo_batch_size",
 			Help:    "Messages per batch dispatched.",
 			Buckets: []float64{1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000}}, []string{"stage"}),

@@ -47,7 +47,7 @@ type Config struct {
 	// up to the body limit, and the count binds only when rows are small;
 	// in a trickle, BatchWait cuts the batch. Default 30,000.
 	BatchSize       int
-	BatchWait       time.Duration // a batch is cut once no upsert came for this long (at most ten times it after its first); default 1s
+	BatchWait       time.Duration // a batch is cut once no upsert came for this long (at most ten times it after its first), or as soon as its sync has nothing more for it (caughtup.go); default 1s
 	ImportThreshold int           // batches at least this large go through /contacts/import; default 50
 	MaxImportBytes  int           // import body limit; default 8,000,000 (Brevo allows 10 MB)
 	// ListIDs are the Brevo lists every synced contact joins; Brevo requires
@@ -336,9 +336,11 @@ func (l *Loader) Run(ctx context.Context) error {
 		MaxAckPending: 2 * l.cfg.BatchSize,
 		// A full sync keeps coming: its batches fill by bytes, the first
 		// ones included; a trickle is cut BatchWait after its last upsert,
-		// and no upsert waits more than ten times that.
+		// and no upsert waits more than ten times that. A sync's last
+		// batch goes once it holds everything (caughtup.go).
 		BatchWait:    l.cfg.BatchWait,
 		BatchMaxWait: 10 * l.cfg.BatchWait,
+		CaughtUp:     l.caughtUp,
 		AckWait:      l.cfg.AckWait, // long imports stay alive through InProgress
 		Paused:       l.cfg.Paused,
 		Ledger:       l.ledger,

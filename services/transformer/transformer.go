@@ -13,6 +13,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
+	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -52,6 +53,7 @@ type Transformer struct {
 	js     jetstream.JetStream
 	mapper *mapping.Mapper
 	ledger *ledger.Ledger
+	state  *state.Store // the runs' records (caughtUp)
 	log    *slog.Logger
 	// backlog holds publishing back while the loader is behind.
 	backlog *pipeline.Backlog
@@ -89,9 +91,13 @@ func New(ctx context.Context, js jetstream.JetStream, m *mapping.Mapper, cfg Con
 	if err != nil {
 		return nil, fmt.Errorf("transformer: %w", err)
 	}
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		return nil, fmt.Errorf("transformer: %w", err)
+	}
 	log := cfg.Logger.With("service", proto.StageTransformer, "instance", cfg.Instance)
 	return &Transformer{
-		cfg: cfg, js: js, mapper: m, ledger: led, log: log,
+		cfg: cfg, js: js, mapper: m, ledger: led, state: st, log: log,
 		backlog: pipeline.NewBacklog(js, proto.StreamOps, proto.DurableLoaderContacts, pipeline.Packs(cfg.Backlog), log),
 	}, nil
 }
@@ -109,6 +115,7 @@ func (t *Transformer) Run(ctx context.Context) error {
 		BatchSize:   t.cfg.BatchSize,
 		BatchBytes:  8 << 20,
 		BatchWait:   t.cfg.BatchWait,
+		CaughtUp:    t.caughtUp, // a sync's last batch goes once it has its lines
 		Logger:      t.log,
 		Instruments: t.cfg.Instruments,
 	}, t)
@@ -118,6 +125,20 @@ func (t *Transformer) Run(ctx context.Context) error {
 	t.log.Info("transformer started", "subject", proto.SubjectRawBrazeUsers)
 	return w.Run(ctx)
 }
+
+// caughtUp says whether anything more is on its way to the transformers
+// for the given runs (pipeline.Config.CaughtUp, state.Store.CaughtUp):
+// nothing is once the runs were exported whole and RAW has nothing left
+// to deliver. What it cannot tell is a no: the batch waits batch_wait.
+func (t *Transformer) caughtUp(ctx context.Context, runs []string) bool {
+	ctx, cancel := context.WithTimeout(ctx, caughtUpTimeout)
+	defer cancel()
+	ok, err := t.state.CaughtUp(ctx, t.js, runs, state.Consumer{Stream: proto.StreamRaw, Durable: Durable})
+	return err == nil && ok
+}
+
+// caughtUpTimeout bounds one answer of caughtUp: a few small reads.
+const caughtUpTimeout = 500 * time.Millisecond
 
 // mapped is one raw message's mapping result.
 type mapped struct {

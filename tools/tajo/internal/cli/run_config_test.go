@@ -137,8 +137,8 @@ func TestRunFullEvery(t *testing.T) {
 			if !strings.Contains(seq, "incremental") || !strings.Contains(seq, "full") {
 				t.Errorf("scheduled syncs: %s; want incremental ones and a full re-export every 6s", seq)
 			}
-			// A full sync takes a few seconds (the loader waits batch_wait,
-			// 1s, for more upserts after the last): full_every is twice that.
+			// A full sync of these users takes a second or two:
+			// full_every is several times that.
 			if strings.Contains(seq, "full full") {
 				t.Errorf("scheduled syncs: %s; two full ones in a row with interval 1s and full_every 6s", seq)
 			}
