@@ -503,9 +503,10 @@ func (e *Extractor) flushMarks(ctx context.Context, run *proto.SyncRun) error {
 
 // publishLine checks one export line and publishes it, or dead-letters it.
 func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze.Line, skip *skipped) error {
-	where := fmt.Sprintf("%s line %d", l.Entry, l.No)
+	// where names the line in a letter (formatted only for one).
+	where := func() string { return fmt.Sprintf("%s line %d", l.Entry, l.No) }
 	if l.Err != nil {
-		return e.deadLetter(ctx, run, "unreadable_line", fmt.Sprintf("%s: %v", where, l.Err), l.Data)
+		return e.deadLetter(ctx, run, "unreadable_line", fmt.Sprintf("%s: %v", where(), l.Err), l.Data)
 	}
 	data := bytes.TrimSpace(l.Data)
 	if len(data) == 0 {
@@ -513,7 +514,7 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	}
 	id, reason, detail := brazeID(data)
 	if reason != "" {
-		return e.deadLetter(ctx, run, reason, where+": "+detail, data)
+		return e.deadLetter(ctx, run, reason, where()+": "+detail, data)
 	}
 	no := e.line
 	e.line++
@@ -548,7 +549,7 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 		e.line-- // deadLetter numbers it
 		return e.deadLetter(ctx, run, pipeline.ReasonTooLarge, fmt.Sprintf("%s: braze user %s: the line is %d bytes, "+
 			"over the bus's max payload of %d (raise max_payload on the NATS server, or trim the user's attributes in Braze)",
-			where, id, len(data), tl.Max), nil)
+			where(), id, len(data), tl.Max), nil)
 	}
 	if err != nil {
 		return fmt.Errorf("publishing braze user %s: %w", id, err)

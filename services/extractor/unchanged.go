@@ -33,9 +33,11 @@ import (
 // publishes every line. Anything that goes wrong here publishes every line
 // rather than skip one that changed.
 
-// digestHeader names the digest an entries object was written under.
+// digestHeader names the digest an entries object was written under,
+// hashHeader the hash of its entries (linediff.HashName).
 const (
 	digestHeader = "Tajo-Digest"
+	hashHeader   = "Tajo-Line-Hash"
 	linesHeader  = "Tajo-Lines"
 )
 
@@ -91,6 +93,11 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 		log.Info("the mapping or the lists changed since the base run: every line is published", "base", run.Base)
 		return nil, nil
 	}
+	if h := info.Headers.Get(hashHeader); h != linediff.HashName {
+		log.Info("the base run's line entries were hashed otherwise (by an earlier version): every line is published",
+			"base", run.Base, "hash", h, "want", linediff.HashName)
+		return nil, nil
+	}
 	good, dead, err := e.settledEntries(ctx, run.Base, base)
 	if err != nil {
 		return nil, err
@@ -142,7 +149,7 @@ func (e *Extractor) storeEntries(ctx context.Context, run *proto.SyncRun, f *os.
 		return err
 	}
 	meta := jetstream.ObjectMeta{Name: run.ID, Headers: map[string][]string{
-		digestHeader: {e.cfg.Digest}, linesHeader: {strconv.FormatInt(e.entries.Len(), 10)}}}
+		digestHeader: {e.cfg.Digest}, hashHeader: {linediff.HashName}, linesHeader: {strconv.FormatInt(e.entries.Len(), 10)}}}
 	if _, err := e.lines.Put(ctx, meta, f); err != nil {
 		return fmt.Errorf("storing the export's line entries: %w", err)
 	}

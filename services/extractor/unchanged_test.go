@@ -211,3 +211,70 @@ func newLedger(t *testing.T, js jetstream.JetStream) *ledger.Ledger {
 	}
 	return l
 }
+
+// Entries hashed otherwise than linediff.HashName (kept by an earlier
+// version) are not compared: the incremental run publishes every line.
+func TestEntriesHashedOtherwiseAreNotCompared(t *testing.T) {
+	_, _, js := natsxtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bz := &zipBraze{}
+	const users = 50
+	for i := range users {
+		bz.lines = append(bz.lines, userLine(i, 0))
+	}
+	e, err := New(js, bz, st, Config{FieldsToExport: []string{"external_id"}, TempDir: t.TempDir(), Digest: "mapping-1",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen uint64
+	published := func() int {
+		t.Helper()
+		var n int
+		n, seen = natsxtest.StreamItems(t, ctx, js, proto.StreamRaw, proto.SubjectRawBrazeUsers, seen)
+		return n
+	}
+	sync := func(typ string) *proto.SyncRun {
+		t.Helper()
+		run, err := e.Sync(ctx, typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		settleAll(t, js, run, users)
+		return run
+	}
+	full := sync("full")
+	if n := published(); n != users {
+		t.Fatalf("the full run published %d lines, want %d", n, users)
+	}
+	if sync("incremental"); published() != 0 {
+		t.Fatal("an incremental run with nothing changed published lines")
+	}
+	// The last run's entries, as an earlier version kept them: no hash
+	// header (SHA-256 then).
+	obs, err := js.ObjectStore(ctx, proto.BucketLines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := st.LastRun(ctx, proto.ResourceUsers)
+	if err != nil || last.ID == full.ID {
+		t.Fatalf("the last run: %v, %v", last, err)
+	}
+	info, err := obs.GetInfo(ctx, last.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := info.ObjectMeta
+	meta.Headers = map[string][]string{digestHeader: {"mapping-1"}}
+	if err := obs.UpdateMeta(ctx, last.ID, meta); err != nil {
+		t.Fatal(err)
+	}
+	if sync("incremental"); published() != users {
+		t.Fatalf("entries without the hash header: want every one of %d lines published", users)
+	}
+}
