@@ -328,6 +328,7 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		log.Warn("comparing the export with the base run's failed: every line is published", "err", err)
 		unchanged = nil
 	}
+	defer unchanged.close()
 
 	for attempt := 1; ; attempt++ {
 		err := e.publishExport(ctx, run, f, size, unchanged, log)
@@ -372,18 +373,22 @@ func waitConnected(ctx context.Context, nc *nats.Conn, within time.Duration) err
 
 // publishExport reads the downloaded export from its first line and
 // publishes every line but those unchanged since the base run, marking
-// each in the run's ledger.
+// each in the run's ledger. The run's line entries are recorded as lines
+// are read, unless the comparison with the base run wrote them (skip).
 func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, skip *skipped, log *slog.Logger) error {
 	lastProgress := time.Now()
 	e.line, e.marks = 0, e.marks[:0]
-	ef, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-*")
-	if err != nil {
-		return fmt.Errorf("recording the export's line entries: %w", err)
+	var ef *os.File
+	if skip == nil {
+		var err error
+		if ef, err = os.CreateTemp(e.cfg.TempDir, "tajo-lines-*"); err != nil {
+			return fmt.Errorf("recording the export's line entries: %w", err)
+		}
+		defer removeFile(ef)
+		e.entries = linediff.NewWriter(ef)
+		defer func() { e.entries = nil }()
 	}
-	defer removeFile(ef)
-	e.entries = linediff.NewWriter(ef)
-	defer func() { e.entries = nil }()
-	err = braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
+	err := braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
 		if err := e.publishLine(ctx, run, l, skip); err != nil {
 			return err
 		}
@@ -409,9 +414,18 @@ func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os
 	if err := e.flushMarks(ctx, run); err != nil {
 		return err
 	}
-	if err := e.storeEntries(ctx, run, ef); err != nil {
+	var serr error
+	if ef == nil {
+		ef = skip.entries
+	} else {
+		serr = e.entries.Flush()
+	}
+	if serr == nil {
+		serr = e.storeEntries(ctx, run, ef)
+	}
+	if serr != nil {
 		// The sync goes on: the next incremental run publishes every line.
-		log.Warn("keeping the export's line entries for the next run failed", "err", err)
+		log.Warn("keeping the export's line entries for the next run failed", "err", serr)
 	}
 	log.Info("segment export published", "users", run.Exported, "unchanged", run.Skipped, "malformed", run.Malformed)
 	return nil
@@ -512,6 +526,15 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	if len(data) == 0 {
 		return nil
 	}
+	if o, ok := skip.outcome(e.line); ok {
+		// As in the base run, where it named a user: its entry is
+		// skip's, its user need not be read.
+		e.marks = append(e.marks, ledger.Mark{Line: e.line, Outcome: o})
+		e.line++
+		run.Exported++
+		run.Skipped++
+		return nil
+	}
 	id, reason, detail := brazeID(data)
 	if reason != "" {
 		return e.deadLetter(ctx, run, reason, where()+": "+detail, data)
@@ -522,12 +545,6 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 		if err := e.entries.Add(linediff.Entry{ID: linediff.HashID(id), Hash: linediff.HashLine(data), Line: uint32(no)}); err != nil {
 			return fmt.Errorf("recording the export's line entries: %w", err)
 		}
-	}
-	if o, ok := skip.outcome(no); ok {
-		e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: o})
-		run.Exported++
-		run.Skipped++
-		return nil
 	}
 	// The line is reused by the reader: the payload must own its bytes.
 	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, BrazeID: id,

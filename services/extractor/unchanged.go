@@ -50,7 +50,21 @@ var settledStages = []string{proto.StageExtractor, proto.StageTransformer, proto
 // something in the line itself (dead: not for an identifier another user
 // held, which may be let go), which would only be dead-lettered again and
 // grow the DLQ by one letter a run. A nil *skipped skips nothing.
-type skipped struct{ same, dead linediff.Bitmap }
+//
+// entries are this run's entries, in line order, as the comparison wrote
+// them: kept as the run's object, so publishing neither reads a skipped
+// line's user nor hashes any line again. close removes the file.
+type skipped struct {
+	same, dead linediff.Bitmap
+	entries    *os.File
+}
+
+// close removes the entries file; nil-safe.
+func (s *skipped) close() {
+	if s != nil && s.entries != nil {
+		removeFile(s.entries)
+	}
+}
 
 // outcome is what a skipped line counts as in this run's ledger, and
 // whether line no is skipped at all.
@@ -68,7 +82,7 @@ func (s *skipped) outcome(no int64) (ledger.Outcome, bool) {
 
 // unchangedLines returns, for an incremental run, the lines of its export
 // unchanged since its base run (nil: publish every line).
-func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, log *slog.Logger) (*skipped, error) {
+func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, log *slog.Logger) (_ *skipped, err error) {
 	if run.Type != "incremental" || run.Base == "" {
 		return nil, nil
 	}
@@ -108,13 +122,17 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 	if err != nil {
 		return nil, err
 	}
-	defer removeFile(cur)
+	s := &skipped{entries: cur}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	curSorted, err := linediff.SortByID(cur, e.cfg.TempDir, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer removeFile(curSorted)
-	var s skipped
 	for _, m := range []struct {
 		base *os.File
 		into *linediff.Bitmap
@@ -136,20 +154,21 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 	}
 	log.Info("lines unchanged since the base run are not published", "base", run.Base,
 		"unchanged", s.same.Count(), "dead_lettered_again", s.dead.Count(), "lines", n)
-	return &s, nil
+	return s, nil
 }
 
-// storeEntries keeps the entries publishExport recorded in f as the run's
+// storeEntries keeps the entries in f (written whole) as the run's
 // object, for the next run.
 func (e *Extractor) storeEntries(ctx context.Context, run *proto.SyncRun, f *os.File) error {
-	if err := e.entries.Flush(); err != nil {
+	fi, err := f.Stat()
+	if err != nil {
 		return err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
 	meta := jetstream.ObjectMeta{Name: run.ID, Headers: map[string][]string{
-		digestHeader: {e.cfg.Digest}, hashHeader: {linediff.HashName}, linesHeader: {strconv.FormatInt(e.entries.Len(), 10)}}}
+		digestHeader: {e.cfg.Digest}, hashHeader: {linediff.HashName}, linesHeader: {strconv.FormatInt(fi.Size()/linediff.EntrySize, 10)}}}
 	if _, err := e.lines.Put(ctx, meta, f); err != nil {
 		return fmt.Errorf("storing the export's line entries: %w", err)
 	}
@@ -158,7 +177,8 @@ func (e *Extractor) storeEntries(ctx context.Context, run *proto.SyncRun, f *os.
 
 // writeEntries reads the export and writes an entry for each line that
 // names a user, numbered as publishExport numbers lines, to a temporary
-// file positioned at its start. publishLine records the same entries.
+// file positioned at its start: the entries publishLine records when
+// nothing was compared.
 func (e *Extractor) writeEntries(f *os.File, size int64) (*os.File, int64, error) {
 	out, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-*")
 	if err != nil {
