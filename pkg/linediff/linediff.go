@@ -46,6 +46,16 @@ func HashID(id string) uint64 { return xxhash.Sum64String(id) }
 // HashLine hashes a line's bytes.
 func HashLine(b []byte) uint64 { return xxhash.Sum64(b) }
 
+// HashUnnamed is the ID of the entry of a line that names no user (not a
+// user at all: malformed): its own bytes stand for the user, set apart
+// from every HashID, so the same line in the next export is found the
+// same.
+func HashUnnamed(b []byte) uint64 { return xxhash.Sum64(b) ^ unnamedSalt }
+
+// unnamedSalt sets HashUnnamed apart from HashLine (the fractional part of
+// the golden ratio: any odd constant would do).
+const unnamedSalt = 0x9e3779b97f4a7c15
+
 func put(b []byte, e Entry) {
 	binary.BigEndian.PutUint64(b[0:8], e.ID)
 	binary.BigEndian.PutUint64(b[8:16], e.Hash)

@@ -527,25 +527,30 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 		return nil
 	}
 	if o, ok := skip.outcome(e.line); ok {
-		// As in the base run, where it named a user: its entry is
-		// skip's, its user need not be read.
+		// As in the base run: its entry is skip's, its user need not be
+		// read. A line naming no user counts as malformed again, without
+		// a second letter.
+		if skip.unnamed.Has(uint32(e.line)) {
+			run.Malformed++
+		} else {
+			run.Exported++
+			run.Skipped++
+		}
 		e.marks = append(e.marks, ledger.Mark{Line: e.line, Outcome: o})
 		e.line++
-		run.Exported++
-		run.Skipped++
 		return nil
 	}
-	id, reason, detail := brazeID(data)
+	en, id, reason, detail := entryOf(e.line, data)
+	if e.line <= int64(^uint32(0)) && e.entries != nil {
+		if err := e.entries.Add(en); err != nil {
+			return fmt.Errorf("recording the export's line entries: %w", err)
+		}
+	}
 	if reason != "" {
 		return e.deadLetter(ctx, run, reason, where()+": "+detail, data)
 	}
 	no := e.line
 	e.line++
-	if no <= int64(^uint32(0)) && e.entries != nil {
-		if err := e.entries.Add(linediff.Entry{ID: linediff.HashID(id), Hash: linediff.HashLine(data), Line: uint32(no)}); err != nil {
-			return fmt.Errorf("recording the export's line entries: %w", err)
-		}
-	}
 	// The line is reused by the reader: the payload must own its bytes.
 	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, BrazeID: id,
 		ExportedAt: run.ExportedAt, Line: data})

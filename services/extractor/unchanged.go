@@ -49,14 +49,16 @@ var settledStages = []string{proto.StageExtractor, proto.StageTransformer, proto
 // unchanged with nothing left off (same), and lines it dead-lettered for
 // something in the line itself (dead: not for an identifier another user
 // held, which may be let go), which would only be dead-lettered again and
-// grow the DLQ by one letter a run. A nil *skipped skips nothing.
+// grow the DLQ by one letter a run. Of those, unnamed are the lines that
+// name no user (malformed): they count as malformed again, without a
+// second letter. A nil *skipped skips nothing.
 //
 // entries are this run's entries, in line order, as the comparison wrote
 // them: kept as the run's object, so publishing neither reads a skipped
 // line's user nor hashes any line again. close removes the file.
 type skipped struct {
-	same, dead linediff.Bitmap
-	entries    *os.File
+	same, dead, unnamed linediff.Bitmap
+	entries             *os.File
 }
 
 // close removes the entries file; nil-safe.
@@ -118,11 +120,12 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 	}
 	defer removeFile(good)
 	defer removeFile(dead)
-	cur, n, err := e.writeEntries(f, size)
+	s := &skipped{}
+	cur, n, err := e.writeEntries(f, size, &s.unnamed)
 	if err != nil {
 		return nil, err
 	}
-	s := &skipped{entries: cur}
+	s.entries = cur
 	defer func() {
 		if err != nil {
 			s.close()
@@ -175,11 +178,11 @@ func (e *Extractor) storeEntries(ctx context.Context, run *proto.SyncRun, f *os.
 	return nil
 }
 
-// writeEntries reads the export and writes an entry for each line that
-// names a user, numbered as publishExport numbers lines, to a temporary
-// file positioned at its start: the entries publishLine records when
-// nothing was compared.
-func (e *Extractor) writeEntries(f *os.File, size int64) (*os.File, int64, error) {
+// writeEntries reads the export and writes the entry of each line
+// (entryOf), numbered as publishExport numbers lines, to a temporary file
+// positioned at its start: the entries publishLine records when nothing
+// was compared. The lines that name no user are set in unnamed.
+func (e *Extractor) writeEntries(f *os.File, size int64, unnamed *linediff.Bitmap) (*os.File, int64, error) {
 	out, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-*")
 	if err != nil {
 		return nil, 0, fmt.Errorf("writing the export's line entries: %w", err)
@@ -195,11 +198,11 @@ func (e *Extractor) writeEntries(f *os.File, size int64) (*os.File, int64, error
 		if l.Err != nil || no > int64(^uint32(0)) {
 			return nil
 		}
-		id, reason, _ := brazeID(data)
+		en, _, reason, _ := entryOf(no, data)
 		if reason != "" {
-			return nil
+			unnamed.Set(uint32(no))
 		}
-		return w.Add(linediff.Entry{ID: linediff.HashID(id), Hash: linediff.HashLine(data), Line: uint32(no)})
+		return w.Add(en)
 	})
 	if err == nil {
 		err = w.Flush()
@@ -267,6 +270,21 @@ func (e *Extractor) settledEntries(ctx context.Context, baseRun string, base io.
 			return nil, nil, fmt.Errorf("reading the base run's line entries: %w", err)
 		}
 	}
+}
+
+// entryOf is the entry of line no, its bytes data (trimmed, not empty),
+// and the user it names. A line that names none (reason and detail say
+// why) has the entry of its own bytes (linediff.HashUnnamed): the same
+// line in the next export is found the same, and need not be
+// dead-lettered again.
+func entryOf(no int64, data []byte) (en linediff.Entry, id, reason, detail string) {
+	en = linediff.Entry{Hash: linediff.HashLine(data), Line: uint32(no)}
+	if id, reason, detail = brazeID(data); reason != "" {
+		en.ID = linediff.HashUnnamed(data)
+	} else {
+		en.ID = linediff.HashID(id)
+	}
+	return en, id, reason, detail
 }
 
 func removeFile(f *os.File) {

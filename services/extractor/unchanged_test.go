@@ -94,11 +94,19 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 	// settle plays the downstream stages: every line published is
 	// written, but line 7 is written without its email (a flag), line 9
 	// is dead-lettered for its own content, and line 11 for an email
-	// another user holds (contested).
+	// another user holds (contested). The lines the extractor
+	// dead-lettered (naming no user) go no further.
 	settle := func(run *proto.SyncRun) {
 		t.Helper()
 		var ms []ledger.Mark
+		extracted := newLedger(t, js).Cursor(run.ID, proto.StageExtractor)
 		for i := range run.Exported + run.Malformed {
+			if o, _, err := extracted.At(ctx, i); err != nil || o == ledger.DeadLettered {
+				if err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
 			m := ledger.Mark{Line: i, Outcome: ledger.Updated}
 			switch i {
 			case 7:
@@ -148,6 +156,7 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 	}
 	n := len(bz.lines)
 	bz.lines = append(bz.lines[:n-1:n-1], userLine(users, 0), bz.lines[n-1])
+	lettersBefore := letters(t, ctx, js)
 	inc := sync(newExtractor("mapping-1"), "incremental")
 	wantPublished := uint64(3 + 1 + 2)
 	if n := published(); n != wantPublished || inc.Skipped != int64(users+1)-int64(wantPublished) {
@@ -157,8 +166,15 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Dead-lettered: line 9 and the lines naming no user (malformed: they
-	// have no entry to compare, and are dead-lettered again).
+	// Dead-lettered: line 9 and the lines naming no user (malformed).
+	// "not json" is as it was: not dead-lettered again (no second
+	// letter). The two {"no_id":true} lines are the same bytes: their
+	// entries are not unique, so they are compared with nothing and
+	// dead-lettered again, in one letter (a run's letters of the same
+	// bytes are one message).
+	if n := letters(t, ctx, js) - lettersBefore; n != 1 {
+		t.Errorf("the incremental run filed %d letters, want 1 (the repeated line naming no user; not \"not json\", as it was)", n)
+	}
 	if tl.ByOutcome[ledger.Unchanged] != inc.Skipped-1 || tl.ByOutcome[ledger.DeadLettered] != 1+inc.Malformed || tl.ByOutcome[ledger.Exported] != int64(wantPublished) {
 		t.Fatalf("ledger: %d unchanged, %d dead-lettered, %d exported; want %d, %d and %d", tl.ByOutcome[ledger.Unchanged],
 			tl.ByOutcome[ledger.DeadLettered], tl.ByOutcome[ledger.Exported], inc.Skipped-1, 1+inc.Malformed, wantPublished)
@@ -190,6 +206,20 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 	if n := published(); n != users+1 {
 		t.Fatalf("the full run published %d lines, want %d", n, users+1)
 	}
+}
+
+// letters counts the messages in the DLQ.
+func letters(t *testing.T, ctx context.Context, js jetstream.JetStream) uint64 {
+	t.Helper()
+	s, err := js.Stream(ctx, proto.StreamDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
 }
 
 func settleAll(t *testing.T, js jetstream.JetStream, run *proto.SyncRun, lines int64) {
