@@ -20,6 +20,7 @@ import (
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/dlq"
+	"github.com/tajo-sync/tajo/pkg/resilience"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -60,6 +61,10 @@ type Status struct {
 	// Breakers are the circuit breakers of every process that reported its
 	// health (one per vendor endpoint bucket); null when none did.
 	Breakers []BreakerState `json:"breakers"`
+	// Waiting says what holds the work back now, when the status can tell
+	// (heldBack): each circuit breaker open in a process that reported
+	// within HealthFresh, with what waits for it. Empty: nothing known.
+	Waiting []string `json:"waiting"`
 	// State is where the state was read: the NATS URL or the local store
 	// directory; "" when there is none (nothing synced here yet).
 	State string `json:"state"`
@@ -157,7 +162,7 @@ var LagConsumers = []struct{ Stream, Durable string }{
 func Read(ctx context.Context, js jetstream.JetStream, conn Connection) (*Status, error) {
 	st := &Status{Connector: "braze", Connection: conn, Connected: conn.Braze.OK && conn.Brevo.OK,
 		Resources: map[string]*RunStatus{}, Runs: []*RunStatus{}, DeadLetters: []DeadLetterCount{},
-		ReadAt: time.Now().UTC()}
+		Waiting: []string{}, ReadAt: time.Now().UTC()}
 	if js == nil {
 		return st, nil
 	}
@@ -266,13 +271,42 @@ func readBreakers(ctx context.Context, store *state.Store, st *Status) error {
 					moves += c
 				}
 			}
-			st.Breakers = append(st.Breakers, BreakerState{
+			b := BreakerState{
 				Name: h.Service + "@" + h.Instance + " " + n, State: h.Breakers[n], Transitions: moves,
 				ReportedAt: time.UnixMilli(h.At).UTC(),
-			})
+			}
+			st.Breakers = append(st.Breakers, b)
+			if b.State == "open" && st.ReadAt.Sub(b.ReportedAt) <= HealthFresh {
+				st.Waiting = append(st.Waiting, fmt.Sprintf("%s: circuit breaker %s open (reported %s): %s",
+					h.Service+"@"+h.Instance, n, b.ReportedAt.Format(time.TimeOnly), heldBack(n)))
+			}
 		}
 	}
 	return nil
+}
+
+// HealthFresh is how recent a process's health snapshot must be for the
+// status to explain the work held back by it: processes report every two
+// seconds, so an older one is from a process that stopped (its breakers
+// are listed, not taken as holding anything back).
+const HealthFresh = 30 * time.Second
+
+// heldBack is what waits while the breaker of bucket ("vendor/bucket") is
+// open: the workers of its vendor stop fetching (pipeline.Config.Paused)
+// and the stages before them stop once their bounded backlogs are full.
+func heldBack(bucket string) string {
+	switch vendor, _, _ := strings.Cut(bucket, "/"); vendor {
+	case resilience.VendorBrevo:
+		return "the loaders fetch nothing while a Brevo breaker is open: upserts, events and list changes wait in " +
+			"their streams, then the transformer and the extractor wait for them (their backlogs are bounded), so " +
+			"a sync in flight pauses; it goes on by itself once the breaker's cool-down (resilience.breaker.open_timeout) " +
+			"has passed and a trial call to Brevo succeeds"
+	case resilience.VendorBraze:
+		return "calls to Braze fail at once while it is open: an export, an analytics read or a write back to Braze " +
+			"waits, and goes on by itself once the breaker's cool-down (resilience.breaker.open_timeout) has passed " +
+			"and a trial call to Braze succeeds"
+	}
+	return "calls to that vendor fail at once until its cool-down has passed and a trial call succeeds"
 }
 
 // readRuns finds the last run of each resource, the last runs, the last

@@ -179,6 +179,13 @@ func writeStatus(w io.Writer, st *connectorStatus) error {
 		}
 	}
 
+	if len(st.Waiting) > 0 {
+		b.WriteString("\nHeld back\n")
+		for _, w := range st.Waiting {
+			fmt.Fprintf(&b, "  %s\n", w)
+		}
+	}
+
 	b.WriteString("\nConsumer lag (pending + unacknowledged)\n")
 	if len(st.Consumers) == 0 {
 		b.WriteString("  n/a (no state yet)\n")
