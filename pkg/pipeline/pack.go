@@ -27,9 +27,12 @@ import (
 // headers (run, line, msg id, trace context) and is settled on its own:
 // its ledger mark, its dead letter. The pack is acknowledged once every
 // item is settled, or, when one asked to be retried, delivered again whole
-// after the longest delay asked for; the items already handled are handled
-// again, which every handler of a redelivered message does already (the
-// loader finds them applied).
+// after the longest delay asked for. The worker remembers which of its
+// items it had settled for good (packMemo): when the pack comes back to
+// it, those are not handled again, only the ones that asked to be. A pack
+// that comes back to another replica, or after a restart, is handled
+// whole, which every handler of a redelivered message does already (the
+// loader finds the items applied).
 //
 // Packs are cut by count and bytes and at each Flush, so a publisher that
 // publishes the same items in the same order (an export read again after a
@@ -171,6 +174,9 @@ type packState struct {
 	retry    bool  // an item asked to be handled again
 	delay    time.Duration
 	progress time.Time // the last InProgress passed on
+	seq      uint64    // the pack's stream sequence
+	done     []uint64  // bit i: item i settled for good (this delivery or an earlier one)
+	memo     *packMemo // told what was done when the pack is asked for again
 }
 
 // compacted swaps the delivered pack for its reply subject (compact.go).
@@ -182,11 +188,13 @@ func (p *packState) compacted(a acker) {
 	p.mu.Unlock()
 }
 
-func (p *packState) settle(retry bool, delay time.Duration) error {
+func (p *packState) settle(item int, retry bool, delay time.Duration) error {
 	p.mu.Lock()
 	p.left--
 	if retry {
 		p.retry, p.delay = true, max(p.delay, delay)
+	} else if p.done != nil {
+		p.done[item/64] |= 1 << (item % 64)
 	}
 	done, parent, again, d := p.left == 0, p.parent, p.retry, p.delay
 	p.mu.Unlock()
@@ -194,18 +202,65 @@ func (p *packState) settle(retry bool, delay time.Duration) error {
 	case !done:
 		return nil
 	case again:
+		p.memo.keep(p.seq, p.done)
 		return parent.NakWithDelay(d)
 	}
 	return parent.Ack()
 }
 
-// itemAcker settles one item of a pack.
-type itemAcker struct{ p *packState }
+// itemAcker settles item i of a pack.
+type itemAcker struct {
+	p *packState
+	i int
+}
 
-func (a itemAcker) Ack() error                         { return a.p.settle(false, 0) }
-func (a itemAcker) TermWithReason(string) error        { return a.p.settle(false, 0) } // dead-lettered: done with
-func (a itemAcker) Nak() error                         { return a.p.settle(true, 0) }
-func (a itemAcker) NakWithDelay(d time.Duration) error { return a.p.settle(true, d) }
+func (a itemAcker) Ack() error                         { return a.p.settle(a.i, false, 0) }
+func (a itemAcker) TermWithReason(string) error        { return a.p.settle(a.i, false, 0) } // dead-lettered: done with
+func (a itemAcker) Nak() error                         { return a.p.settle(a.i, true, 0) }
+func (a itemAcker) NakWithDelay(d time.Duration) error { return a.p.settle(a.i, true, d) }
+
+// packMemo remembers, for each pack this worker asked to have again, the
+// items it had settled for good (their ledger marks and dead letters are
+// recorded), until the pack comes back. Kept for at most packMemoMax
+// packs: one forgotten is handled whole when it comes back, as one that
+// came back to another replica is.
+type packMemo struct {
+	mu sync.Mutex
+	m  map[uint64][]uint64 // pack's stream sequence -> its done bits
+}
+
+// packMemoMax bounds the packs remembered: far more than a worker holds
+// (max_ack_pending), about 20 bytes each.
+const packMemoMax = 4096
+
+// keep remembers done for the pack at seq (nil: nothing).
+func (pm *packMemo) keep(seq uint64, done []uint64) {
+	if pm == nil || done == nil {
+		return
+	}
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	if pm.m == nil {
+		pm.m = map[uint64][]uint64{}
+	}
+	for k := range pm.m {
+		if len(pm.m) < packMemoMax {
+			break
+		}
+		delete(pm.m, k)
+	}
+	pm.m[seq] = done
+}
+
+// take returns and forgets what was done of the pack at seq (nil: nothing
+// known).
+func (pm *packMemo) take(seq uint64) []uint64 {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	done := pm.m[seq]
+	delete(pm.m, seq)
+	return done
+}
 
 // InProgress passes progress on to the pack at most once a second,
 // whatever the number of its items held.
@@ -233,15 +288,32 @@ func (w *Worker) delivered(jm jetstream.Msg) []*Msg {
 		}
 		return []*Msg{msg}
 	}
-	ps := &packState{parent: jm, left: len(items)}
-	out := make([]*Msg, len(items))
+	ps := &packState{parent: jm, left: len(items), seq: msg.StreamSeq, memo: &w.packs}
+	if msg.NumDelivered > 1 {
+		ps.done = w.packs.take(msg.StreamSeq)
+	}
+	if len(ps.done) != (len(items)+63)/64 {
+		ps.done = make([]uint64, (len(items)+63)/64) // nothing known (or not this pack)
+	}
+	out := make([]*Msg, 0, len(items))
 	for i, it := range items {
+		if ps.done[i/64]&(1<<(i%64)) != 0 {
+			ps.left-- // settled for good in an earlier delivery
+			continue
+		}
 		h := nats.Header(it.H)
 		if h == nil {
 			h = nats.Header{}
 		}
-		out[i] = &Msg{Subject: msg.Subject, Header: h, Data: it.D, NumDelivered: msg.NumDelivered,
-			StreamSeq: msg.StreamSeq, m: itemAcker{ps}, size: len(it.D), weight: 1, pack: ps, packIdx: i}
+		out = append(out, &Msg{Subject: msg.Subject, Header: h, Data: it.D, NumDelivered: msg.NumDelivered,
+			StreamSeq: msg.StreamSeq, m: itemAcker{ps, i}, size: len(it.D), weight: 1, pack: ps, packIdx: i})
+	}
+	if len(out) == 0 {
+		// Every item was settled (the pack came back before its retry
+		// was asked, say): nothing to handle again.
+		if err := jm.Ack(); err != nil {
+			w.log.Warn("ack of a pack already handled failed; it returns after ack_wait", "seq", msg.StreamSeq, "error", err)
+		}
 	}
 	return out
 }

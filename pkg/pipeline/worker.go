@@ -30,6 +30,8 @@ type Worker struct {
 	dispatched int64
 	freed      chan struct{}
 	streamCache
+	// packs remembers the items settled of the packs asked for again (pack.go).
+	packs packMemo
 	// msgSpanName names the spans of the messages on cfg.Subject.
 	msgSpanName string
 
