@@ -278,7 +278,7 @@ func readBreakers(ctx context.Context, store *state.Store, st *Status) error {
 			st.Breakers = append(st.Breakers, b)
 			if b.State == "open" && st.ReadAt.Sub(b.ReportedAt) <= HealthFresh {
 				st.Waiting = append(st.Waiting, fmt.Sprintf("%s: circuit breaker %s open (reported %s): %s",
-					h.Service+"@"+h.Instance, n, b.ReportedAt.Format(time.TimeOnly), heldBack(n)))
+					h.Service+"@"+h.Instance, n, b.ReportedAt.Format(time.TimeOnly)+" UTC", heldBack(n)))
 			}
 		}
 	}

@@ -147,6 +147,15 @@ function render(st) {
     cells.push(cell(p + ".rate", rate));
     return cells;
   }));
+  // What holds the work back (an open circuit breaker), when the status can tell.
+  const waiting = st.waiting || [];
+  $("held").hidden = waiting.length === 0;
+  $("waiting").replaceChildren(...waiting.map((w, i) => {
+    const li = document.createElement("li");
+    li.dataset.k = "waiting." + i;
+    li.textContent = w;
+    return li;
+  }));
   fillTable("consumers", (st.consumers || []).map((c) => {
     const p = "consumers." + c.stream + "/" + c.consumer;
     if (c.error) return [cell(p, c.stream + "/" + c.consumer, undefined, "text"), cell(p + ".error", c.error, undefined, "text err")];

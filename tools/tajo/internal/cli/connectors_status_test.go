@@ -39,7 +39,7 @@ func sampleStatus() *connectorStatus {
 			{Stream: "OPS", Consumer: "loader-contacts"},
 		},
 		DeadLetters: []deadLetterCount{{Stage: "extractor", Reason: "malformed_json", Count: 3}, {Stage: "loader", Reason: "duplicate_email", Count: 5}},
-		Waiting:     []string{"loader@a: circuit breaker brevo/contacts open (reported 13:06:01): the loaders fetch nothing while a Brevo breaker is open"},
+		Waiting:     []string{"loader@a: circuit breaker brevo/contacts open (reported 13:06:01 UTC): the loaders fetch nothing while a Brevo breaker is open"},
 		State:       "/home/ann/.tajo/nats",
 		ReadAt:      end.Add(time.Minute),
 	}

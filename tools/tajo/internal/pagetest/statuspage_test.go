@@ -17,6 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
+	"github.com/tajo-sync/tajo/pkg/natsx"
+	"github.com/tajo-sync/tajo/pkg/state"
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/tools/sandbox"
 	"github.com/tajo-sync/tajo/tools/tajo/internal/app"
 )
@@ -99,6 +102,9 @@ func figures(st *app.Status) map[string]string {
 			".lastRun": g.LastRun, ".joined": n(g.Joined), ".left": n(g.Left), ".unresolved": n(g.Unresolved), ".error": g.Error} {
 			m[p+k] = v
 		}
+	}
+	for i, w := range st.Waiting {
+		m["waiting."+strconv.Itoa(i)] = w
 	}
 	for _, b := range st.Breakers {
 		p := "breakers." + b.Name
@@ -278,6 +284,40 @@ func TestStatusPageInChromium(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the sync the page differs from the status API:\n%s", strings.Join(diffs, "\n"))
 		}
+	}
+
+	// A Brevo breaker open in a loader that reports: the page says what
+	// it holds back, as the API does.
+	nc, err := natsx.Connect(ctx, s.natsURL, "pagetest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := natsx.JetStream(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutHealth(ctx, &proto.Health{V: proto.SchemaVersion, Service: "loader", Instance: "pagetest", At: time.Now().UnixMilli(),
+		Breakers: map[string]string{"brevo/contacts": "open"}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		before := s.status(t)
+		page := waitSnapshot(t, bctx, before.ReadAt)
+		if diffs = diff(page, figures(before), moving); len(diffs) == 0 && len(before.Waiting) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with a breaker open, waiting %q; the page differs from the status API:\n%s", before.Waiting, strings.Join(diffs, "\n"))
+		}
+	}
+	if held, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`!document.getElementById("held").hidden`)); err != nil || !held {
+		t.Fatalf("the page's Held back section is not shown with a breaker open (%v)", err)
 	}
 
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
