@@ -54,6 +54,12 @@ func Streams(o ProvisionOptions) []jetstream.StreamConfig {
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
 			Duplicates:  o.DedupWindow,
+			// A worker reads back a message it let go of once prepared
+			// (pipeline: a compacted one, a side letter's pack): a direct
+			// get answers the stored message as it is, where the stream
+			// API answers JSON with the body in base64 (a pack of users,
+			// ~100 KB, for one of them).
+			AllowDirect: true,
 		},
 		{
 			Name:        proto.StreamOps,
@@ -63,6 +69,7 @@ func Streams(o ProvisionOptions) []jetstream.StreamConfig {
 			Storage:     jetstream.FileStorage,
 			Replicas:    o.Replicas,
 			Duplicates:  o.DedupWindow,
+			AllowDirect: true, // as RAW
 		},
 		{
 			Name:        proto.StreamDLQ,
