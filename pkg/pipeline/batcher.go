@@ -51,13 +51,15 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 	defer alive.Stop()
 
 	// A batch idle for quiet asks CaughtUp (Config) whether to go at once;
-	// one question at a time, its answer on caught.
+	// one question at a time, its answer on caught. The timer runs only
+	// while a batch is held: armed at each message, again after a no.
 	var quietC <-chan time.Time
 	quiet := max(w.cfg.BatchWait/20, 10*time.Millisecond)
+	quietT := time.NewTimer(time.Hour)
+	quietT.Stop()
+	defer quietT.Stop()
 	if w.cfg.CaughtUp != nil {
-		t := time.NewTicker(quiet)
-		defer t.Stop()
-		quietC = t.C
+		quietC = quietT.C
 	}
 	type answer struct {
 		gen   uint64    // the batch asked about
@@ -89,6 +91,9 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 		b.take()
 		w.dispatched++
 		refill()
+		if quietC != nil && !b.empty() {
+			quietT.Reset(quiet)
+		}
 	}
 	open, draining := true, false
 	var sessionErr error
@@ -146,6 +151,9 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 					b.add(msg)
 				}
 			}
+			if quietC != nil {
+				quietT.Reset(quiet)
+			}
 		case <-b.timer.C:
 			// Waited long enough: dispatch at once if a handler is free.
 			// With every handler busy the batch keeps filling, and once
@@ -163,8 +171,13 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			}
 		case <-quietC:
 			// Only a batch that would go if BatchWait passed now is asked
-			// about, and not while a handler could not take it anyway.
-			if asking || b.empty() || b.ready || b.late || time.Since(b.last) < quiet || !free() {
+			// about, and not while a handler could not take it anyway
+			// (asked again a while later).
+			if asking || b.empty() {
+				continue
+			}
+			if b.ready || b.late || time.Since(b.last) < quiet || !free() {
+				quietT.Reset(quiet)
 				continue
 			}
 			asking = true
@@ -179,6 +192,9 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			// Moot if the batch went meanwhile or a message came since the
 			// question: more may be coming after all.
 			if !a.yes || a.gen != b.gen || b.empty() || b.ready || b.late || !b.last.Before(a.asked) || !free() {
+				if !b.empty() {
+					quietT.Reset(quiet) // ask again while it waits
+				}
 				continue
 			}
 			batches <- b.cur
