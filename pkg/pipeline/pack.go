@@ -175,6 +175,7 @@ type packState struct {
 	delay    time.Duration
 	progress time.Time // the last InProgress passed on
 	seq      uint64    // the pack's stream sequence
+	id       string    // and msg id (packID)
 	done     []uint64  // bit i: item i settled for good (this delivery or an earlier one)
 	memo     *packMemo // told what was done when the pack is asked for again
 }
@@ -202,7 +203,7 @@ func (p *packState) settle(item int, retry bool, delay time.Duration) error {
 	case !done:
 		return nil
 	case again:
-		p.memo.keep(p.seq, p.done)
+		p.memo.keep(p.seq, p.id, p.done)
 		return parent.NakWithDelay(d)
 	}
 	return parent.Ack()
@@ -226,22 +227,30 @@ func (a itemAcker) NakWithDelay(d time.Duration) error { return a.p.settle(a.i, 
 // came back to another replica is.
 type packMemo struct {
 	mu sync.Mutex
-	m  map[uint64][]uint64 // pack's stream sequence -> its done bits
+	m  map[uint64]packDone // by the pack's stream sequence
+}
+
+// packDone is what packMemo keeps of a pack: its msg id, which a pack
+// under the same sequence of a stream made anew would not have, and its
+// done bits.
+type packDone struct {
+	id   string
+	done []uint64
 }
 
 // packMemoMax bounds the packs remembered: far more than a worker holds
 // (max_ack_pending), about 20 bytes each.
 const packMemoMax = 4096
 
-// keep remembers done for the pack at seq (nil: nothing).
-func (pm *packMemo) keep(seq uint64, done []uint64) {
-	if pm == nil || done == nil {
+// keep remembers done for the pack at seq named id (nil: nothing).
+func (pm *packMemo) keep(seq uint64, id string, done []uint64) {
+	if pm == nil || done == nil || id == "" {
 		return
 	}
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
 	if pm.m == nil {
-		pm.m = map[uint64][]uint64{}
+		pm.m = map[uint64]packDone{}
 	}
 	for k := range pm.m {
 		if len(pm.m) < packMemoMax {
@@ -249,17 +258,20 @@ func (pm *packMemo) keep(seq uint64, done []uint64) {
 		}
 		delete(pm.m, k)
 	}
-	pm.m[seq] = done
+	pm.m[seq] = packDone{id, done}
 }
 
-// take returns and forgets what was done of the pack at seq (nil: nothing
-// known).
-func (pm *packMemo) take(seq uint64) []uint64 {
+// take returns and forgets what was done of the pack at seq named id (nil:
+// nothing known).
+func (pm *packMemo) take(seq uint64, id string) []uint64 {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	done := pm.m[seq]
+	d, ok := pm.m[seq]
 	delete(pm.m, seq)
-	return done
+	if !ok || d.id != id {
+		return nil
+	}
+	return d.done
 }
 
 // InProgress passes progress on to the pack at most once a second,
@@ -288,9 +300,9 @@ func (w *Worker) delivered(jm jetstream.Msg) []*Msg {
 		}
 		return []*Msg{msg}
 	}
-	ps := &packState{parent: jm, left: len(items), seq: msg.StreamSeq, memo: &w.packs}
+	ps := &packState{parent: jm, left: len(items), seq: msg.StreamSeq, id: msg.Header.Get(proto.HeaderMsgID), memo: &w.packs}
 	if msg.NumDelivered > 1 {
-		ps.done = w.packs.take(msg.StreamSeq)
+		ps.done = w.packs.take(ps.seq, ps.id)
 	}
 	if len(ps.done) != (len(items)+63)/64 {
 		ps.done = make([]uint64, (len(items)+63)/64) // nothing known (or not this pack)
