@@ -184,7 +184,9 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 			q := answer{gen: b.gen, asked: time.Now()}
 			runs := slices.Clone(b.runIDs)
 			go func() {
-				q.yes = w.cfg.CaughtUp(ctx, runs)
+				qctx, cancel := context.WithTimeout(ctx, caughtUpTimeout)
+				defer cancel()
+				q.yes = w.cfg.CaughtUp(qctx, runs)
 				caught <- q
 			}()
 		case a := <-caught:
@@ -220,6 +222,10 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 		}
 	}
 }
+
+// caughtUpTimeout bounds one answer of Config.CaughtUp (a few small
+// reads); past it the context is cancelled, and the answer is a no.
+const caughtUpTimeout = 500 * time.Millisecond
 
 // release hands an unstarted message back for immediate redelivery,
 // possibly to another replica.

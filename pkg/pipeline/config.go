@@ -50,9 +50,8 @@ type Config struct {
 	// Tajo-Run-Id, "" for none); true dispatches the batch as BatchWait
 	// passing would (FlushCaughtUp). The last batch of a sync then goes
 	// as soon as everything before it has arrived, not BatchWait later;
-	// a trickle still waits. It should answer within a few hundred
-	// milliseconds (ctx is cancelled with the session) and say false when
-	// it cannot tell.
+	// a trickle still waits. Its ctx ends after 500ms (or with the
+	// session); it says false when it cannot tell.
 	CaughtUp func(ctx context.Context, runs []string) bool `yaml:"-"`
 
 	// AckWait is the server's redelivery timeout; default 30s. The runtime

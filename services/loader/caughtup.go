@@ -2,14 +2,10 @@ package loader
 
 import (
 	"context"
-	"time"
 
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
-
-// caughtUpTimeout bounds one answer of caughtUp: a few small reads.
-const caughtUpTimeout = 500 * time.Millisecond
 
 // caughtUp says whether anything more is on its way to the loaders for the
 // given runs (pipeline.Config.CaughtUp, state.Store.CaughtUp): nothing is
@@ -23,8 +19,6 @@ func (l *Loader) caughtUp(ctx context.Context, runs []string) bool {
 	if l.state == nil {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, caughtUpTimeout)
-	defer cancel()
 	ok, err := l.state.CaughtUp(ctx, l.js, runs, state.Consumer{Stream: proto.StreamOps, Durable: Durable},
 		state.Consumer{Stream: proto.StreamRaw, Durable: proto.DurableTransformerUsers})
 	return err == nil && ok

@@ -131,14 +131,9 @@ func (t *Transformer) Run(ctx context.Context) error {
 // nothing is once the runs were exported whole and RAW has nothing left
 // to deliver. What it cannot tell is a no: the batch waits batch_wait.
 func (t *Transformer) caughtUp(ctx context.Context, runs []string) bool {
-	ctx, cancel := context.WithTimeout(ctx, caughtUpTimeout)
-	defer cancel()
 	ok, err := t.state.CaughtUp(ctx, t.js, runs, state.Consumer{Stream: proto.StreamRaw, Durable: Durable})
 	return err == nil && ok
 }
-
-// caughtUpTimeout bounds one answer of caughtUp: a few small reads.
-const caughtUpTimeout = 500 * time.Millisecond
 
 // mapped is one raw message's mapping result.
 type mapped struct {
