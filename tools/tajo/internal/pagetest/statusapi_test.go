@@ -26,9 +26,13 @@ func TestStatusAPIHoldsTheCLIStatus(t *testing.T) {
 	}
 	s := startStack(t, sandbox.Options{Users: 300, Seed: 5, MalformedLines: true})
 	id := s.sync(t, "full")
-	waitFor(t, time.Minute, "run "+id+" done", func() bool {
-		r := s.status(t).Resources["users"]
-		return r != nil && r.ID == id && r.Done
+	// Done, and the workers have reported their breakers once (every 2 s):
+	// a sync shorter than that would leave the CLI and the API reading
+	// either side of the first report.
+	waitFor(t, time.Minute, "run "+id+" done and the breakers reported", func() bool {
+		st := s.status(t)
+		r := st.Resources["users"]
+		return r != nil && r.ID == id && r.Done && st.Breakers != nil
 	})
 
 	home := t.TempDir()
