@@ -39,8 +39,10 @@ type item struct {
 	// fresh are the identifier claims this write took that the contact did
 	// not hold before: given back if the write fails for good.
 	fresh []string
-	// leftOff are the identifiers the contact is written without.
-	leftOff []leftOff
+	// leftOff are the identifiers the contact is written without; the
+	// first lettered of them are recorded in the DLQ.
+	leftOff  []leftOff
+	lettered int
 	// prep is the upsert as it arrived (prepare.go); nil: decoded here.
 	prep *prepared
 }
@@ -139,8 +141,8 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		return fail(done, err)
 	}
 	// Brevo may have refused an SMS the claims did not know of (single
-	// upserts): record that too (the side letters recorded above are not
-	// stored twice).
+	// upserts): record that too (only that: the side letters recorded
+	// above are not published again).
 	l.sideLetters(ctx, done, batch, errs)
 	for _, it := range done {
 		batch[it.idx].Settle(it.outcome(), it.flags())

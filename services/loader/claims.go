@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
@@ -230,13 +231,19 @@ func mappedLeftOff(up *proto.ContactUpsert) []leftOff {
 	return out
 }
 
-// sideLetters records in the DLQ what each item will be written without.
+// sideLetters records in the DLQ what each item will be written without,
+// of what it did not record before.
 // They do not hold the contact back: the message is acked, and a replay of
 // one sends the record again (the identifier still taken, it is written
 // without it again).
+//
+// The operator is told once a batch, not once a contact (a first sync of a
+// million users has thousands): a warning with the count by reason and
+// where the letters are; each contact's line is at debug level.
 func (l *Loader) sideLetters(ctx context.Context, items []*item, batch []*pipeline.Msg, errs []error) {
+	var counts map[string]int
 	for _, it := range items {
-		for _, lo := range it.leftOff {
+		for _, lo := range it.leftOff[it.lettered:] {
 			stage := cmp.Or(lo.stage, proto.StageLoader)
 			if err := pipeline.PublishSideLetter(ctx, l.js, stage, lo.reason, lo.detail, batch[it.idx],
 				it.up.RunID, it.up.Key, it.up.Fingerprint); err != nil {
@@ -244,9 +251,36 @@ func (l *Loader) sideLetters(ctx context.Context, items []*item, batch []*pipeli
 				errs[it.idx] = fmt.Errorf("recording that contact %s was synced without an identifier: %w", it.up.Key, err)
 				break
 			}
-			l.log.Warn("contact synced without an identifier", "key", proto.KeyHash(it.up.Key), "reason", lo.reason)
+			it.lettered++
+			if counts == nil {
+				counts = map[string]int{}
+			}
+			counts[stage+"."+lo.reason]++
+			l.log.Debug("contact synced without an identifier", "key", proto.KeyHash(it.up.Key), "reason", lo.reason)
 		}
 	}
+	if len(counts) > 0 {
+		l.log.Warn("contacts synced without an identifier; each one's letter is in the DLQ (tajo dlq list)",
+			"contacts", sideLetterSummary(counts))
+	}
+}
+
+// sideLetterSummary is "loader.email_taken=12 transformer.invalid_email=3",
+// reasons in order.
+func sideLetterSummary(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%d", k, counts[k])
+	}
+	return b.String()
 }
 
 func keysOf(m map[string]string) []string {

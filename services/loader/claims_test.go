@@ -1,9 +1,13 @@
 package loader_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -208,4 +212,55 @@ func TestHeldIdentifiersAreNotClaimedAgain(t *testing.T) {
 	if c, _ := sim.ContactByExtID("u07"); c.Email != "new07@example.com" {
 		t.Errorf("u07 holds %q after changing its email, want new07@example.com", c.Email)
 	}
+}
+
+// The operator is told of contacts written without an identifier once a
+// batch, with the count by reason, not once a contact (thousands on a first
+// sync): each letter is in the DLQ.
+func TestSideLettersAreToldOnceABatch(t *testing.T) {
+	var logs lockedBuffer
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	var batch []*pipeline.Msg
+	for _, id := range []string{"a", "b", "c", "d"} {
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: id, ExtID: id,
+			Email: "shared@example.com", Attributes: map[string]any{"FIRSTNAME": id}, SourceVersion: 1, Fingerprint: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data})
+	}
+	for i, err := range handle(l)(context.Background(), batch) {
+		if err != nil {
+			t.Fatalf("upsert %d: %v", i, err)
+		}
+	}
+	var told []string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "without an identifier") {
+			told = append(told, line)
+		}
+	}
+	if len(told) != 1 || !strings.Contains(told[0], "level=WARN") || !strings.Contains(told[0], "loader.email_taken=3") {
+		t.Fatalf("log lines about contacts written without an identifier:\n%s\nwant one warning counting loader.email_taken=3",
+			strings.Join(told, "\n"))
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
