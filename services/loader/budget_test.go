@@ -128,3 +128,69 @@ func TestPollsStayWithinTheHourlyBudget(t *testing.T) {
 		})
 	}
 }
+
+// Imports of very different sizes (a full sync's, filled to about 8 MB,
+// then small incrementals', then a full sync's again) each have their own
+// pace: Brevo's fixed time per import weighs on a small import's rows far
+// more than on a large one's, so what a small import took per row would
+// make the next full sync wait minutes past each import, and what a large
+// one took would poll each small one too early, several times.
+func TestImportSizesArePacedApart(t *testing.T) {
+	clock := restcall.NewManualClock(time.Date(2026, 1, 5, 9, 59, 0, 0, time.UTC))
+	sim := brevosim.New(brevosim.Config{APIKey: "k", RateLimit: true, Now: clock.Now,
+		ImportDelay: brevosim.RealisticImportDelay, ImportRowsPerSecond: brevosim.RealisticImportRowsPerSecond})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: "k", Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	polls := &pollLog{Processes: client, clock: clock}
+	// The budget is not what is measured here: it never binds.
+	tr := &tracker{procs: polls, clock: clock, perHour: 100_000, firstPoll: 2 * time.Second, grace: time.Minute,
+		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx := context.Background()
+	batch := brevo.NewImportBatch(0)
+	for n, ph := range []struct {
+		name          string
+		rows, imports int
+		seen          bool // imports of this size were paced before
+	}{
+		{"full sync", 27_000, 4, false}, {"incrementals", 1_000, 4, false},
+		{"full sync again", 27_000, 4, true}, {"incrementals again", 1_000, 4, true},
+	} {
+		took := brevosim.RealisticImportDelay + time.Duration(float64(ph.rows)/brevosim.RealisticImportRowsPerSecond*float64(time.Second))
+		var late time.Duration
+		p0 := len(polls.at)
+		for k := range ph.imports {
+			batch.Reset()
+			for i := range ph.rows {
+				if ok, err := batch.Add(brevo.ImportContact{ExtID: fmt.Sprintf("p%d-%d-%d", n, k, i)}); !ok || err != nil {
+					t.Fatalf("adding a row: %v %v", ok, err)
+				}
+			}
+			id, err := client.ImportFromBatch(ctx, batch, brevo.ImportOptions{ListIDs: []int64{2}, UpdateExistingContacts: true})
+			if err != nil {
+				t.Fatalf("%s, import %d: %v", ph.name, k, err)
+			}
+			started := clock.Now()
+			if _, err := tr.wait(ctx, &expectation{}, id, ph.rows, started); err != nil {
+				t.Fatalf("%s, import %d: %v", ph.name, k, err)
+			}
+			late += clock.Now().Sub(started) - took
+		}
+		n := len(polls.at) - p0
+		t.Logf("%s: %d imports of %d rows (%s each), %d polls, found done %s after they ended, in all",
+			ph.name, ph.imports, ph.rows, took, n, late.Round(time.Second))
+		if !ph.seen {
+			continue
+		}
+		if n > ph.imports+ph.imports/2 {
+			t.Errorf("%s: %d polls for %d imports of a size paced before; want about one each", ph.name, n, ph.imports)
+		}
+		if late > time.Duration(ph.imports)*took/10 {
+			t.Errorf("%s: the imports were found done %s after they ended, in all; want within a tenth of their time (%s)",
+				ph.name, late.Round(time.Second), time.Duration(ph.imports)*took/10)
+		}
+	}
+}

@@ -40,8 +40,8 @@ const processesKey = "brevo.processes"
 
 // tracking is what processesKey holds.
 type tracking struct {
-	Budget pollBudget `json:"budget"`
-	Pace   importPace `json:"pace"`
+	Budget pollBudget  `json:"budget"`
+	Paces  importPaces `json:"paces"` // by size class; the one "pace" of earlier versions is not read
 }
 
 // tracker learns when the imports Brevo accepted have finished: told by
@@ -111,10 +111,11 @@ var errNotified = errors.New("notified")
 // completed. A process that ends otherwise, or a poll Brevo refuses for
 // good, is an error.
 func (t *tracker) wait(ctx context.Context, e *expectation, id int64, rows int, started time.Time) (polls int, err error) {
-	pace, err := t.pace(ctx)
+	paces, err := t.paces(ctx)
 	if err != nil {
 		return 0, err
 	}
+	pace := paces.of(rows)
 	est := pace.estimate(rows)
 	first := est
 	switch {
@@ -129,13 +130,13 @@ func (t *tracker) wait(ctx context.Context, e *expectation, id int64, rows int, 
 	for {
 		if err := t.sleepUntil(ctx, e, next); err != nil {
 			if errors.Is(err, errNotified) {
-				return polls, t.learn(ctx, func(p *importPace) { p.exact(rows, t.clock.Now().Sub(started)) })
+				return polls, t.learn(ctx, rows, func(p *importPace) { p.exact(rows, t.clock.Now().Sub(started)) })
 			}
 			return polls, fmt.Errorf("waiting for import process %d after %d polls: %w", id, polls, err)
 		}
 		if err := t.takePoll(ctx, e); err != nil {
 			if errors.Is(err, errNotified) {
-				return polls, t.learn(ctx, func(p *importPace) { p.exact(rows, t.clock.Now().Sub(started)) })
+				return polls, t.learn(ctx, rows, func(p *importPace) { p.exact(rows, t.clock.Now().Sub(started)) })
 			}
 			return polls, fmt.Errorf("waiting for a poll of import process %d: %w", id, err)
 		}
@@ -144,7 +145,7 @@ func (t *tracker) wait(ctx context.Context, e *expectation, id int64, rows int, 
 		now := t.clock.Now()
 		switch {
 		case err == nil && p.Done():
-			return polls, t.learn(ctx, func(pc *importPace) { pc.polled(rows, now.Sub(started), runningAt) })
+			return polls, t.learn(ctx, rows, func(pc *importPace) { pc.polled(rows, now.Sub(started), runningAt) })
 		case err == nil && p.Status != brevo.ProcessQueued && p.Status != brevo.ProcessInProcess:
 			return polls, fmt.Errorf("import process %d ended with status %q", id, p.Status)
 		case err == nil:
@@ -219,14 +220,15 @@ func (t *tracker) takePoll(ctx context.Context, e *expectation) error {
 	}
 }
 
-func (t *tracker) pace(ctx context.Context) (importPace, error) {
-	var p importPace
-	err := t.update(ctx, func(tr *tracking) { p = tr.Pace })
-	return p, err
+func (t *tracker) paces(ctx context.Context) (importPaces, error) {
+	var ps importPaces
+	err := t.update(ctx, func(tr *tracking) { ps = tr.Paces })
+	return ps, err
 }
 
-func (t *tracker) learn(ctx context.Context, f func(*importPace)) error {
-	if err := t.update(ctx, func(tr *tracking) { f(&tr.Pace) }); err != nil {
+// learn applies f to the pace of imports of rows rows.
+func (t *tracker) learn(ctx context.Context, rows int, f func(*importPace)) error {
+	if err := t.update(ctx, func(tr *tracking) { tr.Paces.learn(rows, f) }); err != nil {
 		// The import is done; only the pace of the next one suffers.
 		t.log.Warn("recording the pace of Brevo imports", "err", err)
 	}

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"math/bits"
 	"time"
 )
 
@@ -17,7 +18,10 @@ import (
 //     polls however many imports run;
 //   - importPace, which learns how long an import takes per row and polls
 //     each import once, when it should be done, rather than on a fixed
-//     backoff that spends several polls on every import.
+//     backoff that spends several polls on every import. Each size class
+//     of imports (importPaces) has its own: Brevo takes seconds for any
+//     import, however small, so a small import takes far longer per row
+//     than a full one.
 //
 // With a notify URL (Config.NotifyURL) Brevo says when an import finished
 // and polling is the fallback: the first poll waits twice the estimate plus
@@ -129,4 +133,57 @@ func (p *importPace) polled(rows int, d, runningAt time.Duration) {
 	if p.Lo >= p.Hi {
 		p.Lo = lo
 	}
+}
+
+// importPaces is the pace of each size class of imports: class k holds the
+// imports of 2^(k-1) to 2^k-1 rows. Brevo's time for an import is a fixed
+// part (seconds) and a part per row, so one pace per row for every size
+// would be wrong for all but one: learned on small incrementals, it made
+// the next full sync wait minutes past each import (a 27,000-row import
+// polled at 189 s for 59 s); learned on full imports, it polled each
+// small one too early, several times.
+type importPaces map[int]importPace
+
+// sizeClass is the class of an import of rows rows.
+func sizeClass(rows int) int { return bits.Len(uint(max(rows, 1))) }
+
+// of is the pace to poll an import of rows rows by: its class's, or, for a
+// size not seen yet, the fastest per row any class knows (a poll too early
+// costs a poll; one too late, the import's time again).
+func (ps importPaces) of(rows int) importPace {
+	if p, ok := ps[sizeClass(rows)]; ok {
+		return p
+	}
+	var fastest float64
+	for _, p := range ps {
+		if per := float64(p.estimate(1 << 20)) / (1 << 20); per > 0 && (fastest == 0 || per < fastest) {
+			fastest = per
+		}
+	}
+	// A guess, not a bound: nothing is known to be done by then.
+	return importPace{Lo: fastest / 1.5}
+}
+
+// surely is when an import of rows rows would be done by, as far as is
+// known, erring late (0: unknown): its class's bound, or for a size not
+// seen yet the slowest per row any class was done by.
+func (ps importPaces) surely(rows int) time.Duration {
+	if p, ok := ps[sizeClass(rows)]; ok {
+		return p.surely(rows)
+	}
+	var slowest float64
+	for _, p := range ps {
+		slowest = max(slowest, p.Hi)
+	}
+	return time.Duration(slowest * float64(rows))
+}
+
+// learn applies f to the pace of rows rows' class.
+func (ps *importPaces) learn(rows int, f func(*importPace)) {
+	if *ps == nil {
+		*ps = importPaces{}
+	}
+	p := (*ps)[sizeClass(rows)]
+	f(&p)
+	(*ps)[sizeClass(rows)] = p
 }

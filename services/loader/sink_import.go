@@ -200,8 +200,8 @@ func maybeStarted(err error) bool {
 // uncertainHold while nothing is learned.
 func (s *importSink) holdAfterUncertainImport(ctx context.Context, rows int) {
 	hold := uncertainHold
-	if p, err := s.track.pace(ctx); err == nil {
-		if d := p.surely(rows); d > 0 {
+	if ps, err := s.track.paces(ctx); err == nil {
+		if d := ps.surely(rows); d > 0 {
 			hold = min(max(2*d, minHold), uncertainHold)
 		}
 	}
