@@ -38,3 +38,9 @@ func StoredEntries(ctx context.Context, m *Map) (int, error) {
 	}
 	return n, nil
 }
+
+// Widest is the most addresses whose shards one read of m held at once.
+func Widest(m *Map) int64 { return m.widest.Load() }
+
+// ChunkKeys bounds the keys one read or write of many holds at once.
+const ChunkKeys = chunkKeys

@@ -1,11 +1,13 @@
 package kvmap
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,6 +30,11 @@ const (
 	maxInflight = 256
 	// ackTimeout bounds the wait for a shard write's acknowledgement.
 	ackTimeout = 30 * time.Second
+	// chunkKeys bounds the keys whose shards one read or write of many
+	// holds at once: a loader batch of 27,000 keys touches as many shards,
+	// 15 entries each at a million users, and holding them all at once made
+	// the loader's memory grow with the users.
+	chunkKeys = 4096
 )
 
 // Map is a batched, sharded view of one key-value bucket.
@@ -45,6 +52,8 @@ type Map struct {
 	sealed []atomic.Uint64
 	// written counts the entries of the shards written, for the tests.
 	written atomic.Int64
+	// widest is the most addresses whose shards one read held, for the tests.
+	widest atomic.Int64
 }
 
 const (
@@ -178,6 +187,12 @@ func child(p *node, a addr, subject string) *node {
 // Nodes are read level by level, one batched read per level, starting
 // below the seals already known; addresses in one node share its *node.
 func (m *Map) leaves(ctx context.Context, addrs []addr) ([]*node, error) {
+	for n := int64(len(addrs)); ; {
+		w := m.widest.Load()
+		if n <= w || m.widest.CompareAndSwap(w, n) {
+			break
+		}
+	}
 	out := make([]*node, len(addrs))
 	depth := make([]int, len(addrs))
 	for i, a := range addrs {
@@ -269,16 +284,38 @@ func (m *Map) GetMany(ctx context.Context, keys []string) (map[string]string, er
 	for i, k := range keys {
 		addrs[i] = m.locate(k)
 	}
-	leaves, err := m.leaves(ctx, addrs)
-	if err != nil {
-		return nil, err
-	}
-	for i, a := range addrs {
-		if v, ok := leaves[i].entries.get(a.id); ok {
-			out[a.key] = strings.Clone(v) // not the whole shard's bytes
+	for _, chunk := range chunks(addrs) {
+		leaves, err := m.leaves(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		for i, a := range chunk {
+			if v, ok := leaves[i].entries.get(a.id); ok {
+				out[a.key] = strings.Clone(v) // not the whole shard's bytes
+			}
 		}
 	}
 	return out, nil
+}
+
+// chunks sorts addrs by base shard and cuts them into runs of about
+// chunkKeys, each base shard in one run (a shard is read and written once
+// for all its keys, as without chunks).
+func chunks(addrs []addr) [][]addr {
+	if len(addrs) <= chunkKeys {
+		return [][]addr{addrs}
+	}
+	slices.SortFunc(addrs, func(a, b addr) int { return cmp.Compare(a.base, b.base) })
+	var out [][]addr
+	for len(addrs) > 0 {
+		n := min(chunkKeys, len(addrs))
+		for n < len(addrs) && addrs[n].base == addrs[n-1].base {
+			n++
+		}
+		out = append(out, addrs[:n:n])
+		addrs = addrs[n:]
+	}
+	return out
 }
 
 // PutMany stores entries and returns once the server has stored every one.
@@ -330,7 +367,7 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 		base int
 		id   string
 	}
-	pending := make([]addr, 0, len(keys))
+	all := make([]addr, 0, len(keys))
 	seen := make(map[place]bool, len(keys))
 	for _, k := range keys {
 		a := m.locate(k)
@@ -338,15 +375,26 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 			continue
 		}
 		seen[place{a.base, a.id}] = true
-		pending = append(pending, a)
+		all = append(all, a)
 	}
+	for _, chunk := range chunks(all) {
+		if err := m.writeChunk(ctx, doing, len(keys), chunk, fn, held); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeChunk is write for the addresses of some of its keys (nkeys in
+// all, for errors).
+func (m *Map) writeChunk(ctx context.Context, doing string, nkeys int, pending []addr, fn ModifyFunc, held func(key, val string)) error {
 	for attempt := 1; len(pending) > 0; attempt++ {
 		if attempt > casAttempts {
-			return fmt.Errorf("%s %d entries of %s: %d still conflicting after %d attempts", doing, len(keys), m.bucket, len(pending), casAttempts)
+			return fmt.Errorf("%s %d entries of %s: %d still conflicting after %d attempts", doing, nkeys, m.bucket, len(pending), casAttempts)
 		}
 		leaves, err := m.leaves(ctx, pending)
 		if err != nil {
-			return fmt.Errorf("%s %d entries of %s: %w", doing, len(keys), m.bucket, err)
+			return fmt.Errorf("%s %d entries of %s: %w", doing, nkeys, m.bucket, err)
 		}
 		type group struct {
 			n     *node
@@ -405,7 +453,7 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 			}
 			f, err := m.store(n)
 			if err != nil {
-				return fmt.Errorf("%s %d entries of %s: %w", doing, len(keys), m.bucket, err)
+				return fmt.Errorf("%s %d entries of %s: %w", doing, nkeys, m.bucket, err)
 			}
 			writes = append(writes, shardWrite{subject: n.subject, future: f, result: result, n: n})
 			if len(writes) == maxInflight {
@@ -419,7 +467,7 @@ func (m *Map) write(ctx context.Context, doing string, keys []string, fn ModifyF
 			return err
 		}
 		if err := m.empty(ctx, created); err != nil {
-			return fmt.Errorf("%s %d entries of %s: %w", doing, len(keys), m.bucket, err)
+			return fmt.Errorf("%s %d entries of %s: %w", doing, nkeys, m.bucket, err)
 		}
 		pending = retry
 	}

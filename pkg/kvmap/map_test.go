@@ -213,3 +213,48 @@ func TestUnacknowledgedWriteFails(t *testing.T) {
 		t.Fatalf("the two calls took %s with a 300ms ack timeout", d)
 	}
 }
+
+// A read or write of many keys (a loader batch: 27,000) holds the shards of
+// about ChunkKeys of them at once, not of all: what it holds must not grow
+// with the batch, nor with the entries each shard has.
+func TestManyKeysAreHandledInChunks(t *testing.T) {
+	ctx := context.Background()
+	_, _, js := natsxtest.Start(t)
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := kvmap.Open(ctx, js, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3*kvmap.ChunkKeys + 500
+	in := make(map[string]string, n)
+	keys := make([]string, 0, n)
+	for i := range n {
+		k := fmt.Sprintf("user-%d", i)
+		in[k], keys = fmt.Sprintf("fp-%d", i), append(keys, k)
+	}
+	if err := m.PutMany(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := m.Modify(ctx, keys, func(k, cur string, ok bool) (string, bool, bool) { return cur + "+", true, false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if got[k] != in[k] || held[k] != in[k]+"+" {
+			t.Fatalf("%s: read %q, modified to %q; want %q and %q", k, got[k], held[k], in[k], in[k]+"+")
+		}
+	}
+	// A chunk ends at a base shard's end: a few keys more than ChunkKeys.
+	if w := kvmap.Widest(m); w > kvmap.ChunkKeys+16 {
+		t.Errorf("one read held the shards of %d keys at once; want at most about %d", w, kvmap.ChunkKeys)
+	}
+	if w := kvmap.Written(m); w > 2*n {
+		t.Errorf("%d entries written for %d keys in two passes: shards written once per chunk", w, n)
+	}
+}
