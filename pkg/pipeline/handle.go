@@ -1,12 +1,9 @@
 package pipeline
 
 import (
-	"strconv"
-
 	"context"
 	"fmt"
 	"github.com/tajo-sync/tajo/pkg/ledger"
-	"github.com/tajo-sync/tajo/proto"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -65,9 +62,8 @@ func (w *Worker) mark(ctx context.Context, todo []*Msg, acts []action, poison []
 	}
 	byRun := map[string][]ledger.Mark{}
 	add := func(m *Msg, o ledger.Outcome) {
-		run := m.header(proto.HeaderRunID)
-		line, err := strconv.ParseInt(m.header(proto.HeaderLine), 10, 64)
-		if run == "" || err != nil || o == ledger.None {
+		run, line, ok := m.Line()
+		if !ok || o == ledger.None {
 			return
 		}
 		byRun[run] = append(byRun[run], ledger.Mark{Line: line, Outcome: o, Flags: m.flags})

@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tajo-sync/tajo/pkg/ledger"
+	"github.com/tajo-sync/tajo/proto"
 )
 
 // Msg is one delivered message as a handler sees it. Handlers read it and
@@ -49,6 +51,14 @@ func (m *Msg) Weight() int { return m.weight }
 // acknowledging. A message acked without an outcome records nothing.
 func (m *Msg) Settle(o ledger.Outcome, f ledger.Flags) {
 	m.outcome, m.flags = o, m.flags|f
+}
+
+// Line is the run and the line of the run's export the message carries
+// (its ledger entry); ok is false when it carries none.
+func (m *Msg) Line() (run string, line int64, ok bool) {
+	run = m.header(proto.HeaderRunID)
+	line, err := strconv.ParseInt(m.header(proto.HeaderLine), 10, 64)
+	return run, line, run != "" && err == nil
 }
 
 // Outcome is what the handler settled the message as.

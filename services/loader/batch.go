@@ -62,6 +62,13 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 			continue
 		}
 		if prev, ok := latest[it.up.Key]; ok {
+			if sameLine(batch[prev.idx], m) {
+				// A second copy of the same line (redelivered beside its
+				// original after a node was lost): nothing merged, the
+				// copy handled settles the line. Marked merged, this one
+				// would win over a dead letter in the run's ledger.
+				continue
+			}
 			if prev.up.SourceVersion > it.up.SourceVersion {
 				m.Settle(ledger.Merged, 0)
 				continue
@@ -158,6 +165,13 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		}
 	}
 	return errs
+}
+
+// sameLine reports whether a and b carry the same line of the same run.
+func sameLine(a, b *pipeline.Msg) bool {
+	ra, la, oka := a.Line()
+	rb, lb, okb := b.Line()
+	return oka && okb && ra == rb && la == lb
 }
 
 // encode makes each item the row Brevo is to hold: its attributes, those

@@ -409,3 +409,53 @@ func TestConcurrentCopiesAreWrittenOnce(t *testing.T) {
 		t.Errorf("Brevo imported %d rows (one copy retried: %d), want the contact written once", rows, retried)
 	}
 }
+
+// Two copies of one line in a batch (a redelivery beside its original, as
+// after a node loss) are one line, not a merge: the line settles as the
+// copy handled did. Marked merged, the other copy won over a dead letter
+// in the run's ledger, and the summary said merged where it was
+// dead-lettered.
+func TestTwoCopiesOfALineAreNotAMerge(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
+	byEmail := func(brazeID string, line int) *pipeline.Msg {
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: "braze:" + brazeID, BrazeID: brazeID,
+			Email: "shared@example.com", Attributes: map[string]any{"FIRSTNAME": brazeID}, SourceVersion: 1, Fingerprint: brazeID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := nats.Header{}
+		h.Set(proto.HeaderRunID, "r")
+		h.Set(proto.HeaderLine, fmt.Sprint(line))
+		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: h, Data: data}
+	}
+	// b2 has nothing but an email b1 holds: dead-lettered duplicate_email,
+	// in both copies' batch.
+	batch := []*pipeline.Msg{byEmail("b1", 1), byEmail("b2", 2), byEmail("b2", 2)}
+	errs := handle(l).HandleBatch(context.Background(), batch)
+	if errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	for i, m := range batch[1:] {
+		if o, _ := m.Outcome(); o == ledger.Merged {
+			t.Errorf("copy %d of line 2 settled as merged: a copy of a line is not a newer record", i+1)
+		}
+	}
+	// One copy is handled (dead-lettered), the other acknowledged with
+	// nothing to record.
+	lettered, acked := 0, 0
+	for i := 1; i <= 2; i++ {
+		var pe *pipeline.PermanentError
+		switch o, _ := batch[i].Outcome(); {
+		case errors.As(errs[i], &pe) && pe.Reason == "duplicate_email" && o == ledger.DeadLettered:
+			lettered++
+		case errs[i] == nil && o == ledger.None:
+			acked++
+		default:
+			t.Errorf("copy %d of line 2: %v, settled %v", i, errs[i], o)
+		}
+	}
+	if lettered != 1 || acked != 1 {
+		t.Errorf("copies of line 2: %d dead-lettered, %d acknowledged with nothing recorded; want one each", lettered, acked)
+	}
+}
