@@ -116,13 +116,24 @@ func Wait(ctx context.Context, js jetstream.JetStream, st *state.Store, id strin
 		if progress != nil {
 			progress(p)
 		}
+		next := t.C
+		if run.Status == proto.RunExported && poll > tailPoll {
+			// Exported whole: the run ends when the last batches are
+			// written, and is looked at more often until then.
+			tail := time.NewTimer(tailPoll)
+			next = tail.C
+		}
 		select {
 		case <-ctx.Done():
 			return Summary{}, fmt.Errorf("waiting for run %s: %w", id, ctx.Err())
-		case <-t.C:
+		case <-next:
 		}
 	}
 }
+
+// tailPoll is how often Wait looks at a run exported whole (two consumer
+// reads): its end is then near.
+const tailPoll = 50 * time.Millisecond
 
 // stages are the stages that mark a users run's ledger.
 var stages = proto.LedgerStages
