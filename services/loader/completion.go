@@ -153,8 +153,10 @@ func (t *tracker) wait(ctx context.Context, e *expectation, id int64, rows int, 
 			if sure := pace.surely(rows); sure > runningAt {
 				next = started.Add(sure) // when a like import was done
 			} else {
-				next = now.Add(backoff)
-				backoff = min(2*backoff, maxPoll)
+				// Running past what was known: polled again after as
+				// long again as it has run, so a poll comes at most
+				// twice its time, however wrong the estimate was.
+				next = now.Add(min(max(runningAt, t.firstPoll), maxPoll))
 			}
 		case ctx.Err() == nil && brevo.Retryable(err):
 			next = now.Add(max(brevo.RetryAfter(err), backoff))
