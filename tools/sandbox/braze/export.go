@@ -2,8 +2,10 @@ package braze
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"compress/flate"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +14,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +36,17 @@ type export struct {
 	profiles  map[int]*profile // what the API wrote, as of the request
 	created   []created        // users the API created, as of the request
 	filter    *gen.Filter
+	// file is the archive, made as soon as the export is requested (Braze
+	// prepares the file before it is ready: its download is a transfer,
+	// not the making of it) into an unlinked temporary file, and kept
+	// until its first download whole; made is closed once it is (file
+	// nil: making it failed). A later download makes it again, as it
+	// streams.
+	file    *os.File
+	size    int64
+	made    chan struct{}
+	readers int  // downloads reading file
+	done    bool // downloaded whole once
 }
 
 type exportSegmentRequest struct {
@@ -95,6 +109,9 @@ func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
 	for eid, other := range s.exports {
 		switch {
 		case now.Sub(other.requested) > exportLifetime:
+			if other.readers == 0 {
+				other.release()
+			}
 			delete(s.exports, eid) // memory stays bounded by the live exports
 		case now.Before(other.ready):
 			running++
@@ -117,6 +134,9 @@ func (s *Server) exportSegment(w http.ResponseWriter, r *http.Request) {
 	ex.created = slices.Clone(s.created)
 	s.exports[id] = ex
 	s.exportsStarted++
+	ex.made = make(chan struct{})
+	s.wg.Add(1)
+	go s.prepare(ex)
 	s.mu.Unlock()
 
 	downloadURL := base + "/_exports/" + id + ".zip"
@@ -184,18 +204,78 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusForbidden, "AccessDenied", "Access Denied")
 		return
 	}
+	select {
+	case <-ex.made:
+	case <-r.Context().Done():
+		return
+	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+ex.prefix+`.zip"`)
-	if err := s.writeZip(r, w, ex); err != nil {
+	s.mu.Lock()
+	f := ex.file
+	if f != nil {
+		ex.readers++
+	}
+	s.mu.Unlock()
+	if f != nil {
+		w.Header().Set("Content-Length", strconv.FormatInt(ex.size, 10))
+		_, err := io.Copy(w, io.NewSectionReader(f, 0, ex.size))
+		s.mu.Lock()
+		ex.readers--
+		ex.done = ex.done || err == nil
+		if ex.done && ex.readers == 0 {
+			ex.release() // the disk it took is given back
+		}
+		s.mu.Unlock()
+		return
+	}
+	if err := s.writeZip(r.Context(), w, ex); err != nil {
 		// Headers are gone: breaking the connection is how a client learns
 		// the body is incomplete (it also sees a bad ZIP).
 		panic(http.ErrAbortHandler)
 	}
 }
 
+// prepare makes ex's archive, as Braze does between the request and the
+// file being ready, until the server closes.
+func (s *Server) prepare(ex *export) {
+	defer s.wg.Done()
+	defer close(ex.made)
+	f, err := os.CreateTemp("", "braze-sim-export-*.zip")
+	if err != nil {
+		return // a download makes it as it streams
+	}
+	_ = os.Remove(f.Name()) // unlinked: its disk is given back when closed, whatever happens
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := s.writeZip(s.closing, bw, ex); err != nil || bw.Flush() != nil {
+		f.Close()
+		return
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		f.Close()
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		f.Close()
+		return
+	}
+	ex.file, ex.size = f, size
+}
+
+// release closes ex's file (s.mu held).
+func (ex *export) release() {
+	if ex.file != nil {
+		ex.file.Close()
+		ex.file = nil
+	}
+}
+
 // writeZip streams the export: users are generated as the ZIP is written, so
 // memory does not grow with the segment.
-func (s *Server) writeZip(r *http.Request, w io.Writer, ex *export) error {
+func (s *Server) writeZip(ctx context.Context, w io.Writer, ex *export) error {
 	zw := zip.NewWriter(w)
 	method := zip.Deflate
 	if s.cfg.StoreExports {
@@ -221,7 +301,7 @@ func (s *Server) writeZip(r *http.Request, w io.Writer, ex *export) error {
 	)
 	for i := range gn.N() + len(ex.created) {
 		if i%4096 == 0 { // a gone client shows as a write error, but only once buffers fill
-			if err := r.Context().Err(); err != nil {
+			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("streaming export %s: %w", ex.id, err)
 			}
 		}

@@ -1,6 +1,7 @@
 package braze
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -81,6 +82,8 @@ type Server struct {
 	catalogs       map[string]*catalogData // catalogs.go
 	an             *analyticsData          // analytics.go
 	closed         bool
+	closing        context.Context // done once Close is called: stops the exports being made
+	close          context.CancelFunc
 	timers         map[*time.Timer]bool
 	wg             sync.WaitGroup
 
@@ -139,6 +142,7 @@ func New(cfg Config) *Server {
 			bucketExportIDs: {limit: cfg.Limits.ExportIDsPerMinute, window: time.Minute},
 		},
 	}
+	s.closing, s.close = context.WithCancel(context.Background())
 	s.segIndex = make(map[string]int, len(s.segments))
 	for k, sg := range s.segments {
 		s.segIndex[sg.id] = k
@@ -194,6 +198,7 @@ func (s *Server) SetBaseURL(base string) {
 
 // Close stops pending export callbacks and waits for those in flight.
 func (s *Server) Close() {
+	s.close()
 	s.mu.Lock()
 	s.closed = true
 	for t := range s.timers {
@@ -204,6 +209,13 @@ func (s *Server) Close() {
 	clear(s.timers)
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.mu.Lock()
+	for _, ex := range s.exports {
+		if ex.readers == 0 {
+			ex.release()
+		}
+	}
+	s.mu.Unlock()
 }
 
 // ServeHTTP serves the API and counts each request by method, path template

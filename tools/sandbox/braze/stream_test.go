@@ -1,6 +1,7 @@
 package braze
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"runtime"
@@ -64,5 +65,38 @@ func BenchmarkExportDownload(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/user")
 		})
+	}
+}
+
+// Braze makes an export's file before it is ready, so its download is a
+// transfer, not the making of it: the first download serves the file made
+// at the request, whole with its length; the next one, the file given
+// back, makes the same archive again as it streams.
+func TestExportIsMadeBeforeItIsReady(t *testing.T) {
+	_, ts := start(t, Config{Gen: gen.New(1, 2000), ExportDelay: -1})
+	e := requestExport(t, ts, map[string]any{"segment_id": AllUsersSegmentID, "fields_to_export": gen.Fields()})
+	get := func() (int64, []byte) {
+		t.Helper()
+		resp, err := http.Get(e.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("download: %d %v", resp.StatusCode, err)
+		}
+		return resp.ContentLength, b
+	}
+	n1, first := get()
+	n2, second := get()
+	if n1 != int64(len(first)) {
+		t.Errorf("first download: Content-Length %d for %d bytes; want the file made at the request, whole", n1, len(first))
+	}
+	if n2 != -1 {
+		t.Errorf("second download: Content-Length %d; want it streamed, the file given back after the first", n2)
+	}
+	if !bytes.Equal(first, second) {
+		t.Errorf("the two downloads differ (%d and %d bytes)", len(first), len(second))
 	}
 }
