@@ -2,7 +2,10 @@ module github.com/tajo-sync/tajo/tools/sandbox
 
 go 1.26
 
-require github.com/getkin/kin-openapi v0.153.0
+require (
+	github.com/getkin/kin-openapi v0.153.0
+	github.com/klauspost/compress v1.20.3
+)
 
 require (
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
