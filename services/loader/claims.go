@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tajo-sync/tajo/pkg/brevo"
 	"github.com/tajo-sync/tajo/pkg/kvmap"
@@ -241,29 +242,49 @@ func mappedLeftOff(up *proto.ContactUpsert) []leftOff {
 // million users has thousands): a warning with the count by reason and
 // where the letters are; each contact's line is at debug level.
 func (l *Loader) sideLetters(ctx context.Context, items []*item, batch []*pipeline.Msg, errs []error) {
-	var counts map[string]int
+	var (
+		mu     sync.Mutex
+		counts map[string]int
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, sideLetterWriters)
+	)
 	for _, it := range items {
-		for _, lo := range it.leftOff[it.lettered:] {
-			stage := cmp.Or(lo.stage, proto.StageLoader)
-			if err := pipeline.PublishSideLetter(ctx, l.js, stage, lo.reason, lo.detail, batch[it.idx],
-				it.up.RunID, it.up.Key, it.up.Fingerprint); err != nil {
-				// Retried, the record is claimed and recorded again (once).
-				errs[it.idx] = fmt.Errorf("recording that contact %s was synced without an identifier: %w", it.up.Key, err)
-				break
-			}
-			it.lettered++
-			if counts == nil {
-				counts = map[string]int{}
-			}
-			counts[stage+"."+lo.reason]++
-			l.log.Debug("contact synced without an identifier", "key", proto.KeyHash(it.up.Key), "reason", lo.reason)
+		if it.lettered >= len(it.leftOff) {
+			continue
 		}
+		// Each letter is a read of its message and a publish awaiting
+		// its acknowledgement: a batch's hundreds go side by side.
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			for _, lo := range it.leftOff[it.lettered:] {
+				stage := cmp.Or(lo.stage, proto.StageLoader)
+				if err := pipeline.PublishSideLetter(ctx, l.js, stage, lo.reason, lo.detail, batch[it.idx],
+					it.up.RunID, it.up.Key, it.up.Fingerprint); err != nil {
+					// Retried, the record is claimed and recorded again (once).
+					errs[it.idx] = fmt.Errorf("recording that contact %s was synced without an identifier: %w", it.up.Key, err)
+					return
+				}
+				it.lettered++
+				mu.Lock()
+				if counts == nil {
+					counts = map[string]int{}
+				}
+				counts[stage+"."+lo.reason]++
+				mu.Unlock()
+				l.log.Debug("contact synced without an identifier", "key", proto.KeyHash(it.up.Key), "reason", lo.reason)
+			}
+		})
 	}
+	wg.Wait()
 	if len(counts) > 0 {
 		l.log.Warn("contacts synced without an identifier; each one's letter is in the DLQ (tajo dlq list)",
 			"contacts", sideLetterSummary(counts))
 	}
 }
+
+// sideLetterWriters bounds the side letters a batch records at once.
+const sideLetterWriters = 16
 
 // sideLetterSummary is "loader.email_taken=12 transformer.invalid_email=3",
 // reasons in order.

@@ -156,7 +156,7 @@ func (ps importPaces) of(rows int) importPace {
 	}
 	var fastest float64
 	for _, p := range ps {
-		if per := float64(p.estimate(1 << 20)) / (1 << 20); per > 0 && (fastest == 0 || per < fastest) {
+		if per := float64(p.estimate(1<<20)) / (1 << 20); per > 0 && (fastest == 0 || per < fastest) {
 			fastest = per
 		}
 	}
