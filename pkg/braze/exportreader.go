@@ -90,7 +90,6 @@ type lineReader struct {
 	maxLine int
 	br      *bufio.Reader
 	line    []byte
-	bufs    [][]byte // readAhead's
 }
 
 func (lr *lineReader) readEntry(f *zip.File, fn func(Line) error) error {
@@ -99,12 +98,10 @@ func (lr *lineReader) readEntry(f *zip.File, fn func(Line) error) error {
 		return fmt.Errorf("braze: opening export entry %q: %w", f.Name, err)
 	}
 	defer rc.Close()
-	ra := newReadAhead(rc, &lr.bufs)
-	defer ra.Close()
 	if lr.br == nil {
-		lr.br = bufio.NewReaderSize(ra, 64<<10)
+		lr.br = bufio.NewReaderSize(rc, 64<<10)
 	} else {
-		lr.br.Reset(ra)
+		lr.br.Reset(rc)
 	}
 	for no := 1; ; no++ {
 		data, tooLong, err := lr.next()
