@@ -26,6 +26,25 @@ func (p *pollLog) Process(ctx context.Context, id int64) (brevo.Process, error) 
 	return p.Processes.Process(ctx, id)
 }
 
+// pollRig is a Brevo simulator on clock whose imports take delay plus
+// their rows at rowsPerSecond, a client of it, its polls logged, and a
+// tracker polling it within perHour polls an hour.
+func pollRig(t *testing.T, clock *restcall.ManualClock, delay time.Duration, rowsPerSecond float64, perHour int) (*brevosim.Server, *brevo.Client, *pollLog, *tracker) {
+	t.Helper()
+	sim := brevosim.New(brevosim.Config{APIKey: "k", RateLimit: true, Now: clock.Now,
+		ImportDelay: delay, ImportRowsPerSecond: rowsPerSecond})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: "k", Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	polls := &pollLog{Processes: client, clock: clock}
+	tr := &tracker{procs: polls, clock: clock, perHour: perHour, firstPoll: 2 * time.Second, grace: time.Minute,
+		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return sim, client, polls, tr
+}
+
 // A full sync of any size polls GET /processes within Brevo's budget of 100
 // calls an hour, with the simulator enforcing it (a 429 would show): here
 // 400 imports, first fast ones (the budget, not the imports, sets the
@@ -52,17 +71,7 @@ func TestPollsStayWithinTheHourlyBudget(t *testing.T) {
 		{"realistic imports", brevosim.RealisticImportDelay, brevosim.RealisticImportRowsPerSecond, 27_000, 16, 1.3, 1.1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := brevosim.New(brevosim.Config{APIKey: "k", RateLimit: true, Now: clock.Now,
-				ImportDelay: tc.delay, ImportRowsPerSecond: tc.rowsPerSecond})
-			srv := httptest.NewServer(sim)
-			defer srv.Close()
-			client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: "k", Clock: clock})
-			if err != nil {
-				t.Fatal(err)
-			}
-			polls := &pollLog{Processes: client, clock: clock}
-			tr := &tracker{procs: polls, clock: clock, perHour: 80, firstPoll: 2 * time.Second, grace: time.Minute,
-				log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			sim, client, polls, tr := pollRig(t, clock, tc.delay, tc.rowsPerSecond, 80)
 			batch := brevo.NewImportBatch(0)
 			ctx := context.Background()
 			start, firstPolls := clock.Now(), 0
@@ -137,18 +146,8 @@ func TestPollsStayWithinTheHourlyBudget(t *testing.T) {
 // one took would poll each small one too early, several times.
 func TestImportSizesArePacedApart(t *testing.T) {
 	clock := restcall.NewManualClock(time.Date(2026, 1, 5, 9, 59, 0, 0, time.UTC))
-	sim := brevosim.New(brevosim.Config{APIKey: "k", RateLimit: true, Now: clock.Now,
-		ImportDelay: brevosim.RealisticImportDelay, ImportRowsPerSecond: brevosim.RealisticImportRowsPerSecond})
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: "k", Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	polls := &pollLog{Processes: client, clock: clock}
 	// The budget is not what is measured here: it never binds.
-	tr := &tracker{procs: polls, clock: clock, perHour: 100_000, firstPoll: 2 * time.Second, grace: time.Minute,
-		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	_, client, polls, tr := pollRig(t, clock, brevosim.RealisticImportDelay, brevosim.RealisticImportRowsPerSecond, 100_000)
 	ctx := context.Background()
 	batch := brevo.NewImportBatch(0)
 	for n, ph := range []struct {
