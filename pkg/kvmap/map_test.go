@@ -15,14 +15,7 @@ import (
 
 func TestGetPutMany(t *testing.T) {
 	ctx := context.Background()
-	_, _, js := natsxtest.Start(t)
-	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := kvmap.Open(ctx, js, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openMap(t)
 	in := map[string]string{}
 	keys := []string{"missing", "email:Ann@Example.com", "free form/with.dots and spaces"}
 	for i := range 2600 { // more than one batched read
@@ -219,14 +212,7 @@ func TestUnacknowledgedWriteFails(t *testing.T) {
 // with the batch, nor with the entries each shard has.
 func TestManyKeysAreHandledInChunks(t *testing.T) {
 	ctx := context.Background()
-	_, _, js := natsxtest.Start(t)
-	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := kvmap.Open(ctx, js, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openMap(t)
 	const n = 3*kvmap.ChunkKeys + 500
 	in := make(map[string]string, n)
 	keys := make([]string, 0, n)
@@ -257,4 +243,19 @@ func TestManyKeysAreHandledInChunks(t *testing.T) {
 	if w := kvmap.Written(m); w > 2*n {
 		t.Errorf("%d entries written for %d keys in two passes: shards written once per chunk", w, n)
 	}
+}
+
+// openMap is a Map on a bucket "t" of a server of its own.
+func openMap(t *testing.T) *kvmap.Map {
+	t.Helper()
+	ctx := context.Background()
+	_, _, js := natsxtest.Start(t)
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := kvmap.Open(ctx, js, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -81,18 +81,24 @@ const (
 
 // estimate is when to poll an import of rows rows first; 0 when unknown.
 func (p importPace) estimate(rows int) time.Duration {
-	var per float64
+	if rows <= 0 {
+		return 0
+	}
+	return time.Duration(p.perRow() * float64(rows))
+}
+
+// perRow is the time per row an import is polled at; 0 when unknown.
+func (p importPace) perRow() float64 {
 	switch {
-	case rows <= 0 || (p.Hi <= 0 && p.Lo <= 0):
+	case p.Hi <= 0 && p.Lo <= 0:
 		return 0
 	case p.Hi <= 0:
-		per = 1.5 * p.Lo
+		return 1.5 * p.Lo
 	case p.Hi-p.Lo <= paceTolerance*p.Hi:
-		per = p.Hi
+		return p.Hi
 	default:
-		per = (p.Lo + p.Hi) / 2
+		return (p.Lo + p.Hi) / 2
 	}
-	return time.Duration(per * float64(rows))
 }
 
 // surely is when an import of rows rows was done by, as far as is known
@@ -156,7 +162,7 @@ func (ps importPaces) of(rows int) importPace {
 	}
 	var fastest float64
 	for _, p := range ps {
-		if per := float64(p.estimate(1<<20)) / (1 << 20); per > 0 && (fastest == 0 || per < fastest) {
+		if per := p.perRow(); per > 0 && (fastest == 0 || per < fastest) {
 			fastest = per
 		}
 	}
