@@ -150,8 +150,13 @@ func TestRunFullEvery(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("tajo run: %v", err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("tajo run: %v", err)
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatalf("tajo run did not stop 45s after its context was cancelled; the goroutines in tajo's code:\n%s", ownStacks())
 	}
 	for _, want := range []string{
 		"note: " + cfg + ":6: sync.events: not acted on yet: ",

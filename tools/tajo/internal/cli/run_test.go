@@ -127,7 +127,7 @@ func TestRun(t *testing.T) {
 			t.Fatalf("tajo run after Ctrl-C: %v", err)
 		}
 	case <-time.After(45 * time.Second):
-		t.Fatal("tajo run did not stop after its context was cancelled")
+		t.Fatalf("tajo run did not stop after its context was cancelled; the goroutines in tajo's code:\n%s", ownStacks())
 	}
 	if !strings.HasSuffix(out2.String(), "Stopped.\n") {
 		t.Errorf("want a last line saying it stopped:\n%s", out2.String())

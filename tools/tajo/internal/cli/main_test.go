@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stuckAfter is when this package's tests are taken to be stuck: they take
+// about a minute and a half, and `make test` gives a package 15 minutes.
+const stuckAfter = 8 * time.Minute
+
+// TestMain stops a stuck run with the stacks of the goroutines in this
+// project's code only. The go test timeout prints every goroutine of the
+// embedded servers too, and what a CI log keeps of that (its end) says
+// nothing of which test hung or where.
+func TestMain(m *testing.M) {
+	t := time.AfterFunc(stuckAfter, func() {
+		fmt.Fprintf(os.Stderr, "cli tests still running after %s; the goroutines in tajo's code:\n\n%s", stuckAfter, ownStacks())
+		os.Exit(2)
+	})
+	code := m.Run()
+	t.Stop()
+	os.Exit(code)
+}
+
+// ownStacks is every goroutine's stack that passes through this project's
+// packages.
+func ownStacks() string {
+	buf := make([]byte, 64<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out strings.Builder
+	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("tajo-sync/tajo/")) {
+			out.Write(g)
+			out.WriteString("\n\n")
+		}
+	}
+	return out.String()
+}
