@@ -11,7 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tajo-sync/tajo/proto"
 )
@@ -160,7 +159,8 @@ func unpack(hdr nats.Header, data []byte) (items []packItem, ok bool, err error)
 	if hdr.Get(proto.HeaderPack) == "" {
 		return nil, false, nil
 	}
-	if err := msgpack.Unmarshal(data, &items); err != nil {
+	items, err = decodePack(data)
+	if err != nil {
 		return nil, true, fmt.Errorf("decoding a pack: %w", err)
 	}
 	return items, true, nil
@@ -337,13 +337,16 @@ func (w *Worker) loadPackItem(i int) func(ctx context.Context, seq uint64) (*jet
 		if err != nil {
 			return nil, err
 		}
-		items, ok, err := unpack(raw.Header, raw.Data)
-		switch {
-		case err != nil:
-			return nil, err
-		case !ok || i >= len(items):
+		if raw.Header.Get(proto.HeaderPack) == "" {
 			return nil, fmt.Errorf("message %d is not the pack it was delivered as", seq)
 		}
-		return &jetstream.RawStreamMsg{Subject: raw.Subject, Sequence: seq, Header: items[i].H, Data: items[i].D, Time: raw.Time}, nil
+		it, ok, err := decodePackItem(raw.Data, i)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("decoding item %d of the pack at %d: %w", i, seq, err)
+		case !ok:
+			return nil, fmt.Errorf("message %d is not the pack it was delivered as", seq)
+		}
+		return &jetstream.RawStreamMsg{Subject: raw.Subject, Sequence: seq, Header: it.H, Data: it.D, Time: raw.Time}, nil
 	}
 }
