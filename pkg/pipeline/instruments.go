@@ -19,8 +19,8 @@ import (
 type Instruments struct {
 	// Tracer, when set, starts a consumer span per message handled, a child
 	// of the trace context its headers carry (telemetry.Extract), and a
-	// span per batch: the child of its first message's span, linked to all
-	// of them, and the context the handler is called with. Before the
+	// span per batch: the child of its first message's span, linked to
+	// them (the first 128: batchLinks), and the context the handler is called with. Before the
 	// handler runs, each Msg.Header's traceparent is replaced by its own
 	// span's, so a handler that copies it onto what it publishes continues
 	// the trace.
@@ -69,7 +69,7 @@ func (w *Worker) traceBatch(ctx context.Context, batch []*Msg) (context.Context,
 	if tr == nil || len(batch) == 0 {
 		return ctx, func() {}
 	}
-	links := make([]trace.Link, 0, len(batch))
+	links := make([]trace.Link, 0, min(len(batch), batchLinks))
 	var first trace.Span
 	for _, m := range batch {
 		c := msgCarrier{m}
@@ -88,7 +88,9 @@ func (w *Worker) traceBatch(ctx context.Context, batch []*Msg) (context.Context,
 		}
 		m.span = span
 		telemetry.InjectInto(mctx, c)
-		links = append(links, trace.Link{SpanContext: span.SpanContext()})
+		if len(links) < batchLinks {
+			links = append(links, trace.Link{SpanContext: span.SpanContext()})
+		}
 		if first == nil {
 			first = span
 		}
@@ -99,6 +101,13 @@ func (w *Worker) traceBatch(ctx context.Context, batch []*Msg) (context.Context,
 	}
 	return bctx, func() { span.End() }
 }
+
+// batchLinks is how many of its messages a batch span links: the SDK
+// keeps 128 links a span unless told otherwise (OTEL_SPAN_LINK_COUNT_LIMIT)
+// and drops the rest, and a loader batch has about 27,000 messages. The
+// batch span's tajo.batch_size says how many it had; each message's own
+// span names its stream sequence.
+const batchLinks = 128
 
 // consumerKind is made once: an option made per span is an allocation.
 var consumerKind = trace.WithSpanKind(trace.SpanKindConsumer)

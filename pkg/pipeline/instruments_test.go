@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -167,5 +168,66 @@ func TestMeterCountsWeights(t *testing.T) {
 	defer meter.mu.Unlock()
 	if meter.batched != 10 || meter.settled[pipeline.Acked.String()] != 8 {
 		t.Fatalf("meter: batched %d, settled %v; want 10 items batched, 8 acked", meter.batched, meter.settled)
+	}
+}
+
+// A batch span links its first 128 messages, not all of a loader batch's
+// thousands (the SDK keeps 128 links unless told otherwise, and each link
+// made costs), and says how many the batch had.
+func TestBatchSpanLinksItsFirstMessages(t *testing.T) {
+	js := setup(t)
+	exp := tracetest.NewInMemoryExporter()
+	limits := sdktrace.NewSpanLimits()
+	limits.LinkCountLimit = 1000 // the SDK would keep them all
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithRawSpanLimits(limits))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	tr := tp.Tracer("test")
+	ctx := context.Background()
+	p := pipeline.NewPublisher(js, 0)
+	const n = 200
+	for i := range n {
+		if err := p.Publish(ctx, testSubject, "m"+strconv.Itoa(i), nats.Header{}, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := baseConfig()
+	cfg.BatchSize = n
+	cfg.MaxAckPending = n
+	cfg.BatchWait = 5 * time.Second
+	cfg.Instruments = pipeline.Instruments{Tracer: tr}
+	w := newWorker(t, js, cfg, func(context.Context, []*pipeline.Msg) []error { return nil })
+	start(t, w)
+	eventually(t, 20*time.Second, "the messages acked", func() bool { return drained(t, js, cfg) })
+	var batches []tracetest.SpanStub
+	eventually(t, 5*time.Second, "the batch span ended", func() bool {
+		batches = batches[:0]
+		for _, s := range exp.GetSpans() {
+			if s.Name == "test batch" {
+				batches = append(batches, s)
+			}
+		}
+		return len(batches) > 0
+	})
+	total := 0
+	for _, b := range batches {
+		size := 0
+		for _, a := range b.Attributes {
+			if a.Key == "tajo.batch_size" {
+				size = int(a.Value.AsInt64())
+			}
+		}
+		total += size
+		if want := min(size, 128); len(b.Links) != want {
+			t.Errorf("a batch of %d messages: its span has %d links, want %d", size, len(b.Links), want)
+		}
+	}
+	if total != n || len(batches) > 2 {
+		t.Fatalf("%d messages in %d batch spans; want %d in one or two", total, len(batches), n)
+	}
+	if len(batches) == 1 && len(batches[0].Links) != 128 {
+		t.Fatalf("one batch of %d: %d links, want 128", n, len(batches[0].Links))
 	}
 }
