@@ -3,6 +3,7 @@ package proto
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -109,14 +110,119 @@ func RunTag(run string) string {
 	return hex.EncodeToString(h[:4])
 }
 
-// String encodes a as "<version>:<fingerprint>", followed, when any is
-// set, by "\x1f"-separated email, SMS, attribute mask, run and outcome.
+// String encodes a for the fingerprints bucket. A fingerprint of 32 hex
+// digits (mapping.Contact.Fingerprint) and a run tag of 8 (RunTag), or
+// none, are kept in binary (appliedBinary): the bucket holds one entry per
+// user, read and rewritten in shards by every batch, and a third of an
+// entry's text went to hex and decimal digits. Anything else is kept as
+// text: "<version>:<fingerprint>", followed, when any is set, by
+// "\x1f"-separated email, SMS, attribute mask, run and outcome (what
+// earlier versions wrote; DecodeApplied reads both).
 func (a Applied) String() string {
+	if b, ok := a.appendBinary(nil); ok {
+		return string(b)
+	}
 	s := strconv.FormatInt(a.Version, 10) + ":" + a.Fingerprint
-	if a.Email != "" || a.SMS != "" || a.Attrs != "" || a.Run != "" {
+	if a.hasIDs() {
 		s += "\x1f" + a.Email + "\x1f" + a.SMS + "\x1f" + a.Attrs + "\x1f" + a.Run + "\x1f" + strconv.Itoa(int(a.Outcome))
 	}
 	return s
+}
+
+func (a Applied) hasIDs() bool { return a.Email != "" || a.SMS != "" || a.Attrs != "" || a.Run != "" }
+
+// appliedBinary starts an Applied in binary: then a flags byte (bit 0: the
+// identifiers, mask, run and outcome follow), the version (a varint), the
+// fingerprint's 16 bytes, and with bit 0 the email, SMS and mask (each a
+// uvarint length and its bytes), the run tag's 4 bytes (bit 1: there is
+// one) and the outcome. The text form starts with a digit, a '-' or a
+// fingerprint's first character, never with this byte.
+const appliedBinary = 0x01
+
+// appendBinary appends a in binary; ok false: a does not fit it (its
+// fingerprint or run tag is not of the usual shape).
+func (a Applied) appendBinary(b []byte) ([]byte, bool) {
+	var fp [16]byte
+	if len(a.Fingerprint) != 32 || !isLowerHex(a.Fingerprint) {
+		return b, false
+	}
+	_, _ = hex.Decode(fp[:], []byte(a.Fingerprint))
+	var run [4]byte
+	var flags byte
+	if a.hasIDs() {
+		flags |= 1
+	}
+	if a.Run != "" {
+		if len(a.Run) != 8 || !isLowerHex(a.Run) {
+			return b, false
+		}
+		_, _ = hex.Decode(run[:], []byte(a.Run))
+		flags |= 2
+	}
+	b = append(b, appliedBinary, flags)
+	b = binary.AppendVarint(b, a.Version)
+	b = append(b, fp[:]...)
+	if flags&1 != 0 {
+		for _, s := range []string{a.Email, a.SMS, a.Attrs} {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+		if flags&2 != 0 {
+			b = append(b, run[:]...)
+		}
+		b = append(b, a.Outcome)
+	}
+	return b, true
+}
+
+// isLowerHex reports whether s is lowercase hex digits only (what
+// hex.EncodeToString makes: the binary form gives back just that).
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeBinary reads an Applied appendBinary wrote; ok false: v is cut
+// short or holds more.
+func decodeBinary(v string) (a Applied, ok bool) {
+	if len(v) < 2 || v[0] != appliedBinary {
+		return a, false
+	}
+	flags, b := v[1], []byte(v[2:])
+	ver, n := binary.Varint(b)
+	if n <= 0 || len(b) < n+16 {
+		return a, false
+	}
+	a.Version = ver
+	a.Fingerprint = hex.EncodeToString(b[n : n+16])
+	b = b[n+16:]
+	if flags&1 == 0 {
+		return a, len(b) == 0 && flags == 0
+	}
+	for _, f := range []*string{&a.Email, &a.SMS, &a.Attrs} {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return Applied{}, false
+		}
+		*f = string(b[n : n+int(l)])
+		b = b[n+int(l):]
+	}
+	if flags&2 != 0 {
+		if len(b) < 4 {
+			return Applied{}, false
+		}
+		a.Run = hex.EncodeToString(b[:4])
+		b = b[4:]
+	}
+	if len(b) != 1 {
+		return Applied{}, false
+	}
+	a.Outcome = b[0]
+	return a, true
 }
 
 // AppliedValue is Applied{Version: version, Fingerprint: fingerprint}.String().
@@ -131,9 +237,12 @@ func ParseApplied(v string) (version int64, fingerprint string) {
 	return a.Version, a.Fingerprint
 }
 
-// DecodeApplied decodes an Applied string; a bare fingerprint (no version)
-// reads as version 0.
+// DecodeApplied decodes an Applied string, binary or text; a bare
+// fingerprint (no version) reads as version 0.
 func DecodeApplied(v string) Applied {
+	if a, ok := decodeBinary(v); ok {
+		return a
+	}
 	var a Applied
 	if i := strings.IndexByte(v, '\x1f'); i >= 0 {
 		ids := v[i+1:]
