@@ -120,7 +120,7 @@ func dryRun(ctx context.Context, cmd *cobra.Command, s *connectorSettings, f syn
 		}
 		res.source = where
 	}
-	if res.summary, err = runWorkersFor(ctx, a, func(ctx context.Context) (app.Summary, error) {
+	if res.summary, err = runWorkersFor(ctx, a, cmd.ErrOrStderr(), func(ctx context.Context) (app.Summary, error) {
 		return syncOnce(ctx, cmd.ErrOrStderr(), a, f.runType)
 	}); err != nil {
 		return nil, fmt.Errorf("dry run: %w", err)

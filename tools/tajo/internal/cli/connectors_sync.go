@@ -261,15 +261,16 @@ func runOneSync(ctx context.Context, w io.Writer, opts app.Options, runType stri
 	if err != nil {
 		return app.Summary{}, fmt.Errorf("building the pipeline: %w", err)
 	}
-	return runWorkersFor(ctx, a, func(ctx context.Context) (app.Summary, error) {
+	return runWorkersFor(ctx, a, w, func(ctx context.Context) (app.Summary, error) {
 		return syncOnce(ctx, w, a, runType)
 	})
 }
 
 // runWorkersFor runs a's workers while fn runs: a worker that fails cancels
 // fn, which would otherwise wait forever; when fn returns, the workers stop
-// fetching and drain.
-func runWorkersFor(ctx context.Context, a *app.App, fn func(context.Context) (app.Summary, error)) (app.Summary, error) {
+// fetching and drain (within workersStopWait, else where they are stuck
+// goes to errOut).
+func runWorkersFor(ctx context.Context, a *app.App, errOut io.Writer, fn func(context.Context) (app.Summary, error)) (app.Summary, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := make(chan error, 1)
@@ -282,7 +283,7 @@ func runWorkersFor(ctx context.Context, a *app.App, fn func(context.Context) (ap
 	}()
 	sum, err := fn(runCtx)
 	cancel(nil)
-	if werr := <-workers; werr != nil {
+	if werr := awaitWorkers(workers, workersStopWait, errOut); werr != nil {
 		return app.Summary{}, fmt.Errorf("running the workers: %w", werr)
 	}
 	return sum, err

@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 )
@@ -26,19 +23,4 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	t.Stop()
 	os.Exit(code)
-}
-
-// ownStacks is every goroutine's stack that passes through this project's
-// packages.
-func ownStacks() string {
-	buf := make([]byte, 64<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out strings.Builder
-	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
-		if bytes.Contains(g, []byte("tajo-sync/tajo/")) {
-			out.Write(g)
-			out.WriteString("\n\n")
-		}
-	}
-	return out.String()
 }

@@ -78,7 +78,7 @@ func runPipeline(ctx context.Context, out, errOut io.Writer, f runFlags) (err er
 		serr = fmt.Errorf("catalogs and analytics: %w", rerr)
 	}
 	cancel(nil) // stop fetching; RunWorkers drains in-flight work before it returns
-	werr := <-workers
+	werr := awaitWorkers(workers, workersStopWait, errOut)
 
 	switch {
 	case werr != nil:
