@@ -24,3 +24,17 @@ func TestMain(m *testing.M) {
 	t.Stop()
 	os.Exit(code)
 }
+
+// awaitStopped waits for a cancelled `tajo run` to return; it outlasts the
+// run's own bound on its workers (workersStopWait, then the connection's
+// drain), whose report on stderr then says where a worker was stuck.
+func awaitStopped(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(2*workersStopWait + drainWait):
+		t.Fatalf("tajo run did not return after its context was cancelled; the goroutines in tajo's code:\n%s", ownStacks())
+		return nil
+	}
+}

@@ -150,13 +150,8 @@ func TestRunFullEvery(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("tajo run: %v", err)
-		}
-	case <-time.After(45 * time.Second):
-		t.Fatalf("tajo run did not stop 45s after its context was cancelled; the goroutines in tajo's code:\n%s", ownStacks())
+	if err := awaitStopped(t, done); err != nil {
+		t.Fatalf("tajo run: %v\nstderr:\n%s", err, errOut.String())
 	}
 	for _, want := range []string{
 		"note: " + cfg + ":6: sync.events: not acted on yet: ",

@@ -121,13 +121,8 @@ func TestRun(t *testing.T) {
 		}
 	}
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("tajo run after Ctrl-C: %v", err)
-		}
-	case <-time.After(45 * time.Second):
-		t.Fatalf("tajo run did not stop after its context was cancelled; the goroutines in tajo's code:\n%s", ownStacks())
+	if err := awaitStopped(t, done); err != nil {
+		t.Fatalf("tajo run after Ctrl-C: %v\nstderr:\n%s", err, errOut2.String())
 	}
 	if !strings.HasSuffix(out2.String(), "Stopped.\n") {
 		t.Errorf("want a last line saying it stopped:\n%s", out2.String())
