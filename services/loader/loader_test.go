@@ -343,6 +343,14 @@ func TestClearedAttributesAreCleared(t *testing.T) {
 // (created, and without the email another user holds), not "unchanged",
 // so the run's summary is the same as without the kill.
 func TestRedeliveredWriteKeepsItsOutcome(t *testing.T) {
+	// A fingerprint as the mapping makes it (its record kept in binary) and
+	// one of another shape (kept as text).
+	for _, fp := range []string{"0af7651916cd43dd8448eb211c80319c", "fp-u1"} {
+		t.Run(fp, func(t *testing.T) { redeliveredWriteKeepsItsOutcome(t, fp) })
+	}
+}
+
+func redeliveredWriteKeepsItsOutcome(t *testing.T, fp string) {
 	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
 	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
 	ctx := context.Background()
@@ -351,7 +359,7 @@ func TestRedeliveredWriteKeepsItsOutcome(t *testing.T) {
 		t.Fatal(errs[0])
 	}
 	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: "u1", ExtID: "u1",
-		Email: "owner@example.com", Attributes: map[string]any{"FIRSTNAME": "U"}, SourceVersion: 1, Fingerprint: "fp-u1"})
+		Email: "owner@example.com", Attributes: map[string]any{"FIRSTNAME": "U"}, SourceVersion: 1, Fingerprint: fp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +381,7 @@ func TestRedeliveredWriteKeepsItsOutcome(t *testing.T) {
 	}
 	// Another run with the same content: nothing to do.
 	data, _ = proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r2", Key: "u1", ExtID: "u1",
-		Email: "owner@example.com", Attributes: map[string]any{"FIRSTNAME": "U"}, SourceVersion: 2, Fingerprint: "fp-u1"})
+		Email: "owner@example.com", Attributes: map[string]any{"FIRSTNAME": "U"}, SourceVersion: 2, Fingerprint: fp})
 	if o, _ := deliver().Outcome(); o != ledger.Unchanged {
 		t.Errorf("a later run with the same content settled %v, want unchanged", o)
 	}
