@@ -20,10 +20,10 @@ type Instruments struct {
 	// Tracer, when set, starts a consumer span per message handled, a child
 	// of the trace context its headers carry (telemetry.Extract), and a
 	// span per batch: the child of its first message's span, linked to
-	// them (the first 128: batchLinks), and the context the handler is called with. Before the
-	// handler runs, each Msg.Header's traceparent is replaced by its own
-	// span's, so a handler that copies it onto what it publishes continues
-	// the trace.
+	// them (the first 128: batchLinks), and the context the handler is
+	// called with. Before the handler runs, each Msg.Header's traceparent
+	// is replaced by its own span's, so a handler that copies it onto what
+	// it publishes continues the trace.
 	Tracer trace.Tracer
 	// Meter, when set, is told of every batch dispatched and every
 	// settlement.
