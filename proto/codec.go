@@ -186,43 +186,65 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-// decodeBinary reads an Applied appendBinary wrote; ok false: v is cut
-// short or holds more.
+// decodeBinary reads an Applied appendBinary wrote, its strings sharing
+// v's bytes; ok false: v is cut short or holds more.
 func decodeBinary(v string) (a Applied, ok bool) {
 	if len(v) < 2 || v[0] != appliedBinary {
 		return a, false
 	}
-	flags, b := v[1], []byte(v[2:])
-	ver, n := binary.Varint(b)
-	if n <= 0 || len(b) < n+16 {
+	flags, rest := v[1], v[2:]
+	u, n := uvarint(rest)
+	if n <= 0 || len(rest) < n+16 {
 		return a, false
 	}
-	a.Version = ver
-	a.Fingerprint = hex.EncodeToString(b[n : n+16])
-	b = b[n+16:]
+	a.Version = int64(u>>1) ^ -int64(u&1) // zigzag, as binary.AppendVarint writes it
+	a.Fingerprint = hex.EncodeToString([]byte(rest[n : n+16]))
+	rest = rest[n+16:]
 	if flags&1 == 0 {
-		return a, len(b) == 0 && flags == 0
+		return a, len(rest) == 0 && flags == 0
 	}
 	for _, f := range []*string{&a.Email, &a.SMS, &a.Attrs} {
-		l, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < l {
+		l, n := uvarint(rest)
+		if n <= 0 || uint64(len(rest)-n) < l {
 			return Applied{}, false
 		}
-		*f = string(b[n : n+int(l)])
-		b = b[n+int(l):]
+		*f = rest[n : n+int(l)]
+		rest = rest[n+int(l):]
 	}
 	if flags&2 != 0 {
-		if len(b) < 4 {
+		if len(rest) < 4 {
 			return Applied{}, false
 		}
-		a.Run = hex.EncodeToString(b[:4])
-		b = b[4:]
+		a.Run = hex.EncodeToString([]byte(rest[:4]))
+		rest = rest[4:]
 	}
-	if len(b) != 1 {
+	if len(rest) != 1 {
 		return Applied{}, false
 	}
-	a.Outcome = b[0]
+	a.Outcome = rest[0]
 	return a, true
+}
+
+// uvarint is binary.Uvarint of a string: the value and the bytes it took
+// (0: s is cut short; negative: more than 64 bits).
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		b := s[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				return 0, -(i + 1)
+			}
+			return x | uint64(b)<<shift, i + 1
+		}
+		x |= uint64(b&0x7f) << shift
+		shift += 7
+	}
+	if len(s) >= binary.MaxVarintLen64 {
+		return 0, -binary.MaxVarintLen64
+	}
+	return 0, 0
 }
 
 // AppliedValue is Applied{Version: version, Fingerprint: fingerprint}.String().
