@@ -60,14 +60,7 @@ func TestGetPutMany(t *testing.T) {
 // Concurrent writers share shards; compare-and-set must keep every entry.
 func TestConcurrentWritersKeepEveryEntry(t *testing.T) {
 	ctx := context.Background()
-	_, _, js := natsxtest.Start(t)
-	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "c"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := kvmap.Open(ctx, js, "c")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openMap(t)
 	const writers, each = 4, 3000 // 12,000 keys over 65,536 shards: many shards are shared
 	errs := make(chan error, writers)
 	var all []string
@@ -112,14 +105,7 @@ func TestConcurrentWritersKeepEveryEntry(t *testing.T) {
 // and both writers are told the same owner.
 func TestModifyClaimsRace(t *testing.T) {
 	ctx := context.Background()
-	_, _, js := natsxtest.Start(t)
-	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "c"}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := kvmap.Open(ctx, js, "c")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := openMap(t)
 	keys := make([]string, 3000)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("sms:+1555%07d", i)
