@@ -119,7 +119,8 @@ func RunTag(run string) string {
 // "\x1f"-separated email, SMS, attribute mask, run and outcome (what
 // earlier versions wrote; DecodeApplied reads both).
 func (a Applied) String() string {
-	if b, ok := a.appendBinary(nil); ok {
+	var buf [128]byte // most records: one allocation, the string's
+	if b, ok := a.appendBinary(buf[:0]); ok {
 		return string(b)
 	}
 	s := strconv.FormatInt(a.Version, 10) + ":" + a.Fingerprint
