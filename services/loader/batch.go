@@ -22,13 +22,16 @@ import (
 type item struct {
 	idx int
 	// up is the upsert; its Attributes are dropped once its row is encoded
-	// (or as it arrived, prepare.go).
-	up proto.ContactUpsert
-	// sms is the SMS the contact is written with: the upsert's, unless
-	// another contact holds it (claims.go) or Brevo said so.
-	sms  string
-	prev proto.Applied // what was applied for the key before (zero: nothing)
-	seen bool          // prev is set
+	// (or as it arrived, prepare.go). Prepared, it is the prepared upsert's,
+	// shared: never written through. A batch holds an item for each of its
+	// upserts until the import completes, so an item is kept small.
+	up *proto.ContactUpsert
+	// email and sms are what the contact is written with: the upsert's,
+	// unless another contact holds them (claims.go) or Brevo said so.
+	email, sms string
+	// prev is what was applied for the key before (nil: nothing); read it
+	// through before().
+	prev *proto.Applied
 	// create: the loader counts the write as a creation (dropStale decides,
 	// from what it recorded as applied; nothing upstream does).
 	create bool
@@ -106,7 +109,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 		// The same content again. Written by this very run (a redelivery
 		// after the write, before its acknowledgement), it is what that
 		// write was; else there was nothing to do.
-		if o, f := ledger.Unpack(it.prev.Outcome); it.prev.Run == proto.RunTag(it.up.RunID) && o != ledger.None {
+		if o, f := ledger.Unpack(it.before().Outcome); it.before().Run == proto.RunTag(it.up.RunID) && o != ledger.None {
 			batch[it.idx].Settle(o, f)
 			continue
 		}
@@ -185,7 +188,7 @@ func (l *Loader) encode(ctx context.Context, items []*item, batch []*pipeline.Ms
 	for _, it := range items {
 		meta := RowMeta{Key: it.up.Key, Create: it.create, Version: it.up.SourceVersion}
 		sms := it.sms
-		if p := it.prep; p != nil && len(it.cleared) == 0 && it.up.Email == p.up.Email && sms == p.sms {
+		if p := it.prep; p != nil && len(it.cleared) == 0 && it.email == p.up.Email && sms == p.sms {
 			rows.addRow(p.row, meta)
 			it.mask = p.mask
 			kept = append(kept, it)
@@ -204,7 +207,7 @@ func (l *Loader) encode(ctx context.Context, items []*item, batch []*pipeline.Ms
 		for _, n := range it.cleared {
 			attrs[n] = ""
 		}
-		if err := rows.Add(brevo.ImportContact{Email: it.up.Email, ExtID: it.up.ExtID, Attributes: attrs}, meta); err != nil {
+		if err := rows.Add(brevo.ImportContact{Email: it.email, ExtID: it.up.ExtID, Attributes: attrs}, meta); err != nil {
 			errs[it.idx] = pipeline.Permanent("bad_contact", err)
 			continue
 		}
@@ -244,7 +247,7 @@ func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []e
 	applied := make(map[string]string, len(done))
 	for _, it := range done {
 		applied[it.up.Key] = proto.Applied{Version: it.up.SourceVersion, Fingerprint: it.up.Fingerprint,
-			Email: it.up.Email, SMS: it.sms, Attrs: it.mask,
+			Email: it.email, SMS: it.sms, Attrs: it.mask,
 			Run: proto.RunTag(it.up.RunID), Outcome: ledger.Cell(it.outcome(), it.flags())}.String()
 	}
 	if err := l.fps.PutMany(ctx, applied); err != nil {
@@ -291,6 +294,18 @@ func (l *Loader) busy(items []*item, errs []error) (mine []*item, release func()
 	}
 }
 
+// none is the applied record of a key nothing was applied for.
+var none proto.Applied
+
+// before is what was applied for the item's key before (zero: nothing); not
+// to be written through.
+func (it *item) before() *proto.Applied {
+	if it.prev == nil {
+		return &none
+	}
+	return it.prev
+}
+
 // outcome is what writing the item counts as.
 func (it *item) outcome() ledger.Outcome {
 	if it.create {
@@ -320,7 +335,7 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 		a, seen := applied[it.up.Key]
 		prev := proto.DecodeApplied(a)
 		if seen {
-			it.prev, it.seen = prev, true
+			it.prev = &prev
 		}
 		switch {
 		case seen && it.up.SourceVersion < prev.Version:
@@ -333,9 +348,9 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 			switch {
 			case !seen:
 			case it.prep != nil:
-				it.cleared = l.attrSet.clearedMasks(it.prev.Attrs, it.prep.mask)
+				it.cleared = l.attrSet.clearedMasks(it.before().Attrs, it.prep.mask)
 			default:
-				it.cleared = l.attrSet.cleared(it.prev.Attrs, it.up.Attributes)
+				it.cleared = l.attrSet.cleared(it.before().Attrs, it.up.Attributes)
 			}
 			fresh = append(fresh, it)
 		}

@@ -112,21 +112,21 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 				it.fresh = append(it.fresh, id)
 			}
 		}
-		if it.up.Email != "" && owners[emailClaim(it.up.Email)] != key {
+		if it.email != "" && owners[emailClaim(it.email)] != key {
 			sms := it.sms
 			if it.up.ExtID == "" && (sms == "" || owners[smsClaim(sms)] != key) {
 				errs[it.idx] = pipeline.Permanent(reasonDuplicateEmail, fmt.Errorf(
 					"contact %s: email %s already belongs to the Brevo contact of Braze user %s; "+
 						"Brevo keeps emails unique and this user has no other identifier, so it is not synced until one of them changes",
-					key, it.up.Email, owners[emailClaim(it.up.Email)]))
+					key, it.email, owners[emailClaim(it.email)]))
 				dropped = append(dropped, it)
 				continue
 			}
 			// An ext_id, or else the SMS, identifies the contact without it.
 			it.leftOff = append(it.leftOff, leftOff{reason: reasonEmailTaken, detail: fmt.Sprintf(
 				"contact %s: email %s already belongs to the Brevo contact of Braze user %s (Brevo keeps emails unique); "+
-					"synced without email", key, it.up.Email, owners[emailClaim(it.up.Email)])})
-			it.up.Email = ""
+					"synced without email", key, it.email, owners[emailClaim(it.email)])})
+			it.email = ""
 		}
 		if sms := it.sms; sms != "" && owners[smsClaim(sms)] != key {
 			it.leftOff = append(it.leftOff, leftOff{reason: reasonSMSTaken, detail: fmt.Sprintf(
@@ -146,8 +146,8 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 // claimIDs are the claims an item asks for.
 func (it *item) claimIDs() []string {
 	var ids []string
-	if it.up.Email != "" {
-		ids = append(ids, emailClaim(it.up.Email))
+	if it.email != "" {
+		ids = append(ids, emailClaim(it.email))
 	}
 	if sms := it.sms; sms != "" {
 		ids = append(ids, smsClaim(sms))
@@ -158,8 +158,8 @@ func (it *item) claimIDs() []string {
 // heldBefore reports whether the item's contact held claim id before this
 // write (it is in the applied record).
 func (it *item) heldBefore(id string) bool {
-	return (it.prev.Email != "" && id == emailClaim(it.prev.Email)) ||
-		(it.prev.SMS != "" && id == smsClaim(it.prev.SMS))
+	return (it.before().Email != "" && id == emailClaim(it.before().Email)) ||
+		(it.before().SMS != "" && id == smsClaim(it.before().SMS))
 }
 
 // release gives up, for each item, the claims ids(it) names that its key
@@ -192,11 +192,11 @@ func releaseIf(owner map[string]string) kvmap.ModifyFunc {
 // longer holds.
 func (it *item) stale() []string {
 	var ids []string
-	if it.prev.Email != "" && it.prev.Email != it.up.Email {
-		ids = append(ids, emailClaim(it.prev.Email))
+	if it.before().Email != "" && it.before().Email != it.email {
+		ids = append(ids, emailClaim(it.before().Email))
 	}
-	if s := it.sms; it.prev.SMS != "" && it.prev.SMS != s {
-		ids = append(ids, smsClaim(it.prev.SMS))
+	if s := it.sms; it.before().SMS != "" && it.before().SMS != s {
+		ids = append(ids, smsClaim(it.before().SMS))
 	}
 	return ids
 }

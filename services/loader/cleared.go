@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tajo-sync/tajo/pkg/mapping"
 )
@@ -26,10 +28,35 @@ type attrSet struct {
 	names []string
 	index map[string]int
 	sig   string
+	// masks interns the masks made: every upsert a batch holds has one,
+	// and a mapping's contacts hold few distinct ones.
+	masks *maskIntern
+}
+
+// maskIntern keeps one copy of each mask, up to maxMasks of them.
+type maskIntern struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const maxMasks = 4096
+
+// intern is b as a string, the kept copy when there is one.
+func (in *maskIntern) intern(b []byte) string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in.m) < maxMasks {
+		in.m[s] = s
+	}
+	return s
 }
 
 func newAttrSet(attrs []mapping.Attribute) attrSet {
-	s := attrSet{index: map[string]int{}}
+	s := attrSet{index: map[string]int{}, masks: &maskIntern{m: map[string]string{}}}
 	for _, a := range attrs {
 		switch a.Name {
 		case smsAttr, "EMAIL", "EXT_ID": // identifiers: never cleared this way
@@ -46,15 +73,32 @@ func newAttrSet(attrs []mapping.Attribute) attrSet {
 	return s
 }
 
-// mask encodes which of the set's attributes attrs holds.
+// mask encodes which of the set's attributes attrs holds: the set's
+// signature, a dot, and the bits (attribute i is bit i) in hexadecimal.
 func (s attrSet) mask(attrs map[string]any) string {
-	var b big.Int
-	for name, v := range attrs {
-		if i, ok := s.index[name]; ok && v != nil && v != "" {
-			b.SetBit(&b, i, 1)
+	var buf [64]byte
+	b := append(append(buf[:0], s.sig...), '.')
+	if len(s.names) <= 64 {
+		var w uint64
+		for name, v := range attrs {
+			if i, ok := s.index[name]; ok && v != nil && v != "" {
+				w |= 1 << i
+			}
 		}
+		b = strconv.AppendUint(b, w, 16)
+	} else {
+		var n big.Int
+		for name, v := range attrs {
+			if i, ok := s.index[name]; ok && v != nil && v != "" {
+				n.SetBit(&n, i, 1)
+			}
+		}
+		b = n.Append(b, 16)
 	}
-	return s.sig + "." + b.Text(16)
+	if s.masks == nil {
+		return string(b)
+	}
+	return s.masks.intern(b)
 }
 
 // cleared lists the attributes prev (a mask) holds and attrs does not.

@@ -81,14 +81,16 @@ func (p *preparer) prepare(m *pipeline.Msg) int {
 func decodeItem(i int, m *pipeline.Msg) (*item, error) {
 	it := &item{idx: i}
 	if pr, ok := m.Prepared.(*prepared); ok {
-		it.up, it.prep, it.sms = pr.up, pr, pr.sms
+		it.up, it.prep, it.sms = &pr.up, pr, pr.sms
 	} else {
-		if err := proto.Decode(m.Data, &it.up); err != nil {
+		it.up = new(proto.ContactUpsert)
+		if err := proto.Decode(m.Data, it.up); err != nil {
 			return nil, err
 		}
-		it.sms = smsOf(&it.up)
+		it.sms = smsOf(it.up)
 	}
-	it.leftOff = mappedLeftOff(&it.up)
+	it.email = it.up.Email
+	it.leftOff = mappedLeftOff(it.up)
 	return it, nil
 }
 
