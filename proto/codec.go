@@ -28,6 +28,14 @@ func Encode(m Versioned) ([]byte, error) {
 func Marshal(v any) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
+	if u, ok := v.(*ContactUpsert); ok {
+		if b, ok := u.appendMsgpack(e.scratch[:0]); ok {
+			if cap(b) <= maxKeptBuffer {
+				e.scratch = b
+			}
+			return bytes.Clone(b), nil
+		}
+	}
 	e.buf.Reset()
 	if err := e.enc.Encode(v); err != nil {
 		return nil, err
@@ -42,8 +50,9 @@ func Marshal(v any) ([]byte, error) {
 const maxKeptBuffer = 1 << 20
 
 type encoder struct {
-	buf bytes.Buffer
-	enc *msgpack.Encoder
+	buf     bytes.Buffer
+	enc     *msgpack.Encoder
+	scratch []byte // upserts are appended here (upsertcodec.go)
 }
 
 var encoders = sync.Pool{New: func() any {
@@ -54,8 +63,14 @@ var encoders = sync.Pool{New: func() any {
 
 // Decode unmarshals data into m and refuses an unknown schema version.
 func Decode(data []byte, m Versioned) error {
-	if err := msgpack.Unmarshal(data, m); err != nil {
-		return fmt.Errorf("decoding %T: %w", m, err)
+	u, ok := m.(*ContactUpsert)
+	if !ok || decodeUpsert(data, u) != nil {
+		if ok {
+			*u = ContactUpsert{} // what the fast path read is not kept
+		}
+		if err := msgpack.Unmarshal(data, m); err != nil {
+			return fmt.Errorf("decoding %T: %w", m, err)
+		}
 	}
 	if v := m.Schema(); v < 1 || v > SchemaVersion {
 		return fmt.Errorf("decoding %T: schema version %d not supported (this build knows 1..%d)", m, v, SchemaVersion)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -110,19 +111,26 @@ func (p *Publisher) sendPacks(ctx context.Context) error {
 	return nil
 }
 
+// maxKeptPack: a pack encoded past it (items of unusual size) leaves no
+// buffer behind.
+const maxKeptPack = 1 << 20
+
 // send publishes op as one message and empties it. A failure is also kept
-// for Flush: the items were handed over by earlier Publish calls.
+// for Flush: the items were handed over by earlier Publish calls. Call with
+// packMu held.
 func (p *Publisher) send(ctx context.Context, op *openPack) error {
-	data, err := proto.Marshal(op.items)
+	p.scratch = appendPack(p.scratch[:0], op.items)
+	data := bytes.Clone(p.scratch)
+	if cap(p.scratch) > maxKeptPack {
+		p.scratch = nil
+	}
 	n := len(op.items)
 	id := packID(op.ids)
 	op.items, op.ids, op.bytes, op.traced = op.items[:0:0], op.ids[:0], 0, false
-	if err == nil {
-		m := &nats.Msg{Subject: op.subject, Data: data, Header: nats.Header{}}
-		m.Header.Set(proto.HeaderPack, strconv.Itoa(n))
-		m.Header.Set(proto.HeaderMsgID, id)
-		err = p.publish(ctx, m, id)
-	}
+	m := &nats.Msg{Subject: op.subject, Data: data, Header: nats.Header{}}
+	m.Header.Set(proto.HeaderPack, strconv.Itoa(n))
+	m.Header.Set(proto.HeaderMsgID, id)
+	err := p.publish(ctx, m, id)
 	if err != nil {
 		err = fmt.Errorf("publishing a pack of %d items: %w", n, err)
 		p.mu.Lock()

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -24,7 +23,7 @@ import (
 var (
 	// errPackShape: the body is not a pack (cut short, another type where
 	// an item or its parts belong, a length past its end).
-	errPackShape = errors.New("not a pack body")
+	errPackShape = proto.ErrMsgpackShape
 	// errPackField: an item has a field this version does not write;
 	// msgpack.Unmarshal reads the body.
 	errPackField = errors.New("a pack item field this version does not know")
@@ -32,8 +31,8 @@ var (
 
 // decodePack reads every item of body.
 func decodePack(body []byte) ([]packItem, error) {
-	r := packReader{b: body}
-	n, err := r.arrayLen()
+	r := packReader{MsgpackReader: proto.MsgpackReader{B: body}}
+	n, err := r.ArrayLen()
 	if err == nil && n > len(body) {
 		err = errPackShape // each item takes a byte at least
 	}
@@ -46,8 +45,8 @@ func decodePack(body []byte) ([]packItem, error) {
 			}
 		}
 	}
-	if err == nil && r.off != len(body) {
-		err = fmt.Errorf("%w: %d bytes after its last item", errPackShape, len(body)-r.off)
+	if err == nil && r.Off != len(body) {
+		err = fmt.Errorf("%w: %d bytes after its last item", errPackShape, len(body)-r.Off)
 	}
 	if errors.Is(err, errPackField) {
 		items = nil
@@ -62,8 +61,8 @@ func decodePack(body []byte) ([]packItem, error) {
 // decodePackItem reads item i of body, passing over those before it; ok
 // false: body has no item i.
 func decodePackItem(body []byte, i int) (it packItem, ok bool, err error) {
-	r := packReader{b: body}
-	n, err := r.arrayLen()
+	r := packReader{MsgpackReader: proto.MsgpackReader{B: body}}
+	n, err := r.ArrayLen()
 	for k := 0; err == nil && k < i && k < n; k++ {
 		_, err = r.item(false)
 	}
@@ -85,22 +84,21 @@ func decodePackItem(body []byte, i int) (it packItem, ok bool, err error) {
 	return items[i], true, nil
 }
 
-// packReader reads the msgpack of a pack body from off.
+// packReader reads the msgpack of a pack body.
 type packReader struct {
-	b   []byte
-	off int
+	proto.MsgpackReader
 	run string // the last run id read
 }
 
 // item reads one item; keep false only passes over it.
 func (r *packReader) item(keep bool) (packItem, error) {
 	var it packItem
-	n, err := r.mapLen()
+	n, err := r.MapLen()
 	if err != nil {
 		return it, err
 	}
 	for range n {
-		key, err := r.raw()
+		key, err := r.Raw()
 		if err != nil {
 			return it, err
 		}
@@ -110,7 +108,7 @@ func (r *packReader) item(keep bool) (packItem, error) {
 				return it, err
 			}
 		case "d":
-			if it.D, err = r.raw(); err != nil {
+			if it.D, err = r.Raw(); err != nil {
 				return it, err
 			}
 			if !keep {
@@ -127,7 +125,7 @@ func (r *packReader) item(keep bool) (packItem, error) {
 // one array, and a value the item before had for the same key (the run
 // id) its string.
 func (r *packReader) header(keep bool) (map[string][]string, error) {
-	n, err := r.mapLen()
+	n, err := r.MapLen()
 	if err != nil || n < 0 {
 		return nil, err
 	}
@@ -140,17 +138,17 @@ func (r *packReader) header(keep bool) (map[string][]string, error) {
 		vals = make([]string, 0, n)
 	}
 	for range n {
-		k, err := r.raw()
+		k, err := r.Raw()
 		if err != nil {
 			return nil, err
 		}
-		vn, err := r.arrayLen()
+		vn, err := r.ArrayLen()
 		if err != nil {
 			return nil, err
 		}
 		from := len(vals)
 		for range vn {
-			v, err := r.raw()
+			v, err := r.Raw()
 			if err != nil {
 				return nil, err
 			}
@@ -193,105 +191,34 @@ func headerKey(k []byte) string {
 	return string(k)
 }
 
-func (r *packReader) next() (byte, error) {
-	if r.off >= len(r.b) {
-		return 0, errPackShape
-	}
-	c := r.b[r.off]
-	r.off++
-	return c, nil
-}
-
-// take is the next n bytes, a slice of the body that cannot grow into
-// what follows.
-func (r *packReader) take(n int) ([]byte, error) {
-	if n < 0 || n > len(r.b)-r.off {
-		return nil, errPackShape
-	}
-	s := r.b[r.off : r.off+n : r.off+n]
-	r.off += n
-	return s, nil
-}
-
-// length reads a big-endian length of size bytes.
-func (r *packReader) length(size int) (int, error) {
-	s, err := r.take(size)
-	if err != nil {
-		return 0, err
-	}
-	switch size {
-	case 1:
-		return int(s[0]), nil
-	case 2:
-		return int(binary.BigEndian.Uint16(s)), nil
-	default:
-		v := binary.BigEndian.Uint32(s)
-		if uint64(v) > uint64(len(r.b)) {
-			return 0, errPackShape
+// appendPack appends items as a pack body: msgpack as msgpack writes it,
+// without reflection (the publisher writes one for every 128 users).
+func appendPack(b []byte, items []packItem) []byte {
+	b = proto.AppendMsgpackArrayLen(b, len(items))
+	for _, it := range items {
+		if len(it.H) > 0 {
+			b = proto.AppendMsgpackMapLen(b, 2)
+			b = proto.AppendMsgpackMapLen(proto.AppendMsgpackStr(b, "h"), len(it.H))
+			for k, vs := range it.H {
+				b = proto.AppendMsgpackStr(b, k)
+				if vs == nil {
+					b = append(b, 0xc0)
+					continue
+				}
+				b = proto.AppendMsgpackArrayLen(b, len(vs))
+				for _, v := range vs {
+					b = proto.AppendMsgpackStr(b, v)
+				}
+			}
+		} else {
+			b = proto.AppendMsgpackMapLen(b, 1)
 		}
-		return int(v), nil
+		b = proto.AppendMsgpackStr(b, "d")
+		if it.D == nil {
+			b = append(b, 0xc0)
+		} else {
+			b = proto.AppendMsgpackBin(b, it.D)
+		}
 	}
-}
-
-// arrayLen reads an array's length (0 for nil).
-func (r *packReader) arrayLen() (int, error) {
-	c, err := r.next()
-	switch {
-	case err != nil:
-		return 0, err
-	case c >= 0x90 && c <= 0x9f:
-		return int(c & 0x0f), nil
-	case c == 0xdc:
-		return r.length(2)
-	case c == 0xdd:
-		return r.length(4)
-	case c == 0xc0:
-		return 0, nil
-	}
-	return 0, fmt.Errorf("%w: array expected, found 0x%02x", errPackShape, c)
-}
-
-// mapLen reads a map's length (-1 for nil).
-func (r *packReader) mapLen() (int, error) {
-	c, err := r.next()
-	switch {
-	case err != nil:
-		return 0, err
-	case c >= 0x80 && c <= 0x8f:
-		return int(c & 0x0f), nil
-	case c == 0xde:
-		return r.length(2)
-	case c == 0xdf:
-		return r.length(4)
-	case c == 0xc0:
-		return -1, nil
-	}
-	return 0, fmt.Errorf("%w: map expected, found 0x%02x", errPackShape, c)
-}
-
-// raw reads a string or binary value as the bytes it holds (nil for nil).
-func (r *packReader) raw() ([]byte, error) {
-	c, err := r.next()
-	if err != nil {
-		return nil, err
-	}
-	n := 0
-	switch {
-	case c >= 0xa0 && c <= 0xbf:
-		n = int(c & 0x1f)
-	case c == 0xd9 || c == 0xc4:
-		n, err = r.length(1)
-	case c == 0xda || c == 0xc5:
-		n, err = r.length(2)
-	case c == 0xdb || c == 0xc6:
-		n, err = r.length(4)
-	case c == 0xc0:
-		return nil, nil
-	default:
-		return nil, fmt.Errorf("%w: string or bytes expected, found 0x%02x", errPackShape, c)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return r.take(n)
+	return b
 }

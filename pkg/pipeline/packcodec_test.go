@@ -18,6 +18,19 @@ import (
 // bytes, a header value of 300 bytes, an item of 70,000.
 func packBodies(t testing.TB) map[string][]byte {
 	t.Helper()
+	out := map[string][]byte{}
+	for name, items := range packSets() {
+		b, err := msgpack.Marshal(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = b
+	}
+	return out
+}
+
+// packSets are the packs of packBodies, as items.
+func packSets() map[string][]packItem {
 	item := func(i int, d []byte) packItem {
 		return packItem{H: map[string][]string{
 			proto.HeaderRunID: {"run-1"}, proto.HeaderLine: {strconv.Itoa(i)},
@@ -36,16 +49,41 @@ func packBodies(t testing.TB) map[string][]byte {
 		"empty and nil": {{H: map[string][]string{"X-Empty": {}}, D: []byte{}}, {D: nil}},
 		"long values": {{H: map[string][]string{"X-Long": {strings.Repeat("v", 300), "second"}},
 			D: bytes.Repeat([]byte("d"), 70_000)}},
+		"one header": {{H: map[string][]string{proto.HeaderLine: {"7"}}, D: bytes.Repeat([]byte("d"), 300)}, {H: map[string][]string{"X-Nil": nil}, D: []byte("e")}},
 	}
-	out := map[string][]byte{}
-	for name, items := range sets {
-		b, err := proto.Marshal(items)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[name] = b
+	return sets
+}
+
+// The publisher writes a pack as msgpack does: byte for byte where an
+// item has at most one header (msgpack writes a map in no fixed order),
+// and read back the same by msgpack and by the pack reader.
+func TestPackWriterWritesAsMsgpack(t *testing.T) {
+	for name, items := range packSets() {
+		t.Run(name, func(t *testing.T) {
+			got := appendPack(nil, items)
+			want, err := msgpack.Marshal(items)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ordered := true
+			for _, it := range items {
+				ordered = ordered && len(it.H) <= 1
+			}
+			if ordered && !bytes.Equal(got, want) {
+				t.Fatalf("written as\n%.200x\nmsgpack writes\n%.200x", got, want)
+			}
+			var viaMsgpack []packItem
+			if err := msgpack.Unmarshal(got, &viaMsgpack); err != nil {
+				t.Fatal(err)
+			}
+			same(t, viaMsgpack, items)
+			viaReader, err := decodePack(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(t, viaReader, items)
+		})
 	}
-	return out
 }
 
 // The pack reader reads what msgpack reads, each item alone as well as all
@@ -58,8 +96,8 @@ func TestPackReaderReadsWhatMsgpackReads(t *testing.T) {
 			if err := msgpack.Unmarshal(body, &want); err != nil {
 				t.Fatal(err)
 			}
-			r := packReader{b: body}
-			if _, err := r.arrayLen(); err != nil {
+			r := packReader{MsgpackReader: proto.MsgpackReader{B: body}}
+			if _, err := r.ArrayLen(); err != nil {
 				t.Fatalf("not read by the pack reader: %v", err)
 			}
 			got, err := decodePack(body)

@@ -36,8 +36,9 @@ type Publisher struct {
 	err     error       // first failure since the last Flush
 
 	pack   int                  // items a pack holds (pack.go); 0: no packs
-	packMu sync.Mutex           // guards packs
-	packs  map[string]*openPack // by subject
+	packMu  sync.Mutex           // guards packs and scratch
+	packs   map[string]*openPack // by subject
+	scratch []byte               // where a pack is encoded (pack.go)
 }
 
 type pubEntry struct {
