@@ -25,11 +25,11 @@ func upserts() map[string]*ContactUpsert {
 		"nil value":  {V: 1, Key: "u1", Attributes: map[string]any{"GONE": nil}},
 		"many": {V: 1, Key: "u1", Attributes: map[string]any{"A": "a", "B": 1.0, "C": true, "D": nil, "E": "", "F": math.Inf(-1),
 			"G": "g", "H": "h", "I": "i", "J": "j", "K": "k", "L": "l", "M": "m", "N": "n", "O": "o", "P": "p", "Q": "q"}},
-		"versions": {V: -1, Key: "u1", SourceVersion: -200},
+		"versions":  {V: -1, Key: "u1", SourceVersion: -200},
 		"wide ints": {V: math.MaxInt32 + 1, Key: "u1", SourceVersion: math.MinInt64},
 		"int16":     {V: 300, Key: "u1", SourceVersion: -30_000},
 		"lengths":   {V: 1, Key: strings.Repeat("k", 31), ExtID: strings.Repeat("e", 32), Email: strings.Repeat("m", 255), BrazeID: strings.Repeat("b", 256), Fingerprint: long},
-		"left off": {V: 1, Key: "u1", LeftOff: []LeftOff{{Reason: "invalid_email", Detail: "not an email"}, {Reason: "r2"}}},
+		"left off":  {V: 1, Key: "u1", LeftOff: []LeftOff{{Reason: "invalid_email", Detail: "not an email"}, {Reason: "r2"}}},
 	}
 }
 

@@ -35,7 +35,7 @@ type Publisher struct {
 	pending []*pubEntry // in publish order; resolved entries are trimmed from the front
 	err     error       // first failure since the last Flush
 
-	pack   int                  // items a pack holds (pack.go); 0: no packs
+	pack    int                  // items a pack holds (pack.go); 0: no packs
 	packMu  sync.Mutex           // guards packs and scratch
 	packs   map[string]*openPack // by subject
 	scratch []byte               // where a pack is encoded (pack.go)
