@@ -28,13 +28,20 @@ func Encode(m Versioned) ([]byte, error) {
 func Marshal(v any) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
-	if u, ok := v.(*ContactUpsert); ok {
+	var fast []byte
+	switch u := v.(type) {
+	case *ContactUpsert:
 		if b, ok := u.appendMsgpack(e.scratch[:0]); ok {
-			if cap(b) <= maxKeptBuffer {
-				e.scratch = b
-			}
-			return bytes.Clone(b), nil
+			fast = b
 		}
+	case *RawUser:
+		fast = u.appendMsgpack(e.scratch[:0])
+	}
+	if fast != nil {
+		if cap(fast) <= maxKeptBuffer {
+			e.scratch = fast
+		}
+		return bytes.Clone(fast), nil
 	}
 	e.buf.Reset()
 	if err := e.enc.Encode(v); err != nil {
@@ -63,11 +70,18 @@ var encoders = sync.Pool{New: func() any {
 
 // Decode unmarshals data into m and refuses an unknown schema version.
 func Decode(data []byte, m Versioned) error {
-	u, ok := m.(*ContactUpsert)
-	if !ok || decodeUpsert(data, u) != nil {
-		if ok {
+	var fast error = errOtherShape
+	switch u := m.(type) {
+	case *ContactUpsert:
+		if fast = decodeUpsert(data, u); fast != nil {
 			*u = ContactUpsert{} // what the fast path read is not kept
 		}
+	case *RawUser:
+		if fast = decodeRawUser(data, u); fast != nil {
+			*u = RawUser{}
+		}
+	}
+	if fast != nil {
 		if err := msgpack.Unmarshal(data, m); err != nil {
 			return fmt.Errorf("decoding %T: %w", m, err)
 		}

@@ -177,3 +177,60 @@ func BenchmarkUpsertCodec(b *testing.B) {
 		}
 	})
 }
+
+// A raw user is written as msgpack writes it, and read as msgpack reads
+// it; a field of a later version is read by msgpack.
+func TestRawUserCodecWritesAndReadsAsMsgpack(t *testing.T) {
+	for name, u := range map[string]*RawUser{
+		"empty":   {},
+		"line":    {V: 1, RunID: "run-1", BrazeID: "b1", ExportedAt: 1_700_000_000_000, Line: []byte(`{"external_id":"u1"}`)},
+		"long":    {V: 1, RunID: "run-1", Line: bytes.Repeat([]byte("x"), 70_000)},
+		"no line": {V: 1, RunID: "run-1", Line: []byte{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want, err := msgpack.Marshal(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := u.appendMsgpack(nil)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("written as\n%.200x\nmsgpack writes\n%.200x", got, want)
+			}
+			var viaCodec, viaMsgpack RawUser
+			if err := decodeRawUser(got, &viaCodec); err != nil {
+				t.Fatal(err)
+			}
+			if err := msgpack.Unmarshal(got, &viaMsgpack); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(viaCodec, viaMsgpack) {
+				t.Fatalf("read as %.200v, msgpack reads %.200v", viaCodec, viaMsgpack)
+			}
+		})
+	}
+	later, err := msgpack.Marshal(map[string]any{"v": 1, "run": "r", "line": []byte("l"), "new": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got RawUser
+	if err := Decode(later, &got); err != nil || got.RunID != "r" || string(got.Line) != "l" {
+		t.Fatalf("a later version's raw user read as %+v, %v", got, err)
+	}
+}
+
+func FuzzRawUserDecode(f *testing.F) {
+	f.Add((&RawUser{V: 1, RunID: "r", BrazeID: "b", ExportedAt: 5, Line: []byte("{}")}).appendMsgpack(nil))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got RawUser
+		if decodeRawUser(b, &got) != nil {
+			return
+		}
+		var want RawUser
+		if err := msgpack.Unmarshal(b, &want); err != nil {
+			t.Fatalf("read by the codec as %+v; msgpack: %v", got, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("read as\n%+v\nmsgpack reads\n%+v", got, want)
+		}
+	})
+}

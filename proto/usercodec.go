@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -9,15 +10,16 @@ import (
 )
 
 // A ContactUpsert is encoded by the transformer and decoded by the loader
-// for every user of a sync; appendMsgpack and decodeUpsert do it without
+// for every user of a sync, and a RawUser by the extractor and the
+// transformer; appendMsgpack and decodeUpsert (decodeRawUser) do it without
 // reflection (Encode and Decode use them), in the shape msgpack gives the
 // struct: a map of its fields by their tags, in order, empty omitempty
 // fields left out. An attribute value of a type the mapping does not make
 // (only strings, numbers as float64, booleans and nil), or bytes of another
 // shape, go through msgpack.
 
-// errUpsertOther: not read here; msgpack reads it.
-var errUpsertOther = errors.New("upsert in a shape read by msgpack")
+// errOtherShape: not read here; msgpack reads it.
+var errOtherShape = errors.New("upsert in a shape read by msgpack")
 
 // appendMsgpack appends m as msgpack; ok false when an attribute's type is
 // not one this encoder writes (nothing is appended then).
@@ -86,7 +88,7 @@ func (m *ContactUpsert) appendMsgpack(b []byte) (_ []byte, ok bool) {
 	return b, true
 }
 
-// decodeUpsert reads data into m (which it zeroes first); errUpsertOther
+// decodeUpsert reads data into m (which it zeroes first); errOtherShape
 // when msgpack is to read it instead, ErrMsgpackShape when it is not an
 // upsert at all.
 func decodeUpsert(data []byte, m *ContactUpsert) error {
@@ -125,14 +127,14 @@ func decodeUpsert(data []byte, m *ContactUpsert) error {
 		case "lo":
 			m.LeftOff, err = r.leftOff()
 		default:
-			return errUpsertOther
+			return errOtherShape
 		}
 		if err != nil {
 			return err
 		}
 	}
 	if r.Off != len(data) {
-		return errUpsertOther
+		return errOtherShape
 	}
 	return nil
 }
@@ -186,7 +188,7 @@ func attributeName(b []byte) string {
 }
 
 // attributes reads the attributes map; a value of a type the encoder does
-// not write is left to msgpack (errUpsertOther).
+// not write is left to msgpack (errOtherShape).
 func (r *MsgpackReader) attributes() (map[string]any, error) {
 	n, err := r.MapLen()
 	if err != nil || n < 0 {
@@ -216,7 +218,7 @@ func (r *MsgpackReader) attributes() (map[string]any, error) {
 		case c == 0xc0:
 			r.Off++
 		default:
-			return nil, errUpsertOther
+			return nil, errOtherShape
 		}
 		if err != nil {
 			return nil, err
@@ -256,7 +258,7 @@ func (r *MsgpackReader) leftOff() ([]LeftOff, error) {
 			case "d":
 				out[i].Detail, err = r.str()
 			default:
-				return nil, errUpsertOther
+				return nil, errOtherShape
 			}
 			if err != nil {
 				return nil, err
@@ -264,4 +266,61 @@ func (r *MsgpackReader) leftOff() ([]LeftOff, error) {
 		}
 	}
 	return out, nil
+}
+
+// appendMsgpack appends m as msgpack (as msgpack writes it).
+func (m *RawUser) appendMsgpack(b []byte) []byte {
+	b = AppendMsgpackMapLen(b, 5)
+	b = appendMsgpackInt(AppendMsgpackStr(b, "v"), int64(m.V))
+	b = AppendMsgpackStr(AppendMsgpackStr(b, "run"), m.RunID)
+	b = AppendMsgpackStr(AppendMsgpackStr(b, "bid"), m.BrazeID)
+	b = appendMsgpackInt64(AppendMsgpackStr(b, "at"), m.ExportedAt)
+	b = AppendMsgpackStr(b, "line")
+	if m.Line == nil {
+		return append(b, 0xc0)
+	}
+	return AppendMsgpackBin(b, m.Line)
+}
+
+// decodeRawUser reads data into m (which it zeroes first); an error when
+// msgpack is to read it instead.
+func decodeRawUser(data []byte, m *RawUser) error {
+	*m = RawUser{}
+	r := MsgpackReader{B: data}
+	n, err := r.MapLen()
+	if err != nil {
+		return err
+	}
+	for range n {
+		k, err := r.Raw()
+		if err != nil {
+			return err
+		}
+		switch string(k) {
+		case "v":
+			var v int64
+			v, err = r.Int()
+			m.V = int(v)
+		case "run":
+			m.RunID, err = r.runID()
+		case "bid":
+			m.BrazeID, err = r.str()
+		case "at":
+			m.ExportedAt, err = r.Int()
+		case "line":
+			var b []byte
+			if b, err = r.Raw(); b != nil {
+				m.Line = bytes.Clone(b)
+			}
+		default:
+			return errOtherShape
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if r.Off != len(data) {
+		return errOtherShape
+	}
+	return nil
 }
