@@ -126,12 +126,18 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	items = slices.DeleteFunc(items, func(it *item) bool { return errs[it.idx] != nil })
 
 	rows, items := l.encode(ctx, items, batch, errs)
-	var done []*item
+	var (
+		done    []*item
+		imports []int64 // the imports this batch made
+	)
 	for k, r := range l.sink(rows.Len()).Write(ctx, rows) {
 		it := items[k]
 		if r.Err != nil {
 			errs[it.idx] = r.Err
 			continue
+		}
+		if r.Import != 0 && !r.Earlier && !slices.Contains(imports, r.Import) {
+			imports = append(imports, r.Import)
 		}
 		if r.WithoutSMS {
 			it.leftOff = append(it.leftOff, leftOff{reason: reasonSMSTaken, detail: fmt.Sprintf(
@@ -146,9 +152,13 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 	if err := bookkeeping.Do(ctx, func(ctx context.Context) error {
 		return l.settleClaims(ctx, items, done, errs)
 	}); err != nil {
-		// Still failing: redelivery writes them again (harmless, same
-		// content) and records them then.
+		// Still failing: redelivery finds them imported (importlog.go)
+		// and records them then.
 		return fail(done, err)
+	}
+	// Recorded: the imports' records are not needed any more.
+	if err := l.sinks.imports.records.forget(ctx, imports); err != nil {
+		l.log.Warn("an import's record stays until it expires", "err", err)
 	}
 	// Brevo may have refused an SMS the claims did not know of (single
 	// upserts): record that too (only that: the side letters recorded

@@ -103,6 +103,9 @@ func (e *expectation) close() {
 	}
 }
 
+// errProcessEnded: an import process ended other than completed.
+var errProcessEnded = errors.New("ended")
+
 // errNotified ends a wait: the notification came.
 var errNotified = errors.New("notified")
 
@@ -147,7 +150,7 @@ func (t *tracker) wait(ctx context.Context, e *expectation, id int64, rows int, 
 		case err == nil && p.Done():
 			return polls, t.learn(ctx, rows, func(pc *importPace) { pc.polled(rows, now.Sub(started), runningAt) })
 		case err == nil && p.Status != brevo.ProcessQueued && p.Status != brevo.ProcessInProcess:
-			return polls, fmt.Errorf("import process %d ended with status %q", id, p.Status)
+			return polls, fmt.Errorf("import process %d %w with status %q", id, errProcessEnded, p.Status)
 		case err == nil:
 			runningAt = now.Sub(started)
 			if sure := pace.surely(rows); sure > runningAt {

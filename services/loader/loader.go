@@ -229,7 +229,7 @@ func newSinks(b Brevo, st *state.Store, track *tracker, cfg Config, log *slog.Lo
 	return sinks{
 		imports: &importSink{brevo: b, lists: cfg.ListIDs, state: st, instance: cfg.Instance,
 			track: track, one: up, threshold: cfg.ImportThreshold, log: log,
-			batch: brevo.NewImportBatch(cfg.MaxImportBytes)},
+			batch: brevo.NewImportBatch(cfg.MaxImportBytes), records: newImportLog(st, track.clock)},
 		upserts: up,
 		plan:    planSink{planner: cfg.Planner, lists: cfg.ListIDs},
 	}

@@ -32,6 +32,11 @@ type Result struct {
 	// WithoutSMS: Brevo answered that another contact holds the row's SMS,
 	// and the row was written without it.
 	WithoutSMS bool
+	// Import is the import process that wrote the row (0: none), and
+	// Earlier says it was an earlier delivery's import, recorded by a
+	// loader that stopped before it recorded the write (importlog.go).
+	Import  int64
+	Earlier bool
 }
 
 // Rows are contacts to write, each encoded once, as it is decided, as one

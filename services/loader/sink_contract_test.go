@@ -219,10 +219,18 @@ func (e *contractEnv) write(t *testing.T, sink Sink, step []contractRow) {
 			t.Fatal(err)
 		}
 	}
+	var imports []int64
 	for i, res := range sink.Write(context.Background(), rows) {
-		if res.Err != nil || res.WithoutSMS {
+		if res.Err != nil || res.WithoutSMS || res.Earlier {
 			t.Fatalf("row %s: %+v", step[i].ext, res)
 		}
+		if res.Import != 0 {
+			imports = append(imports, res.Import)
+		}
+	}
+	// Written, as the loader does once it has recorded the writes.
+	if err := e.sinks.imports.records.forget(context.Background(), imports); err != nil {
+		t.Fatal(err)
 	}
 }
 

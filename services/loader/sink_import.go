@@ -40,6 +40,9 @@ type importSink struct {
 
 	mu    sync.Mutex // one import at a time in this process; guards batch
 	batch *brevo.ImportBatch
+	// records keeps each import Brevo accepted until its writes are
+	// recorded (importlog.go).
+	records *importLog
 }
 
 var _ Sink = (*importSink)(nil)
@@ -50,13 +53,32 @@ func (s *importSink) Write(ctx context.Context, rows *Rows) []Result {
 	return s.write(ctx, rows)
 }
 
-// write imports rows in parts within the body limit; call with mu held.
+// write imports rows in parts within the body limit, but for those an
+// earlier delivery's import wrote; call with mu held.
 func (s *importSink) write(ctx context.Context, rows *Rows) []Result {
 	out := make([]Result, rows.Len())
+	earlier, err := s.records.imported(ctx, rows, s.track)
+	if err != nil {
+		s.log.Warn("reading the records of earlier imports: importing every row", "err", err)
+		earlier = nil
+	}
+	written := func(i int) bool {
+		if earlier == nil || earlier[i] == 0 {
+			return false
+		}
+		out[i] = Result{Import: earlier[i], Earlier: true}
+		return true
+	}
+	if n := countNonZero(earlier); n > 0 {
+		s.log.Info("rows an earlier delivery's import wrote are not imported again", "rows", n)
+	}
 	for i := 0; i < rows.Len(); {
 		s.batch.Reset()
 		var part []int
 		for ; i < rows.Len(); i++ {
+			if written(i) {
+				continue
+			}
 			ok, err := s.batch.AddRow(rows.Row(i))
 			if err != nil {
 				out[i].Err = pipeline.Permanent("contact_too_large", fmt.Errorf("importing contact %s: %w", rows.Meta(i).Key, err))
@@ -70,10 +92,13 @@ func (s *importSink) write(ctx context.Context, rows *Rows) []Result {
 		if len(part) == 0 {
 			continue
 		}
-		err := s.importBatch(ctx)
+		id, err := s.importBatch(ctx, rows, part)
 		var pe *pipeline.PermanentError
 		switch {
 		case err == nil:
+			for _, k := range part {
+				out[k].Import = id
+			}
 		case errors.As(err, &pe):
 			s.log.Warn("Brevo refused an import; bisecting it to find the rows at fault", "contacts", len(part), "err", err)
 			for k, r := range s.bisect(ctx, rows.subset(part)) {
@@ -125,12 +150,13 @@ const (
 	importLeaseTTL = 30 * time.Second // refreshed every 7.5 s while importing; a killed holder frees it within 30 s
 )
 
-// importBatch imports s.batch and waits for Brevo to complete it, holding
-// the import lease throughout.
-func (s *importSink) importBatch(ctx context.Context) error {
+// importBatch imports s.batch (the rows part names) and waits for Brevo
+// to complete it, holding the import lease throughout; it returns the
+// import's process.
+func (s *importSink) importBatch(ctx context.Context, all *Rows, part []int) (int64, error) {
 	lease, err := s.state.AcquireLease(ctx, importLease, s.instance, importLeaseTTL)
 	if err != nil {
-		return fmt.Errorf("waiting for our turn to import: %w", err)
+		return 0, fmt.Errorf("waiting for our turn to import: %w", err)
 	}
 	defer func() {
 		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
@@ -142,7 +168,7 @@ func (s *importSink) importBatch(ctx context.Context) error {
 	rows, size := s.batch.Len(), s.batch.Size()
 	exp, err := s.track.expect()
 	if err != nil {
-		return fmt.Errorf("importing %d contacts: %w", rows, err)
+		return 0, fmt.Errorf("importing %d contacts: %w", rows, err)
 	}
 	defer exp.close()
 	s.log.Info("importing", "rows", rows, "bytes", size,
@@ -164,16 +190,33 @@ func (s *importSink) importBatch(ctx context.Context) error {
 			// another replica runs beside it.
 			s.holdAfterUncertainImport(ctx, rows)
 		}
-		return classify(fmt.Errorf("importing %d contacts: %w", rows, err))
+		return 0, classify(fmt.Errorf("importing %d contacts: %w", rows, err))
 	}
-	polls, err := s.track.wait(ctx, exp, id, rows, s.track.clock.Now())
+	accepted := s.track.clock.Now()
+	// Recorded before the wait: a loader stopped during it leaves the
+	// record to the next delivery of these rows (importlog.go).
+	if err := s.records.record(ctx, id, accepted, all, part); err != nil {
+		s.log.Warn("an import was not recorded: stopped before it completes, its rows would be imported again", "process", id, "err", err)
+	}
+	polls, err := s.track.wait(ctx, exp, id, rows, accepted)
 	if s.imported != nil {
 		s.imported(rows, size, polls)
 	}
 	if err != nil {
-		return classify(fmt.Errorf("importing %d contacts: %w", rows, err))
+		return 0, classify(fmt.Errorf("importing %d contacts: %w", rows, err))
 	}
-	return nil
+	return id, nil
+}
+
+// countNonZero counts the processes set in ids.
+func countNonZero(ids []int64) int {
+	n := 0
+	for _, id := range ids {
+		if id != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // uncertainHold bounds how long the lease is kept after an import request
