@@ -218,6 +218,18 @@ func (g *importLog) update(ctx context.Context, f func([]importRecord) []importR
 	}
 }
 
+// keepOnly lets go of the row hashes read for imports no longer recorded
+// (another replica forgot them).
+func (g *importLog) keepOnly(recs []importRecord) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for p := range g.hashes {
+		if !slices.ContainsFunc(recs, func(r importRecord) bool { return r.Process == p }) {
+			delete(g.hashes, p)
+		}
+	}
+}
+
 // rowHashes are the row hashes of rec, read once.
 func (g *importLog) rowHashes(ctx context.Context, rec importRecord) (map[uint64]bool, error) {
 	g.mu.Lock()
@@ -254,8 +266,12 @@ func (g *importLog) imported(ctx context.Context, rows *Rows, track *tracker) ([
 		return nil, nil
 	}
 	recs, _, err := g.records(ctx)
-	if err != nil || len(recs) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	g.keepOnly(recs)
+	if len(recs) == 0 {
+		return nil, nil
 	}
 	var (
 		out    []int64
