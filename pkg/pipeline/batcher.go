@@ -120,13 +120,13 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 				}
 			}
 			for _, m := range b.take() {
-				w.release(m.m)
+				w.release(m.acker())
 			}
 			for _, m := range b.take() { // the held message, if any
-				w.release(m.m)
+				w.release(m.acker())
 			}
 			for _, m := range queue {
-				w.release(m.m)
+				w.release(m.acker())
 			}
 			return nil
 		case m, ok := <-in:
@@ -212,7 +212,7 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 		case <-alive.C:
 			b.keepAlive()
 			for _, m := range queue {
-				_ = m.m.InProgress() // fails only for a lost connection: the message returns after ack_wait
+				_ = m.acker().InProgress() // fails only for a lost connection: the message returns after ack_wait
 			}
 		case <-pauseC:
 			if open && !draining && w.cfg.Paused() {
@@ -329,10 +329,10 @@ func (b *batcher) add(m *Msg) {
 // keepAlive reports progress on the messages the batcher holds.
 func (b *batcher) keepAlive() {
 	for _, m := range b.cur {
-		_ = m.m.InProgress()
+		_ = m.acker().InProgress()
 	}
 	if b.held != nil {
-		_ = b.held.m.InProgress()
+		_ = b.held.acker().InProgress()
 	}
 }
 

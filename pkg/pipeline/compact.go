@@ -55,7 +55,7 @@ func (a replyAcker) NakWithDelay(d time.Duration) error {
 // compacted is what a compacted message keeps of its headers.
 type compacted struct {
 	run, line, traceparent string
-	load                   func(ctx context.Context, seq uint64) (*jetstream.RawStreamMsg, error)
+	w                      *Worker // reads it back (Load)
 }
 
 // compact lets go of m's headers, data and delivered message (see above).
@@ -64,12 +64,11 @@ func (w *Worker) compact(m *Msg, jm jetstream.Msg) {
 		return
 	}
 	m.c = &compacted{run: w.intern(m.Header.Get(proto.HeaderRunID)), line: m.Header.Get(proto.HeaderLine),
-		traceparent: m.Header.Get(traceparent), load: w.loadMsg}
+		traceparent: m.Header.Get(traceparent), w: w}
 	if m.pack != nil {
 		// An item of a pack: the pack lets go of the delivered message,
 		// and the item is read again from the pack (pack.go).
 		m.pack.compacted(replyAcker{nc: w.js.Conn(), reply: jm.Reply()})
-		m.c.load = w.loadPackItem(m.packIdx)
 	} else {
 		m.m = replyAcker{nc: w.js.Conn(), reply: jm.Reply()}
 	}
@@ -109,7 +108,11 @@ func (m *Msg) Load(ctx context.Context) error {
 	if m.c == nil || m.Data != nil {
 		return nil
 	}
-	raw, err := m.c.load(ctx, m.StreamSeq)
+	load := m.c.w.loadMsg
+	if m.pack != nil {
+		load = m.c.w.loadPackItem(m.packIdx)
+	}
+	raw, err := load(ctx, m.StreamSeq)
 	if err != nil {
 		return fmt.Errorf("reading message %d of its stream again: %w", m.StreamSeq, err)
 	}

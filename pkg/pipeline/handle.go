@@ -112,7 +112,7 @@ func (w *Worker) call(ctx context.Context, batch []*Msg) (errs []error) {
 func (w *Worker) apply(ctx context.Context, m *Msg, a action, err error) {
 	switch a.kind {
 	case actAck:
-		if aerr := m.m.Ack(); aerr != nil {
+		if aerr := m.acker().Ack(); aerr != nil {
 			w.log.Warn("ack failed; the message will be redelivered", "subject", m.Subject, "seq", m.StreamSeq, "error", aerr)
 		}
 		w.observe(m, Outcome{Kind: Acked})
@@ -124,7 +124,7 @@ func (w *Worker) apply(ctx context.Context, m *Msg, a action, err error) {
 }
 
 func (w *Worker) nak(m *Msg, delay time.Duration, err error) {
-	if nerr := m.m.NakWithDelay(delay); nerr != nil {
+	if nerr := m.acker().NakWithDelay(delay); nerr != nil {
 		w.log.Warn("nak failed; the message returns after ack_wait", "subject", m.Subject, "seq", m.StreamSeq, "error", nerr)
 	}
 	w.log.Debug("message will be retried", "subject", m.Subject, "seq", m.StreamSeq, "delivered", m.NumDelivered, "delay", delay, "error", err)
@@ -154,7 +154,7 @@ func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason string, cause er
 		w.nak(m, w.pol.backoff.delay(m.NumDelivered, w.pol.rand), fmt.Errorf("dead-lettering (%s: %v): %w", reason, cause, err))
 		return
 	}
-	if terr := m.m.TermWithReason(reason); terr != nil {
+	if terr := m.acker().TermWithReason(reason); terr != nil {
 		// The dead letter is stored; a redelivery dead-letters it again
 		// under the same Nats-Msg-Id, which the DLQ stream deduplicates.
 		w.log.Warn("term after dead-lettering failed", "subject", m.Subject, "seq", m.StreamSeq, "error", terr)
@@ -183,7 +183,7 @@ func (w *Worker) keepAlive(batch []*Msg) (stop func()) {
 	// At once: the batch may have waited for this handler since the
 	// session last reported on it.
 	for _, m := range batch {
-		_ = m.m.InProgress()
+		_ = m.acker().InProgress()
 	}
 	wg.Go(func() {
 		t := time.NewTicker(w.cfg.AckWait / 3)
@@ -194,7 +194,7 @@ func (w *Worker) keepAlive(batch []*Msg) (stop func()) {
 				return
 			case <-t.C:
 				for _, m := range batch {
-					_ = m.m.InProgress() // fails only for a settled message or a lost connection
+					_ = m.acker().InProgress() // fails only for a settled message or a lost connection
 				}
 			}
 		}

@@ -23,7 +23,7 @@ type Msg struct {
 	// Prepared is what Config.Prepare left for the handler (nil without).
 	Prepared any
 
-	m       acker      // a jetstream.Msg, or its reply subject once compacted
+	m       acker      // a jetstream.Msg, or its reply subject once compacted; nil for an item of a pack (acker)
 	c       *compacted // set once compacted (compact.go)
 	span    trace.Span // while traced and not yet settled
 	outcome ledger.Outcome
@@ -86,3 +86,13 @@ type HandlerFunc func(ctx context.Context, batch []*Msg) []error
 
 // HandleBatch calls f.
 func (f HandlerFunc) HandleBatch(ctx context.Context, batch []*Msg) []error { return f(ctx, batch) }
+
+// acker is what settles m: for an item of a pack, the pack (made when
+// asked: a message held keeps no settler of its own), else the delivered
+// message.
+func (m *Msg) acker() acker {
+	if m.pack != nil {
+		return itemAcker{m.pack, m.packIdx}
+	}
+	return m.m
+}

@@ -326,7 +326,7 @@ func (w *Worker) delivered(jm jetstream.Msg) []*Msg {
 			h = nats.Header{}
 		}
 		out = append(out, &Msg{Subject: msg.Subject, Header: h, Data: it.D, NumDelivered: msg.NumDelivered,
-			StreamSeq: msg.StreamSeq, m: itemAcker{ps, i}, size: len(it.D), weight: 1, pack: ps, packIdx: i})
+			StreamSeq: msg.StreamSeq, size: len(it.D), weight: 1, pack: ps, packIdx: i})
 	}
 	if len(out) == 0 {
 		// Every item was settled (the pack came back before its retry

@@ -215,3 +215,47 @@ func TestPackAskedForAgainIsHandledWholeElsewhere(t *testing.T) {
 		t.Errorf("the second worker handled %s, want the whole pack [a b later c]", got)
 	}
 }
+
+// Items of a pack held in a batch that is not full when the worker stops
+// are given back at once: another worker has them before their ack wait.
+func TestHeldPackItemsAreGivenBackAtAStop(t *testing.T) {
+	js := setup(t)
+	publishPacked(t, js, 4, "p", "q", "r")
+	cfg := baseConfig()
+	cfg.PackItems = 4
+	cfg.AckWait = time.Minute
+	held := baseConfig()
+	held.PackItems, held.AckWait = 4, time.Minute
+	held.BatchSize, held.BatchWait, held.BatchMaxWait = 100, time.Hour, time.Hour
+	var prepared sync.WaitGroup
+	prepared.Add(3)
+	held.Prepare = func(m *pipeline.Msg) int {
+		m.Prepared = true
+		prepared.Done()
+		return len(m.Data)
+	}
+	first := newWorker(t, js, held, func(_ context.Context, b []*pipeline.Msg) []error {
+		return []error{errors.New("the batch should not have been cut")}
+	})
+	stop := start(t, first)
+	prepared.Wait() // all three held, in a batch that waits an hour
+	if err := stop(); err != nil {
+		t.Fatalf("stopping with items held: %v", err)
+	}
+	var mu sync.Mutex
+	var got []string
+	second := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range b {
+			got = append(got, string(m.Data))
+		}
+		return make([]error, len(b))
+	})
+	start(t, second)
+	eventually(t, 20*time.Second, "the held items handled by another worker", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 3
+	})
+}
