@@ -241,6 +241,9 @@ func (g *importLog) rowHashes(ctx context.Context, rec importRecord) (map[uint64
 	set = make(map[uint64]bool, rec.Rows)
 	for c := range rec.Chunks {
 		e, err := g.kv.Get(ctx, chunkKey(rec.Process, c))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil, errRecordGone
+		}
 		if err != nil {
 			return nil, fmt.Errorf("reading the rows of import process %d: %w", rec.Process, err)
 		}
@@ -259,8 +262,8 @@ func (g *importLog) rowHashes(ctx context.Context, rec importRecord) (map[uint64
 
 // imported finds which rows an import recorded: by row, the process that
 // wrote it (0: none, or its process failed), each process waited for until
-// it ended. An error leaves the rows to be imported (harmless: the same
-// content again).
+// it ended. On an error the rows are not to be imported now (the import
+// sink has them retried).
 func (g *importLog) imported(ctx context.Context, rows *Rows, track *tracker) ([]int64, error) {
 	if g == nil || g.kv == nil || rows.Len() == 0 {
 		return nil, nil
@@ -282,6 +285,9 @@ func (g *importLog) imported(ctx context.Context, rows *Rows, track *tracker) ([
 			continue
 		}
 		set, err := g.rowHashes(ctx, rec)
+		if errors.Is(err, errRecordGone) {
+			continue // as if not recorded: its rows are imported
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -317,6 +323,11 @@ func (g *importLog) imported(ctx context.Context, rows *Rows, track *tracker) ([
 	}
 	return out, nil
 }
+
+// errRecordGone: a record's row hashes are not in the bucket (removed by
+// hand, or by a loader that expired it): it is read as no record, rather
+// than stopping every import.
+var errRecordGone = errors.New("the recorded import's rows are gone")
 
 // errImportFailed: a recorded process ended without completing.
 var errImportFailed = errors.New("the recorded import did not complete")

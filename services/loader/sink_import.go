@@ -59,8 +59,14 @@ func (s *importSink) write(ctx context.Context, rows *Rows) []Result {
 	out := make([]Result, rows.Len())
 	earlier, err := s.records.imported(ctx, rows, s.track)
 	if err != nil {
-		s.log.Warn("reading the records of earlier imports: importing every row", "err", err)
-		earlier = nil
+		// Imported without the records, rows a stopped loader's import
+		// wrote would be written again (a server restarting is when it
+		// happens): they are retried instead.
+		err = classify(fmt.Errorf("reading the records of earlier imports: %w", err))
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
 	}
 	written := func(i int) bool {
 		if earlier == nil || earlier[i] == 0 {
