@@ -100,6 +100,26 @@ func (r *MsgpackReader) MapLen() (int, error) {
 	return 0, fmt.Errorf("%w: map expected, found 0x%02x", ErrMsgpackShape, c)
 }
 
+// Fields reads a map keyed by strings (a struct as msgpack writes it; nil
+// has no fields), calling field with r and each key, r at its value:
+// field reads the value, or returns an error that ends the read.
+func (r *MsgpackReader) Fields(field func(r *MsgpackReader, key []byte) error) error {
+	n, err := r.MapLen()
+	if err != nil {
+		return err
+	}
+	for range n {
+		k, err := r.Raw()
+		if err != nil {
+			return err
+		}
+		if err := field(r, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Raw reads a string or binary value as the bytes it holds (nil for nil).
 func (r *MsgpackReader) Raw() ([]byte, error) {
 	c, err := r.Next()

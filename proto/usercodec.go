@@ -93,21 +93,10 @@ func (m *ContactUpsert) appendMsgpack(b []byte) (_ []byte, ok bool) {
 // upsert at all.
 func decodeUpsert(data []byte, m *ContactUpsert) error {
 	*m = ContactUpsert{}
-	r := MsgpackReader{B: data}
-	n, err := r.MapLen()
-	if err != nil {
-		return err
-	}
-	for range n {
-		k, err := r.Raw()
-		if err != nil {
-			return err
-		}
-		switch string(k) {
+	return decodeWhole(data, func(r *MsgpackReader, key []byte) (err error) {
+		switch string(key) {
 		case "v":
-			var v int64
-			v, err = r.Int()
-			m.V = int(v)
+			m.V, err = r.version()
 		case "run":
 			m.RunID, err = r.runID()
 		case "key":
@@ -129,14 +118,27 @@ func decodeUpsert(data []byte, m *ContactUpsert) error {
 		default:
 			return errOtherShape
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+}
+
+// decodeWhole reads data as one struct, field by field; bytes after it
+// are left to msgpack (errOtherShape).
+func decodeWhole(data []byte, field func(r *MsgpackReader, key []byte) error) error {
+	r := MsgpackReader{B: data}
+	if err := r.Fields(field); err != nil {
+		return err
 	}
 	if r.Off != len(data) {
 		return errOtherShape
 	}
 	return nil
+}
+
+// version reads a schema version.
+func (r *MsgpackReader) version() (int, error) {
+	v, err := r.Int()
+	return int(v), err
 }
 
 // str reads a string (nil: "").
@@ -243,26 +245,19 @@ func (r *MsgpackReader) leftOff() ([]LeftOff, error) {
 	}
 	out := make([]LeftOff, n)
 	for i := range out {
-		fields, err := r.MapLen()
-		if err != nil {
-			return nil, err
-		}
-		for range fields {
-			k, err := r.Raw()
-			if err != nil {
-				return nil, err
-			}
-			switch string(k) {
+		err := r.Fields(func(r *MsgpackReader, key []byte) (err error) {
+			switch string(key) {
 			case "r":
 				out[i].Reason, err = r.str()
 			case "d":
 				out[i].Detail, err = r.str()
 			default:
-				return nil, errOtherShape
+				return errOtherShape
 			}
-			if err != nil {
-				return nil, err
-			}
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -286,21 +281,10 @@ func (m *RawUser) appendMsgpack(b []byte) []byte {
 // msgpack is to read it instead.
 func decodeRawUser(data []byte, m *RawUser) error {
 	*m = RawUser{}
-	r := MsgpackReader{B: data}
-	n, err := r.MapLen()
-	if err != nil {
-		return err
-	}
-	for range n {
-		k, err := r.Raw()
-		if err != nil {
-			return err
-		}
-		switch string(k) {
+	return decodeWhole(data, func(r *MsgpackReader, key []byte) (err error) {
+		switch string(key) {
 		case "v":
-			var v int64
-			v, err = r.Int()
-			m.V = int(v)
+			m.V, err = r.version()
 		case "run":
 			m.RunID, err = r.runID()
 		case "bid":
@@ -315,12 +299,6 @@ func decodeRawUser(data []byte, m *RawUser) error {
 		default:
 			return errOtherShape
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if r.Off != len(data) {
-		return errOtherShape
-	}
-	return nil
+		return err
+	})
 }

@@ -93,32 +93,20 @@ type packReader struct {
 // item reads one item; keep false only passes over it.
 func (r *packReader) item(keep bool) (packItem, error) {
 	var it packItem
-	n, err := r.MapLen()
-	if err != nil {
-		return it, err
-	}
-	for range n {
-		key, err := r.Raw()
-		if err != nil {
-			return it, err
-		}
+	err := r.Fields(func(_ *proto.MsgpackReader, key []byte) (err error) {
 		switch string(key) {
 		case "h":
-			if it.H, err = r.header(keep); err != nil {
-				return it, err
-			}
+			it.H, err = r.header(keep)
 		case "d":
-			if it.D, err = r.Raw(); err != nil {
-				return it, err
-			}
-			if !keep {
+			if it.D, err = r.Raw(); !keep {
 				it.D = nil
 			}
 		default:
-			return it, fmt.Errorf("%w: %q", errPackField, key)
+			return fmt.Errorf("%w: %q", errPackField, key)
 		}
-	}
-	return it, nil
+		return err
+	})
+	return it, err
 }
 
 // header reads an item's headers (nil: none). The values of an item share
