@@ -76,19 +76,33 @@ func newImportLog(st *state.Store, clock restcall.Clock) *importLog {
 	return &importLog{kv: st.KeyValue(), now: clock.Now}
 }
 
-// rowHash identifies row i of rows as written: its bytes, its key and the
-// source version (a later run writing the same content is another write).
-func rowHash(rows *Rows, i int) uint64 {
-	m := rows.Meta(i)
+// hashRows identifies each row of rows named by idx (every row when idx
+// is nil) as written: its bytes, its key and the source version (a later
+// run writing the same content is another write).
+func hashRows(rows *Rows, idx []int) []uint64 {
+	n := len(idx)
+	if idx == nil {
+		n = rows.Len()
+	}
+	out := make([]uint64, n)
 	h := sha256.New()
-	var v [8]byte
-	binary.LittleEndian.PutUint64(v[:], uint64(m.Version))
-	h.Write(v[:])
-	h.Write([]byte(m.Key))
-	h.Write([]byte{0})
-	h.Write(rows.Row(i))
 	var sum [sha256.Size]byte
-	return binary.LittleEndian.Uint64(h.Sum(sum[:0]))
+	for k := range out {
+		i := k
+		if idx != nil {
+			i = idx[k]
+		}
+		m := rows.Meta(i)
+		h.Reset()
+		var v [8]byte
+		binary.LittleEndian.PutUint64(v[:], uint64(m.Version))
+		h.Write(v[:])
+		h.Write([]byte(m.Key))
+		h.Write([]byte{0})
+		h.Write(rows.Row(i))
+		out[k] = binary.LittleEndian.Uint64(h.Sum(sum[:0]))
+	}
+	return out
 }
 
 // record writes the record of process, accepted at, importing the rows
@@ -97,10 +111,7 @@ func (g *importLog) record(ctx context.Context, process int64, at time.Time, row
 	if g == nil || g.kv == nil {
 		return nil
 	}
-	hashes := make([]uint64, len(part))
-	for k, i := range part {
-		hashes[k] = rowHash(rows, i)
-	}
+	hashes := hashRows(rows, part)
 	slices.Sort(hashes)
 	chunks := 0
 	for from := 0; from < len(hashes); from += hashesPerChunk {
@@ -292,10 +303,7 @@ func (g *importLog) imported(ctx context.Context, rows *Rows, track *tracker) ([
 			return nil, err
 		}
 		if hashes == nil {
-			hashes = make([]uint64, rows.Len())
-			for i := range hashes {
-				hashes[i] = rowHash(rows, i)
-			}
+			hashes = hashRows(rows, nil)
 		}
 		var found []int
 		for i, h := range hashes {
