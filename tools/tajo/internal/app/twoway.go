@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
 	"github.com/tajo-sync/tajo/services/transformer"
@@ -90,21 +91,18 @@ func (w *TwoWayWorkers) Cycle(ctx context.Context, a *App) error {
 }
 
 // WaitTwoWayDrained waits until the reverse worker's and the Braze
-// writer's consumers have nothing pending nor unacknowledged.
+// writer's consumers have nothing pending nor unacknowledged
+// (state.Store.Drained).
 func (a *App) WaitTwoWayDrained(ctx context.Context) error {
 	for _, c := range []struct{ stream, durable string }{
-		{"RAW", transformer.ReverseDurable}, {"OPS", loader.BrazeDurable},
+		{proto.StreamRaw, transformer.ReverseDurable}, {proto.StreamOps, loader.BrazeDurable},
 	} {
 		for {
-			cons, err := a.JS.Consumer(ctx, c.stream, c.durable)
+			ok, err := a.State.Drained(ctx, a.JS, c.stream, c.durable)
 			if err != nil {
-				return fmt.Errorf("reading consumer %s: %w", c.durable, err)
+				return err
 			}
-			info, err := cons.Info(ctx)
-			if err != nil {
-				return fmt.Errorf("reading consumer %s: %w", c.durable, err)
-			}
-			if info.NumPending == 0 && info.NumAckPending == 0 {
+			if ok {
 				break
 			}
 			select {
