@@ -71,7 +71,9 @@ func NewImportBatch(maxBytes int) *ImportBatch {
 	if maxBytes <= 0 {
 		maxBytes = DefaultImportMaxBytes
 	}
-	return &ImportBatch{maxBytes: maxBytes, buf: append(make([]byte, 0, 64<<10), importHead...)}
+	b := &ImportBatch{maxBytes: maxBytes}
+	b.Release()
+	return b
 }
 
 // Len is the number of contacts in the batch.
@@ -84,6 +86,13 @@ func (b *ImportBatch) Size() int { return len(b.buf) }
 // Reset empties the batch, keeping its memory.
 func (b *ImportBatch) Reset() {
 	b.buf, b.n = b.buf[:len(importHead)], 0
+}
+
+// Release empties the batch and lets go of its body (Reset keeps it): a
+// batch kept for the next import, minutes away, would hold megabytes
+// meanwhile.
+func (b *ImportBatch) Release() {
+	b.buf, b.n, b.scratch = append(make([]byte, 0, 64<<10), importHead...), 0, nil
 }
 
 // Add encodes c into the batch. It returns false, leaving the batch as it

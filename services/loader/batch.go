@@ -200,6 +200,7 @@ func (l *Loader) encode(ctx context.Context, items []*item, batch []*pipeline.Ms
 		sms := it.sms
 		if p := it.prep; p != nil && len(it.cleared) == 0 && it.email == p.up.Email && sms == p.sms {
 			rows.addRow(p.row, meta)
+			p.row = nil // the rows hold it now, and let go of it once imported
 			it.mask = p.mask
 			kept = append(kept, it)
 			continue

@@ -81,6 +81,15 @@ func (r *Rows) Len() int { return len(r.rows) }
 // Size is the bytes the rows take encoded.
 func (r *Rows) Size() int { return r.size }
 
+// release lets go of the rows idx names (Row answers nil for them): once
+// Brevo accepted their import, which holds their bytes, the batch waits
+// for it to complete, seconds to minutes, with nothing reading them.
+func (r *Rows) release(idx []int) {
+	for _, i := range idx {
+		r.rows[i] = nil
+	}
+}
+
 // Row is row i as encoded; the bytes are shared, not to be changed.
 func (r *Rows) Row(i int) []byte { return r.rows[i] }
 

@@ -37,6 +37,8 @@ type importSink struct {
 	log       *slog.Logger
 	// imported is told each import's rows and polls (tests, the bench).
 	imported func(rows, bytes, polls int)
+	// waiting is called with an import's rows as its wait begins (tests).
+	waiting func(*Rows)
 
 	mu    sync.Mutex // one import at a time in this process; guards batch
 	batch *brevo.ImportBatch
@@ -203,6 +205,13 @@ func (s *importSink) importBatch(ctx context.Context, all *Rows, part []int) (in
 	// record to the next delivery of these rows (importlog.go).
 	if err := s.records.record(ctx, id, accepted, all, part); err != nil {
 		s.log.Warn("an import was not recorded: stopped before it completes, its rows would be imported again", "process", id, "err", err)
+	}
+	// Brevo has the rows: neither they nor the body are read again (an
+	// import that fails from here is made again from the messages).
+	all.release(part)
+	s.batch.Release()
+	if s.waiting != nil {
+		s.waiting(all)
 	}
 	polls, err := s.track.wait(ctx, exp, id, rows, accepted)
 	if s.imported != nil {
