@@ -24,10 +24,15 @@ type Progress struct {
 	Exported    int64 // lines published by the extractor so far
 	Total       int64 // users in the export, once known (0 before)
 	Transformed int64 // raw users handled by the transformer
-	Loaded      int64 // upserts handled by the loader
-	Unchanged   int64
-	Elapsed     time.Duration
-	Done        bool
+	// Loaded counts the lines settled for good by any stage: written,
+	// unchanged (an incremental's unchanged lines are settled by the
+	// extractor, a two-way come-back by the transformer), stale, merged or
+	// dead-lettered.
+	Loaded int64
+	// Unchanged counts those of Loaded found unchanged.
+	Unchanged int64
+	Elapsed   time.Duration
+	Done      bool
 }
 
 // Summary is the outcome of a finished run (status.Summary).

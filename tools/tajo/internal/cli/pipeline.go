@@ -172,15 +172,16 @@ func syncOnce(ctx context.Context, w io.Writer, a *app.App, runType string) (app
 	}, runType)
 }
 
-// snapshot turns the pipeline's progress into what the bar draws. Unchanged
-// users stop at the transformer, so they count as loaded: the bar shows
-// users dealt with, not requests made.
+// snapshot turns the pipeline's progress into what the bar draws: users
+// dealt with, not requests made (app.Progress.Loaded counts the unchanged
+// already; added again, an incremental's bar read "loaded 19,992" of
+// 10,000).
 func snapshot(p app.Progress) progress.Snapshot {
 	return progress.Snapshot{
 		Stage:       stageName(p.Status),
 		Exported:    p.Exported,
 		Transformed: p.Transformed,
-		Loaded:      p.Loaded + p.Unchanged,
+		Loaded:      p.Loaded,
 		Total:       p.Total,
 	}
 }
