@@ -35,9 +35,9 @@ func (s *Store) Drained(ctx context.Context, js jetstream.JetStream, stream, dur
 	if si.Config.Retention != jetstream.WorkQueuePolicy || si.State.Msgs == 0 {
 		return true, nil
 	}
-	filters := info.Config.FilterSubjects
+	filters := info.Config.FilterSubjects // or the one FilterSubject
 	if f := info.Config.FilterSubject; f != "" {
-		filters = append(filters, f)
+		filters = []string{f}
 	}
 	if len(filters) == 0 {
 		return false, nil // the whole stream is this consumer's, and it holds messages

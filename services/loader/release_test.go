@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
-	brevosim "github.com/tajo-sync/tajo/tools/sandbox/brevo"
 )
 
 // While a batch waits for its import to complete (seconds to minutes on
@@ -77,19 +75,12 @@ func TestPreparedRowsAreHeldOnlyByTheImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := brevosim.New(brevosim.Config{APIKey: "k", ImportDelay: time.Millisecond})
-	t.Cleanup(sim.Close)
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	client, err := brevo.New(brevo.Config{BaseURL: srv.URL + "/v3", APIKey: "k"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newContractEnv(t, st, nil)
 	m, err := mapping.New(mapping.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(ctx, js, client, m.Attributes(), st, Config{ImportThreshold: 2, FirstPoll: 5 * time.Millisecond,
+	l, err := New(ctx, js, e.client, m.Attributes(), st, Config{ImportThreshold: 2, FirstPoll: 5 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +91,7 @@ func TestPreparedRowsAreHeldOnlyByTheImport(t *testing.T) {
 	if err := l.EnsureList(ctx); err != nil {
 		t.Fatal(err)
 	}
+	before := len(e.sim.Contacts())
 	batch := make([]*pipeline.Msg, 30)
 	for i := range batch {
 		ext := fmt.Sprintf("prep-%02d", i)
@@ -134,7 +126,7 @@ func TestPreparedRowsAreHeldOnlyByTheImport(t *testing.T) {
 	if held != 0 {
 		t.Errorf("%d of 30 prepared upserts held their row while the import ran, want none", held)
 	}
-	if n := len(sim.Contacts()); n != 30 {
+	if n := len(e.sim.Contacts()) - before; n != 30 {
 		t.Errorf("Brevo holds %d contacts, want 30", n)
 	}
 }

@@ -28,11 +28,9 @@ type Progress struct {
 	// unchanged (an incremental's unchanged lines are settled by the
 	// extractor, a two-way come-back by the transformer), stale, merged or
 	// dead-lettered.
-	Loaded int64
-	// Unchanged counts those of Loaded found unchanged.
-	Unchanged int64
-	Elapsed   time.Duration
-	Done      bool
+	Loaded  int64
+	Elapsed time.Duration
+	Done    bool
 }
 
 // Summary is the outcome of a finished run (status.Summary).
@@ -228,7 +226,7 @@ func ReadProgress(ctx context.Context, js jetstream.JetStream, st *state.Store, 
 
 func progressOf(run *proto.SyncRun, t ledger.Tally) Progress {
 	p := Progress{RunID: run.ID, Status: run.Status, Exported: run.Exported, Transformed: t.Reached(ledger.Passed),
-		Loaded: t.Reached(ledger.DeadLettered), Unchanged: t.ByOutcome[ledger.Unchanged],
+		Loaded:  t.Reached(ledger.DeadLettered),
 		Elapsed: time.Since(time.UnixMilli(run.StartedAt))}
 	if run.Status != proto.RunRunning {
 		p.Total = run.Exported

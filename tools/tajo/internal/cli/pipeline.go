@@ -173,9 +173,7 @@ func syncOnce(ctx context.Context, w io.Writer, a *app.App, runType string) (app
 }
 
 // snapshot turns the pipeline's progress into what the bar draws: users
-// dealt with, not requests made (app.Progress.Loaded counts the unchanged
-// already; added again, an incremental's bar read "loaded 19,992" of
-// 10,000).
+// dealt with, not requests made (app.Progress.Loaded counts the unchanged).
 func snapshot(p app.Progress) progress.Snapshot {
 	return progress.Snapshot{
 		Stage:       stageName(p.Status),
