@@ -115,12 +115,32 @@ func (b *ImportBatch) AddRow(row []byte) (ok bool, err error) {
 	if len(b.buf)+1+len(row)+importTailReserve > b.maxBytes {
 		return false, nil
 	}
+	b.grow(1 + len(row))
 	if b.n > 0 {
 		b.buf = append(b.buf, ',')
 	}
 	b.buf = append(b.buf, row...)
 	b.n++
 	return true, nil
+}
+
+// grow makes room for n more bytes by doubling, never past maxBytes: left
+// to append, a body grows by a quarter at a time past 256 KB, so an 8 MB
+// import left about 30 MB of outgrown copies to the collector and ended
+// with up to 10 MB of capacity.
+func (b *ImportBatch) grow(n int) {
+	need := len(b.buf) + n
+	if need <= cap(b.buf) {
+		return
+	}
+	// Room for Body's closing options too, so it need not copy the body.
+	size := min(max(2*cap(b.buf), need+importTailReserve), b.maxBytes)
+	if size < need { // Body's tail past the limit is refused there
+		size = need
+	}
+	buf := make([]byte, len(b.buf), size)
+	copy(buf, b.buf)
+	b.buf = buf
 }
 
 // MaxBytes is the body limit the batch keeps to.

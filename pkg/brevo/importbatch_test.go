@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,44 @@ func TestImportBatchStaysUnderLimit(t *testing.T) {
 				t.Fatalf("Reset left len %d size %d", b.Len(), b.Size())
 			}
 		})
+	}
+}
+
+// TestImportBatchGrowsByDoubling fills an 8 MB batch: its body never has
+// more capacity than the limit, Body adds the closing options without a
+// copy, and filling it allocates about twice the body (the test allows
+// three times), where appending
+// left about 30 MB of outgrown copies.
+func TestImportBatchGrowsByDoubling(t *testing.T) {
+	const maxBytes = 8_000_000
+	row := []byte(`{"email":"someone.with.a.long.name@example.com","attributes":{"EXT_ID":"user_0001234","FIRSTNAME":"Ann","LASTNAME":"Lee"}}`)
+	b := NewImportBatch(maxBytes)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rows := 0
+	for {
+		ok, err := b.AddRow(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		rows++
+		if cap(b.buf) > maxBytes {
+			t.Fatalf("after %d rows the body's capacity is %d, over the %d limit", rows, cap(b.buf), maxBytes)
+		}
+	}
+	body, err := b.Body(ImportOptions{ListIDs: []int64{7}})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &body[0] != &b.buf[0] {
+		t.Fatal("Body copied the body to add the closing options")
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 3*maxBytes {
+		t.Fatalf("filling an import of %d bytes allocated %d bytes", len(body), grown)
 	}
 }
 
