@@ -432,7 +432,10 @@ func (m *Map) writeChunk(ctx context.Context, doing string, nkeys int, pending [
 		for _, g := range order {
 			n := g.n
 			changed := false
-			result := map[string]string{}
+			var result map[string]string // only for held: a PutMany reads none back
+			if held != nil {
+				result = make(map[string]string, len(g.addrs))
+			}
 			for _, a := range g.addrs {
 				cur, ok := n.entries.get(a.id)
 				val, w, del := fn(a.key, cur, ok)
@@ -445,7 +448,7 @@ func (m *Map) writeChunk(ctx context.Context, doing string, nkeys int, pending [
 					n.entries.set(a.id, val)
 					changed = true
 				}
-				if v, ok := n.entries.get(a.id); ok {
+				if v, ok := n.entries.get(a.id); ok && result != nil {
 					result[a.key] = strings.Clone(v) // not the whole shard's bytes
 				}
 			}

@@ -67,16 +67,20 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 	// An identifier the contact already holds (its applied record says it
 	// was claimed and written) is its own: only a release, after a write
 	// without it, gives a claim up. Only the others are read and claimed.
-	want := map[string]string{} // claim id -> the key asking for it (first asker in the batch)
-	held := map[string]string{} // claim id -> the key holding it already
-	for _, it := range items {
-		for _, id := range it.claimIDs() {
-			if it.heldBefore(id) {
+	want := map[string]string{}           // claim id -> the key asking for it (first asker in the batch)
+	held := map[string]string{}           // claim id -> the key holding it already
+	asks := make([][2]string, len(items)) // each item's email and SMS claim ids ("": none), made once
+	for k, it := range items {
+		asks[k] = it.claimIDs()
+		for j, id := range asks[k] {
+			switch {
+			case id == "":
+			case it.holds(j):
 				held[id] = it.up.Key
-				continue
-			}
-			if _, ok := want[id]; !ok {
-				want[id] = it.up.Key
+			default:
+				if _, ok := want[id]; !ok {
+					want[id] = it.up.Key
+				}
 			}
 		}
 	}
@@ -105,33 +109,33 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 	}
 	keep := make([]*item, 0, len(items))
 	var dropped []*item
-	for _, it := range items {
+	for k, it := range items {
 		key := it.up.Key
-		for _, id := range it.claimIDs() {
-			if owners[id] == key && !it.heldBefore(id) {
+		emailID, smsID := asks[k][0], asks[k][1]
+		for j, id := range asks[k] {
+			if id != "" && owners[id] == key && !it.holds(j) {
 				it.fresh = append(it.fresh, id)
 			}
 		}
-		if it.email != "" && owners[emailClaim(it.email)] != key {
-			sms := it.sms
-			if it.up.ExtID == "" && (sms == "" || owners[smsClaim(sms)] != key) {
+		if emailID != "" && owners[emailID] != key {
+			if it.up.ExtID == "" && (smsID == "" || owners[smsID] != key) {
 				errs[it.idx] = pipeline.Permanent(reasonDuplicateEmail, fmt.Errorf(
 					"contact %s: email %s already belongs to the Brevo contact of Braze user %s; "+
 						"Brevo keeps emails unique and this user has no other identifier, so it is not synced until one of them changes",
-					key, it.email, owners[emailClaim(it.email)]))
+					key, it.email, owners[emailID]))
 				dropped = append(dropped, it)
 				continue
 			}
 			// An ext_id, or else the SMS, identifies the contact without it.
 			it.leftOff = append(it.leftOff, leftOff{reason: reasonEmailTaken, detail: fmt.Sprintf(
 				"contact %s: email %s already belongs to the Brevo contact of Braze user %s (Brevo keeps emails unique); "+
-					"synced without email", key, it.email, owners[emailClaim(it.email)])})
+					"synced without email", key, it.email, owners[emailID])})
 			it.email = ""
 		}
-		if sms := it.sms; sms != "" && owners[smsClaim(sms)] != key {
+		if smsID != "" && owners[smsID] != key {
 			it.leftOff = append(it.leftOff, leftOff{reason: reasonSMSTaken, detail: fmt.Sprintf(
 				"contact %s: SMS %s already belongs to the Brevo contact of Braze user %s (Brevo keeps SMS unique); synced without SMS",
-				key, sms, owners[smsClaim(sms)])})
+				key, it.sms, owners[smsID])})
 			it.sms = ""
 		}
 		keep = append(keep, it)
@@ -143,23 +147,26 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 	return keep, nil
 }
 
-// claimIDs are the claims an item asks for.
-func (it *item) claimIDs() []string {
-	var ids []string
+// claimIDs are the claims an item asks for: its email's and its SMS's
+// ("" for one it has not).
+func (it *item) claimIDs() (ids [2]string) {
 	if it.email != "" {
-		ids = append(ids, emailClaim(it.email))
+		ids[0] = emailClaim(it.email)
 	}
-	if sms := it.sms; sms != "" {
-		ids = append(ids, smsClaim(sms))
+	if it.sms != "" {
+		ids[1] = smsClaim(it.sms)
 	}
 	return ids
 }
 
-// heldBefore reports whether the item's contact held claim id before this
-// write (it is in the applied record).
-func (it *item) heldBefore(id string) bool {
-	return (it.before().Email != "" && id == emailClaim(it.before().Email)) ||
-		(it.before().SMS != "" && id == smsClaim(it.before().SMS))
+// holds reports whether the item's contact held, before this write (its
+// applied record), the identifier of claimIDs()[j]: its email (0) or SMS
+// (1).
+func (it *item) holds(j int) bool {
+	if j == 0 {
+		return it.email != "" && it.before().Email == it.email
+	}
+	return it.sms != "" && it.before().SMS == it.sms
 }
 
 // release gives up, for each item, the claims ids(it) names that its key
