@@ -113,7 +113,7 @@ func (l *Loader) HandleBatch(ctx context.Context, batch []*pipeline.Msg) []error
 			batch[it.idx].Settle(o, f)
 			continue
 		}
-		batch[it.idx].Settle(ledger.Unchanged, 0)
+		batch[it.idx].Settle(ledger.Unchanged, it.leftOffFlags())
 	}
 	all := items
 	if items, err = l.claim(ctx, items, errs); err != nil {
@@ -355,18 +355,99 @@ func (l *Loader) dropStale(ctx context.Context, items []*item) (fresh, stale, sa
 		case seen && prev.Fingerprint == it.up.Fingerprint:
 			same = append(same, it)
 		default:
-			it.create = !seen
-			switch {
-			case !seen:
-			case it.prep != nil:
-				it.cleared = l.attrSet.clearedMasks(it.before().Attrs, it.prep.mask)
-			default:
-				it.cleared = l.attrSet.cleared(it.before().Attrs, it.up.Attributes)
-			}
-			fresh = append(fresh, it)
+			fresh = append(fresh, l.toWrite(it, seen))
 		}
 	}
+	same, retry, err := l.retryLeftOff(ctx, same)
+	if err != nil {
+		return items, nil, nil, err
+	}
+	for _, it := range retry {
+		fresh = append(fresh, l.toWrite(it, true))
+	}
 	return fresh, stale, same, nil
+}
+
+// toWrite readies an item dropStale lets through: a creation unless seen,
+// else with the attributes it clears.
+func (l *Loader) toWrite(it *item, seen bool) *item {
+	it.create = !seen
+	switch {
+	case !seen:
+	case it.prep != nil:
+		it.cleared = l.attrSet.clearedMasks(it.before().Attrs, it.prep.mask)
+	default:
+		it.cleared = l.attrSet.cleared(it.before().Attrs, it.up.Attributes)
+	}
+	return it
+}
+
+// retryLeftOff takes out of same (contacts whose content is as applied)
+// those written without an email or SMS they have, because another user
+// held it, which that user has let go since: nobody claims it any more.
+// Written again, they get it (claims.go); unchanged, they would go without
+// it until their Braze record changes. An identifier still claimed stays
+// left off without a write: by another user, or by the contact itself
+// when Brevo refused it (another contact of the account, outside the
+// connector, holds it), which a write would only be refused again.
+func (l *Loader) retryLeftOff(ctx context.Context, same []*item) (still, retry []*item, err error) {
+	var ids []string
+	for _, it := range same {
+		for _, id := range it.leftOffIDs() {
+			if id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return same, nil, nil
+	}
+	owners, err := l.claims.GetMany(ctx, ids)
+	if err != nil {
+		return same, nil, fmt.Errorf("reading the claims of identifiers contacts were written without: %w", err)
+	}
+	still = same[:0:0]
+	for _, it := range same {
+		free := false
+		for _, id := range it.leftOffIDs() {
+			if _, claimed := owners[id]; id != "" && !claimed {
+				free = true
+			}
+		}
+		if free {
+			retry = append(retry, it)
+		} else {
+			still = append(still, it)
+		}
+	}
+	return still, retry, nil
+}
+
+// leftOffIDs are the claims of the email and SMS the item has and its
+// contact was written without ("" for each it was not).
+func (it *item) leftOffIDs() (ids [2]string) {
+	if it.email != "" && it.before().Email != it.email {
+		ids[0] = emailClaim(it.email)
+	}
+	if it.sms != "" && it.before().SMS != it.sms {
+		ids[1] = smsClaim(it.sms)
+	}
+	return ids
+}
+
+// leftOffFlags are the ledger flags of an unchanged item still written
+// without an identifier it has: the run's ledger says so, and the next
+// incremental run hands the line over again, to retry it once freed.
+func (it *item) leftOffFlags() ledger.Flags {
+	var f ledger.Flags
+	ids := it.leftOffIDs()
+	if ids[0] != "" {
+		f |= ledger.WithoutEmail
+	}
+	if ids[1] != "" {
+		f |= ledger.WithoutSMS
+	}
+	return f
 }
 
 // classify turns an error of a write into what the pipeline should do with

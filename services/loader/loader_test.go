@@ -266,6 +266,74 @@ func TestChangedIdentifierIsReleased(t *testing.T) {
 	}
 }
 
+// A contact written without its SMS, because another user held it, gets
+// it at the next sync once that user has let it go, though its own Braze
+// record did not change (an unchanged line is otherwise not written
+// again); while the other user still holds it, the next sync writes
+// nothing and the ledger still says it goes without.
+func TestLeftOffIdentifierIsRetriedOnceFreed(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
+	ctx := context.Background()
+	msg := func(run, ext string, version int64, sms string) *pipeline.Msg {
+		t.Helper()
+		attrs := map[string]any{"SMS": sms}
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: run, Key: ext, ExtID: ext,
+			Email: ext + "@example.com", Attributes: attrs, SourceVersion: version, Fingerprint: fmt.Sprint(attrs)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
+	}
+	sync := func(m *pipeline.Msg) (ledger.Outcome, ledger.Flags) {
+		t.Helper()
+		if errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		return m.Outcome()
+	}
+	writes := func() int {
+		n := 0
+		for route, c := range sim.Requests() {
+			if !strings.HasPrefix(route, "GET") {
+				n += c
+			}
+		}
+		return n
+	}
+	const x, y = "+33611111111", "+33622222222"
+	sync(msg("run1", "k", 1, x))
+	if o, f := sync(msg("run1", "l", 1, x)); o != ledger.Created || f&ledger.WithoutSMS == 0 {
+		t.Fatalf("l, whose SMS k holds: %v/%v, want created without SMS", o, f)
+	}
+
+	// Next sync: k still holds x; l's record is as it was. Nothing is
+	// written, and l still goes without.
+	before := writes()
+	if o, f := sync(msg("run2", "l", 1, x)); o != ledger.Unchanged || f&ledger.WithoutSMS == 0 {
+		t.Fatalf("l again while k holds its SMS: %v/%v, want unchanged, still without SMS", o, f)
+	}
+	if n := writes() - before; n != 0 {
+		t.Fatalf("%d writes to Brevo for a contact whose SMS is still held", n)
+	}
+	if c, _ := sim.ContactByExtID("l"); c.SMS != "" {
+		t.Fatalf("l holds SMS %q while k has it", c.SMS)
+	}
+
+	// k moves to y and lets x go. The sync after, l, unchanged in Braze,
+	// gets x.
+	sync(msg("run3", "k", 2, y))
+	if o, f := sync(msg("run4", "l", 1, x)); o != ledger.Updated || f&ledger.WithoutSMS != 0 {
+		t.Fatalf("l once k let its SMS go: %v/%v, want updated with its SMS", o, f)
+	}
+	if c, _ := sim.ContactByExtID("l"); c.SMS != x {
+		t.Fatalf("l holds SMS %q after k let %s go; want it", c.SMS, x)
+	}
+	if o, f := sync(msg("run5", "l", 1, x)); o != ledger.Unchanged || f != 0 {
+		t.Fatalf("l once more: %v/%v, want unchanged with nothing left off", o, f)
+	}
+}
+
 // Two Braze users without an ext_id share an email (issue 9.9): they are
 // two users, not one contact. The first keeps the email; the second is
 // written by its own SMS without the email, or, with no other identifier,
