@@ -257,8 +257,9 @@ var bookkeeping = resilience.Policy{
 func (l *Loader) settleClaims(ctx context.Context, items, done []*item, errs []error) error {
 	applied := make(map[string]string, len(done))
 	for _, it := range done {
+		email, sms := it.heldAfter()
 		applied[it.up.Key] = proto.Applied{Version: it.up.SourceVersion, Fingerprint: it.up.Fingerprint,
-			Email: it.email, SMS: it.sms, Attrs: it.mask,
+			Email: email, SMS: sms, Attrs: it.mask,
 			Run: proto.RunTag(it.up.RunID), Outcome: ledger.Cell(it.outcome(), it.flags())}.String()
 	}
 	if err := l.fps.PutMany(ctx, applied); err != nil {

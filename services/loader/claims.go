@@ -195,17 +195,34 @@ func releaseIf(owner map[string]string) kvmap.ModifyFunc {
 	}
 }
 
-// stale lists the identifiers a written item's contact held before and no
-// longer holds.
+// stale lists the identifiers a written item's contact held before and
+// holds no longer: those the write replaced. One written without (another
+// user holds its new one, or Braze has none now) is not released: Brevo
+// never has an identifier cleared (cleared.go), so the contact still holds
+// it, and a claim given back would let another user's row be merged into
+// it by email or refused for its SMS.
 func (it *item) stale() []string {
 	var ids []string
-	if it.before().Email != "" && it.before().Email != it.email {
-		ids = append(ids, emailClaim(it.before().Email))
+	if b := it.before().Email; b != "" && it.email != "" && b != it.email {
+		ids = append(ids, emailClaim(b))
 	}
-	if s := it.sms; it.before().SMS != "" && it.before().SMS != s {
-		ids = append(ids, smsClaim(it.before().SMS))
+	if b := it.before().SMS; b != "" && it.sms != "" && b != it.sms {
+		ids = append(ids, smsClaim(b))
 	}
 	return ids
+}
+
+// heldAfter are the email and SMS the item's contact holds once written:
+// what it was written with, else what it held before (see stale).
+func (it *item) heldAfter() (email, sms string) {
+	email, sms = it.email, it.sms
+	if email == "" {
+		email = it.before().Email
+	}
+	if sms == "" {
+		sms = it.before().SMS
+	}
+	return email, sms
 }
 
 // flags are the ledger flags of what the item was written without.

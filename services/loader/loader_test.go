@@ -274,24 +274,10 @@ func TestChangedIdentifierIsReleased(t *testing.T) {
 func TestLeftOffIdentifierIsRetriedOnceFreed(t *testing.T) {
 	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
 	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
-	ctx := context.Background()
 	msg := func(run, ext string, version int64, sms string) *pipeline.Msg {
-		t.Helper()
-		attrs := map[string]any{"SMS": sms}
-		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: run, Key: ext, ExtID: ext,
-			Email: ext + "@example.com", Attributes: attrs, SourceVersion: version, Fingerprint: fmt.Sprint(attrs)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
+		return smsUpsert(t, run, ext, version, sms)
 	}
-	sync := func(m *pipeline.Msg) (ledger.Outcome, ledger.Flags) {
-		t.Helper()
-		if errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{m}); errs[0] != nil {
-			t.Fatal(errs[0])
-		}
-		return m.Outcome()
-	}
+	sync := func(m *pipeline.Msg) (ledger.Outcome, ledger.Flags) { return syncOne(t, l, m) }
 	writes := func() int {
 		n := 0
 		for route, c := range sim.Requests() {
@@ -331,6 +317,66 @@ func TestLeftOffIdentifierIsRetriedOnceFreed(t *testing.T) {
 	}
 	if o, f := sync(msg("run5", "l", 1, x)); o != ledger.Unchanged || f != 0 {
 		t.Fatalf("l once more: %v/%v, want unchanged with nothing left off", o, f)
+	}
+}
+
+// smsUpsert is ext's upsert in run at version, with sms its only attribute.
+func smsUpsert(t *testing.T, run, ext string, version int64, sms string) *pipeline.Msg {
+	t.Helper()
+	attrs := map[string]any{"SMS": sms}
+	data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: run, Key: ext, ExtID: ext,
+		Email: ext + "@example.com", Attributes: attrs, SourceVersion: version, Fingerprint: fmt.Sprint(attrs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline.Msg{Subject: proto.SubjectOpsBrevoContactsUpsert, Header: nats.Header{}, Data: data}
+}
+
+// syncOne has l handle m alone and returns what m settled as.
+func syncOne(t *testing.T, l *loader.Loader, m *pipeline.Msg) (ledger.Outcome, ledger.Flags) {
+	t.Helper()
+	if errs := handle(l).HandleBatch(context.Background(), []*pipeline.Msg{m}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	return m.Outcome()
+}
+
+// A contact whose new SMS another user holds is written without SMS and
+// keeps its old one in Brevo (an identifier is never cleared), so its
+// claim on the old one is kept: a third user with that number is not
+// written with it (Brevo would refuse it, or an import drop the row). Once
+// the new number is let go, the contact takes it and lets the old one go,
+// and the third user gets that one: each at the sync after, with no
+// Braze record changing but the first.
+func TestOldIdentifierIsKeptUntilTheNewOneIsWritten(t *testing.T) {
+	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
+	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
+	const x, y, z = "+33611111111", "+33622222222", "+33633333333"
+	sms := func(ext string) string {
+		c, _ := sim.ContactByExtID(ext)
+		return c.SMS
+	}
+	syncOne(t, l, smsUpsert(t, "run1", "k", 1, x))
+	syncOne(t, l, smsUpsert(t, "run1", "m", 1, y))
+	syncOne(t, l, smsUpsert(t, "run1", "l", 1, x)) // x is k's
+	// k moves to y, which m holds: written without, it keeps x in Brevo.
+	if o, f := syncOne(t, l, smsUpsert(t, "run2", "k", 2, y)); o != ledger.Updated || f&ledger.WithoutSMS == 0 {
+		t.Fatalf("k moving to m's number: %v/%v, want updated without SMS", o, f)
+	}
+	if sms("k") != x {
+		t.Fatalf("k holds %q in Brevo, want still %s", sms("k"), x)
+	}
+	if o, f := syncOne(t, l, smsUpsert(t, "run3", "l", 1, x)); o != ledger.Unchanged || f&ledger.WithoutSMS == 0 || sms("l") != "" {
+		t.Fatalf("l while k's contact still holds x: %v/%v, SMS %q; want unchanged, without SMS", o, f, sms("l"))
+	}
+	// m moves to z and lets y go: k takes y at the next sync and lets x
+	// go; l takes x at the one after.
+	syncOne(t, l, smsUpsert(t, "run4", "m", 2, z))
+	if o, _ := syncOne(t, l, smsUpsert(t, "run5", "k", 2, y)); o != ledger.Updated || sms("k") != y {
+		t.Fatalf("k once m let y go: %v, SMS %q; want updated with %s", o, sms("k"), y)
+	}
+	if o, _ := syncOne(t, l, smsUpsert(t, "run6", "l", 1, x)); o != ledger.Updated || sms("l") != x {
+		t.Fatalf("l once k let x go: %v, SMS %q; want updated with %s", o, sms("l"), x)
 	}
 }
 
