@@ -114,3 +114,35 @@ func referenceBrazeID(line []byte) (string, bool) {
 	s = strings.TrimSpace(s)
 	return s, s != ""
 }
+
+// Identity keys a line as Map keys its contact: the external_id, else the
+// braze_id, whatever the order or escaping of the fields.
+func TestIdentityKeysAsMap(t *testing.T) {
+	m, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		`{"braze_id":"b1","external_id":"u1","email":"a@example.com"}`,
+		`{"external_id":" u2 ","braze_id":"b2","email":"b@example.com"}`,
+		`{"braze_id":"b3","email":"c@example.com"}`,
+		`{"braze_id":"b4","external_id":null,"email":"d@example.com"}`,
+		`{"braze_id":"b5","\u0065xternal_id":"u5","email":"e@example.com"}`,
+		`{"braze_id":"b6","external_id":12345,"email":"f@example.com"}`,
+	} {
+		id, key, err := Identity([]byte(line))
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		c, err := m.Map([]byte(line))
+		if err != nil {
+			t.Fatalf("%s: Map: %v", line, err)
+		}
+		if id != c.BrazeID || key != c.Key {
+			t.Errorf("%s: Identity %q %q, Map %q %q", line, id, key, c.BrazeID, c.Key)
+		}
+	}
+	if _, _, err := Identity([]byte(`{"external_id":"u7"}`)); err == nil {
+		t.Error("a line without braze_id was given a key")
+	}
+}

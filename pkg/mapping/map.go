@@ -136,13 +136,8 @@ func (m *Mapper) Map(line []byte) (Contact, error) {
 		}
 	}
 	switch {
-	case c.ExtID != "":
-		c.Key = c.ExtID
-	case c.Email != "":
-		// Not the email: two Braze users may share one, and they are two
-		// users, of whom Brevo can hold one by that email (the loader's
-		// claims decide which).
-		c.Key = "braze:" + c.BrazeID
+	case c.ExtID != "" || c.Email != "":
+		c.Key = ContactKey(c.ExtID, c.BrazeID)
 	default:
 		return Contact{}, recordErr(ReasonNoIdentifier, "the record has neither external_id nor %s", orNone(m.emailSource))
 	}

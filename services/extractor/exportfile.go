@@ -13,8 +13,13 @@ const exportPattern = "braze-export-*.zip"
 // createExportFile creates the file a download goes to and holds a lock on
 // it for as long as it is open, so that another extractor's start-up (see
 // removeStaleExports) tells it from one a killed extractor left behind.
-func createExportFile(dir string) (*os.File, error) {
-	f, err := os.CreateTemp(dir, exportPattern) // mode 0600: it holds every user's e-mail
+func createExportFile(dir string) (*os.File, error) { return createLockedFile(dir, exportPattern) }
+
+// createLockedFile creates a file of the export's (pattern: exportPattern,
+// or spoolPattern for a full run's spool of its users), locked as
+// createExportFile says.
+func createLockedFile(dir, pattern string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, pattern) // mode 0600: it holds every user's e-mail
 	if err != nil {
 		return nil, fmt.Errorf("creating a file for the export in %s: %w", dir, err)
 	}
@@ -31,9 +36,13 @@ func createExportFile(dir string) (*os.File, error) {
 // is every user's e-mail and phone, and can be gigabytes; it must not stay
 // in a temp directory for good.
 func removeStaleExports(dir string, log *slog.Logger) {
-	paths, err := filepath.Glob(filepath.Join(dir, exportPattern))
-	if err != nil {
-		return // the pattern is constant and valid
+	var paths []string
+	for _, pattern := range []string{exportPattern, spoolPattern} {
+		ps, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return // the patterns are constant and valid
+		}
+		paths = append(paths, ps...)
 	}
 	for _, p := range paths {
 		f, err := os.OpenFile(p, os.O_RDWR, 0)

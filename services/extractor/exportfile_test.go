@@ -28,15 +28,21 @@ func TestMain(m *testing.M) {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(2)
 		}
-		os.Stdout.WriteString(f.Name() + "\n")
+		spool, err := createLockedFile(dir, spoolPattern) // a full run's users, being ordered
+		if err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(2)
+		}
+		os.Stdout.WriteString(f.Name() + "\n" + spool.Name() + "\n")
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
 
-// An export left by a killed extractor is removed when the next one
-// starts; one a running extractor is downloading is left alone.
+// An export left by a killed extractor, and the spool of its users a full
+// run orders them in, are removed when the next one starts; those of a
+// running extractor are left alone.
 func TestStartRemovesExportsOfKilledExtractors(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no flock: leftovers are not told from live downloads there")
@@ -71,11 +77,17 @@ func TestStartRemovesExportsOfKilledExtractors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	line, err := bufio.NewReader(out).ReadString('\n')
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
 	if err != nil {
 		t.Fatalf("the downloading process: %v", err)
 	}
 	live := strings.TrimSpace(line)
+	line, err = r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("the downloading process: %v", err)
+	}
+	liveSpool := strings.TrimSpace(line)
 
 	// This process's own download, in progress.
 	own, err := createExportFile(dir)
@@ -85,7 +97,7 @@ func TestStartRemovesExportsOfKilledExtractors(t *testing.T) {
 	defer own.Close()
 
 	start()
-	for _, p := range []string{live, own.Name()} {
+	for _, p := range []string{live, liveSpool, own.Name()} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("a download in progress was removed: %v", err)
 		}
@@ -94,8 +106,10 @@ func TestStartRemovesExportsOfKilledExtractors(t *testing.T) {
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	start()
-	if _, err := os.Stat(live); !os.IsNotExist(err) {
-		t.Fatalf("the export of the killed extractor is still there: %v", err)
+	for _, p := range []string{live, liveSpool} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("the export (or spool of users) of the killed extractor is still there: %v", err)
+		}
 	}
 	if _, err := os.Stat(own.Name()); err != nil {
 		t.Fatalf("a download in progress was removed: %v", err)

@@ -373,8 +373,10 @@ func waitConnected(ctx context.Context, nc *nats.Conn, within time.Duration) err
 
 // publishExport reads the downloaded export from its first line and
 // publishes every line but those unchanged since the base run, marking
-// each in the run's ledger. The run's line entries are recorded as lines
-// are read, unless the comparison with the base run wrote them (skip).
+// each in the run's ledger: every line of a run without skip in key order
+// (ordered.go), the lines of one with skip where the export has them. The
+// run's line entries are recorded as lines are read, unless the comparison
+// with the base run wrote them (skip).
 func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, skip *skipped, log *slog.Logger) error {
 	lastProgress := time.Now()
 	e.line, e.marks = 0, e.marks[:0]
@@ -387,29 +389,29 @@ func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os
 		defer removeFile(ef)
 		e.entries = linediff.NewWriter(ef)
 		defer func() { e.entries = nil }()
-	}
-	err := braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
-		if err := e.publishLine(ctx, run, l, skip); err != nil {
+		// Every line is published: in key order (ordered.go).
+		if err := e.publishOrdered(ctx, run, f, size, &lastProgress, log); err != nil {
 			return err
 		}
-		if len(e.marks) >= markEvery {
-			if err := e.flushMarks(ctx, run); err != nil {
+	} else {
+		err := braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
+			if err := e.publishLine(ctx, run, l, skip); err != nil {
 				return err
 			}
-			if err := e.backlog.Wait(ctx); err != nil {
-				return err
+			if len(e.marks) >= markEvery {
+				if err := e.flushMarks(ctx, run); err != nil {
+					return err
+				}
+				if err := e.backlog.Wait(ctx); err != nil {
+					return err
+				}
 			}
+			e.progress(ctx, run, &lastProgress, log)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading the export of run %s: %w", run.ID, err)
 		}
-		if time.Since(lastProgress) > 500*time.Millisecond {
-			lastProgress = time.Now()
-			if err := e.st.PutRun(ctx, run); err != nil {
-				log.Warn("recording progress", "err", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("reading the export of run %s: %w", run.ID, err)
 	}
 	if err := e.flushMarks(ctx, run); err != nil {
 		return err
@@ -429,6 +431,17 @@ func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os
 	}
 	log.Info("segment export published", "users", run.Exported, "unchanged", run.Skipped, "malformed", run.Malformed)
 	return nil
+}
+
+// progress records the run's progress at most every half second.
+func (e *Extractor) progress(ctx context.Context, run *proto.SyncRun, last *time.Time, log *slog.Logger) {
+	if time.Since(*last) <= 500*time.Millisecond {
+		return
+	}
+	*last = time.Now()
+	if err := e.st.PutRun(ctx, run); err != nil {
+		log.Warn("recording progress", "err", err)
+	}
 }
 
 // requestExport finds the segment and asks Braze for its export, recording
@@ -540,7 +553,7 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 		e.line++
 		return nil
 	}
-	en, id, reason, detail := entryOf(e.line, data)
+	en, id, _, reason, detail := entryOf(e.line, data)
 	if e.line <= int64(^uint32(0)) && e.entries != nil {
 		if err := e.entries.Add(en); err != nil {
 			return fmt.Errorf("recording the export's line entries: %w", err)
@@ -551,11 +564,22 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	}
 	no := e.line
 	e.line++
+	published, err := e.publishUser(ctx, run, no, id, data, where)
+	if published {
+		e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.Exported})
+	}
+	return err
+}
+
+// publishUser publishes line no of the export, the user id, to RAW, and
+// counts it exported (published true: the caller marks it so); a line over
+// the bus's max payload is dead-lettered instead (where names it).
+func (e *Extractor) publishUser(ctx context.Context, run *proto.SyncRun, no int64, id string, data []byte, where func() string) (published bool, err error) {
 	// The line is reused by the reader: the payload must own its bytes.
 	payload, err := proto.Encode(&proto.RawUser{V: proto.SchemaVersion, RunID: run.ID, BrazeID: id,
 		ExportedAt: run.ExportedAt, Line: data})
 	if err != nil {
-		return err
+		return false, err
 	}
 	hdr := nats.Header{}
 	hdr.Set(proto.HeaderSchema, "1")
@@ -568,22 +592,26 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 	if tl := (*pipeline.TooLargeError)(nil); errors.As(err, &tl) {
 		// The line is kept out of the DLQ too (it would not fit either):
 		// its braze_id and size say where to look.
-		e.line-- // deadLetter numbers it
-		return e.deadLetter(ctx, run, pipeline.ReasonTooLarge, fmt.Sprintf("%s: braze user %s: the line is %d bytes, "+
+		return false, e.deadLetterLine(ctx, run, no, pipeline.ReasonTooLarge, fmt.Sprintf("%s: braze user %s: the line is %d bytes, "+
 			"over the bus's max payload of %d (raise max_payload on the NATS server, or trim the user's attributes in Braze)",
 			where(), id, len(data), tl.Max), nil)
 	}
 	if err != nil {
-		return fmt.Errorf("publishing braze user %s: %w", id, err)
+		return false, fmt.Errorf("publishing braze user %s: %w", id, err)
 	}
-	e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.Exported})
 	run.Exported++
-	return nil
+	return true, nil
 }
 
+// deadLetter dead-letters the export's next line.
 func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, detail string, data []byte) error {
 	no := e.line
 	e.line++
+	return e.deadLetterLine(ctx, run, no, reason, detail, data)
+}
+
+// deadLetterLine dead-letters line no of the export and marks it so.
+func (e *Extractor) deadLetterLine(ctx context.Context, run *proto.SyncRun, no int64, reason, detail string, data []byte) error {
 	hdr := nats.Header{}
 	hdr.Set(proto.HeaderRunID, run.ID)
 	hdr.Set(proto.HeaderSchema, "1")
@@ -611,16 +639,22 @@ func (e *Extractor) deadLetter(ctx context.Context, run *proto.SyncRun, reason, 
 
 // brazeID checks that line is a JSON object with a braze_id and returns
 // it, or the reason (a DLQ reason token) and detail of why it cannot be
-// used. It reads the line with mapping.BrazeID: the scanner and the rule
-// the transformer's Map applies to the same line, in one pass that builds
-// nothing.
+// used (userOf).
 func brazeID(line []byte) (id, reason, detail string) {
-	id, err := mapping.BrazeID(line)
+	id, _, reason, detail = userOf(line)
+	return id, reason, detail
+}
+
+// userOf is brazeID with the key the transformer's Map gives the user's
+// contact. It reads the line with mapping.Identity: the scanner and the
+// rules Map applies to the same line, in one pass that builds nothing.
+func userOf(line []byte) (id, key, reason, detail string) {
+	id, key, err := mapping.Identity(line)
 	if err == nil {
-		return id, "", ""
+		return id, key, "", ""
 	}
 	if re, ok := errors.AsType[*mapping.RecordError](err); ok {
-		return "", re.Reason, re.Detail
+		return "", "", re.Reason, re.Detail
 	}
-	return "", mapping.ReasonMalformedJSON, err.Error()
+	return "", "", mapping.ReasonMalformedJSON, err.Error()
 }

@@ -198,7 +198,7 @@ func (e *Extractor) writeEntries(f *os.File, size int64, unnamed *linediff.Bitma
 		if l.Err != nil || no > int64(^uint32(0)) {
 			return nil
 		}
-		en, _, reason, _ := entryOf(no, data)
+		en, _, _, reason, _ := entryOf(no, data)
 		if reason != "" {
 			unnamed.Set(uint32(no))
 		}
@@ -277,14 +277,14 @@ func (e *Extractor) settledEntries(ctx context.Context, baseRun string, base io.
 // why) has the entry of its own bytes (linediff.HashUnnamed): the same
 // line in the next export is found the same, and need not be
 // dead-lettered again.
-func entryOf(no int64, data []byte) (en linediff.Entry, id, reason, detail string) {
+func entryOf(no int64, data []byte) (en linediff.Entry, id, key, reason, detail string) {
 	en = linediff.Entry{Hash: linediff.HashLine(data), Line: uint32(no)}
-	if id, reason, detail = brazeID(data); reason != "" {
+	if id, key, reason, detail = userOf(data); reason != "" {
 		en.ID = linediff.HashUnnamed(data)
 	} else {
 		en.ID = linediff.HashID(id)
 	}
-	return en, id, reason, detail
+	return en, id, key, reason, detail
 }
 
 func removeFile(f *os.File) {
