@@ -45,7 +45,9 @@ type Config struct {
 	FieldsToExport []string
 	// CustomAttributesToExport limits the custom attributes exported.
 	CustomAttributesToExport []string
-	// TempDir holds the downloaded export while it is read; default os.TempDir().
+	// TempDir holds the downloaded export while it is read, and a full
+	// run's spool of its users (about the export's size uncompressed:
+	// ordered.go); default os.TempDir().
 	TempDir string
 	// Poll is how the export URL is polled until ready.
 	Poll braze.Backoff
