@@ -27,7 +27,7 @@ import (
 type Entry struct {
 	ID   uint64 // HashID of the user's braze_id
 	Hash uint64 // HashLine of the line's bytes
-	Line uint32 // the line's number in its export
+	Line uint32 // the line's number in its run (the export's order; a full run's key order)
 }
 
 // EntrySize is the bytes one entry takes in a file.

@@ -3,8 +3,10 @@ package extractor
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"io"
 	"log/slog"
 	"slices"
@@ -95,9 +97,11 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 	// written, but line 7 is written without its email (a flag), line 9
 	// is dead-lettered for its own content, and line 11 for an email
 	// another user holds (contested). The lines the extractor
-	// dead-lettered (naming no user) go no further.
+	// dead-lettered (naming no user) go no further. Lines are the
+	// export's; a full run numbers them in key order (fullRunNumbers).
 	settle := func(run *proto.SyncRun) {
 		t.Helper()
+		num := fullRunNumbers(t, bz.lines)
 		var ms []ledger.Mark
 		extracted := newLedger(t, js).Cursor(run.ID, proto.StageExtractor)
 		for i := range run.Exported + run.Malformed {
@@ -109,11 +113,11 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 			}
 			m := ledger.Mark{Line: i, Outcome: ledger.Updated}
 			switch i {
-			case 7:
+			case num[7]:
 				m.Flags = ledger.WithoutEmail
-			case 9:
+			case num[9]:
 				m.Outcome = ledger.DeadLettered
-			case 11:
+			case num[11]:
 				m.Outcome, m.Flags = ledger.DeadLettered, ledger.Contested
 			}
 			ms = append(ms, m)
@@ -206,6 +210,38 @@ func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
 	if n := published(); n != users+1 {
 		t.Fatalf("the full run published %d lines, want %d", n, users+1)
 	}
+}
+
+// fullRunNumbers maps the number of each export line (counting every line
+// but the empty ones, as an incremental run numbers them) to its number in
+// a full run: the lines naming no user first, in export order, then the
+// users in key order (ordered.go).
+func fullRunNumbers(t *testing.T, lines []string) map[int64]int64 {
+	t.Helper()
+	type user struct {
+		order uint64
+		at    int64
+	}
+	var users []user
+	out := map[int64]int64{}
+	var no, bad int64
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		if _, key, reason, _ := userOf([]byte(l)); reason != "" {
+			out[no] = bad
+			bad++
+		} else {
+			users = append(users, user{kvmap.Order(key), no})
+		}
+		no++
+	}
+	slices.SortStableFunc(users, func(a, b user) int { return cmp.Compare(a.order, b.order) })
+	for k, u := range users {
+		out[u.at] = bad + int64(k)
+	}
+	return out
 }
 
 // letters counts the messages in the DLQ.
