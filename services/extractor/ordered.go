@@ -95,6 +95,7 @@ func (e *Extractor) publishOrdered(ctx context.Context, run *proto.SyncRun, f *o
 		return fmt.Errorf("ordering the export by key: %w", err)
 	}
 	defer removeFile(sorted)
+	log.Info("export read and its users put in key order; publishing them", "users", users, "malformed", run.Malformed)
 	return e.publishSpooled(ctx, run, spool, sorted, lastProgress, log)
 }
 
