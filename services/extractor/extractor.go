@@ -532,14 +532,9 @@ func (e *Extractor) flushMarks(ctx context.Context, run *proto.SyncRun) error {
 
 // publishLine checks one export line and publishes it, or dead-letters it.
 func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze.Line, skip *skipped) error {
-	// where names the line in a letter (formatted only for one).
-	where := func() string { return fmt.Sprintf("%s line %d", l.Entry, l.No) }
-	if l.Err != nil {
-		return e.deadLetter(ctx, run, "unreadable_line", fmt.Sprintf("%s: %v", where(), l.Err), l.Data)
-	}
-	data := bytes.TrimSpace(l.Data)
-	if len(data) == 0 {
-		return nil
+	data, where, err := e.readLine(ctx, run, l)
+	if data == nil {
+		return err
 	}
 	if o, ok := skip.outcome(e.line); ok {
 		// As in the base run: its entry is skip's, its user need not be
@@ -556,9 +551,9 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 		return nil
 	}
 	en, id, _, reason, detail := entryOf(e.line, data)
-	if e.line <= int64(^uint32(0)) && e.entries != nil {
-		if err := e.entries.Add(en); err != nil {
-			return fmt.Errorf("recording the export's line entries: %w", err)
+	if e.line <= int64(^uint32(0)) {
+		if err := e.recordEntry(en); err != nil {
+			return err
 		}
 	}
 	if reason != "" {
@@ -571,6 +566,35 @@ func (e *Extractor) publishLine(ctx context.Context, run *proto.SyncRun, l braze
 		e.marks = append(e.marks, ledger.Mark{Line: no, Outcome: ledger.Exported})
 	}
 	return err
+}
+
+// readLine is the first step of every export line: one the reader could
+// not deliver is dead-lettered, and an empty one has no number. data is
+// the line trimmed, nil when there is nothing more to do with it (err
+// says whether the letter failed); where names the line in a letter
+// (formatted only for one).
+func (e *Extractor) readLine(ctx context.Context, run *proto.SyncRun, l braze.Line) (data []byte, where func() string, err error) {
+	where = func() string { return fmt.Sprintf("%s line %d", l.Entry, l.No) }
+	if l.Err != nil {
+		return nil, where, e.deadLetter(ctx, run, "unreadable_line", fmt.Sprintf("%s: %v", where(), l.Err), l.Data)
+	}
+	data = bytes.TrimSpace(l.Data)
+	if len(data) == 0 {
+		return nil, where, nil
+	}
+	return data, where, nil
+}
+
+// recordEntry adds a line's entry to the run's line entries, when this
+// run records them.
+func (e *Extractor) recordEntry(en linediff.Entry) error {
+	if e.entries == nil {
+		return nil
+	}
+	if err := e.entries.Add(en); err != nil {
+		return fmt.Errorf("recording the export's line entries: %w", err)
+	}
+	return nil
 }
 
 // publishUser publishes line no of the export, the user id, to RAW, and

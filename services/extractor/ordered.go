@@ -105,13 +105,9 @@ func (e *Extractor) publishOrdered(ctx context.Context, run *proto.SyncRun, f *o
 // place among the users (users is that place, counted), to be numbered
 // when it is published.
 func (e *Extractor) spoolLine(ctx context.Context, run *proto.SyncRun, l braze.Line, spool *bufio.Writer, off *int64, users *int64, idx *linediff.Writer) error {
-	where := func() string { return fmt.Sprintf("%s line %d", l.Entry, l.No) }
-	if l.Err != nil {
-		return e.deadLetter(ctx, run, "unreadable_line", fmt.Sprintf("%s: %v", where(), l.Err), l.Data)
-	}
-	data := bytes.TrimSpace(l.Data)
-	if len(data) == 0 {
-		return nil
+	data, where, err := e.readLine(ctx, run, l)
+	if data == nil {
+		return err
 	}
 	if e.line+*users >= int64(^uint32(0)) {
 		return fmt.Errorf("the export has more than %d lines: too many to order", uint32(^uint32(0)))
@@ -119,10 +115,8 @@ func (e *Extractor) spoolLine(ctx context.Context, run *proto.SyncRun, l braze.L
 	_, key, reason, detail := userOf(data)
 	if reason != "" {
 		en, _, _, _, _ := entryOf(e.line, data)
-		if e.entries != nil {
-			if err := e.entries.Add(en); err != nil {
-				return fmt.Errorf("recording the export's line entries: %w", err)
-			}
+		if err := e.recordEntry(en); err != nil {
+			return err
 		}
 		return e.deadLetter(ctx, run, reason, where()+": "+detail, data)
 	}
@@ -163,10 +157,8 @@ func (e *Extractor) publishSpooled(ctx context.Context, run *proto.SyncRun, spoo
 		no := e.line
 		e.line++
 		le, id, _, _, _ := entryOf(no, data)
-		if e.entries != nil {
-			if err := e.entries.Add(le); err != nil {
-				return fmt.Errorf("recording the export's line entries: %w", err)
-			}
+		if err := e.recordEntry(le); err != nil {
+			return err
 		}
 		where := func() string { return fmt.Sprintf("user %d of the export (line %d of the run)", en.Line, no) }
 		published, err := e.publishUser(ctx, run, no, id, data, where)
