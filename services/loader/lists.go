@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -228,6 +229,7 @@ func (l *Lists) apply(ctx context.Context, g listGroup, chunk []*member, batch [
 	for _, f := range res.Failure {
 		failed[f] = true
 	}
+	var doubts []*member
 	for _, mb := range chunk {
 		if !failed[mb.id] {
 			for _, i := range mb.msgs {
@@ -235,9 +237,28 @@ func (l *Lists) apply(ctx context.Context, g listGroup, chunk []*member, batch [
 			}
 			continue
 		}
-		l.verify(ctx, g, mb, batch, changes, errs)
+		doubts = append(doubts, mb)
 	}
+	// A redelivered batch (its process killed after the call, the answer
+	// lost) finds most of its contacts already so: looked up one after
+	// another, a round trip each, a call's 150 would take longer than the
+	// contacts bucket allows. The bucket's limiter paces them; each
+	// member's messages are its own, so the look-ups share nothing else.
+	sem := make(chan struct{}, verifyConcurrency)
+	var wg sync.WaitGroup
+	for _, mb := range doubts {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			l.verify(ctx, g, mb, batch, changes, errs)
+		})
+	}
+	wg.Wait()
 }
+
+// verifyConcurrency is how many contacts of a list call's failures are
+// looked up at once.
+const verifyConcurrency = 8
 
 // verify finds out why Brevo did not change a contact: already so (done,
 // unchanged), no such contact (retried a few deliveries, then dead-lettered
