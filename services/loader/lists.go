@@ -53,6 +53,9 @@ type ListsConfig struct {
 	UnknownContactRetries int
 	// AckWait is the consumer's redelivery timeout (pipeline.Config.AckWait).
 	AckWait time.Duration
+	// Backoff spaces the redeliveries of changes whose call failed
+	// (pipeline.Config.Backoff; default 1s doubling to 5m).
+	Backoff pipeline.Backoff
 	// Replicas of the segments ledger bucket, when it is created here.
 	Replicas int
 	Paused   func() bool
@@ -118,6 +121,7 @@ func (l *Lists) Run(ctx context.Context) error {
 		BatchSize:   l.cfg.BatchSize,
 		BatchWait:   l.cfg.BatchWait,
 		AckWait:     l.cfg.AckWait,
+		Backoff:     l.cfg.Backoff,
 		Ledger:      l.led,
 		Paused:      l.cfg.Paused,
 		Logger:      l.log,

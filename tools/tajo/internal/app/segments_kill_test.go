@@ -17,7 +17,9 @@ import (
 	"github.com/tajo-sync/tajo/pkg/mapping"
 	"github.com/tajo-sync/tajo/pkg/natsx"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
+	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/resilience"
+	"github.com/tajo-sync/tajo/pkg/restcall"
 	"github.com/tajo-sync/tajo/proto"
 	"github.com/tajo-sync/tajo/services/extractor"
 	"github.com/tajo-sync/tajo/services/loader"
@@ -59,7 +61,12 @@ func startMirrorNode(t *testing.T, url string, sb *sandbox.Sandbox, lists map[st
 		Segments: &app.SegmentsOptions{
 			Mirror:      extractor.MirrorConfig{Lists: lists, SettlePoll: 100 * time.Millisecond, LeaseTTL: 2 * time.Second},
 			Transformer: transformer.SegmentsConfig{AckWait: 2 * time.Second},
-			Loader:      loader.ListsConfig{BatchWait: 100 * time.Millisecond, AckWait: 2 * time.Second},
+			// A change whose call failed returns after 0.1s, doubling to
+			// 2s: at the default 1s doubling to 5m, one change that meets
+			// a fault at seven deliveries in a row (13% of the calls fail
+			// here) holds its run two minutes.
+			Loader: loader.ListsConfig{BatchWait: 100 * time.Millisecond, AckWait: 2 * time.Second,
+				Backoff: pipeline.Backoff{Backoff: restcall.Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second}}},
 		},
 	})
 	if err != nil {
