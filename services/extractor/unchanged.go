@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/braze"
@@ -114,12 +116,19 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 			"base", run.Base, "hash", h, "want", linediff.HashName)
 		return nil, nil
 	}
-	good, dead, err := e.settledEntries(ctx, run.Base, base)
-	if err != nil {
-		return nil, err
+	// The base run's entries are read (with its ledger, over the bus) and
+	// sorted while this run's export is read and hashed (on the CPU).
+	baseC := make(chan sortedBase, 1)
+	go func() { baseC <- e.sortBase(ctx, run.Base, base) }()
+	var sb *sortedBase
+	waitBase := func() *sortedBase {
+		if sb == nil {
+			b := <-baseC
+			sb = &b
+		}
+		return sb
 	}
-	defer removeFile(good)
-	defer removeFile(dead)
+	defer func() { waitBase().remove() }() // before base is closed
 	s := &skipped{}
 	cur, n, err := e.writeEntries(f, size, &s.unnamed)
 	if err != nil {
@@ -136,28 +145,67 @@ func (e *Extractor) unchangedLines(ctx context.Context, run *proto.SyncRun, f *o
 		return nil, err
 	}
 	defer removeFile(curSorted)
+	b := waitBase()
+	if b.err != nil {
+		return nil, b.err
+	}
 	for _, m := range []struct {
 		base *os.File
 		into *linediff.Bitmap
-	}{{good, &s.same}, {dead, &s.dead}} {
-		if fi, err := m.base.Stat(); err == nil && fi.Size() == 0 {
-			continue // nothing to compare with: this run's entries are not read again
+	}{{b.good, &s.same}, {b.dead, &s.dead}} {
+		if m.base == nil {
+			continue // nothing to compare with
 		}
-		sorted, err := linediff.SortByID(m.base, e.cfg.TempDir, 0)
-		if err != nil {
-			return nil, err
-		}
-		defer removeFile(sorted)
 		if _, err := curSorted.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("reading this run's line entries again: %w", err)
 		}
-		if err := linediff.Unchanged(curSorted, sorted, m.into.Set); err != nil {
+		if err := linediff.Unchanged(curSorted, m.base, m.into.Set); err != nil {
 			return nil, err
 		}
 	}
 	log.Info("lines unchanged since the base run are not published", "base", run.Base,
 		"unchanged", s.same.Count(), "dead_lettered_again", s.dead.Count(), "lines", n)
 	return s, nil
+}
+
+// sortedBase is the base run's entries to compare with, sorted by user
+// (sortBase): good and dead as settledEntries has them, nil when empty.
+type sortedBase struct {
+	good, dead *os.File
+	err        error
+}
+
+func (b *sortedBase) remove() {
+	for _, f := range []*os.File{b.good, b.dead} {
+		if f != nil {
+			removeFile(f)
+		}
+	}
+}
+
+// sortBase is settledEntries with both files sorted by user.
+func (e *Extractor) sortBase(ctx context.Context, baseRun string, base io.Reader) (b sortedBase) {
+	good, dead, err := e.settledEntries(ctx, baseRun, base)
+	if err != nil {
+		return sortedBase{err: err}
+	}
+	defer removeFile(good)
+	defer removeFile(dead)
+	for _, m := range []struct {
+		in  *os.File
+		out **os.File
+	}{{good, &b.good}, {dead, &b.dead}} {
+		if fi, err := m.in.Stat(); err == nil && fi.Size() == 0 {
+			continue
+		}
+		sorted, err := linediff.SortByID(m.in, e.cfg.TempDir, 0)
+		if err != nil {
+			b.remove()
+			return sortedBase{err: err}
+		}
+		*m.out = sorted
+	}
+	return b
 }
 
 // storeEntries keeps the entries in f (written whole) as the run's
@@ -181,14 +229,55 @@ func (e *Extractor) storeEntries(ctx context.Context, run *proto.SyncRun, f *os.
 // writeEntries reads the export and writes the entry of each line
 // (entryOf), numbered as publishExport numbers lines, to a temporary file
 // positioned at its start: the entries publishLine records when nothing
-// was compared. The lines that name no user are set in unnamed.
+// was compared. The lines that name no user are set in unnamed. Lines are
+// read here and hashed and read for their user on scanWorkers goroutines,
+// a chunk of lines each (entryOf reads the whole line: most of the
+// comparison's time); the entries are written in line order.
 func (e *Extractor) writeEntries(f *os.File, size int64, unnamed *linediff.Bitmap) (*os.File, int64, error) {
 	out, err := os.CreateTemp(e.cfg.TempDir, "tajo-lines-*")
 	if err != nil {
 		return nil, 0, fmt.Errorf("writing the export's line entries: %w", err)
 	}
 	w := linediff.NewWriter(out)
+	workers := scanWorkers()
+	// Chunks go round: free, filled here, scanned by a worker, written in
+	// order and freed by the writer. Their number bounds the memory.
+	chunks := 2*workers + 2
+	free := make(chan *entryChunk, chunks)
+	for range chunks {
+		free <- &entryChunk{}
+	}
+	work, order := make(chan *entryChunk, chunks), make(chan *entryChunk, chunks)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for c := range work {
+				c.scan()
+			}
+		})
+	}
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for c := range order {
+			<-c.done
+			for i := 0; err == nil && i < len(c.entries); i++ {
+				err = w.Add(c.entries[i])
+			}
+			for _, no := range c.unnamed {
+				unnamed.Set(no)
+			}
+			free <- c
+		}
+		written <- err
+	}()
 	var no int64
+	c := (<-free).reset()
+	send := func() {
+		order <- c
+		work <- c
+		c = (<-free).reset()
+	}
 	err = braze.ReadExportLimit(f, size, maxUncompressed(e.braze), func(l braze.Line) error {
 		data := bytes.TrimSpace(l.Data)
 		if l.Err == nil && len(data) == 0 {
@@ -198,12 +287,21 @@ func (e *Extractor) writeEntries(f *os.File, size int64, unnamed *linediff.Bitma
 		if l.Err != nil || no > int64(^uint32(0)) {
 			return nil
 		}
-		en, _, _, reason, _ := entryOf(no, data)
-		if reason != "" {
-			unnamed.Set(uint32(no))
+		c.add(uint32(no), data)
+		if len(c.lines) == chunkLines {
+			send()
 		}
-		return w.Add(en)
+		return nil
 	})
+	if len(c.lines) > 0 {
+		send()
+	}
+	close(work)
+	close(order)
+	wg.Wait()
+	if werr := <-written; err == nil {
+		err = werr
+	}
 	if err == nil {
 		err = w.Flush()
 	}
@@ -215,6 +313,51 @@ func (e *Extractor) writeEntries(f *os.File, size int64, unnamed *linediff.Bitma
 		return nil, 0, fmt.Errorf("writing the export's line entries: %w", err)
 	}
 	return out, no, nil
+}
+
+// chunkLines is how many lines writeEntries hands a worker at once.
+const chunkLines = 2048
+
+// scanWorkers is how many goroutines writeEntries reads lines on: one a
+// core, up to four.
+func scanWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
+
+// entryChunk is lines of an export on their way to their entries.
+type entryChunk struct {
+	data    []byte // the lines' bytes, one after another
+	lines   []chunkLine
+	entries []linediff.Entry
+	unnamed []uint32 // the lines that name no user
+	done    chan struct{}
+}
+
+type chunkLine struct {
+	no       uint32
+	from, to int
+}
+
+func (c *entryChunk) reset() *entryChunk {
+	c.data, c.lines, c.entries, c.unnamed = c.data[:0], c.lines[:0], c.entries[:0], c.unnamed[:0]
+	c.done = make(chan struct{})
+	return c
+}
+
+func (c *entryChunk) add(no uint32, data []byte) {
+	from := len(c.data)
+	c.data = append(c.data, data...)
+	c.lines = append(c.lines, chunkLine{no: no, from: from, to: len(c.data)})
+}
+
+// scan computes the chunk's entries, then says it is done.
+func (c *entryChunk) scan() {
+	for _, l := range c.lines {
+		en, _, _, reason, _ := entryOf(int64(l.no), c.data[l.from:l.to])
+		if reason != "" {
+			c.unnamed = append(c.unnamed, l.no)
+		}
+		c.entries = append(c.entries, en)
+	}
+	close(c.done)
 }
 
 // settledEntries copies to two temporary files the entries of base whose

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/ledger"
+	"github.com/tajo-sync/tajo/pkg/linediff"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
@@ -342,5 +343,82 @@ func TestEntriesHashedOtherwiseAreNotCompared(t *testing.T) {
 	}
 	if sync("incremental"); published() != users {
 		t.Fatalf("entries without the hash header: want every one of %d lines published", users)
+	}
+}
+
+// TestWriteEntriesInLineOrder: the entries written by scanWorkers
+// goroutines, a chunk each, are those of the export's lines one by one,
+// in line order, numbered as publishing numbers them (blank lines not
+// numbered), with the lines that name no user marked.
+func TestWriteEntriesInLineOrder(t *testing.T) {
+	const users = 5*chunkLines + 17 // several chunks, the last one short
+	var lines []string
+	for i := range users {
+		switch i % 997 {
+		case 3:
+			lines = append(lines, "   ") // blank: no number
+		case 5:
+			lines = append(lines, `{"braze_id":`) // malformed
+		case 7:
+			lines = append(lines, `{"external_id":"no-braze-id"}`)
+		}
+		lines = append(lines, userLine(i, i%3))
+	}
+	bz := &zipBraze{lines: lines}
+	dir := t.TempDir()
+	f, err := createExportFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	size, err := bz.WaitExport(context.Background(), "", braze.RewoundFile(f), braze.Backoff{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Extractor{cfg: Config{TempDir: dir}, braze: bz}
+	var unnamed linediff.Bitmap
+	out, n, err := e.writeEntries(f, size, &unnamed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer removeFile(out)
+
+	var want []linediff.Entry
+	var wantUnnamed []uint32
+	for _, l := range lines {
+		data := bytes.TrimSpace([]byte(l))
+		if len(data) == 0 {
+			continue
+		}
+		no := int64(len(want))
+		en, _, _, reason, _ := entryOf(no, data)
+		if reason != "" {
+			wantUnnamed = append(wantUnnamed, uint32(no))
+		}
+		want = append(want, en)
+	}
+	if n != int64(len(want)) {
+		t.Fatalf("numbered %d lines, want %d", n, len(want))
+	}
+	r := linediff.NewReader(out)
+	for i, w := range want {
+		got, ok, err := r.Next()
+		if err != nil || !ok {
+			t.Fatalf("entry %d: ok %v, err %v; want %+v", i, ok, err, w)
+		}
+		if got != w {
+			t.Fatalf("entry %d = %+v, want %+v", i, got, w)
+		}
+	}
+	if _, ok, _ := r.Next(); ok {
+		t.Fatal("more entries than lines")
+	}
+	if unnamed.Count() != len(wantUnnamed) {
+		t.Fatalf("%d lines marked as naming no user, want %d", unnamed.Count(), len(wantUnnamed))
+	}
+	for _, no := range wantUnnamed {
+		if !unnamed.Has(no) {
+			t.Fatalf("line %d names no user but is not marked", no)
+		}
 	}
 }
