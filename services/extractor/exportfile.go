@@ -70,3 +70,17 @@ func maxUncompressed(bz any) int64 {
 	}
 	return 0
 }
+
+// tidyFiles are files to close and remove later, at once when the
+// extractor is done with them would hold up what comes next.
+type tidyFiles []*os.File
+
+func (t *tidyFiles) add(f *os.File) { *t = append(*t, f) }
+
+// remove closes and removes the files, the last added first.
+func (t *tidyFiles) remove() {
+	for i := len(*t) - 1; i >= 0; i-- {
+		removeFile((*t)[i])
+	}
+	*t = nil
+}

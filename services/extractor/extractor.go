@@ -273,6 +273,11 @@ func (e *Extractor) resumeInterrupted(ctx context.Context) error {
 }
 
 func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error) {
+	// The run's big files go once its outcome is recorded: closing and
+	// removing an export of 100 MB takes tens of milliseconds, and the
+	// last batches of the next stages wait for that record.
+	var tidy tidyFiles
+	defer tidy.remove()
 	ctx, endRun := e.traceRun(ctx, run)
 	defer func() { endRun(err) }()
 	defer func() {
@@ -312,8 +317,7 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
+	tidy.add(f)
 	// A wait only polls: its next poll is the retry of a failed one, so no
 	// retry policy wraps it.
 	size, err := e.braze.WaitExport(ctx, run.ExportURL, braze.RewoundFile(f), e.cfg.Poll)
@@ -330,10 +334,12 @@ func (e *Extractor) execute(ctx context.Context, run *proto.SyncRun) (err error)
 		log.Warn("comparing the export with the base run's failed: every line is published", "err", err)
 		unchanged = nil
 	}
-	defer unchanged.close()
+	if unchanged != nil {
+		tidy.add(unchanged.entries)
+	}
 
 	for attempt := 1; ; attempt++ {
-		err := e.publishExport(ctx, run, f, size, unchanged, log)
+		err := e.publishExport(ctx, run, f, size, unchanged, &tidy, log)
 		if err == nil || ctx.Err() != nil || attempt >= busAttempts || e.js.Conn().IsClosed() {
 			return err
 		}
@@ -379,7 +385,7 @@ func waitConnected(ctx context.Context, nc *nats.Conn, within time.Duration) err
 // (ordered.go), the lines of one with skip where the export has them. The
 // run's line entries are recorded as lines are read, unless the comparison
 // with the base run wrote them (skip).
-func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, skip *skipped, log *slog.Logger) error {
+func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, skip *skipped, tidy *tidyFiles, log *slog.Logger) error {
 	lastProgress := time.Now()
 	e.line, e.marks = 0, e.marks[:0]
 	var ef *os.File
@@ -392,7 +398,7 @@ func (e *Extractor) publishExport(ctx context.Context, run *proto.SyncRun, f *os
 		e.entries = linediff.NewWriter(ef)
 		defer func() { e.entries = nil }()
 		// Every line is published: in key order (ordered.go).
-		if err := e.publishOrdered(ctx, run, f, size, &lastProgress, log); err != nil {
+		if err := e.publishOrdered(ctx, run, f, size, &lastProgress, tidy, log); err != nil {
 			return err
 		}
 	} else {

@@ -52,12 +52,18 @@ const spoolPattern = "braze-export-*.lines"
 
 // publishOrdered reads a full run's export and publishes its users in key
 // order (see above); lastProgress paces the run's progress records.
-func (e *Extractor) publishOrdered(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, lastProgress *time.Time, log *slog.Logger) error {
+func (e *Extractor) publishOrdered(ctx context.Context, run *proto.SyncRun, f *os.File, size int64, lastProgress *time.Time, tidy *tidyFiles, log *slog.Logger) (err error) {
 	spool, err := createLockedFile(e.cfg.TempDir, spoolPattern)
 	if err != nil {
 		return err
 	}
-	defer removeFile(spool)
+	defer func() {
+		if err == nil {
+			tidy.add(spool) // once the run is recorded exported
+		} else {
+			removeFile(spool) // before it is spooled again
+		}
+	}()
 	idx, err := os.CreateTemp(e.cfg.TempDir, "tajo-order-*")
 	if err != nil {
 		return fmt.Errorf("ordering the export by key: %w", err)
