@@ -54,7 +54,7 @@ func (w *Worker) session(ctx context.Context, batches chan<- []*Msg) error {
 	// one question at a time, its answer on caught. The timer runs only
 	// while a batch is held: armed at each message, again after a no.
 	var quietC <-chan time.Time
-	quiet := max(w.cfg.BatchWait/20, 10*time.Millisecond)
+	quiet := max(w.cfg.BatchWait/50, 10*time.Millisecond)
 	quietT := time.NewTimer(time.Hour)
 	quietT.Stop()
 	defer quietT.Stop()

@@ -44,7 +44,7 @@ type Config struct {
 	// from the batch's first message.
 	BatchMaxWait time.Duration `yaml:"batch_max_wait"`
 	// CaughtUp, when set, lets a batch go before BatchWait: once no
-	// message has come for a twentieth of BatchWait (at least 10ms), the
+	// message has come for a fiftieth of BatchWait (at least 10ms), the
 	// session asks it, on a goroutine of its own, whether anything more
 	// is on its way for the runs of the batch's messages (their
 	// Tajo-Run-Id, "" for none); true dispatches the batch as BatchWait
