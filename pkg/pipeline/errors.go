@@ -15,6 +15,10 @@ const ReasonMaxDeliveries = "max_deliveries"
 type PermanentError struct {
 	Reason string // short and machine-readable: malformed_json, no_identifier, ...
 	Err    error
+	// Once, when set, names the failure across messages (PermanentOnce):
+	// its dead letter is stored once within the DLQ stream's
+	// deduplication window, whichever message meets it.
+	Once string
 }
 
 func (e *PermanentError) Error() string {
@@ -28,6 +32,19 @@ func Permanent(reason string, err error) error {
 		err = errors.New(reason)
 	}
 	return &PermanentError{Reason: reason, Err: err}
+}
+
+// PermanentOnce is Permanent for a failure that every run meets again
+// until something outside the record changes (a contested identifier):
+// once names it (the record, what it failed on and its content), and its
+// dead letter is stored once within the DLQ stream's deduplication window
+// (24 hours) rather than once a run. The message is dead-lettered and
+// settled each time all the same.
+func PermanentOnce(reason, once string, err error) error {
+	if err == nil {
+		err = errors.New(reason)
+	}
+	return &PermanentError{Reason: reason, Err: err, Once: once}
 }
 
 // RetryAfterError asks for redelivery after Delay, e.g. what a vendor's
@@ -75,6 +92,7 @@ type action struct {
 	kind   actionKind
 	delay  time.Duration // actNak
 	reason string        // actDeadLetter
+	once   string        // actDeadLetter: PermanentError.Once
 }
 
 // policy holds what decide needs; rand is injectable for tests.
@@ -90,7 +108,7 @@ func (p policy) decide(err error, numDelivered uint64) action {
 		return action{kind: actAck}
 	}
 	if pe, ok := errors.AsType[*PermanentError](err); ok {
-		return action{kind: actDeadLetter, reason: pe.Reason}
+		return action{kind: actDeadLetter, reason: pe.Reason, once: pe.Once}
 	}
 	if ra, ok := errors.AsType[*RetryAfterError](err); ok {
 		return action{kind: actNak, delay: ra.Delay}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/tajo-sync/tajo/pkg/ledger"
+	"github.com/tajo-sync/tajo/proto"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -46,7 +47,7 @@ func (w *Worker) handle(ctx context.Context, batch []*Msg) {
 		return
 	}
 	for _, m := range poison {
-		w.deadLetter(ctx, m, ReasonMaxDeliveries,
+		w.deadLetter(ctx, m, ReasonMaxDeliveries, "",
 			fmt.Errorf("delivered %d times (poison_deliveries %d): not handled again", m.NumDelivered, w.cfg.PoisonDeliveries))
 	}
 	for i, m := range todo {
@@ -119,7 +120,7 @@ func (w *Worker) apply(ctx context.Context, m *Msg, a action, err error) {
 	case actNak:
 		w.nak(m, a.delay, err)
 	case actDeadLetter:
-		w.deadLetter(ctx, m, a.reason, err)
+		w.deadLetter(ctx, m, a.reason, a.once, err)
 	}
 }
 
@@ -133,14 +134,17 @@ func (w *Worker) nak(m *Msg, delay time.Duration, err error) {
 
 // deadLetter publishes m to the DLQ and, once the DLQ stream has stored it,
 // terminates m. If the publish fails, m is nakked with backoff.
-func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason string, cause error) {
+func (w *Worker) deadLetter(ctx context.Context, m *Msg, reason, once string, cause error) {
 	if err := m.Load(ctx); err != nil {
 		w.log.Error("dead-lettering failed; retrying the message later", "subject", m.Subject, "seq", m.StreamSeq, "reason", reason, "error", err)
 		w.nak(m, w.pol.backoff.delay(m.NumDelivered, w.pol.rand), fmt.Errorf("dead-lettering (%s: %v): %w", reason, cause, err))
 		return
 	}
-	dl, err := deadLetterMsg(w.cfg.Stage, reason, cause.Error(), m.Subject, m.Header, m.Data, m.NumDelivered,
-		deadLetterID(w.cfg.Stage, w.cfg.Stream, m))
+	id := deadLetterID(w.cfg.Stage, w.cfg.Stream, m)
+	if once != "" {
+		id = "dlq:" + proto.Token(w.cfg.Stage) + ":once:" + once
+	}
+	dl, err := deadLetterMsg(w.cfg.Stage, reason, cause.Error(), m.Subject, m.Header, m.Data, m.NumDelivered, id)
 	if err == nil {
 		dl, err = fit(w.js.Conn(), dl)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -132,6 +133,47 @@ func TestWorkerPermanentDeadLettersAndTerms(t *testing.T) {
 	}
 	if rec.deliveries("bad") != 1 {
 		t.Fatalf("terminated message delivered %d times", rec.deliveries("bad"))
+	}
+}
+
+// TestWorkerPermanentOnceLettersOnce: messages that meet the same failure
+// (a contested email, run after run) are each dead-lettered and settled,
+// and the DLQ stores one letter for it; another failure has its own.
+func TestWorkerPermanentOnceLettersOnce(t *testing.T) {
+	js := setup(t)
+	cfg := baseConfig()
+	rec := newRecorder()
+	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		errs := make([]error, len(b))
+		for i, m := range b {
+			situation, _, _ := strings.Cut(string(m.Data), "/")
+			errs[i] = pipeline.PermanentOnce("duplicate_email", situation, errors.New("email held by another user"))
+		}
+		return errs
+	})
+	ctx := context.Background()
+	for i, data := range []string{"a/run-1", "a/run-2", "b/run-2", "a/run-3"} {
+		msg := nats.NewMsg(testSubject)
+		msg.Data = []byte(data)
+		msg.Header.Set(proto.HeaderRunID, fmt.Sprint("run-", i))
+		if _, err := js.PublishMsg(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, w)
+	eventually(t, 10*time.Second, "everything settled", func() bool { return rec.total() == 4 && drained(t, js, cfg) })
+	dls := deadLetters(t, js)
+	if len(dls) != 2 {
+		t.Fatalf("%d dead letters, want 2 (one a failure)", len(dls))
+	}
+	if string(dls[0].Data) != "a/run-1" || string(dls[1].Data) != "b/run-2" {
+		t.Errorf("letters of %q and %q, want the first message of each failure", dls[0].Data, dls[1].Data)
+	}
+	for _, d := range []string{"a/run-1", "a/run-2", "b/run-2", "a/run-3"} {
+		if rec.deliveries(d) != 1 {
+			t.Errorf("%s delivered %d times, want once (terminated)", d, rec.deliveries(d))
+		}
 	}
 }
 

@@ -119,7 +119,10 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 		}
 		if emailID != "" && owners[emailID] != key {
 			if it.up.ExtID == "" && (smsID == "" || owners[smsID] != key) {
-				errs[it.idx] = pipeline.Permanent(reasonDuplicateEmail, fmt.Errorf(
+				// Handed over again each run while contested (to be
+				// written once the email is free): one letter says so,
+				// not one a run, until the user or the holder changes.
+				errs[it.idx] = pipeline.PermanentOnce(reasonDuplicateEmail, contestedOnce(key, it.email, owners[emailID], it.up.Fingerprint), fmt.Errorf(
 					"contact %s: email %s already belongs to the Brevo contact of Braze user %s; "+
 						"Brevo keeps emails unique and this user has no other identifier, so it is not synced until one of them changes",
 					key, it.email, owners[emailID]))
@@ -145,6 +148,13 @@ func (l *Loader) claim(ctx context.Context, items []*item, errs []error) ([]*ite
 		return keep, err
 	}
 	return keep, nil
+}
+
+// contestedOnce names a contested email's failure for the DLQ (see
+// pipeline.PermanentOnce): the contact, the email, who holds it and the
+// contact's content.
+func contestedOnce(key, email, holder, fingerprint string) string {
+	return proto.MsgID("contested."+reasonDuplicateEmail, key, []byte(email+"\x00"+holder+"\x00"+fingerprint))
 }
 
 // claimIDs are the claims an item asks for: its email's and its SMS's

@@ -388,9 +388,10 @@ func TestSharedEmailWithoutExtIDIsNotMerged(t *testing.T) {
 	sim := brevosim.New(brevosim.Config{APIKey: key, ImportDelay: 1})
 	l := newLoader(t, sim, loader.Config{ImportThreshold: 1000})
 	ctx := context.Background()
+	run, version := "r", int64(1)
 	byEmail := func(brazeID string, attrs map[string]any) *pipeline.Msg {
-		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: "r", Key: "braze:" + brazeID, BrazeID: brazeID,
-			Email: "shared@example.com", Attributes: attrs, SourceVersion: 1, Fingerprint: brazeID})
+		data, err := proto.Encode(&proto.ContactUpsert{V: proto.SchemaVersion, RunID: run, Key: "braze:" + brazeID, BrazeID: brazeID,
+			Email: "shared@example.com", Attributes: attrs, SourceVersion: version, Fingerprint: fmt.Sprint(brazeID, attrs)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -421,6 +422,25 @@ func TestSharedEmailWithoutExtIDIsNotMerged(t *testing.T) {
 	}
 	if n := len(sim.Contacts()); n != 2 {
 		t.Errorf("Brevo holds %d contacts, want 2 (the first by email, the third by SMS)", n)
+	}
+
+	// The next runs hand it over again: the same failure, one letter
+	// (pipeline.PermanentOnce), until the user changes.
+	again := func(r string, v int64, name string) *pipeline.PermanentError {
+		t.Helper()
+		run, version = r, v
+		errs := handle(l).HandleBatch(ctx, []*pipeline.Msg{byEmail("b2", map[string]any{"FIRSTNAME": name})})
+		var pe *pipeline.PermanentError
+		if !errors.As(errs[0], &pe) || pe.Reason != "duplicate_email" || pe.Once == "" {
+			t.Fatalf("run %s: %v, want duplicate_email, lettered once", r, errs[0])
+		}
+		return pe
+	}
+	if next := again("r2", 1, "Second"); next.Once != pe.Once {
+		t.Errorf("the next run's letter is named %q, the first's %q: one letter a run", next.Once, pe.Once)
+	}
+	if changed := again("r3", 2, "Changed"); changed.Once == pe.Once {
+		t.Errorf("a changed user's letter is named as the unchanged one's: it would not be lettered")
 	}
 }
 
