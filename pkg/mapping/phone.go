@@ -16,12 +16,15 @@ import (
 // slow for million-user exports. So the common shapes ("+1 415-555-2671",
 // "(415) 555-2671", "07911 123456": digits, an optional leading '+', and
 // spaces, dashes, dots, slashes or parentheses) take a fast path that
-// applies the same metadata rules with regexps compiled once per region.
-// The fast path only ever answers "valid, and here is the E.164 form";
-// anything else (letters, extensions, leading zeros that Italy keeps,
-// regions whose national prefix needs a rewrite rule, numbers it cannot
-// confirm) goes to the library. TestPhoneFastPathAgreesWithLibrary pins the
-// two paths to the same answers.
+// applies the same metadata rules with regexps compiled once per region,
+// also to a national prefix typed after the country code ("+44 (0)20 …")
+// and to the region's international call prefix typed instead of '+'
+// ("0049 151 …") when that prefix is plain digits. The fast path only ever
+// answers "valid, and here is the E.164 form"; anything else (letters,
+// extensions, leading zeros that Italy keeps, regions whose national prefix
+// needs a rewrite rule, numbers it cannot confirm) goes to the library.
+// TestPhoneFastPathAgreesWithLibrary and FuzzPhoneFastPath pin the two
+// paths to the same answers.
 
 // normalizePhone returns raw in E.164, reading numbers without a country
 // code as numbers of region.
@@ -52,22 +55,22 @@ func fastE164(raw, region string) (string, bool) {
 		return "", false
 	}
 	if plus {
-		for l := 1; l <= 3 && l < len(digits); l++ {
-			cc, _ := strconv.Atoi(digits[:l])
-			regions := phonenumbers.GetRegionCodesForCountryCode(cc)
-			if len(regions) == 0 {
-				continue // country codes are prefix-free: try a longer one
-			}
-			national := digits[l:]
-			if national[0] == '0' || !validForCountry(cc, regions, national) {
-				return "", false
-			}
-			return "+" + digits, true
-		}
-		return "", false
+		return internationalE164(digits)
 	}
 	meta := regionMetadata(region)
-	if meta == nil || !meta.simpleNationalPrefix {
+	if meta == nil {
+		return "", false
+	}
+	if meta.idd != "" && len(digits) > len(meta.idd) && strings.HasPrefix(digits, meta.idd) {
+		// "0049 151 …": the region's international call prefix, then a
+		// country code (none starts with 0: then the library reads no
+		// prefix, and neither is this read here).
+		if digits[len(meta.idd)] == '0' {
+			return "", false
+		}
+		return internationalE164(digits[len(meta.idd):])
+	}
+	if !meta.simpleNationalPrefix {
 		return "", false
 	}
 	national := digits
@@ -89,10 +92,55 @@ func fastE164(raw, region string) (string, bool) {
 	return "+" + strconv.Itoa(meta.countryCode) + national, true
 }
 
+// internationalE164 is fastE164 for digits that start with a country code
+// (after a '+' or the region's international call prefix).
+func internationalE164(digits string) (string, bool) {
+	if digits == "" || digits[0] == '0' {
+		return "", false // no country code starts with 0 ("+01 201 …" is not +1)
+	}
+	for l := 1; l <= 3 && l < len(digits); l++ {
+		cc, _ := strconv.Atoi(digits[:l])
+		regions := phonenumbers.GetRegionCodesForCountryCode(cc)
+		if len(regions) == 0 {
+			continue // country codes are prefix-free: try a longer one
+		}
+		national := digits[l:]
+		if national[0] == '0' {
+			// "+44 (0)20 …": the national prefix typed after the country
+			// code. The library strips it as from a national number, by
+			// the metadata of the code's main region, and takes the
+			// stripped number when it is possible; it is taken here when
+			// it is valid, else the library decides.
+			meta := regionOrNonGeo(regions[0], cc)
+			if meta == nil || meta.nationalPrefix == nil || !meta.simpleNationalPrefix {
+				return "", false
+			}
+			loc := meta.nationalPrefix.FindStringIndex(national)
+			if loc == nil {
+				return "", false // Italy keeps its leading zero: the library's job
+			}
+			national = national[loc[1]:]
+			if national == "" || national[0] == '0' {
+				return "", false
+			}
+		}
+		if !validForCountry(cc, regions, national) {
+			return "", false
+		}
+		return "+" + digits[:l] + national, true
+	}
+	return "", false
+}
+
 // cleanPhone drops the formatting people type and reports whether only
 // digits remain (after an optional leading '+').
 func cleanPhone(raw string) (digits string, plus, ok bool) {
-	s := strings.TrimSpace(raw)
+	// Spaces only: the library refuses a number that ends in a tab or a line
+	// break, and that is its answer to give.
+	if len(raw) > phonenumbers.MAX_INPUT_STRING_LENGTH {
+		return "", false, false // the library refuses it whole
+	}
+	s := strings.Trim(raw, " ")
 	if strings.HasPrefix(s, "+") {
 		plus, s = true, s[1:]
 	}
@@ -171,6 +219,7 @@ type phoneMeta struct {
 	countryCode          int
 	nationalPrefix       *regexp.Regexp // national_prefix_for_parsing, anchored; nil if none
 	simpleNationalPrefix bool           // the prefix is stripped as matched, with no rewrite rule
+	idd                  string         // the international call prefix when it is plain digits ("00", "011"); "" otherwise
 	leadingDigits        *regexp.Regexp
 	general              numberDesc
 	types                []numberDesc
@@ -245,6 +294,9 @@ func compilePhoneMeta(md *phonenumbers.PhoneMetadata) *phoneMeta {
 		countryCode:          int(md.GetCountryCode()),
 		simpleNationalPrefix: md.GetNationalPrefixTransformRule() == "",
 		general:              compileDesc(md.GetGeneralDesc()),
+	}
+	if idd := md.GetInternationalPrefix(); idd != "" && strings.Trim(idd, "0123456789") == "" {
+		m.idd = idd
 	}
 	npp := md.GetNationalPrefixForParsing()
 	if npp == "" {

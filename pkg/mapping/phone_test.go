@@ -28,6 +28,14 @@ var phoneCorpus = []struct{ in, region string }{
 	{"", "US"}, {"+", "US"}, {"00000000000", "US"}, {"+1 415 555 26711", "US"}, {"415-555-267", "US"},
 	{"tel:+14155552671", "US"}, {"+1\u00a0415\u00a0555\u00a02671", "US"}, {"＋１ ４１５ ５５５ ２６７１", "US"},
 	{"  +14155552671  ", "US"}, {"+1/415/555/2671", "US"}, {"((415)) 555--2671", "US"}, {"4155552671", "ZZ"},
+	// A national prefix after the country code, an international call
+	// prefix instead of '+', and both.
+	{"+49 (0)89 55333333", "DE"}, {"0049 151 55333333", "DE"}, {"0049 (0)151 55333333", "DE"}, {"00 33 6 12 34 56 78", "FR"},
+	{"+33 (0)6 12 34 56 78", "US"}, {"0033 (0)6 12 34 56 78", "FR"}, {"011 44 20 7183 8750", "US"}, {"0044 (0)20 7183 8750", "GB"},
+	{"+39 (0)6 6982 1234", "IT"}, {"0039 06 6982 1234", "IT"}, {"0049 30 1234567", "US"}, {"000 49 30 1234567", "DE"},
+	{"00 0 123 4567", "DE"}, {"0049", "DE"}, {"00499", "DE"}, {"+44 (0)7911 123456", "GB"}, {"+44 7911 333333", "GB"},
+	{"+61 (0)4 1234 5678", "AU"}, {"0061 412 345 678", "AU"}, {"0011 61 412 345 678", "AU"}, {"+7 (8) 912 345-67-89", "RU"},
+	{"+1 (0) 415 555 2671", "US"}, {"+800 (0) 1234 5678", "US"}, {"0081 3-1234-5678", "JP"}, {"010 81 3-1234-5678", "JP"},
 }
 
 // TestPhoneFastPathAgreesWithLibrary pins the fast path to what
@@ -63,6 +71,10 @@ func TestPhoneFastPathTakesCommonShapes(t *testing.T) {
 		{"06 12 34 56 78", "FR", "+33612345678"},
 		{"+33 6 12 34 56 78", "US", "+33612345678"},
 		{"604 555 0199", "CA", "+16045550199"},
+		{"+44 (0)20 7183 8750", "GB", "+442071838750"},
+		{"+49 (0)89 55333333", "US", "+498955333333"},
+		{"0049 151 23456789", "DE", "+4915123456789"},
+		{"011 44 20 7183 8750", "US", "+442071838750"},
 	} {
 		got, ok := fastE164(tc.in, tc.region)
 		if !ok || got != tc.want {
@@ -84,6 +96,26 @@ func BenchmarkNormalizePhone(b *testing.B) {
 			if _, err := slowE164("(415) 555-2671", "US"); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// FuzzPhoneFastPath: whatever is typed, in whichever region, an answer of
+// the fast path is the library's.
+func FuzzPhoneFastPath(f *testing.F) {
+	regions := []string{"US", "GB", "FR", "DE", "CA", "ES", "IT", "NL", "BR", "IN", "AU", "JP", "RU", "AR", "MX", "CN"}
+	for i, tc := range phoneCorpus {
+		f.Add(tc.in, uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, in string, r uint8) {
+		region := regions[int(r)%len(regions)]
+		got, ok := fastE164(in, region)
+		if !ok {
+			return
+		}
+		want, err := slowE164(in, region)
+		if err != nil || got != want {
+			t.Errorf("fastE164(%q, %s) = %q; library says %q, %v", in, region, got, want, err)
 		}
 	})
 }
