@@ -70,18 +70,14 @@ func fastE164(raw, region string) (string, bool) {
 		}
 		return internationalE164(digits[len(meta.idd):])
 	}
-	if !meta.simpleNationalPrefix {
+	// libphonenumber strips the national prefix whenever what remains is
+	// a possible number; when the stripped form is not valid the library
+	// must decide between the two readings.
+	end, ok := meta.nationalPrefixEnd(digits)
+	if !ok {
 		return "", false
 	}
-	national := digits
-	if meta.nationalPrefix != nil {
-		if loc := meta.nationalPrefix.FindStringIndex(digits); loc != nil {
-			// libphonenumber strips the national prefix whenever what
-			// remains is a possible number; when the stripped form is not
-			// valid the library must decide between the two readings.
-			national = digits[loc[1]:]
-		}
-	}
+	national := digits[end:]
 	if national == "" || national[0] == '0' {
 		return "", false
 	}
@@ -112,14 +108,14 @@ func internationalE164(digits string) (string, bool) {
 			// stripped number when it is possible; it is taken here when
 			// it is valid, else the library decides.
 			meta := regionOrNonGeo(regions[0], cc)
-			if meta == nil || meta.nationalPrefix == nil || !meta.simpleNationalPrefix {
+			if meta == nil {
 				return "", false
 			}
-			loc := meta.nationalPrefix.FindStringIndex(national)
-			if loc == nil {
+			end, ok := meta.nationalPrefixEnd(national)
+			if !ok || end == 0 {
 				return "", false // Italy keeps its leading zero: the library's job
 			}
-			national = national[loc[1]:]
+			national = national[end:]
 			if national == "" || national[0] == '0' {
 				return "", false
 			}
@@ -216,13 +212,39 @@ func (d numberDesc) matches(national string) bool {
 
 // phoneMeta is what the fast path needs of one region's metadata.
 type phoneMeta struct {
-	countryCode          int
-	nationalPrefix       *regexp.Regexp // national_prefix_for_parsing, anchored; nil if none
-	simpleNationalPrefix bool           // the prefix is stripped as matched, with no rewrite rule
-	idd                  string         // the international call prefix when it is plain digits ("00", "011"); "" otherwise
-	leadingDigits        *regexp.Regexp
-	general              numberDesc
-	types                []numberDesc
+	countryCode    int
+	nationalPrefix *regexp.Regexp // national_prefix_for_parsing, anchored; nil if none
+	transform      bool           // the region has a national prefix transform rule
+	idd            string         // the international call prefix when it is plain digits ("00", "011"); "" otherwise
+	leadingDigits  *regexp.Regexp
+	general        numberDesc
+	types          []numberDesc
+}
+
+// nationalPrefixEnd is where the national prefix libphonenumber strips
+// from digits ends (maybeStripNationalPrefixAndCarrierCode): 0 when the
+// region's national_prefix_for_parsing does not match them, the end of the
+// whole match when it does and nothing is rewritten (no transform rule, or
+// the pattern's last group took no part: a carrier code caught in a group
+// changes nothing of the number). ok is false when the library would
+// rewrite the number by the transform rule: its job.
+func (m *phoneMeta) nationalPrefixEnd(digits string) (end int, ok bool) {
+	if m.nationalPrefix == nil {
+		return 0, true
+	}
+	loc := m.nationalPrefix.FindStringSubmatchIndex(digits)
+	if loc == nil {
+		return 0, true
+	}
+	if m.transform {
+		// The library rewrites unless the last group did not match; with
+		// no group, its "last group" is the whole match, which did.
+		groups := len(loc)/2 - 1
+		if groups == 0 || loc[2*groups] >= 0 {
+			return 0, false
+		}
+	}
+	return loc[1], true
 }
 
 // valid is libphonenumber's IsValidNumberForRegion: the number fits the
@@ -291,9 +313,9 @@ func regionOrNonGeo(region string, cc int) *phoneMeta {
 
 func compilePhoneMeta(md *phonenumbers.PhoneMetadata) *phoneMeta {
 	m := &phoneMeta{
-		countryCode:          int(md.GetCountryCode()),
-		simpleNationalPrefix: md.GetNationalPrefixTransformRule() == "",
-		general:              compileDesc(md.GetGeneralDesc()),
+		countryCode: int(md.GetCountryCode()),
+		transform:   md.GetNationalPrefixTransformRule() != "",
+		general:     compileDesc(md.GetGeneralDesc()),
 	}
 	if idd := md.GetInternationalPrefix(); idd != "" && strings.Trim(idd, "0123456789") == "" {
 		m.idd = idd
@@ -304,9 +326,6 @@ func compilePhoneMeta(md *phonenumbers.PhoneMetadata) *phoneMeta {
 	}
 	if npp != "" {
 		m.nationalPrefix = regexp.MustCompile("^(?:" + npp + ")")
-		// A capture group carries a carrier code or feeds a rewrite: the
-		// library's job.
-		m.simpleNationalPrefix = m.simpleNationalPrefix && m.nationalPrefix.NumSubexp() == 0
 	}
 	if ld := md.GetLeadingDigits(); ld != "" {
 		m.leadingDigits = regexp.MustCompile("^(?:" + ld + ")")
