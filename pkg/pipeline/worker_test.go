@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tajo-sync/tajo/pkg/pipeline"
 	"github.com/tajo-sync/tajo/pkg/restcall"
@@ -95,19 +96,28 @@ func TestWorkerGenericErrorBacksOff(t *testing.T) {
 	}
 }
 
+// failingWorker is a worker whose handler records each batch in rec and
+// gives each message the error fail returns for it.
+func failingWorker(t *testing.T, js jetstream.JetStream, cfg pipeline.Config, rec *recorder, fail func(*pipeline.Msg) error) *pipeline.Worker {
+	return newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
+		rec.record(b)
+		errs := make([]error, len(b))
+		for i, m := range b {
+			errs[i] = fail(m)
+		}
+		return errs
+	})
+}
+
 func TestWorkerPermanentDeadLettersAndTerms(t *testing.T) {
 	js := setup(t)
 	cfg := baseConfig()
 	rec := newRecorder()
-	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
-		rec.record(b)
-		errs := make([]error, len(b))
-		for i, m := range b {
-			if string(m.Data) == "bad" {
-				errs[i] = pipeline.Permanent("Invalid Phone", errors.New("phone +1 555 is not a number"))
-			}
+	w := failingWorker(t, js, cfg, rec, func(m *pipeline.Msg) error {
+		if string(m.Data) == "bad" {
+			return pipeline.Permanent("Invalid Phone", errors.New("phone +1 555 is not a number"))
 		}
-		return errs
+		return nil
 	})
 	ctx := context.Background()
 	msg := nats.NewMsg(testSubject)
@@ -143,14 +153,9 @@ func TestWorkerPermanentOnceLettersOnce(t *testing.T) {
 	js := setup(t)
 	cfg := baseConfig()
 	rec := newRecorder()
-	w := newWorker(t, js, cfg, func(_ context.Context, b []*pipeline.Msg) []error {
-		rec.record(b)
-		errs := make([]error, len(b))
-		for i, m := range b {
-			situation, _, _ := strings.Cut(string(m.Data), "/")
-			errs[i] = pipeline.PermanentOnce("duplicate_email", situation, errors.New("email held by another user"))
-		}
-		return errs
+	w := failingWorker(t, js, cfg, rec, func(m *pipeline.Msg) error {
+		situation, _, _ := strings.Cut(string(m.Data), "/")
+		return pipeline.PermanentOnce("duplicate_email", situation, errors.New("email held by another user"))
 	})
 	ctx := context.Background()
 	for i, data := range []string{"a/run-1", "a/run-2", "b/run-2", "a/run-3"} {
