@@ -1,7 +1,6 @@
 package extractor
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
-	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -18,13 +16,7 @@ import (
 // of putting the whole export in the RAW stream; as the transformer takes
 // users, the export goes on to its end.
 func TestExtractorWaitsForTheTransformer(t *testing.T) {
-	_, _, js := natsxtest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, js, st := startStore(t, 2*time.Minute)
 	const users, backlog = 20_000, 5_000
 	bz := &zipBraze{}
 	for i := range users {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/tajo-sync/tajo/pkg/braze"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/state"
@@ -48,13 +50,7 @@ func TestStartRemovesExportsOfKilledExtractors(t *testing.T) {
 		t.Skip("no flock: leftovers are not told from live downloads there")
 	}
 	dir := t.TempDir()
-	_, _, js := natsxtest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js, st := startStore(t, 30*time.Second)
 	bz, err := braze.New(braze.Config{BaseURL: "http://127.0.0.1:1", APIKey: "k"})
 	if err != nil {
 		t.Fatal(err)
@@ -117,4 +113,18 @@ func TestStartRemovesExportsOfKilledExtractors(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, exportPattern)); len(left) != 1 {
 		t.Fatalf("export files left: %v", left)
 	}
+}
+
+// startStore starts an embedded server and opens the state store on it;
+// ctx ends after within, or with the test.
+func startStore(t *testing.T, within time.Duration) (context.Context, jetstream.JetStream, *state.Store) {
+	t.Helper()
+	_, _, js := natsxtest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	t.Cleanup(cancel)
+	st, err := state.NewStore(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, js, st
 }

@@ -5,9 +5,6 @@ import (
 	"log/slog"
 	"testing"
 	"time"
-
-	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
-	"github.com/tajo-sync/tajo/pkg/state"
 )
 
 // keepLease, as the schedule and the segments mirror (keepLeading) use it:
@@ -15,13 +12,7 @@ import (
 // could not be refreshed for half its ttl; a lease kept until the context
 // ends is not reported lost.
 func TestKeepLease(t *testing.T) {
-	_, _, js := natsxtest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, _, st := startStore(t, 30*time.Second)
 	const ttl = 400 * time.Millisecond
 	log := slog.New(slog.DiscardHandler)
 

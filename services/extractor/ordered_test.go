@@ -13,9 +13,7 @@ import (
 
 	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/mapping"
-	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 	"github.com/tajo-sync/tajo/pkg/pipeline"
-	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -24,13 +22,7 @@ import (
 // (dead-lettered as they are read; an empty line has no number), every
 // user once, and leaves no spool of its users behind.
 func TestFullRunPublishesInKeyOrder(t *testing.T) {
-	_, _, js := natsxtest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, js, st := startStore(t, time.Minute)
 	bz := &zipBraze{}
 	const users = 3000
 	for i := range users {

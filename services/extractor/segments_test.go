@@ -53,13 +53,7 @@ func identity([]byte) (string, string, string, error) { return "", "", "", nil }
 
 func newTestMirror(t *testing.T, bz SegmentsBraze, lists ListMaker, cfg MirrorConfig) *Mirror {
 	t.Helper()
-	_, _, js := natsxtest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, js, st := startStore(t, 10*time.Second)
 	cfg.Identity, cfg.IdentityFields = identity, []string{"braze_id"}
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	m, err := NewMirror(ctx, js, bz, lists, st, cfg)

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"io"
 	"log/slog"
 	"slices"
@@ -15,11 +14,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/tajo-sync/tajo/pkg/braze"
+	"github.com/tajo-sync/tajo/pkg/kvmap"
 	"github.com/tajo-sync/tajo/pkg/ledger"
 	"github.com/tajo-sync/tajo/pkg/linediff"
 	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
-	"github.com/tajo-sync/tajo/pkg/state"
 	"github.com/tajo-sync/tajo/proto"
 )
 
@@ -62,13 +62,7 @@ func userLine(i, version int) string {
 // An incremental run publishes only the lines that changed since the run
 // before, when that run settled them cleanly and the digest is the same.
 func TestIncrementalRunSkipsUnchangedLines(t *testing.T) {
-	_, _, js := natsxtest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, js, st := startStore(t, time.Minute)
 	bz := &zipBraze{}
 	const users = 5000 // two ledger shards
 	for i := range users {
@@ -282,13 +276,7 @@ func newLedger(t *testing.T, js jetstream.JetStream) *ledger.Ledger {
 // Entries hashed otherwise than linediff.HashName (kept by an earlier
 // version) are not compared: the incremental run publishes every line.
 func TestEntriesHashedOtherwiseAreNotCompared(t *testing.T) {
-	_, _, js := natsxtest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := state.NewStore(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, js, st := startStore(t, time.Minute)
 	bz := &zipBraze{}
 	const users = 50
 	for i := range users {
