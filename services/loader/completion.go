@@ -158,8 +158,18 @@ func (t *tracker) wait(ctx context.Context, e *expectation, id int64, rows int, 
 			} else {
 				// Running past what was known: polled again after as
 				// long again as it has run, so a poll comes at most
-				// twice its time, however wrong the estimate was.
-				next = now.Add(min(max(runningAt, t.firstPoll), maxPoll))
+				// twice its time, however wrong the estimate was. An
+				// estimate that was made (a size not seen yet, guessed
+				// at the time per row of others) is short by less than
+				// nothing known: then half as long again, at most one
+				// and a half times its time. A small import's first,
+				// guessed from full imports', is well short, Brevo's
+				// time being mostly a fixed part, and not by orders.
+				wait := max(runningAt, t.firstPoll)
+				if est > 0 {
+					wait = max(runningAt/2, t.firstPoll/2)
+				}
+				next = now.Add(min(wait, maxPoll))
 			}
 		case ctx.Err() == nil && brevo.Retryable(err):
 			next = now.Add(max(brevo.RetryAfter(err), backoff))
