@@ -68,7 +68,9 @@ func decodeShard(data []byte) (es entries, sealed bool, err error) {
 	if n > len(s) { // each entry takes at least two bytes
 		return nil, false, fmt.Errorf("a map of %d entries in %d bytes", n, len(s))
 	}
-	es = make(entries, 0, n)
+	// Room for the entries a write usually adds (one or two), so that
+	// adding them does not copy the shard's.
+	es = make(entries, 0, n+2)
 	for range n {
 		var id, val string
 		if id, p, err = str(s, p); err != nil {

@@ -431,8 +431,8 @@ func (m *Map) writeChunk(ctx context.Context, doing string, nkeys int, pending [
 				created = append(created, n)
 			}
 			if held != nil {
-				for k, v := range w.result {
-					held(k, v)
+				for _, r := range w.result {
+					held(r.id, r.val)
 				}
 			}
 		}
@@ -443,9 +443,9 @@ func (m *Map) writeChunk(ctx context.Context, doing string, nkeys int, pending [
 		for _, g := range order {
 			n := g.n
 			changed := false
-			var result map[string]string // only for held: a PutMany reads none back
+			var result entries // only for held (key, value): a PutMany reads none back
 			if held != nil {
-				result = make(map[string]string, len(g.addrs))
+				result = make(entries, 0, len(g.addrs))
 			}
 			for _, a := range g.addrs {
 				cur, ok := n.entries.get(a.id)
@@ -459,8 +459,8 @@ func (m *Map) writeChunk(ctx context.Context, doing string, nkeys int, pending [
 					n.entries.set(a.id, val)
 					changed = true
 				}
-				if v, ok := n.entries.get(a.id); ok && result != nil {
-					result[a.key] = strings.Clone(v) // not the whole shard's bytes
+				if v, ok := n.entries.get(a.id); ok && held != nil {
+					result = append(result, entry{a.key, strings.Clone(v)}) // not the whole shard's bytes
 				}
 			}
 			if !changed {
@@ -647,7 +647,7 @@ type shardWrite struct {
 	subject string
 	future  jetstream.PubAckFuture
 	n       *node
-	result  map[string]string // the shard's entries of its keys after the write
+	result  entries // the shard's entries of its keys after the write, by key (not id)
 }
 
 // await waits for writes in order and calls stored for each one the stream
