@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/tajo-sync/tajo/pkg/kvmap"
-	"github.com/tajo-sync/tajo/pkg/natsx/natsxtest"
 )
 
 // BenchmarkClaims is what a loader batch does to the claims of a full
@@ -16,14 +12,7 @@ import (
 // per shard touched). An op is one batch of claims.
 func BenchmarkClaims(b *testing.B) {
 	ctx := context.Background()
-	_, _, js := natsxtest.Start(b)
-	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "claims"}); err != nil {
-		b.Fatal(err)
-	}
-	m, err := kvmap.Open(ctx, js, "claims")
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := openMap(b)
 	const held, batch = 200_000, 54_000
 	seed := make(map[string]string, held)
 	for i := range held {

@@ -232,7 +232,7 @@ func TestManyKeysAreHandledInChunks(t *testing.T) {
 }
 
 // openMap is a Map on a bucket "t" of a server of its own.
-func openMap(t *testing.T) *kvmap.Map {
+func openMap(t testing.TB) *kvmap.Map {
 	t.Helper()
 	ctx := context.Background()
 	_, _, js := natsxtest.Start(t)
