@@ -156,15 +156,12 @@ func (t *tracker) wait(ctx context.Context, e *expectation, id int64, rows int, 
 			if sure := pace.surely(rows); sure > runningAt {
 				next = started.Add(sure) // when a like import was done
 			} else {
-				// Running past what was known: polled again after as
-				// long again as it has run, so a poll comes at most
-				// twice its time, however wrong the estimate was. An
-				// estimate that was made (a size not seen yet, guessed
-				// at the time per row of others) is short by less than
-				// nothing known: then half as long again, at most one
-				// and a half times its time. A small import's first,
-				// guessed from full imports', is well short, Brevo's
-				// time being mostly a fixed part, and not by orders.
+				// Running past what was known. With nothing known,
+				// polled again after as long again as it has run: found
+				// done within twice its time, in few polls. Past a
+				// guess (a size not seen yet, at others' time per row,
+				// short because Brevo's time is mostly a fixed part),
+				// after half as long again: within one and a half times.
 				wait := max(runningAt, t.firstPoll)
 				if est > 0 {
 					wait = max(runningAt/2, t.firstPoll/2)
